@@ -1,0 +1,89 @@
+//! The in-memory Modbus/TCP network of the fast mode: each link is one TCP connection
+//! between a client host and a PLC, carrying whole ADUs (real bytes from the codec) with a
+//! one-way latency. FIFO per direction, as TCP is.
+
+use crate::plc::ConnId;
+use crate::time::Micros;
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub client: String,
+    pub plc: usize,
+    pub latency: Micros,
+    pub open: bool,
+    to_server: VecDeque<(Micros, Vec<u8>)>,
+    to_client: VecDeque<(Micros, Vec<u8>)>,
+}
+
+/// A frame as it crossed the network, for captures.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub at: Micros,
+    pub link: ConnId,
+    pub to_server: bool,
+    pub adu: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Bus {
+    pub links: Vec<Link>,
+    /// Every frame sent, when capturing.
+    pub capture: Option<Vec<Sent>>,
+}
+
+impl Bus {
+    pub fn open(&mut self, client: &str, plc: usize, latency: Micros) -> ConnId {
+        self.links.push(Link {
+            client: client.to_string(),
+            plc,
+            latency,
+            open: true,
+            to_server: VecDeque::new(),
+            to_client: VecDeque::new(),
+        });
+        (self.links.len() - 1) as ConnId
+    }
+
+    pub fn close(&mut self, link: ConnId) {
+        if let Some(l) = self.links.get_mut(link as usize) {
+            l.open = false;
+            l.to_server.clear();
+            l.to_client.clear();
+        }
+    }
+
+    pub fn send_to_server(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
+        let l = &mut self.links[link as usize];
+        if !l.open {
+            return;
+        }
+        if let Some(c) = &mut self.capture {
+            c.push(Sent { at, link, to_server: true, adu: adu.clone() });
+        }
+        l.to_server.push_back((at + l.latency, adu));
+    }
+
+    pub fn send_to_client(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
+        let l = &mut self.links[link as usize];
+        if !l.open {
+            return;
+        }
+        if let Some(c) = &mut self.capture {
+            c.push(Sent { at, link, to_server: false, adu: adu.clone() });
+        }
+        l.to_client.push_back((at + l.latency, adu));
+    }
+
+    /// Frames that have reached their server by `t`.
+    pub fn arrivals_at_server(&mut self, link: ConnId, t: Micros) -> Option<Vec<u8>> {
+        let q = &mut self.links[link as usize].to_server;
+        if q.front().is_some_and(|(at, _)| *at <= t) { q.pop_front().map(|(_, a)| a) } else { None }
+    }
+
+    /// Frames that have reached their client by `t`.
+    pub fn arrivals_at_client(&mut self, link: ConnId, t: Micros) -> Option<Vec<u8>> {
+        let q = &mut self.links[link as usize].to_client;
+        if q.front().is_some_and(|(at, _)| *at <= t) { q.pop_front().map(|(_, a)| a) } else { None }
+    }
+}

@@ -1,0 +1,438 @@
+//! The HMI/SCADA: a Modbus client that polls every PLC, executes the operating schedule
+//! as writes, and carries the operator model: an operator who sees alarms only through
+//! what the HMI reads, and answers them after a response delay.
+
+use crate::bus::Bus;
+use crate::dist::Dist;
+use crate::modbus::{Request, Response, parse_adu, request_adu};
+use crate::plant::{State, StopReason};
+use crate::plc::map::{self, BLOCK, SYSTEM};
+use crate::plc::{ConnId, Plc};
+use crate::rng::{Stream, stream};
+use crate::scenario::{Scenario, Setpoint};
+use crate::time::{Micros, US_PER_MS, from_secs};
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// What the HMI believes about a station, from its last successful poll.
+#[derive(Clone, Debug, Default)]
+pub struct StationView {
+    pub state: Option<State>,
+    pub flags: u16,
+    pub units_out: u32,
+    pub temp_c: Option<f64>,
+    pub seen_at: Micros,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Purpose {
+    Poll,
+    Write,
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    req: Request,
+    purpose: Purpose,
+    attempts: u32,
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    tid: u16,
+    sent_at: Micros,
+    q: Queued,
+}
+
+#[derive(Clone, Debug)]
+struct Channel {
+    link: ConnId,
+    plc: usize,
+    /// Station index and thermal flag per PLC block.
+    slots: Vec<(usize, bool)>,
+    queue: VecDeque<Queued>,
+    in_flight: Option<InFlight>,
+    consecutive_timeouts: u32,
+    comm_ok: bool,
+}
+
+/// Operator tasks, each answering something seen on the HMI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Task {
+    CallMaintenance(usize),
+    ResetTrip(usize),
+    RestartStation(usize),
+    SetPlcRun(usize),
+    /// Go to the cabinet of a PLC that stopped answering and reset it.
+    ResetPlc(usize),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum HmiEvent {
+    AlarmSeen { station: usize, state: &'static str },
+    OperatorAction(Task),
+    CommLoss { plc: usize },
+    CommRestored { plc: usize },
+    WriteFailed { plc: usize, function: u8 },
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HmiStats {
+    pub requests: u64,
+    pub responses: u64,
+    pub timeouts: u64,
+    pub exceptions: u64,
+    pub late_responses: u64,
+    pub writes: u64,
+    pub writes_failed: u64,
+    pub operator_actions: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Hmi {
+    pub name: String,
+    poll: Micros,
+    slow_every: u64,
+    timeout: Micros,
+    next_poll: Micros,
+    polls: u64,
+    next_tid: u16,
+    channels: Vec<Channel>,
+    /// Station → (channel, block).
+    station_loc: Vec<(usize, u16)>,
+    pub views: Vec<StationView>,
+    /// What the schedule wants: production planned.
+    pub line_should_run: bool,
+    speed_recipe: Vec<u16>,
+    product: u16,
+    response: Dist,
+    rng: Stream,
+    tasks: Vec<(Micros, Task)>,
+    pub stats: HmiStats,
+    pub events: Vec<(Micros, HmiEvent)>,
+    /// Tasks that act outside Modbus (a local PLC reset), for the world to carry out.
+    pub local_actions: Vec<(Micros, Task)>,
+}
+
+impl Hmi {
+    pub fn new(s: &Scenario, plcs: &[Plc], bus: &mut Bus, seed: u64) -> Hmi {
+        let latency = from_secs(s.hmi.latency_ms / 1000.0);
+        let mut station_loc = vec![(0, 0); s.stations.len()];
+        let channels = plcs
+            .iter()
+            .enumerate()
+            .map(|(p, plc)| {
+                let slots: Vec<(usize, bool)> =
+                    plc.stations().enumerate().map(|(k, st)| (st, plc.is_thermal_slot(k))).collect();
+                for (k, (st, _)) in slots.iter().enumerate() {
+                    station_loc[*st] = (p, k as u16 * BLOCK);
+                }
+                Channel {
+                    link: bus.open(&s.hmi.name, p, latency),
+                    plc: p,
+                    slots,
+                    queue: VecDeque::new(),
+                    in_flight: None,
+                    consecutive_timeouts: 0,
+                    comm_ok: true,
+                }
+            })
+            .collect();
+        Hmi {
+            name: s.hmi.name.clone(),
+            poll: u64::from(s.hmi.poll_ms) * US_PER_MS,
+            slow_every: u64::from(s.hmi.slow_poll_every),
+            timeout: u64::from(s.hmi.timeout_ms) * US_PER_MS,
+            next_poll: 0,
+            polls: 0,
+            next_tid: 0,
+            channels,
+            station_loc,
+            views: vec![StationView::default(); s.stations.len()],
+            line_should_run: false,
+            speed_recipe: vec![100; s.stations.len()],
+            product: 1,
+            response: s.operator.response_s.clone(),
+            rng: stream(seed, &format!("operator:{}", s.hmi.name)),
+            tasks: Vec::new(),
+            stats: HmiStats::default(),
+            events: Vec::new(),
+            local_actions: Vec::new(),
+        }
+    }
+
+    /// The links the HMI holds (one per PLC), for connecting them at start.
+    pub fn links(&self) -> impl Iterator<Item = (ConnId, usize)> + '_ {
+        self.channels.iter().map(|c| (c.link, c.plc))
+    }
+
+    fn write(&mut self, station: usize, req_for: impl FnOnce(u16) -> Request) {
+        let (ch, base) = self.station_loc[station];
+        let req = req_for(base);
+        self.channels[ch].queue.push_front(Queued { req, purpose: Purpose::Write, attempts: 0 });
+    }
+
+    /// Schedule: every station's run command on.
+    pub fn start_line(&mut self) {
+        self.line_should_run = true;
+        for s in 0..self.views.len() {
+            self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_RUN, value: true });
+        }
+    }
+
+    /// Schedule: every station's run command off (a planned stop).
+    pub fn stop_line(&mut self) {
+        self.line_should_run = false;
+        for s in 0..self.views.len() {
+            self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_RUN, value: false });
+        }
+    }
+
+    /// Schedule: a product changeover — product code and speed to every station (FC16),
+    /// temperature setpoints to thermal stations (FC06).
+    pub fn changeover(&mut self, product: u16, setpoints: &[Setpoint], station_index: impl Fn(&str) -> Option<usize>) {
+        self.product = product;
+        for sp in setpoints {
+            if let Setpoint::Speed(name, pct) = sp
+                && let Some(i) = station_index(name)
+            {
+                self.speed_recipe[i] = *pct;
+            }
+        }
+        for s in 0..self.views.len() {
+            let values = vec![self.speed_recipe[s], product];
+            self.write(s, |b| Request::WriteMultipleRegisters { address: b + map::H_SPEED, values });
+        }
+        for sp in setpoints {
+            if let Setpoint::Temperature(name, c) = sp
+                && let Some(i) = station_index(name)
+            {
+                let value = ((c * 10.0).round() as i16) as u16;
+                self.write(i, |b| Request::WriteSingleRegister { address: b + map::H_TEMP_SP, value });
+            }
+        }
+    }
+
+    /// One tick of the HMI at `t`: timeouts, operator tasks due, polls, sends.
+    pub fn tick(&mut self, t: Micros, bus: &mut Bus) {
+        for c in 0..self.channels.len() {
+            self.check_timeout(c, t);
+        }
+        self.run_tasks(t);
+        if t >= self.next_poll {
+            self.next_poll = t + self.poll;
+            let slow = self.polls % self.slow_every == 0;
+            self.polls += 1;
+            for ch in &mut self.channels {
+                // A channel still working through the last poll does not pile up more.
+                if ch.queue.iter().any(|q| q.purpose == Purpose::Poll) {
+                    continue;
+                }
+                for (k, (_, thermal)) in ch.slots.iter().enumerate() {
+                    let base = k as u16 * BLOCK;
+                    let n = map::block_len(map::Table::InputRegister, *thermal);
+                    ch.queue.push_back(Queued {
+                        req: Request::ReadInputRegisters { address: base, quantity: n },
+                        purpose: Purpose::Poll,
+                        attempts: 0,
+                    });
+                    if slow {
+                        for (req, table) in [
+                            (Request::ReadCoils { address: base, quantity: 0 }, map::Table::Coil),
+                            (Request::ReadHoldingRegisters { address: base, quantity: 0 }, map::Table::HoldingRegister),
+                        ] {
+                            let quantity = map::block_len(table, *thermal);
+                            let req = match req {
+                                Request::ReadCoils { address, .. } => Request::ReadCoils { address, quantity },
+                                Request::ReadHoldingRegisters { address, .. } => Request::ReadHoldingRegisters { address, quantity },
+                                r => r,
+                            };
+                            ch.queue.push_back(Queued { req, purpose: Purpose::Poll, attempts: 0 });
+                        }
+                    }
+                }
+            }
+        }
+        for c in 0..self.channels.len() {
+            if self.channels[c].in_flight.is_none()
+                && let Some(q) = self.channels[c].queue.pop_front()
+            {
+                self.next_tid = self.next_tid.wrapping_add(1);
+                let tid = self.next_tid;
+                let adu = request_adu(tid, 1, &q.req);
+                self.stats.requests += 1;
+                if q.purpose == Purpose::Write {
+                    self.stats.writes += 1;
+                }
+                let ch = &mut self.channels[c];
+                bus.send_to_server(ch.link, t, adu);
+                ch.in_flight = Some(InFlight { tid, sent_at: t, q });
+            }
+        }
+    }
+
+    fn check_timeout(&mut self, c: usize, t: Micros) {
+        let ch = &mut self.channels[c];
+        let Some(f) = &ch.in_flight else { return };
+        if t < f.sent_at + self.timeout {
+            return;
+        }
+        let Some(f) = ch.in_flight.take() else { return };
+        self.stats.timeouts += 1;
+        ch.consecutive_timeouts += 1;
+        if f.q.purpose == Purpose::Write {
+            if f.q.attempts < 2 {
+                ch.queue.push_front(Queued { attempts: f.q.attempts + 1, ..f.q });
+            } else {
+                self.stats.writes_failed += 1;
+                self.events.push((t, HmiEvent::WriteFailed { plc: ch.plc, function: f.q.req.function() }));
+            }
+        }
+        if ch.consecutive_timeouts == 3 && ch.comm_ok {
+            ch.comm_ok = false;
+            let plc = ch.plc;
+            self.events.push((t, HmiEvent::CommLoss { plc }));
+            for (st, _) in ch.slots.clone() {
+                self.views[st].state = None;
+            }
+            self.schedule(t, Task::ResetPlc(plc));
+        }
+    }
+
+    /// A frame from a PLC reached the HMI at `t`.
+    pub fn receive(&mut self, link: ConnId, adu: &[u8], t: Micros) {
+        let Some(c) = self.channels.iter().position(|ch| ch.link == link) else { return };
+        let Ok((header, pdu)) = parse_adu(adu) else { return };
+        let ch = &mut self.channels[c];
+        match &ch.in_flight {
+            Some(f) if f.tid == header.transaction_id => {}
+            _ => {
+                self.stats.late_responses += 1;
+                return;
+            }
+        }
+        let Some(f) = ch.in_flight.take() else { return };
+        self.stats.responses += 1;
+        ch.consecutive_timeouts = 0;
+        if !ch.comm_ok {
+            ch.comm_ok = true;
+            self.events.push((t, HmiEvent::CommRestored { plc: ch.plc }));
+        }
+        match Response::decode_pdu(pdu) {
+            Ok(Response::ReadInputRegisters(regs)) => {
+                if let Request::ReadInputRegisters { address, .. } = f.q.req {
+                    let block = usize::from(address / BLOCK);
+                    if let Some(&(st, _)) = self.channels[c].slots.get(block) {
+                        self.update_view(st, &regs, t);
+                    }
+                }
+            }
+            Ok(Response::Exception { .. }) => {
+                self.stats.exceptions += 1;
+                if f.q.purpose == Purpose::Write {
+                    self.stats.writes_failed += 1;
+                    let plc = self.channels[c].plc;
+                    self.events.push((t, HmiEvent::WriteFailed { plc, function: f.q.req.function() }));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn update_view(&mut self, st: usize, regs: &[u16], t: Micros) {
+        let get = |i: u16| regs.get(usize::from(i)).copied().unwrap_or(0);
+        let state = State::from_code(get(map::I_STATE));
+        let v = &mut self.views[st];
+        let before = v.state;
+        v.state = state;
+        v.flags = get(map::I_FLAGS);
+        v.units_out = (u32::from(get(map::I_UNITS_OUT)) << 16) | u32::from(get(map::I_UNITS_OUT + 1));
+        v.temp_c = (regs.len() > usize::from(map::I_TEMP)).then(|| f64::from(get(map::I_TEMP) as i16) / 10.0);
+        v.seen_at = t;
+        let flags = v.flags;
+        if state != before
+            && let Some(s @ (State::Failed | State::Tripped | State::Stopped(_))) = state
+        {
+            self.events.push((t, HmiEvent::AlarmSeen { station: st, state: s.label() }));
+        }
+        // The operator answers what the screen shows.
+        match state {
+            Some(State::Failed) if flags & map::F_REPAIR == 0 => self.schedule(t, Task::CallMaintenance(st)),
+            Some(State::Tripped) if flags & map::F_TRIP_READY != 0 => self.schedule(t, Task::ResetTrip(st)),
+            Some(State::Stopped(StopReason::Command)) if self.line_should_run => self.schedule(t, Task::RestartStation(st)),
+            Some(State::Stopped(StopReason::PlcStop)) if self.line_should_run => {
+                let plc = self.channels[self.station_loc[st].0].plc;
+                self.schedule(t, Task::SetPlcRun(plc));
+            }
+            _ => {}
+        }
+    }
+
+    fn schedule(&mut self, t: Micros, task: Task) {
+        if self.tasks.iter().any(|(_, k)| *k == task) {
+            return;
+        }
+        let delay = from_secs(self.response.sample(&mut self.rng));
+        self.tasks.push((t + delay, task));
+    }
+
+    fn run_tasks(&mut self, t: Micros) {
+        if self.tasks.is_empty() {
+            return;
+        }
+        let mut due = Vec::new();
+        self.tasks.retain(|&(at, task)| {
+            if at <= t {
+                due.push(task);
+                false
+            } else {
+                true
+            }
+        });
+        for task in due {
+            // Still needed? The screen may have changed while the operator was on the way.
+            let still = match task {
+                Task::CallMaintenance(s) => self.views[s].state == Some(State::Failed) && self.views[s].flags & map::F_REPAIR == 0,
+                Task::ResetTrip(s) => self.views[s].state == Some(State::Tripped),
+                Task::RestartStation(s) => {
+                    self.line_should_run && self.views[s].state == Some(State::Stopped(StopReason::Command))
+                }
+                Task::SetPlcRun(_) => self.line_should_run,
+                Task::ResetPlc(p) => !self.channels.iter().any(|c| c.plc == p && c.comm_ok),
+            };
+            if !still {
+                continue;
+            }
+            self.stats.operator_actions += 1;
+            self.events.push((t, HmiEvent::OperatorAction(task)));
+            match task {
+                Task::CallMaintenance(s) => {
+                    self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_MAINTENANCE, value: true })
+                }
+                Task::ResetTrip(s) => self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_FAULT_RESET, value: true }),
+                Task::RestartStation(s) => self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_RUN, value: true }),
+                Task::SetPlcRun(p) => {
+                    if let Some(ch) = self.channels.iter_mut().find(|c| c.plc == p) {
+                        ch.queue.push_front(Queued {
+                            req: Request::WriteSingleRegister { address: SYSTEM + map::S_MODE, value: 1 },
+                            purpose: Purpose::Write,
+                            attempts: 0,
+                        });
+                    }
+                }
+                Task::ResetPlc(_) => self.local_actions.push((t, task)),
+            }
+        }
+    }
+
+    /// A local action did not take yet (the PLC is still recovering): try again at `at`.
+    pub fn retry_at(&mut self, at: Micros, task: Task) {
+        if !self.tasks.iter().any(|(_, k)| *k == task) {
+            self.tasks.push((at, task));
+        }
+    }
+
+    pub fn comm_ok(&self, plc: usize) -> bool {
+        self.channels.iter().any(|c| c.plc == plc && c.comm_ok)
+    }
+}

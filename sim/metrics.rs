@@ -1,0 +1,198 @@
+//! Counters over the run: time in each condition per station, the line's downtime traced
+//! to its root cause, the per-minute timeline and the event log.
+
+use crate::plant::{Plant, State, StopReason};
+use crate::time::Micros;
+use serde::Serialize;
+
+/// Where a station's (or the line's) time goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Condition {
+    Running,
+    Starved,
+    Blocked,
+    Failed,
+    SafetyTrip,
+    /// Run command off during planned production (by someone, not the schedule).
+    Stopped,
+    PlcStop,
+    PlcFault,
+    /// Outside planned production (the schedule has the line off).
+    Planned,
+}
+
+impl Condition {
+    pub const ALL: [Condition; 9] = [
+        Condition::Running,
+        Condition::Starved,
+        Condition::Blocked,
+        Condition::Failed,
+        Condition::SafetyTrip,
+        Condition::Stopped,
+        Condition::PlcStop,
+        Condition::PlcFault,
+        Condition::Planned,
+    ];
+    pub const N: usize = Self::ALL.len();
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Condition::Running => "running",
+            Condition::Starved => "starved",
+            Condition::Blocked => "blocked",
+            Condition::Failed => "failure",
+            Condition::SafetyTrip => "safety trip",
+            Condition::Stopped => "stopped",
+            Condition::PlcStop => "PLC in STOP",
+            Condition::PlcFault => "PLC fault",
+            Condition::Planned => "planned",
+        }
+    }
+
+    pub fn of(state: State, planned_production: bool) -> Condition {
+        if !planned_production {
+            return Condition::Planned;
+        }
+        match state {
+            State::Running => Condition::Running,
+            State::Starved => Condition::Starved,
+            State::Blocked => Condition::Blocked,
+            State::Failed => Condition::Failed,
+            State::Tripped => Condition::SafetyTrip,
+            State::Stopped(StopReason::Command) => Condition::Stopped,
+            State::Stopped(StopReason::PlcStop) => Condition::PlcStop,
+            State::Stopped(StopReason::PlcFault) => Condition::PlcFault,
+        }
+    }
+}
+
+/// One row of the per-minute timeline.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sample {
+    pub minute: u64,
+    pub planned: bool,
+    pub good_total: u64,
+    pub scrap_total: u64,
+    /// Good units in this minute, as an hourly rate.
+    pub rate_per_h: u64,
+    pub states: Vec<u16>,
+    pub temps_c: Vec<f64>,
+}
+
+/// A line in the event log.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    pub t_us: Micros,
+    pub kind: &'static str,
+    pub source: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    /// [station][condition] time.
+    pub station_time: Vec<[Micros; Condition::N]>,
+    /// Line downtime at the bottleneck, traced to [root station][condition].
+    pub line_loss: Vec<[Micros; Condition::N]>,
+    pub bottleneck: usize,
+    pub planned_production: Micros,
+    pub timeline: Option<Vec<Sample>>,
+    pub events: Option<Vec<Event>>,
+    last_good: u64,
+}
+
+impl Metrics {
+    pub fn new(stations: usize, bottleneck: usize, timeline: bool, events: bool) -> Self {
+        Metrics {
+            station_time: vec![[0; Condition::N]; stations],
+            line_loss: vec![[0; Condition::N]; stations],
+            bottleneck,
+            planned_production: 0,
+            timeline: timeline.then(Vec::new),
+            events: events.then(Vec::new),
+            last_good: 0,
+        }
+    }
+
+    /// Account the tick [t, t + dt) by the states the stations ended it in.
+    pub fn account(&mut self, plant: &Plant, planned: bool, dt: Micros) {
+        for (i, st) in plant.stations.iter().enumerate() {
+            self.station_time[i][Condition::of(st.state(), planned) as usize] += dt;
+        }
+        if planned {
+            self.planned_production += dt;
+            let b = self.bottleneck;
+            if plant.stations[b].state() != State::Running {
+                let (root, cond) = root_cause(plant, b, planned);
+                self.line_loss[root][cond as usize] += dt;
+            }
+        }
+    }
+
+    pub fn sample_minute(&mut self, minute: u64, plant: &Plant, planned: bool) {
+        let Some(tl) = &mut self.timeline else { return };
+        let good = plant.line_output();
+        tl.push(Sample {
+            minute,
+            planned,
+            good_total: good,
+            scrap_total: plant.scrap(),
+            rate_per_h: (good - self.last_good) * 60,
+            states: plant.stations.iter().map(|s| s.state().code()).collect(),
+            temps_c: plant.stations.iter().filter_map(|s| s.thermal.as_ref().map(|t| (t.temp_c * 100.0).round() / 100.0)).collect(),
+        });
+        self.last_good = good;
+    }
+
+    pub fn event(&mut self, t_us: Micros, kind: &'static str, source: &str, detail: String) {
+        if let Some(ev) = &mut self.events {
+            ev.push(Event { t_us, kind, source: source.to_string(), detail });
+        }
+    }
+}
+
+/// Why station `i` is not running: follow starvation upstream and blockage downstream
+/// to the station that caused it. A chain that ends at a running station is flow loss
+/// (speed and variability), charged as starved/blocked at that station.
+pub fn root_cause(plant: &Plant, i: usize, planned: bool) -> (usize, Condition) {
+    let mut at = i;
+    let mut hops = 0;
+    loop {
+        let st = &plant.stations[at];
+        let state = st.state();
+        let next = match state {
+            State::Starved => pick(plant, &st.upstream, planned),
+            State::Blocked => pick(plant, &st.downstream, planned),
+            _ => None,
+        };
+        hops += 1;
+        match next {
+            Some(n) if hops <= plant.stations.len() => {
+                let ns = plant.stations[n].state();
+                if ns == State::Running || (ns == State::Blocked && state == State::Starved) || (ns == State::Starved && state == State::Blocked) {
+                    // The neighbour is working (or waiting the other way): flow loss here.
+                    return (at, Condition::of(state, planned));
+                }
+                at = n;
+            }
+            _ => return (at, Condition::of(state, planned)),
+        }
+    }
+}
+
+/// The neighbour most to blame: a stopped one before a waiting one; ties to the first.
+fn pick(plant: &Plant, neighbours: &[usize], planned: bool) -> Option<usize> {
+    let rank = |s: State| match Condition::of(s, planned) {
+        Condition::Running => 0,
+        Condition::Starved | Condition::Blocked => 1,
+        _ => 2,
+    };
+    let mut best: Option<(usize, u8)> = None;
+    for &n in neighbours {
+        let r = rank(plant.stations[n].state());
+        if best.is_none_or(|(_, b)| r > b) {
+            best = Some((n, r));
+        }
+    }
+    best.map(|(n, _)| n)
+}

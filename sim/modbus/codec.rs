@@ -1,0 +1,780 @@
+//! Modbus/TCP framing (MBAP header) and PDU encoding/decoding, per the Modbus Application
+//! Protocol Specification V1.1b3 and the Modbus Messaging on TCP/IP Implementation Guide V1.0b.
+//!
+//! ```text
+//! ADU:  | transaction id (2) | protocol id (2) = 0 | length (2) = 1 + PDU | unit id (1) | PDU |
+//! PDU:  | function code (1) | data (0..252) |
+//! ```
+//! Every decoder works on untrusted bytes: it returns an error, never panics, never
+//! allocates more than the input's size.
+
+use std::fmt;
+
+pub const MBAP_LEN: usize = 7;
+/// Largest PDU: 253 bytes (256-byte serial ADU minus address and CRC).
+pub const MAX_PDU: usize = 253;
+pub const MAX_ADU: usize = MBAP_LEN + MAX_PDU;
+
+/// Function codes.
+pub mod fc {
+    pub const READ_COILS: u8 = 0x01;
+    pub const READ_DISCRETE_INPUTS: u8 = 0x02;
+    pub const READ_HOLDING_REGISTERS: u8 = 0x03;
+    pub const READ_INPUT_REGISTERS: u8 = 0x04;
+    pub const WRITE_SINGLE_COIL: u8 = 0x05;
+    pub const WRITE_SINGLE_REGISTER: u8 = 0x06;
+    pub const DIAGNOSTICS: u8 = 0x08;
+    pub const WRITE_MULTIPLE_COILS: u8 = 0x0F;
+    pub const WRITE_MULTIPLE_REGISTERS: u8 = 0x10;
+    pub const REPORT_SERVER_ID: u8 = 0x11;
+    pub const READ_WRITE_MULTIPLE_REGISTERS: u8 = 0x17;
+    pub const ENCAPSULATED_INTERFACE: u8 = 0x2B;
+    /// MEI type for Read Device Identification under FC 0x2B.
+    pub const MEI_READ_DEVICE_ID: u8 = 0x0E;
+}
+
+/// Diagnostics (FC 08) sub-functions that the PLCs implement.
+pub mod diag {
+    pub const RETURN_QUERY_DATA: u16 = 0x0000;
+    pub const RESTART_COMMUNICATIONS: u16 = 0x0001;
+    pub const FORCE_LISTEN_ONLY: u16 = 0x0004;
+}
+
+/// Limits on quantities, from the specification.
+pub mod limit {
+    pub const READ_BITS: u16 = 2000;
+    pub const READ_REGISTERS: u16 = 125;
+    pub const WRITE_BITS: u16 = 1968;
+    pub const WRITE_REGISTERS: u16 = 123;
+    pub const RW_WRITE_REGISTERS: u16 = 121;
+}
+
+/// Exception codes a server answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum ExceptionCode {
+    IllegalFunction = 0x01,
+    IllegalDataAddress = 0x02,
+    IllegalDataValue = 0x03,
+    ServerDeviceFailure = 0x04,
+    Acknowledge = 0x05,
+    ServerDeviceBusy = 0x06,
+    GatewayPathUnavailable = 0x0A,
+    GatewayTargetFailedToRespond = 0x0B,
+}
+
+impl ExceptionCode {
+    pub fn from_u8(v: u8) -> Option<Self> {
+        use ExceptionCode::*;
+        Some(match v {
+            0x01 => IllegalFunction,
+            0x02 => IllegalDataAddress,
+            0x03 => IllegalDataValue,
+            0x04 => ServerDeviceFailure,
+            0x05 => Acknowledge,
+            0x06 => ServerDeviceBusy,
+            0x0A => GatewayPathUnavailable,
+            0x0B => GatewayTargetFailedToRespond,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for ExceptionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} (0x{:02X})", self, *self as u8)
+    }
+}
+
+/// The MBAP header of a Modbus/TCP ADU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MbapHeader {
+    pub transaction_id: u16,
+    pub protocol_id: u16,
+    /// Number of following bytes: unit id + PDU.
+    pub length: u16,
+    pub unit_id: u8,
+}
+
+/// Why a byte stream cannot be framed. The stream is out of step after one of these:
+/// a server closes the connection, a proxy fails closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FrameError {
+    /// Protocol identifier other than 0 (not Modbus).
+    ProtocolId(u16),
+    /// MBAP length outside 2..=254 (unit id + a PDU of 1..=253 bytes).
+    Length(u16),
+}
+
+impl fmt::Display for FrameError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FrameError::ProtocolId(p) => write!(f, "MBAP protocol id {p} (Modbus is 0)"),
+            FrameError::Length(l) => write!(f, "MBAP length {l} outside 2..=254"),
+        }
+    }
+}
+
+impl std::error::Error for FrameError {}
+
+/// Why a PDU cannot be decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PduError {
+    Empty,
+    /// Fewer bytes than the function code needs.
+    Truncated { function: u8, need: usize, got: usize },
+    /// More bytes than the function code's layout has, or a byte count that disagrees.
+    Length { function: u8 },
+    /// A quantity outside the specification's range.
+    Quantity { function: u8, quantity: u16 },
+    /// A value the specification forbids (a coil value other than 0x0000/0xFF00).
+    Value { function: u8 },
+}
+
+impl PduError {
+    /// The exception a server answers with, per the specification's state diagrams
+    /// (quantity and length problems are "illegal data value").
+    pub fn exception(&self) -> ExceptionCode {
+        ExceptionCode::IllegalDataValue
+    }
+
+    pub fn function(&self) -> Option<u8> {
+        match *self {
+            PduError::Empty => None,
+            PduError::Truncated { function, .. }
+            | PduError::Length { function }
+            | PduError::Quantity { function, .. }
+            | PduError::Value { function } => Some(function),
+        }
+    }
+}
+
+impl fmt::Display for PduError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PduError::Empty => write!(f, "empty PDU"),
+            PduError::Truncated { function, need, got } => {
+                write!(f, "FC 0x{function:02X}: truncated, {got} of {need} bytes")
+            }
+            PduError::Length { function } => write!(f, "FC 0x{function:02X}: length or byte count mismatch"),
+            PduError::Quantity { function, quantity } => {
+                write!(f, "FC 0x{function:02X}: quantity {quantity} out of range")
+            }
+            PduError::Value { function } => write!(f, "FC 0x{function:02X}: illegal value"),
+        }
+    }
+}
+
+impl std::error::Error for PduError {}
+
+/// A client request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    ReadCoils { address: u16, quantity: u16 },
+    ReadDiscreteInputs { address: u16, quantity: u16 },
+    ReadHoldingRegisters { address: u16, quantity: u16 },
+    ReadInputRegisters { address: u16, quantity: u16 },
+    WriteSingleCoil { address: u16, value: bool },
+    WriteSingleRegister { address: u16, value: u16 },
+    Diagnostics { sub_function: u16, data: Vec<u8> },
+    WriteMultipleCoils { address: u16, values: Vec<bool> },
+    WriteMultipleRegisters { address: u16, values: Vec<u16> },
+    ReportServerId,
+    ReadWriteMultipleRegisters { read_address: u16, read_quantity: u16, write_address: u16, values: Vec<u16> },
+    ReadDeviceIdentification { read_code: u8, object_id: u8 },
+    /// Any other function code, kept as raw bytes.
+    Raw { function: u8, data: Vec<u8> },
+}
+
+/// A server response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    /// Bits as sent: the last byte is padded with zeros, so the vector's length is a
+    /// multiple of 8; take the requested quantity from the front.
+    ReadCoils(Vec<bool>),
+    ReadDiscreteInputs(Vec<bool>),
+    ReadHoldingRegisters(Vec<u16>),
+    ReadInputRegisters(Vec<u16>),
+    WriteSingleCoil { address: u16, value: bool },
+    WriteSingleRegister { address: u16, value: u16 },
+    Diagnostics { sub_function: u16, data: Vec<u8> },
+    WriteMultipleCoils { address: u16, quantity: u16 },
+    WriteMultipleRegisters { address: u16, quantity: u16 },
+    /// Server id bytes, run indicator (0xFF = run), additional data.
+    ReportServerId { server_id: u8, running: bool, additional: Vec<u8> },
+    ReadWriteMultipleRegisters(Vec<u16>),
+    ReadDeviceIdentification { read_code: u8, conformity: u8, more_follows: bool, next_object_id: u8, objects: Vec<(u8, Vec<u8>)> },
+    Exception { function: u8, code: u8 },
+    Raw { function: u8, data: Vec<u8> },
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn need(function: u8, pdu: &[u8], n: usize) -> Result<(), PduError> {
+    if pdu.len() < n {
+        Err(PduError::Truncated { function, need: n, got: pdu.len() })
+    } else {
+        Ok(())
+    }
+}
+
+fn exact(function: u8, pdu: &[u8], n: usize) -> Result<(), PduError> {
+    need(function, pdu, n)?;
+    if pdu.len() > n { Err(PduError::Length { function }) } else { Ok(()) }
+}
+
+fn push16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_be_bytes());
+}
+
+fn pack_bits(out: &mut Vec<u8>, bits: &[bool]) {
+    for chunk in bits.chunks(8) {
+        let mut byte = 0u8;
+        for (i, b) in chunk.iter().enumerate() {
+            if *b {
+                byte |= 1 << i;
+            }
+        }
+        out.push(byte);
+    }
+}
+
+fn unpack_bits(bytes: &[u8], n: usize) -> Vec<bool> {
+    (0..n).map(|i| bytes[i / 8] & (1 << (i % 8)) != 0).collect()
+}
+
+fn registers(bytes: &[u8]) -> Vec<u16> {
+    bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()
+}
+
+fn coil_value(function: u8, v: u16) -> Result<bool, PduError> {
+    match v {
+        0xFF00 => Ok(true),
+        0x0000 => Ok(false),
+        _ => Err(PduError::Value { function }),
+    }
+}
+
+fn coil_word(v: bool) -> u16 {
+    if v { 0xFF00 } else { 0x0000 }
+}
+
+impl Request {
+    pub fn function(&self) -> u8 {
+        use Request::*;
+        match self {
+            ReadCoils { .. } => fc::READ_COILS,
+            ReadDiscreteInputs { .. } => fc::READ_DISCRETE_INPUTS,
+            ReadHoldingRegisters { .. } => fc::READ_HOLDING_REGISTERS,
+            ReadInputRegisters { .. } => fc::READ_INPUT_REGISTERS,
+            WriteSingleCoil { .. } => fc::WRITE_SINGLE_COIL,
+            WriteSingleRegister { .. } => fc::WRITE_SINGLE_REGISTER,
+            Diagnostics { .. } => fc::DIAGNOSTICS,
+            WriteMultipleCoils { .. } => fc::WRITE_MULTIPLE_COILS,
+            WriteMultipleRegisters { .. } => fc::WRITE_MULTIPLE_REGISTERS,
+            ReportServerId => fc::REPORT_SERVER_ID,
+            ReadWriteMultipleRegisters { .. } => fc::READ_WRITE_MULTIPLE_REGISTERS,
+            ReadDeviceIdentification { .. } => fc::ENCAPSULATED_INTERFACE,
+            Raw { function, .. } => *function,
+        }
+    }
+
+    /// Whether the request changes the server's state.
+    pub fn is_write(&self) -> bool {
+        use Request::*;
+        matches!(
+            self,
+            WriteSingleCoil { .. }
+                | WriteSingleRegister { .. }
+                | WriteMultipleCoils { .. }
+                | WriteMultipleRegisters { .. }
+                | ReadWriteMultipleRegisters { .. }
+        )
+    }
+
+    pub fn encode_pdu(&self, out: &mut Vec<u8>) {
+        use Request::*;
+        out.push(self.function());
+        match self {
+            ReadCoils { address, quantity }
+            | ReadDiscreteInputs { address, quantity }
+            | ReadHoldingRegisters { address, quantity }
+            | ReadInputRegisters { address, quantity } => {
+                push16(out, *address);
+                push16(out, *quantity);
+            }
+            WriteSingleCoil { address, value } => {
+                push16(out, *address);
+                push16(out, coil_word(*value));
+            }
+            WriteSingleRegister { address, value } => {
+                push16(out, *address);
+                push16(out, *value);
+            }
+            Diagnostics { sub_function, data } => {
+                push16(out, *sub_function);
+                out.extend_from_slice(data);
+            }
+            WriteMultipleCoils { address, values } => {
+                push16(out, *address);
+                push16(out, values.len() as u16);
+                out.push(values.len().div_ceil(8) as u8);
+                pack_bits(out, values);
+            }
+            WriteMultipleRegisters { address, values } => {
+                push16(out, *address);
+                push16(out, values.len() as u16);
+                out.push((values.len() * 2) as u8);
+                values.iter().for_each(|v| push16(out, *v));
+            }
+            ReportServerId => {}
+            ReadWriteMultipleRegisters { read_address, read_quantity, write_address, values } => {
+                push16(out, *read_address);
+                push16(out, *read_quantity);
+                push16(out, *write_address);
+                push16(out, values.len() as u16);
+                out.push((values.len() * 2) as u8);
+                values.iter().for_each(|v| push16(out, *v));
+            }
+            ReadDeviceIdentification { read_code, object_id } => {
+                out.extend_from_slice(&[fc::MEI_READ_DEVICE_ID, *read_code, *object_id]);
+            }
+            Raw { data, .. } => out.extend_from_slice(data),
+        }
+    }
+
+    /// Decode a request PDU (function code first).
+    pub fn decode_pdu(pdu: &[u8]) -> Result<Request, PduError> {
+        let Some(&function) = pdu.first() else { return Err(PduError::Empty) };
+        let read = |max: u16| -> Result<(u16, u16), PduError> {
+            exact(function, pdu, 5)?;
+            let (address, quantity) = (be16(pdu, 1), be16(pdu, 3));
+            if quantity == 0 || quantity > max {
+                return Err(PduError::Quantity { function, quantity });
+            }
+            Ok((address, quantity))
+        };
+        Ok(match function {
+            fc::READ_COILS => {
+                let (address, quantity) = read(limit::READ_BITS)?;
+                Request::ReadCoils { address, quantity }
+            }
+            fc::READ_DISCRETE_INPUTS => {
+                let (address, quantity) = read(limit::READ_BITS)?;
+                Request::ReadDiscreteInputs { address, quantity }
+            }
+            fc::READ_HOLDING_REGISTERS => {
+                let (address, quantity) = read(limit::READ_REGISTERS)?;
+                Request::ReadHoldingRegisters { address, quantity }
+            }
+            fc::READ_INPUT_REGISTERS => {
+                let (address, quantity) = read(limit::READ_REGISTERS)?;
+                Request::ReadInputRegisters { address, quantity }
+            }
+            fc::WRITE_SINGLE_COIL => {
+                exact(function, pdu, 5)?;
+                Request::WriteSingleCoil { address: be16(pdu, 1), value: coil_value(function, be16(pdu, 3))? }
+            }
+            fc::WRITE_SINGLE_REGISTER => {
+                exact(function, pdu, 5)?;
+                Request::WriteSingleRegister { address: be16(pdu, 1), value: be16(pdu, 3) }
+            }
+            fc::DIAGNOSTICS => {
+                need(function, pdu, 3)?;
+                Request::Diagnostics { sub_function: be16(pdu, 1), data: pdu[3..].to_vec() }
+            }
+            fc::WRITE_MULTIPLE_COILS => {
+                need(function, pdu, 6)?;
+                let (address, quantity, count) = (be16(pdu, 1), be16(pdu, 3), pdu[5] as usize);
+                if quantity == 0 || quantity > limit::WRITE_BITS {
+                    return Err(PduError::Quantity { function, quantity });
+                }
+                if count != (quantity as usize).div_ceil(8) {
+                    return Err(PduError::Length { function });
+                }
+                exact(function, pdu, 6 + count)?;
+                Request::WriteMultipleCoils { address, values: unpack_bits(&pdu[6..], quantity as usize) }
+            }
+            fc::WRITE_MULTIPLE_REGISTERS => {
+                need(function, pdu, 6)?;
+                let (address, quantity, count) = (be16(pdu, 1), be16(pdu, 3), pdu[5] as usize);
+                if quantity == 0 || quantity > limit::WRITE_REGISTERS {
+                    return Err(PduError::Quantity { function, quantity });
+                }
+                if count != quantity as usize * 2 {
+                    return Err(PduError::Length { function });
+                }
+                exact(function, pdu, 6 + count)?;
+                Request::WriteMultipleRegisters { address, values: registers(&pdu[6..]) }
+            }
+            fc::REPORT_SERVER_ID => {
+                exact(function, pdu, 1)?;
+                Request::ReportServerId
+            }
+            fc::READ_WRITE_MULTIPLE_REGISTERS => {
+                need(function, pdu, 10)?;
+                let (read_address, read_quantity) = (be16(pdu, 1), be16(pdu, 3));
+                let (write_address, write_quantity, count) = (be16(pdu, 5), be16(pdu, 7), pdu[9] as usize);
+                if read_quantity == 0 || read_quantity > limit::READ_REGISTERS {
+                    return Err(PduError::Quantity { function, quantity: read_quantity });
+                }
+                if write_quantity == 0 || write_quantity > limit::RW_WRITE_REGISTERS {
+                    return Err(PduError::Quantity { function, quantity: write_quantity });
+                }
+                if count != write_quantity as usize * 2 {
+                    return Err(PduError::Length { function });
+                }
+                exact(function, pdu, 10 + count)?;
+                Request::ReadWriteMultipleRegisters {
+                    read_address,
+                    read_quantity,
+                    write_address,
+                    values: registers(&pdu[10..]),
+                }
+            }
+            fc::ENCAPSULATED_INTERFACE if pdu.get(1) == Some(&fc::MEI_READ_DEVICE_ID) => {
+                exact(function, pdu, 4)?;
+                Request::ReadDeviceIdentification { read_code: pdu[2], object_id: pdu[3] }
+            }
+            _ => Request::Raw { function, data: pdu[1..].to_vec() },
+        })
+    }
+}
+
+impl Response {
+    pub fn function(&self) -> u8 {
+        use Response::*;
+        match self {
+            ReadCoils(_) => fc::READ_COILS,
+            ReadDiscreteInputs(_) => fc::READ_DISCRETE_INPUTS,
+            ReadHoldingRegisters(_) => fc::READ_HOLDING_REGISTERS,
+            ReadInputRegisters(_) => fc::READ_INPUT_REGISTERS,
+            WriteSingleCoil { .. } => fc::WRITE_SINGLE_COIL,
+            WriteSingleRegister { .. } => fc::WRITE_SINGLE_REGISTER,
+            Diagnostics { .. } => fc::DIAGNOSTICS,
+            WriteMultipleCoils { .. } => fc::WRITE_MULTIPLE_COILS,
+            WriteMultipleRegisters { .. } => fc::WRITE_MULTIPLE_REGISTERS,
+            ReportServerId { .. } => fc::REPORT_SERVER_ID,
+            ReadWriteMultipleRegisters(_) => fc::READ_WRITE_MULTIPLE_REGISTERS,
+            ReadDeviceIdentification { .. } => fc::ENCAPSULATED_INTERFACE,
+            Exception { function, .. } => function | 0x80,
+            Raw { function, .. } => *function,
+        }
+    }
+
+    pub fn exception(function: u8, code: ExceptionCode) -> Response {
+        Response::Exception { function: function & 0x7F, code: code as u8 }
+    }
+
+    pub fn encode_pdu(&self, out: &mut Vec<u8>) {
+        use Response::*;
+        out.push(self.function());
+        match self {
+            ReadCoils(bits) | ReadDiscreteInputs(bits) => {
+                out.push(bits.len().div_ceil(8) as u8);
+                pack_bits(out, bits);
+            }
+            ReadHoldingRegisters(regs) | ReadInputRegisters(regs) | ReadWriteMultipleRegisters(regs) => {
+                out.push((regs.len() * 2) as u8);
+                regs.iter().for_each(|v| push16(out, *v));
+            }
+            WriteSingleCoil { address, value } => {
+                push16(out, *address);
+                push16(out, coil_word(*value));
+            }
+            WriteSingleRegister { address, value } => {
+                push16(out, *address);
+                push16(out, *value);
+            }
+            Diagnostics { sub_function, data } => {
+                push16(out, *sub_function);
+                out.extend_from_slice(data);
+            }
+            WriteMultipleCoils { address, quantity } | WriteMultipleRegisters { address, quantity } => {
+                push16(out, *address);
+                push16(out, *quantity);
+            }
+            ReportServerId { server_id, running, additional } => {
+                out.push((2 + additional.len()) as u8);
+                out.push(*server_id);
+                out.push(if *running { 0xFF } else { 0x00 });
+                out.extend_from_slice(additional);
+            }
+            ReadDeviceIdentification { read_code, conformity, more_follows, next_object_id, objects } => {
+                out.extend_from_slice(&[
+                    fc::MEI_READ_DEVICE_ID,
+                    *read_code,
+                    *conformity,
+                    if *more_follows { 0xFF } else { 0x00 },
+                    *next_object_id,
+                    objects.len() as u8,
+                ]);
+                for (id, value) in objects {
+                    out.push(*id);
+                    out.push(value.len() as u8);
+                    out.extend_from_slice(value);
+                }
+            }
+            Exception { code, .. } => out.push(*code),
+            Raw { data, .. } => out.extend_from_slice(data),
+        }
+    }
+
+    /// Decode a response PDU (function code first).
+    pub fn decode_pdu(pdu: &[u8]) -> Result<Response, PduError> {
+        let Some(&function) = pdu.first() else { return Err(PduError::Empty) };
+        let counted = |unit: usize| -> Result<&[u8], PduError> {
+            need(function, pdu, 2)?;
+            let count = pdu[1] as usize;
+            if count % unit != 0 {
+                return Err(PduError::Length { function });
+            }
+            exact(function, pdu, 2 + count)?;
+            Ok(&pdu[2..])
+        };
+        if function & 0x80 != 0 {
+            exact(function, pdu, 2)?;
+            return Ok(Response::Exception { function: function & 0x7F, code: pdu[1] });
+        }
+        Ok(match function {
+            fc::READ_COILS => {
+                let b = counted(1)?;
+                Response::ReadCoils(unpack_bits(b, b.len() * 8))
+            }
+            fc::READ_DISCRETE_INPUTS => {
+                let b = counted(1)?;
+                Response::ReadDiscreteInputs(unpack_bits(b, b.len() * 8))
+            }
+            fc::READ_HOLDING_REGISTERS => Response::ReadHoldingRegisters(registers(counted(2)?)),
+            fc::READ_INPUT_REGISTERS => Response::ReadInputRegisters(registers(counted(2)?)),
+            fc::READ_WRITE_MULTIPLE_REGISTERS => Response::ReadWriteMultipleRegisters(registers(counted(2)?)),
+            fc::WRITE_SINGLE_COIL => {
+                exact(function, pdu, 5)?;
+                Response::WriteSingleCoil { address: be16(pdu, 1), value: coil_value(function, be16(pdu, 3))? }
+            }
+            fc::WRITE_SINGLE_REGISTER => {
+                exact(function, pdu, 5)?;
+                Response::WriteSingleRegister { address: be16(pdu, 1), value: be16(pdu, 3) }
+            }
+            fc::WRITE_MULTIPLE_COILS => {
+                exact(function, pdu, 5)?;
+                Response::WriteMultipleCoils { address: be16(pdu, 1), quantity: be16(pdu, 3) }
+            }
+            fc::WRITE_MULTIPLE_REGISTERS => {
+                exact(function, pdu, 5)?;
+                Response::WriteMultipleRegisters { address: be16(pdu, 1), quantity: be16(pdu, 3) }
+            }
+            fc::DIAGNOSTICS => {
+                need(function, pdu, 3)?;
+                Response::Diagnostics { sub_function: be16(pdu, 1), data: pdu[3..].to_vec() }
+            }
+            fc::REPORT_SERVER_ID => {
+                let b = counted(1)?;
+                if b.len() < 2 {
+                    return Err(PduError::Length { function });
+                }
+                Response::ReportServerId { server_id: b[0], running: b[1] == 0xFF, additional: b[2..].to_vec() }
+            }
+            fc::ENCAPSULATED_INTERFACE if pdu.get(1) == Some(&fc::MEI_READ_DEVICE_ID) => {
+                need(function, pdu, 7)?;
+                let n = pdu[6] as usize;
+                let mut objects = Vec::with_capacity(n.min(pdu.len() / 2));
+                let mut at = 7;
+                for _ in 0..n {
+                    need(function, pdu, at + 2)?;
+                    let (id, len) = (pdu[at], pdu[at + 1] as usize);
+                    need(function, pdu, at + 2 + len)?;
+                    objects.push((id, pdu[at + 2..at + 2 + len].to_vec()));
+                    at += 2 + len;
+                }
+                if at != pdu.len() {
+                    return Err(PduError::Length { function });
+                }
+                Response::ReadDeviceIdentification {
+                    read_code: pdu[2],
+                    conformity: pdu[3],
+                    more_follows: pdu[4] == 0xFF,
+                    next_object_id: pdu[5],
+                    objects,
+                }
+            }
+            _ => Response::Raw { function, data: pdu[1..].to_vec() },
+        })
+    }
+}
+
+/// Encode a whole ADU: MBAP header followed by the PDU that `pdu` writes.
+pub fn encode_adu(out: &mut Vec<u8>, transaction_id: u16, unit_id: u8, pdu: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    push16(out, transaction_id);
+    push16(out, 0);
+    push16(out, 0); // length, patched below
+    out.push(unit_id);
+    pdu(out);
+    let length = (out.len() - start - 6) as u16;
+    out[start + 4..start + 6].copy_from_slice(&length.to_be_bytes());
+}
+
+pub fn request_adu(transaction_id: u16, unit_id: u8, request: &Request) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16);
+    encode_adu(&mut out, transaction_id, unit_id, |o| request.encode_pdu(o));
+    out
+}
+
+pub fn response_adu(transaction_id: u16, unit_id: u8, response: &Response) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16);
+    encode_adu(&mut out, transaction_id, unit_id, |o| response.encode_pdu(o));
+    out
+}
+
+/// Parse the MBAP header of a complete ADU (exactly one frame) and return it with the PDU.
+pub fn parse_adu(adu: &[u8]) -> Result<(MbapHeader, &[u8]), FrameError> {
+    let header = parse_header(adu).ok_or(FrameError::Length(0))??;
+    if adu.len() != 6 + header.length as usize {
+        return Err(FrameError::Length(header.length));
+    }
+    Ok((header, &adu[MBAP_LEN..]))
+}
+
+/// The header at the front of `bytes`: `None` when fewer than 7 bytes are there.
+fn parse_header(bytes: &[u8]) -> Option<Result<MbapHeader, FrameError>> {
+    if bytes.len() < MBAP_LEN {
+        return None;
+    }
+    let header = MbapHeader {
+        transaction_id: be16(bytes, 0),
+        protocol_id: be16(bytes, 2),
+        length: be16(bytes, 4),
+        unit_id: bytes[6],
+    };
+    Some(if header.protocol_id != 0 {
+        Err(FrameError::ProtocolId(header.protocol_id))
+    } else if !(2..=(MAX_PDU as u16 + 1)).contains(&header.length) {
+        Err(FrameError::Length(header.length))
+    } else {
+        Ok(header)
+    })
+}
+
+/// Splits a TCP byte stream into ADUs by the MBAP length, whatever the function code.
+/// Bytes may arrive in any pieces. After an error the stream is out of step and the
+/// framer stays failed: the caller closes the connection.
+#[derive(Default, Debug)]
+pub struct Framer {
+    buf: Vec<u8>,
+    failed: Option<FrameError>,
+}
+
+impl Framer {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, bytes: &[u8]) {
+        if self.failed.is_none() {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+
+    /// Bytes held that do not make a whole frame yet.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next complete ADU, `None` if more bytes are needed.
+    pub fn next_frame(&mut self) -> Option<Result<Vec<u8>, FrameError>> {
+        if let Some(e) = &self.failed {
+            return Some(Err(e.clone()));
+        }
+        match parse_header(&self.buf)? {
+            Err(e) => {
+                self.failed = Some(e.clone());
+                self.buf = Vec::new();
+                Some(Err(e))
+            }
+            Ok(h) => {
+                let total = 6 + h.length as usize;
+                if self.buf.len() < total {
+                    return None;
+                }
+                let rest = self.buf.split_off(total);
+                Some(Ok(std::mem::replace(&mut self.buf, rest)))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_holding_registers_request_bytes() {
+        // | tx id | proto | length | unit | fc | address | quantity |
+        let expected = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x11, 0x03, 0x00, 0x6B, 0x00, 0x03];
+        let adu = request_adu(1, 0x11, &Request::ReadHoldingRegisters { address: 0x6B, quantity: 3 });
+        assert_eq!(adu, expected);
+        let (h, pdu) = parse_adu(&adu).unwrap();
+        assert_eq!(h.unit_id, 0x11);
+        assert_eq!(Request::decode_pdu(pdu).unwrap(), Request::ReadHoldingRegisters { address: 0x6B, quantity: 3 });
+    }
+
+    #[test]
+    fn write_multiple_coils_spec_example() {
+        // Spec example: write 10 coils from 20 (0x13): byte count 2, CD 01.
+        let req = Request::WriteMultipleCoils {
+            address: 0x13,
+            values: vec![true, false, true, true, false, false, true, true, true, false],
+        };
+        let mut pdu = Vec::new();
+        req.encode_pdu(&mut pdu);
+        assert_eq!(pdu, [0x0F, 0x00, 0x13, 0x00, 0x0A, 0x02, 0xCD, 0x01]);
+        assert_eq!(Request::decode_pdu(&pdu).unwrap(), req);
+    }
+
+    #[test]
+    fn exception_response_bytes() {
+        let mut pdu = Vec::new();
+        Response::exception(0x03, ExceptionCode::IllegalDataAddress).encode_pdu(&mut pdu);
+        assert_eq!(pdu, [0x83, 0x02]);
+        assert_eq!(Response::decode_pdu(&pdu).unwrap(), Response::Exception { function: 3, code: 2 });
+    }
+
+    #[test]
+    fn malformed_requests_are_errors_not_panics() {
+        assert_eq!(Request::decode_pdu(&[]), Err(PduError::Empty));
+        assert!(matches!(Request::decode_pdu(&[0x03, 0x00]), Err(PduError::Truncated { .. })));
+        assert!(matches!(Request::decode_pdu(&[0x03, 0, 0, 0, 0]), Err(PduError::Quantity { quantity: 0, .. })));
+        assert!(matches!(Request::decode_pdu(&[0x05, 0, 1, 0x12, 0x34]), Err(PduError::Value { .. })));
+        // FC16 with a byte count that disagrees with the quantity.
+        assert!(matches!(Request::decode_pdu(&[0x10, 0, 0, 0, 2, 3, 0, 1, 0]), Err(PduError::Length { .. })));
+        assert_eq!(Request::decode_pdu(&[0x41, 1, 2]).unwrap(), Request::Raw { function: 0x41, data: vec![1, 2] });
+    }
+
+    #[test]
+    fn framer_joins_split_frames_and_splits_joined_ones() {
+        let a = request_adu(7, 1, &Request::ReadCoils { address: 0, quantity: 8 });
+        let b = request_adu(8, 1, &Request::WriteSingleRegister { address: 3, value: 600 });
+        let mut f = Framer::new();
+        f.push(&a[..4]);
+        assert!(f.next_frame().is_none());
+        f.push(&a[4..]);
+        f.push(&b[..9]);
+        assert_eq!(f.next_frame(), Some(Ok(a.clone())));
+        assert!(f.next_frame().is_none());
+        f.push(&b[9..]);
+        assert_eq!(f.next_frame(), Some(Ok(b)));
+        assert_eq!(f.pending(), 0);
+    }
+
+    #[test]
+    fn framer_fails_on_non_modbus_bytes() {
+        let mut f = Framer::new();
+        f.push(b"GET / HTTP/1.0\r\n\r\n");
+        assert_eq!(f.next_frame(), Some(Err(FrameError::ProtocolId(0x2F20))));
+        f.push(&request_adu(1, 1, &Request::ReportServerId));
+        assert!(matches!(f.next_frame(), Some(Err(_))), "a failed framer stays failed");
+    }
+}

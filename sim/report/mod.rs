@@ -1,0 +1,254 @@
+//! The report model: plain data computed from a finished World, rendered by separate
+//! writers (terminal text, JSON, CSV, JSON lines). Same run, same bytes.
+
+mod text;
+mod writers;
+
+pub use text::render_text;
+pub use writers::{events_jsonl, summary_json, timeline_csv};
+
+use crate::hmi::HmiStats;
+use crate::metrics::Condition;
+use crate::plc::FaultCause;
+use crate::time::{Micros, US_PER_H, to_hours};
+use crate::world::World;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_h: f64,
+    pub tick_ms: u32,
+    pub line: LineSummary,
+    pub stations: Vec<StationSummary>,
+    pub thermal: Vec<ThermalSummary>,
+    pub plcs: Vec<PlcSummary>,
+    pub hmi: HmiStats,
+    pub cost: CostSummary,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LineSummary {
+    pub target_per_h: f64,
+    pub target_units: u64,
+    pub good_units: u64,
+    pub scrap_units: u64,
+    /// Good units against target, percent.
+    pub attainment_pct: f64,
+    /// Good units per hour of planned production.
+    pub throughput_per_h: f64,
+    pub planned_production_h: f64,
+    pub bottleneck: String,
+    pub oee: Oee,
+    /// Unplanned downtime at the bottleneck.
+    pub downtime_h: f64,
+    pub downtime_by_cause: Vec<CauseRow>,
+    pub safety_trips: u64,
+    pub failures: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CauseRow {
+    pub cause: String,
+    pub station: String,
+    pub hours: f64,
+    pub cost: f64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Oee {
+    pub availability: f64,
+    pub performance: f64,
+    pub quality: f64,
+    pub oee: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StationSummary {
+    pub name: String,
+    pub plc: String,
+    pub units_in: u64,
+    pub units_out: u64,
+    pub scrap: u64,
+    pub failures: u64,
+    pub trips: u64,
+    /// Hours in each condition, in `Condition::ALL` order, zeros left out.
+    pub hours: Vec<(String, f64)>,
+    pub oee: Oee,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ThermalSummary {
+    pub station: String,
+    pub trips: u64,
+    pub excursions: u32,
+    pub out_of_band_min: f64,
+    pub min_c: f64,
+    pub max_c: f64,
+    pub scrap_temperature: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlcSummary {
+    pub name: String,
+    pub address: String,
+    pub profile: String,
+    pub requests: u64,
+    pub exceptions: u64,
+    pub dropped: u64,
+    pub queue_peak: u64,
+    pub faults: Vec<(FaultCause, u64)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CostSummary {
+    pub currency: String,
+    pub downtime: f64,
+    pub scrap: f64,
+    pub total: f64,
+}
+
+/// Round for the report: the summary carries figures, not float noise.
+pub fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn oee(a: f64, p: f64, q: f64) -> Oee {
+    Oee { availability: round(a, 4), performance: round(p, 4), quality: round(q, 4), oee: round(a * p * q, 4) }
+}
+
+impl Summary {
+    pub fn from_world(w: &World) -> Summary {
+        let s = &w.scenario;
+        let m = &w.metrics;
+        let planned = m.planned_production;
+        let cost_h = s.cost.downtime_per_h;
+        let mut causes: Vec<CauseRow> = Vec::new();
+        let mut downtime: Micros = 0;
+        for (i, row) in m.line_loss.iter().enumerate() {
+            for c in Condition::ALL {
+                let t = row[c as usize];
+                if t > 0 && c != Condition::Running && c != Condition::Planned {
+                    downtime += t;
+                    causes.push(CauseRow {
+                        cause: c.label().to_string(),
+                        station: w.plant.stations[i].name.clone(),
+                        hours: round(to_hours(t), 4),
+                        cost: round(to_hours(t) * cost_h, 2),
+                    });
+                }
+            }
+        }
+        causes.sort_by(|a, b| b.hours.total_cmp(&a.hours).then_with(|| a.station.cmp(&b.station)).then_with(|| a.cause.cmp(&b.cause)));
+
+        let good = w.plant.line_output();
+        let scrap = w.plant.scrap();
+        let planned_h = to_hours(planned);
+        let target = w.target_per_h * planned_h;
+        let b = m.bottleneck;
+        let line_a = ratio(m.station_time[b][Condition::Running as usize] as f64, planned as f64);
+        let line_q = ratio(good as f64, (good + scrap) as f64);
+        let line_oee = ratio(good as f64, target);
+        let line_p = ratio(line_oee, line_a * line_q).min(1.0);
+
+        let stations = w
+            .plant
+            .stations
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let c = &st.counters;
+                let run = m.station_time[i][Condition::Running as usize];
+                let completed = c.units_out + c.scrap_quality + c.scrap_temperature;
+                let a = ratio(run as f64, planned as f64);
+                let p = ratio(completed as f64 * st.cycle as f64, run as f64).min(1.0);
+                let q = ratio(c.units_out as f64, completed as f64);
+                StationSummary {
+                    name: st.name.clone(),
+                    plc: w.plcs[w.plc_of(i)].name.clone(),
+                    units_in: c.units_in,
+                    units_out: c.units_out,
+                    scrap: c.scrap_quality + c.scrap_temperature,
+                    failures: c.failures,
+                    trips: c.trips,
+                    hours: Condition::ALL
+                        .iter()
+                        .filter(|k| m.station_time[i][**k as usize] > 0)
+                        .map(|k| (k.label().to_string(), round(to_hours(m.station_time[i][*k as usize]), 4)))
+                        .collect(),
+                    oee: oee(a, p, q),
+                }
+            })
+            .collect();
+        let thermal = w
+            .plant
+            .stations
+            .iter()
+            .filter_map(|st| {
+                st.thermal.as_ref().map(|th| ThermalSummary {
+                    station: st.name.clone(),
+                    trips: st.counters.trips,
+                    excursions: th.excursions,
+                    out_of_band_min: round(th.out_of_band as f64 / 60e6, 2),
+                    min_c: round(th.min_c, 2),
+                    max_c: round(th.max_c, 2),
+                    scrap_temperature: st.counters.scrap_temperature,
+                })
+            })
+            .collect();
+        let plcs = w
+            .plcs
+            .iter()
+            .map(|p| PlcSummary {
+                name: p.name.clone(),
+                address: p.address.to_string(),
+                profile: p.profile.name.clone(),
+                requests: p.stats.requests,
+                exceptions: p.stats.exceptions,
+                dropped: p.stats.dropped,
+                queue_peak: p.stats.queue_peak,
+                faults: p.stats.faults.clone(),
+            })
+            .collect();
+        let downtime_cost = round(to_hours(downtime) * cost_h, 2);
+        let scrap_cost = round(scrap as f64 * s.cost.scrap_per_unit, 2);
+        Summary {
+            scenario: s.name.clone(),
+            seed: w.seed,
+            duration_h: round(w.now as f64 / US_PER_H as f64, 4),
+            tick_ms: s.tick_ms,
+            line: LineSummary {
+                target_per_h: round(w.target_per_h, 2),
+                target_units: target.round() as u64,
+                good_units: good,
+                scrap_units: scrap,
+                attainment_pct: round(100.0 * ratio(good as f64, target), 2),
+                throughput_per_h: round(ratio(good as f64, planned_h), 1),
+                planned_production_h: round(planned_h, 4),
+                bottleneck: w.plant.stations[b].name.clone(),
+                oee: oee(line_a, line_p, line_q),
+                downtime_h: round(to_hours(downtime), 4),
+                downtime_by_cause: causes,
+                safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
+                failures: w.plant.stations.iter().map(|s| s.counters.failures).sum(),
+            },
+            stations,
+            thermal,
+            plcs,
+            hmi: w.hmi.stats.clone(),
+            cost: CostSummary {
+                currency: s.cost.currency.clone(),
+                downtime: downtime_cost,
+                scrap: scrap_cost,
+                total: round(downtime_cost + scrap_cost, 2),
+            },
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The terminal summary.
+
+use super::Summary;
+use std::fmt::Write;
+
+fn thousands(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn money(v: f64, currency: &str) -> String {
+    let sym = if currency == "USD" { "$" } else { "" };
+    let suffix = if sym.is_empty() { format!(" {currency}") } else { String::new() };
+    format!("{sym}{}{suffix}", thousands(v.round().max(0.0) as u64))
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1} %", v * 100.0)
+}
+
+pub fn render_text(s: &Summary) -> String {
+    let mut o = String::new();
+    let l = &s.line;
+    let _ = writeln!(o, "faultline — {} · seed {} · {:.1} h simulated", s.scenario, s.seed, s.duration_h);
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "production  {} good of {} target ({:.1} %), {} scrap · {:.0} good/h over {:.1} h planned",
+        thousands(l.good_units),
+        thousands(l.target_units),
+        l.attainment_pct,
+        thousands(l.scrap_units),
+        l.throughput_per_h,
+        l.planned_production_h
+    );
+    let _ = writeln!(
+        o,
+        "line OEE    {} = availability {} × performance {} × quality {} (bottleneck: {})",
+        pct(l.oee.oee),
+        pct(l.oee.availability),
+        pct(l.oee.performance),
+        pct(l.oee.quality),
+        l.bottleneck
+    );
+    let _ = writeln!(o, "safety      {} trip(s), {} machine failure(s)", l.safety_trips, l.failures);
+    let _ = writeln!(o);
+    let _ = writeln!(o, "unplanned downtime at the bottleneck: {:.2} h, by root cause", l.downtime_h);
+    let _ = writeln!(o, "  {:<14} {:<16} {:>8} {:>12}", "cause", "station", "hours", "cost");
+    for c in l.downtime_by_cause.iter().take(12) {
+        let _ = writeln!(o, "  {:<14} {:<16} {:>8.2} {:>12}", c.cause, c.station, c.hours, money(c.cost, &s.cost.currency));
+    }
+    if l.downtime_by_cause.len() > 12 {
+        let _ = writeln!(o, "  … {} more in summary.json", l.downtime_by_cause.len() - 12);
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "  {:<14} {:>8} {:>8} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
+        "station", "in", "good", "scrap", "fail", "run h", "starv h", "block h", "down h", "plan h", "OEE"
+    );
+    for st in &s.stations {
+        let h = |k: &str| st.hours.iter().find(|(n, _)| n == k).map(|(_, v)| *v).unwrap_or(0.0);
+        let down: f64 = st
+            .hours
+            .iter()
+            .filter(|(n, _)| !["running", "starved", "blocked", "planned"].contains(&n.as_str()))
+            .map(|(_, v)| v)
+            .sum();
+        let _ = writeln!(
+            o,
+            "  {:<14} {:>8} {:>8} {:>6} {:>5} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7.2} {:>7}",
+            st.name,
+            st.units_in,
+            st.units_out,
+            st.scrap,
+            st.failures,
+            h("running"),
+            h("starved"),
+            h("blocked"),
+            down,
+            h("planned"),
+            pct(st.oee.oee)
+        );
+    }
+    for t in &s.thermal {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "thermal     {}: {:.1}–{:.1} °C, {} excursion(s) out of band ({:.1} min), {} scrapped for temperature, {} trip(s)",
+            t.station, t.min_c, t.max_c, t.excursions, t.out_of_band_min, t.scrap_temperature, t.trips
+        );
+    }
+    let h = &s.hmi;
+    let _ = writeln!(
+        o,
+        "hmi         {} requests, {} replies, {} timeouts, {} exceptions, {} writes ({} failed), {} operator actions",
+        thousands(h.requests),
+        thousands(h.responses),
+        h.timeouts,
+        h.exceptions,
+        h.writes,
+        h.writes_failed,
+        h.operator_actions
+    );
+    let faults: u64 = s.plcs.iter().flat_map(|p| p.faults.iter().map(|(_, n)| n)).sum();
+    let _ = writeln!(o, "plcs        {} PLC(s), {} fault(s)", s.plcs.len(), faults);
+    for p in s.plcs.iter().filter(|p| !p.faults.is_empty()) {
+        let list: Vec<String> = p.faults.iter().map(|(c, n)| format!("{c:?} ×{n}")).collect();
+        let _ = writeln!(o, "            {} ({}): {}", p.name, p.profile, list.join(", "));
+    }
+    let c = &s.cost;
+    let _ = writeln!(
+        o,
+        "cost        downtime {} + scrap {} = {}",
+        money(c.downtime, &c.currency),
+        money(c.scrap, &c.currency),
+        money(c.total, &c.currency)
+    );
+    o
+}

@@ -1,0 +1,359 @@
+//! Parsing and validation. Syntax errors carry file:line:col and the offending line;
+//! semantic errors carry the field path (`stations[3].feeds[0]`) and a hint.
+
+use super::{Action, Scenario, Setpoint, StationKind};
+use crate::time::US_PER_MS;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+/// One semantic problem, placed by field path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub enum ScenarioError {
+    Io { path: String, error: std::io::Error },
+    Syntax { path: String, line: usize, col: usize, message: String, excerpt: String },
+    Invalid { path: String, problems: Vec<Problem> },
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::Io { path, error } => write!(f, "{path}: cannot read: {error}"),
+            ScenarioError::Syntax { path, line, col, message, excerpt } => {
+                writeln!(f, "{path}:{line}:{col}: {message}")?;
+                let gutter = format!("{line}").len();
+                writeln!(f, "{:gutter$} |", "")?;
+                writeln!(f, "{line} | {excerpt}")?;
+                write!(f, "{:gutter$} | {:>col$}", "", "^")?;
+                if let Some(hint) = syntax_hint(message) {
+                    write!(f, "\nhint: {hint}")?;
+                }
+                Ok(())
+            }
+            ScenarioError::Invalid { path, problems } => {
+                write!(f, "{path}: {} problem{}:", problems.len(), if problems.len() == 1 { "" } else { "s" })?;
+                for p in problems {
+                    write!(f, "\n  {}: {}", p.field, p.message)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn syntax_hint(message: &str) -> Option<&'static str> {
+    if message.contains("Unexpected field") || message.contains("no such field") || message.contains("NoSuchStructField") {
+        Some("check the spelling against the format in README.md (\"Scenario format\"); unknown fields are rejected")
+    } else if message.contains("missing") || message.contains("Missing") {
+        Some("every required field must be present; see scenarios/minimal.ron for a complete example")
+    } else if message.contains("Expected") || message.contains("expected") {
+        Some("RON uses `name: value,` inside `( … )`, lists in `[ … ]` and strings in double quotes")
+    } else {
+        None
+    }
+}
+
+/// Read, parse and validate a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io { path: shown.clone(), error })?;
+    parse(&text, &shown)
+}
+
+/// Parse and validate scenario text; `origin` names it in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
+        let (line, col) = (e.span.start.line.max(1), e.span.start.col.max(1));
+        let excerpt = text.lines().nth(line - 1).unwrap_or("").to_string();
+        ScenarioError::Syntax { path: origin.to_string(), line, col, message: e.code.to_string(), excerpt }
+    })?;
+    let problems = validate(&scenario);
+    if problems.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(ScenarioError::Invalid { path: origin.to_string(), problems })
+    }
+}
+
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem { field: field.into(), message: message.into() });
+    }
+
+    fn positive(&mut self, field: impl Into<String>, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            self.fail(field, format!("{v} must be a number > 0"));
+        }
+    }
+
+    fn non_negative(&mut self, field: impl Into<String>, v: f64) {
+        if !(v.is_finite() && v >= 0.0) {
+            self.fail(field, format!("{v} must be a number ≥ 0"));
+        }
+    }
+
+    fn dist(&mut self, field: impl Into<String>, d: &crate::dist::Dist) {
+        if let Some(m) = d.check() {
+            self.fail(field, m);
+        }
+    }
+
+    fn known(&mut self, field: String, what: &str, name: &str, known: &BTreeSet<&str>) -> bool {
+        if known.contains(name) {
+            return true;
+        }
+        let list: Vec<&str> = known.iter().copied().collect();
+        self.fail(field, format!("no {what} named \"{name}\"; known: {}", list.join(", ")));
+        false
+    }
+
+    fn unique<'a>(&mut self, list: &str, names: impl Iterator<Item = &'a str>) {
+        let mut seen = BTreeMap::new();
+        for (i, n) in names.enumerate() {
+            if let Some(first) = seen.insert(n, i) {
+                self.fail(format!("{list}[{i}].name"), format!("\"{n}\" is already the name of {list}[{first}]"));
+            }
+            if n.trim().is_empty() {
+                self.fail(format!("{list}[{i}].name"), "must not be empty");
+            }
+        }
+    }
+}
+
+/// Every semantic problem in the scenario (empty when valid).
+pub fn validate(s: &Scenario) -> Vec<Problem> {
+    let mut c = Checker { problems: Vec::new() };
+    if !(s.duration_h.is_finite() && s.duration_h > 0.0 && s.duration_h <= 24.0 * 366.0) {
+        c.fail("duration_h", format!("{} must be > 0 and at most a year (8784)", s.duration_h));
+    }
+    if s.tick_ms == 0 || s.tick_ms > 1000 {
+        c.fail("tick_ms", format!("{} must be between 1 and 1000", s.tick_ms));
+    }
+    let tick_ms = s.tick_ms.max(1);
+
+    // Stations and the flow graph.
+    if s.stations.is_empty() {
+        c.fail("stations", "a line needs at least one station");
+    }
+    c.unique("stations", s.stations.iter().map(|x| x.name.as_str()));
+    let names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+    for (i, st) in s.stations.iter().enumerate() {
+        let at = |f: &str| format!("stations[{i}].{f}");
+        c.positive(at("cycle_s"), st.cycle_s);
+        if !(st.jitter_cv.is_finite() && (0.0..0.5).contains(&st.jitter_cv)) {
+            c.fail(at("jitter_cv"), format!("{} must be in [0, 0.5)", st.jitter_cv));
+        }
+        if !(st.yield_fraction > 0.0 && st.yield_fraction <= 1.0) {
+            c.fail(at("yield"), format!("{} must be in (0, 1]", st.yield_fraction));
+        }
+        for (j, f) in st.feeds.iter().enumerate() {
+            if c.known(at(&format!("feeds[{j}]")), "station", f, &names) && *f == st.name {
+                c.fail(at(&format!("feeds[{j}]")), "a station cannot feed itself");
+            }
+        }
+        if let Some(fs) = &st.failures {
+            c.dist(at("failures.between_h"), &fs.between_h);
+            c.dist(at("failures.repair_min"), &fs.repair_min);
+        }
+        if let StationKind::Thermal(t) = &st.kind {
+            let at = |f: &str| format!("stations[{i}].kind.Thermal.{f}");
+            c.positive(at("tau_s"), t.tau_s);
+            c.positive(at("gain_c"), t.gain_c);
+            c.non_negative(at("load_c"), t.load_c);
+            c.non_negative(at("inspection_min"), t.inspection_min);
+            c.non_negative(at("pid.ti_s"), t.pid.ti_s);
+            c.non_negative(at("pid.td_s"), t.pid.td_s);
+            c.positive(at("pid.kp"), t.pid.kp);
+            let (lo, hi) = t.band_c;
+            if !(lo < hi && hi < t.trip_above_c) {
+                c.fail(at("band_c"), format!("({lo}, {hi}) must satisfy low < high < trip_above_c ({})", t.trip_above_c));
+            }
+            if !(lo..=hi).contains(&t.setpoint_c) {
+                c.fail(at("setpoint_c"), format!("{} lies outside band_c ({lo}, {hi})", t.setpoint_c));
+            }
+            if t.reset_below_c >= t.trip_above_c {
+                c.fail(at("reset_below_c"), format!("{} must be below trip_above_c ({})", t.reset_below_c, t.trip_above_c));
+            }
+            if t.ambient_c + t.gain_c - t.load_c < t.setpoint_c {
+                c.fail(
+                    at("gain_c"),
+                    format!(
+                        "the heater cannot reach the setpoint under load: ambient {} + gain {} - load {} < setpoint {}; raise gain_c",
+                        t.ambient_c, t.gain_c, t.load_c, t.setpoint_c
+                    ),
+                );
+            }
+        }
+    }
+    if c.problems.is_empty() && !s.stations.is_empty() {
+        graph_checks(s, &mut c);
+    }
+
+    // Profiles and PLCs.
+    let profiles = s.all_profiles();
+    c.unique("profiles", s.profiles.iter().map(|p| p.name.as_str()));
+    for (i, p) in s.profiles.iter().enumerate() {
+        if p.max_connections == 0 {
+            c.fail(format!("profiles[{i}].max_connections"), "must be at least 1");
+        }
+        if p.queue_limit == 0 {
+            c.fail(format!("profiles[{i}].queue_limit"), "must be at least 1");
+        }
+        if let Some(w) = &p.watchdog {
+            c.positive(format!("profiles[{i}].watchdog.recovery_s"), w.recovery_s);
+            if w.overload_scans == 0 {
+                c.fail(format!("profiles[{i}].watchdog.overload_scans"), "must be at least 1");
+            }
+        }
+    }
+    let profile_names: BTreeSet<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    c.unique("plcs", s.plcs.iter().map(|p| p.name.as_str()));
+    let mut controlled: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut addresses: BTreeMap<String, String> = BTreeMap::new();
+    for (i, p) in s.plcs.iter().enumerate() {
+        let at = |f: &str| format!("plcs[{i}].{f}");
+        c.known(at("profile"), "profile", &p.profile, &profile_names);
+        if p.stations.is_empty() || p.stations.len() > 32 {
+            c.fail(at("stations"), "a PLC controls between 1 and 32 stations");
+        }
+        for (j, st) in p.stations.iter().enumerate() {
+            if c.known(at(&format!("stations[{j}]")), "station", st, &names)
+                && let Some(prev) = controlled.insert(st, i)
+            {
+                c.fail(at(&format!("stations[{j}]")), format!("\"{st}\" is already controlled by plcs[{prev}]"));
+            }
+        }
+        if p.scan_ms == 0 || p.scan_ms % tick_ms != 0 {
+            c.fail(at("scan_ms"), format!("{} must be a positive multiple of tick_ms ({tick_ms})", p.scan_ms));
+        }
+        address(&mut c, at("address"), &p.address, &mut addresses);
+    }
+    for st in &s.stations {
+        if !controlled.contains_key(st.name.as_str()) && !s.plcs.is_empty() {
+            let i = s.station_index(&st.name).unwrap_or(0);
+            c.fail(format!("stations[{i}]"), format!("\"{}\" is controlled by no PLC; add it to a plcs[…].stations list", st.name));
+        }
+    }
+    if s.plcs.is_empty() {
+        c.fail("plcs", "a line needs at least one PLC");
+    }
+
+    // HMI, operator, schedule, line, cost.
+    let h = &s.hmi;
+    if h.poll_ms == 0 || h.poll_ms % tick_ms != 0 {
+        c.fail("hmi.poll_ms", format!("{} must be a positive multiple of tick_ms ({tick_ms})", h.poll_ms));
+    }
+    if h.slow_poll_every == 0 {
+        c.fail("hmi.slow_poll_every", "must be at least 1");
+    }
+    if h.timeout_ms == 0 {
+        c.fail("hmi.timeout_ms", "must be at least 1");
+    }
+    c.non_negative("hmi.latency_ms", h.latency_ms);
+    if h.latency_ms.is_finite() && (h.latency_ms * US_PER_MS as f64) as u64 * 2 >= u64::from(h.timeout_ms) * US_PER_MS {
+        c.fail("hmi.latency_ms", format!("a round trip of 2 × {} ms reaches the timeout of {} ms", h.latency_ms, h.timeout_ms));
+    }
+    address(&mut c, "hmi.address".into(), &h.address, &mut addresses);
+    c.dist("operator.response_s", &s.operator.response_s);
+    c.positive("operator.floor_notice_min", s.operator.floor_notice_min);
+    for (i, e) in s.schedule.iter().enumerate() {
+        if !(e.at_h.is_finite() && e.at_h >= 0.0 && e.at_h <= s.duration_h) {
+            c.fail(format!("schedule[{i}].at_h"), format!("{} must lie within the run, 0 to duration_h ({})", e.at_h, s.duration_h));
+        }
+        if let Action::Changeover { setpoints, .. } = &e.action {
+            for (j, sp) in setpoints.iter().enumerate() {
+                let at = format!("schedule[{i}].action.setpoints[{j}]");
+                match sp {
+                    Setpoint::Speed(name, pct) => {
+                        c.known(at.clone(), "station", name, &names);
+                        if !(10..=200).contains(pct) {
+                            c.fail(at, format!("speed {pct} % must be between 10 and 200"));
+                        }
+                    }
+                    Setpoint::Temperature(name, t) => {
+                        if c.known(at.clone(), "station", name, &names) {
+                            match s.stations.iter().find(|x| &x.name == name).map(|x| &x.kind) {
+                                Some(StationKind::Thermal(th)) if !(th.band_c.0..=th.band_c.1).contains(t) => {
+                                    c.fail(at, format!("{t} °C lies outside {name}'s band_c {:?}", th.band_c));
+                                }
+                                Some(StationKind::Thermal(_)) => {}
+                                _ => c.fail(at, format!("\"{name}\" is not a Thermal station")),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(b) = &s.line.bottleneck {
+        c.known("line.bottleneck".into(), "station", b, &names);
+    }
+    if let Some(t) = s.line.target_per_h {
+        c.positive("line.target_per_h", t);
+    }
+    c.non_negative("cost.downtime_per_h", s.cost.downtime_per_h);
+    c.non_negative("cost.scrap_per_unit", s.cost.scrap_per_unit);
+    c.problems
+}
+
+fn address(c: &mut Checker, field: String, text: &str, seen: &mut BTreeMap<String, String>) {
+    match text.parse::<Ipv4Addr>() {
+        Err(_) => c.fail(field, format!("\"{text}\" is not an IPv4 address (e.g. \"10.10.2.11\")")),
+        Ok(ip) => match seen.get(&ip.to_string()) {
+            Some(prev) => c.fail(field, format!("{text} is already the address of {prev}")),
+            None => {
+                seen.insert(ip.to_string(), field);
+            }
+        },
+    }
+}
+
+fn graph_checks(s: &Scenario, c: &mut Checker) {
+    let n = s.stations.len();
+    let idx = |name: &str| s.station_index(name).unwrap_or(0);
+    let mut indegree = vec![0usize; n];
+    for st in &s.stations {
+        for f in &st.feeds {
+            indegree[idx(f)] += 1;
+        }
+    }
+    // Kahn's algorithm: what is left over sits on a cycle.
+    let mut queue: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut deg = indegree.clone();
+    let mut seen = 0;
+    while let Some(i) = queue.pop() {
+        seen += 1;
+        for f in &s.stations[i].feeds {
+            let j = idx(f);
+            deg[j] -= 1;
+            if deg[j] == 0 {
+                queue.push(j);
+            }
+        }
+    }
+    if seen < n {
+        let on_cycle: Vec<&str> = (0..n).filter(|&i| deg[i] > 0).map(|i| s.stations[i].name.as_str()).collect();
+        c.fail("stations", format!("the flow has a loop through {}; a line flows one way", on_cycle.join(" → ")));
+    }
+    if !s.stations.iter().any(|st| st.feeds.is_empty()) {
+        c.fail("stations", "no station is the line's output (a station with no `feeds`)");
+    }
+    for (i, st) in s.stations.iter().enumerate() {
+        if indegree[i] > 0 && st.buffer == 0 {
+            c.fail(format!("stations[{i}].buffer"), "a station fed by others needs a buffer of at least 1");
+        }
+    }
+}

@@ -1,0 +1,365 @@
+//! The scenario: a RON file that describes the line, its PLCs and their device profiles,
+//! the HMI's polling and the operating schedule, the run's length and seed, and the cost
+//! model. `load` parses and validates; every problem names its place.
+
+mod load;
+
+pub use load::{Problem, ScenarioError, load, parse};
+
+use crate::dist::Dist;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The run's seed; `faultline run --seed` overrides it.
+    pub seed: u64,
+    pub duration_h: f64,
+    /// The fixed simulation step. PLC scan periods and HMI intervals are multiples of it.
+    #[serde(default = "default_tick_ms")]
+    pub tick_ms: u32,
+    pub stations: Vec<StationSpec>,
+    pub plcs: Vec<PlcSpec>,
+    /// Device profiles beyond the built-in `modern` and `legacy` (same name: replaces it).
+    #[serde(default)]
+    pub profiles: Vec<ProfileSpec>,
+    pub hmi: HmiSpec,
+    #[serde(default)]
+    pub operator: OperatorSpec,
+    #[serde(default)]
+    pub schedule: Vec<ScheduleEntry>,
+    #[serde(default)]
+    pub line: LineSpec,
+    #[serde(default)]
+    pub cost: CostModel,
+}
+
+fn default_tick_ms() -> u32 {
+    100
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationSpec {
+    pub name: String,
+    #[serde(default)]
+    pub kind: StationKind,
+    /// Nominal cycle time per unit at 100 % speed.
+    pub cycle_s: f64,
+    /// Coefficient of variation of the cycle time (normal jitter, clipped at ±3σ).
+    #[serde(default)]
+    pub jitter_cv: f64,
+    /// Capacity of the station's input buffer, in units. Ignored for a source (a station
+    /// that nothing feeds draws from an unlimited supply).
+    #[serde(default = "default_buffer")]
+    pub buffer: u32,
+    /// Stations this one sends its output to. Empty: the line's output (a sink).
+    /// Several: a split (each unit goes to the one with the most free space).
+    #[serde(default)]
+    pub feeds: Vec<String>,
+    #[serde(default)]
+    pub failures: Option<FailureSpec>,
+    /// Fraction of units that come out good; the rest are scrapped here.
+    #[serde(default = "one", rename = "yield")]
+    pub yield_fraction: f64,
+}
+
+fn default_buffer() -> u32 {
+    10
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum StationKind {
+    #[default]
+    Machine,
+    /// A thermal process (tunnel pasteurizer) with a PID-controlled heater and a safety trip.
+    Thermal(ThermalSpec),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureSpec {
+    /// Operating time between failures (counted while the station runs), in hours.
+    pub between_h: Dist,
+    /// Repair time once maintenance is at the machine, in minutes.
+    pub repair_min: Dist,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThermalSpec {
+    pub ambient_c: f64,
+    /// Temperature at the start of the run (default: ambient).
+    #[serde(default)]
+    pub initial_c: Option<f64>,
+    /// First-order time constant of the zone temperature.
+    pub tau_s: f64,
+    /// Steady-state rise above ambient at 100 % heater output, with no product.
+    pub gain_c: f64,
+    /// Steady-state drop while product flows through (cold bottles absorb heat).
+    pub load_c: f64,
+    pub setpoint_c: f64,
+    /// Product completed outside [low, high] is under- or over-processed: scrap.
+    pub band_c: (f64, f64),
+    /// The independent safety function trips the station above this temperature.
+    pub trip_above_c: f64,
+    /// After a trip the station cools below this before inspection can start.
+    pub reset_below_c: f64,
+    pub inspection_min: f64,
+    pub pid: PidSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PidSpec {
+    /// Proportional gain, % output per °C of error.
+    pub kp: f64,
+    /// Integral time constant in seconds (0: no integral action).
+    pub ti_s: f64,
+    /// Derivative time in seconds.
+    #[serde(default)]
+    pub td_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlcSpec {
+    pub name: String,
+    /// Stations this PLC controls; station k's registers start at k × 100.
+    pub stations: Vec<String>,
+    pub profile: String,
+    /// IPv4 address on the plant network (shown in captures and in live mode).
+    pub address: String,
+    #[serde(default = "default_unit")]
+    pub unit_id: u8,
+    #[serde(default = "default_scan_ms")]
+    pub scan_ms: u32,
+}
+
+fn default_unit() -> u8 {
+    1
+}
+
+fn default_scan_ms() -> u32 {
+    100
+}
+
+/// What a device does when all its server connections are taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WhenFull {
+    RefuseNew,
+    CloseOldest,
+}
+
+/// How a device reacts to traffic it does not understand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OnBadTraffic {
+    /// Answer with an exception (or close the connection when the bytes are not Modbus).
+    Reject,
+    /// The communication module hangs: the PLC faults (watchdog) and its stations stop.
+    Fault,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSpec {
+    pub name: String,
+    /// What real devices this profile is modelled on, with the source.
+    #[serde(default)]
+    pub modelled_on: String,
+    pub max_connections: u16,
+    pub when_full: WhenFull,
+    /// Requests served per scan; the rest wait in the queue (0: no limit).
+    pub requests_per_scan: u16,
+    /// Scans between taking a request and sending its reply (0: the same scan).
+    pub reply_latency_scans: u16,
+    /// Requests the communication module can hold; beyond this they are dropped.
+    pub queue_limit: u16,
+    /// Sustained overload faults the PLC.
+    #[serde(default)]
+    pub watchdog: Option<WatchdogSpec>,
+    pub on_unsupported: OnBadTraffic,
+    pub on_malformed: OnBadTraffic,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchdogSpec {
+    /// Consecutive scans with a full queue that fault the PLC.
+    pub overload_scans: u32,
+    /// Time the faulted PLC needs before an operator's reset takes.
+    pub recovery_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HmiSpec {
+    #[serde(default = "default_hmi_name")]
+    pub name: String,
+    pub address: String,
+    /// Fast poll of every PLC's status block (FC04).
+    pub poll_ms: u32,
+    /// Every n-th poll also reads coils (FC01) and setpoints (FC03).
+    #[serde(default = "default_slow_every")]
+    pub slow_poll_every: u32,
+    pub timeout_ms: u32,
+    /// One-way network latency between the HMI and a PLC.
+    #[serde(default = "default_latency_ms")]
+    pub latency_ms: f64,
+}
+
+fn default_hmi_name() -> String {
+    "scada".into()
+}
+
+fn default_slow_every() -> u32 {
+    10
+}
+
+fn default_latency_ms() -> f64 {
+    1.0
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSpec {
+    /// Time from an alarm showing on the HMI to the operator acting on it, in seconds.
+    pub response_s: Dist,
+    /// A failed machine nobody called maintenance for is noticed on the floor after this.
+    pub floor_notice_min: f64,
+}
+
+impl Default for OperatorSpec {
+    fn default() -> Self {
+        OperatorSpec { response_s: Dist::LogNormal { mean: 45.0, cv: 0.5 }, floor_notice_min: 15.0 }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleEntry {
+    pub at_h: f64,
+    pub action: Action,
+}
+
+/// What the operating schedule has the HMI do. Each becomes Modbus writes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Run command on for every station (production is planned from here).
+    StartLine,
+    /// Run command off for every station (planned stop: end of shift, cleaning).
+    StopLine,
+    /// A product changeover: new product code and setpoints.
+    Changeover { product: u16, setpoints: Vec<Setpoint> },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Setpoint {
+    /// Station speed in percent of nominal.
+    Speed(String, u16),
+    /// Thermal station temperature setpoint in °C.
+    Temperature(String, f64),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineSpec {
+    /// Planned output rate (default: the bottleneck's nominal rate).
+    #[serde(default)]
+    pub target_per_h: Option<f64>,
+    /// The station whose stops the line's downtime is measured at (default: the stage
+    /// with the least nominal capacity).
+    #[serde(default)]
+    pub bottleneck: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostModel {
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Cost of an hour of unplanned line downtime.
+    pub downtime_per_h: f64,
+    /// Cost of one scrapped unit (materials and disposal).
+    pub scrap_per_unit: f64,
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+
+impl Default for CostModel {
+    /// $36k per hour: FMCG downtime, Siemens "True Cost of Downtime 2024" (Senseye 2022: $39k/h).
+    /// $0.25 per scrapped bottle of beer (glass, liquid, label, cap): an assumption.
+    fn default() -> Self {
+        CostModel { currency: default_currency(), downtime_per_h: 36_000.0, scrap_per_unit: 0.25 }
+    }
+}
+
+impl ProfileSpec {
+    /// Modelled on the Schneider M580 BMENOR2200H: 32 server connections, at most 8
+    /// incoming requests processed per scan (../shared/references.md, "Device limits").
+    pub fn modern() -> Self {
+        ProfileSpec {
+            name: "modern".into(),
+            modelled_on: "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan".into(),
+            max_connections: 32,
+            when_full: WhenFull::RefuseNew,
+            requests_per_scan: 8,
+            reply_latency_scans: 1,
+            queue_limit: 64,
+            watchdog: None,
+            on_unsupported: OnBadTraffic::Reject,
+            on_malformed: OnBadTraffic::Reject,
+        }
+    }
+
+    /// Modelled on the Schneider M218 (4 server connections; when full it closes the
+    /// oldest) and the rule of thumb of 1–2 scans per reply; a small queue whose sustained
+    /// overflow faults the device, as scans do to real legacy PLCs (ATT&CK T0814; RISI
+    /// "PLCs Crashed by IT Audit"; ../shared/references.md).
+    pub fn legacy() -> Self {
+        ProfileSpec {
+            name: "legacy".into(),
+            modelled_on: "Schneider M218: 4 server connections, closes the oldest when full".into(),
+            max_connections: 4,
+            when_full: WhenFull::CloseOldest,
+            requests_per_scan: 2,
+            reply_latency_scans: 2,
+            queue_limit: 8,
+            watchdog: Some(WatchdogSpec { overload_scans: 50, recovery_s: 300.0 }),
+            on_unsupported: OnBadTraffic::Fault,
+            on_malformed: OnBadTraffic::Fault,
+        }
+    }
+
+    pub fn builtin() -> Vec<ProfileSpec> {
+        vec![ProfileSpec::modern(), ProfileSpec::legacy()]
+    }
+}
+
+impl Scenario {
+    /// The profiles in force: built-ins, replaced or extended by the file's own.
+    pub fn all_profiles(&self) -> Vec<ProfileSpec> {
+        let mut all = ProfileSpec::builtin();
+        for p in &self.profiles {
+            match all.iter_mut().find(|q| q.name == p.name) {
+                Some(q) => *q = p.clone(),
+                None => all.push(p.clone()),
+            }
+        }
+        all
+    }
+
+    pub fn station_index(&self, name: &str) -> Option<usize> {
+        self.stations.iter().position(|s| s.name == name)
+    }
+}

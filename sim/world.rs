@@ -1,0 +1,282 @@
+//! The World owns all state and advances it by one fixed tick per `step()`. No I/O, no
+//! wall clock, no threads: the clock, sockets, windows and files are adapters around it.
+
+use crate::bus::Bus;
+use crate::hmi::{Hmi, HmiEvent, Task};
+use crate::metrics::Metrics;
+use crate::plant::{Plant, PlantEvent};
+use crate::plc::{Admission, Plc};
+use crate::scenario::{Action, Scenario};
+use crate::time::{Micros, US_PER_H, US_PER_MIN, US_PER_MS, from_secs};
+
+/// What to keep beyond the summary counters.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Recording {
+    /// One sample per simulated minute.
+    pub timeline: bool,
+    /// The event log.
+    pub events: bool,
+    /// Every Modbus frame on the bus (for pcap).
+    pub frames: bool,
+}
+
+impl Recording {
+    pub fn all() -> Self {
+        Recording { timeline: true, events: true, frames: true }
+    }
+}
+
+pub struct World {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub now: Micros,
+    pub tick: Micros,
+    pub end: Micros,
+    pub plant: Plant,
+    pub plcs: Vec<Plc>,
+    pub hmi: Hmi,
+    pub bus: Bus,
+    pub metrics: Metrics,
+    /// Stations' PLC index, for labels.
+    station_plc: Vec<usize>,
+    schedule: Vec<(Micros, Action)>,
+    next_action: usize,
+    /// Production is planned (the schedule has the line on).
+    pub planned: bool,
+    pub target_per_h: f64,
+}
+
+impl World {
+    pub fn new(scenario: &Scenario, seed: u64) -> World {
+        World::with_recording(scenario, seed, Recording::default())
+    }
+
+    pub fn with_recording(scenario: &Scenario, seed: u64, rec: Recording) -> World {
+        let s = scenario;
+        let profiles = s.all_profiles();
+        let plant = Plant::new(s, seed);
+        let plcs: Vec<Plc> = s
+            .plcs
+            .iter()
+            .map(|p| {
+                let profile = profiles.iter().find(|q| q.name == p.profile).expect("validated scenario");
+                Plc::new(p, s, profile)
+            })
+            .collect();
+        let mut bus = Bus { capture: rec.frames.then(Vec::new), ..Bus::default() };
+        let mut plcs = plcs;
+        let hmi = Hmi::new(s, &plcs, &mut bus, seed);
+        for (link, p) in hmi.links() {
+            if plcs[p].connect(link) == Admission::Refused {
+                bus.close(link);
+            }
+        }
+        let mut station_plc = vec![0; s.stations.len()];
+        for (p, plc) in plcs.iter().enumerate() {
+            for st in plc.stations() {
+                station_plc[st] = p;
+            }
+        }
+        let (bottleneck, capacity_per_h) = bottleneck(s);
+        let mut schedule: Vec<(Micros, Action)> =
+            s.schedule.iter().map(|e| (from_secs(e.at_h * 3600.0), e.action.clone())).collect();
+        schedule.sort_by_key(|(t, _)| *t); // stable: entries at the same time keep file order
+        World {
+            seed,
+            now: 0,
+            tick: u64::from(s.tick_ms) * US_PER_MS,
+            end: from_secs(s.duration_h * 3600.0),
+            metrics: Metrics::new(s.stations.len(), bottleneck, rec.timeline, rec.events),
+            plant,
+            plcs,
+            hmi,
+            bus,
+            station_plc,
+            schedule,
+            next_action: 0,
+            planned: false,
+            target_per_h: s.line.target_per_h.unwrap_or(capacity_per_h),
+            scenario: s.clone(),
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.now >= self.end
+    }
+
+    /// Run to the end of the scenario.
+    pub fn run(&mut self) {
+        while !self.done() {
+            self.step();
+        }
+    }
+
+    /// Run until simulated time `t` (or the end).
+    pub fn run_until(&mut self, t: Micros) {
+        while self.now < t.min(self.end) {
+            self.step();
+        }
+    }
+
+    /// Advance one tick.
+    pub fn step(&mut self) {
+        let t = self.now;
+        let dt = self.tick;
+        // Replies that reached the HMI.
+        for l in 0..self.bus.links.len() as u32 {
+            while let Some(adu) = self.bus.arrivals_at_client(l, t) {
+                self.hmi.receive(l, &adu, t);
+            }
+        }
+        // The operating schedule.
+        while let Some((at, action)) = self.schedule.get(self.next_action)
+            && *at <= t
+        {
+            let action = action.clone();
+            self.next_action += 1;
+            self.apply(t, &action);
+        }
+        // The HMI polls, writes, and its operator acts.
+        self.hmi.tick(t, &mut self.bus);
+        for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
+            if let Task::ResetPlc(p) = task {
+                let plc = &mut self.plcs[p];
+                if plc.fault.is_some() {
+                    if plc.reset_fault(at) {
+                        self.metrics.event(at, "plc_reset", &plc.name, "operator reset at the cabinet".into());
+                    } else if let Some(f) = &plc.fault {
+                        // The operator waits at the cabinet until the device has recovered.
+                        self.hmi.retry_at(f.recovered_at, task);
+                    }
+                }
+            }
+        }
+        // Requests that reached the PLCs, then the scans that are due.
+        for l in 0..self.bus.links.len() as u32 {
+            let p = self.bus.links[l as usize].plc;
+            while let Some(adu) = self.bus.arrivals_at_server(l, t) {
+                self.plcs[p].receive(l, adu);
+            }
+        }
+        for plc in &mut self.plcs {
+            if plc.scan_due(t) {
+                plc.scan(t, &mut self.plant);
+            }
+            while plc.outbox.front().is_some_and(|o| o.ready_at <= t) {
+                if let Some(o) = plc.outbox.pop_front() {
+                    self.bus.send_to_client(o.conn, o.ready_at, o.adu);
+                }
+            }
+        }
+        // The plant moves.
+        self.plant.advance(t, dt);
+        self.metrics.account(&self.plant, self.planned, dt);
+        self.collect_events();
+        self.now = t + dt;
+        if self.now % US_PER_MIN == 0 {
+            self.metrics.sample_minute(self.now / US_PER_MIN, &self.plant, self.planned);
+        }
+    }
+
+    fn apply(&mut self, t: Micros, action: &Action) {
+        match action {
+            Action::StartLine => {
+                self.planned = true;
+                self.hmi.start_line();
+                self.metrics.event(t, "schedule", "schedule", "start line".into());
+            }
+            Action::StopLine => {
+                self.planned = false;
+                self.hmi.stop_line();
+                self.metrics.event(t, "schedule", "schedule", "stop line (planned)".into());
+            }
+            Action::Changeover { product, setpoints } => {
+                let s = &self.scenario;
+                self.hmi.changeover(*product, setpoints, |n| s.station_index(n));
+                self.metrics.event(t, "schedule", "schedule", format!("changeover to product {product}: {setpoints:?}"));
+            }
+        }
+    }
+
+    fn collect_events(&mut self) {
+        let recording = self.metrics.events.is_some();
+        for (t, e) in std::mem::take(&mut self.plant.events) {
+            if !recording {
+                continue;
+            }
+            let name = |i: &usize| self.plant.stations[*i].name.clone();
+            let (kind, source, detail) = match &e {
+                PlantEvent::Failure { station } => ("failure", name(station), "machine failure".to_string()),
+                PlantEvent::RepairStarted { station, by_floor } => (
+                    "repair_started",
+                    name(station),
+                    if *by_floor { "noticed on the floor (no maintenance call)".into() } else { "maintenance called".into() },
+                ),
+                PlantEvent::Repaired { station } => ("repaired", name(station), "repair done".into()),
+                PlantEvent::Trip { station, temp_c } => ("safety_trip", name(station), format!("temperature above {temp_c} °C")),
+                PlantEvent::TripReady { station } => ("trip_reset_ready", name(station), "cooled and inspected".into()),
+                PlantEvent::TripReset { station } => ("trip_reset", name(station), "operator reset".into()),
+            };
+            self.metrics.event(t, kind, &source, detail);
+        }
+        for p in 0..self.plcs.len() {
+            for (t, cause) in std::mem::take(&mut self.plcs[p].new_faults) {
+                let name = self.plcs[p].name.clone();
+                self.metrics.event(t, "plc_fault", &name, format!("{cause:?}"));
+            }
+        }
+        for (t, e) in std::mem::take(&mut self.hmi.events) {
+            if !recording {
+                continue;
+            }
+            let st = |i: &usize| self.plant.stations[*i].name.clone();
+            let plc = |i: &usize| self.plcs[*i].name.clone();
+            let (kind, source, detail) = match &e {
+                HmiEvent::AlarmSeen { station, state } => ("alarm", st(station), format!("HMI shows {state}")),
+                HmiEvent::OperatorAction(task) => {
+                    let (what, who) = match task {
+                        Task::CallMaintenance(s) => ("call maintenance", st(s)),
+                        Task::ResetTrip(s) => ("reset safety trip", st(s)),
+                        Task::RestartStation(s) => ("restart station", st(s)),
+                        Task::SetPlcRun(p) => ("set PLC to RUN", plc(p)),
+                        Task::ResetPlc(p) => ("go to the cabinet to reset the PLC", plc(p)),
+                    };
+                    ("operator", who, what.to_string())
+                }
+                HmiEvent::CommLoss { plc: p } => ("comm_loss", plc(p), "3 polls without reply".into()),
+                HmiEvent::CommRestored { plc: p } => ("comm_restored", plc(p), "replies again".into()),
+                HmiEvent::WriteFailed { plc: p, function } => ("write_failed", plc(p), format!("FC {function:02X}")),
+            };
+            self.metrics.event(t, kind, &source, detail);
+        }
+    }
+
+    /// PLC index controlling a station.
+    pub fn plc_of(&self, station: usize) -> usize {
+        self.station_plc[station]
+    }
+
+    pub fn hours(&self) -> f64 {
+        self.now as f64 / US_PER_H as f64
+    }
+}
+
+/// The station the line's downtime is measured at, and the line's nominal capacity per
+/// hour. Default: the stage (a station with its parallel peers: same feeders, same
+/// destinations) with the least capacity.
+pub fn bottleneck(s: &Scenario) -> (usize, f64) {
+    let n = s.stations.len();
+    let feeders = |i: usize| -> Vec<usize> {
+        (0..n).filter(|&j| s.stations[j].feeds.iter().any(|f| *f == s.stations[i].name)).collect()
+    };
+    let capacity = |i: usize| -> f64 {
+        let (up, down) = (feeders(i), &s.stations[i].feeds);
+        let peers: Vec<usize> = (0..n).filter(|&j| feeders(j) == up && &s.stations[j].feeds == down).collect();
+        peers.iter().map(|&j| 3600.0 / s.stations[j].cycle_s).sum()
+    };
+    let chosen = match s.line.bottleneck.as_deref().and_then(|b| s.station_index(b)) {
+        Some(i) => i,
+        None => (0..n).fold(0, |best, i| if capacity(i) < capacity(best) { i } else { best }),
+    };
+    (chosen, capacity(chosen))
+}
