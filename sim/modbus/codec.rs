@@ -773,7 +773,7 @@ mod tests {
     fn framer_fails_on_non_modbus_bytes() {
         let mut f = Framer::new();
         f.push(b"GET / HTTP/1.0\r\n\r\n");
-        assert_eq!(f.next_frame(), Some(Err(FrameError::ProtocolId(0x2F20))));
+        assert_eq!(f.next_frame(), Some(Err(FrameError::ProtocolId(0x5420))));
         f.push(&request_adu(1, 1, &Request::ReportServerId));
         assert!(matches!(f.next_frame(), Some(Err(_))), "a failed framer stays failed");
     }
