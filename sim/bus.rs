@@ -54,23 +54,39 @@ impl Bus {
     }
 
     pub fn send_to_server(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
-        let l = &mut self.links[link as usize];
+        let Some(l) = self.links.get_mut(link as usize) else {
+            return;
+        };
         if !l.open {
             return;
         }
         if let Some(c) = &mut self.capture {
-            c.push(Sent { at, link, to_server: true, adu: adu.clone() });
+            c.push(Sent {
+                at,
+                link,
+                to_server: true,
+                adu: adu.clone(),
+            });
         }
         l.to_server.push_back((at + l.latency, adu));
     }
 
+    /// A reply on its way to a client; replies for connections that are not on this bus
+    /// (a test's or a live socket's) are not carried.
     pub fn send_to_client(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
-        let l = &mut self.links[link as usize];
+        let Some(l) = self.links.get_mut(link as usize) else {
+            return;
+        };
         if !l.open {
             return;
         }
         if let Some(c) = &mut self.capture {
-            c.push(Sent { at, link, to_server: false, adu: adu.clone() });
+            c.push(Sent {
+                at,
+                link,
+                to_server: false,
+                adu: adu.clone(),
+            });
         }
         l.to_client.push_back((at + l.latency, adu));
     }
@@ -78,12 +94,20 @@ impl Bus {
     /// Frames that have reached their server by `t`.
     pub fn arrivals_at_server(&mut self, link: ConnId, t: Micros) -> Option<Vec<u8>> {
         let q = &mut self.links[link as usize].to_server;
-        if q.front().is_some_and(|(at, _)| *at <= t) { q.pop_front().map(|(_, a)| a) } else { None }
+        if q.front().is_some_and(|(at, _)| *at <= t) {
+            q.pop_front().map(|(_, a)| a)
+        } else {
+            None
+        }
     }
 
     /// Frames that have reached their client by `t`.
     pub fn arrivals_at_client(&mut self, link: ConnId, t: Micros) -> Option<Vec<u8>> {
         let q = &mut self.links[link as usize].to_client;
-        if q.front().is_some_and(|(at, _)| *at <= t) { q.pop_front().map(|(_, a)| a) } else { None }
+        if q.front().is_some_and(|(at, _)| *at <= t) {
+            q.pop_front().map(|(_, a)| a)
+        } else {
+            None
+        }
     }
 }

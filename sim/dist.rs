@@ -34,19 +34,29 @@ impl Dist {
     pub fn check(&self) -> Option<String> {
         let finite_nonneg = |v: f64| v.is_finite() && v >= 0.0;
         match *self {
-            Dist::Fixed(v) if !finite_nonneg(v) => Some(format!("Fixed({v}): must be a number ≥ 0")),
+            Dist::Fixed(v) if !finite_nonneg(v) => {
+                Some(format!("Fixed({v}): must be a number ≥ 0"))
+            }
             Dist::Exponential(m) if !(m.is_finite() && m > 0.0) => {
                 Some(format!("Exponential({m}): the mean must be > 0"))
             }
-            Dist::Weibull { mean, shape } if !(mean.is_finite() && mean > 0.0 && shape.is_finite() && shape > 0.0) => {
-                Some(format!("Weibull(mean: {mean}, shape: {shape}): mean and shape must be > 0"))
+            Dist::Weibull { mean, shape }
+                if !(mean.is_finite() && mean > 0.0 && shape.is_finite() && shape > 0.0) =>
+            {
+                Some(format!(
+                    "Weibull(mean: {mean}, shape: {shape}): mean and shape must be > 0"
+                ))
             }
-            Dist::LogNormal { mean, cv } if !(mean.is_finite() && mean > 0.0 && finite_nonneg(cv)) => {
-                Some(format!("LogNormal(mean: {mean}, cv: {cv}): mean must be > 0 and cv ≥ 0"))
+            Dist::LogNormal { mean, cv }
+                if !(mean.is_finite() && mean > 0.0 && finite_nonneg(cv)) =>
+            {
+                Some(format!(
+                    "LogNormal(mean: {mean}, cv: {cv}): mean must be > 0 and cv ≥ 0"
+                ))
             }
-            Dist::Uniform(a, b) if !(finite_nonneg(a) && finite_nonneg(b) && a <= b) => {
-                Some(format!("Uniform({a}, {b}): bounds must be ≥ 0 and in order"))
-            }
+            Dist::Uniform(a, b) if !(finite_nonneg(a) && finite_nonneg(b) && a <= b) => Some(
+                format!("Uniform({a}, {b}): bounds must be ≥ 0 and in order"),
+            ),
             _ => None,
         }
     }
@@ -59,7 +69,9 @@ impl Dist {
             Dist::Weibull { mean, shape } => {
                 // mean = scale · Γ(1 + 1/k)
                 let scale = mean / gamma(1.0 + 1.0 / shape);
-                Weibull::new(scale, shape).map(|d| d.sample(rng)).unwrap_or(mean)
+                Weibull::new(scale, shape)
+                    .map(|d| d.sample(rng))
+                    .unwrap_or(mean)
             }
             Dist::LogNormal { mean, cv } => {
                 if cv == 0.0 {
@@ -67,7 +79,9 @@ impl Dist {
                 } else {
                     let sigma2 = (1.0 + cv * cv).ln();
                     let mu = mean.ln() - sigma2 / 2.0;
-                    LogNormal::new(mu, sigma2.sqrt()).map(|d| d.sample(rng)).unwrap_or(mean)
+                    LogNormal::new(mu, sigma2.sqrt())
+                        .map(|d| d.sample(rng))
+                        .unwrap_or(mean)
                 }
             }
             Dist::Uniform(a, b) => {
@@ -131,8 +145,14 @@ mod tests {
         let mut rng = stream(1, "dist");
         for d in [
             Dist::Exponential(10.0),
-            Dist::Weibull { mean: 10.0, shape: 2.0 },
-            Dist::LogNormal { mean: 10.0, cv: 0.5 },
+            Dist::Weibull {
+                mean: 10.0,
+                shape: 2.0,
+            },
+            Dist::LogNormal {
+                mean: 10.0,
+                cv: 0.5,
+            },
             Dist::Uniform(5.0, 15.0),
         ] {
             let n = 200_000;

@@ -56,6 +56,25 @@ struct Channel {
     comm_ok: bool,
 }
 
+impl Channel {
+    /// Writes go before pending polls, in the order they were asked for.
+    fn enqueue_write(&mut self, req: Request) {
+        let at = self
+            .queue
+            .iter()
+            .position(|q| q.purpose == Purpose::Poll)
+            .unwrap_or(self.queue.len());
+        self.queue.insert(
+            at,
+            Queued {
+                req,
+                purpose: Purpose::Write,
+                attempts: 0,
+            },
+        );
+    }
+}
+
 /// Operator tasks, each answering something seen on the HMI.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Task {
@@ -122,8 +141,11 @@ impl Hmi {
             .iter()
             .enumerate()
             .map(|(p, plc)| {
-                let slots: Vec<(usize, bool)> =
-                    plc.stations().enumerate().map(|(k, st)| (st, plc.is_thermal_slot(k))).collect();
+                let slots: Vec<(usize, bool)> = plc
+                    .stations()
+                    .enumerate()
+                    .map(|(k, st)| (st, plc.is_thermal_slot(k)))
+                    .collect();
                 for (k, (st, _)) in slots.iter().enumerate() {
                     station_loc[*st] = (p, k as u16 * BLOCK);
                 }
@@ -169,14 +191,17 @@ impl Hmi {
     fn write(&mut self, station: usize, req_for: impl FnOnce(u16) -> Request) {
         let (ch, base) = self.station_loc[station];
         let req = req_for(base);
-        self.channels[ch].queue.push_front(Queued { req, purpose: Purpose::Write, attempts: 0 });
+        self.channels[ch].enqueue_write(req);
     }
 
     /// Schedule: every station's run command on.
     pub fn start_line(&mut self) {
         self.line_should_run = true;
         for s in 0..self.views.len() {
-            self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_RUN, value: true });
+            self.write(s, |b| Request::WriteSingleCoil {
+                address: b + map::C_RUN,
+                value: true,
+            });
         }
     }
 
@@ -184,13 +209,21 @@ impl Hmi {
     pub fn stop_line(&mut self) {
         self.line_should_run = false;
         for s in 0..self.views.len() {
-            self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_RUN, value: false });
+            self.write(s, |b| Request::WriteSingleCoil {
+                address: b + map::C_RUN,
+                value: false,
+            });
         }
     }
 
     /// Schedule: a product changeover — product code and speed to every station (FC16),
     /// temperature setpoints to thermal stations (FC06).
-    pub fn changeover(&mut self, product: u16, setpoints: &[Setpoint], station_index: impl Fn(&str) -> Option<usize>) {
+    pub fn changeover(
+        &mut self,
+        product: u16,
+        setpoints: &[Setpoint],
+        station_index: impl Fn(&str) -> Option<usize>,
+    ) {
         self.product = product;
         for sp in setpoints {
             if let Setpoint::Speed(name, pct) = sp
@@ -201,14 +234,20 @@ impl Hmi {
         }
         for s in 0..self.views.len() {
             let values = vec![self.speed_recipe[s], product];
-            self.write(s, |b| Request::WriteMultipleRegisters { address: b + map::H_SPEED, values });
+            self.write(s, |b| Request::WriteMultipleRegisters {
+                address: b + map::H_SPEED,
+                values,
+            });
         }
         for sp in setpoints {
             if let Setpoint::Temperature(name, c) = sp
                 && let Some(i) = station_index(name)
             {
                 let value = ((c * 10.0).round() as i16) as u16;
-                self.write(i, |b| Request::WriteSingleRegister { address: b + map::H_TEMP_SP, value });
+                self.write(i, |b| Request::WriteSingleRegister {
+                    address: b + map::H_TEMP_SP,
+                    value,
+                });
             }
         }
     }
@@ -221,7 +260,7 @@ impl Hmi {
         self.run_tasks(t);
         if t >= self.next_poll {
             self.next_poll = t + self.poll;
-            let slow = self.polls % self.slow_every == 0;
+            let slow = self.polls.is_multiple_of(self.slow_every);
             self.polls += 1;
             for ch in &mut self.channels {
                 // A channel still working through the last poll does not pile up more.
@@ -232,22 +271,45 @@ impl Hmi {
                     let base = k as u16 * BLOCK;
                     let n = map::block_len(map::Table::InputRegister, *thermal);
                     ch.queue.push_back(Queued {
-                        req: Request::ReadInputRegisters { address: base, quantity: n },
+                        req: Request::ReadInputRegisters {
+                            address: base,
+                            quantity: n,
+                        },
                         purpose: Purpose::Poll,
                         attempts: 0,
                     });
                     if slow {
                         for (req, table) in [
-                            (Request::ReadCoils { address: base, quantity: 0 }, map::Table::Coil),
-                            (Request::ReadHoldingRegisters { address: base, quantity: 0 }, map::Table::HoldingRegister),
+                            (
+                                Request::ReadCoils {
+                                    address: base,
+                                    quantity: 0,
+                                },
+                                map::Table::Coil,
+                            ),
+                            (
+                                Request::ReadHoldingRegisters {
+                                    address: base,
+                                    quantity: 0,
+                                },
+                                map::Table::HoldingRegister,
+                            ),
                         ] {
                             let quantity = map::block_len(table, *thermal);
                             let req = match req {
-                                Request::ReadCoils { address, .. } => Request::ReadCoils { address, quantity },
-                                Request::ReadHoldingRegisters { address, .. } => Request::ReadHoldingRegisters { address, quantity },
+                                Request::ReadCoils { address, .. } => {
+                                    Request::ReadCoils { address, quantity }
+                                }
+                                Request::ReadHoldingRegisters { address, .. } => {
+                                    Request::ReadHoldingRegisters { address, quantity }
+                                }
                                 r => r,
                             };
-                            ch.queue.push_back(Queued { req, purpose: Purpose::Poll, attempts: 0 });
+                            ch.queue.push_back(Queued {
+                                req,
+                                purpose: Purpose::Poll,
+                                attempts: 0,
+                            });
                         }
                     }
                 }
@@ -282,10 +344,19 @@ impl Hmi {
         ch.consecutive_timeouts += 1;
         if f.q.purpose == Purpose::Write {
             if f.q.attempts < 2 {
-                ch.queue.push_front(Queued { attempts: f.q.attempts + 1, ..f.q });
+                ch.queue.push_front(Queued {
+                    attempts: f.q.attempts + 1,
+                    ..f.q
+                });
             } else {
                 self.stats.writes_failed += 1;
-                self.events.push((t, HmiEvent::WriteFailed { plc: ch.plc, function: f.q.req.function() }));
+                self.events.push((
+                    t,
+                    HmiEvent::WriteFailed {
+                        plc: ch.plc,
+                        function: f.q.req.function(),
+                    },
+                ));
             }
         }
         if ch.consecutive_timeouts == 3 && ch.comm_ok {
@@ -301,8 +372,12 @@ impl Hmi {
 
     /// A frame from a PLC reached the HMI at `t`.
     pub fn receive(&mut self, link: ConnId, adu: &[u8], t: Micros) {
-        let Some(c) = self.channels.iter().position(|ch| ch.link == link) else { return };
-        let Ok((header, pdu)) = parse_adu(adu) else { return };
+        let Some(c) = self.channels.iter().position(|ch| ch.link == link) else {
+            return;
+        };
+        let Ok((header, pdu)) = parse_adu(adu) else {
+            return;
+        };
         let ch = &mut self.channels[c];
         match &ch.in_flight {
             Some(f) if f.tid == header.transaction_id => {}
@@ -316,7 +391,8 @@ impl Hmi {
         ch.consecutive_timeouts = 0;
         if !ch.comm_ok {
             ch.comm_ok = true;
-            self.events.push((t, HmiEvent::CommRestored { plc: ch.plc }));
+            self.events
+                .push((t, HmiEvent::CommRestored { plc: ch.plc }));
         }
         match Response::decode_pdu(pdu) {
             Ok(Response::ReadInputRegisters(regs)) => {
@@ -332,7 +408,13 @@ impl Hmi {
                 if f.q.purpose == Purpose::Write {
                     self.stats.writes_failed += 1;
                     let plc = self.channels[c].plc;
-                    self.events.push((t, HmiEvent::WriteFailed { plc, function: f.q.req.function() }));
+                    self.events.push((
+                        t,
+                        HmiEvent::WriteFailed {
+                            plc,
+                            function: f.q.req.function(),
+                        },
+                    ));
                 }
             }
             _ => {}
@@ -346,20 +428,34 @@ impl Hmi {
         let before = v.state;
         v.state = state;
         v.flags = get(map::I_FLAGS);
-        v.units_out = (u32::from(get(map::I_UNITS_OUT)) << 16) | u32::from(get(map::I_UNITS_OUT + 1));
-        v.temp_c = (regs.len() > usize::from(map::I_TEMP)).then(|| f64::from(get(map::I_TEMP) as i16) / 10.0);
+        v.units_out =
+            (u32::from(get(map::I_UNITS_OUT)) << 16) | u32::from(get(map::I_UNITS_OUT + 1));
+        v.temp_c = (regs.len() > usize::from(map::I_TEMP))
+            .then(|| f64::from(get(map::I_TEMP) as i16) / 10.0);
         v.seen_at = t;
         let flags = v.flags;
         if state != before
             && let Some(s @ (State::Failed | State::Tripped | State::Stopped(_))) = state
         {
-            self.events.push((t, HmiEvent::AlarmSeen { station: st, state: s.label() }));
+            self.events.push((
+                t,
+                HmiEvent::AlarmSeen {
+                    station: st,
+                    state: s.label(),
+                },
+            ));
         }
         // The operator answers what the screen shows.
         match state {
-            Some(State::Failed) if flags & map::F_REPAIR == 0 => self.schedule(t, Task::CallMaintenance(st)),
-            Some(State::Tripped) if flags & map::F_TRIP_READY != 0 => self.schedule(t, Task::ResetTrip(st)),
-            Some(State::Stopped(StopReason::Command)) if self.line_should_run => self.schedule(t, Task::RestartStation(st)),
+            Some(State::Failed) if flags & map::F_REPAIR == 0 => {
+                self.schedule(t, Task::CallMaintenance(st))
+            }
+            Some(State::Tripped) if flags & map::F_TRIP_READY != 0 => {
+                self.schedule(t, Task::ResetTrip(st))
+            }
+            Some(State::Stopped(StopReason::Command)) if self.line_should_run => {
+                self.schedule(t, Task::RestartStation(st))
+            }
             Some(State::Stopped(StopReason::PlcStop)) if self.line_should_run => {
                 let plc = self.channels[self.station_loc[st].0].plc;
                 self.schedule(t, Task::SetPlcRun(plc));
@@ -392,10 +488,14 @@ impl Hmi {
         for task in due {
             // Still needed? The screen may have changed while the operator was on the way.
             let still = match task {
-                Task::CallMaintenance(s) => self.views[s].state == Some(State::Failed) && self.views[s].flags & map::F_REPAIR == 0,
+                Task::CallMaintenance(s) => {
+                    self.views[s].state == Some(State::Failed)
+                        && self.views[s].flags & map::F_REPAIR == 0
+                }
                 Task::ResetTrip(s) => self.views[s].state == Some(State::Tripped),
                 Task::RestartStation(s) => {
-                    self.line_should_run && self.views[s].state == Some(State::Stopped(StopReason::Command))
+                    self.line_should_run
+                        && self.views[s].state == Some(State::Stopped(StopReason::Command))
                 }
                 Task::SetPlcRun(_) => self.line_should_run,
                 Task::ResetPlc(p) => !self.channels.iter().any(|c| c.plc == p && c.comm_ok),
@@ -406,17 +506,23 @@ impl Hmi {
             self.stats.operator_actions += 1;
             self.events.push((t, HmiEvent::OperatorAction(task)));
             match task {
-                Task::CallMaintenance(s) => {
-                    self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_MAINTENANCE, value: true })
-                }
-                Task::ResetTrip(s) => self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_FAULT_RESET, value: true }),
-                Task::RestartStation(s) => self.write(s, |b| Request::WriteSingleCoil { address: b + map::C_RUN, value: true }),
+                Task::CallMaintenance(s) => self.write(s, |b| Request::WriteSingleCoil {
+                    address: b + map::C_MAINTENANCE,
+                    value: true,
+                }),
+                Task::ResetTrip(s) => self.write(s, |b| Request::WriteSingleCoil {
+                    address: b + map::C_FAULT_RESET,
+                    value: true,
+                }),
+                Task::RestartStation(s) => self.write(s, |b| Request::WriteSingleCoil {
+                    address: b + map::C_RUN,
+                    value: true,
+                }),
                 Task::SetPlcRun(p) => {
                     if let Some(ch) = self.channels.iter_mut().find(|c| c.plc == p) {
-                        ch.queue.push_front(Queued {
-                            req: Request::WriteSingleRegister { address: SYSTEM + map::S_MODE, value: 1 },
-                            purpose: Purpose::Write,
-                            attempts: 0,
+                        ch.enqueue_write(Request::WriteSingleRegister {
+                            address: SYSTEM + map::S_MODE,
+                            value: 1,
                         });
                     }
                 }

@@ -18,7 +18,11 @@ const EX_NOINPUT: u8 = 66;
 const EX_IOERR: u8 = 74;
 
 #[derive(Parser)]
-#[command(name = "faultline", version, about = "A digital twin of a production line for measuring OT security in downtime and money")]
+#[command(
+    name = "faultline",
+    version,
+    about = "A digital twin of a production line for measuring OT security in downtime and money"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,7 +69,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Scenario(e)) => {
             eprintln!("error: {e}");
-            ExitCode::from(if matches!(e, ScenarioError::Io { .. }) { EX_NOINPUT } else { EX_DATAERR })
+            ExitCode::from(if matches!(e, ScenarioError::Io { .. }) {
+                EX_NOINPUT
+            } else {
+                EX_DATAERR
+            })
         }
         Err(Failure::Output(e)) => {
             eprintln!("error: {e:#}");
@@ -97,7 +105,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print!("{}", register_map(&s, markdown));
             Ok(())
         }
-        Command::Run { scenario, seed, hours, out, json } => {
+        Command::Run {
+            scenario,
+            seed,
+            hours,
+            out,
+            json,
+        } => {
             let mut s = load(&scenario).map_err(Failure::Scenario)?;
             if let Some(h) = hours {
                 if !(h.is_finite() && h > 0.0) {
@@ -108,7 +122,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let seed = seed.unwrap_or(s.seed);
             // The seed first: any run can be replayed from it.
             eprintln!("seed: {seed}");
-            let rec = if out.is_some() { Recording { timeline: true, events: true, frames: false } } else { Recording::default() };
+            let rec = if out.is_some() {
+                Recording {
+                    timeline: true,
+                    events: true,
+                    frames: false,
+                }
+            } else {
+                Recording::default()
+            };
             let started = Instant::now();
             let mut world = World::with_recording(&s, seed, rec);
             world.run();
@@ -119,11 +141,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 print!("{}", render_text(&summary));
                 let sim_s = world.now as f64 / 1e6;
-                println!("speed       {:.1} h simulated in {:.3} s wall = {:.0}× real time", sim_s / 3600.0, wall, sim_s / wall.max(1e-9));
+                println!(
+                    "speed       {:.1} h simulated in {:.3} s wall = {:.0}× real time",
+                    sim_s / 3600.0,
+                    wall,
+                    sim_s / wall.max(1e-9)
+                );
             }
             if let Some(dir) = out {
                 write_outputs(&dir, &world, &summary).map_err(Failure::Output)?;
-                eprintln!("wrote {}/summary.json, timeline.csv, events.jsonl", dir.display());
+                eprintln!(
+                    "wrote {}/summary.json, timeline.csv, events.jsonl",
+                    dir.display()
+                );
             }
             Ok(())
         }
@@ -131,7 +161,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
 }
 
 fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create output folder {}", dir.display()))?;
     write_atomic(&dir.join("summary.json"), &summary_json(summary))?;
     write_atomic(&dir.join("timeline.csv"), &timeline_csv(world))?;
     write_atomic(&dir.join("events.jsonl"), &events_jsonl(world))?;
@@ -143,7 +174,8 @@ fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
     Ok(())
 }
 
@@ -157,25 +189,70 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
             map::Access::Pulse => "W (pulse)",
         };
         if markdown {
-            let _ = writeln!(o, "| {} | {} | `{}` | {} | {} | {} |", p.table.label(), addr, p.name, p.unit, access, p.doc);
+            let _ = writeln!(
+                o,
+                "| {} | {} | `{}` | {} | {} | {} |",
+                p.table.label(),
+                addr,
+                p.name,
+                p.unit,
+                access,
+                p.doc
+            );
         } else {
-            let _ = writeln!(o, "  {:<17} {:>5}  {:<19} {:<16} {:<10} {}", p.table.label(), addr, p.name, p.unit, access, p.doc);
+            let _ = writeln!(
+                o,
+                "  {:<17} {:>5}  {:<19} {:<16} {:<10} {}",
+                p.table.label(),
+                addr,
+                p.name,
+                p.unit,
+                access,
+                p.doc
+            );
         }
     };
     for plc in &s.plcs {
         if markdown {
-            let _ = writeln!(o, "\n### {} ({}, unit {}, profile {})\n", plc.name, plc.address, plc.unit_id, plc.profile);
-            let _ = writeln!(o, "| table | address | name | unit | access | meaning |\n|---|---|---|---|---|---|");
+            let _ = writeln!(
+                o,
+                "\n### {} ({}, unit {}, profile {})\n",
+                plc.name, plc.address, plc.unit_id, plc.profile
+            );
+            let _ = writeln!(
+                o,
+                "| table | address | name | unit | access | meaning |\n|---|---|---|---|---|---|"
+            );
         } else {
-            let _ = writeln!(o, "{} — {} unit {} — profile {} — scan {} ms", plc.name, plc.address, plc.unit_id, plc.profile, plc.scan_ms);
+            let _ = writeln!(
+                o,
+                "{} — {} unit {} — profile {} — scan {} ms",
+                plc.name, plc.address, plc.unit_id, plc.profile, plc.scan_ms
+            );
         }
         for (k, name) in plc.stations.iter().enumerate() {
-            let thermal = s.stations.iter().find(|x| &x.name == name).is_some_and(|x| matches!(x.kind, StationKind::Thermal(_)));
+            let thermal = s
+                .stations
+                .iter()
+                .find(|x| &x.name == name)
+                .is_some_and(|x| matches!(x.kind, StationKind::Thermal(_)));
             if !markdown {
-                let _ = writeln!(o, " station {name} (block {k}, base address {})", k as u16 * map::BLOCK);
+                let _ = writeln!(
+                    o,
+                    " station {name} (block {k}, base address {})",
+                    k as u16 * map::BLOCK
+                );
             }
-            for table in [Table::Coil, Table::DiscreteInput, Table::HoldingRegister, Table::InputRegister] {
-                for p in map::STATION.iter().filter(|p| p.table == table && (thermal || !p.thermal)) {
+            for table in [
+                Table::Coil,
+                Table::DiscreteInput,
+                Table::HoldingRegister,
+                Table::InputRegister,
+            ] {
+                for p in map::STATION
+                    .iter()
+                    .filter(|p| p.table == table && (thermal || !p.thermal))
+                {
                     row(&mut o, k as u16 * map::BLOCK + p.offset, p);
                 }
             }

@@ -139,14 +139,27 @@ impl Metrics {
             scrap_total: plant.scrap(),
             rate_per_h: (good - self.last_good) * 60,
             states: plant.stations.iter().map(|s| s.state().code()).collect(),
-            temps_c: plant.stations.iter().filter_map(|s| s.thermal.as_ref().map(|t| (t.temp_c * 100.0).round() / 100.0)).collect(),
+            temps_c: plant
+                .stations
+                .iter()
+                .filter_map(|s| {
+                    s.thermal
+                        .as_ref()
+                        .map(|t| (t.temp_c * 100.0).round() / 100.0)
+                })
+                .collect(),
         });
         self.last_good = good;
     }
 
     pub fn event(&mut self, t_us: Micros, kind: &'static str, source: &str, detail: String) {
         if let Some(ev) = &mut self.events {
-            ev.push(Event { t_us, kind, source: source.to_string(), detail });
+            ev.push(Event {
+                t_us,
+                kind,
+                source: source.to_string(),
+                detail,
+            });
         }
     }
 }
@@ -169,7 +182,10 @@ pub fn root_cause(plant: &Plant, i: usize, planned: bool) -> (usize, Condition) 
         match next {
             Some(n) if hops <= plant.stations.len() => {
                 let ns = plant.stations[n].state();
-                if ns == State::Running || (ns == State::Blocked && state == State::Starved) || (ns == State::Starved && state == State::Blocked) {
+                if ns == State::Running
+                    || (ns == State::Blocked && state == State::Starved)
+                    || (ns == State::Starved && state == State::Blocked)
+                {
                     // The neighbour is working (or waiting the other way): flow loss here.
                     return (at, Condition::of(state, planned));
                 }

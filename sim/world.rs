@@ -22,7 +22,11 @@ pub struct Recording {
 
 impl Recording {
     pub fn all() -> Self {
-        Recording { timeline: true, events: true, frames: true }
+        Recording {
+            timeline: true,
+            events: true,
+            frames: true,
+        }
     }
 }
 
@@ -59,11 +63,17 @@ impl World {
             .plcs
             .iter()
             .map(|p| {
-                let profile = profiles.iter().find(|q| q.name == p.profile).expect("validated scenario");
+                let profile = profiles
+                    .iter()
+                    .find(|q| q.name == p.profile)
+                    .expect("validated scenario");
                 Plc::new(p, s, profile)
             })
             .collect();
-        let mut bus = Bus { capture: rec.frames.then(Vec::new), ..Bus::default() };
+        let mut bus = Bus {
+            capture: rec.frames.then(Vec::new),
+            ..Bus::default()
+        };
         let mut plcs = plcs;
         let hmi = Hmi::new(s, &plcs, &mut bus, seed);
         for (link, p) in hmi.links() {
@@ -78,8 +88,11 @@ impl World {
             }
         }
         let (bottleneck, capacity_per_h) = bottleneck(s);
-        let mut schedule: Vec<(Micros, Action)> =
-            s.schedule.iter().map(|e| (from_secs(e.at_h * 3600.0), e.action.clone())).collect();
+        let mut schedule: Vec<(Micros, Action)> = s
+            .schedule
+            .iter()
+            .map(|e| (from_secs(e.at_h * 3600.0), e.action.clone()))
+            .collect();
         schedule.sort_by_key(|(t, _)| *t); // stable: entries at the same time keep file order
         World {
             seed,
@@ -143,7 +156,12 @@ impl World {
                 let plc = &mut self.plcs[p];
                 if plc.fault.is_some() {
                     if plc.reset_fault(at) {
-                        self.metrics.event(at, "plc_reset", &plc.name, "operator reset at the cabinet".into());
+                        self.metrics.event(
+                            at,
+                            "plc_reset",
+                            &plc.name,
+                            "operator reset at the cabinet".into(),
+                        );
                     } else if let Some(f) = &plc.fault {
                         // The operator waits at the cabinet until the device has recovered.
                         self.hmi.retry_at(f.recovered_at, task);
@@ -173,8 +191,9 @@ impl World {
         self.metrics.account(&self.plant, self.planned, dt);
         self.collect_events();
         self.now = t + dt;
-        if self.now % US_PER_MIN == 0 {
-            self.metrics.sample_minute(self.now / US_PER_MIN, &self.plant, self.planned);
+        if self.now.is_multiple_of(US_PER_MIN) {
+            self.metrics
+                .sample_minute(self.now / US_PER_MIN, &self.plant, self.planned);
         }
     }
 
@@ -183,17 +202,25 @@ impl World {
             Action::StartLine => {
                 self.planned = true;
                 self.hmi.start_line();
-                self.metrics.event(t, "schedule", "schedule", "start line".into());
+                self.metrics
+                    .event(t, "schedule", "schedule", "start line".into());
             }
             Action::StopLine => {
                 self.planned = false;
                 self.hmi.stop_line();
-                self.metrics.event(t, "schedule", "schedule", "stop line (planned)".into());
+                self.metrics
+                    .event(t, "schedule", "schedule", "stop line (planned)".into());
             }
             Action::Changeover { product, setpoints } => {
                 let s = &self.scenario;
-                self.hmi.changeover(*product, setpoints, |n| s.station_index(n));
-                self.metrics.event(t, "schedule", "schedule", format!("changeover to product {product}: {setpoints:?}"));
+                self.hmi
+                    .changeover(*product, setpoints, |n| s.station_index(n));
+                self.metrics.event(
+                    t,
+                    "schedule",
+                    "schedule",
+                    format!("changeover to product {product}: {setpoints:?}"),
+                );
             }
         }
     }
@@ -206,23 +233,42 @@ impl World {
             }
             let name = |i: &usize| self.plant.stations[*i].name.clone();
             let (kind, source, detail) = match &e {
-                PlantEvent::Failure { station } => ("failure", name(station), "machine failure".to_string()),
+                PlantEvent::Failure { station } => {
+                    ("failure", name(station), "machine failure".to_string())
+                }
                 PlantEvent::RepairStarted { station, by_floor } => (
                     "repair_started",
                     name(station),
-                    if *by_floor { "noticed on the floor (no maintenance call)".into() } else { "maintenance called".into() },
+                    if *by_floor {
+                        "noticed on the floor (no maintenance call)".into()
+                    } else {
+                        "maintenance called".into()
+                    },
                 ),
-                PlantEvent::Repaired { station } => ("repaired", name(station), "repair done".into()),
-                PlantEvent::Trip { station, temp_c } => ("safety_trip", name(station), format!("temperature above {temp_c} °C")),
-                PlantEvent::TripReady { station } => ("trip_reset_ready", name(station), "cooled and inspected".into()),
-                PlantEvent::TripReset { station } => ("trip_reset", name(station), "operator reset".into()),
+                PlantEvent::Repaired { station } => {
+                    ("repaired", name(station), "repair done".into())
+                }
+                PlantEvent::Trip { station, temp_c } => (
+                    "safety_trip",
+                    name(station),
+                    format!("temperature above {temp_c} °C"),
+                ),
+                PlantEvent::TripReady { station } => (
+                    "trip_reset_ready",
+                    name(station),
+                    "cooled and inspected".into(),
+                ),
+                PlantEvent::TripReset { station } => {
+                    ("trip_reset", name(station), "operator reset".into())
+                }
             };
             self.metrics.event(t, kind, &source, detail);
         }
         for p in 0..self.plcs.len() {
             for (t, cause) in std::mem::take(&mut self.plcs[p].new_faults) {
                 let name = self.plcs[p].name.clone();
-                self.metrics.event(t, "plc_fault", &name, format!("{cause:?}"));
+                self.metrics
+                    .event(t, "plc_fault", &name, format!("{cause:?}"));
             }
         }
         for (t, e) in std::mem::take(&mut self.hmi.events) {
@@ -232,7 +278,9 @@ impl World {
             let st = |i: &usize| self.plant.stations[*i].name.clone();
             let plc = |i: &usize| self.plcs[*i].name.clone();
             let (kind, source, detail) = match &e {
-                HmiEvent::AlarmSeen { station, state } => ("alarm", st(station), format!("HMI shows {state}")),
+                HmiEvent::AlarmSeen { station, state } => {
+                    ("alarm", st(station), format!("HMI shows {state}"))
+                }
                 HmiEvent::OperatorAction(task) => {
                     let (what, who) = match task {
                         Task::CallMaintenance(s) => ("call maintenance", st(s)),
@@ -243,9 +291,15 @@ impl World {
                     };
                     ("operator", who, what.to_string())
                 }
-                HmiEvent::CommLoss { plc: p } => ("comm_loss", plc(p), "3 polls without reply".into()),
-                HmiEvent::CommRestored { plc: p } => ("comm_restored", plc(p), "replies again".into()),
-                HmiEvent::WriteFailed { plc: p, function } => ("write_failed", plc(p), format!("FC {function:02X}")),
+                HmiEvent::CommLoss { plc: p } => {
+                    ("comm_loss", plc(p), "3 polls without reply".into())
+                }
+                HmiEvent::CommRestored { plc: p } => {
+                    ("comm_restored", plc(p), "replies again".into())
+                }
+                HmiEvent::WriteFailed { plc: p, function } => {
+                    ("write_failed", plc(p), format!("FC {function:02X}"))
+                }
             };
             self.metrics.event(t, kind, &source, detail);
         }
@@ -267,16 +321,31 @@ impl World {
 pub fn bottleneck(s: &Scenario) -> (usize, f64) {
     let n = s.stations.len();
     let feeders = |i: usize| -> Vec<usize> {
-        (0..n).filter(|&j| s.stations[j].feeds.iter().any(|f| *f == s.stations[i].name)).collect()
+        (0..n)
+            .filter(|&j| s.stations[j].feeds.iter().any(|f| *f == s.stations[i].name))
+            .collect()
     };
     let capacity = |i: usize| -> f64 {
         let (up, down) = (feeders(i), &s.stations[i].feeds);
-        let peers: Vec<usize> = (0..n).filter(|&j| feeders(j) == up && &s.stations[j].feeds == down).collect();
+        let peers: Vec<usize> = (0..n)
+            .filter(|&j| feeders(j) == up && &s.stations[j].feeds == down)
+            .collect();
         peers.iter().map(|&j| 3600.0 / s.stations[j].cycle_s).sum()
     };
-    let chosen = match s.line.bottleneck.as_deref().and_then(|b| s.station_index(b)) {
+    let chosen = match s
+        .line
+        .bottleneck
+        .as_deref()
+        .and_then(|b| s.station_index(b))
+    {
         Some(i) => i,
-        None => (0..n).fold(0, |best, i| if capacity(i) < capacity(best) { i } else { best }),
+        None => (0..n).fold(0, |best, i| {
+            if capacity(i) < capacity(best) {
+                i
+            } else {
+                best
+            }
+        }),
     };
     (chosen, capacity(chosen))
 }

@@ -122,13 +122,24 @@ impl std::error::Error for FrameError {}
 pub enum PduError {
     Empty,
     /// Fewer bytes than the function code needs.
-    Truncated { function: u8, need: usize, got: usize },
+    Truncated {
+        function: u8,
+        need: usize,
+        got: usize,
+    },
     /// More bytes than the function code's layout has, or a byte count that disagrees.
-    Length { function: u8 },
+    Length {
+        function: u8,
+    },
     /// A quantity outside the specification's range.
-    Quantity { function: u8, quantity: u16 },
+    Quantity {
+        function: u8,
+        quantity: u16,
+    },
     /// A value the specification forbids (a coil value other than 0x0000/0xFF00).
-    Value { function: u8 },
+    Value {
+        function: u8,
+    },
 }
 
 impl PduError {
@@ -153,10 +164,16 @@ impl fmt::Display for PduError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PduError::Empty => write!(f, "empty PDU"),
-            PduError::Truncated { function, need, got } => {
+            PduError::Truncated {
+                function,
+                need,
+                got,
+            } => {
                 write!(f, "FC 0x{function:02X}: truncated, {got} of {need} bytes")
             }
-            PduError::Length { function } => write!(f, "FC 0x{function:02X}: length or byte count mismatch"),
+            PduError::Length { function } => {
+                write!(f, "FC 0x{function:02X}: length or byte count mismatch")
+            }
             PduError::Quantity { function, quantity } => {
                 write!(f, "FC 0x{function:02X}: quantity {quantity} out of range")
             }
@@ -170,20 +187,58 @@ impl std::error::Error for PduError {}
 /// A client request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Request {
-    ReadCoils { address: u16, quantity: u16 },
-    ReadDiscreteInputs { address: u16, quantity: u16 },
-    ReadHoldingRegisters { address: u16, quantity: u16 },
-    ReadInputRegisters { address: u16, quantity: u16 },
-    WriteSingleCoil { address: u16, value: bool },
-    WriteSingleRegister { address: u16, value: u16 },
-    Diagnostics { sub_function: u16, data: Vec<u8> },
-    WriteMultipleCoils { address: u16, values: Vec<bool> },
-    WriteMultipleRegisters { address: u16, values: Vec<u16> },
+    ReadCoils {
+        address: u16,
+        quantity: u16,
+    },
+    ReadDiscreteInputs {
+        address: u16,
+        quantity: u16,
+    },
+    ReadHoldingRegisters {
+        address: u16,
+        quantity: u16,
+    },
+    ReadInputRegisters {
+        address: u16,
+        quantity: u16,
+    },
+    WriteSingleCoil {
+        address: u16,
+        value: bool,
+    },
+    WriteSingleRegister {
+        address: u16,
+        value: u16,
+    },
+    Diagnostics {
+        sub_function: u16,
+        data: Vec<u8>,
+    },
+    WriteMultipleCoils {
+        address: u16,
+        values: Vec<bool>,
+    },
+    WriteMultipleRegisters {
+        address: u16,
+        values: Vec<u16>,
+    },
     ReportServerId,
-    ReadWriteMultipleRegisters { read_address: u16, read_quantity: u16, write_address: u16, values: Vec<u16> },
-    ReadDeviceIdentification { read_code: u8, object_id: u8 },
+    ReadWriteMultipleRegisters {
+        read_address: u16,
+        read_quantity: u16,
+        write_address: u16,
+        values: Vec<u16>,
+    },
+    ReadDeviceIdentification {
+        read_code: u8,
+        object_id: u8,
+    },
     /// Any other function code, kept as raw bytes.
-    Raw { function: u8, data: Vec<u8> },
+    Raw {
+        function: u8,
+        data: Vec<u8>,
+    },
 }
 
 /// A server response.
@@ -195,17 +250,48 @@ pub enum Response {
     ReadDiscreteInputs(Vec<bool>),
     ReadHoldingRegisters(Vec<u16>),
     ReadInputRegisters(Vec<u16>),
-    WriteSingleCoil { address: u16, value: bool },
-    WriteSingleRegister { address: u16, value: u16 },
-    Diagnostics { sub_function: u16, data: Vec<u8> },
-    WriteMultipleCoils { address: u16, quantity: u16 },
-    WriteMultipleRegisters { address: u16, quantity: u16 },
+    WriteSingleCoil {
+        address: u16,
+        value: bool,
+    },
+    WriteSingleRegister {
+        address: u16,
+        value: u16,
+    },
+    Diagnostics {
+        sub_function: u16,
+        data: Vec<u8>,
+    },
+    WriteMultipleCoils {
+        address: u16,
+        quantity: u16,
+    },
+    WriteMultipleRegisters {
+        address: u16,
+        quantity: u16,
+    },
     /// Server id bytes, run indicator (0xFF = run), additional data.
-    ReportServerId { server_id: u8, running: bool, additional: Vec<u8> },
+    ReportServerId {
+        server_id: u8,
+        running: bool,
+        additional: Vec<u8>,
+    },
     ReadWriteMultipleRegisters(Vec<u16>),
-    ReadDeviceIdentification { read_code: u8, conformity: u8, more_follows: bool, next_object_id: u8, objects: Vec<(u8, Vec<u8>)> },
-    Exception { function: u8, code: u8 },
-    Raw { function: u8, data: Vec<u8> },
+    ReadDeviceIdentification {
+        read_code: u8,
+        conformity: u8,
+        more_follows: bool,
+        next_object_id: u8,
+        objects: Vec<(u8, Vec<u8>)>,
+    },
+    Exception {
+        function: u8,
+        code: u8,
+    },
+    Raw {
+        function: u8,
+        data: Vec<u8>,
+    },
 }
 
 fn be16(b: &[u8], at: usize) -> u16 {
@@ -214,7 +300,11 @@ fn be16(b: &[u8], at: usize) -> u16 {
 
 fn need(function: u8, pdu: &[u8], n: usize) -> Result<(), PduError> {
     if pdu.len() < n {
-        Err(PduError::Truncated { function, need: n, got: pdu.len() })
+        Err(PduError::Truncated {
+            function,
+            need: n,
+            got: pdu.len(),
+        })
     } else {
         Ok(())
     }
@@ -222,7 +312,11 @@ fn need(function: u8, pdu: &[u8], n: usize) -> Result<(), PduError> {
 
 fn exact(function: u8, pdu: &[u8], n: usize) -> Result<(), PduError> {
     need(function, pdu, n)?;
-    if pdu.len() > n { Err(PduError::Length { function }) } else { Ok(()) }
+    if pdu.len() > n {
+        Err(PduError::Length { function })
+    } else {
+        Ok(())
+    }
 }
 
 fn push16(out: &mut Vec<u8>, v: u16) {
@@ -246,7 +340,10 @@ fn unpack_bits(bytes: &[u8], n: usize) -> Vec<bool> {
 }
 
 fn registers(bytes: &[u8]) -> Vec<u16> {
-    bytes.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()
+    bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
 }
 
 fn coil_value(function: u8, v: u16) -> Result<bool, PduError> {
@@ -330,7 +427,12 @@ impl Request {
                 values.iter().for_each(|v| push16(out, *v));
             }
             ReportServerId => {}
-            ReadWriteMultipleRegisters { read_address, read_quantity, write_address, values } => {
+            ReadWriteMultipleRegisters {
+                read_address,
+                read_quantity,
+                write_address,
+                values,
+            } => {
                 push16(out, *read_address);
                 push16(out, *read_quantity);
                 push16(out, *write_address);
@@ -338,7 +440,10 @@ impl Request {
                 out.push((values.len() * 2) as u8);
                 values.iter().for_each(|v| push16(out, *v));
             }
-            ReadDeviceIdentification { read_code, object_id } => {
+            ReadDeviceIdentification {
+                read_code,
+                object_id,
+            } => {
                 out.extend_from_slice(&[fc::MEI_READ_DEVICE_ID, *read_code, *object_id]);
             }
             Raw { data, .. } => out.extend_from_slice(data),
@@ -347,7 +452,9 @@ impl Request {
 
     /// Decode a request PDU (function code first).
     pub fn decode_pdu(pdu: &[u8]) -> Result<Request, PduError> {
-        let Some(&function) = pdu.first() else { return Err(PduError::Empty) };
+        let Some(&function) = pdu.first() else {
+            return Err(PduError::Empty);
+        };
         let read = |max: u16| -> Result<(u16, u16), PduError> {
             exact(function, pdu, 5)?;
             let (address, quantity) = (be16(pdu, 1), be16(pdu, 3));
@@ -375,15 +482,24 @@ impl Request {
             }
             fc::WRITE_SINGLE_COIL => {
                 exact(function, pdu, 5)?;
-                Request::WriteSingleCoil { address: be16(pdu, 1), value: coil_value(function, be16(pdu, 3))? }
+                Request::WriteSingleCoil {
+                    address: be16(pdu, 1),
+                    value: coil_value(function, be16(pdu, 3))?,
+                }
             }
             fc::WRITE_SINGLE_REGISTER => {
                 exact(function, pdu, 5)?;
-                Request::WriteSingleRegister { address: be16(pdu, 1), value: be16(pdu, 3) }
+                Request::WriteSingleRegister {
+                    address: be16(pdu, 1),
+                    value: be16(pdu, 3),
+                }
             }
             fc::DIAGNOSTICS => {
                 need(function, pdu, 3)?;
-                Request::Diagnostics { sub_function: be16(pdu, 1), data: pdu[3..].to_vec() }
+                Request::Diagnostics {
+                    sub_function: be16(pdu, 1),
+                    data: pdu[3..].to_vec(),
+                }
             }
             fc::WRITE_MULTIPLE_COILS => {
                 need(function, pdu, 6)?;
@@ -395,7 +511,10 @@ impl Request {
                     return Err(PduError::Length { function });
                 }
                 exact(function, pdu, 6 + count)?;
-                Request::WriteMultipleCoils { address, values: unpack_bits(&pdu[6..], quantity as usize) }
+                Request::WriteMultipleCoils {
+                    address,
+                    values: unpack_bits(&pdu[6..], quantity as usize),
+                }
             }
             fc::WRITE_MULTIPLE_REGISTERS => {
                 need(function, pdu, 6)?;
@@ -407,7 +526,10 @@ impl Request {
                     return Err(PduError::Length { function });
                 }
                 exact(function, pdu, 6 + count)?;
-                Request::WriteMultipleRegisters { address, values: registers(&pdu[6..]) }
+                Request::WriteMultipleRegisters {
+                    address,
+                    values: registers(&pdu[6..]),
+                }
             }
             fc::REPORT_SERVER_ID => {
                 exact(function, pdu, 1)?;
@@ -416,12 +538,19 @@ impl Request {
             fc::READ_WRITE_MULTIPLE_REGISTERS => {
                 need(function, pdu, 10)?;
                 let (read_address, read_quantity) = (be16(pdu, 1), be16(pdu, 3));
-                let (write_address, write_quantity, count) = (be16(pdu, 5), be16(pdu, 7), pdu[9] as usize);
+                let (write_address, write_quantity, count) =
+                    (be16(pdu, 5), be16(pdu, 7), pdu[9] as usize);
                 if read_quantity == 0 || read_quantity > limit::READ_REGISTERS {
-                    return Err(PduError::Quantity { function, quantity: read_quantity });
+                    return Err(PduError::Quantity {
+                        function,
+                        quantity: read_quantity,
+                    });
                 }
                 if write_quantity == 0 || write_quantity > limit::RW_WRITE_REGISTERS {
-                    return Err(PduError::Quantity { function, quantity: write_quantity });
+                    return Err(PduError::Quantity {
+                        function,
+                        quantity: write_quantity,
+                    });
                 }
                 if count != write_quantity as usize * 2 {
                     return Err(PduError::Length { function });
@@ -436,9 +565,15 @@ impl Request {
             }
             fc::ENCAPSULATED_INTERFACE if pdu.get(1) == Some(&fc::MEI_READ_DEVICE_ID) => {
                 exact(function, pdu, 4)?;
-                Request::ReadDeviceIdentification { read_code: pdu[2], object_id: pdu[3] }
+                Request::ReadDeviceIdentification {
+                    read_code: pdu[2],
+                    object_id: pdu[3],
+                }
             }
-            _ => Request::Raw { function, data: pdu[1..].to_vec() },
+            _ => Request::Raw {
+                function,
+                data: pdu[1..].to_vec(),
+            },
         })
     }
 }
@@ -465,7 +600,10 @@ impl Response {
     }
 
     pub fn exception(function: u8, code: ExceptionCode) -> Response {
-        Response::Exception { function: function & 0x7F, code: code as u8 }
+        Response::Exception {
+            function: function & 0x7F,
+            code: code as u8,
+        }
     }
 
     pub fn encode_pdu(&self, out: &mut Vec<u8>) {
@@ -476,7 +614,9 @@ impl Response {
                 out.push(bits.len().div_ceil(8) as u8);
                 pack_bits(out, bits);
             }
-            ReadHoldingRegisters(regs) | ReadInputRegisters(regs) | ReadWriteMultipleRegisters(regs) => {
+            ReadHoldingRegisters(regs)
+            | ReadInputRegisters(regs)
+            | ReadWriteMultipleRegisters(regs) => {
                 out.push((regs.len() * 2) as u8);
                 regs.iter().for_each(|v| push16(out, *v));
             }
@@ -492,17 +632,28 @@ impl Response {
                 push16(out, *sub_function);
                 out.extend_from_slice(data);
             }
-            WriteMultipleCoils { address, quantity } | WriteMultipleRegisters { address, quantity } => {
+            WriteMultipleCoils { address, quantity }
+            | WriteMultipleRegisters { address, quantity } => {
                 push16(out, *address);
                 push16(out, *quantity);
             }
-            ReportServerId { server_id, running, additional } => {
+            ReportServerId {
+                server_id,
+                running,
+                additional,
+            } => {
                 out.push((2 + additional.len()) as u8);
                 out.push(*server_id);
                 out.push(if *running { 0xFF } else { 0x00 });
                 out.extend_from_slice(additional);
             }
-            ReadDeviceIdentification { read_code, conformity, more_follows, next_object_id, objects } => {
+            ReadDeviceIdentification {
+                read_code,
+                conformity,
+                more_follows,
+                next_object_id,
+                objects,
+            } => {
                 out.extend_from_slice(&[
                     fc::MEI_READ_DEVICE_ID,
                     *read_code,
@@ -524,11 +675,13 @@ impl Response {
 
     /// Decode a response PDU (function code first).
     pub fn decode_pdu(pdu: &[u8]) -> Result<Response, PduError> {
-        let Some(&function) = pdu.first() else { return Err(PduError::Empty) };
+        let Some(&function) = pdu.first() else {
+            return Err(PduError::Empty);
+        };
         let counted = |unit: usize| -> Result<&[u8], PduError> {
             need(function, pdu, 2)?;
             let count = pdu[1] as usize;
-            if count % unit != 0 {
+            if !count.is_multiple_of(unit) {
                 return Err(PduError::Length { function });
             }
             exact(function, pdu, 2 + count)?;
@@ -536,7 +689,10 @@ impl Response {
         };
         if function & 0x80 != 0 {
             exact(function, pdu, 2)?;
-            return Ok(Response::Exception { function: function & 0x7F, code: pdu[1] });
+            return Ok(Response::Exception {
+                function: function & 0x7F,
+                code: pdu[1],
+            });
         }
         Ok(match function {
             fc::READ_COILS => {
@@ -549,33 +705,54 @@ impl Response {
             }
             fc::READ_HOLDING_REGISTERS => Response::ReadHoldingRegisters(registers(counted(2)?)),
             fc::READ_INPUT_REGISTERS => Response::ReadInputRegisters(registers(counted(2)?)),
-            fc::READ_WRITE_MULTIPLE_REGISTERS => Response::ReadWriteMultipleRegisters(registers(counted(2)?)),
+            fc::READ_WRITE_MULTIPLE_REGISTERS => {
+                Response::ReadWriteMultipleRegisters(registers(counted(2)?))
+            }
             fc::WRITE_SINGLE_COIL => {
                 exact(function, pdu, 5)?;
-                Response::WriteSingleCoil { address: be16(pdu, 1), value: coil_value(function, be16(pdu, 3))? }
+                Response::WriteSingleCoil {
+                    address: be16(pdu, 1),
+                    value: coil_value(function, be16(pdu, 3))?,
+                }
             }
             fc::WRITE_SINGLE_REGISTER => {
                 exact(function, pdu, 5)?;
-                Response::WriteSingleRegister { address: be16(pdu, 1), value: be16(pdu, 3) }
+                Response::WriteSingleRegister {
+                    address: be16(pdu, 1),
+                    value: be16(pdu, 3),
+                }
             }
             fc::WRITE_MULTIPLE_COILS => {
                 exact(function, pdu, 5)?;
-                Response::WriteMultipleCoils { address: be16(pdu, 1), quantity: be16(pdu, 3) }
+                Response::WriteMultipleCoils {
+                    address: be16(pdu, 1),
+                    quantity: be16(pdu, 3),
+                }
             }
             fc::WRITE_MULTIPLE_REGISTERS => {
                 exact(function, pdu, 5)?;
-                Response::WriteMultipleRegisters { address: be16(pdu, 1), quantity: be16(pdu, 3) }
+                Response::WriteMultipleRegisters {
+                    address: be16(pdu, 1),
+                    quantity: be16(pdu, 3),
+                }
             }
             fc::DIAGNOSTICS => {
                 need(function, pdu, 3)?;
-                Response::Diagnostics { sub_function: be16(pdu, 1), data: pdu[3..].to_vec() }
+                Response::Diagnostics {
+                    sub_function: be16(pdu, 1),
+                    data: pdu[3..].to_vec(),
+                }
             }
             fc::REPORT_SERVER_ID => {
                 let b = counted(1)?;
                 if b.len() < 2 {
                     return Err(PduError::Length { function });
                 }
-                Response::ReportServerId { server_id: b[0], running: b[1] == 0xFF, additional: b[2..].to_vec() }
+                Response::ReportServerId {
+                    server_id: b[0],
+                    running: b[1] == 0xFF,
+                    additional: b[2..].to_vec(),
+                }
             }
             fc::ENCAPSULATED_INTERFACE if pdu.get(1) == Some(&fc::MEI_READ_DEVICE_ID) => {
                 need(function, pdu, 7)?;
@@ -600,13 +777,21 @@ impl Response {
                     objects,
                 }
             }
-            _ => Response::Raw { function, data: pdu[1..].to_vec() },
+            _ => Response::Raw {
+                function,
+                data: pdu[1..].to_vec(),
+            },
         })
     }
 }
 
 /// Encode a whole ADU: MBAP header followed by the PDU that `pdu` writes.
-pub fn encode_adu(out: &mut Vec<u8>, transaction_id: u16, unit_id: u8, pdu: impl FnOnce(&mut Vec<u8>)) {
+pub fn encode_adu(
+    out: &mut Vec<u8>,
+    transaction_id: u16,
+    unit_id: u8,
+    pdu: impl FnOnce(&mut Vec<u8>),
+) {
     let start = out.len();
     push16(out, transaction_id);
     push16(out, 0);
@@ -625,7 +810,9 @@ pub fn request_adu(transaction_id: u16, unit_id: u8, request: &Request) -> Vec<u
 
 pub fn response_adu(transaction_id: u16, unit_id: u8, response: &Response) -> Vec<u8> {
     let mut out = Vec::with_capacity(16);
-    encode_adu(&mut out, transaction_id, unit_id, |o| response.encode_pdu(o));
+    encode_adu(&mut out, transaction_id, unit_id, |o| {
+        response.encode_pdu(o)
+    });
     out
 }
 
@@ -713,12 +900,27 @@ mod tests {
     #[test]
     fn read_holding_registers_request_bytes() {
         // | tx id | proto | length | unit | fc | address | quantity |
-        let expected = [0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x11, 0x03, 0x00, 0x6B, 0x00, 0x03];
-        let adu = request_adu(1, 0x11, &Request::ReadHoldingRegisters { address: 0x6B, quantity: 3 });
+        let expected = [
+            0x00, 0x01, 0x00, 0x00, 0x00, 0x06, 0x11, 0x03, 0x00, 0x6B, 0x00, 0x03,
+        ];
+        let adu = request_adu(
+            1,
+            0x11,
+            &Request::ReadHoldingRegisters {
+                address: 0x6B,
+                quantity: 3,
+            },
+        );
         assert_eq!(adu, expected);
         let (h, pdu) = parse_adu(&adu).unwrap();
         assert_eq!(h.unit_id, 0x11);
-        assert_eq!(Request::decode_pdu(pdu).unwrap(), Request::ReadHoldingRegisters { address: 0x6B, quantity: 3 });
+        assert_eq!(
+            Request::decode_pdu(pdu).unwrap(),
+            Request::ReadHoldingRegisters {
+                address: 0x6B,
+                quantity: 3
+            }
+        );
     }
 
     #[test]
@@ -726,7 +928,9 @@ mod tests {
         // Spec example: write 10 coils from 20 (0x13): byte count 2, CD 01.
         let req = Request::WriteMultipleCoils {
             address: 0x13,
-            values: vec![true, false, true, true, false, false, true, true, true, false],
+            values: vec![
+                true, false, true, true, false, false, true, true, true, false,
+            ],
         };
         let mut pdu = Vec::new();
         req.encode_pdu(&mut pdu);
@@ -739,24 +943,62 @@ mod tests {
         let mut pdu = Vec::new();
         Response::exception(0x03, ExceptionCode::IllegalDataAddress).encode_pdu(&mut pdu);
         assert_eq!(pdu, [0x83, 0x02]);
-        assert_eq!(Response::decode_pdu(&pdu).unwrap(), Response::Exception { function: 3, code: 2 });
+        assert_eq!(
+            Response::decode_pdu(&pdu).unwrap(),
+            Response::Exception {
+                function: 3,
+                code: 2
+            }
+        );
     }
 
     #[test]
     fn malformed_requests_are_errors_not_panics() {
         assert_eq!(Request::decode_pdu(&[]), Err(PduError::Empty));
-        assert!(matches!(Request::decode_pdu(&[0x03, 0x00]), Err(PduError::Truncated { .. })));
-        assert!(matches!(Request::decode_pdu(&[0x03, 0, 0, 0, 0]), Err(PduError::Quantity { quantity: 0, .. })));
-        assert!(matches!(Request::decode_pdu(&[0x05, 0, 1, 0x12, 0x34]), Err(PduError::Value { .. })));
+        assert!(matches!(
+            Request::decode_pdu(&[0x03, 0x00]),
+            Err(PduError::Truncated { .. })
+        ));
+        assert!(matches!(
+            Request::decode_pdu(&[0x03, 0, 0, 0, 0]),
+            Err(PduError::Quantity { quantity: 0, .. })
+        ));
+        assert!(matches!(
+            Request::decode_pdu(&[0x05, 0, 1, 0x12, 0x34]),
+            Err(PduError::Value { .. })
+        ));
         // FC16 with a byte count that disagrees with the quantity.
-        assert!(matches!(Request::decode_pdu(&[0x10, 0, 0, 0, 2, 3, 0, 1, 0]), Err(PduError::Length { .. })));
-        assert_eq!(Request::decode_pdu(&[0x41, 1, 2]).unwrap(), Request::Raw { function: 0x41, data: vec![1, 2] });
+        assert!(matches!(
+            Request::decode_pdu(&[0x10, 0, 0, 0, 2, 3, 0, 1, 0]),
+            Err(PduError::Length { .. })
+        ));
+        assert_eq!(
+            Request::decode_pdu(&[0x41, 1, 2]).unwrap(),
+            Request::Raw {
+                function: 0x41,
+                data: vec![1, 2]
+            }
+        );
     }
 
     #[test]
     fn framer_joins_split_frames_and_splits_joined_ones() {
-        let a = request_adu(7, 1, &Request::ReadCoils { address: 0, quantity: 8 });
-        let b = request_adu(8, 1, &Request::WriteSingleRegister { address: 3, value: 600 });
+        let a = request_adu(
+            7,
+            1,
+            &Request::ReadCoils {
+                address: 0,
+                quantity: 8,
+            },
+        );
+        let b = request_adu(
+            8,
+            1,
+            &Request::WriteSingleRegister {
+                address: 3,
+                value: 600,
+            },
+        );
         let mut f = Framer::new();
         f.push(&a[..4]);
         assert!(f.next_frame().is_none());
@@ -775,6 +1017,9 @@ mod tests {
         f.push(b"GET / HTTP/1.0\r\n\r\n");
         assert_eq!(f.next_frame(), Some(Err(FrameError::ProtocolId(0x5420))));
         f.push(&request_adu(1, 1, &Request::ReportServerId));
-        assert!(matches!(f.next_frame(), Some(Err(_))), "a failed framer stays failed");
+        assert!(
+            matches!(f.next_frame(), Some(Err(_))),
+            "a failed framer stays failed"
+        );
     }
 }

@@ -191,7 +191,9 @@ impl Station {
 
     /// Maintenance is on its way or working.
     pub fn repair_in_progress(&self) -> bool {
-        self.failure.as_ref().is_some_and(|f| f.repair_done_at.is_some())
+        self.failure
+            .as_ref()
+            .is_some_and(|f| f.repair_done_at.is_some())
     }
 
     /// Tripped, cooled and inspected: waiting for an operator's reset.
@@ -201,7 +203,11 @@ impl Station {
 
     fn draw_cycle(&mut self) -> Micros {
         let nominal = self.cycle as f64 * 100.0 / f64::from(self.speed_pct.max(1));
-        let z = if self.jitter_cv > 0.0 { standard_normal(&mut self.rng).clamp(-3.0, 3.0) } else { 0.0 };
+        let z = if self.jitter_cv > 0.0 {
+            standard_normal(&mut self.rng).clamp(-3.0, 3.0)
+        } else {
+            0.0
+        };
         (nominal * (1.0 + self.jitter_cv * z)).max(1.0) as Micros
     }
 
@@ -222,13 +228,23 @@ impl Station {
             // Remember the remaining work as a segment starting at t.
             let worked = t.saturating_sub(started);
             self.ttf_left = self.ttf_left.saturating_sub(worked);
-            self.phase = Phase::Working { started: Micros::MAX, done_at: done_at.saturating_sub(t) };
+            self.phase = Phase::Working {
+                started: Micros::MAX,
+                done_at: done_at.saturating_sub(t),
+            };
         }
     }
 
     fn resume(&mut self, t: Micros) {
-        if let Phase::Working { started: Micros::MAX, done_at: remaining } = self.phase {
-            self.phase = Phase::Working { started: t, done_at: t + remaining };
+        if let Phase::Working {
+            started: Micros::MAX,
+            done_at: remaining,
+        } = self.phase
+        {
+            self.phase = Phase::Working {
+                started: t,
+                done_at: t + remaining,
+            };
         }
         self.cursor = self.cursor.max(t);
     }
@@ -272,7 +288,10 @@ impl Plant {
                     StationKind::Machine => None,
                 },
                 counters: StationCounters::default(),
-                failures: st.failures.as_ref().map(|f| (f.between_h.clone(), f.repair_min.clone())),
+                failures: st
+                    .failures
+                    .as_ref()
+                    .map(|f| (f.between_h.clone(), f.repair_min.clone())),
                 phase: Phase::Idle,
                 ttf_left: Micros::MAX,
                 failure: None,
@@ -291,7 +310,10 @@ impl Plant {
             .stations
             .iter()
             .zip(&stations)
-            .map(|(spec, st)| Buffer { capacity: if st.is_source() { 0 } else { spec.buffer }, ..Buffer::default() })
+            .map(|(spec, st)| Buffer {
+                capacity: if st.is_source() { 0 } else { spec.buffer },
+                ..Buffer::default()
+            })
             .collect();
         Plant {
             order: flow_order(&stations),
@@ -303,7 +325,14 @@ impl Plant {
     }
 
     /// The PLC's outputs to a station, applied at `t` (the start of a tick).
-    pub fn command(&mut self, i: usize, t: Micros, enable: bool, reason: StopReason, speed_pct: u16) {
+    pub fn command(
+        &mut self,
+        i: usize,
+        t: Micros,
+        enable: bool,
+        reason: StopReason,
+        speed_pct: u16,
+    ) {
         let st = &mut self.stations[i];
         st.speed_pct = speed_pct;
         if enable != st.enabled {
@@ -327,13 +356,21 @@ impl Plant {
 
     fn start_repair(&mut self, i: usize, t: Micros, by_floor: bool) {
         let st = &mut self.stations[i];
-        let Some((_, repair)) = st.failures.clone() else { return };
+        let Some((_, repair)) = st.failures.clone() else {
+            return;
+        };
         if let Some(f) = &mut st.failure
             && f.repair_done_at.is_none()
         {
             let d = from_secs(repair.sample(&mut st.rng) * 60.0);
             f.repair_done_at = Some(t + d);
-            self.events.push((t, PlantEvent::RepairStarted { station: i, by_floor }));
+            self.events.push((
+                t,
+                PlantEvent::RepairStarted {
+                    station: i,
+                    by_floor,
+                },
+            ));
         }
     }
 
@@ -381,7 +418,8 @@ impl Plant {
                         && c + th.inspection <= t_end
                     {
                         tr.ready = true;
-                        self.events.push((t_end, PlantEvent::TripReady { station: i }));
+                        self.events
+                            .push((t_end, PlantEvent::TripReady { station: i }));
                     }
                 }
             }
@@ -394,13 +432,17 @@ impl Plant {
             if !was_suspended {
                 st.suspend(t);
             }
-            st.trip = Some(Trip { cooled_at: None, ready: false });
+            st.trip = Some(Trip {
+                cooled_at: None,
+                ready: false,
+            });
             st.counters.trips += 1;
             let temp_c = st.thermal.as_ref().map(|th| th.trip_above_c).unwrap_or(0.0);
             if let Some(th) = &mut st.thermal {
                 th.interlock = true;
             }
-            self.events.push((t, PlantEvent::Trip { station: i, temp_c }));
+            self.events
+                .push((t, PlantEvent::Trip { station: i, temp_c }));
         }
         // A failed machine that nobody called maintenance for is noticed on the floor.
         let st = &self.stations[i];
@@ -422,7 +464,8 @@ impl Plant {
                     Some(done) if done <= t_end => {
                         st.failure = None;
                         st.ttf_left = st.draw_ttf();
-                        self.events.push((done, PlantEvent::Repaired { station: i }));
+                        self.events
+                            .push((done, PlantEvent::Repaired { station: i }));
                         if !st.suspended() {
                             st.resume(done);
                         }
@@ -456,17 +499,24 @@ impl Plant {
                     }
                     let cycle = st.draw_cycle();
                     st.counters.units_in += 1;
-                    st.phase = Phase::Working { started: start, done_at: start + cycle };
+                    st.phase = Phase::Working {
+                        started: start,
+                        done_at: start + cycle,
+                    };
                     st.cursor = start;
                 }
                 Phase::Working { started, done_at } => {
                     let fail_at = started.saturating_add(st.ttf_left);
                     if fail_at < done_at && fail_at <= t_end {
                         st.suspend(fail_at);
-                        st.failure = Some(Failure { since: fail_at, repair_done_at: None });
+                        st.failure = Some(Failure {
+                            since: fail_at,
+                            repair_done_at: None,
+                        });
                         st.counters.failures += 1;
                         st.cursor = fail_at;
-                        self.events.push((fail_at, PlantEvent::Failure { station: i }));
+                        self.events
+                            .push((fail_at, PlantEvent::Failure { station: i }));
                         continue;
                     }
                     if done_at > t_end {
@@ -479,13 +529,19 @@ impl Plant {
                             st.counters.scrap_temperature += 1;
                             false
                         }
-                        _ if st.yield_fraction < 1.0 && st.rng.random::<f64>() >= st.yield_fraction => {
+                        _ if st.yield_fraction < 1.0
+                            && st.rng.random::<f64>() >= st.yield_fraction =>
+                        {
                             st.counters.scrap_quality += 1;
                             false
                         }
                         _ => true,
                     };
-                    st.phase = if good { Phase::Holding { since: done_at } } else { Phase::Idle };
+                    st.phase = if good {
+                        Phase::Holding { since: done_at }
+                    } else {
+                        Phase::Idle
+                    };
                 }
                 Phase::Holding { since } => {
                     if st.is_sink() {
@@ -519,11 +575,18 @@ impl Plant {
 
     /// Units that left the line good.
     pub fn line_output(&self) -> u64 {
-        self.stations.iter().filter(|s| s.is_sink()).map(|s| s.counters.units_out).sum()
+        self.stations
+            .iter()
+            .filter(|s| s.is_sink())
+            .map(|s| s.counters.units_out)
+            .sum()
     }
 
     pub fn scrap(&self) -> u64 {
-        self.stations.iter().map(|s| s.counters.scrap_quality + s.counters.scrap_temperature).sum()
+        self.stations
+            .iter()
+            .map(|s| s.counters.scrap_quality + s.counters.scrap_temperature)
+            .sum()
     }
 
     /// The floor-notice delay in minutes, for reports.
@@ -539,7 +602,9 @@ fn flow_order(stations: &[Station]) -> Vec<usize> {
     let mut order = Vec::with_capacity(n);
     let mut done = vec![false; n];
     while order.len() < n {
-        let Some(i) = (0..n).find(|&i| !done[i] && indeg[i] == 0) else { break };
+        let Some(i) = (0..n).find(|&i| !done[i] && indeg[i] == 0) else {
+            break;
+        };
         done[i] = true;
         order.push(i);
         for &j in &stations[i].downstream {

@@ -76,7 +76,11 @@ impl Thermal {
     /// Advance one tick from `t0`. Returns the instant the temperature crosses the trip
     /// limit upward inside this tick, if it does.
     pub fn advance(&mut self, t0: Micros, loaded: bool) -> Option<Micros> {
-        let u = if self.interlock { 0.0 } else { self.heater.clamp(0.0, 1.0) };
+        let u = if self.interlock {
+            0.0
+        } else {
+            self.heater.clamp(0.0, 1.0)
+        };
         let target = self.steady_state(u, loaded);
         let from = self.temp_c;
         self.seg_t0 = t0;

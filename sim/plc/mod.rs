@@ -122,10 +122,17 @@ impl From<&ProfileSpec> for Profile {
             name: p.name.clone(),
             max_connections: usize::from(p.max_connections),
             when_full: p.when_full,
-            requests_per_scan: if p.requests_per_scan == 0 { usize::MAX } else { usize::from(p.requests_per_scan) },
+            requests_per_scan: if p.requests_per_scan == 0 {
+                usize::MAX
+            } else {
+                usize::from(p.requests_per_scan)
+            },
             reply_latency_scans: u64::from(p.reply_latency_scans),
             queue_limit: usize::from(p.queue_limit),
-            watchdog: p.watchdog.as_ref().map(|w| (w.overload_scans, from_secs(w.recovery_s))),
+            watchdog: p
+                .watchdog
+                .as_ref()
+                .map(|w| (w.overload_scans, from_secs(w.recovery_s))),
             on_unsupported: p.on_unsupported,
             on_malformed: p.on_malformed,
         }
@@ -148,6 +155,8 @@ pub struct Plc {
     connections: Vec<ConnId>,
     pub fault: Option<PlcFault>,
     overload_scans: u32,
+    /// Requests dropped for a full queue since the last scan.
+    overflow_since_scan: u32,
     pub stats: PlcStats,
     /// Faults raised in the last scan, for the event log.
     pub new_faults: Vec<(Micros, FaultCause)>,
@@ -179,7 +188,8 @@ impl Plc {
                     slot.thermal = true;
                     slot.coils[C_HEATER_AUTO as usize] = true;
                     slot.holding[H_TEMP_SP as usize] = deci(t.setpoint_c);
-                    slot.holding[H_KP as usize] = (t.pid.kp * 100.0).round().clamp(0.0, 65535.0) as u16;
+                    slot.holding[H_KP as usize] =
+                        (t.pid.kp * 100.0).round().clamp(0.0, 65535.0) as u16;
                     slot.holding[H_TI as usize] = t.pid.ti_s.round().clamp(0.0, 65535.0) as u16;
                     slot.holding[H_TD as usize] = t.pid.td_s.round().clamp(0.0, 65535.0) as u16;
                     slot.input[I_BAND_LOW as usize] = deci(t.band_c.0);
@@ -204,6 +214,7 @@ impl Plc {
             connections: Vec::new(),
             fault: None,
             overload_scans: 0,
+            overflow_since_scan: 0,
             stats: PlcStats::default(),
             new_faults: Vec::new(),
         }
@@ -259,8 +270,13 @@ impl Plc {
 
     /// A complete ADU arrives from a connection. Returns false if it was dropped.
     pub fn receive(&mut self, conn: ConnId, adu: Vec<u8>) -> bool {
-        if self.fault.is_some() || self.inbox.len() >= self.profile.queue_limit {
+        if self.fault.is_some() {
             self.stats.dropped += 1;
+            return false;
+        }
+        if self.inbox.len() >= self.profile.queue_limit {
+            self.stats.dropped += 1;
+            self.overflow_since_scan += 1;
             return false;
         }
         self.inbox.push_back(Inbound { conn, adu });
@@ -282,7 +298,11 @@ impl Plc {
             return;
         }
         let recovery = self.profile.watchdog.map(|(_, r)| r).unwrap_or(0);
-        self.fault = Some(PlcFault { cause, since: t, recovered_at: t + recovery });
+        self.fault = Some(PlcFault {
+            cause,
+            since: t,
+            recovered_at: t + recovery,
+        });
         self.stats.count_fault(cause);
         self.new_faults.push((t, cause));
         self.inbox.clear();
@@ -304,7 +324,7 @@ impl Plc {
 
     /// Whether a scan is due at `t`.
     pub fn scan_due(&self, t: Micros) -> bool {
-        t % self.scan == 0
+        t.is_multiple_of(self.scan)
     }
 
     /// One scan at time `t`: inputs, communication, logic, outputs.
@@ -373,17 +393,24 @@ impl Plc {
         let n = self.inbox.len().min(self.profile.requests_per_scan);
         let ready_at = t + self.profile.reply_latency_scans * self.scan;
         for _ in 0..n {
-            let Some(req) = self.inbox.pop_front() else { break };
+            let Some(req) = self.inbox.pop_front() else {
+                break;
+            };
             if let Some(adu) = self.process(t, &req.adu) {
-                self.outbox.push_back(Outbound { conn: req.conn, adu, ready_at });
+                self.outbox.push_back(Outbound {
+                    conn: req.conn,
+                    adu,
+                    ready_at,
+                });
             }
             if self.fault.is_some() {
                 return;
             }
         }
-        // Watchdog: a queue still full after the scan's share, scan after scan.
+        // Watchdog: the queue overflowed since the last scan, scan after scan.
+        let overflowed = std::mem::take(&mut self.overflow_since_scan) > 0;
         if let Some((limit, _)) = self.profile.watchdog {
-            if self.inbox.len() >= self.profile.queue_limit {
+            if overflowed {
                 self.overload_scans += 1;
                 if self.overload_scans >= limit {
                     self.raise_fault(t, FaultCause::Overload);
@@ -408,18 +435,28 @@ impl Plc {
             Ok(req) => {
                 if self.listen_only {
                     // Listen-only: nothing is answered but the restart that ends it.
-                    if let Request::Diagnostics { sub_function: diag::RESTART_COMMUNICATIONS, .. } = req {
+                    if let Request::Diagnostics {
+                        sub_function: diag::RESTART_COMMUNICATIONS,
+                        ..
+                    } = req
+                    {
                         self.listen_only = false;
                     }
                     self.stats.dropped += 1;
                     return None;
                 }
                 let r = self.handle(&req);
-                if r == Err(ExceptionCode::IllegalFunction) && self.profile.on_unsupported == OnBadTraffic::Fault {
+                if r == Err(ExceptionCode::IllegalFunction)
+                    && self.profile.on_unsupported == OnBadTraffic::Fault
+                {
                     self.raise_fault(t, FaultCause::Unsupported);
                     return None;
                 }
-                if let Request::Diagnostics { sub_function: diag::FORCE_LISTEN_ONLY, .. } = req {
+                if let Request::Diagnostics {
+                    sub_function: diag::FORCE_LISTEN_ONLY,
+                    ..
+                } = req
+                {
                     return None;
                 }
                 r.map_err(|e| (req.function(), e))
@@ -446,16 +483,22 @@ impl Plc {
     /// on the plant at this scan's logic.
     pub fn handle(&mut self, req: &Request) -> Result<Response, ExceptionCode> {
         match *req {
-            Request::ReadCoils { address, quantity } => Ok(Response::ReadCoils(pad(self.read_bits(Table::Coil, address, quantity)?))),
-            Request::ReadDiscreteInputs { address, quantity } => {
-                Ok(Response::ReadDiscreteInputs(pad(self.read_bits(Table::DiscreteInput, address, quantity)?)))
-            }
+            Request::ReadCoils { address, quantity } => Ok(Response::ReadCoils(pad(
+                self.read_bits(Table::Coil, address, quantity)?
+            ))),
+            Request::ReadDiscreteInputs { address, quantity } => Ok(Response::ReadDiscreteInputs(
+                pad(self.read_bits(Table::DiscreteInput, address, quantity)?),
+            )),
             Request::ReadHoldingRegisters { address, quantity } => {
-                Ok(Response::ReadHoldingRegisters(self.read_regs(Table::HoldingRegister, address, quantity)?))
+                Ok(Response::ReadHoldingRegisters(self.read_regs(
+                    Table::HoldingRegister,
+                    address,
+                    quantity,
+                )?))
             }
-            Request::ReadInputRegisters { address, quantity } => {
-                Ok(Response::ReadInputRegisters(self.read_regs(Table::InputRegister, address, quantity)?))
-            }
+            Request::ReadInputRegisters { address, quantity } => Ok(Response::ReadInputRegisters(
+                self.read_regs(Table::InputRegister, address, quantity)?,
+            )),
             Request::WriteSingleCoil { address, value } => {
                 self.write_bits(address, &[value])?;
                 Ok(Response::WriteSingleCoil { address, value })
@@ -464,28 +507,61 @@ impl Plc {
                 self.write_regs(address, &[value])?;
                 Ok(Response::WriteSingleRegister { address, value })
             }
-            Request::WriteMultipleCoils { address, ref values } => {
+            Request::WriteMultipleCoils {
+                address,
+                ref values,
+            } => {
                 self.write_bits(address, values)?;
-                Ok(Response::WriteMultipleCoils { address, quantity: values.len() as u16 })
+                Ok(Response::WriteMultipleCoils {
+                    address,
+                    quantity: values.len() as u16,
+                })
             }
-            Request::WriteMultipleRegisters { address, ref values } => {
+            Request::WriteMultipleRegisters {
+                address,
+                ref values,
+            } => {
                 self.write_regs(address, values)?;
-                Ok(Response::WriteMultipleRegisters { address, quantity: values.len() as u16 })
+                Ok(Response::WriteMultipleRegisters {
+                    address,
+                    quantity: values.len() as u16,
+                })
             }
-            Request::ReadWriteMultipleRegisters { read_address, read_quantity, write_address, ref values } => {
+            Request::ReadWriteMultipleRegisters {
+                read_address,
+                read_quantity,
+                write_address,
+                ref values,
+            } => {
                 // The write happens before the read (specification, FC 23).
                 self.write_regs(write_address, values)?;
-                Ok(Response::ReadWriteMultipleRegisters(self.read_regs(Table::HoldingRegister, read_address, read_quantity)?))
+                Ok(Response::ReadWriteMultipleRegisters(self.read_regs(
+                    Table::HoldingRegister,
+                    read_address,
+                    read_quantity,
+                )?))
             }
-            Request::Diagnostics { sub_function, ref data } => match sub_function {
-                diag::RETURN_QUERY_DATA => Ok(Response::Diagnostics { sub_function, data: data.clone() }),
+            Request::Diagnostics {
+                sub_function,
+                ref data,
+            } => match sub_function {
+                diag::RETURN_QUERY_DATA => Ok(Response::Diagnostics {
+                    sub_function,
+                    data: data.clone(),
+                }),
                 diag::RESTART_COMMUNICATIONS => {
                     self.listen_only = false;
-                    Ok(Response::Diagnostics { sub_function, data: data.clone() })
+                    Ok(Response::Diagnostics {
+                        sub_function,
+                        data: data.clone(),
+                    })
                 }
                 diag::FORCE_LISTEN_ONLY => {
                     self.listen_only = true;
-                    Ok(Response::Diagnostics { sub_function, data: data.clone() })
+                    Ok(Response::Diagnostics {
+                        sub_function,
+                        data: data.clone(),
+                    })
                 }
                 _ => Err(ExceptionCode::IllegalFunction),
             },
@@ -494,12 +570,19 @@ impl Plc {
                 running: self.mode_run && self.fault.is_none(),
                 additional: format!("faultline {} ({})", self.name, self.profile.name).into_bytes(),
             }),
-            Request::ReadDeviceIdentification { read_code, object_id } => self.device_identification(read_code, object_id),
+            Request::ReadDeviceIdentification {
+                read_code,
+                object_id,
+            } => self.device_identification(read_code, object_id),
             Request::Raw { .. } => Err(ExceptionCode::IllegalFunction),
         }
     }
 
-    fn device_identification(&self, read_code: u8, object_id: u8) -> Result<Response, ExceptionCode> {
+    fn device_identification(
+        &self,
+        read_code: u8,
+        object_id: u8,
+    ) -> Result<Response, ExceptionCode> {
         let objects: [(u8, String); 4] = [
             (0x00, "faultline".to_string()),
             (0x01, format!("virtual-plc-{}", self.profile.name)),
@@ -539,11 +622,21 @@ impl Plc {
         (off < block_len(table, s.thermal)).then_some(Loc::Station(slot, off))
     }
 
-    fn read_bits(&self, table: Table, address: u16, quantity: u16) -> Result<Vec<bool>, ExceptionCode> {
+    fn read_bits(
+        &self,
+        table: Table,
+        address: u16,
+        quantity: u16,
+    ) -> Result<Vec<bool>, ExceptionCode> {
         let mut out = Vec::with_capacity(usize::from(quantity));
         for a in 0..quantity {
-            let addr = address.checked_add(a).ok_or(ExceptionCode::IllegalDataAddress)?;
-            let v = match self.locate(table, addr).ok_or(ExceptionCode::IllegalDataAddress)? {
+            let addr = address
+                .checked_add(a)
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
+            let v = match self
+                .locate(table, addr)
+                .ok_or(ExceptionCode::IllegalDataAddress)?
+            {
                 Loc::Station(s, o) => match table {
                     Table::Coil => self.slots[s].coils[usize::from(o)],
                     _ => self.slots[s].discrete[usize::from(o)],
@@ -555,11 +648,21 @@ impl Plc {
         Ok(out)
     }
 
-    fn read_regs(&self, table: Table, address: u16, quantity: u16) -> Result<Vec<u16>, ExceptionCode> {
+    fn read_regs(
+        &self,
+        table: Table,
+        address: u16,
+        quantity: u16,
+    ) -> Result<Vec<u16>, ExceptionCode> {
         let mut out = Vec::with_capacity(usize::from(quantity));
         for a in 0..quantity {
-            let addr = address.checked_add(a).ok_or(ExceptionCode::IllegalDataAddress)?;
-            let v = match self.locate(table, addr).ok_or(ExceptionCode::IllegalDataAddress)? {
+            let addr = address
+                .checked_add(a)
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
+            let v = match self
+                .locate(table, addr)
+                .ok_or(ExceptionCode::IllegalDataAddress)?
+            {
                 Loc::Station(s, o) => match table {
                     Table::HoldingRegister => self.slots[s].holding[usize::from(o)],
                     _ => self.slots[s].input[usize::from(o)],
@@ -586,7 +689,9 @@ impl Plc {
         // Check the whole range first: a write is all or nothing.
         let mut locs = Vec::with_capacity(values.len());
         for a in 0..values.len() as u16 {
-            let addr = address.checked_add(a).ok_or(ExceptionCode::IllegalDataAddress)?;
+            let addr = address
+                .checked_add(a)
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
             match self.locate(Table::Coil, addr) {
                 Some(Loc::Station(s, o)) => locs.push((s, o)),
                 _ => return Err(ExceptionCode::IllegalDataAddress),
@@ -601,8 +706,12 @@ impl Plc {
     fn write_regs(&mut self, address: u16, values: &[u16]) -> Result<(), ExceptionCode> {
         let mut locs = Vec::with_capacity(values.len());
         for (a, v) in values.iter().enumerate() {
-            let addr = address.checked_add(a as u16).ok_or(ExceptionCode::IllegalDataAddress)?;
-            let loc = self.locate(Table::HoldingRegister, addr).ok_or(ExceptionCode::IllegalDataAddress)?;
+            let addr = address
+                .checked_add(a as u16)
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
+            let loc = self
+                .locate(Table::HoldingRegister, addr)
+                .ok_or(ExceptionCode::IllegalDataAddress)?;
             // Range checks, as a PLC program's input validation would do.
             let ok = match loc {
                 Loc::System(S_MODE) => *v <= 1,
@@ -631,7 +740,9 @@ impl Plc {
         for slot in &mut self.slots {
             let i = slot.station;
             // Pulses act once and clear.
-            if std::mem::take(&mut slot.coils[C_MAINTENANCE as usize]) && plant.stations[i].state() == State::Failed {
+            if std::mem::take(&mut slot.coils[C_MAINTENANCE as usize])
+                && plant.stations[i].state() == State::Failed
+            {
                 plant.call_maintenance(i, t);
             }
             if std::mem::take(&mut slot.coils[C_FAULT_RESET as usize]) {
@@ -668,7 +779,11 @@ impl Plc {
 fn pid_step(pid: &mut Pid, error: f64, kp: f64, ti_s: f64, td_s: f64, dt: f64) -> f64 {
     let derivative = pid.prev_error.map(|p| (error - p) / dt).unwrap_or(0.0);
     pid.prev_error = Some(error);
-    let integral = if ti_s > 0.0 { pid.integral + error * dt / ti_s } else { 0.0 };
+    let integral = if ti_s > 0.0 {
+        pid.integral + error * dt / ti_s
+    } else {
+        0.0
+    };
     let raw = kp * (error + integral + td_s * derivative);
     // Integrate only while the output is not saturated in the error's direction.
     if (0.0..=100.0).contains(&raw) || (raw > 100.0 && error < 0.0) || (raw < 0.0 && error > 0.0) {

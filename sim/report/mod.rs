@@ -121,7 +121,12 @@ fn ratio(a: f64, b: f64) -> f64 {
 }
 
 fn oee(a: f64, p: f64, q: f64) -> Oee {
-    Oee { availability: round(a, 4), performance: round(p, 4), quality: round(q, 4), oee: round(a * p * q, 4) }
+    Oee {
+        availability: round(a, 4),
+        performance: round(p, 4),
+        quality: round(q, 4),
+        oee: round(a * p * q, 4),
+    }
 }
 
 impl Summary {
@@ -146,14 +151,22 @@ impl Summary {
                 }
             }
         }
-        causes.sort_by(|a, b| b.hours.total_cmp(&a.hours).then_with(|| a.station.cmp(&b.station)).then_with(|| a.cause.cmp(&b.cause)));
+        causes.sort_by(|a, b| {
+            b.hours
+                .total_cmp(&a.hours)
+                .then_with(|| a.station.cmp(&b.station))
+                .then_with(|| a.cause.cmp(&b.cause))
+        });
 
         let good = w.plant.line_output();
         let scrap = w.plant.scrap();
         let planned_h = to_hours(planned);
         let target = w.target_per_h * planned_h;
         let b = m.bottleneck;
-        let line_a = ratio(m.station_time[b][Condition::Running as usize] as f64, planned as f64);
+        let line_a = ratio(
+            m.station_time[b][Condition::Running as usize] as f64,
+            planned as f64,
+        );
         let line_q = ratio(good as f64, (good + scrap) as f64);
         let line_oee = ratio(good as f64, target);
         let line_p = ratio(line_oee, line_a * line_q).min(1.0);
@@ -181,7 +194,12 @@ impl Summary {
                     hours: Condition::ALL
                         .iter()
                         .filter(|k| m.station_time[i][**k as usize] > 0)
-                        .map(|k| (k.label().to_string(), round(to_hours(m.station_time[i][*k as usize]), 4)))
+                        .map(|k| {
+                            (
+                                k.label().to_string(),
+                                round(to_hours(m.station_time[i][*k as usize]), 4),
+                            )
+                        })
                         .collect(),
                     oee: oee(a, p, q),
                 }

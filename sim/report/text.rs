@@ -7,7 +7,7 @@ fn thousands(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -17,7 +17,11 @@ fn thousands(v: u64) -> String {
 
 fn money(v: f64, currency: &str) -> String {
     let sym = if currency == "USD" { "$" } else { "" };
-    let suffix = if sym.is_empty() { format!(" {currency}") } else { String::new() };
+    let suffix = if sym.is_empty() {
+        format!(" {currency}")
+    } else {
+        String::new()
+    };
     format!("{sym}{}{suffix}", thousands(v.round().max(0.0) as u64))
 }
 
@@ -28,7 +32,11 @@ fn pct(v: f64) -> String {
 pub fn render_text(s: &Summary) -> String {
     let mut o = String::new();
     let l = &s.line;
-    let _ = writeln!(o, "faultline — {} · seed {} · {:.1} h simulated", s.scenario, s.seed, s.duration_h);
+    let _ = writeln!(
+        o,
+        "faultline — {} · seed {} · {:.1} h simulated",
+        s.scenario, s.seed, s.duration_h
+    );
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -49,24 +57,63 @@ pub fn render_text(s: &Summary) -> String {
         pct(l.oee.quality),
         l.bottleneck
     );
-    let _ = writeln!(o, "safety      {} trip(s), {} machine failure(s)", l.safety_trips, l.failures);
+    let _ = writeln!(
+        o,
+        "safety      {} trip(s), {} machine failure(s)",
+        l.safety_trips, l.failures
+    );
     let _ = writeln!(o);
-    let _ = writeln!(o, "unplanned downtime at the bottleneck: {:.2} h, by root cause", l.downtime_h);
-    let _ = writeln!(o, "  {:<14} {:<16} {:>8} {:>12}", "cause", "station", "hours", "cost");
+    let _ = writeln!(
+        o,
+        "unplanned downtime at the bottleneck: {:.2} h, by root cause",
+        l.downtime_h
+    );
+    let _ = writeln!(
+        o,
+        "  {:<14} {:<16} {:>8} {:>12}",
+        "cause", "station", "hours", "cost"
+    );
     for c in l.downtime_by_cause.iter().take(12) {
-        let _ = writeln!(o, "  {:<14} {:<16} {:>8.2} {:>12}", c.cause, c.station, c.hours, money(c.cost, &s.cost.currency));
+        let _ = writeln!(
+            o,
+            "  {:<14} {:<16} {:>8.2} {:>12}",
+            c.cause,
+            c.station,
+            c.hours,
+            money(c.cost, &s.cost.currency)
+        );
     }
     if l.downtime_by_cause.len() > 12 {
-        let _ = writeln!(o, "  … {} more in summary.json", l.downtime_by_cause.len() - 12);
+        let _ = writeln!(
+            o,
+            "  … {} more in summary.json",
+            l.downtime_by_cause.len() - 12
+        );
     }
     let _ = writeln!(o);
     let _ = writeln!(
         o,
         "  {:<14} {:>8} {:>8} {:>6} {:>5} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}",
-        "station", "in", "good", "scrap", "fail", "run h", "starv h", "block h", "down h", "plan h", "OEE"
+        "station",
+        "in",
+        "good",
+        "scrap",
+        "fail",
+        "run h",
+        "starv h",
+        "block h",
+        "down h",
+        "plan h",
+        "OEE"
     );
     for st in &s.stations {
-        let h = |k: &str| st.hours.iter().find(|(n, _)| n == k).map(|(_, v)| *v).unwrap_or(0.0);
+        let h = |k: &str| {
+            st.hours
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| *v)
+                .unwrap_or(0.0)
+        };
         let down: f64 = st
             .hours
             .iter()
@@ -94,7 +141,13 @@ pub fn render_text(s: &Summary) -> String {
         let _ = writeln!(
             o,
             "thermal     {}: {:.1}–{:.1} °C, {} excursion(s) out of band ({:.1} min), {} scrapped for temperature, {} trip(s)",
-            t.station, t.min_c, t.max_c, t.excursions, t.out_of_band_min, t.scrap_temperature, t.trips
+            t.station,
+            t.min_c,
+            t.max_c,
+            t.excursions,
+            t.out_of_band_min,
+            t.scrap_temperature,
+            t.trips
         );
     }
     let h = &s.hmi;
@@ -109,11 +162,30 @@ pub fn render_text(s: &Summary) -> String {
         h.writes_failed,
         h.operator_actions
     );
-    let faults: u64 = s.plcs.iter().flat_map(|p| p.faults.iter().map(|(_, n)| n)).sum();
-    let _ = writeln!(o, "plcs        {} PLC(s), {} fault(s)", s.plcs.len(), faults);
+    let faults: u64 = s
+        .plcs
+        .iter()
+        .flat_map(|p| p.faults.iter().map(|(_, n)| n))
+        .sum();
+    let _ = writeln!(
+        o,
+        "plcs        {} PLC(s), {} fault(s)",
+        s.plcs.len(),
+        faults
+    );
     for p in s.plcs.iter().filter(|p| !p.faults.is_empty()) {
-        let list: Vec<String> = p.faults.iter().map(|(c, n)| format!("{c:?} ×{n}")).collect();
-        let _ = writeln!(o, "            {} ({}): {}", p.name, p.profile, list.join(", "));
+        let list: Vec<String> = p
+            .faults
+            .iter()
+            .map(|(c, n)| format!("{c:?} ×{n}"))
+            .collect();
+        let _ = writeln!(
+            o,
+            "            {} ({}): {}",
+            p.name,
+            p.profile,
+            list.join(", ")
+        );
     }
     let c = &s.cost;
     let _ = writeln!(

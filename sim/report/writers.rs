@@ -7,7 +7,8 @@ use crate::world::World;
 use std::fmt::Write;
 
 pub fn summary_json(s: &Summary) -> String {
-    let mut out = serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    let mut out =
+        serde_json::to_string_pretty(s).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     out.push('\n');
     out
 }
@@ -24,7 +25,15 @@ pub fn timeline_csv(w: &World) -> String {
     }
     out.push('\n');
     for r in w.metrics.timeline.iter().flatten() {
-        let _ = write!(out, "{},{},{},{},{}", r.minute, u8::from(r.planned), r.good_total, r.scrap_total, r.rate_per_h);
+        let _ = write!(
+            out,
+            "{},{},{},{},{}",
+            r.minute,
+            u8::from(r.planned),
+            r.good_total,
+            r.scrap_total,
+            r.rate_per_h
+        );
         for s in &r.states {
             let _ = write!(out, ",{s}");
         }

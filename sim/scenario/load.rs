@@ -17,9 +17,21 @@ pub struct Problem {
 
 #[derive(Debug)]
 pub enum ScenarioError {
-    Io { path: String, error: std::io::Error },
-    Syntax { path: String, line: usize, col: usize, message: String, excerpt: String },
-    Invalid { path: String, problems: Vec<Problem> },
+    Io {
+        path: String,
+        error: std::io::Error,
+    },
+    Syntax {
+        path: String,
+        line: usize,
+        col: usize,
+        message: String,
+        excerpt: String,
+    },
+    Invalid {
+        path: String,
+        problems: Vec<Problem>,
+    },
 }
 
 impl std::error::Error for ScenarioError {}
@@ -28,7 +40,13 @@ impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ScenarioError::Io { path, error } => write!(f, "{path}: cannot read: {error}"),
-            ScenarioError::Syntax { path, line, col, message, excerpt } => {
+            ScenarioError::Syntax {
+                path,
+                line,
+                col,
+                message,
+                excerpt,
+            } => {
                 writeln!(f, "{path}:{line}:{col}: {message}")?;
                 let gutter = format!("{line}").len();
                 writeln!(f, "{:gutter$} |", "")?;
@@ -40,7 +58,12 @@ impl fmt::Display for ScenarioError {
                 Ok(())
             }
             ScenarioError::Invalid { path, problems } => {
-                write!(f, "{path}: {} problem{}:", problems.len(), if problems.len() == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "{path}: {} problem{}:",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                )?;
                 for p in problems {
                     write!(f, "\n  {}: {}", p.field, p.message)?;
                 }
@@ -51,12 +74,21 @@ impl fmt::Display for ScenarioError {
 }
 
 fn syntax_hint(message: &str) -> Option<&'static str> {
-    if message.contains("Unexpected field") || message.contains("no such field") || message.contains("NoSuchStructField") {
-        Some("check the spelling against the format in README.md (\"Scenario format\"); unknown fields are rejected")
+    if message.contains("Unexpected field")
+        || message.contains("no such field")
+        || message.contains("NoSuchStructField")
+    {
+        Some(
+            "check the spelling against the format in README.md (\"Scenario format\"); unknown fields are rejected",
+        )
     } else if message.contains("missing") || message.contains("Missing") {
-        Some("every required field must be present; see scenarios/minimal.ron for a complete example")
+        Some(
+            "every required field must be present; see scenarios/minimal.ron for a complete example",
+        )
     } else if message.contains("Expected") || message.contains("expected") {
-        Some("RON uses `name: value,` inside `( … )`, lists in `[ … ]` and strings in double quotes")
+        Some(
+            "RON uses `name: value,` inside `( … )`, lists in `[ … ]` and strings in double quotes",
+        )
     } else {
         None
     }
@@ -65,7 +97,10 @@ fn syntax_hint(message: &str) -> Option<&'static str> {
 /// Read, parse and validate a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io { path: shown.clone(), error })?;
+    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io {
+        path: shown.clone(),
+        error,
+    })?;
     parse(&text, &shown)
 }
 
@@ -74,13 +109,22 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
         let (line, col) = (e.span.start.line.max(1), e.span.start.col.max(1));
         let excerpt = text.lines().nth(line - 1).unwrap_or("").to_string();
-        ScenarioError::Syntax { path: origin.to_string(), line, col, message: e.code.to_string(), excerpt }
+        ScenarioError::Syntax {
+            path: origin.to_string(),
+            line,
+            col,
+            message: e.code.to_string(),
+            excerpt,
+        }
     })?;
     let problems = validate(&scenario);
     if problems.is_empty() {
         Ok(scenario)
     } else {
-        Err(ScenarioError::Invalid { path: origin.to_string(), problems })
+        Err(ScenarioError::Invalid {
+            path: origin.to_string(),
+            problems,
+        })
     }
 }
 
@@ -90,7 +134,10 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { field: field.into(), message: message.into() });
+        self.problems.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     fn positive(&mut self, field: impl Into<String>, v: f64) {
@@ -116,7 +163,10 @@ impl Checker {
             return true;
         }
         let list: Vec<&str> = known.iter().copied().collect();
-        self.fail(field, format!("no {what} named \"{name}\"; known: {}", list.join(", ")));
+        self.fail(
+            field,
+            format!("no {what} named \"{name}\"; known: {}", list.join(", ")),
+        );
         false
     }
 
@@ -124,7 +174,10 @@ impl Checker {
         let mut seen = BTreeMap::new();
         for (i, n) in names.enumerate() {
             if let Some(first) = seen.insert(n, i) {
-                self.fail(format!("{list}[{i}].name"), format!("\"{n}\" is already the name of {list}[{first}]"));
+                self.fail(
+                    format!("{list}[{i}].name"),
+                    format!("\"{n}\" is already the name of {list}[{first}]"),
+                );
             }
             if n.trim().is_empty() {
                 self.fail(format!("{list}[{i}].name"), "must not be empty");
@@ -135,12 +188,20 @@ impl Checker {
 
 /// Every semantic problem in the scenario (empty when valid).
 pub fn validate(s: &Scenario) -> Vec<Problem> {
-    let mut c = Checker { problems: Vec::new() };
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
     if !(s.duration_h.is_finite() && s.duration_h > 0.0 && s.duration_h <= 24.0 * 366.0) {
-        c.fail("duration_h", format!("{} must be > 0 and at most a year (8784)", s.duration_h));
+        c.fail(
+            "duration_h",
+            format!("{} must be > 0 and at most a year (8784)", s.duration_h),
+        );
     }
     if s.tick_ms == 0 || s.tick_ms > 1000 {
-        c.fail("tick_ms", format!("{} must be between 1 and 1000", s.tick_ms));
+        c.fail(
+            "tick_ms",
+            format!("{} must be between 1 and 1000", s.tick_ms),
+        );
     }
     let tick_ms = s.tick_ms.max(1);
 
@@ -154,10 +215,16 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         let at = |f: &str| format!("stations[{i}].{f}");
         c.positive(at("cycle_s"), st.cycle_s);
         if !(st.jitter_cv.is_finite() && (0.0..0.5).contains(&st.jitter_cv)) {
-            c.fail(at("jitter_cv"), format!("{} must be in [0, 0.5)", st.jitter_cv));
+            c.fail(
+                at("jitter_cv"),
+                format!("{} must be in [0, 0.5)", st.jitter_cv),
+            );
         }
         if !(st.yield_fraction > 0.0 && st.yield_fraction <= 1.0) {
-            c.fail(at("yield"), format!("{} must be in (0, 1]", st.yield_fraction));
+            c.fail(
+                at("yield"),
+                format!("{} must be in (0, 1]", st.yield_fraction),
+            );
         }
         for (j, f) in st.feeds.iter().enumerate() {
             if c.known(at(&format!("feeds[{j}]")), "station", f, &names) && *f == st.name {
@@ -179,13 +246,28 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             c.positive(at("pid.kp"), t.pid.kp);
             let (lo, hi) = t.band_c;
             if !(lo < hi && hi < t.trip_above_c) {
-                c.fail(at("band_c"), format!("({lo}, {hi}) must satisfy low < high < trip_above_c ({})", t.trip_above_c));
+                c.fail(
+                    at("band_c"),
+                    format!(
+                        "({lo}, {hi}) must satisfy low < high < trip_above_c ({})",
+                        t.trip_above_c
+                    ),
+                );
             }
             if !(lo..=hi).contains(&t.setpoint_c) {
-                c.fail(at("setpoint_c"), format!("{} lies outside band_c ({lo}, {hi})", t.setpoint_c));
+                c.fail(
+                    at("setpoint_c"),
+                    format!("{} lies outside band_c ({lo}, {hi})", t.setpoint_c),
+                );
             }
             if t.reset_below_c >= t.trip_above_c {
-                c.fail(at("reset_below_c"), format!("{} must be below trip_above_c ({})", t.reset_below_c, t.trip_above_c));
+                c.fail(
+                    at("reset_below_c"),
+                    format!(
+                        "{} must be below trip_above_c ({})",
+                        t.reset_below_c, t.trip_above_c
+                    ),
+                );
             }
             if t.ambient_c + t.gain_c - t.load_c < t.setpoint_c {
                 c.fail(
@@ -207,7 +289,10 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     c.unique("profiles", s.profiles.iter().map(|p| p.name.as_str()));
     for (i, p) in s.profiles.iter().enumerate() {
         if p.max_connections == 0 {
-            c.fail(format!("profiles[{i}].max_connections"), "must be at least 1");
+            c.fail(
+                format!("profiles[{i}].max_connections"),
+                "must be at least 1",
+            );
         }
         if p.queue_limit == 0 {
             c.fail(format!("profiles[{i}].queue_limit"), "must be at least 1");
@@ -215,7 +300,10 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         if let Some(w) = &p.watchdog {
             c.positive(format!("profiles[{i}].watchdog.recovery_s"), w.recovery_s);
             if w.overload_scans == 0 {
-                c.fail(format!("profiles[{i}].watchdog.overload_scans"), "must be at least 1");
+                c.fail(
+                    format!("profiles[{i}].watchdog.overload_scans"),
+                    "must be at least 1",
+                );
             }
         }
     }
@@ -233,18 +321,33 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
             if c.known(at(&format!("stations[{j}]")), "station", st, &names)
                 && let Some(prev) = controlled.insert(st, i)
             {
-                c.fail(at(&format!("stations[{j}]")), format!("\"{st}\" is already controlled by plcs[{prev}]"));
+                c.fail(
+                    at(&format!("stations[{j}]")),
+                    format!("\"{st}\" is already controlled by plcs[{prev}]"),
+                );
             }
         }
         if p.scan_ms == 0 || p.scan_ms % tick_ms != 0 {
-            c.fail(at("scan_ms"), format!("{} must be a positive multiple of tick_ms ({tick_ms})", p.scan_ms));
+            c.fail(
+                at("scan_ms"),
+                format!(
+                    "{} must be a positive multiple of tick_ms ({tick_ms})",
+                    p.scan_ms
+                ),
+            );
         }
         address(&mut c, at("address"), &p.address, &mut addresses);
     }
     for st in &s.stations {
         if !controlled.contains_key(st.name.as_str()) && !s.plcs.is_empty() {
             let i = s.station_index(&st.name).unwrap_or(0);
-            c.fail(format!("stations[{i}]"), format!("\"{}\" is controlled by no PLC; add it to a plcs[…].stations list", st.name));
+            c.fail(
+                format!("stations[{i}]"),
+                format!(
+                    "\"{}\" is controlled by no PLC; add it to a plcs[…].stations list",
+                    st.name
+                ),
+            );
         }
     }
     if s.plcs.is_empty() {
@@ -253,8 +356,14 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 
     // HMI, operator, schedule, line, cost.
     let h = &s.hmi;
-    if h.poll_ms == 0 || h.poll_ms % tick_ms != 0 {
-        c.fail("hmi.poll_ms", format!("{} must be a positive multiple of tick_ms ({tick_ms})", h.poll_ms));
+    if h.poll_ms == 0 || !h.poll_ms.is_multiple_of(tick_ms) {
+        c.fail(
+            "hmi.poll_ms",
+            format!(
+                "{} must be a positive multiple of tick_ms ({tick_ms})",
+                h.poll_ms
+            ),
+        );
     }
     if h.slow_poll_every == 0 {
         c.fail("hmi.slow_poll_every", "must be at least 1");
@@ -263,15 +372,29 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         c.fail("hmi.timeout_ms", "must be at least 1");
     }
     c.non_negative("hmi.latency_ms", h.latency_ms);
-    if h.latency_ms.is_finite() && (h.latency_ms * US_PER_MS as f64) as u64 * 2 >= u64::from(h.timeout_ms) * US_PER_MS {
-        c.fail("hmi.latency_ms", format!("a round trip of 2 × {} ms reaches the timeout of {} ms", h.latency_ms, h.timeout_ms));
+    if h.latency_ms.is_finite()
+        && (h.latency_ms * US_PER_MS as f64) as u64 * 2 >= u64::from(h.timeout_ms) * US_PER_MS
+    {
+        c.fail(
+            "hmi.latency_ms",
+            format!(
+                "a round trip of 2 × {} ms reaches the timeout of {} ms",
+                h.latency_ms, h.timeout_ms
+            ),
+        );
     }
     address(&mut c, "hmi.address".into(), &h.address, &mut addresses);
     c.dist("operator.response_s", &s.operator.response_s);
     c.positive("operator.floor_notice_min", s.operator.floor_notice_min);
     for (i, e) in s.schedule.iter().enumerate() {
         if !(e.at_h.is_finite() && e.at_h >= 0.0 && e.at_h <= s.duration_h) {
-            c.fail(format!("schedule[{i}].at_h"), format!("{} must lie within the run, 0 to duration_h ({})", e.at_h, s.duration_h));
+            c.fail(
+                format!("schedule[{i}].at_h"),
+                format!(
+                    "{} must lie within the run, 0 to duration_h ({})",
+                    e.at_h, s.duration_h
+                ),
+            );
         }
         if let Action::Changeover { setpoints, .. } = &e.action {
             for (j, sp) in setpoints.iter().enumerate() {
@@ -286,8 +409,16 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
                     Setpoint::Temperature(name, t) => {
                         if c.known(at.clone(), "station", name, &names) {
                             match s.stations.iter().find(|x| &x.name == name).map(|x| &x.kind) {
-                                Some(StationKind::Thermal(th)) if !(th.band_c.0..=th.band_c.1).contains(t) => {
-                                    c.fail(at, format!("{t} °C lies outside {name}'s band_c {:?}", th.band_c));
+                                Some(StationKind::Thermal(th))
+                                    if !(th.band_c.0..=th.band_c.1).contains(t) =>
+                                {
+                                    c.fail(
+                                        at,
+                                        format!(
+                                            "{t} °C lies outside {name}'s band_c {:?}",
+                                            th.band_c
+                                        ),
+                                    );
                                 }
                                 Some(StationKind::Thermal(_)) => {}
                                 _ => c.fail(at, format!("\"{name}\" is not a Thermal station")),
@@ -311,7 +442,10 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
 
 fn address(c: &mut Checker, field: String, text: &str, seen: &mut BTreeMap<String, String>) {
     match text.parse::<Ipv4Addr>() {
-        Err(_) => c.fail(field, format!("\"{text}\" is not an IPv4 address (e.g. \"10.10.2.11\")")),
+        Err(_) => c.fail(
+            field,
+            format!("\"{text}\" is not an IPv4 address (e.g. \"10.10.2.11\")"),
+        ),
         Ok(ip) => match seen.get(&ip.to_string()) {
             Some(prev) => c.fail(field, format!("{text} is already the address of {prev}")),
             None => {
@@ -345,15 +479,30 @@ fn graph_checks(s: &Scenario, c: &mut Checker) {
         }
     }
     if seen < n {
-        let on_cycle: Vec<&str> = (0..n).filter(|&i| deg[i] > 0).map(|i| s.stations[i].name.as_str()).collect();
-        c.fail("stations", format!("the flow has a loop through {}; a line flows one way", on_cycle.join(" → ")));
+        let on_cycle: Vec<&str> = (0..n)
+            .filter(|&i| deg[i] > 0)
+            .map(|i| s.stations[i].name.as_str())
+            .collect();
+        c.fail(
+            "stations",
+            format!(
+                "the flow has a loop through {}; a line flows one way",
+                on_cycle.join(" → ")
+            ),
+        );
     }
     if !s.stations.iter().any(|st| st.feeds.is_empty()) {
-        c.fail("stations", "no station is the line's output (a station with no `feeds`)");
+        c.fail(
+            "stations",
+            "no station is the line's output (a station with no `feeds`)",
+        );
     }
     for (i, st) in s.stations.iter().enumerate() {
         if indegree[i] > 0 && st.buffer == 0 {
-            c.fail(format!("stations[{i}].buffer"), "a station fed by others needs a buffer of at least 1");
+            c.fail(
+                format!("stations[{i}].buffer"),
+                "a station fed by others needs a buffer of at least 1",
+            );
         }
     }
 }

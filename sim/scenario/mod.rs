@@ -239,7 +239,13 @@ pub struct OperatorSpec {
 
 impl Default for OperatorSpec {
     fn default() -> Self {
-        OperatorSpec { response_s: Dist::LogNormal { mean: 45.0, cv: 0.5 }, floor_notice_min: 15.0 }
+        OperatorSpec {
+            response_s: Dist::LogNormal {
+                mean: 45.0,
+                cv: 0.5,
+            },
+            floor_notice_min: 15.0,
+        }
     }
 }
 
@@ -258,7 +264,10 @@ pub enum Action {
     /// Run command off for every station (planned stop: end of shift, cleaning).
     StopLine,
     /// A product changeover: new product code and setpoints.
-    Changeover { product: u16, setpoints: Vec<Setpoint> },
+    Changeover {
+        product: u16,
+        setpoints: Vec<Setpoint>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -300,7 +309,11 @@ impl Default for CostModel {
     /// $36k per hour: FMCG downtime, Siemens "True Cost of Downtime 2024" (Senseye 2022: $39k/h).
     /// $0.25 per scrapped bottle of beer (glass, liquid, label, cap): an assumption.
     fn default() -> Self {
-        CostModel { currency: default_currency(), downtime_per_h: 36_000.0, scrap_per_unit: 0.25 }
+        CostModel {
+            currency: default_currency(),
+            downtime_per_h: 36_000.0,
+            scrap_per_unit: 0.25,
+        }
     }
 }
 
@@ -310,7 +323,8 @@ impl ProfileSpec {
     pub fn modern() -> Self {
         ProfileSpec {
             name: "modern".into(),
-            modelled_on: "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan".into(),
+            modelled_on: "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan"
+                .into(),
             max_connections: 32,
             when_full: WhenFull::RefuseNew,
             requests_per_scan: 8,
@@ -335,7 +349,10 @@ impl ProfileSpec {
             requests_per_scan: 2,
             reply_latency_scans: 2,
             queue_limit: 8,
-            watchdog: Some(WatchdogSpec { overload_scans: 50, recovery_s: 300.0 }),
+            watchdog: Some(WatchdogSpec {
+                overload_scans: 50,
+                recovery_s: 300.0,
+            }),
             on_unsupported: OnBadTraffic::Fault,
             on_malformed: OnBadTraffic::Fault,
         }

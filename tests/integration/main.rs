@@ -1,1 +1,24 @@
+//! All integration tests in one binary (one link step, one process).
 
+mod closed_form;
+mod codec_props;
+mod determinism;
+mod plc_profiles;
+mod scenarios;
+mod thermal;
+
+use faultline::Scenario;
+
+/// Parse a scenario written in a test; panics with the placed error if it is invalid.
+pub fn scenario(text: &str) -> Scenario {
+    match faultline::scenario::parse(text, "<test>") {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// A profile that answers every request in the scan it arrives (no per-scan limit), so
+/// tests of the plant are not coloured by communication delays.
+pub const INSTANT_PROFILE: &str = r#"(name: "instant", max_connections: 16, when_full: RefuseNew,
+    requests_per_scan: 0, reply_latency_scans: 0, queue_limit: 1000,
+    on_unsupported: Reject, on_malformed: Reject)"#;

@@ -1,0 +1,226 @@
+//! Device profiles shape request handling: per-scan limits, reply latency, connection
+//! caps, and what fragile devices do with traffic they do not understand.
+
+use faultline::modbus::{ExceptionCode, Request, Response, parse_adu, request_adu};
+use faultline::plc::{Admission, FaultCause, Plc};
+use faultline::scenario::ProfileSpec;
+use faultline::{World, load};
+use std::path::Path;
+
+fn world() -> World {
+    let s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    World::new(&s, 1)
+}
+
+fn plc(w: &mut World, name: &str) -> usize {
+    w.plcs.iter().position(|p| p.name == name).unwrap()
+}
+
+fn reply(adu: &[u8]) -> Response {
+    Response::decode_pdu(parse_adu(adu).unwrap().1).unwrap()
+}
+
+#[test]
+fn requests_beyond_the_per_scan_limit_wait_for_later_scans() {
+    let mut w = world();
+    let p = plc(&mut w, "plc-depal"); // legacy: 2 requests per scan, replies 2 scans later
+    let plc: &mut Plc = &mut w.plcs[p];
+    for tid in 0..6 {
+        assert!(plc.receive(
+            99,
+            request_adu(
+                tid,
+                1,
+                &Request::ReadInputRegisters {
+                    address: 0,
+                    quantity: 4
+                }
+            )
+        ));
+    }
+    let scan = plc.scan;
+    for k in 0..3 {
+        plc.scan(k * scan, &mut w.plant);
+    }
+    let ready: Vec<u64> = plc.outbox.iter().map(|o| o.ready_at).collect();
+    assert_eq!(
+        ready,
+        vec![2 * scan, 2 * scan, 3 * scan, 3 * scan, 4 * scan, 4 * scan]
+    );
+}
+
+#[test]
+fn connection_caps_follow_the_profile() {
+    let mut w = world();
+    let legacy = plc(&mut w, "plc-depal");
+    // The HMI holds one of the four connections already.
+    let plc = &mut w.plcs[legacy];
+    assert_eq!(plc.connections(), 1);
+    for c in 100..103 {
+        assert_eq!(plc.connect(c), Admission::Accepted);
+    }
+    // Full: the M218-like device closes the oldest — the HMI's.
+    assert_eq!(plc.connect(200), Admission::AcceptedClosing(0));
+    let mut modern = Plc::new(&w.scenario.plcs[2], &w.scenario, &ProfileSpec::modern());
+    for c in 0..32 {
+        assert_eq!(modern.connect(c), Admission::Accepted);
+    }
+    assert_eq!(modern.connect(32), Admission::Refused);
+}
+
+#[test]
+fn modern_profile_answers_unsupported_function_with_exception() {
+    let mut w = world();
+    let p = plc(&mut w, "plc-filler");
+    let plc = &mut w.plcs[p];
+    plc.receive(
+        5,
+        request_adu(
+            1,
+            1,
+            &Request::Raw {
+                function: 0x41,
+                data: vec![0, 1],
+            },
+        ),
+    );
+    plc.scan(0, &mut w.plant);
+    assert_eq!(
+        reply(&plc.outbox[0].adu),
+        Response::Exception {
+            function: 0x41,
+            code: ExceptionCode::IllegalFunction as u8
+        }
+    );
+    assert!(plc.fault.is_none());
+    assert_eq!(
+        plc.handle(&Request::ReadHoldingRegisters {
+            address: 50,
+            quantity: 1
+        }),
+        Err(ExceptionCode::IllegalDataAddress)
+    );
+    assert_eq!(
+        plc.handle(&Request::WriteSingleRegister {
+            address: 0,
+            value: 500
+        }),
+        Err(ExceptionCode::IllegalDataValue)
+    );
+}
+
+#[test]
+fn legacy_profile_faults_on_unsupported_function_and_stops_its_station() {
+    let mut w = world();
+    let p = plc(&mut w, "plc-labelers");
+    w.run_until(60_000_000);
+    let before = w
+        .plant
+        .stations
+        .iter()
+        .find(|s| s.name == "labeler_a")
+        .unwrap()
+        .counters
+        .units_in;
+    assert!(before > 0);
+    w.plcs[p].receive(
+        5,
+        request_adu(
+            1,
+            1,
+            &Request::Raw {
+                function: 0x5A,
+                data: vec![0; 8],
+            },
+        ),
+    );
+    w.run_until(120_000_000);
+    let plc = &w.plcs[p];
+    assert_eq!(plc.stats.faults, vec![(FaultCause::Unsupported, 1)]);
+    let st = w
+        .plant
+        .stations
+        .iter()
+        .find(|s| s.name == "labeler_a")
+        .unwrap();
+    assert_eq!(
+        st.state(),
+        faultline::plant::State::Stopped(faultline::plant::StopReason::PlcFault)
+    );
+    // The HMI loses contact, the operator goes to the cabinet and resets after recovery.
+    w.run_until(20 * 60_000_000);
+    assert!(
+        w.plcs[p].fault.is_none(),
+        "the operator's reset did not take"
+    );
+    let after = w
+        .plant
+        .stations
+        .iter()
+        .find(|s| s.name == "labeler_a")
+        .unwrap()
+        .counters
+        .units_in;
+    assert!(after > before + 100, "the labeler did not restart");
+}
+
+#[test]
+fn sustained_overload_trips_the_legacy_watchdog() {
+    let mut w = world();
+    let p = plc(&mut w, "plc-rinser");
+    for k in 0..200u64 {
+        for tid in 0..10 {
+            w.plcs[p].receive(
+                7,
+                request_adu(
+                    tid,
+                    1,
+                    &Request::ReadHoldingRegisters {
+                        address: 0,
+                        quantity: 2,
+                    },
+                ),
+            );
+        }
+        w.run_until((k + 1) * 200_000);
+    }
+    assert_eq!(w.plcs[p].stats.faults, vec![(FaultCause::Overload, 1)]);
+    assert!(w.plcs[p].stats.dropped > 0);
+}
+
+#[test]
+fn writes_over_modbus_drive_the_plant() {
+    let mut w = world();
+    w.run_until(120_000_000);
+    let p = plc(&mut w, "plc-filler");
+    let filler = w
+        .plant
+        .stations
+        .iter()
+        .position(|s| s.name == "filler")
+        .unwrap();
+    assert_eq!(
+        w.plant.stations[filler].state(),
+        faultline::plant::State::Running
+    );
+    // Run coil off: the station stops at the next scan and its counter freezes.
+    w.plcs[p].receive(
+        9,
+        request_adu(
+            1,
+            1,
+            &Request::WriteSingleCoil {
+                address: 0,
+                value: false,
+            },
+        ),
+    );
+    w.run_until(121_000_000);
+    let frozen = w.plant.stations[filler].counters.units_in;
+    assert_eq!(
+        w.plant.stations[filler].state(),
+        faultline::plant::State::Stopped(faultline::plant::StopReason::Command)
+    );
+    w.run_until(130_000_000);
+    assert_eq!(w.plant.stations[filler].counters.units_in, frozen);
+}

@@ -1,0 +1,156 @@
+//! Every shipped scenario loads and runs; bad files give placed errors and exit codes.
+
+use faultline::report::Summary;
+use faultline::{World, load};
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn every_shipped_scenario_validates_and_runs() {
+    let mut n = 0;
+    for entry in std::fs::read_dir("scenarios").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ron") {
+            let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let mut w = World::new(&s, s.seed);
+            w.run();
+            let sum = Summary::from_world(&w);
+            assert!(
+                sum.line.good_units > 0,
+                "{}: produced nothing",
+                path.display()
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 2);
+}
+
+#[test]
+fn reference_scenario_is_believable() {
+    let s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    let mut w = World::new(&s, s.seed);
+    w.run();
+    let sum = Summary::from_world(&w);
+    let l = &sum.line;
+    // A real line reaches 60–90 % of nameplate over a day with failures.
+    assert!(
+        (60.0..95.0).contains(&l.attainment_pct),
+        "attainment {}",
+        l.attainment_pct
+    );
+    assert!((l.planned_production_h - 22.5).abs() < 1e-9);
+    assert_eq!(l.bottleneck, "filler");
+    assert!(l.failures > 5);
+    // The HMI saw every alarm: maintenance was called over Modbus, no timeouts.
+    assert!(sum.hmi.operator_actions > 0);
+    assert_eq!(sum.hmi.timeouts, 0);
+    // The line's output equals the last station's good count.
+    assert_eq!(sum.stations.last().unwrap().units_out, l.good_units);
+}
+
+fn faultline(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn syntax_error_names_file_line_column_and_text() {
+    let (code, _, err) = faultline(&["validate", "tests/data/bad-syntax.ron"]);
+    assert_eq!(code, 65);
+    assert!(err.contains("tests/data/bad-syntax.ron:6:39"), "{err}");
+    assert!(
+        err.contains("(name: \"filler\", cycle_s: 1.0 feeds: []),"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+}
+
+#[test]
+fn unknown_field_is_rejected_with_its_place() {
+    let (code, _, err) = faultline(&["validate", "tests/data/bad-unknown-field.ron"]);
+    assert_eq!(code, 65);
+    assert!(err.contains("bad-unknown-field.ron:6:"), "{err}");
+    assert!(err.contains("cycle_time"), "{err}");
+}
+
+#[test]
+fn dangling_reference_names_field_path_and_known_names() {
+    let (code, _, err) = faultline(&["validate", "tests/data/bad-dangling.ron"]);
+    assert_eq!(code, 65);
+    assert!(
+        err.contains(r#"stations[3].feeds[0]: no station named "capper2"; known: capper, filler, labeler, packer"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn negative_time_is_rejected() {
+    let (code, _, err) = faultline(&["validate", "tests/data/bad-negative.ron"]);
+    assert_eq!(code, 65);
+    assert!(
+        err.contains("stations[1].cycle_s: -0.5 must be a number > 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_file_and_usage_errors_have_conventional_exit_codes() {
+    assert_eq!(faultline(&["validate", "no/such/file.ron"]).0, 66);
+    assert_eq!(faultline(&["run"]).0, 2);
+    assert_eq!(
+        faultline(&["run", "scenarios/minimal.ron", "--hours", "-1"]).0,
+        2
+    );
+    let (code, out, _) = faultline(&["validate", "scenarios/minimal.ron"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("ok"));
+}
+
+#[test]
+fn run_writes_its_outputs_and_prints_the_seed_first() {
+    let dir = std::env::temp_dir().join(format!("faultline-test-{}", std::process::id()));
+    let (code, out, err) = faultline(&[
+        "run",
+        "scenarios/minimal.ron",
+        "--seed",
+        "77",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.starts_with("seed: 77"), "{err}");
+    assert!(out.contains("production"));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["seed"], 77);
+    let timeline = std::fs::read_to_string(dir.join("timeline.csv")).unwrap();
+    assert_eq!(
+        timeline.lines().count(),
+        61,
+        "header + one row per minute of the hour"
+    );
+    let events = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
+    for line in events.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn map_prints_every_plc() {
+    let (code, out, _) = faultline(&["map", "scenarios/bottling-line.ron"]);
+    assert_eq!(code, 0);
+    for plc in ["plc-depal", "plc-pasteur", "plc-labelers"] {
+        assert!(out.contains(plc), "{plc} missing");
+    }
+    assert!(out.contains("temp_sp"));
+    assert!(out.contains("labeler_b (block 1, base address 100)"));
+}
