@@ -11,6 +11,7 @@ pub const BLOCK: u16 = 100;
 pub const SYSTEM: u16 = 9000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[repr(u8)]
 pub enum Table {
     Coil,
     DiscreteInput,
@@ -56,6 +57,8 @@ pub struct Point {
     pub access: Access,
     /// Present only in blocks of thermal stations.
     pub thermal: bool,
+    /// A 32-bit value over two registers, high word first.
+    pub wide: bool,
     pub doc: &'static str,
 }
 
@@ -68,15 +71,9 @@ const fn p(
     thermal: bool,
     doc: &'static str,
 ) -> Point {
-    Point {
-        table,
-        offset,
-        name,
-        unit,
-        access,
-        thermal,
-        doc,
-    }
+    let b = unit.as_bytes();
+    let wide = b.len() >= 3 && b[0] == b'u' && b[1] == b'3' && b[2] == b'2';
+    Point { table, offset, name, unit, access, thermal, wide, doc }
 }
 
 use Access::*;
@@ -483,26 +480,49 @@ pub const SYSTEM_POINTS: &[Point] = &[
     ),
 ];
 
-/// Number of points of `table` in a station block of the given kind.
-pub fn block_len(table: Table, thermal: bool) -> u16 {
-    STATION
-        .iter()
-        .filter(|p| p.table == table && (thermal || !p.thermal))
-        .map(|p| p.offset + width(p))
-        .max()
-        .unwrap_or(0)
+const fn span(points: &[Point], table: Table, thermal: bool) -> u16 {
+    let mut max = 0;
+    let mut i = 0;
+    while i < points.len() {
+        let p = &points[i];
+        if p.table as u8 == table as u8 && (thermal || !p.thermal) {
+            let w = if p.wide { 2 } else { 1 };
+            if p.offset + w > max {
+                max = p.offset + w;
+            }
+        }
+        i += 1;
+    }
+    max
 }
 
+const TABLES: [Table; 4] = [Coil, DiscreteInput, HoldingRegister, InputRegister];
+
+const fn lens(points: &[Point], thermal: bool) -> [u16; 4] {
+    let mut out = [0; 4];
+    let mut i = 0;
+    while i < 4 {
+        out[i] = span(points, TABLES[i], thermal);
+        i += 1;
+    }
+    out
+}
+
+const MACHINE_LENS: [u16; 4] = lens(STATION, false);
+const THERMAL_LENS: [u16; 4] = lens(STATION, true);
+const SYSTEM_LENS: [u16; 4] = lens(SYSTEM_POINTS, true);
+
+/// Number of addresses of `table` in a station block of the given kind.
+pub fn block_len(table: Table, thermal: bool) -> u16 {
+    if thermal { THERMAL_LENS[table as usize] } else { MACHINE_LENS[table as usize] }
+}
+
+/// Number of addresses of `table` in the system block.
 pub fn system_len(table: Table) -> u16 {
-    SYSTEM_POINTS
-        .iter()
-        .filter(|p| p.table == table)
-        .map(|p| p.offset + width(p))
-        .max()
-        .unwrap_or(0)
+    SYSTEM_LENS[table as usize]
 }
 
 /// Registers a point spans (u32 counters span two).
 pub fn width(p: &Point) -> u16 {
-    if p.unit.starts_with("u32") { 2 } else { 1 }
+    if p.wide { 2 } else { 1 }
 }

@@ -330,11 +330,18 @@ impl Plc {
     /// One scan at time `t`: inputs, communication, logic, outputs.
     pub fn scan(&mut self, t: Micros, plant: &mut Plant) {
         self.scans += 1;
-        self.read_inputs(plant);
-        if self.fault.is_none() {
+        // The input image is only read by requests and is a snapshot of this scan: take it
+        // when requests are waiting (or when asked for), not on every scan.
+        if self.fault.is_none() && !self.inbox.is_empty() {
+            self.read_inputs(plant);
             self.serve(t);
         }
         self.logic_and_outputs(t, plant);
+    }
+
+    /// Refresh the input image from the plant now (what a scan does before serving).
+    pub fn refresh_inputs(&mut self, plant: &Plant) {
+        self.read_inputs(plant);
     }
 
     fn read_inputs(&mut self, plant: &Plant) {
