@@ -130,7 +130,7 @@ pub const STATION: &[Point] = &[
         "bool",
         ReadWrite,
         false,
-        "Run command: 1 = run, 0 = stop (the station finishes nothing new)",
+        "Run command: 1 = run, 0 = stop (a unit in the machine waits)",
     ),
     p(
         Coil,

@@ -195,6 +195,12 @@ impl Plc {
                     slot.input[I_BAND_LOW as usize] = deci(t.band_c.0);
                     slot.input[I_BAND_HIGH as usize] = deci(t.band_c.1);
                     slot.input[I_TRIP_LIMIT as usize] = deci(t.trip_above_c);
+                    // A preheated zone means a loop that has been running: start the integral
+                    // at the output that holds the setpoint with no product (bumpless start).
+                    if t.initial_c.is_some() && t.pid.kp > 0.0 && t.pid.ti_s > 0.0 {
+                        let hold_pct = 100.0 * (t.setpoint_c - t.ambient_c) / t.gain_c;
+                        slot.pid.integral = hold_pct.clamp(0.0, 100.0) / t.pid.kp;
+                    }
                 }
                 slot
             })

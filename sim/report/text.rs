@@ -40,12 +40,12 @@ pub fn render_text(s: &Summary) -> String {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
-        "production  {} good of {} target ({:.1} %), {} scrap · {:.0} good/h over {:.1} h planned",
+        "production  {} good of {} target ({:.1} %), {} scrap · {} good/h over {:.1} h planned",
         thousands(l.good_units),
         thousands(l.target_units),
         l.attainment_pct,
         thousands(l.scrap_units),
-        l.throughput_per_h,
+        thousands(l.throughput_per_h.round() as u64),
         l.planned_production_h
     );
     let _ = writeln!(

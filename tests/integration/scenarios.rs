@@ -154,3 +154,14 @@ fn map_prints_every_plc() {
     assert!(out.contains("temp_sp"));
     assert!(out.contains("labeler_b (block 1, base address 100)"));
 }
+
+#[test]
+fn register_map_doc_is_in_step_with_the_code() {
+    let (code, out, _) = faultline(&["map", "scenarios/bottling-line.ron", "--markdown"]);
+    assert_eq!(code, 0);
+    let doc = std::fs::read_to_string("docs/register-map.md").unwrap();
+    assert!(
+        doc == out,
+        "docs/register-map.md is stale: regenerate with `faultline map scenarios/bottling-line.ron --markdown > docs/register-map.md`"
+    );
+}
