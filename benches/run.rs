@@ -12,7 +12,10 @@ use std::path::Path;
 fn reference(c: &mut Criterion) {
     let mut g = c.benchmark_group("simulate");
     g.sample_size(20);
-    for (name, path) in [("bottling-line 24h", "scenarios/bottling-line.ron"), ("minimal 1h", "scenarios/minimal.ron")] {
+    for (name, path) in [
+        ("bottling-line 24h", "scenarios/bottling-line.ron"),
+        ("minimal 1h", "scenarios/minimal.ron"),
+    ] {
         let s = load(Path::new(path)).unwrap();
         g.throughput(Throughput::Elements((s.duration_h * 3600.0) as u64));
         g.bench_function(name, |b| {

@@ -6,8 +6,10 @@
 //! ../shared/ARCHITECTURE.md for the picture.
 
 pub mod bus;
+pub mod capture;
 pub mod dist;
 pub mod hmi;
+pub mod live;
 pub mod metrics;
 pub mod modbus;
 pub mod plant;

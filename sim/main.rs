@@ -45,6 +45,38 @@ enum Command {
         /// Print the summary as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Write the Modbus/TCP traffic as a pcap (Wireshark) file.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        /// Replay the inputs a live session logged (DIR/inputs.log): same report.
+        #[arg(long)]
+        replay: Option<PathBuf>,
+    },
+    /// Run a scenario in real time with every PLC on its own Modbus/TCP port.
+    Live {
+        scenario: PathBuf,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Address to listen on (loopback unless told otherwise).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// PLC i listens on base-port + i (0: ports chosen by the system, listed at start).
+        #[arg(long, default_value_t = 5020)]
+        base_port: u16,
+        /// Simulated seconds per wall second.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// End after this many simulated hours (default: the scenario's duration, or Ctrl-C).
+        #[arg(long)]
+        hours: Option<f64>,
+        /// Write the report, endpoints.json and inputs.log (for --replay) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write the traffic on every PLC port as a pcap file.
+        #[arg(long)]
+        pcap: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     /// Check a scenario file without running it.
     Validate { scenario: PathBuf },
@@ -111,6 +143,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             hours,
             out,
             json,
+            pcap,
+            replay,
         } => {
             let mut s = load(&scenario).map_err(Failure::Scenario)?;
             if let Some(h) = hours {
@@ -119,39 +153,127 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 s.duration_h = h;
             }
-            let seed = seed.unwrap_or(s.seed);
+            let replay = match &replay {
+                Some(p) => Some(faultline::live::InputLog::read(p).map_err(Failure::Output)?),
+                None => None,
+            };
+            // A replay runs on the seed its session ran on.
+            let seed = seed.or(replay.as_ref().map(|l| l.seed)).unwrap_or(s.seed);
             // The seed first: any run can be replayed from it.
             eprintln!("seed: {seed}");
-            let rec = if out.is_some() {
-                Recording {
-                    timeline: true,
-                    events: true,
-                    frames: false,
-                }
-            } else {
-                Recording::default()
+            let rec = Recording {
+                timeline: out.is_some(),
+                events: out.is_some(),
+                frames: pcap.is_some(),
             };
             let started = Instant::now();
             let mut world = World::with_recording(&s, seed, rec);
-            world.run();
+            match &replay {
+                None => world.run(),
+                Some(log) => log.replay(&mut world).map_err(Failure::Output)?,
+            }
             let wall = started.elapsed().as_secs_f64();
-            let summary = Summary::from_world(&world);
-            if json {
-                print!("{}", summary_json(&summary));
-            } else {
-                print!("{}", render_text(&summary));
-                let sim_s = world.now as f64 / 1e6;
-                println!(
-                    "speed       {:.1} h simulated in {:.3} s wall = {:.0}× real time",
-                    sim_s / 3600.0,
-                    wall,
-                    sim_s / wall.max(1e-9)
+            finish(&world, Some(wall), out.as_deref(), json)?;
+            if let Some(path) = pcap {
+                write_pcap(&path, &world).map_err(Failure::Output)?;
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(())
+        }
+        Command::Live {
+            scenario,
+            seed,
+            bind,
+            base_port,
+            speed,
+            hours,
+            out,
+            pcap,
+            json,
+        } => {
+            let s = load(&scenario).map_err(Failure::Scenario)?;
+            if !(speed.is_finite() && speed > 0.0) {
+                return Err(Failure::Usage(format!(
+                    "--speed {speed}: must be a number > 0"
+                )));
+            }
+            if let Some(h) = hours
+                && !(h.is_finite() && h > 0.0)
+            {
+                return Err(Failure::Usage(format!("--hours {h}: must be a number > 0")));
+            }
+            if !bind.is_loopback() {
+                eprintln!(
+                    "warning: binding {bind}, not loopback: every PLC of this twin (and its fragile-device behaviour) is reachable from the network at that address"
                 );
             }
-            if let Some(dir) = out {
-                write_outputs(&dir, &world, &summary).map_err(Failure::Output)?;
+            let seed = seed.unwrap_or(s.seed);
+            eprintln!("seed: {seed}");
+            if let Some(dir) = &out {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create output folder {}", dir.display()))
+                    .map_err(Failure::Output)?;
+            }
+            let cfg = faultline::live::LiveConfig {
+                bind,
+                base_port,
+                speed,
+                hours,
+                pcap,
+                input_log: out.as_ref().map(|d| d.join("inputs.log")),
+                status: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let world = World::with_recording(
+                &s,
+                seed,
+                Recording {
+                    timeline: out.is_some(),
+                    events: out.is_some(),
+                    frames: false,
+                },
+            );
+            let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
+            println!(
+                "{:<14} {:<22} {:>4} {:<8} stations",
+                "PLC", "address", "unit", "profile"
+            );
+            for e in &live.endpoints {
+                println!(
+                    "{:<14} {:<22} {:>4} {:<8} {}",
+                    e.plc,
+                    e.address.to_string(),
+                    e.unit_id,
+                    e.profile,
+                    e.stations.join(", ")
+                );
+            }
+            if let Some(dir) = &out {
+                let json = serde_json::to_string_pretty(&live.endpoints).unwrap_or_default();
+                write_atomic(&dir.join("endpoints.json"), &json).map_err(Failure::Output)?;
+            }
+            println!(
+                "running at {speed}× real time; Ctrl-C ends the session and writes the report"
+            );
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            let shared = live.shared.clone();
+            live.block_on(async move {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => shared.stop.store(true, std::sync::atomic::Ordering::Release),
+                    _ = async {
+                        while !shared.stop.load(std::sync::atomic::Ordering::Acquire) {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                    } => {}
+                }
+            });
+            let world = live.join().map_err(Failure::Output)?;
+            finish(&world, None, out.as_deref(), json)?;
+            if let Some(dir) = &out {
                 eprintln!(
-                    "wrote {}/summary.json, timeline.csv, events.jsonl",
+                    "wrote {}/inputs.log (replay: faultline run {} --replay {}/inputs.log)",
+                    dir.display(),
+                    scenario.display(),
                     dir.display()
                 );
             }
@@ -160,12 +282,52 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// Print the report and write the output folder.
+fn finish(world: &World, wall: Option<f64>, out: Option<&Path>, json: bool) -> Result<(), Failure> {
+    let summary = Summary::from_world(world);
+    if json {
+        print!("{}", summary_json(&summary));
+    } else {
+        print!("{}", render_text(&summary));
+        if let Some(wall) = wall {
+            let sim_s = world.now as f64 / 1e6;
+            println!(
+                "speed       {:.1} h simulated in {:.3} s wall = {:.0}× real time",
+                sim_s / 3600.0,
+                wall,
+                sim_s / wall.max(1e-9)
+            );
+        }
+    }
+    if let Some(dir) = out {
+        write_outputs(dir, world, &summary).map_err(Failure::Output)?;
+        eprintln!(
+            "wrote {}/summary.json, timeline.csv, events.jsonl",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output folder {}", dir.display()))?;
     write_atomic(&dir.join("summary.json"), &summary_json(summary))?;
     write_atomic(&dir.join("timeline.csv"), &timeline_csv(world))?;
     write_atomic(&dir.join("events.jsonl"), &events_jsonl(world))?;
+    Ok(())
+}
+
+fn write_pcap(path: &Path, world: &World) -> Result<()> {
+    let tmp = path.with_extension("pcap.tmp");
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let w = faultline::capture::write_bus_capture(std::io::BufWriter::new(file), world)?;
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?
+        .sync_all()?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
     Ok(())
 }
 
@@ -187,9 +349,16 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
         map::Access::Pulse => "W (pulse)",
     };
     let is_thermal = |name: &str| {
-        s.stations.iter().any(|x| x.name == name && matches!(x.kind, StationKind::Thermal(_)))
+        s.stations
+            .iter()
+            .any(|x| x.name == name && matches!(x.kind, StationKind::Thermal(_)))
     };
-    let tables = [Table::Coil, Table::DiscreteInput, Table::HoldingRegister, Table::InputRegister];
+    let tables = [
+        Table::Coil,
+        Table::DiscreteInput,
+        Table::HoldingRegister,
+        Table::InputRegister,
+    ];
     let mut o = String::new();
     if markdown {
         let _ = writeln!(o, "# Register map\n");
@@ -199,7 +368,10 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
             s.name
         );
         let _ = writeln!(o, "{}\n", MAP_INTRO);
-        let _ = writeln!(o, "## PLCs\n\n| PLC | address | unit id | profile | scan | stations (block base address) |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "## PLCs\n\n| PLC | address | unit id | profile | scan | stations (block base address) |\n|---|---|---|---|---|---|"
+        );
         for plc in &s.plcs {
             let st: Vec<String> = plc
                 .stations
@@ -219,7 +391,10 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
             );
         }
         let _ = writeln!(o, "\n## Station block (offsets from the block base)\n");
-        let _ = writeln!(o, "| table | offset | name | unit | access | thermal only | meaning |\n|---|---|---|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "| table | offset | name | unit | access | thermal only | meaning |\n|---|---|---|---|---|---|---|"
+        );
         for table in tables {
             for p in map::STATION.iter().filter(|p| p.table == table) {
                 let _ = writeln!(
@@ -236,7 +411,10 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
                 );
             }
         }
-        let _ = writeln!(o, "\n## PLC-wide registers\n\n| table | address | name | unit | access | meaning |\n|---|---|---|---|---|---|");
+        let _ = writeln!(
+            o,
+            "\n## PLC-wide registers\n\n| table | address | name | unit | access | meaning |\n|---|---|---|---|---|---|"
+        );
         for p in map::SYSTEM_POINTS {
             let _ = writeln!(
                 o,
@@ -261,7 +439,10 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
             let base = k as u16 * map::BLOCK;
             let _ = writeln!(o, " station {name} (block {k}, base address {base})");
             for table in tables {
-                for p in map::STATION.iter().filter(|p| p.table == table && (is_thermal(name) || !p.thermal)) {
+                for p in map::STATION
+                    .iter()
+                    .filter(|p| p.table == table && (is_thermal(name) || !p.thermal))
+                {
                     let _ = writeln!(
                         o,
                         "  {:<17} {:>5}  {:<19} {:<16} {:<10} {}",

@@ -5,9 +5,10 @@ use crate::bus::Bus;
 use crate::hmi::{Hmi, HmiEvent, Task};
 use crate::metrics::Metrics;
 use crate::plant::{Plant, PlantEvent};
-use crate::plc::{Admission, Plc};
+use crate::plc::{Admission, ConnId, Plc};
 use crate::scenario::{Action, Scenario};
 use crate::time::{Micros, US_PER_H, US_PER_MIN, US_PER_MS, from_secs};
+use serde::{Deserialize, Serialize};
 
 /// What to keep beyond the summary counters.
 #[derive(Clone, Copy, Debug, Default)]
@@ -30,6 +31,45 @@ impl Recording {
     }
 }
 
+/// Connection ids from here up belong to clients outside the World (live sockets).
+pub const EXTERNAL_CONN: ConnId = 1 << 24;
+
+/// Something from outside the World, applied at the start of a tick in arrival order.
+/// Live sessions log every input with its tick, so `run --replay` reproduces them exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Input {
+    /// A client opened a TCP connection to a PLC.
+    Connect {
+        plc: usize,
+        conn: ConnId,
+    },
+    Disconnect {
+        plc: usize,
+        conn: ConnId,
+    },
+    /// A whole Modbus/TCP ADU from a client.
+    Frame {
+        plc: usize,
+        conn: ConnId,
+        adu: Vec<u8>,
+    },
+    /// A frame that does not parse as a Modbus request (wrong length, bad byte count…).
+    Malformed {
+        plc: usize,
+        conn: ConnId,
+    },
+    /// Bytes that are not Modbus/TCP at all (a service scan's probe): the stream is dropped.
+    Garbage {
+        plc: usize,
+        conn: ConnId,
+    },
+    /// A read answered from the PLC's published image without waiting for a scan
+    /// (profiles with no per-scan limit); counted here so replays count it too.
+    Read {
+        plc: usize,
+    },
+}
+
 pub struct World {
     pub scenario: Scenario,
     pub seed: u64,
@@ -48,6 +88,10 @@ pub struct World {
     /// Production is planned (the schedule has the line on).
     pub planned: bool,
     pub target_per_h: f64,
+    /// Replies to external connections, for the live adapter to send.
+    pub external_replies: Vec<(ConnId, Vec<u8>)>,
+    /// External connections the device closed (evicted when full, or after garbage).
+    pub closed_by_device: Vec<ConnId>,
 }
 
 impl World {
@@ -109,6 +153,8 @@ impl World {
             next_action: 0,
             planned: false,
             target_per_h: s.line.target_per_h.unwrap_or(capacity_per_h),
+            external_replies: Vec::new(),
+            closed_by_device: Vec::new(),
             scenario: s.clone(),
         }
     }
@@ -182,7 +228,11 @@ impl World {
             }
             while plc.outbox.front().is_some_and(|o| o.ready_at <= t) {
                 if let Some(o) = plc.outbox.pop_front() {
-                    self.bus.send_to_client(o.conn, o.ready_at, o.adu);
+                    if o.conn >= EXTERNAL_CONN {
+                        self.external_replies.push((o.conn, o.adu));
+                    } else {
+                        self.bus.send_to_client(o.conn, o.ready_at, o.adu);
+                    }
                 }
             }
         }
@@ -194,6 +244,62 @@ impl World {
         if self.now.is_multiple_of(US_PER_MIN) {
             self.metrics
                 .sample_minute(self.now / US_PER_MIN, &self.plant, self.planned);
+        }
+    }
+
+    /// Apply an input from outside, now (the adapter calls this before `step()`). For a
+    /// connection, returns what the device did with it.
+    pub fn apply_input(&mut self, input: &Input) -> Option<Admission> {
+        let t = self.now;
+        let valid = |p: usize| p < self.plcs.len();
+        match *input {
+            Input::Connect { plc, conn } if valid(plc) => {
+                let a = self.plcs[plc].connect(conn);
+                match a {
+                    Admission::AcceptedClosing(old) => self.close_external(plc, old),
+                    Admission::Refused => self.metrics.event(
+                        t,
+                        "connection_refused",
+                        &self.plcs[plc].name.clone(),
+                        format!("connection {conn}: all taken"),
+                    ),
+                    Admission::Accepted => {}
+                }
+                Some(a)
+            }
+            Input::Disconnect { plc, conn } if valid(plc) => {
+                self.plcs[plc].disconnect(conn);
+                None
+            }
+            Input::Frame { plc, conn, ref adu } if valid(plc) => {
+                self.plcs[plc].receive(conn, adu.clone());
+                None
+            }
+            Input::Malformed { plc, conn } if valid(plc) => {
+                self.plcs[plc].malformed(t);
+                let _ = conn;
+                None
+            }
+            Input::Garbage { plc, conn } if valid(plc) => {
+                if self.plcs[plc].garbage(t) {
+                    self.close_external(plc, conn);
+                }
+                None
+            }
+            Input::Read { plc } if valid(plc) => {
+                self.plcs[plc].stats.requests += 1;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    fn close_external(&mut self, plc: usize, conn: ConnId) {
+        self.plcs[plc].disconnect(conn);
+        if conn >= EXTERNAL_CONN {
+            self.closed_by_device.push(conn);
+        } else {
+            self.bus.close(conn);
         }
     }
 

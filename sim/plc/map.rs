@@ -73,7 +73,16 @@ const fn p(
 ) -> Point {
     let b = unit.as_bytes();
     let wide = b.len() >= 3 && b[0] == b'u' && b[1] == b'3' && b[2] == b'2';
-    Point { table, offset, name, unit, access, thermal, wide, doc }
+    Point {
+        table,
+        offset,
+        name,
+        unit,
+        access,
+        thermal,
+        wide,
+        doc,
+    }
 }
 
 use Access::*;
@@ -514,7 +523,11 @@ const SYSTEM_LENS: [u16; 4] = lens(SYSTEM_POINTS, true);
 
 /// Number of addresses of `table` in a station block of the given kind.
 pub fn block_len(table: Table, thermal: bool) -> u16 {
-    if thermal { THERMAL_LENS[table as usize] } else { MACHINE_LENS[table as usize] }
+    if thermal {
+        THERMAL_LENS[table as usize]
+    } else {
+        MACHINE_LENS[table as usize]
+    }
 }
 
 /// Number of addresses of `table` in the system block.

@@ -299,6 +299,24 @@ impl Plc {
         true
     }
 
+    /// A framed request that does not decode (seen by a live server's tap before the
+    /// Modbus stack rejects it): a fragile device hangs on it.
+    pub fn malformed(&mut self, t: Micros) {
+        self.stats.requests += 1;
+        if self.profile.on_malformed == OnBadTraffic::Fault {
+            self.raise_fault(t, FaultCause::Malformed);
+        }
+    }
+
+    /// Whether reads may be answered from the published image without waiting for a
+    /// scan: no per-scan limit, replies in the same scan, communicating normally.
+    pub fn serves_reads_from_image(&self) -> bool {
+        self.profile.requests_per_scan == usize::MAX
+            && self.profile.reply_latency_scans == 0
+            && self.fault.is_none()
+            && !self.listen_only
+    }
+
     fn raise_fault(&mut self, t: Micros, cause: FaultCause) {
         if self.fault.is_some() {
             return;
@@ -495,23 +513,15 @@ impl Plc {
     /// Serve one request from the register image. Writes take effect in the image now and
     /// on the plant at this scan's logic.
     pub fn handle(&mut self, req: &Request) -> Result<Response, ExceptionCode> {
+        if let Some(r) = self.read(req) {
+            return r;
+        }
         match *req {
-            Request::ReadCoils { address, quantity } => Ok(Response::ReadCoils(pad(
-                self.read_bits(Table::Coil, address, quantity)?
-            ))),
-            Request::ReadDiscreteInputs { address, quantity } => Ok(Response::ReadDiscreteInputs(
-                pad(self.read_bits(Table::DiscreteInput, address, quantity)?),
-            )),
-            Request::ReadHoldingRegisters { address, quantity } => {
-                Ok(Response::ReadHoldingRegisters(self.read_regs(
-                    Table::HoldingRegister,
-                    address,
-                    quantity,
-                )?))
-            }
-            Request::ReadInputRegisters { address, quantity } => Ok(Response::ReadInputRegisters(
-                self.read_regs(Table::InputRegister, address, quantity)?,
-            )),
+            // Reads were served above.
+            Request::ReadCoils { .. }
+            | Request::ReadDiscreteInputs { .. }
+            | Request::ReadHoldingRegisters { .. }
+            | Request::ReadInputRegisters { .. } => Err(ExceptionCode::ServerDeviceFailure),
             Request::WriteSingleCoil { address, value } => {
                 self.write_bits(address, &[value])?;
                 Ok(Response::WriteSingleCoil { address, value })
@@ -589,6 +599,25 @@ impl Plc {
             } => self.device_identification(read_code, object_id),
             Request::Raw { .. } => Err(ExceptionCode::IllegalFunction),
         }
+    }
+
+    /// Serve a read (FC 01–04) from the image; `None` for any other request.
+    pub fn read(&self, req: &Request) -> Option<Result<Response, ExceptionCode>> {
+        Some(match *req {
+            Request::ReadCoils { address, quantity } => self
+                .read_bits(Table::Coil, address, quantity)
+                .map(|b| Response::ReadCoils(pad(b))),
+            Request::ReadDiscreteInputs { address, quantity } => self
+                .read_bits(Table::DiscreteInput, address, quantity)
+                .map(|b| Response::ReadDiscreteInputs(pad(b))),
+            Request::ReadHoldingRegisters { address, quantity } => self
+                .read_regs(Table::HoldingRegister, address, quantity)
+                .map(Response::ReadHoldingRegisters),
+            Request::ReadInputRegisters { address, quantity } => self
+                .read_regs(Table::InputRegister, address, quantity)
+                .map(Response::ReadInputRegisters),
+            _ => return None,
+        })
     }
 
     fn device_identification(

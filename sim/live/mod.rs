@@ -1,0 +1,535 @@
+//! Live mode: the same World in real time (or a multiple of it), every PLC on its own
+//! Modbus/TCP port served by tokio-modbus. An adapter around the core: the World stays
+//! sans-IO and single-threaded on its own thread; sockets talk to it through a channel,
+//! and every input is applied at the start of the next tick, in arrival order, and
+//! logged so the session replays exactly.
+
+pub mod convert;
+mod log;
+mod tap;
+
+pub use log::{InputLog, InputLogWriter};
+
+use crate::capture::Capture;
+use crate::plc::{Admission, ConnId, Plc};
+use crate::time::{Micros, from_secs};
+use crate::world::{EXTERNAL_CONN, Input, World};
+use anyhow::{Context, Result};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tap::{ConnControl, Tap};
+use tokio::sync::{mpsc, oneshot};
+use tokio_modbus::server::tcp::Server;
+
+#[derive(Clone, Debug)]
+pub struct LiveConfig {
+    pub bind: IpAddr,
+    /// PLC i listens on base_port + i; 0: ports chosen by the system.
+    pub base_port: u16,
+    /// Simulated seconds per wall second.
+    pub speed: f64,
+    /// Stop after this many simulated hours (default: the scenario's duration).
+    pub hours: Option<f64>,
+    pub pcap: Option<PathBuf>,
+    pub input_log: Option<PathBuf>,
+    /// Print a status line every second on stderr.
+    pub status: bool,
+}
+
+/// A PLC endpoint as it listens.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Endpoint {
+    pub plc: String,
+    pub address: SocketAddr,
+    pub unit_id: u8,
+    pub profile: String,
+    pub stations: Vec<String>,
+}
+
+/// What sockets send to the simulation thread.
+pub enum Msg {
+    Input {
+        input: Input,
+        admission: Option<oneshot::Sender<Option<Admission>>>,
+    },
+    /// A request ADU whose reply (matched by connection and transaction id) is awaited.
+    Request {
+        input: Input,
+        tid: u16,
+        reply: oneshot::Sender<Vec<u8>>,
+    },
+}
+
+impl Msg {
+    pub fn input(input: Input) -> Msg {
+        Msg::Input {
+            input,
+            admission: None,
+        }
+    }
+}
+
+pub enum CaptureMsg {
+    Open {
+        key: u64,
+        client: SocketAddr,
+        server: SocketAddr,
+    },
+    Data {
+        key: u64,
+        to_server: bool,
+        bytes: Vec<u8>,
+    },
+    Close {
+        key: u64,
+    },
+}
+
+type CaptureTx = std::sync::mpsc::Sender<(Duration, CaptureMsg)>;
+
+/// State shared between the sockets and the simulation thread.
+pub struct Shared {
+    pub stop: AtomicBool,
+    started: Instant,
+    epoch: Duration,
+    controls: Mutex<BTreeMap<ConnId, Arc<ConnControl>>>,
+    /// Per PLC: its image for reads served without waiting (None: not allowed now).
+    snapshots: Vec<RwLock<Option<Plc>>>,
+    capture: Option<Mutex<Option<CaptureTx>>>,
+    next_conn: AtomicU32,
+}
+
+impl Shared {
+    pub fn capture(&self, msg: CaptureMsg) {
+        if let Some(c) = &self.capture
+            && let Ok(tx) = c.lock()
+            && let Some(tx) = tx.as_ref()
+        {
+            // Wall-clock time stamps: a live capture lines up with other captures of the day.
+            let _ = tx.send((self.epoch + self.started.elapsed(), msg));
+        }
+    }
+
+    fn forget(&self, conn: ConnId) {
+        if let Ok(mut m) = self.controls.lock() {
+            m.remove(&conn);
+        }
+    }
+
+    fn close(&self, conn: ConnId) {
+        if let Ok(m) = self.controls.lock()
+            && let Some(c) = m.get(&conn)
+        {
+            c.close();
+        }
+    }
+}
+
+/// The Modbus service of one connection.
+struct PlcService {
+    plc: usize,
+    conn: ConnId,
+    tx: mpsc::UnboundedSender<Msg>,
+    next_tid: AtomicU16,
+    shared: Arc<Shared>,
+}
+
+type Reply = Result<Option<tokio_modbus::Response>, tokio_modbus::ExceptionCode>;
+
+impl tokio_modbus::server::Service for PlcService {
+    type Request = tokio_modbus::SlaveRequest<'static>;
+    type Response = Option<tokio_modbus::Response>;
+    type Exception = tokio_modbus::ExceptionCode;
+    type Future = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+    fn call(&self, req: Self::Request) -> Self::Future {
+        let unit = req.slave;
+        let (ours, pdu) = convert::request(req.request);
+        // Reads on a device with no per-scan limit: answered from the scan's image now.
+        if let Some(r) = &ours
+            && let Ok(snap) = self.shared.snapshots[self.plc].read()
+            && let Some(plc) = snap.as_ref()
+            && let Some(result) = plc.read(r)
+        {
+            let _ = self.tx.send(Msg::input(Input::Read { plc: self.plc }));
+            let reply = convert::reply(result);
+            return Box::pin(async move { reply });
+        }
+        let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
+        let mut adu = Vec::with_capacity(7 + pdu.len());
+        crate::modbus::encode_adu(&mut adu, tid, unit, |o| o.extend_from_slice(&pdu));
+        let (reply, rx) = oneshot::channel();
+        let sent = self.tx.send(Msg::Request {
+            input: Input::Frame {
+                plc: self.plc,
+                conn: self.conn,
+                adu,
+            },
+            tid,
+            reply,
+        });
+        Box::pin(async move {
+            if sent.is_err() {
+                return Ok(None);
+            }
+            match rx.await {
+                Ok(adu) => convert::reply_adu(&adu),
+                // The device never answers (dropped, faulted, listen-only): the client times out.
+                Err(_) => std::future::pending().await,
+            }
+        })
+    }
+}
+
+/// A running live twin.
+pub struct Live {
+    pub endpoints: Vec<Endpoint>,
+    pub shared: Arc<Shared>,
+    sim: Option<std::thread::JoinHandle<Result<World>>>,
+    runtime: Option<tokio::runtime::Runtime>,
+    capture_writer: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl Live {
+    /// Bind every PLC's port and start the clock. Refuses nothing itself: the caller
+    /// warns about a non-loopback bind.
+    pub fn start(world: World, cfg: LiveConfig) -> Result<Live> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let n = world.plcs.len();
+        let mut capture_writer = None;
+        let capture = match &cfg.pcap {
+            None => None,
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                let (tx, rx) = std::sync::mpsc::channel::<(Duration, CaptureMsg)>();
+                let mut cap = Capture::new(std::io::BufWriter::new(file))?;
+                capture_writer = Some(std::thread::spawn(move || -> Result<()> {
+                    let v4 = |a: SocketAddr| match a.ip() {
+                        IpAddr::V4(ip) => (ip, a.port()),
+                        IpAddr::V6(_) => (Ipv4Addr::LOCALHOST, a.port()),
+                    };
+                    for (t, msg) in rx {
+                        let _ = match msg {
+                            CaptureMsg::Open {
+                                key,
+                                client,
+                                server,
+                            } => cap.open(key, t, v4(client), v4(server)),
+                            CaptureMsg::Data {
+                                key,
+                                to_server,
+                                bytes,
+                            } => cap.data(key, t, to_server, &bytes),
+                            CaptureMsg::Close { key } => cap.close(key, t),
+                        };
+                    }
+                    let mut w = cap.finish()?;
+                    w.flush()?;
+                    Ok(())
+                }));
+                Some(Mutex::new(Some(tx)))
+            }
+        };
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            started: Instant::now(),
+            epoch: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default(),
+            controls: Mutex::new(BTreeMap::new()),
+            snapshots: (0..n).map(|_| RwLock::new(None)).collect(),
+            capture,
+            next_conn: AtomicU32::new(EXTERNAL_CONN),
+        });
+        let (tx, rx) = mpsc::unbounded_channel::<Msg>();
+        // Bind every endpoint before anything runs, so the table printed is true.
+        let mut listeners = Vec::with_capacity(n);
+        let mut endpoints = Vec::with_capacity(n);
+        for (i, plc) in world.plcs.iter().enumerate() {
+            let port = if cfg.base_port == 0 {
+                0
+            } else {
+                cfg.base_port
+                    .checked_add(i as u16)
+                    .context("port range past 65535")?
+            };
+            let addr = SocketAddr::new(cfg.bind, port);
+            let std_listener = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("cannot listen on {addr} for {}", plc.name))?;
+            std_listener.set_nonblocking(true)?;
+            let local = std_listener.local_addr()?;
+            listeners.push(std_listener);
+            endpoints.push(Endpoint {
+                plc: plc.name.clone(),
+                address: local,
+                unit_id: plc.unit_id,
+                profile: plc.profile.name.clone(),
+                stations: plc
+                    .stations()
+                    .map(|s| world.plant.stations[s].name.clone())
+                    .collect(),
+            });
+        }
+        for (i, l) in listeners.into_iter().enumerate() {
+            let tx = tx.clone();
+            let shared = shared.clone();
+            let server_addr = endpoints[i].address;
+            runtime.spawn(async move {
+                let Ok(listener) = tokio::net::TcpListener::from_std(l) else {
+                    return;
+                };
+                let server = Server::new(listener);
+                let on_connected = move |stream: tokio::net::TcpStream, peer: SocketAddr| {
+                    let tx = tx.clone();
+                    let shared = shared.clone();
+                    async move { accept(stream, peer, server_addr, i, tx, shared).await }
+                };
+                let _ = server.serve(&on_connected, |_err| {}).await;
+            });
+        }
+        let log = match &cfg.input_log {
+            None => None,
+            Some(p) => {
+                let f = std::fs::File::create(p)
+                    .with_context(|| format!("cannot create {}", p.display()))?;
+                Some(InputLogWriter::new(std::io::BufWriter::new(f), &world)?)
+            }
+        };
+        let sim_shared = shared.clone();
+        let sim = std::thread::Builder::new()
+            .name("faultline-sim".into())
+            .spawn(move || sim_loop(world, rx, sim_shared, cfg, log))?;
+        Ok(Live {
+            endpoints,
+            shared,
+            sim: Some(sim),
+            runtime: Some(runtime),
+            capture_writer,
+        })
+    }
+
+    /// Ask the session to end at the next tick.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::Release);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.sim.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Wait for the session to end (stop, or the hours ran out) and take the World.
+    pub fn join(mut self) -> Result<World> {
+        let world = match self.sim.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| anyhow::anyhow!("the simulation thread panicked"))??,
+            None => anyhow::bail!("already joined"),
+        };
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_millis(200));
+        }
+        // Close the capture channel and wait for the pcap to be complete on disk.
+        if let Some(c) = &self.shared.capture
+            && let Ok(mut tx) = c.lock()
+        {
+            tx.take();
+        }
+        if let Some(h) = self.capture_writer.take() {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("the capture thread panicked"))??;
+        }
+        Ok(world)
+    }
+
+    /// Run `f` on the live runtime (for Ctrl-C handling).
+    pub fn block_on<F: Future>(&self, f: F) -> Option<F::Output> {
+        self.runtime.as_ref().map(|rt| rt.block_on(f))
+    }
+}
+
+async fn accept(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    server: SocketAddr,
+    plc: usize,
+    tx: mpsc::UnboundedSender<Msg>,
+    shared: Arc<Shared>,
+) -> std::io::Result<Option<(PlcService, Tap)>> {
+    let _ = stream.set_nodelay(true);
+    let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    let (atx, arx) = oneshot::channel();
+    if tx
+        .send(Msg::Input {
+            input: Input::Connect { plc, conn },
+            admission: Some(atx),
+        })
+        .is_err()
+    {
+        return Ok(None);
+    }
+    match arx.await {
+        Ok(Some(Admission::Accepted | Admission::AcceptedClosing(_))) => {}
+        // Refused (all connections taken) or the session is over: the socket is closed.
+        _ => return Ok(None),
+    }
+    let control = Arc::new(ConnControl::default());
+    if let Ok(mut m) = shared.controls.lock() {
+        m.insert(conn, control.clone());
+    }
+    shared.capture(CaptureMsg::Open {
+        key: u64::from(conn),
+        client: peer,
+        server,
+    });
+    let service = PlcService {
+        plc,
+        conn,
+        tx: tx.clone(),
+        next_tid: AtomicU16::new(1),
+        shared: shared.clone(),
+    };
+    let tap = Tap {
+        inner: stream,
+        plc,
+        conn,
+        framer: crate::modbus::Framer::new(),
+        garbage_reported: false,
+        tx,
+        control,
+        shared,
+    };
+    Ok(Some((service, tap)))
+}
+
+fn sim_loop(
+    mut world: World,
+    mut rx: mpsc::UnboundedReceiver<Msg>,
+    shared: Arc<Shared>,
+    cfg: LiveConfig,
+    mut log: Option<InputLogWriter<std::io::BufWriter<std::fs::File>>>,
+) -> Result<World> {
+    let tick = world.tick;
+    let end: Micros = cfg
+        .hours
+        .map(|h| from_secs(h * 3600.0))
+        .unwrap_or(world.end)
+        .min(world.end);
+    let speed = if cfg.speed > 0.0 { cfg.speed } else { 1.0 };
+    let start = Instant::now();
+    let mut pending: BTreeMap<(ConnId, u16), oneshot::Sender<Vec<u8>>> = BTreeMap::new();
+    let mut k: u64 = 0;
+    let mut last_status = Instant::now();
+    publish(&mut world, &shared);
+    while world.now < end && !shared.stop.load(Ordering::Acquire) {
+        let due = start + Duration::from_secs_f64((k * tick) as f64 / 1e6 / speed);
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        while let Ok(msg) = rx.try_recv() {
+            let (input, admission) = match msg {
+                Msg::Input { input, admission } => (input, admission),
+                Msg::Request { input, tid, reply } => {
+                    if let Input::Frame { conn, .. } = input {
+                        pending.insert((conn, tid), reply);
+                    }
+                    (input, None)
+                }
+            };
+            if let Some(l) = &mut log {
+                l.input(k, &input)?;
+            }
+            let a = world.apply_input(&input);
+            if let Input::Disconnect { conn, .. } = input {
+                pending.retain(|(c, _), _| *c != conn);
+            }
+            if let Some(tx) = admission {
+                let _ = tx.send(a);
+            }
+        }
+        world.step();
+        k += 1;
+        for (conn, adu) in world.external_replies.drain(..) {
+            let tid = u16::from_be_bytes([adu[0], adu[1]]);
+            if let Some(tx) = pending.remove(&(conn, tid)) {
+                let _ = tx.send(adu);
+            }
+        }
+        for conn in world.closed_by_device.drain(..) {
+            pending.retain(|(c, _), _| *c != conn);
+            shared.close(conn);
+        }
+        publish(&mut world, &shared);
+        if let Some(l) = &mut log {
+            l.flush()?;
+        }
+        if cfg.status && last_status.elapsed() >= Duration::from_secs(1) {
+            last_status = Instant::now();
+            eprint!("\r{}\x1b[K", status_line(&world));
+        }
+    }
+    if cfg.status {
+        eprintln!();
+    }
+    if let Some(l) = log {
+        l.end(k)?;
+    }
+    shared.stop.store(true, Ordering::Release);
+    Ok(world)
+}
+
+/// Publish each PLC's image for reads that need not wait.
+fn publish(world: &mut World, shared: &Shared) {
+    let World { plcs, plant, .. } = world;
+    for (i, plc) in plcs.iter_mut().enumerate() {
+        let snap = if plc.serves_reads_from_image() {
+            plc.refresh_inputs(plant);
+            Some(plc.clone())
+        } else {
+            None
+        };
+        if let Ok(mut s) = shared.snapshots[i].write() {
+            *s = snap;
+        }
+    }
+}
+
+/// One line: simulated time, output, each station's state, the thermal stations'
+/// temperatures, alarms and connections.
+pub fn status_line(w: &World) -> String {
+    let good = w.plant.line_output();
+    let hours = w.hours();
+    let rate = if hours > 0.0 {
+        good as f64 / hours
+    } else {
+        0.0
+    };
+    let mut s = format!(
+        "{} good {} ({:.0}/h)",
+        crate::time::clock(w.now),
+        good,
+        rate
+    );
+    for st in &w.plant.stations {
+        let state = st.state();
+        s.push_str(&format!(" | {} {}", st.name, state.label()));
+        if let Some(th) = &st.thermal {
+            s.push_str(&format!(" {:.1}°C", th.temp_c));
+        }
+    }
+    let conns: usize = w.plcs.iter().map(|p| p.connections()).sum();
+    let faults = w.plcs.iter().filter(|p| p.fault.is_some()).count();
+    s.push_str(&format!(" | connections {conns} | PLC faults {faults}"));
+    s
+}
