@@ -53,6 +53,16 @@ impl Bus {
         }
     }
 
+    pub fn reopen(&mut self, link: ConnId) {
+        if let Some(l) = self.links.get_mut(link as usize) {
+            l.open = true;
+        }
+    }
+
+    pub fn is_open(&self, link: ConnId) -> bool {
+        self.links.get(link as usize).is_some_and(|l| l.open)
+    }
+
     pub fn send_to_server(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
         let Some(l) = self.links.get_mut(link as usize) else {
             return;

@@ -92,6 +92,8 @@ pub struct World {
     pub external_replies: Vec<(ConnId, Vec<u8>)>,
     /// External connections the device closed (evicted when full, or after garbage).
     pub closed_by_device: Vec<ConnId>,
+    /// When each HMI link may try to reconnect.
+    reconnect_at: Vec<Micros>,
 }
 
 impl World {
@@ -138,6 +140,7 @@ impl World {
             .map(|e| (from_secs(e.at_h * 3600.0), e.action.clone()))
             .collect();
         schedule.sort_by_key(|(t, _)| *t); // stable: entries at the same time keep file order
+        let n_links = bus.links.len();
         World {
             seed,
             now: 0,
@@ -155,6 +158,7 @@ impl World {
             target_per_h: s.line.target_per_h.unwrap_or(capacity_per_h),
             external_replies: Vec::new(),
             closed_by_device: Vec::new(),
+            reconnect_at: vec![0; n_links],
             scenario: s.clone(),
         }
     }
@@ -197,6 +201,7 @@ impl World {
         }
         // The HMI polls, writes, and its operator acts.
         self.hmi.tick(t, &mut self.bus);
+        self.reconnect_hmi(t);
         for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
             if let Task::ResetPlc(p) = task {
                 let plc = &mut self.plcs[p];
@@ -272,7 +277,10 @@ impl World {
                 None
             }
             Input::Frame { plc, conn, ref adu } if valid(plc) => {
-                self.plcs[plc].receive(conn, adu.clone());
+                // Only on a connection the device holds (not one it refused or closed).
+                if self.plcs[plc].has_connection(conn) {
+                    self.plcs[plc].receive(conn, adu.clone());
+                }
                 None
             }
             Input::Malformed { plc, conn } if valid(plc) => {
@@ -294,12 +302,46 @@ impl World {
         }
     }
 
+    /// A SCADA reconnects a connection the device closed (or refused), every 5 s.
+    fn reconnect_hmi(&mut self, t: Micros) {
+        const RETRY: Micros = 5_000_000;
+        for l in 0..self.bus.links.len() {
+            let link = l as ConnId;
+            if self.bus.is_open(link) || t < self.reconnect_at[l] {
+                continue;
+            }
+            let p = self.bus.links[l].plc;
+            match self.plcs[p].connect(link) {
+                Admission::Refused => self.reconnect_at[l] = t + RETRY,
+                a => {
+                    if let Admission::AcceptedClosing(old) = a {
+                        self.close_external(p, old);
+                    }
+                    self.bus.reopen(link);
+                    self.metrics.event(
+                        t,
+                        "hmi_reconnect",
+                        &self.plcs[p].name.clone(),
+                        "HMI connection re-established".into(),
+                    );
+                }
+            }
+        }
+    }
+
     fn close_external(&mut self, plc: usize, conn: ConnId) {
         self.plcs[plc].disconnect(conn);
         if conn >= EXTERNAL_CONN {
             self.closed_by_device.push(conn);
         } else {
             self.bus.close(conn);
+            self.reconnect_at[conn as usize] = self.now + 5_000_000;
+            self.metrics.event(
+                self.now,
+                "hmi_disconnected",
+                &self.plcs[plc].name.clone(),
+                "the device closed the HMI's connection".into(),
+            );
         }
     }
 

@@ -368,6 +368,13 @@ async fn accept(
 ) -> std::io::Result<Option<(PlcService, Tap)>> {
     let _ = stream.set_nodelay(true);
     let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+    let control = Arc::new(ConnControl::default());
+    if let Ok(mut m) = shared.controls.lock() {
+        m.insert(conn, control.clone());
+    }
+    // The device decides at its next tick; the socket is served meanwhile (requests queue
+    // behind the Connect in the channel) and closed if the device refuses it. Accepting
+    // here without waiting keeps one slow admission from holding up the listener.
     let (atx, arx) = oneshot::channel();
     if tx
         .send(Msg::Input {
@@ -378,15 +385,13 @@ async fn accept(
     {
         return Ok(None);
     }
-    match arx.await {
-        Ok(Some(Admission::Accepted | Admission::AcceptedClosing(_))) => {}
-        // Refused (all connections taken) or the session is over: the socket is closed.
-        _ => return Ok(None),
-    }
-    let control = Arc::new(ConnControl::default());
-    if let Ok(mut m) = shared.controls.lock() {
-        m.insert(conn, control.clone());
-    }
+    let refused = control.clone();
+    tokio::spawn(async move {
+        match arx.await {
+            Ok(Some(Admission::Accepted | Admission::AcceptedClosing(_))) => {}
+            _ => refused.close(),
+        }
+    });
     shared.capture(CaptureMsg::Open {
         key: u64::from(conn),
         client: peer,

@@ -235,6 +235,10 @@ impl Plc {
         self.slots.get(slot).is_some_and(|s| s.thermal)
     }
 
+    pub fn has_connection(&self, conn: ConnId) -> bool {
+        self.connections.contains(&conn)
+    }
+
     pub fn connections(&self) -> usize {
         self.connections.len()
     }

@@ -1,0 +1,341 @@
+//! The live twin over real sockets: the same answers as the in-memory bus, exact replay
+//! of a session, and survival under hostile clients.
+
+use faultline::live::{InputLog, Live, LiveConfig};
+use faultline::modbus::{Request, Response, parse_adu, request_adu};
+use faultline::report::{Summary, summary_json};
+use faultline::world::{EXTERNAL_CONN, Input};
+use faultline::{Recording, World, load};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A blocking Modbus/TCP client on our codec, one request at a time.
+pub struct Client {
+    s: TcpStream,
+    tid: u16,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> std::io::Result<Client> {
+        let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        s.set_nodelay(true)?;
+        Ok(Client { s, tid: 0 })
+    }
+
+    /// Send a request, return the reply PDU.
+    pub fn call(&mut self, req: &Request) -> std::io::Result<Vec<u8>> {
+        self.tid = self.tid.wrapping_add(1);
+        self.s.write_all(&request_adu(self.tid, 1, req))?;
+        let mut head = [0u8; 7];
+        self.s.read_exact(&mut head)?;
+        let len = u16::from_be_bytes([head[4], head[5]]) as usize;
+        let mut pdu = vec![0u8; len.saturating_sub(1)];
+        self.s.read_exact(&mut pdu)?;
+        assert_eq!(
+            u16::from_be_bytes([head[0], head[1]]),
+            self.tid,
+            "transaction id echoed"
+        );
+        Ok(pdu)
+    }
+}
+
+fn scenario() -> faultline::Scenario {
+    load(Path::new("scenarios/bottling-line.ron")).unwrap()
+}
+
+fn config(speed: f64, hours: f64) -> LiveConfig {
+    LiveConfig {
+        bind: "127.0.0.1".parse().unwrap(),
+        base_port: 0,
+        speed,
+        hours: Some(hours),
+        pcap: None,
+        input_log: None,
+        status: false,
+    }
+}
+
+fn endpoint(live: &Live, plc: &str) -> SocketAddr {
+    live.endpoints
+        .iter()
+        .find(|e| e.plc == plc)
+        .unwrap()
+        .address
+}
+
+/// The requests whose answers do not depend on when they are asked.
+fn stable_requests() -> Vec<Request> {
+    vec![
+        Request::ReadHoldingRegisters {
+            address: 0,
+            quantity: 2,
+        },
+        Request::WriteSingleRegister {
+            address: 1,
+            value: 7,
+        },
+        Request::ReadHoldingRegisters {
+            address: 0,
+            quantity: 2,
+        },
+        Request::ReadHoldingRegisters {
+            address: 9000,
+            quantity: 1,
+        },
+        Request::ReadHoldingRegisters {
+            address: 50,
+            quantity: 1,
+        },
+        Request::WriteSingleRegister {
+            address: 0,
+            value: 999,
+        },
+        Request::Diagnostics {
+            sub_function: 0,
+            data: vec![0xA5, 0x37],
+        },
+        Request::ReportServerId,
+        Request::ReadDeviceIdentification {
+            read_code: 1,
+            object_id: 0,
+        },
+        Request::Raw {
+            function: 0x41,
+            data: vec![1, 2, 3],
+        },
+        Request::WriteMultipleRegisters {
+            address: 0,
+            values: vec![100, 3],
+        },
+        Request::ReadWriteMultipleRegisters {
+            read_address: 0,
+            read_quantity: 2,
+            write_address: 1,
+            values: vec![4],
+        },
+    ]
+}
+
+/// One request through the in-memory arm: an input at the next tick, reply from the World.
+fn in_memory(w: &mut World, plc: usize, req: &Request, tid: u16) -> Vec<u8> {
+    let conn = EXTERNAL_CONN + 77;
+    if !w.plcs[plc].has_connection(conn) {
+        w.apply_input(&Input::Connect { plc, conn });
+    }
+    w.apply_input(&Input::Frame {
+        plc,
+        conn,
+        adu: request_adu(tid, 1, req),
+    });
+    for _ in 0..100 {
+        w.step();
+        if let Some(i) = w.external_replies.iter().position(|(c, _)| *c == conn) {
+            let (_, adu) = w.external_replies.remove(i);
+            return parse_adu(&adu).unwrap().1.to_vec();
+        }
+    }
+    panic!("no reply in memory to {req:?}");
+}
+
+#[test]
+fn live_twin_answers_like_the_in_memory_bus() {
+    let s = scenario();
+    let live = Live::start(World::new(&s, 1), config(20.0, 1.0)).unwrap();
+    let mut real = Client::connect(endpoint(&live, "plc-filler")).unwrap();
+    let mut w = World::new(&s, 1);
+    let plc = w.plcs.iter().position(|p| p.name == "plc-filler").unwrap();
+    for (k, req) in stable_requests().iter().enumerate() {
+        let over_socket = real.call(req).unwrap();
+        let in_memory = in_memory(&mut w, plc, req, k as u16 + 1);
+        assert_eq!(over_socket, in_memory, "{req:?}");
+    }
+    // And the exceptions are the right ones.
+    assert_eq!(
+        real.call(&Request::Raw {
+            function: 0x41,
+            data: vec![]
+        })
+        .unwrap(),
+        vec![0xC1, 0x01]
+    );
+    assert_eq!(
+        real.call(&Request::ReadCoils {
+            address: 300,
+            quantity: 1
+        })
+        .unwrap(),
+        vec![0x81, 0x02]
+    );
+    live.stop();
+    live.join().unwrap();
+}
+
+#[test]
+fn a_live_session_replays_to_the_same_report() {
+    let s = scenario();
+    let dir = std::env::temp_dir().join(format!("faultline-live-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("inputs.log");
+    let mut cfg = config(300.0, 0.2);
+    cfg.input_log = Some(log.clone());
+    let live = Live::start(World::with_recording(&s, 3, Recording::all()), cfg).unwrap();
+    let mut c = Client::connect(endpoint(&live, "plc-pasteur")).unwrap();
+    // A trainee raises the pasteurizer setpoint and stops the capper, reading in between.
+    c.call(&Request::WriteSingleRegister {
+        address: 2,
+        value: 655,
+    })
+    .unwrap();
+    for _ in 0..5 {
+        c.call(&Request::ReadInputRegisters {
+            address: 0,
+            quantity: 17,
+        })
+        .unwrap();
+    }
+    let mut capper = Client::connect(endpoint(&live, "plc-capper")).unwrap();
+    capper
+        .call(&Request::WriteSingleCoil {
+            address: 0,
+            value: false,
+        })
+        .unwrap();
+    drop(capper);
+    let world = live.join().unwrap();
+    let live_summary = summary_json(&Summary::from_world(&world));
+    let recorded = InputLog::read(&log).unwrap();
+    assert!(
+        recorded.inputs.len() >= 8,
+        "{} inputs logged",
+        recorded.inputs.len()
+    );
+    let mut again = World::with_recording(&s, recorded.seed, Recording::all());
+    recorded.replay(&mut again).unwrap();
+    assert_eq!(live_summary, summary_json(&Summary::from_world(&again)));
+    assert_eq!(world.now, again.now);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn hostile_clients_do_not_take_the_twin_down() {
+    let s = scenario();
+    let live = Live::start(World::new(&s, 1), config(20.0, 1.0)).unwrap();
+    let filler = endpoint(&live, "plc-filler");
+    let depal = endpoint(&live, "plc-depal");
+    let packer = endpoint(&live, "plc-packer");
+    let mut watch = Client::connect(packer).unwrap();
+    let read = Request::ReadHoldingRegisters {
+        address: 0,
+        quantity: 2,
+    };
+    let baseline = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            watch.call(&read).unwrap();
+            t.elapsed()
+        })
+        .max()
+        .unwrap();
+
+    // 1,000 idle connections to a modern PLC (32 allowed: the rest are closed).
+    let idle: Vec<TcpStream> = (0..1000)
+        .filter_map(|_| TcpStream::connect(filler).ok())
+        .collect();
+    // Random bytes, half a frame, and a slowloris on the same PLC.
+    let mut junk = TcpStream::connect(filler).unwrap();
+    let mut x: u32 = 12345;
+    let noise: Vec<u8> = (0..512)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let _ = junk.write_all(&noise);
+    let mut half = TcpStream::connect(filler).unwrap();
+    let _ = half.write_all(&request_adu(1, 1, &read)[..5]);
+    let mut slow = TcpStream::connect(filler).unwrap();
+    let frame = request_adu(9, 1, &read);
+    for b in frame.iter().take(4) {
+        let _ = slow.write_all(&[*b]);
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // An nmap-style probe: HTTP on the legacy depalletizer's Modbus port.
+    let mut probe = TcpStream::connect(depal).unwrap();
+    let _ = probe.write_all(b"GET / HTTP/1.0\r\n\r\n");
+
+    // Meanwhile other PLCs answer as fast as before.
+    for _ in 0..20 {
+        let t = Instant::now();
+        watch.call(&read).unwrap();
+        assert!(
+            t.elapsed() < baseline * 4 + Duration::from_millis(200),
+            "{:?} vs {:?}",
+            t.elapsed(),
+            baseline
+        );
+    }
+    let open = idle
+        .iter()
+        .filter(|s| {
+            s.set_nonblocking(true).unwrap();
+            let mut b = [0u8; 1];
+            // Closed by the device: reads return 0 (end of stream).
+            !matches!((&**s).read(&mut b), Ok(0))
+        })
+        .count();
+    assert!(
+        open <= 32,
+        "{open} idle connections still open on a 32-connection device"
+    );
+    drop((idle, junk, half, slow, probe));
+    live.stop();
+    let world = live.join().unwrap();
+    let summary = Summary::from_world(&world);
+    let depal = summary.plcs.iter().find(|p| p.name == "plc-depal").unwrap();
+    assert!(
+        depal
+            .faults
+            .iter()
+            .any(|(c, _)| *c == faultline::plc::FaultCause::Malformed),
+        "the legacy PLC did not fault on the HTTP probe: {:?}",
+        depal.faults
+    );
+    let filler = summary
+        .plcs
+        .iter()
+        .find(|p| p.name == "plc-filler")
+        .unwrap();
+    assert!(
+        filler.faults.is_empty(),
+        "the modern PLC faulted: {:?}",
+        filler.faults
+    );
+}
+
+#[test]
+fn unsupported_function_gets_illegal_function_from_a_modern_plc_over_tcp() {
+    let s = scenario();
+    let live = Live::start(World::new(&s, 1), config(20.0, 1.0)).unwrap();
+    let mut c = Client::connect(endpoint(&live, "plc-capper")).unwrap();
+    let pdu = c
+        .call(&Request::Raw {
+            function: 0x42,
+            data: vec![0, 0],
+        })
+        .unwrap();
+    assert_eq!(
+        Response::decode_pdu(&pdu).unwrap(),
+        Response::Exception {
+            function: 0x42,
+            code: 1
+        }
+    );
+    live.stop();
+    live.join().unwrap();
+}
