@@ -1,0 +1,58 @@
+"""A live faultline twin for peer tests: started as a real process on loopback ports
+chosen by the system, stopped with Ctrl-C (SIGINT) so it writes its report."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("FAULTLINE_BIN", str(ROOT / "target" / "debug" / "faultline"))
+
+
+class Twin:
+    def __init__(self, scenario, out, speed=10.0, pcap=None, extra=()):
+        self.out = pathlib.Path(out)
+        args = [BIN, "live", str(ROOT / scenario), "--base-port", "0", "--speed", str(speed), "--out", str(out)]
+        if pcap:
+            args += ["--pcap", str(pcap)]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 20
+        endpoints = self.out / "endpoints.json"
+        while not endpoints.exists():
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("faultline live did not start: " + self.proc.stderr.read())
+            time.sleep(0.05)
+        self.endpoints = {e["plc"]: e for e in json.loads(endpoints.read_text())}
+
+    def port(self, plc):
+        return int(self.endpoints[plc]["address"].rsplit(":", 1)[1])
+
+    def stop(self):
+        """Ctrl-C: the session ends cleanly and writes the same report as `run`."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=30)
+        assert self.proc.returncode == 0, err
+        return out, json.loads((self.out / "summary.json").read_text())
+
+
+@pytest.fixture
+def twin(tmp_path):
+    started = []
+
+    def start(scenario="scenarios/bottling-line.ron", **kw):
+        t = Twin(scenario, tmp_path / f"out{len(started)}", **kw)
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        if t.proc.poll() is None:
+            t.proc.kill()
+            t.proc.wait()

@@ -1,0 +1,169 @@
+"""Independent Modbus peers (pymodbus, mbpoll) against the live twin: assert effects on
+the line, not only replies. tshark reads the capture back."""
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+from pymodbus.client import ModbusTcpClient
+from pymodbus.pdu import ExceptionResponse
+
+# Register map (docs/register-map.md), block 0.
+RUN_CMD = 0
+SPEED_SP = 0
+STATE, UNITS_IN = 0, 2
+
+
+def u32(regs, at):
+    return (regs[at] << 16) | regs[at + 1]
+
+
+def units_in(client):
+    r = client.read_input_registers(0, count=12, device_id=1)
+    assert not r.isError(), r
+    return u32(r.registers, UNITS_IN), r.registers[STATE]
+
+
+def client_for(twin, plc):
+    c = ModbusTcpClient("127.0.0.1", port=twin.port(plc), timeout=3)
+    assert c.connect()
+    return c
+
+
+def test_pymodbus_run_coil_stops_the_station_and_its_counter_freezes(twin):
+    t = twin(speed=10)
+    c = client_for(t, "plc-capper")
+    time.sleep(1.0)
+    before, state = units_in(c)
+    assert state == 1 or before > 0, "the capper should be producing"
+    assert not c.write_coil(RUN_CMD, False, device_id=1).isError()
+    time.sleep(0.3)  # next tick, next scan
+    frozen, state = units_in(c)
+    assert state == 0, "state register says stopped"
+    time.sleep(1.0)  # 10 s simulated: the operator has not reacted yet (~45 s)
+    still, state = units_in(c)
+    assert still == frozen and state == 0
+    c.close()
+    out, summary = t.stop()
+    assert "production" in out
+    assert summary["plcs"][3]["name"] == "plc-capper"
+
+
+def test_pymodbus_units_counter_increases_over_time(twin):
+    t = twin(speed=10)
+    c = client_for(t, "plc-packer")
+    time.sleep(1.5)
+    a, _ = units_in(c)
+    time.sleep(1.5)
+    b, _ = units_in(c)
+    assert b > a + 5, (a, b)
+    c.close()
+    t.stop()
+
+
+def test_pymodbus_higher_speed_setpoint_raises_the_rate(twin):
+    # minimal.ron: the filler (modern, a source) feeds a faster capper with a buffer of 20.
+    t = twin("scenarios/minimal.ron", speed=10)
+    c = client_for(t, "plc1")
+    time.sleep(0.5)
+    a, _ = units_in(c)
+    time.sleep(1.0)
+    b, _ = units_in(c)
+    base = b - a
+    assert not c.write_register(SPEED_SP, 150, device_id=1).isError()
+    time.sleep(0.3)
+    a, _ = units_in(c)
+    time.sleep(1.0)
+    b, _ = units_in(c)
+    fast = b - a
+    assert fast > base * 1.3, (base, fast)
+    c.close()
+    t.stop()
+
+
+def test_unsupported_function_code_gets_illegal_function_from_a_modern_plc(twin):
+    t = twin(speed=10)
+    c = client_for(t, "plc-filler")
+    # FC 0x14 (read file record) is not implemented by the virtual PLCs.
+    from pymodbus.pdu.file_message import ReadFileRecordRequest, FileRecord
+
+    r = c.execute(False, ReadFileRecordRequest(records=[FileRecord(file_number=1, record_number=0, record_length=2)], dev_id=1))
+    assert isinstance(r, ExceptionResponse), r
+    assert r.exception_code == 0x01
+    # Reads outside the station block: Illegal Data Address.
+    r = c.read_holding_registers(50, count=1, device_id=1)
+    assert r.isError() and r.exception_code == 0x02
+    c.close()
+    t.stop()
+
+
+def test_pymodbus_device_identification_and_diagnostics(twin):
+    t = twin(speed=10)
+    c = client_for(t, "plc-pasteur")
+    info = c.read_device_information(device_id=1)
+    assert not info.isError(), info
+    assert info.information[0] == b"faultline"
+    echo = c.diag_query_data(b"\xa5\x37", device_id=1)
+    assert not echo.isError(), echo
+    c.close()
+    t.stop()
+
+
+@pytest.mark.skipif(shutil.which("mbpoll") is None and not os.environ.get("FAULTLINE_REQUIRE_PEERS"), reason="mbpoll not installed (scripts/test installs it)")
+def test_mbpoll_reads_and_writes(twin):
+    t = twin(speed=10)
+    port = str(t.port("plc-pasteur"))
+    # Temperature setpoint (holding register 2, 0.1 °C): write 63.5 °C, read it back.
+    w = subprocess.run(["mbpoll", "-m", "tcp", "-p", port, "-a", "1", "-t", "4", "-0", "-r", "2", "-1", "127.0.0.1", "635"], capture_output=True, text=True, timeout=20)
+    assert w.returncode == 0, w.stdout + w.stderr
+    r = subprocess.run(["mbpoll", "-m", "tcp", "-p", port, "-a", "1", "-t", "4", "-0", "-r", "0", "-c", "7", "-1", "127.0.0.1"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "[2]: \t635" in r.stdout, r.stdout
+    # Input registers: temperature (12) near the setpoint band.
+    r = subprocess.run(["mbpoll", "-m", "tcp", "-p", port, "-a", "1", "-t", "3", "-0", "-r", "12", "-c", "1", "-1", "127.0.0.1"], capture_output=True, text=True, timeout=20)
+    assert r.returncode == 0
+    temp = int(r.stdout.strip().splitlines()[-1].split()[-1]) / 10
+    assert 55 <= temp <= 70, temp
+    t.stop()
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None and not os.environ.get("FAULTLINE_REQUIRE_PEERS"), reason="tshark not installed (scripts/test installs it)")
+def test_live_capture_opens_clean_in_tshark(twin, tmp_path):
+    pcap = tmp_path / "live.pcap"
+    t = twin(speed=10, pcap=pcap)
+    c = client_for(t, "plc-filler")
+    c.read_holding_registers(0, count=2, device_id=1)
+    c.write_register(0, 95, device_id=1)
+    c.close()
+    t.stop()
+    port = t.port("plc-filler")
+    opt = ["-o", f"mbtcp.tcp.port:{port}"]
+    bad = subprocess.run(["tshark", "-r", str(pcap), *opt, "-Y", "_ws.malformed || _ws.expert.severity>=error"], capture_output=True, text=True)
+    assert bad.returncode == 0 and bad.stdout.strip() == "", bad.stdout
+    fields = subprocess.run(
+        ["tshark", "-r", str(pcap), *opt, "-Y", "modbus", "-T", "fields", "-e", "mbtcp.unit_id", "-e", "modbus.func_code", "-e", "modbus.reference_num"],
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    assert "1\t3\t0" in fields, fields
+    assert "1\t6\t0" in fields, fields
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None and not os.environ.get("FAULTLINE_REQUIRE_PEERS"), reason="tshark not installed (scripts/test installs it)")
+def test_fast_mode_capture_opens_clean_in_tshark(tmp_path):
+    from conftest import BIN, ROOT
+
+    pcap = tmp_path / "run.pcap"
+    subprocess.run([BIN, "run", str(ROOT / "scenarios/minimal.ron"), "--hours", "0.1", "--pcap", str(pcap)], check=True, capture_output=True)
+    bad = subprocess.run(["tshark", "-r", str(pcap), "-Y", "_ws.malformed || _ws.expert.severity>=error"], capture_output=True, text=True)
+    assert bad.returncode == 0 and bad.stdout.strip() == "", bad.stdout
+    rows = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "modbus", "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "mbtcp.unit_id", "-e", "modbus.func_code", "-e", "modbus.reference_num"],
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    # The HMI (10.0.0.10) polls input registers at 0 on both PLCs, at scenario addresses.
+    assert "10.0.0.10\t10.0.0.11\t1\t4\t0" in rows
+    assert "10.0.0.10\t10.0.0.12\t1\t4\t0" in rows
