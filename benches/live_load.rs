@@ -1,0 +1,287 @@
+//! Live endpoints under load, side by side with pymodbus in the same run.
+//!
+//! `cargo bench --bench live_load` (needs python3 with pymodbus: scripts/test installs it)
+//!
+//! 1. Throughput: a tokio-modbus load generator (10-register reads, back-to-back per
+//!    connection; FC04, because a machine's station block has 2 holding registers and 12
+//!    input registers — the request and reply sizes are those of FC03 × 10) against one modern-profile endpoint with no per-scan limit, and against
+//!    pymodbus's StartTcpServer, at 1, 4, 16 and 64 connections: req/s, p50, p99.
+//! 2. Scale: 1,000 PLC endpoints in one process, each polled once a second for 60 s:
+//!    timeouts and peak RSS.
+//!
+//! Options (after `--`): `--seconds S` per throughput point (default 3),
+//! `--scale-seconds S` (default 60), `--skip-scale`, `--skip-throughput`.
+
+use faultline::live::{Live, LiveConfig};
+use faultline::{World, scenario::parse};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_modbus::prelude::*;
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
+/// One station per PLC, `n` PLCs, with the given profile.
+fn scenario(n: usize, profile: &str) -> faultline::Scenario {
+    let mut stations = String::new();
+    let mut plcs = String::new();
+    for i in 0..n {
+        let feeds = if i + 1 < n {
+            format!("feeds: [\"s{}\"]", i + 1)
+        } else {
+            String::new()
+        };
+        stations.push_str(&format!(
+            "(name: \"s{i}\", cycle_s: 1.0, buffer: 10, {feeds}),\n"
+        ));
+        plcs.push_str(&format!(
+            "(name: \"p{i}\", stations: [\"s{i}\"], profile: \"{profile}\", address: \"10.20.{}.{}\"),\n",
+            i / 250,
+            i % 250 + 1
+        ));
+    }
+    let text = format!(
+        r#"Scenario(name: "load", seed: 1, duration_h: 100.0,
+        stations: [{stations}], plcs: [{plcs}],
+        profiles: [(name: "unlimited", modelled_on: "a modern module with no per-scan limit",
+            max_connections: 128, when_full: RefuseNew, requests_per_scan: 0, reply_latency_scans: 0,
+            queue_limit: 10000, on_unsupported: Reject, on_malformed: Reject)],
+        hmi: (address: "10.255.255.254", poll_ms: 1000, timeout_ms: 1000),
+        schedule: [(at_h: 0.0, action: StartLine)])"#
+    );
+    parse(&text, "bench").expect("bench scenario")
+}
+
+fn live(n: usize, profile: &str) -> Live {
+    let s = scenario(n, profile);
+    let cfg = LiveConfig {
+        bind: "127.0.0.1".parse().unwrap(),
+        base_port: 0,
+        speed: 1.0,
+        hours: None,
+        pcap: None,
+        input_log: None,
+        status: false,
+    };
+    Live::start(World::new(&s, 1), cfg).expect("live twin")
+}
+
+fn pymodbus() -> Option<(Child, SocketAddr)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let mut child = Command::new("python3")
+        .args(["benches/peers/pymodbus_server.py", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut out = child.stdout.take()?;
+    let mut buf = [0u8; 6];
+    std::io::Read::read_exact(&mut out, &mut buf).ok()?;
+    Some((child, SocketAddr::from(([127, 0, 0, 1], port))))
+}
+
+struct Point {
+    rps: f64,
+    p50_us: u64,
+    p99_us: u64,
+    errors: u64,
+}
+
+async fn load(addr: SocketAddr, conns: usize, secs: f64) -> Point {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let errors = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(100_000);
+            let mut ctx = match tokio_modbus::client::tcp::connect(addr).await {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("connect: {e}");
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    return lat;
+                }
+            };
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match tokio::time::timeout(Duration::from_secs(2), ctx.read_input_registers(0, 10))
+                    .await
+                {
+                    Ok(Ok(Ok(v))) if v.len() == 10 => lat.push(t.elapsed().as_micros() as u64),
+                    other => {
+                        if errors.fetch_add(1, Ordering::Relaxed) == 0 {
+                            eprintln!("first error: {other:?}");
+                        }
+                        break;
+                    }
+                }
+            }
+            lat
+        }));
+    }
+    let start = Instant::now();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    let elapsed = start.elapsed().as_secs_f64().max(secs);
+    all.sort_unstable();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0)
+    };
+    Point {
+        rps: all.len() as f64 / elapsed,
+        p50_us: pct(0.5),
+        p99_us: pct(0.99),
+        errors: errors.load(Ordering::Relaxed),
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn main() {
+    // `cargo test --all-targets` runs benches once as tests: keep that quick.
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        let l = live(1, "unlimited");
+        l.stop();
+        l.join().unwrap();
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let secs: f64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    if !flag("--skip-throughput") {
+        let ours = live(1, "unlimited");
+        let addr = ours.endpoints[0].address;
+        let peer = pymodbus();
+        if peer.is_none() {
+            eprintln!(
+                "pymodbus not available: python3 -m pip install -r tests/peers/requirements.txt"
+            );
+        }
+        println!(
+            "FC04 × 10 registers, back-to-back, {secs} s per point, 2 client threads, same machine"
+        );
+        println!(
+            "{:<10} {:>6} {:>10} {:>9} {:>9} {:>7}",
+            "server", "conns", "req/s", "p50 µs", "p99 µs", "errors"
+        );
+        let mut at16 = (0.0, 0.0);
+        for conns in [1, 4, 16, 64] {
+            let a = rt.block_on(load(addr, conns, secs));
+            println!(
+                "{:<10} {:>6} {:>10.0} {:>9} {:>9} {:>7}",
+                "faultline", conns, a.rps, a.p50_us, a.p99_us, a.errors
+            );
+            if let Some((_, paddr)) = &peer {
+                let b = rt.block_on(load(*paddr, conns, secs));
+                println!(
+                    "{:<10} {:>6} {:>10.0} {:>9} {:>9} {:>7}",
+                    "pymodbus", conns, b.rps, b.p50_us, b.p99_us, b.errors
+                );
+                if conns == 16 {
+                    at16 = (a.rps, b.rps);
+                }
+            }
+        }
+        if at16.1 > 0.0 {
+            println!(
+                "ratio at 16 connections: faultline / pymodbus = {:.1}× (bar: ≥ 5×)",
+                at16.0 / at16.1
+            );
+        }
+        if let Some((mut child, _)) = peer {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        ours.stop();
+        ours.join().unwrap();
+    }
+    if !flag("--skip-scale") {
+        let secs: u64 = arg("--scale-seconds")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60);
+        let n = 1000;
+        let twin = live(n, "modern");
+        let addrs: Vec<SocketAddr> = twin.endpoints.iter().map(|e| e.address).collect();
+        let timeouts = Arc::new(AtomicU64::new(0));
+        let ok = Arc::new(AtomicU64::new(0));
+        let worst = Arc::new(AtomicU64::new(0));
+        rt.block_on(async {
+            let mut tasks = Vec::new();
+            for (i, addr) in addrs.into_iter().enumerate() {
+                let (timeouts, ok, worst) = (timeouts.clone(), ok.clone(), worst.clone());
+                tasks.push(tokio::spawn(async move {
+                    // Spread the polls over the second, as a SCADA's scan classes do.
+                    tokio::time::sleep(Duration::from_micros((i as u64 * 1_000_000) / n as u64))
+                        .await;
+                    let Ok(mut ctx) = tokio_modbus::client::tcp::connect(addr).await else {
+                        timeouts.fetch_add(secs, Ordering::Relaxed);
+                        return;
+                    };
+                    let mut tick = tokio::time::interval(Duration::from_secs(1));
+                    for _ in 0..secs {
+                        tick.tick().await;
+                        let t = Instant::now();
+                        match tokio::time::timeout(
+                            Duration::from_secs(1),
+                            ctx.read_holding_registers(0, 2),
+                        )
+                        .await
+                        {
+                            Ok(Ok(Ok(_))) => {
+                                ok.fetch_add(1, Ordering::Relaxed);
+                                worst.fetch_max(t.elapsed().as_micros() as u64, Ordering::Relaxed);
+                            }
+                            _ => {
+                                timeouts.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                }));
+            }
+            for t in tasks {
+                let _ = t.await;
+            }
+        });
+        twin.stop();
+        twin.join().unwrap();
+        println!(
+            "scale: {n} endpoints × 1 poll/s × {secs} s: {} replies, {} timeouts (1 s), slowest {:.0} ms, peak RSS {:.1} MiB (bar: 0 timeouts, ≤ 256 MiB)",
+            ok.load(Ordering::Relaxed),
+            timeouts.load(Ordering::Relaxed),
+            worst.load(Ordering::Relaxed) as f64 / 1000.0,
+            peak_rss_mib()
+        );
+    }
+}
