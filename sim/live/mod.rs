@@ -510,31 +510,29 @@ fn publish(world: &mut World, shared: &Shared) {
     }
 }
 
-/// One line: simulated time, output, each station's state, the thermal stations'
-/// temperatures, alarms and connections.
+/// One line: simulated time, output and rate, each station's state (and temperature),
+/// active alarms, and connections per PLC.
 pub fn status_line(w: &World) -> String {
     let good = w.plant.line_output();
     let hours = w.hours();
-    let rate = if hours > 0.0 {
-        good as f64 / hours
-    } else {
-        0.0
-    };
-    let mut s = format!(
-        "{} good {} ({:.0}/h)",
-        crate::time::clock(w.now),
-        good,
-        rate
-    );
+    let rate = if hours > 0.0 { good as f64 / hours } else { 0.0 };
+    let mut s = format!("{} good {} ({:.0}/h) |", crate::time::clock(w.now), good, rate);
+    let mut alarms = Vec::new();
     for st in &w.plant.stations {
         let state = st.state();
-        s.push_str(&format!(" | {} {}", st.name, state.label()));
+        s.push_str(&format!(" {} {}", st.name, state.label()));
         if let Some(th) = &st.thermal {
             s.push_str(&format!(" {:.1}°C", th.temp_c));
         }
+        if matches!(state, crate::plant::State::Failed | crate::plant::State::Tripped) {
+            alarms.push(format!("{} {}", st.name, state.label()));
+        }
     }
-    let conns: usize = w.plcs.iter().map(|p| p.connections()).sum();
-    let faults = w.plcs.iter().filter(|p| p.fault.is_some()).count();
-    s.push_str(&format!(" | connections {conns} | PLC faults {faults}"));
+    for p in w.plcs.iter().filter(|p| p.fault.is_some()) {
+        alarms.push(format!("{} fault", p.name));
+    }
+    s.push_str(&format!(" | alarms: {}", if alarms.is_empty() { "none".to_string() } else { alarms.join(", ") }));
+    let conns: Vec<String> = w.plcs.iter().map(|p| format!("{}:{}", p.name, p.connections())).collect();
+    s.push_str(&format!(" | connections {}", conns.join(" ")));
     s
 }
