@@ -515,8 +515,17 @@ fn publish(world: &mut World, shared: &Shared) {
 pub fn status_line(w: &World) -> String {
     let good = w.plant.line_output();
     let hours = w.hours();
-    let rate = if hours > 0.0 { good as f64 / hours } else { 0.0 };
-    let mut s = format!("{} good {} ({:.0}/h) |", crate::time::clock(w.now), good, rate);
+    let rate = if hours > 0.0 {
+        good as f64 / hours
+    } else {
+        0.0
+    };
+    let mut s = format!(
+        "{} good {} ({:.0}/h) |",
+        crate::time::clock(w.now),
+        good,
+        rate
+    );
     let mut alarms = Vec::new();
     for st in &w.plant.stations {
         let state = st.state();
@@ -524,15 +533,29 @@ pub fn status_line(w: &World) -> String {
         if let Some(th) = &st.thermal {
             s.push_str(&format!(" {:.1}°C", th.temp_c));
         }
-        if matches!(state, crate::plant::State::Failed | crate::plant::State::Tripped) {
+        if matches!(
+            state,
+            crate::plant::State::Failed | crate::plant::State::Tripped
+        ) {
             alarms.push(format!("{} {}", st.name, state.label()));
         }
     }
     for p in w.plcs.iter().filter(|p| p.fault.is_some()) {
         alarms.push(format!("{} fault", p.name));
     }
-    s.push_str(&format!(" | alarms: {}", if alarms.is_empty() { "none".to_string() } else { alarms.join(", ") }));
-    let conns: Vec<String> = w.plcs.iter().map(|p| format!("{}:{}", p.name, p.connections())).collect();
+    s.push_str(&format!(
+        " | alarms: {}",
+        if alarms.is_empty() {
+            "none".to_string()
+        } else {
+            alarms.join(", ")
+        }
+    ));
+    let conns: Vec<String> = w
+        .plcs
+        .iter()
+        .map(|p| format!("{}:{}", p.name, p.connections()))
+        .collect();
     s.push_str(&format!(" | connections {}", conns.join(" ")));
     s
 }

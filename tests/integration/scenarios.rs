@@ -181,14 +181,25 @@ fn live_warns_when_bound_beyond_loopback_and_ends_with_the_report() {
         "0.01",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("warning: binding 0.0.0.0, not loopback"), "{err}");
+    assert!(
+        err.contains("warning: binding 0.0.0.0, not loopback"),
+        "{err}"
+    );
     assert!(out.contains("plc1") && out.contains("production"), "{out}");
 }
 
 #[test]
 fn live_binds_loopback_by_default_without_a_warning() {
-    let (code, out, err) =
-        faultline(&["live", "scenarios/minimal.ron", "--base-port", "0", "--speed", "200", "--hours", "0.01"]);
+    let (code, out, err) = faultline(&[
+        "live",
+        "scenarios/minimal.ron",
+        "--base-port",
+        "0",
+        "--speed",
+        "200",
+        "--hours",
+        "0.01",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("warning"), "{err}");
     assert!(out.contains("127.0.0.1:"), "{out}");
