@@ -6,8 +6,19 @@ use crate::plc::ConnId;
 use crate::time::Micros;
 use std::collections::VecDeque;
 
+/// Who holds the client end of a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Hmi,
+    /// An attack step (its index in the scenario's `attacks`).
+    Attack(usize),
+}
+
 #[derive(Clone, Debug)]
 pub struct Link {
+    pub owner: Owner,
+    /// The client sends arbitrary bytes, not only whole ADUs: the server frames them.
+    pub raw: bool,
     pub client: String,
     pub plc: usize,
     pub latency: Micros,
@@ -34,7 +45,20 @@ pub struct Bus {
 
 impl Bus {
     pub fn open(&mut self, client: &str, plc: usize, latency: Micros) -> ConnId {
+        self.open_for(Owner::Hmi, false, client, plc, latency)
+    }
+
+    pub fn open_for(
+        &mut self,
+        owner: Owner,
+        raw: bool,
+        client: &str,
+        plc: usize,
+        latency: Micros,
+    ) -> ConnId {
         self.links.push(Link {
+            owner,
+            raw,
             client: client.to_string(),
             plc,
             latency,

@@ -76,7 +76,7 @@ impl Channel {
 }
 
 /// Operator tasks, each answering something seen on the HMI.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum Task {
     CallMaintenance(usize),
     ResetTrip(usize),
@@ -84,6 +84,8 @@ pub enum Task {
     SetPlcRun(usize),
     /// Go to the cabinet of a PLC that stopped answering and reset it.
     ResetPlc(usize),
+    /// A thermal station out of its band: put the recipe's setpoint back.
+    RestoreSetpoint(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -123,9 +125,12 @@ pub struct Hmi {
     /// What the schedule wants: production planned.
     pub line_should_run: bool,
     speed_recipe: Vec<u16>,
+    /// Temperature setpoint of each thermal station in the recipe, 0.1 °C.
+    temp_recipe: Vec<Option<u16>>,
     product: u16,
     response: Dist,
-    rng: Stream,
+    seed: u64,
+    task_rngs: std::collections::BTreeMap<Task, Stream>,
     tasks: Vec<(Micros, Task)>,
     pub stats: HmiStats,
     pub events: Vec<(Micros, HmiEvent)>,
@@ -134,8 +139,8 @@ pub struct Hmi {
 }
 
 impl Hmi {
-    pub fn new(s: &Scenario, plcs: &[Plc], bus: &mut Bus, seed: u64) -> Hmi {
-        let latency = from_secs(s.hmi.latency_ms / 1000.0);
+    /// `latency[p]`: one-way latency to PLC `p` across the network.
+    pub fn new(s: &Scenario, plcs: &[Plc], bus: &mut Bus, seed: u64, latency: &[Micros]) -> Hmi {
         let mut station_loc = vec![(0, 0); s.stations.len()];
         let channels = plcs
             .iter()
@@ -150,7 +155,7 @@ impl Hmi {
                     station_loc[*st] = (p, k as u16 * BLOCK);
                 }
                 Channel {
-                    link: bus.open(&s.hmi.name, p, latency),
+                    link: bus.open(&s.hmi.name, p, latency[p]),
                     plc: p,
                     slots,
                     queue: VecDeque::new(),
@@ -173,9 +178,20 @@ impl Hmi {
             views: vec![StationView::default(); s.stations.len()],
             line_should_run: false,
             speed_recipe: vec![100; s.stations.len()],
+            temp_recipe: s
+                .stations
+                .iter()
+                .map(|st| match &st.kind {
+                    crate::scenario::StationKind::Thermal(t) => {
+                        Some(((t.setpoint_c * 10.0).round() as i16) as u16)
+                    }
+                    crate::scenario::StationKind::Machine => None,
+                })
+                .collect(),
             product: 1,
             response: s.operator.response_s.clone(),
-            rng: stream(seed, &format!("operator:{}", s.hmi.name)),
+            seed,
+            task_rngs: std::collections::BTreeMap::new(),
             tasks: Vec::new(),
             stats: HmiStats::default(),
             events: Vec::new(),
@@ -244,6 +260,7 @@ impl Hmi {
                 && let Some(i) = station_index(name)
             {
                 let value = ((c * 10.0).round() as i16) as u16;
+                self.temp_recipe[i] = Some(value);
                 self.write(i, |b| Request::WriteSingleRegister {
                     address: b + map::H_TEMP_SP,
                     value,
@@ -460,6 +477,13 @@ impl Hmi {
                 let plc = self.channels[self.station_loc[st].0].plc;
                 self.schedule(t, Task::SetPlcRun(plc));
             }
+            // Product out of its temperature band: put the recipe's setpoint back (it
+            // is what the operator would check first; a no-op if it was never changed).
+            Some(State::Running | State::Starved | State::Blocked)
+                if flags & map::F_OUT_OF_BAND != 0 =>
+            {
+                self.schedule(t, Task::RestoreSetpoint(st))
+            }
             _ => {}
         }
     }
@@ -468,7 +492,14 @@ impl Hmi {
         if self.tasks.iter().any(|(_, k)| *k == task) {
             return;
         }
-        let delay = from_secs(self.response.sample(&mut self.rng));
+        // One stream per kind of task and station: an extra alarm in one run does not
+        // shift every later response time (common random numbers across runs).
+        let seed = self.seed;
+        let rng = self
+            .task_rngs
+            .entry(task)
+            .or_insert_with(|| stream(seed, &format!("operator:{task:?}")));
+        let delay = from_secs(self.response.sample(rng));
         self.tasks.push((t + delay, task));
     }
 
@@ -499,6 +530,7 @@ impl Hmi {
                 }
                 Task::SetPlcRun(_) => self.line_should_run,
                 Task::ResetPlc(p) => !self.channels.iter().any(|c| c.plc == p && c.comm_ok),
+                Task::RestoreSetpoint(s) => self.views[s].flags & map::F_OUT_OF_BAND != 0,
             };
             if !still {
                 continue;
@@ -527,6 +559,14 @@ impl Hmi {
                     }
                 }
                 Task::ResetPlc(_) => self.local_actions.push((t, task)),
+                Task::RestoreSetpoint(s) => {
+                    if let Some(value) = self.temp_recipe[s] {
+                        self.write(s, |b| Request::WriteSingleRegister {
+                            address: b + map::H_TEMP_SP,
+                            value,
+                        });
+                    }
+                }
             }
         }
     }

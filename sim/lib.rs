@@ -5,6 +5,7 @@
 //! The core (`World` and everything it owns) is sans-IO: no clock, sockets or files. See
 //! ../shared/ARCHITECTURE.md for the picture.
 
+pub mod attack;
 pub mod bus;
 pub mod capture;
 pub mod dist;
@@ -12,6 +13,7 @@ pub mod hmi;
 pub mod live;
 pub mod metrics;
 pub mod modbus;
+pub mod network;
 pub mod plant;
 pub mod plc;
 pub mod report;

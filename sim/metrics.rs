@@ -17,12 +17,23 @@ pub enum Condition {
     Stopped,
     PlcStop,
     PlcFault,
+    /// Stopped by an attacker's command or traffic (a stop command, STOP mode, a fault).
+    Attack,
+    /// Stopped because a control keeps the HMI's commands from reaching the PLC.
+    Control,
     /// Outside planned production (the schedule has the line off).
     Planned,
 }
 
+/// Who is to blame for a station being stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Blame {
+    Attack,
+    Control,
+}
+
 impl Condition {
-    pub const ALL: [Condition; 9] = [
+    pub const ALL: [Condition; 11] = [
         Condition::Running,
         Condition::Starved,
         Condition::Blocked,
@@ -31,6 +42,8 @@ impl Condition {
         Condition::Stopped,
         Condition::PlcStop,
         Condition::PlcFault,
+        Condition::Attack,
+        Condition::Control,
         Condition::Planned,
     ];
     pub const N: usize = Self::ALL.len();
@@ -45,6 +58,8 @@ impl Condition {
             Condition::Stopped => "stopped",
             Condition::PlcStop => "PLC in STOP",
             Condition::PlcFault => "PLC fault",
+            Condition::Attack => "attack",
+            Condition::Control => "blocked by control",
             Condition::Planned => "planned",
         }
     }
@@ -115,16 +130,17 @@ impl Metrics {
     }
 
     /// Account the tick [t, t + dt) by the states the stations ended it in.
-    pub fn account(&mut self, plant: &Plant, planned: bool, dt: Micros) {
+    pub fn account(&mut self, plant: &Plant, planned: bool, dt: Micros, blame: &[Option<Blame>]) {
         for (i, st) in plant.stations.iter().enumerate() {
-            self.station_time[i][Condition::of(st.state(), planned) as usize] += dt;
+            self.station_time[i][blamed(Condition::of(st.state(), planned), blame[i]) as usize] +=
+                dt;
         }
         if planned {
             self.planned_production += dt;
             let b = self.bottleneck;
             if plant.stations[b].state() != State::Running {
                 let (root, cond) = root_cause(plant, b, planned);
-                self.line_loss[root][cond as usize] += dt;
+                self.line_loss[root][blamed(cond, blame[root]) as usize] += dt;
             }
         }
     }
@@ -161,6 +177,17 @@ impl Metrics {
                 detail,
             });
         }
+    }
+}
+
+/// A stop charged to whoever caused it.
+fn blamed(c: Condition, blame: Option<Blame>) -> Condition {
+    match (c, blame) {
+        (Condition::Stopped | Condition::PlcStop | Condition::PlcFault, Some(Blame::Attack)) => {
+            Condition::Attack
+        }
+        (Condition::Stopped | Condition::Failed, Some(Blame::Control)) => Condition::Control,
+        _ => c,
     }
 }
 

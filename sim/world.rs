@@ -1,14 +1,18 @@
 //! The World owns all state and advances it by one fixed tick per `step()`. No I/O, no
 //! wall clock, no threads: the clock, sockets, windows and files are adapters around it.
 
-use crate::bus::Bus;
+use crate::attack::AttackRun;
+use crate::bus::{Bus, Owner};
 use crate::hmi::{Hmi, HmiEvent, Task};
 use crate::metrics::Metrics;
+use crate::modbus::Framer;
+use crate::network::{Network, Verdict};
 use crate::plant::{Plant, PlantEvent};
 use crate::plc::{Admission, ConnId, Plc};
 use crate::scenario::{Action, Scenario};
 use crate::time::{Micros, US_PER_H, US_PER_MIN, US_PER_MS, from_secs};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// What to keep beyond the summary counters.
 #[derive(Clone, Copy, Debug, Default)]
@@ -92,8 +96,18 @@ pub struct World {
     pub external_replies: Vec<(ConnId, Vec<u8>)>,
     /// External connections the device closed (evicted when full, or after garbage).
     pub closed_by_device: Vec<ConnId>,
-    /// When each HMI link may try to reconnect.
-    reconnect_at: Vec<Micros>,
+    /// When each HMI link may try to reconnect (by link id; others never).
+    pub(crate) reconnect_at: Vec<Micros>,
+    pub network: Network,
+    pub attacks: Vec<AttackRun>,
+    /// Servers' framers for links that carry arbitrary bytes.
+    framers: BTreeMap<ConnId, Framer>,
+    /// Connections the network refused: (from host, to host, port) → (attempts, legitimate).
+    pub blocked_flows: BTreeMap<(usize, usize, u16), (u64, bool)>,
+    /// Per station: what is to blame for it being stopped, this tick.
+    blame: Vec<Option<crate::metrics::Blame>>,
+    /// Whether blame needs working out (attacks or controls in the scenario).
+    track_blame: bool,
 }
 
 impl World {
@@ -121,12 +135,31 @@ impl World {
             ..Bus::default()
         };
         let mut plcs = plcs;
-        let hmi = Hmi::new(s, &plcs, &mut bus, seed);
+        let network = Network::new(s);
+        let verdicts: Vec<Verdict> = (0..plcs.len())
+            .map(|p| network.connect(network.hmi(), network.plc_host(p), 502))
+            .collect();
+        let latency: Vec<Micros> = verdicts
+            .iter()
+            .map(|v| if let Verdict::Allow(l) = v { *l } else { 0 })
+            .collect();
+        let hmi = Hmi::new(s, &plcs, &mut bus, seed, &latency);
+        let mut blocked_flows = BTreeMap::new();
         for (link, p) in hmi.links() {
-            if plcs[p].connect(link) == Admission::Refused {
+            if !matches!(verdicts[p], Verdict::Allow(_)) {
+                // A flow the plant needs that the network does not carry.
+                bus.close(link);
+                blocked_flows.insert((network.hmi(), network.plc_host(p), 502), (1, true));
+            } else if plcs[p].connect(link) == Admission::Refused {
                 bus.close(link);
             }
         }
+        let attacks: Vec<AttackRun> = s
+            .attacks
+            .iter()
+            .map(|a| AttackRun::new(a, network.host(&a.from).unwrap_or(0)))
+            .collect();
+        let track_blame = !attacks.is_empty() || s.segmentation.is_some();
         let mut station_plc = vec![0; s.stations.len()];
         for (p, plc) in plcs.iter().enumerate() {
             for st in plc.stations() {
@@ -159,6 +192,12 @@ impl World {
             external_replies: Vec::new(),
             closed_by_device: Vec::new(),
             reconnect_at: vec![0; n_links],
+            network,
+            attacks,
+            framers: BTreeMap::new(),
+            blocked_flows,
+            blame: vec![None; s.stations.len()],
+            track_blame,
             scenario: s.clone(),
         }
     }
@@ -188,7 +227,10 @@ impl World {
         // Replies that reached the HMI.
         for l in 0..self.bus.links.len() as u32 {
             while let Some(adu) = self.bus.arrivals_at_client(l, t) {
-                self.hmi.receive(l, &adu, t);
+                match self.bus.links[l as usize].owner {
+                    Owner::Hmi => self.hmi.receive(l, &adu, t),
+                    Owner::Attack(i) => self.attack_receive(i, l, &adu),
+                }
             }
         }
         // The operating schedule.
@@ -202,10 +244,34 @@ impl World {
         // The HMI polls, writes, and its operator acts.
         self.hmi.tick(t, &mut self.bus);
         self.reconnect_hmi(t);
+        if !self.attacks.is_empty() {
+            self.run_attacks(t);
+        }
         for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
             if let Task::ResetPlc(p) = task {
                 let plc = &mut self.plcs[p];
-                if plc.fault.is_some() {
+                if plc.fault.is_none() && !plc.is_listen_only() {
+                    // Nothing wrong at the cabinet: the PLC runs but the HMI cannot reach
+                    // it. The operator starts its stations at the local panel.
+                    if self.hmi.line_should_run && plc.local_start() {
+                        self.metrics.event(
+                            at,
+                            "local_start",
+                            &plc.name,
+                            "the HMI cannot reach this PLC: stations started at the local panel"
+                                .into(),
+                        );
+                    }
+                } else if plc.fault.is_none() && plc.is_listen_only() {
+                    // A restart at the cabinet ends listen-only mode.
+                    plc.restart_communications();
+                    self.metrics.event(
+                        at,
+                        "plc_reset",
+                        &plc.name,
+                        "operator restarted the PLC's communications".into(),
+                    );
+                } else if plc.fault.is_some() {
                     if plc.reset_fault(at) {
                         self.metrics.event(
                             at,
@@ -223,8 +289,12 @@ impl World {
         // Requests that reached the PLCs, then the scans that are due.
         for l in 0..self.bus.links.len() as u32 {
             let p = self.bus.links[l as usize].plc;
-            while let Some(adu) = self.bus.arrivals_at_server(l, t) {
-                self.plcs[p].receive(l, adu);
+            while let Some(bytes) = self.bus.arrivals_at_server(l, t) {
+                if self.bus.links[l as usize].raw {
+                    self.serve_raw(p, l, &bytes, t);
+                } else {
+                    self.plcs[p].receive(l, bytes);
+                }
             }
         }
         for plc in &mut self.plcs {
@@ -243,7 +313,11 @@ impl World {
         }
         // The plant moves.
         self.plant.advance(t, dt);
-        self.metrics.account(&self.plant, self.planned, dt);
+        if self.track_blame {
+            self.work_out_blame();
+        }
+        self.metrics
+            .account(&self.plant, self.planned, dt, &self.blame);
         self.collect_events();
         self.now = t + dt;
         if self.now.is_multiple_of(US_PER_MIN) {
@@ -311,6 +385,15 @@ impl World {
                 continue;
             }
             let p = self.bus.links[l].plc;
+            if self.bus.links[l].owner != Owner::Hmi {
+                continue;
+            }
+            let (from, to) = (self.network.hmi(), self.network.plc_host(p));
+            if !matches!(self.network.connect(from, to, 502), Verdict::Allow(_)) {
+                self.note_flow(from, to, 502, true, t);
+                self.reconnect_at[l] = t + RETRY;
+                continue;
+            }
             match self.plcs[p].connect(link) {
                 Admission::Refused => self.reconnect_at[l] = t + RETRY,
                 a => {
@@ -329,10 +412,127 @@ impl World {
         }
     }
 
-    fn close_external(&mut self, plc: usize, conn: ConnId) {
+    /// A connection the network refused.
+    pub(crate) fn note_flow(
+        &mut self,
+        from: usize,
+        to: usize,
+        port: u16,
+        legitimate: bool,
+        t: Micros,
+    ) {
+        let e = self
+            .blocked_flows
+            .entry((from, to, port))
+            .or_insert((0, legitimate));
+        e.0 += 1;
+        if e.0 == 1 {
+            let (a, b) = (
+                self.network.hosts[from].name.clone(),
+                self.network.hosts[to].name.clone(),
+            );
+            self.metrics.event(
+                t,
+                "flow_blocked",
+                &a,
+                format!(
+                    "to {b}:{port} ({})",
+                    if legitimate {
+                        "a flow the plant needs"
+                    } else {
+                        "attack traffic"
+                    }
+                ),
+            );
+        }
+    }
+
+    /// Bytes on a raw link reach the server's framer: whole frames are requests; bytes
+    /// that are not Modbus are what they are to the device (and the connection ends).
+    fn serve_raw(&mut self, p: usize, l: ConnId, bytes: &[u8], t: Micros) {
+        let f = self.framers.entry(l).or_default();
+        f.push(bytes);
+        let mut frames = Vec::new();
+        let mut garbage = false;
+        while let Some(r) = f.next_frame() {
+            match r {
+                Ok(adu) => frames.push(adu),
+                Err(_) => {
+                    garbage = true;
+                    break;
+                }
+            }
+        }
+        for adu in frames {
+            self.plcs[p].receive(l, adu);
+        }
+        if garbage {
+            self.framers.remove(&l);
+            self.plcs[p].set_current_conn(Some(l));
+            if self.plcs[p].garbage(t) {
+                self.close_external(p, l);
+            }
+            self.plcs[p].set_current_conn(None);
+        }
+    }
+
+    fn is_attack_conn(&self, conn: Option<ConnId>) -> bool {
+        conn.and_then(|c| self.bus.links.get(c as usize))
+            .is_some_and(|l| matches!(l.owner, Owner::Attack(_)))
+    }
+
+    /// Who is to blame for each stopped station: an attacker's command or traffic, or a
+    /// control that keeps the HMI's commands from the PLC.
+    fn work_out_blame(&mut self) {
+        use crate::metrics::Blame;
+        for st in 0..self.blame.len() {
+            let p = self.station_plc[st];
+            let plc = &self.plcs[p];
+            let slot = plc.stations().position(|s| s == st).unwrap_or(0);
+            let attack = if let Some(f) = &plc.fault {
+                self.is_attack_conn(f.source)
+            } else if !plc.mode_is_run() {
+                self.is_attack_conn(plc.mode_writer())
+            } else if !plc.run_coil(slot) {
+                self.is_attack_conn(plc.run_writer(slot))
+            } else {
+                false
+            };
+            let hmi_link = self.hmi.links().find(|(_, q)| *q == p).map(|(l, _)| l);
+            let cut_off = hmi_link.is_some_and(|l| {
+                !self.bus.is_open(l)
+                    && self.blocked_flows.contains_key(&(
+                        self.network.hmi(),
+                        self.network.plc_host(p),
+                        502,
+                    ))
+            });
+            // Cut off from the HMI by a control: a station it cannot start, or a failure
+            // nobody called maintenance for (the alarm never reached the screen).
+            let station = &self.plant.stations[st];
+            let unseen_failure =
+                station.state() == crate::plant::State::Failed && !station.repair_in_progress();
+            self.blame[st] = if attack {
+                Some(Blame::Attack)
+            } else if cut_off && (!plc.run_coil(slot) || unseen_failure) {
+                Some(Blame::Control)
+            } else {
+                None
+            };
+        }
+    }
+
+    pub(crate) fn close_external(&mut self, plc: usize, conn: ConnId) {
         self.plcs[plc].disconnect(conn);
         if conn >= EXTERNAL_CONN {
             self.closed_by_device.push(conn);
+        } else if self
+            .bus
+            .links
+            .get(conn as usize)
+            .is_some_and(|l| l.owner != Owner::Hmi)
+        {
+            self.bus.close(conn);
         } else {
             self.bus.close(conn);
             self.reconnect_at[conn as usize] = self.now + 5_000_000;
@@ -436,6 +636,9 @@ impl World {
                         Task::RestartStation(s) => ("restart station", st(s)),
                         Task::SetPlcRun(p) => ("set PLC to RUN", plc(p)),
                         Task::ResetPlc(p) => ("go to the cabinet to reset the PLC", plc(p)),
+                        Task::RestoreSetpoint(s) => {
+                            ("restore the recipe's temperature setpoint", st(s))
+                        }
                     };
                     ("operator", who, what.to_string())
                 }

@@ -157,7 +157,12 @@ pub struct Station {
     pub speed_pct: u16,
     /// Time from which the station's own events may be placed.
     cursor: Micros,
-    rng: Stream,
+    /// Separate streams for cycle jitter, failures and repairs, and quality, so that a
+    /// stop in one run does not shift the failures of the next hours (common random
+    /// numbers between a baseline and its variants).
+    rng_cycle: Stream,
+    rng_failure: Stream,
+    rng_quality: Stream,
 }
 
 impl Station {
@@ -204,7 +209,7 @@ impl Station {
     fn draw_cycle(&mut self) -> Micros {
         let nominal = self.cycle as f64 * 100.0 / f64::from(self.speed_pct.max(1));
         let z = if self.jitter_cv > 0.0 {
-            standard_normal(&mut self.rng).clamp(-3.0, 3.0)
+            standard_normal(&mut self.rng_cycle).clamp(-3.0, 3.0)
         } else {
             0.0
         };
@@ -215,7 +220,7 @@ impl Station {
         match &self.failures {
             Some((between_h, _)) => {
                 let d = between_h.clone();
-                from_secs(d.sample(&mut self.rng) * 3600.0).max(1)
+                from_secs(d.sample(&mut self.rng_failure) * 3600.0).max(1)
             }
             None => Micros::MAX,
         }
@@ -300,7 +305,9 @@ impl Plant {
                 stop_reason: StopReason::Command,
                 speed_pct: 100,
                 cursor: 0,
-                rng: stream(seed, &format!("station:{}", st.name)),
+                rng_cycle: stream(seed, &format!("station:{}:cycle", st.name)),
+                rng_failure: stream(seed, &format!("station:{}:failure", st.name)),
+                rng_quality: stream(seed, &format!("station:{}:quality", st.name)),
             })
             .collect();
         for st in &mut stations {
@@ -362,7 +369,7 @@ impl Plant {
         if let Some(f) = &mut st.failure
             && f.repair_done_at.is_none()
         {
-            let d = from_secs(repair.sample(&mut st.rng) * 60.0);
+            let d = from_secs(repair.sample(&mut st.rng_failure) * 60.0);
             f.repair_done_at = Some(t + d);
             self.events.push((
                 t,
@@ -530,7 +537,7 @@ impl Plant {
                             false
                         }
                         _ if st.yield_fraction < 1.0
-                            && st.rng.random::<f64>() >= st.yield_fraction =>
+                            && st.rng_quality.random::<f64>() >= st.yield_fraction =>
                         {
                             st.counters.scrap_quality += 1;
                             false

@@ -33,6 +33,8 @@ pub enum FaultCause {
 #[derive(Clone, Debug)]
 pub struct PlcFault {
     pub cause: FaultCause,
+    /// The connection whose traffic caused it, when known.
+    pub source: Option<ConnId>,
     pub since: Micros,
     pub recovered_at: Micros,
 }
@@ -69,6 +71,8 @@ struct Pid {
 #[derive(Clone, Debug)]
 struct Slot {
     station: usize,
+    /// Who last wrote the run coil.
+    run_writer: Option<ConnId>,
     thermal: bool,
     coils: [bool; 4],
     holding: [u16; 7],
@@ -157,6 +161,11 @@ pub struct Plc {
     overload_scans: u32,
     /// Requests dropped for a full queue since the last scan.
     overflow_since_scan: u32,
+    /// The connection whose request is being served (for the record of who wrote what).
+    current_conn: Option<ConnId>,
+    mode_writer: Option<ConnId>,
+    /// The connection whose request last overflowed the queue.
+    last_overflow_conn: Option<ConnId>,
     pub stats: PlcStats,
     /// Faults raised in the last scan, for the event log.
     pub new_faults: Vec<(Micros, FaultCause)>,
@@ -177,6 +186,7 @@ impl Plc {
                 let st = &scenario.stations[station];
                 let mut slot = Slot {
                     station,
+                    run_writer: None,
                     thermal: false,
                     coils: [false; 4],
                     holding: [100, 1, 0, 0, 0, 0, 0],
@@ -221,6 +231,9 @@ impl Plc {
             fault: None,
             overload_scans: 0,
             overflow_since_scan: 0,
+            current_conn: None,
+            mode_writer: None,
+            last_overflow_conn: None,
             stats: PlcStats::default(),
             new_faults: Vec::new(),
         }
@@ -233,6 +246,50 @@ impl Plc {
 
     pub fn is_thermal_slot(&self, slot: usize) -> bool {
         self.slots.get(slot).is_some_and(|s| s.thermal)
+    }
+
+    pub fn set_current_conn(&mut self, conn: Option<ConnId>) {
+        self.current_conn = conn;
+    }
+
+    pub fn is_listen_only(&self) -> bool {
+        self.listen_only
+    }
+
+    /// A restart of the communication module (at the cabinet): listen-only ends.
+    pub fn restart_communications(&mut self) {
+        self.listen_only = false;
+    }
+
+    /// Run commands on at the local panel (no Modbus). True if any was off.
+    pub fn local_start(&mut self) -> bool {
+        let mut changed = false;
+        for slot in &mut self.slots {
+            if !slot.coils[C_RUN as usize] {
+                slot.coils[C_RUN as usize] = true;
+                slot.run_writer = None;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    pub fn mode_is_run(&self) -> bool {
+        self.mode_run
+    }
+
+    pub fn mode_writer(&self) -> Option<ConnId> {
+        self.mode_writer
+    }
+
+    pub fn run_coil(&self, slot: usize) -> bool {
+        self.slots
+            .get(slot)
+            .is_some_and(|s| s.coils[C_RUN as usize])
+    }
+
+    pub fn run_writer(&self, slot: usize) -> Option<ConnId> {
+        self.slots.get(slot).and_then(|s| s.run_writer)
     }
 
     pub fn has_connection(&self, conn: ConnId) -> bool {
@@ -287,6 +344,7 @@ impl Plc {
         if self.inbox.len() >= self.profile.queue_limit {
             self.stats.dropped += 1;
             self.overflow_since_scan += 1;
+            self.last_overflow_conn = Some(conn);
             return false;
         }
         self.inbox.push_back(Inbound { conn, adu });
@@ -326,8 +384,14 @@ impl Plc {
             return;
         }
         let recovery = self.profile.watchdog.map(|(_, r)| r).unwrap_or(0);
+        let source = if cause == FaultCause::Overload {
+            self.last_overflow_conn
+        } else {
+            self.current_conn
+        };
         self.fault = Some(PlcFault {
             cause,
+            source,
             since: t,
             recovered_at: t + recovery,
         });
@@ -431,7 +495,11 @@ impl Plc {
             let Some(req) = self.inbox.pop_front() else {
                 break;
             };
-            if let Some(adu) = self.process(t, &req.adu) {
+            // Who is asking, for the record of who wrote what (and who faulted it).
+            self.current_conn = Some(req.conn);
+            let reply = self.process(t, &req.adu);
+            self.current_conn = None;
+            if let Some(adu) = reply {
                 self.outbox.push_back(Outbound {
                     conn: req.conn,
                     adu,
@@ -745,6 +813,9 @@ impl Plc {
         }
         for ((s, o), v) in locs.into_iter().zip(values) {
             self.slots[s].coils[usize::from(o)] = *v;
+            if o == C_RUN {
+                self.slots[s].run_writer = self.current_conn;
+            }
         }
         Ok(())
     }
@@ -774,7 +845,10 @@ impl Plc {
         }
         for (loc, v) in locs.into_iter().zip(values) {
             match loc {
-                Loc::System(_) => self.mode_run = *v == 1,
+                Loc::System(_) => {
+                    self.mode_run = *v == 1;
+                    self.mode_writer = self.current_conn;
+                }
                 Loc::Station(s, o) => self.slots[s].holding[usize::from(o)] = *v,
             }
         }

@@ -25,7 +25,41 @@ pub struct Summary {
     pub thermal: Vec<ThermalSummary>,
     pub plcs: Vec<PlcSummary>,
     pub hmi: HmiStats,
+    pub security: SecuritySummary,
     pub cost: CostSummary,
+}
+
+/// The IT side: attack steps and what became of them, and the flows the network refused.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SecuritySummary {
+    pub steps_attempted: u64,
+    pub steps_blocked: u64,
+    pub steps_failed: u64,
+    pub steps_succeeded: u64,
+    pub steps: Vec<StepRow>,
+    /// Connections a zone firewall (or the lack of a route) refused.
+    pub flows_blocked: Vec<FlowRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRow {
+    pub at: String,
+    pub technique: String,
+    pub name: String,
+    pub from: String,
+    pub target: String,
+    pub outcome: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowRow {
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    pub attempts: u64,
+    /// A flow the plant needs (the HMI's), not attack traffic.
+    pub legitimate: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -235,6 +269,47 @@ impl Summary {
                 faults: p.stats.faults.clone(),
             })
             .collect();
+        let mut security = SecuritySummary::default();
+        for r in &w.attacks {
+            if !r.started {
+                continue;
+            }
+            let (id, name) = r.spec.step.technique();
+            security.steps_attempted += 1;
+            let outcome = match r.outcome {
+                Some(crate::attack::Outcome::Succeeded) => {
+                    security.steps_succeeded += 1;
+                    "succeeded"
+                }
+                Some(crate::attack::Outcome::Blocked) => {
+                    security.steps_blocked += 1;
+                    "blocked"
+                }
+                Some(crate::attack::Outcome::Failed) => {
+                    security.steps_failed += 1;
+                    "failed"
+                }
+                None => "in progress",
+            };
+            security.steps.push(StepRow {
+                at: crate::time::clock(r.at),
+                technique: id.into(),
+                name: name.into(),
+                from: r.spec.from.clone(),
+                target: r.spec.step.target().unwrap_or("all PLCs").into(),
+                outcome: outcome.into(),
+                detail: r.detail.clone(),
+            });
+        }
+        for (&(from, to, port), &(attempts, legitimate)) in &w.blocked_flows {
+            security.flows_blocked.push(FlowRow {
+                from: w.network.hosts[from].name.clone(),
+                to: w.network.hosts[to].name.clone(),
+                port,
+                attempts,
+                legitimate,
+            });
+        }
         let downtime_cost = round(to_hours(downtime) * cost_h, 2);
         let scrap_cost = round(scrap as f64 * s.cost.scrap_per_unit, 2);
         Summary {
@@ -261,6 +336,7 @@ impl Summary {
             thermal,
             plcs,
             hmi: w.hmi.stats.clone(),
+            security,
             cost: CostSummary {
                 currency: s.cost.currency.clone(),
                 downtime: downtime_cost,

@@ -187,6 +187,37 @@ pub fn render_text(s: &Summary) -> String {
             list.join(", ")
         );
     }
+    let sec = &s.security;
+    if !sec.steps.is_empty() || !sec.flows_blocked.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "security    {} attack step(s): {} succeeded, {} blocked, {} failed",
+            sec.steps_attempted, sec.steps_succeeded, sec.steps_blocked, sec.steps_failed
+        );
+        for st in &sec.steps {
+            let _ = writeln!(
+                o,
+                "  {} {} {:<24} {} → {}: {} ({})",
+                st.at, st.technique, st.name, st.from, st.target, st.outcome, st.detail
+            );
+        }
+        for f in &sec.flows_blocked {
+            let _ = writeln!(
+                o,
+                "  blocked flow {} → {}:{} ×{}{}",
+                f.from,
+                f.to,
+                f.port,
+                f.attempts,
+                if f.legitimate {
+                    "  ← a flow the plant needs"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     let c = &s.cost;
     let _ = writeln!(
         o,

@@ -1,7 +1,7 @@
 //! Parsing and validation. Syntax errors carry file:line:col and the offending line;
 //! semantic errors carry the field path (`stations[3].feeds[0]`) and a hint.
 
-use super::{Action, Scenario, Setpoint, StationKind};
+use super::{Action, AttackStep, Peer, Scenario, Setpoint, StationKind};
 use crate::time::US_PER_MS;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -94,19 +94,58 @@ fn syntax_hint(message: &str) -> Option<&'static str> {
     }
 }
 
-/// Read, parse and validate a scenario file.
+/// Read, parse and validate a scenario file. A file whose top level is `Overlay(…)`
+/// names a `base` scenario (relative to its own folder) and replaces parts of it.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io {
         path: shown.clone(),
         error,
     })?;
+    if is_overlay(&text) {
+        let overlay: Overlay = from_ron(&text, &shown)?;
+        let base_path = path.parent().unwrap_or(Path::new(".")).join(&overlay.base);
+        let base_shown = base_path.display().to_string();
+        let base_text = std::fs::read_to_string(&base_path).map_err(|error| ScenarioError::Io {
+            path: base_shown.clone(),
+            error,
+        })?;
+        if is_overlay(&base_text) {
+            return Err(ScenarioError::Invalid {
+                path: shown,
+                problems: vec![Problem {
+                    field: "base".into(),
+                    message: format!(
+                        "{base_shown} is itself an overlay; a base must be a Scenario"
+                    ),
+                }],
+            });
+        }
+        let base: Scenario = from_ron(&base_text, &base_shown)?;
+        return checked(overlay.apply(base), &shown);
+    }
     parse(&text, &shown)
 }
 
 /// Parse and validate scenario text; `origin` names it in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    let scenario: Scenario = ron::Options::default().from_str(text).map_err(|e| {
+    checked(from_ron(text, origin)?, origin)
+}
+
+fn checked(scenario: Scenario, origin: &str) -> Result<Scenario, ScenarioError> {
+    let problems = validate(&scenario);
+    if problems.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(ScenarioError::Invalid {
+            path: origin.to_string(),
+            problems,
+        })
+    }
+}
+
+fn from_ron<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, ScenarioError> {
+    ron::Options::default().from_str(text).map_err(|e| {
         let (line, col) = (e.span.start.line.max(1), e.span.start.col.max(1));
         let excerpt = text.lines().nth(line - 1).unwrap_or("").to_string();
         ScenarioError::Syntax {
@@ -116,15 +155,72 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             message: e.code.to_string(),
             excerpt,
         }
-    })?;
-    let problems = validate(&scenario);
-    if problems.is_empty() {
-        Ok(scenario)
-    } else {
-        Err(ScenarioError::Invalid {
-            path: origin.to_string(),
-            problems,
-        })
+    })
+}
+
+/// Whether the first token of the file (after comments) is `Overlay`.
+fn is_overlay(text: &str) -> bool {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map(|(_, r)| r).unwrap_or("");
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map(|(_, r)| r).unwrap_or("");
+        } else {
+            return rest.starts_with("Overlay");
+        }
+    }
+}
+
+/// A scenario made from another: the base file with these parts replaced.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Overlay {
+    base: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    seed: Option<u64>,
+    #[serde(default)]
+    duration_h: Option<f64>,
+    #[serde(default)]
+    operator: Option<super::OperatorSpec>,
+    #[serde(default)]
+    cost: Option<super::CostModel>,
+    #[serde(default)]
+    network: Option<super::NetworkSpec>,
+    #[serde(default)]
+    segmentation: Option<super::SegmentationSpec>,
+    #[serde(default)]
+    attacks: Vec<super::AttackSpec>,
+}
+
+impl Overlay {
+    fn apply(self, mut s: Scenario) -> Scenario {
+        s.name = self.name;
+        s.description = self.description;
+        if let Some(v) = self.seed {
+            s.seed = v;
+        }
+        if let Some(v) = self.duration_h {
+            s.duration_h = v;
+        }
+        if let Some(v) = self.operator {
+            s.operator = v;
+        }
+        if let Some(v) = self.cost {
+            s.cost = v;
+        }
+        if self.network.is_some() {
+            s.network = self.network;
+        }
+        if self.segmentation.is_some() {
+            s.segmentation = self.segmentation;
+        }
+        s.attacks.extend(self.attacks);
+        s
     }
 }
 
@@ -435,6 +531,7 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     if let Some(t) = s.line.target_per_h {
         c.positive("line.target_per_h", t);
     }
+    network_checks(s, &mut c, &names);
     c.non_negative("cost.downtime_per_h", s.cost.downtime_per_h);
     c.non_negative("cost.scrap_per_unit", s.cost.scrap_per_unit);
     c.problems
@@ -503,6 +600,130 @@ fn graph_checks(s: &Scenario, c: &mut Checker) {
                 format!("stations[{i}].buffer"),
                 "a station fed by others needs a buffer of at least 1",
             );
+        }
+    }
+}
+
+fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
+    let plcs: BTreeSet<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
+    let mut hosts: BTreeSet<&str> = BTreeSet::new();
+    hosts.insert(s.hmi.name.as_str());
+    if let Some(n) = &s.network {
+        let zones: BTreeSet<&str> = n.zones.iter().map(|z| z.as_str()).collect();
+        if zones.len() != n.zones.len() {
+            c.fail("network.zones", "zone names must be unique");
+        }
+        c.known("network.hmi_zone".into(), "zone", &n.hmi_zone, &zones);
+        c.known("network.plc_zone".into(), "zone", &n.plc_zone, &zones);
+        c.non_negative("network.zone_latency_ms", n.zone_latency_ms);
+        for (i, k) in n.conduits.iter().enumerate() {
+            c.known(
+                format!("network.conduits[{i}].between.0"),
+                "zone",
+                &k.between.0,
+                &zones,
+            );
+            c.known(
+                format!("network.conduits[{i}].between.1"),
+                "zone",
+                &k.between.1,
+                &zones,
+            );
+            if k.between.0 == k.between.1 {
+                c.fail(
+                    format!("network.conduits[{i}].between"),
+                    "a conduit joins two different zones",
+                );
+            }
+            c.non_negative(format!("network.conduits[{i}].latency_ms"), k.latency_ms);
+        }
+        let mut addresses: BTreeMap<String, String> = BTreeMap::new();
+        addresses.insert(s.hmi.address.clone(), "hmi.address".into());
+        for (i, p) in s.plcs.iter().enumerate() {
+            addresses.insert(p.address.clone(), format!("plcs[{i}].address"));
+        }
+        for (i, h) in n.hosts.iter().enumerate() {
+            let at = |f: &str| format!("network.hosts[{i}].{f}");
+            c.known(at("zone"), "zone", &h.zone, &zones);
+            if plcs.contains(h.name.as_str()) || !hosts.insert(h.name.as_str()) {
+                c.fail(
+                    at("name"),
+                    format!(
+                        "\"{}\" is already the name of a host, the HMI or a PLC",
+                        h.name
+                    ),
+                );
+            }
+            address(c, at("address"), &h.address, &mut addresses);
+        }
+    }
+    let peers: BTreeSet<&str> = hosts.iter().copied().chain(plcs.iter().copied()).collect();
+    let zones: BTreeSet<&str> = s
+        .network
+        .iter()
+        .flat_map(|n| n.zones.iter().map(|z| z.as_str()))
+        .collect();
+    if let Some(seg) = &s.segmentation {
+        if s.network.is_none() {
+            c.fail(
+                "segmentation",
+                "zone firewalls need zones: add a `network` section",
+            );
+        }
+        c.non_negative("segmentation.firewall_latency_ms", seg.firewall_latency_ms);
+        for (i, r) in seg.allow.iter().enumerate() {
+            for (end, p) in [("from", &r.from), ("to", &r.to)] {
+                let field = format!("segmentation.allow[{i}].{end}");
+                match p {
+                    Peer::Zone(z) => {
+                        c.known(field, "zone", z, &zones);
+                    }
+                    Peer::Host(h) => {
+                        c.known(field, "host", h, &peers);
+                    }
+                }
+            }
+        }
+    }
+    for (i, a) in s.attacks.iter().enumerate() {
+        let at = |f: &str| format!("attacks[{i}].{f}");
+        if !(a.at_h.is_finite() && a.at_h >= 0.0 && a.at_h <= s.duration_h) {
+            c.fail(
+                at("at_h"),
+                format!(
+                    "{} must lie within the run, 0 to duration_h ({})",
+                    a.at_h, s.duration_h
+                ),
+            );
+        }
+        if s.network.is_none() {
+            c.fail(
+                at("from"),
+                "attacks run from a host: add a `network` section with it",
+            );
+        } else {
+            c.known(at("from"), "host", &a.from, &hosts);
+        }
+        if let Some(t) = a.step.target() {
+            c.known(at("step.plc"), "PLC", t, &plcs);
+        }
+        match a.step {
+            AttackStep::Scan { rate_per_s } => c.positive(at("step.rate_per_s"), rate_per_s),
+            AttackStep::Flood {
+                rate_per_s,
+                duration_s,
+                ..
+            } => {
+                c.positive(at("step.rate_per_s"), rate_per_s);
+                c.positive(at("step.duration_s"), duration_s);
+                if rate_per_s > 10_000.0 {
+                    c.fail(
+                        at("step.rate_per_s"),
+                        format!("{rate_per_s} requests/s: at most 10,000"),
+                    );
+                }
+            }
+            _ => {}
         }
     }
 }

@@ -35,6 +35,15 @@ pub struct Scenario {
     pub line: LineSpec,
     #[serde(default)]
     pub cost: CostModel,
+    /// Hosts, zones and conduits. Without it the network is one flat segment.
+    #[serde(default)]
+    pub network: Option<NetworkSpec>,
+    /// Zone firewalls: allow lists between zones, default deny.
+    #[serde(default)]
+    pub segmentation: Option<SegmentationSpec>,
+    /// Attack steps on the timeline, each real traffic from a host.
+    #[serde(default)]
+    pub attacks: Vec<AttackSpec>,
 }
 
 fn default_tick_ms() -> u32 {
@@ -349,9 +358,11 @@ impl ProfileSpec {
             requests_per_scan: 2,
             reply_latency_scans: 2,
             queue_limit: 8,
+            // Recovery: a power cycle, the program restarting and the machine checked before
+            // the reset takes — 15 minutes (an assumption; ipscan issue 467's took days).
             watchdog: Some(WatchdogSpec {
                 overload_scans: 50,
-                recovery_s: 300.0,
+                recovery_s: 900.0,
             }),
             on_unsupported: OnBadTraffic::Fault,
             on_malformed: OnBadTraffic::Fault,
@@ -378,5 +389,157 @@ impl Scenario {
 
     pub fn station_index(&self, name: &str) -> Option<usize> {
         self.stations.iter().position(|s| s.name == name)
+    }
+}
+
+/// The plant network: zones joined by conduits, hosts placed in zones. The HMI and the
+/// PLCs are hosts too (in `hmi_zone` and `plc_zone`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    pub zones: Vec<String>,
+    pub conduits: Vec<ConduitSpec>,
+    #[serde(default)]
+    pub hosts: Vec<HostSpec>,
+    pub hmi_zone: String,
+    pub plc_zone: String,
+    /// One-way latency between two hosts of the same zone.
+    #[serde(default = "default_zone_latency")]
+    pub zone_latency_ms: f64,
+}
+
+fn default_zone_latency() -> f64 {
+    0.1
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConduitSpec {
+    pub between: (String, String),
+    pub latency_ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HostRole {
+    EngineeringWorkstation,
+    Historian,
+    Mes,
+    ItWorkstation,
+    VendorLaptop,
+    /// The attacker's foothold.
+    Foothold,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    pub zone: String,
+    pub address: String,
+    pub role: HostRole,
+}
+
+/// One end of a firewall rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Peer {
+    Zone(String),
+    /// A host, the HMI or a PLC, by name.
+    Host(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowRule {
+    pub from: Peer,
+    pub to: Peer,
+    /// Destination port (None: any).
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+/// Zone firewalls on every conduit: a connection between zones passes only if a rule
+/// allows it (default deny). Traffic inside a zone is not filtered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentationSpec {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    pub allow: Vec<AllowRule>,
+    /// Added per firewall crossed.
+    #[serde(default = "default_firewall_latency")]
+    pub firewall_latency_ms: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_firewall_latency() -> f64 {
+    0.3
+}
+
+/// An attack step: real Modbus/TCP traffic from a host, at a time on the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttackSpec {
+    pub at_h: f64,
+    /// The host the step runs from (a `network.hosts` name).
+    pub from: String,
+    pub step: AttackStep,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AttackStep {
+    /// T0846 Remote System Discovery: a service scan of every PLC's Modbus port (an
+    /// nmap -sV probe, then Report Server ID and Device Identification), `rate_per_s`
+    /// targets a second.
+    Scan { rate_per_s: f64 },
+    /// T0836 Modify Parameter (through T0855 Unauthorized Command Message): FC06.
+    WriteRegister {
+        plc: String,
+        address: u16,
+        value: u16,
+    },
+    /// T0831 Manipulation of Control (through T0855): FC05.
+    WriteCoil {
+        plc: String,
+        address: u16,
+        value: bool,
+    },
+    /// T0814 Denial of Service: back-to-back FC03 reads.
+    Flood {
+        plc: String,
+        rate_per_s: f64,
+        duration_s: f64,
+    },
+    /// T0858 Change Operating Mode: the mode register to STOP.
+    StopPlc { plc: String },
+    /// T0858 Change Operating Mode: FC08/04 force listen-only.
+    ListenOnly { plc: String },
+}
+
+impl AttackStep {
+    /// MITRE ATT&CK for ICS technique (v18.1).
+    pub fn technique(&self) -> (&'static str, &'static str) {
+        match self {
+            AttackStep::Scan { .. } => ("T0846", "Remote System Discovery"),
+            AttackStep::WriteRegister { .. } => ("T0836", "Modify Parameter"),
+            AttackStep::WriteCoil { .. } => ("T0831", "Manipulation of Control"),
+            AttackStep::Flood { .. } => ("T0814", "Denial of Service"),
+            AttackStep::StopPlc { .. } | AttackStep::ListenOnly { .. } => {
+                ("T0858", "Change Operating Mode")
+            }
+        }
+    }
+
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            AttackStep::Scan { .. } => None,
+            AttackStep::WriteRegister { plc, .. }
+            | AttackStep::WriteCoil { plc, .. }
+            | AttackStep::Flood { plc, .. }
+            | AttackStep::StopPlc { plc }
+            | AttackStep::ListenOnly { plc } => Some(plc),
+        }
     }
 }

@@ -7,6 +7,7 @@ mod golden;
 mod live;
 mod plc_profiles;
 mod scenarios;
+mod security;
 mod thermal;
 
 use faultline::Scenario;

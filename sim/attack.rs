@@ -1,0 +1,383 @@
+//! Attack steps as real traffic. Each step runs from its host's own connections, through
+//! the network and its controls, to the PLCs' Modbus servers, and ends recorded as
+//! blocked, failed or succeeded — succeeded meaning its effect happened in the twin.
+
+use crate::bus::Owner;
+use crate::modbus::{Request, Response, diag, parse_adu, request_adu};
+use crate::network::Verdict;
+use crate::plc::{Admission, ConnId, map};
+use crate::scenario::{AttackSpec, AttackStep};
+use crate::time::{Micros, US_PER_S, from_secs};
+use crate::world::World;
+use serde::Serialize;
+
+/// How long a step waits for a reply.
+const REPLY_TIMEOUT: Micros = 2 * US_PER_S;
+/// The probe an `nmap -sV` service scan sends to an unknown port (GetRequest).
+pub const HTTP_PROBE: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    Succeeded,
+    /// Stopped by a control before it reached its target.
+    Blocked,
+    /// Reached the target, which did not do what the attacker wanted.
+    Failed,
+}
+
+#[derive(Clone, Debug)]
+pub struct AttackRun {
+    pub spec: AttackSpec,
+    pub at: Micros,
+    pub host: usize,
+    pub started: bool,
+    pub outcome: Option<Outcome>,
+    pub ended_at: Option<Micros>,
+    pub detail: String,
+    tid: u16,
+    next_target: usize,
+    /// (link, tid, deadline, PLC)
+    waiting: Vec<(ConnId, u16, Micros, usize)>,
+    replies: u32,
+    exceptions: u32,
+    blocked: u32,
+    refused: u32,
+    discovered: Vec<usize>,
+    flood: Option<(ConnId, usize, Micros, f64, u64)>,
+    dropped_before: u64,
+}
+
+impl AttackRun {
+    pub fn new(spec: &AttackSpec, host: usize) -> AttackRun {
+        AttackRun {
+            spec: spec.clone(),
+            at: from_secs(spec.at_h * 3600.0),
+            host,
+            started: false,
+            outcome: None,
+            ended_at: None,
+            detail: String::new(),
+            tid: 0,
+            next_target: 0,
+            waiting: Vec::new(),
+            replies: 0,
+            exceptions: 0,
+            blocked: 0,
+            refused: 0,
+            discovered: Vec::new(),
+            flood: None,
+            dropped_before: 0,
+        }
+    }
+
+    pub fn done(&self) -> bool {
+        self.outcome.is_some()
+    }
+}
+
+impl World {
+    /// Open a connection for attack step `i` to PLC `plc`: through the network, then the
+    /// device's connection table. `None` when blocked or refused (counted on the step).
+    fn attack_connect(&mut self, i: usize, plc: usize, raw: bool, t: Micros) -> Option<ConnId> {
+        let host = self.attacks[i].host;
+        let to = self.network.plc_host(plc);
+        match self.network.connect(host, to, 502) {
+            Verdict::Allow(latency) => {
+                let name = self.network.hosts[host].name.clone();
+                let link = self
+                    .bus
+                    .open_for(Owner::Attack(i), raw, &name, plc, latency);
+                self.reconnect_at.push(Micros::MAX);
+                match self.plcs[plc].connect(link) {
+                    Admission::Refused => {
+                        self.bus.close(link);
+                        self.attacks[i].refused += 1;
+                        None
+                    }
+                    a => {
+                        if let Admission::AcceptedClosing(old) = a {
+                            self.close_external(plc, old);
+                        }
+                        Some(link)
+                    }
+                }
+            }
+            Verdict::Blocked | Verdict::NoRoute => {
+                self.attacks[i].blocked += 1;
+                self.note_flow(host, to, 502, false, t);
+                None
+            }
+        }
+    }
+
+    fn attack_send(&mut self, i: usize, link: ConnId, plc: usize, req: &Request, t: Micros) {
+        let run = &mut self.attacks[i];
+        run.tid = run.tid.wrapping_add(1);
+        let tid = run.tid;
+        run.waiting.push((link, tid, t + REPLY_TIMEOUT, plc));
+        self.bus.send_to_server(link, t, request_adu(tid, 1, req));
+    }
+
+    /// Advance every attack step at time `t`.
+    pub(crate) fn run_attacks(&mut self, t: Micros) {
+        for i in 0..self.attacks.len() {
+            if self.attacks[i].done() || t < self.attacks[i].at {
+                continue;
+            }
+            if !self.attacks[i].started {
+                self.attacks[i].started = true;
+                let (id, name) = self.attacks[i].spec.step.technique();
+                let from = self.network.hosts[self.attacks[i].host].name.clone();
+                self.metrics.event(
+                    t,
+                    "attack_step",
+                    &from,
+                    format!("{id} {name}: {:?}", self.attacks[i].spec.step),
+                );
+                self.start_step(i, t);
+            }
+            self.continue_step(i, t);
+        }
+    }
+
+    fn plc_index(&self, name: &str) -> usize {
+        self.plcs.iter().position(|p| p.name == name).unwrap_or(0)
+    }
+
+    fn start_step(&mut self, i: usize, t: Micros) {
+        let step = self.attacks[i].spec.step.clone();
+        let single = |w: &mut World, plc: &str, req: Request| {
+            let p = w.plc_index(plc);
+            if let Some(link) = w.attack_connect(i, p, false, t) {
+                w.attack_send(i, link, p, &req, t);
+            }
+        };
+        match step {
+            AttackStep::Scan { .. } => {}
+            AttackStep::WriteRegister {
+                plc,
+                address,
+                value,
+            } => single(self, &plc, Request::WriteSingleRegister { address, value }),
+            AttackStep::WriteCoil {
+                plc,
+                address,
+                value,
+            } => single(self, &plc, Request::WriteSingleCoil { address, value }),
+            AttackStep::StopPlc { plc } => single(
+                self,
+                &plc,
+                Request::WriteSingleRegister {
+                    address: map::SYSTEM + map::S_MODE,
+                    value: 0,
+                },
+            ),
+            AttackStep::ListenOnly { plc } => single(
+                self,
+                &plc,
+                Request::Diagnostics {
+                    sub_function: diag::FORCE_LISTEN_ONLY,
+                    data: vec![0, 0],
+                },
+            ),
+            AttackStep::Flood {
+                plc, duration_s, ..
+            } => {
+                let p = self.plc_index(&plc);
+                self.attacks[i].dropped_before = self.plcs[p].stats.dropped;
+                if let Some(link) = self.attack_connect(i, p, false, t) {
+                    self.attacks[i].flood = Some((link, p, t + from_secs(duration_s), 0.0, 0));
+                }
+            }
+        }
+    }
+
+    fn continue_step(&mut self, i: usize, t: Micros) {
+        let step = self.attacks[i].spec.step.clone();
+        // Requests past their deadline get no more chances.
+        let before = self.attacks[i].waiting.len();
+        self.attacks[i].waiting.retain(|w| w.2 > t);
+        let timed_out = before - self.attacks[i].waiting.len();
+        match step {
+            AttackStep::Scan { rate_per_s } => {
+                let n = self.plcs.len();
+                while self.attacks[i].next_target < n {
+                    let k = self.attacks[i].next_target;
+                    let due = self.attacks[i].at + from_secs(k as f64 / rate_per_s);
+                    if due > t {
+                        break;
+                    }
+                    self.attacks[i].next_target += 1;
+                    // The service probe: bytes that are not Modbus.
+                    if let Some(link) = self.attack_connect(i, k, true, t) {
+                        self.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
+                    }
+                    // modbus-discover: Report Server ID and Device Identification.
+                    if let Some(link) = self.attack_connect(i, k, false, t) {
+                        self.attack_send(i, link, k, &Request::ReportServerId, t);
+                        self.attack_send(
+                            i,
+                            link,
+                            k,
+                            &Request::ReadDeviceIdentification {
+                                read_code: 1,
+                                object_id: 0,
+                            },
+                            t,
+                        );
+                    }
+                }
+                if self.attacks[i].next_target >= n && self.attacks[i].waiting.is_empty() {
+                    let r = &self.attacks[i];
+                    let found = r.discovered.len();
+                    let faulted: Vec<String> = self
+                        .plcs
+                        .iter()
+                        .filter(|p| p.fault.as_ref().is_some_and(|f| f.since >= r.at))
+                        .map(|p| p.name.clone())
+                        .collect();
+                    let outcome = if found > 0 {
+                        Outcome::Succeeded
+                    } else if r.blocked as usize >= n {
+                        Outcome::Blocked
+                    } else {
+                        Outcome::Failed
+                    };
+                    let detail = format!(
+                        "discovered {found} of {n} PLCs; {} blocked; faulted on the way: {}",
+                        r.blocked,
+                        if faulted.is_empty() {
+                            "none".to_string()
+                        } else {
+                            faulted.join(", ")
+                        }
+                    );
+                    self.end_step(i, t, outcome, detail);
+                }
+            }
+            AttackStep::Flood { rate_per_s, .. } => {
+                if let Some((link, p, until, carry, sent)) = self.attacks[i].flood {
+                    if t < until && self.bus.is_open(link) {
+                        let due = carry + rate_per_s * self.tick as f64 / 1e6;
+                        let n = due.floor() as u64;
+                        for _ in 0..n {
+                            self.attack_send(
+                                i,
+                                link,
+                                p,
+                                &Request::ReadHoldingRegisters {
+                                    address: 0,
+                                    quantity: 2,
+                                },
+                                t,
+                            );
+                        }
+                        // The flood does not wait for replies.
+                        self.attacks[i].waiting.clear();
+                        self.attacks[i].flood = Some((link, p, until, due - n as f64, sent + n));
+                    } else {
+                        let plc = &self.plcs[p];
+                        let dropped = plc.stats.dropped - self.attacks[i].dropped_before;
+                        let outcome = if plc.fault.is_some() || dropped > 0 {
+                            Outcome::Succeeded
+                        } else {
+                            Outcome::Failed
+                        };
+                        let detail = format!(
+                            "{sent} requests; the PLC dropped {dropped}{}",
+                            if plc.fault.is_some() {
+                                " and faulted"
+                            } else {
+                                ""
+                            }
+                        );
+                        self.bus.close(link);
+                        self.plcs[p].disconnect(link);
+                        self.end_step(i, t, outcome, detail);
+                    }
+                } else if !self.attacks[i].done() {
+                    self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
+                }
+            }
+            _ => {
+                let r = &self.attacks[i];
+                if r.blocked > 0 || r.refused > 0 {
+                    let why = if r.blocked > 0 {
+                        "blocked by the zone firewall"
+                    } else {
+                        "connection refused"
+                    };
+                    let outcome = if r.blocked > 0 {
+                        Outcome::Blocked
+                    } else {
+                        Outcome::Failed
+                    };
+                    self.end_step(i, t, outcome, why.into());
+                } else if r.waiting.is_empty() {
+                    let p = self.plc_index(self.attacks[i].spec.step.target().unwrap_or(""));
+                    let (outcome, detail) = match step {
+                        AttackStep::ListenOnly { .. } => {
+                            if self.plcs[p].is_listen_only() {
+                                (
+                                    Outcome::Succeeded,
+                                    "the PLC is in listen-only mode".to_string(),
+                                )
+                            } else {
+                                (Outcome::Failed, "the PLC kept communicating".to_string())
+                            }
+                        }
+                        _ if r.replies > 0 => (
+                            Outcome::Succeeded,
+                            "the PLC accepted the command".to_string(),
+                        ),
+                        _ if r.exceptions > 0 => (
+                            Outcome::Failed,
+                            "the PLC answered with an exception".to_string(),
+                        ),
+                        _ => (Outcome::Failed, format!("no reply ({timed_out} timed out)")),
+                    };
+                    self.end_step(i, t, outcome, detail);
+                }
+            }
+        }
+    }
+
+    fn end_step(&mut self, i: usize, t: Micros, outcome: Outcome, detail: String) {
+        let r = &mut self.attacks[i];
+        r.outcome = Some(outcome);
+        r.ended_at = Some(t);
+        r.detail = detail.clone();
+        let (id, _) = r.spec.step.technique();
+        let from = self.network.hosts[r.host].name.clone();
+        self.metrics.event(
+            t,
+            "attack_result",
+            &from,
+            format!("{id} {outcome:?}: {detail}"),
+        );
+    }
+
+    /// A reply reached an attack step's connection.
+    pub(crate) fn attack_receive(&mut self, i: usize, link: ConnId, adu: &[u8]) {
+        let Ok((h, pdu)) = parse_adu(adu) else { return };
+        let r = &mut self.attacks[i];
+        let Some(pos) = r
+            .waiting
+            .iter()
+            .position(|w| w.0 == link && w.1 == h.transaction_id)
+        else {
+            return;
+        };
+        let (_, _, _, plc) = r.waiting.remove(pos);
+        match Response::decode_pdu(pdu) {
+            Ok(Response::Exception { .. }) => r.exceptions += 1,
+            Ok(_) => {
+                r.replies += 1;
+                if !r.discovered.contains(&plc) {
+                    r.discovered.push(plc);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}

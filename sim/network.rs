@@ -1,0 +1,216 @@
+//! The plant network: hosts in zones, zones joined by conduits, and the zone firewalls of
+//! the segmentation control. A connection crosses the conduits of the shortest path
+//! between its zones hop by hop, each adding its latency (and a firewall's); with
+//! segmentation on, a connection between zones passes only if an allow rule matches it.
+//! Without a `network` section the plant is one flat segment at the HMI's latency.
+
+use crate::scenario::{Peer, Scenario};
+use crate::time::{Micros, from_secs};
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostKind {
+    Hmi,
+    Plc(usize),
+    Other,
+}
+
+#[derive(Clone, Debug)]
+pub struct Host {
+    pub name: String,
+    pub zone: usize,
+    pub address: Ipv4Addr,
+    pub kind: HostKind,
+}
+
+/// What the network does with a new connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Delivered, with this one-way latency.
+    Allow(Micros),
+    /// Dropped by a zone firewall (no rule allows it).
+    Blocked,
+    /// No conduit joins the two zones.
+    NoRoute,
+}
+
+#[derive(Clone, Debug)]
+struct Rule {
+    from: Peer,
+    to: Peer,
+    port: Option<u16>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub zones: Vec<String>,
+    /// (zone a, zone b, latency).
+    conduits: Vec<(usize, usize, Micros)>,
+    pub hosts: Vec<Host>,
+    zone_latency: Micros,
+    firewall: Option<(Vec<Rule>, Micros)>,
+}
+
+impl Network {
+    pub fn new(s: &Scenario) -> Network {
+        let ip = |a: &str| a.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+        let Some(n) = &s.network else {
+            // One flat segment: everything one HMI latency apart, nothing filtered.
+            let mut hosts = vec![Host {
+                name: s.hmi.name.clone(),
+                zone: 0,
+                address: ip(&s.hmi.address),
+                kind: HostKind::Hmi,
+            }];
+            for (i, p) in s.plcs.iter().enumerate() {
+                hosts.push(Host {
+                    name: p.name.clone(),
+                    zone: 0,
+                    address: ip(&p.address),
+                    kind: HostKind::Plc(i),
+                });
+            }
+            return Network {
+                zones: vec!["plant".into()],
+                conduits: Vec::new(),
+                hosts,
+                zone_latency: from_secs(s.hmi.latency_ms / 1000.0),
+                firewall: None,
+            };
+        };
+        let zone = |name: &str| n.zones.iter().position(|z| z == name).unwrap_or(0);
+        let mut hosts = vec![Host {
+            name: s.hmi.name.clone(),
+            zone: zone(&n.hmi_zone),
+            address: ip(&s.hmi.address),
+            kind: HostKind::Hmi,
+        }];
+        for (i, p) in s.plcs.iter().enumerate() {
+            hosts.push(Host {
+                name: p.name.clone(),
+                zone: zone(&n.plc_zone),
+                address: ip(&p.address),
+                kind: HostKind::Plc(i),
+            });
+        }
+        for h in &n.hosts {
+            hosts.push(Host {
+                name: h.name.clone(),
+                zone: zone(&h.zone),
+                address: ip(&h.address),
+                kind: HostKind::Other,
+            });
+        }
+        let firewall = s.segmentation.as_ref().filter(|g| g.enabled).map(|g| {
+            let rules = g
+                .allow
+                .iter()
+                .map(|r| Rule {
+                    from: r.from.clone(),
+                    to: r.to.clone(),
+                    port: r.port,
+                })
+                .collect();
+            (rules, from_secs(g.firewall_latency_ms / 1000.0))
+        });
+        Network {
+            zones: n.zones.clone(),
+            conduits: n
+                .conduits
+                .iter()
+                .map(|k| {
+                    (
+                        zone(&k.between.0),
+                        zone(&k.between.1),
+                        from_secs(k.latency_ms / 1000.0),
+                    )
+                })
+                .collect(),
+            hosts,
+            zone_latency: from_secs(n.zone_latency_ms / 1000.0),
+            firewall,
+        }
+    }
+
+    pub fn host(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    pub fn hmi(&self) -> usize {
+        0
+    }
+
+    pub fn plc_host(&self, plc: usize) -> usize {
+        1 + plc
+    }
+
+    /// Conduits on the shortest path between two zones (fewest hops; ties to the
+    /// conduits listed first).
+    fn path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        if from == to {
+            return Some(Vec::new());
+        }
+        let mut prev: Vec<Option<(usize, usize)>> = vec![None; self.zones.len()];
+        let mut seen = vec![false; self.zones.len()];
+        seen[from] = true;
+        let mut q = VecDeque::from([from]);
+        while let Some(z) = q.pop_front() {
+            for (k, &(a, b, _)) in self.conduits.iter().enumerate() {
+                let next = if a == z {
+                    b
+                } else if b == z {
+                    a
+                } else {
+                    continue;
+                };
+                if !seen[next] {
+                    seen[next] = true;
+                    prev[next] = Some((z, k));
+                    q.push_back(next);
+                }
+            }
+        }
+        let mut path = Vec::new();
+        let mut z = to;
+        while z != from {
+            let (p, k) = prev[z]?;
+            path.push(k);
+            z = p;
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    fn matches(&self, peer: &Peer, host: usize) -> bool {
+        let h = &self.hosts[host];
+        match peer {
+            Peer::Zone(z) => self.zones.get(h.zone).is_some_and(|name| name == z),
+            Peer::Host(n) => &h.name == n,
+        }
+    }
+
+    /// A TCP connection from host `from` to host `to` on `port`.
+    pub fn connect(&self, from: usize, to: usize, port: u16) -> Verdict {
+        let (zf, zt) = (self.hosts[from].zone, self.hosts[to].zone);
+        let Some(path) = self.path(zf, zt) else {
+            return Verdict::NoRoute;
+        };
+        let mut latency =
+            self.zone_latency + path.iter().map(|&k| self.conduits[k].2).sum::<Micros>();
+        if let Some((rules, fw_latency)) = &self.firewall
+            && !path.is_empty()
+        {
+            let allowed = rules.iter().any(|r| {
+                self.matches(&r.from, from)
+                    && self.matches(&r.to, to)
+                    && r.port.is_none_or(|p| p == port)
+            });
+            if !allowed {
+                return Verdict::Blocked;
+            }
+            latency += fw_latency * path.len() as Micros;
+        }
+        Verdict::Allow(latency)
+    }
+}

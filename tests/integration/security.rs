@@ -1,0 +1,157 @@
+//! Attacks and controls move the headline figures the way the scenario library claims,
+//! with fixed seeds.
+
+use faultline::metrics::Condition;
+use faultline::plc::FaultCause;
+use faultline::report::Summary;
+use faultline::{Scenario, World, load};
+use std::path::Path;
+
+fn scenario(file: &str, hours: f64) -> Scenario {
+    let mut s = load(Path::new(&format!("scenarios/{file}"))).unwrap_or_else(|e| panic!("{e}"));
+    s.duration_h = hours;
+    s.schedule.retain(|e| e.at_h <= hours);
+    s
+}
+
+fn run(s: &Scenario, seed: u64) -> (World, Summary) {
+    let mut w = World::new(s, seed);
+    w.run();
+    let sum = Summary::from_world(&w);
+    (w, sum)
+}
+
+fn hours_of(sum: &Summary, cause: &str) -> f64 {
+    sum.line
+        .downtime_by_cause
+        .iter()
+        .filter(|c| c.cause == cause)
+        .map(|c| c.hours)
+        .sum()
+}
+
+#[test]
+fn an_it_scan_faults_the_legacy_plcs_and_costs_throughput() {
+    let base = scenario("bottling-line.ron", 12.0);
+    let scan = scenario("attack-it-scan.ron", 12.0);
+    let mut lost = 0i64;
+    for seed in 1..=3 {
+        let (_, b) = run(&base, seed);
+        let (_, a) = run(&scan, seed);
+        lost += b.line.good_units as i64 - a.line.good_units as i64;
+        // Every legacy PLC hangs on the scanner's HTTP probe; no modern one does.
+        for p in &a.plcs {
+            let malformed = p.faults.iter().any(|(c, _)| *c == FaultCause::Malformed);
+            assert_eq!(
+                malformed,
+                p.profile == "legacy",
+                "{}: {:?}",
+                p.name,
+                p.faults
+            );
+        }
+        assert!(
+            hours_of(&a, Condition::Attack.label()) > 0.0,
+            "no downtime charged to the attack"
+        );
+        assert_eq!(a.security.steps_succeeded, 1);
+    }
+    assert!(
+        lost > 0,
+        "the scan cost no production over three seeds ({lost})"
+    );
+}
+
+#[test]
+fn segmentation_blocks_the_scan_and_leaves_the_line_as_it_was() {
+    let base = scenario("bottling-line.ron", 12.0);
+    let seg = scenario("attack-it-scan-segmented.ron", 12.0);
+    let (_, b) = run(&base, 2);
+    let (_, s) = run(&seg, 2);
+    assert_eq!(s.security.steps_blocked, 1);
+    assert!(s.plcs.iter().all(|p| p.faults.is_empty()));
+    assert!(
+        s.security
+            .flows_blocked
+            .iter()
+            .all(|f| !f.legitimate && f.from == "it-laptop")
+    );
+    // The firewalls add latency to every HMI transaction, not lost production.
+    assert_eq!(s.line.good_units, b.line.good_units);
+}
+
+#[test]
+fn a_forgotten_flow_costs_production_and_is_listed() {
+    let base = scenario("bottling-line.ron", 12.0);
+    let forgot = scenario("segmentation-forgotten-flow.ron", 12.0);
+    let (_, b) = run(&base, 3);
+    let (_, f) = run(&forgot, 3);
+    let flow = f
+        .security
+        .flows_blocked
+        .iter()
+        .find(|x| x.legitimate)
+        .expect("the blocked HMI flow is listed");
+    assert_eq!(
+        (flow.from.as_str(), flow.to.as_str(), flow.port),
+        ("scada", "plc-labelers", 502)
+    );
+    assert!(
+        hours_of(&f, Condition::Control.label()) > 0.0,
+        "no downtime charged to the control"
+    );
+    assert!(
+        f.line.good_units < b.line.good_units,
+        "{} vs {}",
+        f.line.good_units,
+        b.line.good_units
+    );
+    assert!(f.cost.total > b.cost.total);
+}
+
+#[test]
+fn setpoint_tampering_scraps_product_until_the_operator_restores_it() {
+    let base = scenario("bottling-line.ron", 12.0);
+    let tamper = scenario("attack-setpoint.ron", 12.0);
+    let (_, b) = run(&base, 1);
+    let (w, t) = run(&tamper, 1);
+    let scrap_t = |s: &Summary| s.thermal[0].scrap_temperature;
+    assert!(
+        scrap_t(&t) > scrap_t(&b) + 50,
+        "{} vs {}",
+        scrap_t(&t),
+        scrap_t(&b)
+    );
+    assert_eq!(t.security.steps_succeeded, 2);
+    // The operator put the recipe back: the zone ends the run in its band.
+    let th = w
+        .plant
+        .stations
+        .iter()
+        .find_map(|s| s.thermal.as_ref())
+        .unwrap();
+    assert!((60.0..=65.0).contains(&th.temp_c), "{}", th.temp_c);
+    // STOP mode at 10:00 is charged to the attack.
+    assert!(hours_of(&t, Condition::Attack.label()) > 0.0);
+}
+
+#[test]
+fn attack_steps_from_an_unknown_host_or_to_an_unknown_plc_are_placed_errors() {
+    let text = std::fs::read_to_string("scenarios/bottling-line.ron")
+        .unwrap()
+        .replace(
+            "line: (",
+            r#"attacks: [(at_h: 1.0, from: "nobody", step: StopPlc(plc: "plc-x"))], line: ("#,
+        );
+    let err = faultline::scenario::parse(&text, "x.ron")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(r#"attacks[0].from: no host named "nobody""#),
+        "{err}"
+    );
+    assert!(
+        err.contains(r#"attacks[0].step.plc: no PLC named "plc-x""#),
+        "{err}"
+    );
+}
