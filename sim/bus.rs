@@ -88,26 +88,16 @@ impl Bus {
     }
 
     pub fn send_to_server(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
-        let Some(l) = self.links.get_mut(link as usize) else {
-            return;
-        };
-        if !l.open {
-            return;
-        }
-        if let Some(c) = &mut self.capture {
-            c.push(Sent {
-                at,
-                link,
-                to_server: true,
-                adu: adu.clone(),
-            });
-        }
-        l.to_server.push_back((at + l.latency, adu));
+        self.send(link, at, true, adu);
     }
 
     /// A reply on its way to a client; replies for connections that are not on this bus
     /// (a test's or a live socket's) are not carried.
     pub fn send_to_client(&mut self, link: ConnId, at: Micros, adu: Vec<u8>) {
+        self.send(link, at, false, adu);
+    }
+
+    fn send(&mut self, link: ConnId, at: Micros, to_server: bool, adu: Vec<u8>) {
         let Some(l) = self.links.get_mut(link as usize) else {
             return;
         };
@@ -118,11 +108,16 @@ impl Bus {
             c.push(Sent {
                 at,
                 link,
-                to_server: false,
+                to_server,
                 adu: adu.clone(),
             });
         }
-        l.to_client.push_back((at + l.latency, adu));
+        let q = if to_server {
+            &mut l.to_server
+        } else {
+            &mut l.to_client
+        };
+        q.push_back((at + l.latency, adu));
     }
 
     /// Frames that have reached their server by `t`.

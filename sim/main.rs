@@ -429,6 +429,18 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
         }
         return o;
     }
+    let text_row = |o: &mut String, address: u16, p: &Point| {
+        let _ = writeln!(
+            o,
+            "  {:<17} {:>5}  {:<19} {:<16} {:<10} {}",
+            p.table.label(),
+            address,
+            p.name,
+            p.unit,
+            access(p),
+            p.doc
+        );
+    };
     for plc in &s.plcs {
         let _ = writeln!(
             o,
@@ -443,31 +455,13 @@ fn register_map(s: &faultline::Scenario, markdown: bool) -> String {
                     .iter()
                     .filter(|p| p.table == table && (is_thermal(name) || !p.thermal))
                 {
-                    let _ = writeln!(
-                        o,
-                        "  {:<17} {:>5}  {:<19} {:<16} {:<10} {}",
-                        p.table.label(),
-                        base + p.offset,
-                        p.name,
-                        p.unit,
-                        access(p),
-                        p.doc
-                    );
+                    text_row(&mut o, base + p.offset, p);
                 }
             }
         }
         let _ = writeln!(o, " PLC-wide");
         for p in map::SYSTEM_POINTS {
-            let _ = writeln!(
-                o,
-                "  {:<17} {:>5}  {:<19} {:<16} {:<10} {}",
-                p.table.label(),
-                map::SYSTEM + p.offset,
-                p.name,
-                p.unit,
-                access(p),
-                p.doc
-            );
+            text_row(&mut o, map::SYSTEM + p.offset, p);
         }
         let _ = writeln!(o);
     }

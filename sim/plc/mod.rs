@@ -736,30 +736,40 @@ impl Plc {
         (off < block_len(table, s.thermal)).then_some(Loc::Station(slot, off))
     }
 
+    /// Where each address of a request lands; Illegal Data Address if any is outside
+    /// the map (a request is served whole or not at all).
+    fn locations(
+        &self,
+        table: Table,
+        address: u16,
+        quantity: u16,
+    ) -> Result<Vec<Loc>, ExceptionCode> {
+        (0..quantity)
+            .map(|a| {
+                address
+                    .checked_add(a)
+                    .and_then(|addr| self.locate(table, addr))
+                    .ok_or(ExceptionCode::IllegalDataAddress)
+            })
+            .collect()
+    }
+
     fn read_bits(
         &self,
         table: Table,
         address: u16,
         quantity: u16,
     ) -> Result<Vec<bool>, ExceptionCode> {
-        let mut out = Vec::with_capacity(usize::from(quantity));
-        for a in 0..quantity {
-            let addr = address
-                .checked_add(a)
-                .ok_or(ExceptionCode::IllegalDataAddress)?;
-            let v = match self
-                .locate(table, addr)
-                .ok_or(ExceptionCode::IllegalDataAddress)?
-            {
-                Loc::Station(s, o) => match table {
-                    Table::Coil => self.slots[s].coils[usize::from(o)],
-                    _ => self.slots[s].discrete[usize::from(o)],
-                },
-                Loc::System(_) => return Err(ExceptionCode::IllegalDataAddress),
-            };
-            out.push(v);
-        }
-        Ok(out)
+        self.locations(table, address, quantity)?
+            .into_iter()
+            .map(|loc| match loc {
+                Loc::Station(s, o) if table == Table::Coil => {
+                    Ok(self.slots[s].coils[usize::from(o)])
+                }
+                Loc::Station(s, o) => Ok(self.slots[s].discrete[usize::from(o)]),
+                Loc::System(_) => Err(ExceptionCode::IllegalDataAddress),
+            })
+            .collect()
     }
 
     fn read_regs(
@@ -768,24 +778,17 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<u16>, ExceptionCode> {
-        let mut out = Vec::with_capacity(usize::from(quantity));
-        for a in 0..quantity {
-            let addr = address
-                .checked_add(a)
-                .ok_or(ExceptionCode::IllegalDataAddress)?;
-            let v = match self
-                .locate(table, addr)
-                .ok_or(ExceptionCode::IllegalDataAddress)?
-            {
-                Loc::Station(s, o) => match table {
-                    Table::HoldingRegister => self.slots[s].holding[usize::from(o)],
-                    _ => self.slots[s].input[usize::from(o)],
-                },
+        Ok(self
+            .locations(table, address, quantity)?
+            .into_iter()
+            .map(|loc| match loc {
+                Loc::Station(s, o) if table == Table::HoldingRegister => {
+                    self.slots[s].holding[usize::from(o)]
+                }
+                Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
                 Loc::System(o) => self.system_register(table, o),
-            };
-            out.push(v);
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     fn system_register(&self, table: Table, off: u16) -> u16 {
@@ -801,17 +804,11 @@ impl Plc {
 
     fn write_bits(&mut self, address: u16, values: &[bool]) -> Result<(), ExceptionCode> {
         // Check the whole range first: a write is all or nothing.
-        let mut locs = Vec::with_capacity(values.len());
-        for a in 0..values.len() as u16 {
-            let addr = address
-                .checked_add(a)
-                .ok_or(ExceptionCode::IllegalDataAddress)?;
-            match self.locate(Table::Coil, addr) {
-                Some(Loc::Station(s, o)) => locs.push((s, o)),
-                _ => return Err(ExceptionCode::IllegalDataAddress),
-            }
-        }
-        for ((s, o), v) in locs.into_iter().zip(values) {
+        let locs = self.locations(Table::Coil, address, values.len() as u16)?;
+        for (loc, v) in locs.into_iter().zip(values) {
+            let Loc::Station(s, o) = loc else {
+                return Err(ExceptionCode::IllegalDataAddress);
+            };
             self.slots[s].coils[usize::from(o)] = *v;
             if o == C_RUN {
                 self.slots[s].run_writer = self.current_conn;
@@ -821,16 +818,10 @@ impl Plc {
     }
 
     fn write_regs(&mut self, address: u16, values: &[u16]) -> Result<(), ExceptionCode> {
-        let mut locs = Vec::with_capacity(values.len());
-        for (a, v) in values.iter().enumerate() {
-            let addr = address
-                .checked_add(a as u16)
-                .ok_or(ExceptionCode::IllegalDataAddress)?;
-            let loc = self
-                .locate(Table::HoldingRegister, addr)
-                .ok_or(ExceptionCode::IllegalDataAddress)?;
+        let locs = self.locations(Table::HoldingRegister, address, values.len() as u16)?;
+        for (loc, v) in locs.iter().zip(values) {
             // Range checks, as a PLC program's input validation would do.
-            let ok = match loc {
+            let ok = match *loc {
                 Loc::System(S_MODE) => *v <= 1,
                 Loc::System(_) => false,
                 Loc::Station(_, H_SPEED) => (10..=200).contains(v),
@@ -841,7 +832,6 @@ impl Plc {
             if !ok {
                 return Err(ExceptionCode::IllegalDataValue);
             }
-            locs.push(loc);
         }
         for (loc, v) in locs.into_iter().zip(values) {
             match loc {
