@@ -736,8 +736,16 @@ impl Plc {
         (off < block_len(table, s.thermal)).then_some(Loc::Station(slot, off))
     }
 
-    /// Where each address of a request lands; Illegal Data Address if any is outside
-    /// the map (a request is served whole or not at all).
+    /// Where address `address + k` lands; Illegal Data Address outside the map.
+    fn loc_at(&self, table: Table, address: u16, k: u16) -> Result<Loc, ExceptionCode> {
+        address
+            .checked_add(k)
+            .and_then(|addr| self.locate(table, addr))
+            .ok_or(ExceptionCode::IllegalDataAddress)
+    }
+
+    /// Every location of a request, checked before anything is written (a write is
+    /// served whole or not at all).
     fn locations(
         &self,
         table: Table,
@@ -745,12 +753,7 @@ impl Plc {
         quantity: u16,
     ) -> Result<Vec<Loc>, ExceptionCode> {
         (0..quantity)
-            .map(|a| {
-                address
-                    .checked_add(a)
-                    .and_then(|addr| self.locate(table, addr))
-                    .ok_or(ExceptionCode::IllegalDataAddress)
-            })
+            .map(|k| self.loc_at(table, address, k))
             .collect()
     }
 
@@ -760,9 +763,8 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<bool>, ExceptionCode> {
-        self.locations(table, address, quantity)?
-            .into_iter()
-            .map(|loc| match loc {
+        (0..quantity)
+            .map(|k| match self.loc_at(table, address, k)? {
                 Loc::Station(s, o) if table == Table::Coil => {
                     Ok(self.slots[s].coils[usize::from(o)])
                 }
@@ -778,17 +780,17 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<u16>, ExceptionCode> {
-        Ok(self
-            .locations(table, address, quantity)?
-            .into_iter()
-            .map(|loc| match loc {
-                Loc::Station(s, o) if table == Table::HoldingRegister => {
-                    self.slots[s].holding[usize::from(o)]
-                }
-                Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
-                Loc::System(o) => self.system_register(table, o),
+        (0..quantity)
+            .map(|k| {
+                Ok(match self.loc_at(table, address, k)? {
+                    Loc::Station(s, o) if table == Table::HoldingRegister => {
+                        self.slots[s].holding[usize::from(o)]
+                    }
+                    Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
+                    Loc::System(o) => self.system_register(table, o),
+                })
             })
-            .collect())
+            .collect()
     }
 
     fn system_register(&self, table: Table, off: u16) -> u16 {
