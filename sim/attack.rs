@@ -33,6 +33,9 @@ pub struct AttackRun {
     pub started: bool,
     pub outcome: Option<Outcome>,
     pub ended_at: Option<Micros>,
+    /// When a monitoring control first flagged this step's traffic.
+    pub detected_at: Option<Micros>,
+    blocked_by_dpi: u32,
     pub detail: String,
     tid: u16,
     next_target: usize,
@@ -56,6 +59,8 @@ impl AttackRun {
             started: false,
             outcome: None,
             ended_at: None,
+            detected_at: None,
+            blocked_by_dpi: 0,
             detail: String::new(),
             tid: 0,
             next_target: 0,
@@ -83,6 +88,7 @@ impl World {
         let to = self.network.plc_host(plc);
         match self.network.connect(host, to, 502) {
             Verdict::Allow(latency) => {
+                let latency = latency + self.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
                 let name = self.network.hosts[host].name.clone();
                 let link = self
                     .bus
@@ -238,7 +244,7 @@ impl World {
                         .collect();
                     let outcome = if found > 0 {
                         Outcome::Succeeded
-                    } else if r.blocked as usize >= n {
+                    } else if r.blocked as usize >= n || r.blocked_by_dpi > 0 {
                         Outcome::Blocked
                     } else {
                         Outcome::Failed
@@ -313,6 +319,8 @@ impl World {
                         Outcome::Failed
                     };
                     self.end_step(i, t, outcome, why.into());
+                } else if r.waiting.is_empty() && r.blocked_by_dpi > 0 {
+                    self.end_step(i, t, Outcome::Blocked, "blocked by the Modbus DPI".into());
                 } else if r.waiting.is_empty() {
                     let p = self.plc_index(self.attacks[i].spec.step.target().unwrap_or(""));
                     let (outcome, detail) = match step {
@@ -369,6 +377,10 @@ impl World {
             return;
         };
         let (_, _, _, plc) = r.waiting.remove(pos);
+        if self.dpi_blocked.remove(&(link, h.transaction_id)) {
+            r.blocked_by_dpi += 1;
+            return;
+        }
         match Response::decode_pdu(pdu) {
             Ok(Response::Exception { .. }) => r.exceptions += 1,
             Ok(_) => {

@@ -8,6 +8,7 @@
 pub mod attack;
 pub mod bus;
 pub mod capture;
+pub mod controls;
 pub mod dist;
 pub mod hmi;
 pub mod live;

@@ -6,6 +6,7 @@ use crate::bus::{Bus, Owner};
 use crate::hmi::{Hmi, HmiEvent, Task};
 use crate::metrics::Metrics;
 use crate::modbus::Framer;
+use crate::modbus::parse_adu;
 use crate::network::{Network, Verdict};
 use crate::plant::{Plant, PlantEvent};
 use crate::plc::{Admission, ConnId, Plc};
@@ -108,6 +109,23 @@ pub struct World {
     blame: Vec<Option<crate::metrics::Blame>>,
     /// Whether blame needs working out (attacks or controls in the scenario).
     track_blame: bool,
+    pub dpi: Option<crate::controls::dpi::Dpi>,
+    pub dpi_stats: DpiStats,
+    /// Requests the DPI answered for (link, transaction id), for the attack records.
+    pub(crate) dpi_blocked: std::collections::BTreeSet<(ConnId, u16)>,
+}
+
+/// What the DPI saw and did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DpiStats {
+    pub inspected: u64,
+    /// Requests outside the policy (alerts in monitor mode, blocks in enforce mode).
+    pub violations: u64,
+    pub blocked: u64,
+    /// Legitimate requests (the HMI's) outside the policy: false positives.
+    pub false_positives: u64,
+    /// Violations by kind, in order of first sight.
+    pub by_kind: Vec<(String, u64)>,
 }
 
 impl World {
@@ -139,9 +157,17 @@ impl World {
         let verdicts: Vec<Verdict> = (0..plcs.len())
             .map(|p| network.connect(network.hmi(), network.plc_host(p), 502))
             .collect();
+        let dpi = s.dpi.as_ref().map(crate::controls::dpi::Dpi::new);
+        let dpi_latency = dpi.as_ref().map(|d| d.latency).unwrap_or(0);
         let latency: Vec<Micros> = verdicts
             .iter()
-            .map(|v| if let Verdict::Allow(l) = v { *l } else { 0 })
+            .map(|v| {
+                if let Verdict::Allow(l) = v {
+                    *l + dpi_latency
+                } else {
+                    0
+                }
+            })
             .collect();
         let hmi = Hmi::new(s, &plcs, &mut bus, seed, &latency);
         let mut blocked_flows = BTreeMap::new();
@@ -159,7 +185,7 @@ impl World {
             .iter()
             .map(|a| AttackRun::new(a, network.host(&a.from).unwrap_or(0)))
             .collect();
-        let track_blame = !attacks.is_empty() || s.segmentation.is_some();
+        let track_blame = !attacks.is_empty() || s.segmentation.is_some() || s.dpi.is_some();
         let mut station_plc = vec![0; s.stations.len()];
         for (p, plc) in plcs.iter().enumerate() {
             for st in plc.stations() {
@@ -198,6 +224,9 @@ impl World {
             blocked_flows,
             blame: vec![None; s.stations.len()],
             track_blame,
+            dpi,
+            dpi_stats: DpiStats::default(),
+            dpi_blocked: std::collections::BTreeSet::new(),
             scenario: s.clone(),
         }
     }
@@ -292,7 +321,7 @@ impl World {
             while let Some(bytes) = self.bus.arrivals_at_server(l, t) {
                 if self.bus.links[l as usize].raw {
                     self.serve_raw(p, l, &bytes, t);
-                } else {
+                } else if self.dpi_passes(p, l, &bytes, t) {
                     self.plcs[p].receive(l, bytes);
                 }
             }
@@ -464,7 +493,14 @@ impl World {
             }
         }
         for adu in frames {
-            self.plcs[p].receive(l, adu);
+            if self.dpi_passes(p, l, &adu, t) {
+                self.plcs[p].receive(l, adu);
+            }
+        }
+        if garbage && !self.dpi_passes(p, l, bytes, t) {
+            // The DPI does not forward what it cannot parse: the device never sees it.
+            self.framers.remove(&l);
+            return;
         }
         if garbage {
             self.framers.remove(&l);
@@ -474,6 +510,86 @@ impl World {
             }
             self.plcs[p].set_current_conn(None);
         }
+    }
+
+    /// The DPI in front of PLC `p` inspects a request on link `l`. False: blocked (the
+    /// client gets an exception or a reset, as configured).
+    fn dpi_passes(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) -> bool {
+        use crate::controls::dpi::{Flow, Mode, OnBlock};
+        let Some(dpi) = &mut self.dpi else {
+            return true;
+        };
+        let owner = self.bus.links[l as usize].owner;
+        let from = match owner {
+            Owner::Hmi => self.network.hmi(),
+            Owner::Attack(i) => self.attacks[i].host,
+        };
+        let to = self.network.plc_host(p);
+        let (fh, th) = (&self.network.hosts[from], &self.network.hosts[to]);
+        let flow = Flow {
+            from_host: &fh.name,
+            from_zone: &self.network.zones[fh.zone],
+            to_host: &th.name,
+            to_zone: &self.network.zones[th.zone],
+            conn: u64::from(l),
+        };
+        self.dpi_stats.inspected += 1;
+        let Err(v) = dpi.inspect(flow, adu, t) else {
+            return true;
+        };
+        let enforce = dpi.spec.mode == Mode::Enforce;
+        let on_block = dpi.spec.on_block;
+        let kind = v.to_string();
+        self.dpi_stats.violations += 1;
+        match self.dpi_stats.by_kind.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => self.dpi_stats.by_kind.push((kind.clone(), 1)),
+        }
+        let legit = owner == Owner::Hmi;
+        if legit {
+            self.dpi_stats.false_positives += 1;
+        }
+        if let Owner::Attack(i) = owner
+            && self.attacks[i].detected_at.is_none()
+        {
+            self.attacks[i].detected_at = Some(t);
+        }
+        let source = self.network.hosts[from].name.clone();
+        let what = format!(
+            "to {}: {kind}{}",
+            self.plcs[p].name,
+            if legit { " (a legitimate request)" } else { "" }
+        );
+        self.metrics.event(
+            t,
+            if enforce { "dpi_block" } else { "dpi_alert" },
+            &source,
+            what,
+        );
+        if !enforce {
+            return true;
+        }
+        self.dpi_stats.blocked += 1;
+        match parse_adu(adu) {
+            Ok((h, pdu)) => {
+                self.dpi_blocked.insert((l, h.transaction_id));
+                if on_block == OnBlock::Exception {
+                    let function = pdu.first().copied().unwrap_or(0);
+                    let exception = crate::modbus::Response::exception(
+                        function,
+                        crate::modbus::ExceptionCode::IllegalFunction,
+                    );
+                    let reply =
+                        crate::modbus::response_adu(h.transaction_id, h.unit_id, &exception);
+                    self.bus.send_to_client(l, t, reply);
+                } else {
+                    self.close_external(p, l);
+                }
+            }
+            // Not Modbus: never forwarded; the connection is reset.
+            Err(_) => self.close_external(p, l),
+        }
+        false
     }
 
     fn is_attack_conn(&self, conn: Option<ConnId>) -> bool {

@@ -36,7 +36,12 @@ pub struct SecuritySummary {
     pub steps_blocked: u64,
     pub steps_failed: u64,
     pub steps_succeeded: u64,
+    /// Steps a monitoring control flagged, and the mean time from step to first flag.
+    pub steps_detected: u64,
+    pub mean_time_to_detect_s: Option<f64>,
     pub steps: Vec<StepRow>,
+    /// The Modbus DPI's counters, when one is deployed.
+    pub dpi: Option<crate::world::DpiStats>,
     /// Connections a zone firewall (or the lack of a route) refused.
     pub flows_blocked: Vec<FlowRow>,
 }
@@ -49,6 +54,8 @@ pub struct StepRow {
     pub from: String,
     pub target: String,
     pub outcome: String,
+    /// Seconds from the step to its first detection, if detected.
+    pub detected_after_s: Option<f64>,
     pub detail: String,
 }
 
@@ -298,9 +305,21 @@ impl Summary {
                 from: r.spec.from.clone(),
                 target: r.spec.step.target().unwrap_or("all PLCs").into(),
                 outcome: outcome.into(),
+                detected_after_s: r
+                    .detected_at
+                    .map(|d| round(d.saturating_sub(r.at) as f64 / 1e6, 3)),
                 detail: r.detail.clone(),
             });
         }
+        let ttd: Vec<f64> = security
+            .steps
+            .iter()
+            .filter_map(|s| s.detected_after_s)
+            .collect();
+        security.steps_detected = ttd.len() as u64;
+        security.mean_time_to_detect_s =
+            (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
+        security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
         for (&(from, to, port), &(attempts, legitimate)) in &w.blocked_flows {
             security.flows_blocked.push(FlowRow {
                 from: w.network.hosts[from].name.clone(),

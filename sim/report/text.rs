@@ -188,12 +188,19 @@ pub fn render_text(s: &Summary) -> String {
         );
     }
     let sec = &s.security;
-    if !sec.steps.is_empty() || !sec.flows_blocked.is_empty() {
+    if !sec.steps.is_empty() || !sec.flows_blocked.is_empty() || sec.dpi.is_some() {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
-            "security    {} attack step(s): {} succeeded, {} blocked, {} failed",
-            sec.steps_attempted, sec.steps_succeeded, sec.steps_blocked, sec.steps_failed
+            "security    {} attack step(s): {} succeeded, {} blocked, {} failed; {} detected{}",
+            sec.steps_attempted,
+            sec.steps_succeeded,
+            sec.steps_blocked,
+            sec.steps_failed,
+            sec.steps_detected,
+            sec.mean_time_to_detect_s
+                .map(|t| format!(" (mean time to detect {t:.1} s)"))
+                .unwrap_or_default()
         );
         for st in &sec.steps {
             let _ = writeln!(
@@ -201,6 +208,16 @@ pub fn render_text(s: &Summary) -> String {
                 "  {} {} {:<24} {} → {}: {} ({})",
                 st.at, st.technique, st.name, st.from, st.target, st.outcome, st.detail
             );
+        }
+        if let Some(d) = &sec.dpi {
+            let _ = writeln!(
+                o,
+                "  Modbus DPI: {} requests inspected, {} outside the policy, {} blocked, {} legitimate request(s) blocked (false positives)",
+                d.inspected, d.violations, d.blocked, d.false_positives
+            );
+            for (kind, n) in &d.by_kind {
+                let _ = writeln!(o, "    {n} × {kind}");
+            }
         }
         for f in &sec.flows_blocked {
             let _ = writeln!(

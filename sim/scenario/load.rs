@@ -195,6 +195,8 @@ struct Overlay {
     segmentation: Option<super::SegmentationSpec>,
     #[serde(default)]
     attacks: Vec<super::AttackSpec>,
+    #[serde(default)]
+    dpi: Option<crate::controls::dpi::DpiSpec>,
 }
 
 impl Overlay {
@@ -220,6 +222,9 @@ impl Overlay {
             s.segmentation = self.segmentation;
         }
         s.attacks.extend(self.attacks);
+        if self.dpi.is_some() {
+            s.dpi = self.dpi;
+        }
         s
     }
 }
@@ -682,6 +687,39 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
                         c.known(field, "host", h, &peers);
                     }
                 }
+            }
+        }
+    }
+    if let Some(d) = &s.dpi {
+        c.non_negative("dpi.latency_ms", d.latency_ms);
+        for (i, r) in d.rules.iter().enumerate() {
+            for (end, p) in [("from", &r.from), ("to", &r.to)] {
+                let field = format!("dpi.rules[{i}].{end}");
+                match p {
+                    Peer::Zone(z) if s.network.is_some() => {
+                        c.known(field, "zone", z, &zones);
+                    }
+                    Peer::Zone(_) => c.fail(field, "zones need a `network` section"),
+                    Peer::Host(h) => {
+                        c.known(field, "host", h, &peers);
+                    }
+                }
+            }
+            for (j, b) in r.value_bounds.iter().enumerate() {
+                if b.min > b.max || b.addresses.0 > b.addresses.1 {
+                    c.fail(
+                        format!("dpi.rules[{i}].value_bounds[{j}]"),
+                        "ranges must run low to high",
+                    );
+                }
+            }
+            if let Some((rate, burst)) = r.rate_limit
+                && !(rate.is_finite() && rate > 0.0 && burst >= 1.0)
+            {
+                c.fail(
+                    format!("dpi.rules[{i}].rate_limit"),
+                    format!("({rate}, {burst}): rate > 0 and burst ≥ 1"),
+                );
             }
         }
     }

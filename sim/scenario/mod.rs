@@ -44,6 +44,9 @@ pub struct Scenario {
     /// Attack steps on the timeline, each real traffic from a host.
     #[serde(default)]
     pub attacks: Vec<AttackSpec>,
+    /// Modbus deep packet inspection in front of the PLCs.
+    #[serde(default)]
+    pub dpi: Option<crate::controls::dpi::DpiSpec>,
 }
 
 fn default_tick_ms() -> u32 {

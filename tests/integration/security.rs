@@ -155,3 +155,39 @@ fn attack_steps_from_an_unknown_host_or_to_an_unknown_plc_are_placed_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn dpi_blocks_the_tampering_and_counts_its_false_positive() {
+    let open = scenario("attack-setpoint.ron", 12.0);
+    let guarded = scenario("attack-setpoint-dpi.ron", 12.0);
+    let (_, o) = run(&open, 1);
+    let (_, g) = run(&guarded, 1);
+    // Both steps stopped and flagged at once; no scrap from the attack, no STOP downtime.
+    assert_eq!(
+        (g.security.steps_blocked, g.security.steps_detected),
+        (2, 2)
+    );
+    assert!(g.security.mean_time_to_detect_s.unwrap() < 1.0);
+    assert!(g.thermal[0].scrap_temperature < o.thermal[0].scrap_temperature);
+    assert_eq!(hours_of(&g, Condition::Attack.label()), 0.0);
+    // The changeover's legitimate 63.5 °C is outside the learned range: one false positive.
+    let dpi = g.security.dpi.as_ref().unwrap();
+    assert_eq!(dpi.false_positives, 1, "{:?}", dpi.by_kind);
+    assert!(
+        dpi.by_kind
+            .iter()
+            .any(|(k, _)| k.contains("value 635 at address 2"))
+    );
+}
+
+#[test]
+fn dpi_in_monitor_mode_detects_but_does_not_block() {
+    let mut s = scenario("attack-setpoint-dpi.ron", 12.0);
+    s.dpi.as_mut().unwrap().mode = faultline::controls::dpi::Mode::Monitor;
+    let (_, m) = run(&s, 1);
+    assert_eq!(
+        (m.security.steps_succeeded, m.security.steps_detected),
+        (2, 2)
+    );
+    assert_eq!(m.security.dpi.as_ref().unwrap().blocked, 0);
+}
