@@ -9,8 +9,10 @@
 //! 2. Scale: 1,000 PLC endpoints in one process, each polled once a second for 60 s:
 //!    timeouts and peak RSS.
 //!
+//! 3. The DPI proxy's added latency per transaction against direct access.
+//!
 //! Options (after `--`): `--seconds S` per throughput point (default 3),
-//! `--scale-seconds S` (default 60), `--skip-scale`, `--skip-throughput`.
+//! `--scale-seconds S` (default 60), `--skip-scale`, `--skip-throughput`, `--skip-proxy`.
 
 use faultline::live::{Live, LiveConfig};
 use faultline::{World, scenario::parse};
@@ -226,6 +228,48 @@ fn main() {
         }
         ours.stop();
         ours.join().unwrap();
+    }
+    if !flag("--skip-proxy") {
+        // The DPI proxy's added latency per transaction: one connection, back to back,
+        // direct and through the proxy in the same run.
+        let twin = live(1, "unlimited");
+        let addr = twin.endpoints[0].address;
+        let spec: faultline::controls::dpi::DpiSpec = ron::from_str(
+            r#"(mode: Enforce, latency_ms: 0.0, rules: [(from: Zone("client"), to: Zone("upstream"), preset: ReadWrite,
+                read_ranges: [(0, 199)], rate_limit: Some((1000000.0, 1000.0)))])"#,
+        )
+        .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let proxy = listener.local_addr().unwrap();
+        let sink: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
+        rt.spawn(faultline::controls::proxy::serve(
+            listener,
+            addr,
+            spec,
+            Arc::new(std::sync::Mutex::new(sink)),
+        ));
+        let mut direct = Vec::new();
+        let mut proxied = Vec::new();
+        for _ in 0..3 {
+            direct.push(rt.block_on(load(addr, 1, secs / 3.0)));
+            proxied.push(rt.block_on(load(proxy, 1, secs / 3.0)));
+        }
+        let med = |v: &[Point], f: fn(&Point) -> u64| {
+            let mut x: Vec<u64> = v.iter().map(f).collect();
+            x.sort_unstable();
+            x[x.len() / 2]
+        };
+        let (d50, d99) = (med(&direct, |p| p.p50_us), med(&direct, |p| p.p99_us));
+        let (p50, p99) = (med(&proxied, |p| p.p50_us), med(&proxied, |p| p.p99_us));
+        println!(
+            "proxy: direct p50 {d50} µs p99 {d99} µs; through the DPI proxy p50 {p50} µs p99 {p99} µs; added p50 {} µs, p99 {} µs (bar: p50 ≤ 100 µs added)",
+            p50.saturating_sub(d50),
+            p99.saturating_sub(d99)
+        );
+        twin.stop();
+        twin.join().unwrap();
     }
     if !flag("--skip-scale") {
         let secs: u64 = arg("--scale-seconds")

@@ -78,6 +78,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The Modbus DPI as a standalone proxy in front of any Modbus/TCP server.
+    Proxy {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:5502")]
+        listen: std::net::SocketAddr,
+        /// The server to protect (HOST:PORT).
+        #[arg(long)]
+        upstream: std::net::SocketAddr,
+        /// The policy (RON): (mode: Enforce|Monitor, rules: [...]); see README.md.
+        #[arg(long)]
+        policy: PathBuf,
+        /// Decisions as JSON lines (default: standard output).
+        #[arg(long)]
+        log: Option<PathBuf>,
+    },
     /// Check a scenario file without running it.
     Validate { scenario: PathBuf },
     /// Print the Modbus register map of a scenario's PLCs.
@@ -92,6 +107,7 @@ enum Command {
 enum Failure {
     Scenario(ScenarioError),
     Output(anyhow::Error),
+    Policy(anyhow::Error),
     Usage(String),
 }
 
@@ -106,6 +122,10 @@ fn main() -> ExitCode {
             } else {
                 EX_DATAERR
             })
+        }
+        Err(Failure::Policy(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EX_DATAERR)
         }
         Err(Failure::Output(e)) => {
             eprintln!("error: {e:#}");
@@ -131,6 +151,53 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 s.duration_h
             );
             Ok(())
+        }
+        Command::Proxy {
+            listen,
+            upstream,
+            policy,
+            log,
+        } => {
+            // Fail closed: no policy, no proxy.
+            let spec = faultline::controls::proxy::load_policy(&policy).map_err(Failure::Policy)?;
+            if !listen.ip().is_loopback() {
+                eprintln!(
+                    "warning: listening on {listen}, not loopback: the proxy is reachable from the network at that address"
+                );
+            }
+            let sink: Box<dyn std::io::Write + Send> = match &log {
+                Some(p) => Box::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .with_context(|| format!("cannot open {}", p.display()))
+                        .map_err(Failure::Output)?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let decisions = std::sync::Arc::new(std::sync::Mutex::new(sink));
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(|e| Failure::Output(e.into()))?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {listen}"))?;
+                eprintln!(
+                    "proxy {} → {upstream}, policy {} ({:?})",
+                    listener.local_addr()?,
+                    policy.display(),
+                    spec.mode
+                );
+                tokio::select! {
+                    r = faultline::controls::proxy::serve(listener, upstream, spec, decisions) => r,
+                    _ = tokio::signal::ctrl_c() => Ok(()),
+                }
+            })
+            .map_err(Failure::Output)
         }
         Command::Map { scenario, markdown } => {
             let s = load(&scenario).map_err(Failure::Scenario)?;

@@ -2,3 +2,4 @@
 //! in-memory network and (later) the standalone proxy.
 
 pub mod dpi;
+pub mod proxy;

@@ -6,6 +6,7 @@ mod determinism;
 mod golden;
 mod live;
 mod plc_profiles;
+mod proxy;
 mod scenarios;
 mod security;
 mod thermal;
