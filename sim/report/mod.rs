@@ -26,6 +26,7 @@ pub struct Summary {
     pub plcs: Vec<PlcSummary>,
     pub hmi: HmiStats,
     pub security: SecuritySummary,
+    pub scorecard: Scorecard,
     pub cost: CostSummary,
 }
 
@@ -145,9 +146,50 @@ pub struct PlcSummary {
 #[derive(Clone, Debug, Serialize)]
 pub struct CostSummary {
     pub currency: String,
+    /// All unplanned downtime at the bottleneck.
     pub downtime: f64,
+    /// Of which charged to attacks.
+    pub downtime_attacks: f64,
+    /// Of which charged to controls' side effects (flows they blocked).
+    pub downtime_controls: f64,
     pub scrap: f64,
+    pub incident_response: f64,
+    /// Reviewing legitimate requests a control blocked.
+    pub false_positives: f64,
+    /// What the controls cost the line: their downtime and their false positives.
+    pub control_friction: f64,
     pub total: f64,
+}
+
+/// The IT/OT table of ../shared/references.md, in numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scorecard {
+    pub it: ItColumn,
+    pub ot: OtColumn,
+}
+
+/// Risk mitigation: what the attacks tried and what the controls caught.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItColumn {
+    pub attack_steps: u64,
+    pub blocked: u64,
+    pub detected: u64,
+    pub succeeded: u64,
+    pub mean_time_to_detect_s: Option<f64>,
+    pub legitimate_flows_blocked: u64,
+    pub false_positives: u64,
+}
+
+/// Uptime and output: what the line made and lost.
+#[derive(Clone, Debug, Serialize)]
+pub struct OtColumn {
+    pub production_vs_target_pct: f64,
+    pub unplanned_downtime_h: f64,
+    pub downtime_from_attacks_h: f64,
+    pub downtime_from_controls_h: f64,
+    pub oee: f64,
+    pub safety_trips: u64,
+    pub scrap_units: u64,
 }
 
 /// Round for the report: the summary carries figures, not float noise.
@@ -331,6 +373,50 @@ impl Summary {
         }
         let downtime_cost = round(to_hours(downtime) * cost_h, 2);
         let scrap_cost = round(scrap as f64 * s.cost.scrap_per_unit, 2);
+        let charged = |c: Condition| -> f64 {
+            m.line_loss
+                .iter()
+                .map(|row| to_hours(row[c as usize]))
+                .sum()
+        };
+        let (attack_h, control_h) = (charged(Condition::Attack), charged(Condition::Control));
+        let incidents = security
+            .steps
+            .iter()
+            .filter(|st| st.outcome == "succeeded" || st.detected_after_s.is_some())
+            .count() as f64;
+        let incident_cost = round(incidents * s.cost.incident_response_per_step, 2);
+        let false_positives = security
+            .dpi
+            .as_ref()
+            .map(|d| d.false_positives)
+            .unwrap_or(0);
+        let fp_cost = round(false_positives as f64 * s.cost.per_false_positive, 2);
+        let control_downtime_cost = round(control_h * cost_h, 2);
+        let scorecard = Scorecard {
+            it: ItColumn {
+                attack_steps: security.steps_attempted,
+                blocked: security.steps_blocked,
+                detected: security.steps_detected,
+                succeeded: security.steps_succeeded,
+                mean_time_to_detect_s: security.mean_time_to_detect_s,
+                legitimate_flows_blocked: security
+                    .flows_blocked
+                    .iter()
+                    .filter(|f| f.legitimate)
+                    .count() as u64,
+                false_positives,
+            },
+            ot: OtColumn {
+                production_vs_target_pct: round(100.0 * ratio(good as f64, target), 2),
+                unplanned_downtime_h: round(to_hours(downtime), 4),
+                downtime_from_attacks_h: round(attack_h, 4),
+                downtime_from_controls_h: round(control_h, 4),
+                oee: round(line_oee.min(1.0), 4),
+                safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
+                scrap_units: scrap,
+            },
+        };
         Summary {
             scenario: s.name.clone(),
             seed: w.seed,
@@ -356,11 +442,17 @@ impl Summary {
             plcs,
             hmi: w.hmi.stats.clone(),
             security,
+            scorecard,
             cost: CostSummary {
                 currency: s.cost.currency.clone(),
                 downtime: downtime_cost,
+                downtime_attacks: round(attack_h * cost_h, 2),
+                downtime_controls: control_downtime_cost,
                 scrap: scrap_cost,
-                total: round(downtime_cost + scrap_cost, 2),
+                incident_response: incident_cost,
+                false_positives: fp_cost,
+                control_friction: round(control_downtime_cost + fp_cost, 2),
+                total: round(downtime_cost + scrap_cost + incident_cost + fp_cost, 2),
             },
         }
     }

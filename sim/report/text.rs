@@ -235,12 +235,75 @@ pub fn render_text(s: &Summary) -> String {
             );
         }
     }
+    if s.scorecard.it.attack_steps > 0
+        || s.security.dpi.is_some()
+        || !s.security.flows_blocked.is_empty()
+    {
+        let (it, ot) = (&s.scorecard.it, &s.scorecard.ot);
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "  {:<40} {}",
+            "IT: risk mitigation", "OT: uptime and output"
+        );
+        let rows = [
+            (
+                format!(
+                    "attack steps {} (blocked {}, succeeded {})",
+                    it.attack_steps, it.blocked, it.succeeded
+                ),
+                format!("production {:.1} % of target", ot.production_vs_target_pct),
+            ),
+            (
+                format!(
+                    "detected {}{}",
+                    it.detected,
+                    it.mean_time_to_detect_s
+                        .map(|t| format!(", mean {t:.1} s to detect"))
+                        .unwrap_or_default()
+                ),
+                format!("unplanned downtime {:.2} h", ot.unplanned_downtime_h),
+            ),
+            (
+                format!("legitimate flows blocked {}", it.legitimate_flows_blocked),
+                format!(
+                    "  of which attacks {:.2} h, controls {:.2} h",
+                    ot.downtime_from_attacks_h, ot.downtime_from_controls_h
+                ),
+            ),
+            (
+                format!("false positives {}", it.false_positives),
+                format!(
+                    "OEE {} · safety trips {} · scrap {}",
+                    pct(ot.oee),
+                    ot.safety_trips,
+                    thousands(ot.scrap_units)
+                ),
+            ),
+        ];
+        for (a, b) in rows {
+            let _ = writeln!(o, "  {a:<40} {b}");
+        }
+    }
     let c = &s.cost;
+    if c.incident_response > 0.0 || c.control_friction > 0.0 || c.downtime_attacks > 0.0 {
+        let _ = writeln!(
+            o,
+            "cost ledger downtime from attacks {} · from controls {} · incident response {} · false positives {} · control friction {}",
+            money(c.downtime_attacks, &c.currency),
+            money(c.downtime_controls, &c.currency),
+            money(c.incident_response, &c.currency),
+            money(c.false_positives, &c.currency),
+            money(c.control_friction, &c.currency)
+        );
+    }
     let _ = writeln!(
         o,
-        "cost        downtime {} + scrap {} = {}",
+        "cost        downtime {} + scrap {} + incident response {} + false positives {} = {}",
         money(c.downtime, &c.currency),
         money(c.scrap, &c.currency),
+        money(c.incident_response, &c.currency),
+        money(c.false_positives, &c.currency),
         money(c.total, &c.currency)
     );
     o

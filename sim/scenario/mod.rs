@@ -311,6 +311,21 @@ pub struct CostModel {
     pub downtime_per_h: f64,
     /// Cost of one scrapped unit (materials and disposal).
     pub scrap_per_unit: f64,
+    /// Incident response per attack step that succeeded or was detected (triage,
+    /// forensics, recovery work); an assumption of the default model.
+    #[serde(default = "default_incident")]
+    pub incident_response_per_step: f64,
+    /// Engineer's time to review and release one blocked legitimate request.
+    #[serde(default = "default_false_positive")]
+    pub per_false_positive: f64,
+}
+
+fn default_incident() -> f64 {
+    5_000.0
+}
+
+fn default_false_positive() -> f64 {
+    150.0
 }
 
 fn default_currency() -> String {
@@ -325,6 +340,8 @@ impl Default for CostModel {
             currency: default_currency(),
             downtime_per_h: 36_000.0,
             scrap_per_unit: 0.25,
+            incident_response_per_step: default_incident(),
+            per_false_positive: default_false_positive(),
         }
     }
 }
