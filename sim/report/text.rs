@@ -241,11 +241,7 @@ pub fn render_text(s: &Summary) -> String {
     {
         let (it, ot) = (&s.scorecard.it, &s.scorecard.ot);
         let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "  {:<40} {}",
-            "IT: risk mitigation", "OT: uptime and output"
-        );
+        let _ = writeln!(o, "  {:<40} OT: uptime and output", "IT: risk mitigation");
         let rows = [
             (
                 format!(
