@@ -47,6 +47,8 @@ pub struct AttackRun {
     refused: u32,
     discovered: Vec<usize>,
     flood: Option<(ConnId, usize, Micros, f64, u64)>,
+    /// Adversary in the middle: (PLC, until, status registers frozen at the start, replies rewritten).
+    pub(crate) spoof: Option<(usize, Micros, Option<Vec<u16>>, u64)>,
     dropped_before: u64,
 }
 
@@ -71,6 +73,7 @@ impl AttackRun {
             refused: 0,
             discovered: Vec::new(),
             flood: None,
+            spoof: None,
             dropped_before: 0,
         }
     }
@@ -186,6 +189,23 @@ impl World {
                     data: vec![0, 0],
                 },
             ),
+            AttackStep::SpoofReporting { plc, duration_s } => {
+                let p = self.plc_index(&plc);
+                let host = self.attacks[i].host;
+                if self
+                    .network
+                    .on_path(host, self.network.hmi(), self.network.plc_host(p))
+                {
+                    self.attacks[i].spoof = Some((p, t + from_secs(duration_s), None, 0));
+                } else {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Failed,
+                        "not on the path between the HMI and the PLC".into(),
+                    );
+                }
+            }
             AttackStep::Flood {
                 plc, duration_s, ..
             } => {
@@ -305,6 +325,24 @@ impl World {
                     self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
                 }
             }
+            AttackStep::SpoofReporting { .. } => {
+                if let Some((_, until, _, rewritten)) = self.attacks[i].spoof
+                    && t >= until
+                {
+                    self.attacks[i].spoof = None;
+                    let outcome = if rewritten > 0 {
+                        Outcome::Succeeded
+                    } else {
+                        Outcome::Failed
+                    };
+                    self.end_step(
+                        i,
+                        t,
+                        outcome,
+                        format!("{rewritten} status replies to the HMI rewritten"),
+                    );
+                }
+            }
             _ => {
                 let r = &self.attacks[i];
                 if r.blocked > 0 || r.refused > 0 {
@@ -363,6 +401,47 @@ impl World {
             &from,
             format!("{id} {outcome:?}: {detail}"),
         );
+    }
+
+    /// A reply on its way to the HMI from PLC `plc`: an adversary in the middle replays
+    /// the status it saw first (state, flags, temperature, heater); counters stay real.
+    pub(crate) fn intercept_for_hmi(&mut self, plc: usize, adu: Vec<u8>) -> Vec<u8> {
+        let Some(run) = self
+            .attacks
+            .iter_mut()
+            .find(|r| r.spoof.as_ref().is_some_and(|s| s.0 == plc))
+        else {
+            return adu;
+        };
+        let Some((_, _, frozen, rewritten)) = run.spoof.as_mut() else {
+            return adu;
+        };
+        let Ok((h, pdu)) = parse_adu(&adu) else {
+            return adu;
+        };
+        let Ok(Response::ReadInputRegisters(mut regs)) = Response::decode_pdu(pdu) else {
+            return adu;
+        };
+        match frozen {
+            None => {
+                *frozen = Some(regs);
+                adu
+            }
+            Some(f) => {
+                for k in [map::I_STATE, map::I_FLAGS, map::I_TEMP, map::I_HEATER] {
+                    let k = usize::from(k);
+                    if let (Some(r), Some(v)) = (regs.get_mut(k), f.get(k)) {
+                        *r = *v;
+                    }
+                }
+                *rewritten += 1;
+                crate::modbus::response_adu(
+                    h.transaction_id,
+                    h.unit_id,
+                    &Response::ReadInputRegisters(regs),
+                )
+            }
+        }
     }
 
     /// A reply reached an attack step's connection.

@@ -182,6 +182,20 @@ impl Network {
         Some(path)
     }
 
+    /// Whether host `mid` sits in a zone the traffic between `a` and `b` crosses (where an
+    /// adversary in the middle can intercept it).
+    pub fn on_path(&self, mid: usize, a: usize, b: usize) -> bool {
+        let (za, zb, zm) = (self.hosts[a].zone, self.hosts[b].zone, self.hosts[mid].zone);
+        let Some(path) = self.path(za, zb) else {
+            return false;
+        };
+        zm == za
+            || zm == zb
+            || path
+                .iter()
+                .any(|&k| self.conduits[k].0 == zm || self.conduits[k].1 == zm)
+    }
+
     fn matches(&self, peer: &Peer, host: usize) -> bool {
         let h = &self.hosts[host];
         match peer {

@@ -257,7 +257,14 @@ impl World {
         for l in 0..self.bus.links.len() as u32 {
             while let Some(adu) = self.bus.arrivals_at_client(l, t) {
                 match self.bus.links[l as usize].owner {
-                    Owner::Hmi => self.hmi.receive(l, &adu, t),
+                    Owner::Hmi => {
+                        let adu = if self.attacks.is_empty() {
+                            adu
+                        } else {
+                            self.intercept_for_hmi(self.bus.links[l as usize].plc, adu)
+                        };
+                        self.hmi.receive(l, &adu, t)
+                    }
                     Owner::Attack(i) => self.attack_receive(i, l, &adu),
                 }
             }

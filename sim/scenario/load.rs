@@ -747,6 +747,9 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
         }
         match a.step {
             AttackStep::Scan { rate_per_s } => c.positive(at("step.rate_per_s"), rate_per_s),
+            AttackStep::SpoofReporting { duration_s, .. } => {
+                c.positive(at("step.duration_s"), duration_s)
+            }
             AttackStep::Flood {
                 rate_per_s,
                 duration_s,

@@ -536,6 +536,11 @@ pub enum AttackStep {
     StopPlc { plc: String },
     /// T0858 Change Operating Mode: FC08/04 force listen-only.
     ListenOnly { plc: String },
+    /// T0856 Spoof Reporting Message (T0832 Manipulation of View): an adversary in the
+    /// middle of the HMI's connection to `plc` replays the status it showed when the step
+    /// began (state, alarms, temperature) for `duration_s`. Needs a host in a zone on the
+    /// path between the HMI and the PLC.
+    SpoofReporting { plc: String, duration_s: f64 },
 }
 
 impl AttackStep {
@@ -549,6 +554,7 @@ impl AttackStep {
             AttackStep::StopPlc { .. } | AttackStep::ListenOnly { .. } => {
                 ("T0858", "Change Operating Mode")
             }
+            AttackStep::SpoofReporting { .. } => ("T0856", "Spoof Reporting Message"),
         }
     }
 
@@ -559,7 +565,8 @@ impl AttackStep {
             | AttackStep::WriteCoil { plc, .. }
             | AttackStep::Flood { plc, .. }
             | AttackStep::StopPlc { plc }
-            | AttackStep::ListenOnly { plc } => Some(plc),
+            | AttackStep::ListenOnly { plc }
+            | AttackStep::SpoofReporting { plc, .. } => Some(plc),
         }
     }
 }

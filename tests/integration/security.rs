@@ -191,3 +191,26 @@ fn dpi_in_monitor_mode_detects_but_does_not_block() {
     );
     assert_eq!(m.security.dpi.as_ref().unwrap().blocked, 0);
 }
+
+#[test]
+fn a_spoofed_hmi_hides_the_setpoint_change_and_the_scrap_grows() {
+    let seen = scenario("attack-setpoint.ron", 9.0);
+    let hidden = scenario("attack-setpoint-hidden.ron", 9.0);
+    let (_, s) = run(&seen, 1);
+    let (_, h) = run(&hidden, 1);
+    let scrap_t = |x: &Summary| x.thermal[0].scrap_temperature;
+    // Visible: the operator restores the recipe within minutes. Hidden: hours of scrap.
+    assert!(
+        scrap_t(&h) > 10 * scrap_t(&s).max(100),
+        "{} vs {}",
+        scrap_t(&h),
+        scrap_t(&s)
+    );
+    assert!(
+        h.security
+            .steps
+            .iter()
+            .any(|st| st.technique == "T0856" && st.outcome == "succeeded")
+    );
+    assert!(h.cost.total > s.cost.total);
+}
