@@ -111,8 +111,23 @@ pub struct World {
     track_blame: bool,
     pub dpi: Option<crate::controls::dpi::Dpi>,
     pub dpi_stats: DpiStats,
+    pub ids: Option<crate::controls::ids::Ids>,
+    pub ids_stats: IdsStats,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
     pub(crate) dpi_blocked: std::collections::BTreeSet<(ConnId, u16)>,
+}
+
+/// What the IDS raised.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IdsStats {
+    pub alerts: u64,
+    /// Alerts on attack traffic.
+    pub true_alerts: u64,
+    /// Alerts on the plant's own traffic (a changeover's new setpoint, …).
+    pub alerts_on_legitimate_traffic: u64,
+    /// Alerts with nothing behind them.
+    pub false_alarms: u64,
+    pub by_kind: Vec<(String, u64)>,
 }
 
 /// What the DPI saw and did.
@@ -186,6 +201,10 @@ impl World {
             .map(|a| AttackRun::new(a, network.host(&a.from).unwrap_or(0)))
             .collect();
         let track_blame = !attacks.is_empty() || s.segmentation.is_some() || s.dpi.is_some();
+        let ids = s
+            .ids
+            .as_ref()
+            .map(|spec| crate::controls::ids::Ids::new(spec, seed));
         let mut station_plc = vec![0; s.stations.len()];
         for (p, plc) in plcs.iter().enumerate() {
             for st in plc.stations() {
@@ -226,6 +245,8 @@ impl World {
             track_blame,
             dpi,
             dpi_stats: DpiStats::default(),
+            ids,
+            ids_stats: IdsStats::default(),
             dpi_blocked: std::collections::BTreeSet::new(),
             scenario: s.clone(),
         }
@@ -283,6 +304,9 @@ impl World {
         if !self.attacks.is_empty() {
             self.run_attacks(t);
         }
+        if self.ids.is_some() {
+            self.ids_alerts(t);
+        }
         for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
             if let Task::ResetPlc(p) = task {
                 let plc = &mut self.plcs[p];
@@ -328,8 +352,11 @@ impl World {
             while let Some(bytes) = self.bus.arrivals_at_server(l, t) {
                 if self.bus.links[l as usize].raw {
                     self.serve_raw(p, l, &bytes, t);
-                } else if self.dpi_passes(p, l, &bytes, t) {
-                    self.plcs[p].receive(l, bytes);
+                } else {
+                    self.ids_observe(p, l, &bytes, t);
+                    if self.dpi_passes(p, l, &bytes, t) {
+                        self.plcs[p].receive(l, bytes);
+                    }
                 }
             }
         }
@@ -500,6 +527,7 @@ impl World {
             }
         }
         for adu in frames {
+            self.ids_observe(p, l, &adu, t);
             if self.dpi_passes(p, l, &adu, t) {
                 self.plcs[p].receive(l, adu);
             }
@@ -597,6 +625,74 @@ impl World {
             Err(_) => self.close_external(p, l),
         }
         false
+    }
+
+    fn link_host(&self, l: ConnId) -> usize {
+        match self.bus.links[l as usize].owner {
+            Owner::Hmi => self.network.hmi(),
+            Owner::Attack(i) => self.attacks[i].host,
+        }
+    }
+
+    fn ids_observe(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) {
+        let host = self.link_host(l);
+        if let Some(ids) = &mut self.ids {
+            ids.observe(t, host, p, adu);
+        }
+    }
+
+    /// Alerts reaching the analyst: counted, logged, and credited to the attack steps
+    /// whose traffic raised them.
+    fn ids_alerts(&mut self, t: Micros) {
+        use crate::controls::ids::AlertKind;
+        let Some(ids) = &mut self.ids else { return };
+        for a in ids.due(t) {
+            let st = &mut self.ids_stats;
+            st.alerts += 1;
+            let kind = match &a.kind {
+                AlertKind::NewTalker => "new talker".to_string(),
+                AlertKind::UnusualFunction(f) => format!("unusual function code 0x{f:02X}"),
+                AlertKind::WriteOutsideBaseline { address, value } => {
+                    format!("write of {value} to {address} outside the baseline")
+                }
+                AlertKind::RateSpike => "request-rate spike".to_string(),
+                AlertKind::FalseAlarm => "false alarm".to_string(),
+            };
+            let label = match &a.kind {
+                AlertKind::WriteOutsideBaseline { .. } => "write outside the baseline".to_string(),
+                AlertKind::UnusualFunction(_) => "unusual function code".to_string(),
+                _ => kind.clone(),
+            };
+            match st.by_kind.iter_mut().find(|(k, _)| *k == label) {
+                Some((_, n)) => *n += 1,
+                None => st.by_kind.push((label, 1)),
+            }
+            if a.kind == AlertKind::FalseAlarm {
+                st.false_alarms += 1;
+                self.metrics.event(a.at, "ids_alert", "ids", kind);
+                continue;
+            }
+            let source = self.network.hosts[a.source].name.clone();
+            if a.source == self.network.hmi() {
+                st.alerts_on_legitimate_traffic += 1;
+            } else {
+                st.true_alerts += 1;
+            }
+            let plc = self.plcs[a.plc].name.clone();
+            self.metrics
+                .event(a.at, "ids_alert", &source, format!("to {plc}: {kind}"));
+            for r in self.attacks.iter_mut() {
+                let aimed = r.spec.step.target().is_none_or(|n| n == plc);
+                if r.host == a.source
+                    && r.started
+                    && r.at <= a.at
+                    && aimed
+                    && r.detected_at.is_none_or(|d| d > a.at)
+                {
+                    r.detected_at = Some(a.at);
+                }
+            }
+        }
     }
 
     fn is_attack_conn(&self, conn: Option<ConnId>) -> bool {

@@ -2,4 +2,5 @@
 //! in-memory network and (later) the standalone proxy.
 
 pub mod dpi;
+pub mod ids;
 pub mod proxy;

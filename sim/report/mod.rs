@@ -43,6 +43,8 @@ pub struct SecuritySummary {
     pub steps: Vec<StepRow>,
     /// The Modbus DPI's counters, when one is deployed.
     pub dpi: Option<crate::world::DpiStats>,
+    /// The IDS's counters, when one is deployed.
+    pub ids: Option<crate::world::IdsStats>,
     /// Connections a zone firewall (or the lack of a route) refused.
     pub flows_blocked: Vec<FlowRow>,
 }
@@ -362,6 +364,7 @@ impl Summary {
         security.mean_time_to_detect_s =
             (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
         security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
+        security.ids = w.ids.as_ref().map(|_| w.ids_stats.clone());
         for (&(from, to, port), &(attempts, legitimate)) in &w.blocked_flows {
             security.flows_blocked.push(FlowRow {
                 from: w.network.hosts[from].name.clone(),
@@ -386,11 +389,17 @@ impl Summary {
             .filter(|st| st.outcome == "succeeded" || st.detected_after_s.is_some())
             .count() as f64;
         let incident_cost = round(incidents * s.cost.incident_response_per_step, 2);
+        // Every alert or block with no attack behind it costs an analyst's or engineer's time.
         let false_positives = security
             .dpi
             .as_ref()
             .map(|d| d.false_positives)
-            .unwrap_or(0);
+            .unwrap_or(0)
+            + security
+                .ids
+                .as_ref()
+                .map(|i| i.false_alarms + i.alerts_on_legitimate_traffic)
+                .unwrap_or(0);
         let fp_cost = round(false_positives as f64 * s.cost.per_false_positive, 2);
         let control_downtime_cost = round(control_h * cost_h, 2);
         let scorecard = Scorecard {

@@ -188,7 +188,11 @@ pub fn render_text(s: &Summary) -> String {
         );
     }
     let sec = &s.security;
-    if !sec.steps.is_empty() || !sec.flows_blocked.is_empty() || sec.dpi.is_some() {
+    if !sec.steps.is_empty()
+        || !sec.flows_blocked.is_empty()
+        || sec.dpi.is_some()
+        || sec.ids.is_some()
+    {
         let _ = writeln!(o);
         let _ = writeln!(
             o,
@@ -216,6 +220,16 @@ pub fn render_text(s: &Summary) -> String {
                 d.inspected, d.violations, d.blocked, d.false_positives
             );
             for (kind, n) in &d.by_kind {
+                let _ = writeln!(o, "    {n} × {kind}");
+            }
+        }
+        if let Some(i) = &sec.ids {
+            let _ = writeln!(
+                o,
+                "  IDS: {} alert(s): {} on attack traffic, {} on the plant's own traffic, {} false alarm(s)",
+                i.alerts, i.true_alerts, i.alerts_on_legitimate_traffic, i.false_alarms
+            );
+            for (kind, n) in &i.by_kind {
                 let _ = writeln!(o, "    {n} × {kind}");
             }
         }

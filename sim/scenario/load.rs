@@ -197,6 +197,8 @@ struct Overlay {
     attacks: Vec<super::AttackSpec>,
     #[serde(default)]
     dpi: Option<crate::controls::dpi::DpiSpec>,
+    #[serde(default)]
+    ids: Option<crate::controls::ids::IdsSpec>,
 }
 
 impl Overlay {
@@ -224,6 +226,9 @@ impl Overlay {
         s.attacks.extend(self.attacks);
         if self.dpi.is_some() {
             s.dpi = self.dpi;
+        }
+        if self.ids.is_some() {
+            s.ids = self.ids;
         }
         s
     }
@@ -721,6 +726,17 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
                     format!("({rate}, {burst}): rate > 0 and burst ≥ 1"),
                 );
             }
+        }
+    }
+    if let Some(ids) = &s.ids {
+        c.non_negative("ids.learn_h", ids.learn_h);
+        c.dist("ids.detection_delay_s", &ids.detection_delay_s);
+        c.non_negative("ids.false_alarms_per_day", ids.false_alarms_per_day);
+        if !(ids.rate_spike_factor.is_finite() && ids.rate_spike_factor > 1.0) {
+            c.fail(
+                "ids.rate_spike_factor",
+                format!("{} must be > 1", ids.rate_spike_factor),
+            );
         }
     }
     for (i, a) in s.attacks.iter().enumerate() {

@@ -47,6 +47,9 @@ pub struct Scenario {
     /// Modbus deep packet inspection in front of the PLCs.
     #[serde(default)]
     pub dpi: Option<crate::controls::dpi::DpiSpec>,
+    /// A passive Modbus IDS on the control network.
+    #[serde(default)]
+    pub ids: Option<crate::controls::ids::IdsSpec>,
 }
 
 fn default_tick_ms() -> u32 {

@@ -214,3 +214,24 @@ fn a_spoofed_hmi_hides_the_setpoint_change_and_the_scrap_grows() {
     );
     assert!(h.cost.total > s.cost.total);
 }
+
+#[test]
+fn the_ids_detects_the_new_talker_but_stops_nothing() {
+    let s = scenario("monitoring-ids.ron", 9.0);
+    let (_, r) = run(&s, 1);
+    let write = r
+        .security
+        .steps
+        .iter()
+        .find(|st| st.technique == "T0836")
+        .unwrap();
+    assert_eq!(write.outcome, "succeeded", "a passive IDS blocks nothing");
+    let ttd = write.detected_after_s.expect("the write was not detected");
+    assert!(ttd > 0.0 && ttd < 600.0, "{ttd} s to detect");
+    let ids = r.security.ids.as_ref().unwrap();
+    assert!(ids.true_alerts >= 1);
+    assert!(ids.by_kind.iter().any(|(k, _)| k == "new talker"));
+    // What it costs: the analysts' time on alerts about the plant's own traffic.
+    assert!(r.scorecard.it.false_positives >= ids.alerts_on_legitimate_traffic);
+    assert!(r.cost.false_positives > 0.0);
+}
