@@ -14,6 +14,9 @@ fn reference(c: &mut Criterion) {
     g.sample_size(20);
     for (name, path) in [
         ("bottling-line 24h", "scenarios/bottling-line.ron"),
+        // The heaviest shipped scenario: every control and an attack campaign (issue bar:
+        // at least half the baseline's speed, compared in this same run).
+        ("all-controls 24h", "scenarios/all-controls.ron"),
         ("minimal 1h", "scenarios/minimal.ron"),
     ] {
         let s = load(Path::new(path)).unwrap();

@@ -304,13 +304,16 @@ impl World {
                     } else {
                         let plc = &self.plcs[p];
                         let dropped = plc.stats.dropped - self.attacks[i].dropped_before;
+                        let by_dpi = self.attacks[i].blocked_by_dpi;
                         let outcome = if plc.fault.is_some() || dropped > 0 {
                             Outcome::Succeeded
+                        } else if by_dpi > 0 {
+                            Outcome::Blocked
                         } else {
                             Outcome::Failed
                         };
                         let detail = format!(
-                            "{sent} requests; the PLC dropped {dropped}{}",
+                            "{sent} requests; the DPI stopped {by_dpi}; the PLC dropped {dropped}{}",
                             if plc.fault.is_some() {
                                 " and faulted"
                             } else {
@@ -448,6 +451,11 @@ impl World {
     pub(crate) fn attack_receive(&mut self, i: usize, link: ConnId, adu: &[u8]) {
         let Ok((h, pdu)) = parse_adu(adu) else { return };
         let r = &mut self.attacks[i];
+        // The DPI answered for the PLC: counted whether or not the step still waits.
+        let by_dpi = self.dpi_blocked.remove(&(link, h.transaction_id));
+        if by_dpi {
+            r.blocked_by_dpi += 1;
+        }
         let Some(pos) = r
             .waiting
             .iter()
@@ -456,8 +464,7 @@ impl World {
             return;
         };
         let (_, _, _, plc) = r.waiting.remove(pos);
-        if self.dpi_blocked.remove(&(link, h.transaction_id)) {
-            r.blocked_by_dpi += 1;
+        if by_dpi {
             return;
         }
         match Response::decode_pdu(pdu) {
