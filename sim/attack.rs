@@ -145,7 +145,9 @@ impl World {
                 );
                 self.start_step(i, t);
             }
-            self.continue_step(i, t);
+            if !self.attacks[i].done() {
+                self.continue_step(i, t);
+            }
         }
     }
 
@@ -189,6 +191,40 @@ impl World {
                     data: vec![0, 0],
                 },
             ),
+            AttackStep::Ransomware {
+                recovery_h,
+                precautionary_shutdown_h,
+            } => {
+                let host = self.attacks[i].host;
+                let until = t + from_secs(recovery_h * 3600.0);
+                let mut hit = Vec::new();
+                for h in 0..self.network.hosts.len() {
+                    let kind = self.network.hosts[h].kind;
+                    if matches!(kind, crate::network::HostKind::Plc(_)) {
+                        continue;
+                    }
+                    if h == host || matches!(self.network.connect(host, h, 445), Verdict::Allow(_))
+                    {
+                        hit.push(self.network.hosts[h].name.clone());
+                        match kind {
+                            crate::network::HostKind::Hmi => {
+                                self.hmi_down_until = self.hmi_down_until.max(until)
+                            }
+                            _ if self.network.roles[h] == Some(crate::scenario::HostRole::Mes) => {
+                                self.mes_down_until = self.mes_down_until.max(until)
+                            }
+                            _ => {}
+                        }
+                    } else {
+                        self.note_flow(host, h, 445, false, t);
+                    }
+                }
+                if let Some(hours) = precautionary_shutdown_h {
+                    self.hold_until = self.hold_until.max(t + from_secs(hours * 3600.0));
+                }
+                let detail = format!("encrypted: {}", hit.join(", "));
+                self.end_step(i, t, Outcome::Succeeded, detail);
+            }
             AttackStep::SpoofReporting { plc, duration_s } => {
                 let p = self.plc_index(&plc);
                 let host = self.attacks[i].host;

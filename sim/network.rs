@@ -48,6 +48,8 @@ pub struct Network {
     /// (zone a, zone b, latency).
     conduits: Vec<(usize, usize, Micros)>,
     pub hosts: Vec<Host>,
+    /// The role of each host declared in the scenario (None for the HMI and the PLCs).
+    pub roles: Vec<Option<crate::scenario::HostRole>>,
     zone_latency: Micros,
     firewall: Option<(Vec<Rule>, Micros)>,
 }
@@ -71,9 +73,11 @@ impl Network {
                     kind: HostKind::Plc(i),
                 });
             }
+            let roles = vec![None; hosts.len()];
             return Network {
                 zones: vec!["plant".into()],
                 conduits: Vec::new(),
+                roles,
                 hosts,
                 zone_latency: from_secs(s.hmi.latency_ms / 1000.0),
                 firewall: None,
@@ -102,6 +106,15 @@ impl Network {
                 kind: HostKind::Other,
             });
         }
+        let roles = (0..hosts.len())
+            .map(|i| {
+                if i > s.plcs.len() {
+                    Some(n.hosts[i - 1 - s.plcs.len()].role)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let firewall = s.segmentation.as_ref().filter(|g| g.enabled).map(|g| {
             let rules = g
                 .allow
@@ -128,6 +141,7 @@ impl Network {
                 })
                 .collect(),
             hosts,
+            roles,
             zone_latency: from_secs(n.zone_latency_ms / 1000.0),
             firewall,
         }

@@ -113,6 +113,14 @@ pub struct World {
     pub dpi_stats: DpiStats,
     pub ids: Option<crate::controls::ids::Ids>,
     pub ids_stats: IdsStats,
+    /// The HMI's workstation is encrypted until then: no polling, no operator at the screen.
+    pub(crate) hmi_down_until: Micros,
+    /// The MES is down until then.
+    pub(crate) mes_down_until: Micros,
+    /// Management holds the line stopped until then.
+    pub(crate) hold_until: Micros,
+    /// The line is held stopped by the consequences of an attack (MES lost, shutdown order).
+    line_held: bool,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
     pub(crate) dpi_blocked: std::collections::BTreeSet<(ConnId, u16)>,
 }
@@ -247,6 +255,10 @@ impl World {
             dpi_stats: DpiStats::default(),
             ids,
             ids_stats: IdsStats::default(),
+            hmi_down_until: 0,
+            mes_down_until: 0,
+            hold_until: 0,
+            line_held: false,
             dpi_blocked: std::collections::BTreeSet::new(),
             scenario: s.clone(),
         }
@@ -278,6 +290,7 @@ impl World {
         for l in 0..self.bus.links.len() as u32 {
             while let Some(adu) = self.bus.arrivals_at_client(l, t) {
                 match self.bus.links[l as usize].owner {
+                    Owner::Hmi if t < self.hmi_down_until => {}
                     Owner::Hmi => {
                         let adu = if self.attacks.is_empty() {
                             adu
@@ -298,8 +311,13 @@ impl World {
             self.next_action += 1;
             self.apply(t, &action);
         }
-        // The HMI polls, writes, and its operator acts.
-        self.hmi.tick(t, &mut self.bus);
+        // The HMI polls, writes, and its operator acts (unless its workstation is encrypted).
+        if t >= self.hmi_down_until {
+            self.hmi.tick(t, &mut self.bus);
+        }
+        if !self.attacks.is_empty() {
+            self.hold_line(t);
+        }
         self.reconnect_hmi(t);
         if !self.attacks.is_empty() {
             self.run_attacks(t);
@@ -627,6 +645,35 @@ impl World {
         false
     }
 
+    /// Without the MES and without island mode, or on management's order, the line stops:
+    /// the shift stops every station at its local panel, and starts them again when the
+    /// MES is back and the order lifted.
+    fn hold_line(&mut self, t: Micros) {
+        let mes_lost = t < self.mes_down_until && !self.scenario.line.island_mode;
+        let hold = mes_lost || t < self.hold_until;
+        if hold == self.line_held {
+            return;
+        }
+        self.line_held = hold;
+        for plc in &mut self.plcs {
+            if hold {
+                plc.local_stop();
+            } else if self.planned {
+                plc.local_start();
+            }
+        }
+        let why = if hold {
+            if mes_lost {
+                "MES lost and no island mode: line stopped"
+            } else {
+                "precautionary shutdown ordered"
+            }
+        } else {
+            "line released: restarted at the local panels"
+        };
+        self.metrics.event(t, "line_hold", "management", why.into());
+    }
+
     fn link_host(&self, l: ConnId) -> usize {
         match self.bus.links[l as usize].owner {
             Owner::Hmi => self.network.hmi(),
@@ -708,7 +755,9 @@ impl World {
             let p = self.station_plc[st];
             let plc = &self.plcs[p];
             let slot = plc.stations().position(|s| s == st).unwrap_or(0);
-            let attack = if let Some(f) = &plc.fault {
+            let attack = if self.line_held && !plc.run_coil(slot) {
+                true
+            } else if let Some(f) = &plc.fault {
                 self.is_attack_conn(f.source)
             } else if !plc.mode_is_run() {
                 self.is_attack_conn(plc.mode_writer())

@@ -261,6 +261,14 @@ impl Plc {
         self.listen_only = false;
     }
 
+    /// Run commands off at the local panel (no Modbus).
+    pub fn local_stop(&mut self) {
+        for slot in &mut self.slots {
+            slot.coils[C_RUN as usize] = false;
+            slot.run_writer = None;
+        }
+    }
+
     /// Run commands on at the local panel (no Modbus). True if any was off.
     pub fn local_start(&mut self) -> bool {
         let mut changed = false;

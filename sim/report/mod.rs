@@ -347,7 +347,10 @@ impl Summary {
                 technique: id.into(),
                 name: name.into(),
                 from: r.spec.from.clone(),
-                target: r.spec.step.target().unwrap_or("all PLCs").into(),
+                target: match r.spec.step {
+                    crate::scenario::AttackStep::Ransomware { .. } => "IT hosts".into(),
+                    _ => r.spec.step.target().unwrap_or("all PLCs").into(),
+                },
                 outcome: outcome.into(),
                 detected_after_s: r
                     .detected_at

@@ -199,6 +199,8 @@ struct Overlay {
     dpi: Option<crate::controls::dpi::DpiSpec>,
     #[serde(default)]
     ids: Option<crate::controls::ids::IdsSpec>,
+    #[serde(default)]
+    line: Option<super::LineSpec>,
 }
 
 impl Overlay {
@@ -229,6 +231,9 @@ impl Overlay {
         }
         if self.ids.is_some() {
             s.ids = self.ids;
+        }
+        if let Some(line) = self.line {
+            s.line = line;
         }
         s
     }
@@ -765,6 +770,15 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
             AttackStep::Scan { rate_per_s } => c.positive(at("step.rate_per_s"), rate_per_s),
             AttackStep::SpoofReporting { duration_s, .. } => {
                 c.positive(at("step.duration_s"), duration_s)
+            }
+            AttackStep::Ransomware {
+                recovery_h,
+                precautionary_shutdown_h,
+            } => {
+                c.positive(at("step.recovery_h"), recovery_h);
+                if let Some(h) = precautionary_shutdown_h {
+                    c.positive(at("step.precautionary_shutdown_h"), h);
+                }
             }
             AttackStep::Flood {
                 rate_per_s,

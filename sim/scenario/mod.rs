@@ -303,6 +303,10 @@ pub struct LineSpec {
     /// with the least nominal capacity).
     #[serde(default)]
     pub bottleneck: Option<String>,
+    /// Whether the line can run without the MES (local recipes, orders and labels):
+    /// "island mode". Without it, losing the MES stops the line.
+    #[serde(default)]
+    pub island_mode: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -544,6 +548,14 @@ pub enum AttackStep {
     /// began (state, alarms, temperature) for `duration_s`. Needs a host in a zone on the
     /// path between the HMI and the PLC.
     SpoofReporting { plc: String, duration_s: f64 },
+    /// Ransomware in IT (T0828 Loss of Productivity and Revenue, by way of IT): every host
+    /// it can reach over SMB (port 445) through the network and its firewalls is encrypted
+    /// — MES, historian, workstations, and the HMI if nothing stops it — until restored
+    /// after `recovery_h`. Management may order a precautionary shutdown of the line.
+    Ransomware {
+        recovery_h: f64,
+        precautionary_shutdown_h: Option<f64>,
+    },
 }
 
 impl AttackStep {
@@ -558,12 +570,13 @@ impl AttackStep {
                 ("T0858", "Change Operating Mode")
             }
             AttackStep::SpoofReporting { .. } => ("T0856", "Spoof Reporting Message"),
+            AttackStep::Ransomware { .. } => ("T0828", "Loss of Productivity and Revenue"),
         }
     }
 
     pub fn target(&self) -> Option<&str> {
         match self {
-            AttackStep::Scan { .. } => None,
+            AttackStep::Scan { .. } | AttackStep::Ransomware { .. } => None,
             AttackStep::WriteRegister { plc, .. }
             | AttackStep::WriteCoil { plc, .. }
             | AttackStep::Flood { plc, .. }

@@ -235,3 +235,39 @@ fn the_ids_detects_the_new_talker_but_stops_nothing() {
     assert!(r.scorecard.it.false_positives >= ids.alerts_on_legitimate_traffic);
     assert!(r.cost.false_positives > 0.0);
 }
+
+#[test]
+fn ransomware_stops_a_flat_plant_and_spares_a_segmented_one_in_island_mode() {
+    let base = scenario("bottling-line.ron", 16.0);
+    let flat = scenario("ransomware-flat.ron", 16.0);
+    let island = scenario("ransomware-segmented-island.ron", 16.0);
+    let (_, b) = run(&base, 2);
+    let (_, f) = run(&flat, 2);
+    let (_, i) = run(&island, 2);
+    let encrypted = |s: &Summary| s.security.steps[0].detail.clone();
+    assert!(
+        encrypted(&f).contains("scada"),
+        "the worm reaches the HMI on a flat network: {}",
+        encrypted(&f)
+    );
+    assert!(
+        !encrypted(&i).contains("scada"),
+        "segmentation keeps it out: {}",
+        encrypted(&i)
+    );
+    // Without the MES and under a shutdown order the line stands; in island mode it runs.
+    assert!(hours_of(&f, Condition::Attack.label()) > 5.0);
+    assert!(
+        f.line.good_units + 10_000 < b.line.good_units,
+        "{} vs {}",
+        f.line.good_units,
+        b.line.good_units
+    );
+    assert_eq!(hours_of(&i, Condition::Attack.label()), 0.0);
+    assert!(
+        i.line.good_units + 500 > b.line.good_units,
+        "{} vs {}",
+        i.line.good_units,
+        b.line.good_units
+    );
+}
