@@ -36,6 +36,7 @@ pub struct AttackRun {
     /// When a monitoring control first flagged this step's traffic.
     pub detected_at: Option<Micros>,
     blocked_by_dpi: u32,
+    blocked_by_gateway: u32,
     pub detail: String,
     tid: u16,
     next_target: usize,
@@ -63,6 +64,7 @@ impl AttackRun {
             ended_at: None,
             detected_at: None,
             blocked_by_dpi: 0,
+            blocked_by_gateway: 0,
             detail: String::new(),
             tid: 0,
             next_target: 0,
@@ -89,6 +91,12 @@ impl World {
     fn attack_connect(&mut self, i: usize, plc: usize, raw: bool, t: Micros) -> Option<ConnId> {
         let host = self.attacks[i].host;
         let to = self.network.plc_host(plc);
+        if self.gateway_refuses(host) {
+            // Stolen vendor credentials are not an approved, MFA-checked session.
+            self.attacks[i].blocked_by_gateway += 1;
+            self.note_flow(host, to, 502, false, t);
+            return None;
+        }
         match self.network.connect(host, to, 502) {
             Verdict::Allow(latency) => {
                 let latency = latency + self.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
@@ -384,7 +392,14 @@ impl World {
             }
             _ => {
                 let r = &self.attacks[i];
-                if r.blocked > 0 || r.refused > 0 {
+                if r.blocked_by_gateway > 0 {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Blocked,
+                        "refused by the remote-access gateway: no approved session".into(),
+                    );
+                } else if r.blocked > 0 || r.refused > 0 {
                     let why = if r.blocked > 0 {
                         "blocked by the zone firewall"
                     } else {

@@ -382,6 +382,19 @@ fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
     write_atomic(&dir.join("summary.json"), &summary_json(summary))?;
     write_atomic(&dir.join("timeline.csv"), &timeline_csv(world))?;
     write_atomic(&dir.join("events.jsonl"), &events_jsonl(world))?;
+    if !world.audit.is_empty() {
+        // The gateway's audit log, in time order, one JSON object per line.
+        let mut records: Vec<&faultline::world::AuditRecord> = world.audit.iter().collect();
+        records.sort_by_key(|r| r.t_us);
+        let mut text = String::new();
+        for r in records {
+            let line = serde_json::json!({
+                "t": faultline::time::clock(r.t_us), "session": r.session, "event": r.event, "detail": r.detail,
+            });
+            text.push_str(&format!("{line}\n"));
+        }
+        write_atomic(&dir.join("audit.jsonl"), &text)?;
+    }
     Ok(())
 }
 

@@ -121,8 +121,32 @@ pub struct World {
     pub(crate) hold_until: Micros,
     /// The line is held stopped by the consequences of an attack (MES lost, shutdown order).
     line_held: bool,
+    pub vendor_stats: VendorStats,
+    /// The gateway's append-only audit log.
+    pub audit: Vec<AuditRecord>,
+    vendor_rng: crate::rng::Stream,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
     pub(crate) dpi_blocked: std::collections::BTreeSet<(ConnId, u16)>,
+}
+
+/// Remote sessions of the vendor.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VendorStats {
+    pub access: String,
+    pub sessions: u64,
+    /// Sessions recorded in an audit log.
+    pub audited: u64,
+    /// Time repairs waited from the call to the vendor's session, in total.
+    pub wait_h: f64,
+}
+
+/// One line of the remote-access gateway's audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRecord {
+    pub t_us: Micros,
+    pub session: u64,
+    pub event: String,
+    pub detail: String,
 }
 
 /// What the IDS raised.
@@ -259,6 +283,18 @@ impl World {
             mes_down_until: 0,
             hold_until: 0,
             line_held: false,
+            vendor_stats: VendorStats {
+                access: match s.vendor.as_ref().map(|v| &v.access) {
+                    None => String::new(),
+                    Some(crate::scenario::VendorAccess::AlwaysOnVpn) => "always-on VPN".into(),
+                    Some(crate::scenario::VendorAccess::Gateway { .. }) => {
+                        "remote-access gateway".into()
+                    }
+                },
+                ..VendorStats::default()
+            },
+            audit: Vec::new(),
+            vendor_rng: crate::rng::stream(seed, "vendor"),
             dpi_blocked: std::collections::BTreeSet::new(),
             scenario: s.clone(),
         }
@@ -394,6 +430,9 @@ impl World {
         }
         // The plant moves.
         self.plant.advance(t, dt);
+        if !self.plant.vendor_calls.is_empty() {
+            self.route_vendor_calls();
+        }
         if self.track_blame {
             self.work_out_blame();
         }
@@ -672,6 +711,73 @@ impl World {
             "line released: restarted at the local panels"
         };
         self.metrics.event(t, "line_hold", "management", why.into());
+    }
+
+    /// Calls for the vendor go through the remote access: at once over an always-on VPN;
+    /// through request, approval and MFA at a gateway, which records the session.
+    fn route_vendor_calls(&mut self) {
+        use crate::scenario::VendorAccess;
+        let Some(v) = self.scenario.vendor.clone() else {
+            return;
+        };
+        for (station, called) in std::mem::take(&mut self.plant.vendor_calls) {
+            let connect = from_secs(v.connect_min.sample(&mut self.vendor_rng) * 60.0);
+            let name = self.plant.stations[station].name.clone();
+            self.vendor_stats.sessions += 1;
+            let session = self.vendor_stats.sessions;
+            let open = match &v.access {
+                VendorAccess::AlwaysOnVpn => called + connect,
+                VendorAccess::Gateway {
+                    approval_min,
+                    mfa_min,
+                    session_h,
+                } => {
+                    let approved =
+                        called + from_secs(approval_min.sample(&mut self.vendor_rng) * 60.0);
+                    let open = approved + from_secs(mfa_min * 60.0) + connect;
+                    let close = open + from_secs(session_h * 3600.0);
+                    self.vendor_stats.audited += 1;
+                    for (t_us, event, detail) in [
+                        (called, "requested", format!("repair of {name}")),
+                        (approved, "approved", "by the shift supervisor".to_string()),
+                        (
+                            open,
+                            "opened",
+                            format!("MFA passed; {} from {}", v.host, name),
+                        ),
+                        (close, "closed", "time box expired".to_string()),
+                    ] {
+                        self.audit.push(AuditRecord {
+                            t_us,
+                            session,
+                            event: event.into(),
+                            detail,
+                        });
+                    }
+                    open
+                }
+            };
+            self.vendor_stats.wait_h += (open - called) as f64 / crate::time::US_PER_H as f64;
+            self.metrics.event(
+                called,
+                "vendor_called",
+                &name,
+                format!("the repair needs {}", v.host),
+            );
+            self.plant.vendor_repair(station, open);
+        }
+    }
+
+    /// Whether the gateway refuses an attacker's traffic through the vendor's access: the
+    /// stolen credentials open no session without the plant's approval and the vendor's
+    /// second factor, even while the real vendor has one open.
+    pub(crate) fn gateway_refuses(&self, host: usize) -> bool {
+        match &self.scenario.vendor {
+            Some(v) if matches!(v.access, crate::scenario::VendorAccess::Gateway { .. }) => {
+                self.network.hosts[host].name == v.host
+            }
+            _ => false,
+        }
     }
 
     fn link_host(&self, l: ConnId) -> usize {

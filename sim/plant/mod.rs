@@ -105,6 +105,8 @@ enum Phase {
 struct Failure {
     since: Micros,
     repair_done_at: Option<Micros>,
+    /// The repair waits for the vendor's remote session.
+    vendor_called: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -198,7 +200,7 @@ impl Station {
     pub fn repair_in_progress(&self) -> bool {
         self.failure
             .as_ref()
-            .is_some_and(|f| f.repair_done_at.is_some())
+            .is_some_and(|f| f.repair_done_at.is_some() || f.vendor_called)
     }
 
     /// Tripped, cooled and inspected: waiting for an operator's reset.
@@ -264,6 +266,10 @@ pub struct Plant {
     pub order: Vec<usize>,
     floor_notice: Micros,
     pub events: Vec<(Micros, PlantEvent)>,
+    /// Stations whose repairs need the vendor.
+    vendor_needed: Vec<bool>,
+    /// Calls for the vendor, for the world to route through the remote access.
+    pub vendor_calls: Vec<(usize, Micros)>,
 }
 
 impl Plant {
@@ -328,6 +334,16 @@ impl Plant {
             buffers,
             floor_notice: from_secs(s.operator.floor_notice_min * 60.0),
             events: Vec::new(),
+            vendor_needed: s
+                .stations
+                .iter()
+                .map(|st| {
+                    s.vendor
+                        .as_ref()
+                        .is_some_and(|v| v.stations.contains(&st.name))
+                })
+                .collect(),
+            vendor_calls: Vec::new(),
         }
     }
 
@@ -362,6 +378,27 @@ impl Plant {
     }
 
     fn start_repair(&mut self, i: usize, t: Micros, by_floor: bool) {
+        if self.vendor_needed[i] {
+            // The vendor must connect first: the world routes the call through the
+            // remote access and starts the repair when the session opens.
+            if let Some(f) = &mut self.stations[i].failure
+                && f.repair_done_at.is_none()
+                && !f.vendor_called
+            {
+                f.vendor_called = true;
+                self.vendor_calls.push((i, t));
+            }
+            return;
+        }
+        self.begin_repair(i, t, by_floor);
+    }
+
+    /// The vendor's session opened at `t`: the repair starts.
+    pub fn vendor_repair(&mut self, i: usize, t: Micros) {
+        self.begin_repair(i, t, false);
+    }
+
+    fn begin_repair(&mut self, i: usize, t: Micros, by_floor: bool) {
         let st = &mut self.stations[i];
         let Some((_, repair)) = st.failures.clone() else {
             return;
@@ -455,6 +492,7 @@ impl Plant {
         let st = &self.stations[i];
         if let Some(f) = &st.failure
             && f.repair_done_at.is_none()
+            && !f.vendor_called
             && f.since + self.floor_notice <= t_end
         {
             let at = f.since + self.floor_notice;
@@ -519,6 +557,7 @@ impl Plant {
                         st.failure = Some(Failure {
                             since: fail_at,
                             repair_done_at: None,
+                            vendor_called: false,
                         });
                         st.counters.failures += 1;
                         st.cursor = fail_at;

@@ -45,6 +45,8 @@ pub struct SecuritySummary {
     pub dpi: Option<crate::world::DpiStats>,
     /// The IDS's counters, when one is deployed.
     pub ids: Option<crate::world::IdsStats>,
+    /// The vendor's remote sessions, when the scenario has a vendor.
+    pub vendor: Option<crate::world::VendorStats>,
     /// Connections a zone firewall (or the lack of a route) refused.
     pub flows_blocked: Vec<FlowRow>,
 }
@@ -180,6 +182,9 @@ pub struct ItColumn {
     pub mean_time_to_detect_s: Option<f64>,
     pub legitimate_flows_blocked: u64,
     pub false_positives: u64,
+    /// Remote (vendor) sessions and the share recorded in an audit log.
+    pub remote_sessions: u64,
+    pub audit_coverage: Option<f64>,
 }
 
 /// Uptime and output: what the line made and lost.
@@ -368,6 +373,11 @@ impl Summary {
             (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
         security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
         security.ids = w.ids.as_ref().map(|_| w.ids_stats.clone());
+        security.vendor = s.vendor.as_ref().map(|_| {
+            let mut v = w.vendor_stats.clone();
+            v.wait_h = round(v.wait_h, 4);
+            v
+        });
         for (&(from, to, port), &(attempts, legitimate)) in &w.blocked_flows {
             security.flows_blocked.push(FlowRow {
                 from: w.network.hosts[from].name.clone(),
@@ -418,6 +428,13 @@ impl Summary {
                     .filter(|f| f.legitimate)
                     .count() as u64,
                 false_positives,
+                remote_sessions: w.vendor_stats.sessions,
+                audit_coverage: (w.vendor_stats.sessions > 0).then(|| {
+                    round(
+                        w.vendor_stats.audited as f64 / w.vendor_stats.sessions as f64,
+                        4,
+                    )
+                }),
             },
             ot: OtColumn {
                 production_vs_target_pct: round(100.0 * ratio(good as f64, target), 2),

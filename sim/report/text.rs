@@ -192,6 +192,7 @@ pub fn render_text(s: &Summary) -> String {
         || !sec.flows_blocked.is_empty()
         || sec.dpi.is_some()
         || sec.ids.is_some()
+        || sec.vendor.is_some()
     {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -222,6 +223,13 @@ pub fn render_text(s: &Summary) -> String {
             for (kind, n) in &d.by_kind {
                 let _ = writeln!(o, "    {n} × {kind}");
             }
+        }
+        if let Some(v) = &sec.vendor {
+            let _ = writeln!(
+                o,
+                "  vendor access ({}): {} remote session(s), {} audited; repairs waited {:.2} h for the vendor",
+                v.access, v.sessions, v.audited, v.wait_h
+            );
         }
         if let Some(i) = &sec.ids {
             let _ = writeln!(

@@ -201,6 +201,8 @@ struct Overlay {
     ids: Option<crate::controls::ids::IdsSpec>,
     #[serde(default)]
     line: Option<super::LineSpec>,
+    #[serde(default)]
+    vendor: Option<super::VendorSpec>,
 }
 
 impl Overlay {
@@ -234,6 +236,9 @@ impl Overlay {
         }
         if let Some(line) = self.line {
             s.line = line;
+        }
+        if self.vendor.is_some() {
+            s.vendor = self.vendor;
         }
         s
     }
@@ -731,6 +736,29 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
                     format!("({rate}, {burst}): rate > 0 and burst ≥ 1"),
                 );
             }
+        }
+    }
+    if let Some(v) = &s.vendor {
+        let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+        c.known("vendor.host".into(), "host", &v.host, &hosts);
+        for (j, st) in v.stations.iter().enumerate() {
+            c.known(
+                format!("vendor.stations[{j}]"),
+                "station",
+                st,
+                &station_names,
+            );
+        }
+        c.dist("vendor.connect_min", &v.connect_min);
+        if let super::VendorAccess::Gateway {
+            approval_min,
+            mfa_min,
+            session_h,
+        } = &v.access
+        {
+            c.dist("vendor.access.Gateway.approval_min", approval_min);
+            c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
+            c.positive("vendor.access.Gateway.session_h", *session_h);
         }
     }
     if let Some(ids) = &s.ids {

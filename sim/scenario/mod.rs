@@ -50,6 +50,37 @@ pub struct Scenario {
     /// A passive Modbus IDS on the control network.
     #[serde(default)]
     pub ids: Option<crate::controls::ids::IdsSpec>,
+    /// The OEM vendor who repairs some machines remotely, and how they get in.
+    #[serde(default)]
+    pub vendor: Option<VendorSpec>,
+}
+
+/// Third-party remote access.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorSpec {
+    /// The vendor's laptop (a `network.hosts` name).
+    pub host: String,
+    /// Stations whose repairs need the vendor.
+    pub stations: Vec<String>,
+    /// From the maintenance call to the vendor's engineer being connected, in minutes.
+    pub connect_min: Dist,
+    pub access: VendorAccess,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum VendorAccess {
+    /// The default: a VPN from the vendor's laptop that is always up, unaudited. Whoever
+    /// holds its credentials is in.
+    AlwaysOnVpn,
+    /// A remote-access gateway: each session is requested, approved by the plant after a
+    /// delay, opened with MFA, limited in time and recorded in an append-only audit log.
+    /// Traffic from the vendor's host outside an approved session is refused.
+    Gateway {
+        approval_min: Dist,
+        mfa_min: f64,
+        session_h: f64,
+    },
 }
 
 fn default_tick_ms() -> u32 {

@@ -271,3 +271,34 @@ fn ransomware_stops_a_flat_plant_and_spares_a_segmented_one_in_island_mode() {
         b.line.good_units
     );
 }
+
+#[test]
+fn the_vendor_gateway_stops_stolen_credentials_and_costs_repair_time() {
+    let vpn = scenario("vendor-vpn-stolen.ron", 12.0);
+    let gw = scenario("vendor-gateway.ron", 12.0);
+    let (_, v) = run(&vpn, 4);
+    let (_, g) = run(&gw, 4);
+    // IT gain: the stolen credentials work over the VPN and not through the gateway.
+    assert_eq!(v.security.steps_succeeded, 2);
+    assert_eq!(g.security.steps_blocked, 2);
+    assert!(
+        g.security
+            .steps
+            .iter()
+            .all(|s| s.detail.contains("gateway"))
+    );
+    // Audit: every gateway session recorded; none over the VPN.
+    assert_eq!(g.scorecard.it.audit_coverage, Some(1.0));
+    assert_eq!(v.scorecard.it.audit_coverage, Some(0.0));
+    // OT cost: repairs wait for approval — longer per session than over the VPN.
+    let per = |s: &Summary| {
+        let x = s.security.vendor.as_ref().unwrap();
+        x.wait_h / x.sessions as f64
+    };
+    assert!(
+        per(&g) > per(&v) * 2.0,
+        "gateway {} h, VPN {} h per session",
+        per(&g),
+        per(&v)
+    );
+}
