@@ -21,6 +21,8 @@ pub enum Condition {
     Attack,
     /// Stopped because a control keeps the HMI's commands from reaching the PLC.
     Control,
+    /// A stop planned on a health alert (instead of a failure).
+    Maintenance,
     /// Outside planned production (the schedule has the line off).
     Planned,
 }
@@ -33,7 +35,7 @@ pub enum Blame {
 }
 
 impl Condition {
-    pub const ALL: [Condition; 11] = [
+    pub const ALL: [Condition; 12] = [
         Condition::Running,
         Condition::Starved,
         Condition::Blocked,
@@ -44,6 +46,7 @@ impl Condition {
         Condition::PlcFault,
         Condition::Attack,
         Condition::Control,
+        Condition::Maintenance,
         Condition::Planned,
     ];
     pub const N: usize = Self::ALL.len();
@@ -60,6 +63,7 @@ impl Condition {
             Condition::PlcFault => "PLC fault",
             Condition::Attack => "attack",
             Condition::Control => "blocked by control",
+            Condition::Maintenance => "planned maintenance",
             Condition::Planned => "planned",
         }
     }
@@ -132,14 +136,15 @@ impl Metrics {
     /// Account the tick [t, t + dt) by the states the stations ended it in.
     pub fn account(&mut self, plant: &Plant, planned: bool, dt: Micros, blame: &[Option<Blame>]) {
         for (i, st) in plant.stations.iter().enumerate() {
-            self.station_time[i][blamed(Condition::of(st.state(), planned), blame[i]) as usize] +=
-                dt;
+            let c = maintained(plant, i, Condition::of(st.state(), planned));
+            self.station_time[i][blamed(c, blame[i]) as usize] += dt;
         }
         if planned {
             self.planned_production += dt;
             let b = self.bottleneck;
             if plant.stations[b].state() != State::Running {
                 let (root, cond) = root_cause(plant, b, planned);
+                let cond = maintained(plant, root, cond);
                 self.line_loss[root][blamed(cond, blame[root]) as usize] += dt;
             }
         }
@@ -177,6 +182,15 @@ impl Metrics {
                 detail,
             });
         }
+    }
+}
+
+/// A "failure" that is a stop planned on a health alert.
+fn maintained(plant: &Plant, i: usize, c: Condition) -> Condition {
+    if c == Condition::Failed && plant.stations[i].in_planned_stop() {
+        Condition::Maintenance
+    } else {
+        c
     }
 }
 

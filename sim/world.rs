@@ -983,6 +983,16 @@ impl World {
                 PlantEvent::TripReset { station } => {
                     ("trip_reset", name(station), "operator reset".into())
                 }
+                PlantEvent::HealthAlert { station } => (
+                    "health_alert",
+                    name(station),
+                    "degradation seen: maintenance planned".into(),
+                ),
+                PlantEvent::PlannedStop { station } => (
+                    "planned_stop",
+                    name(station),
+                    "stopped for planned maintenance".into(),
+                ),
             };
             self.metrics.event(t, kind, &source, detail);
         }

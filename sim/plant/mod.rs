@@ -83,12 +83,33 @@ impl State {
 /// Something that happened on the plant floor, for the event log.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum PlantEvent {
-    Failure { station: usize },
-    RepairStarted { station: usize, by_floor: bool },
-    Repaired { station: usize },
-    Trip { station: usize, temp_c: f64 },
-    TripReady { station: usize },
-    TripReset { station: usize },
+    Failure {
+        station: usize,
+    },
+    RepairStarted {
+        station: usize,
+        by_floor: bool,
+    },
+    Repaired {
+        station: usize,
+    },
+    Trip {
+        station: usize,
+        temp_c: f64,
+    },
+    TripReady {
+        station: usize,
+    },
+    TripReset {
+        station: usize,
+    },
+    /// Condition monitoring saw degradation: a planned stop is scheduled.
+    HealthAlert {
+        station: usize,
+    },
+    PlannedStop {
+        station: usize,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -107,6 +128,21 @@ struct Failure {
     repair_done_at: Option<Micros>,
     /// The repair waits for the vendor's remote session.
     vendor_called: bool,
+    /// A planned stop on a health alert, not a failure.
+    planned: bool,
+}
+
+/// Condition monitoring of a station (from `HealthSpec`, times in microseconds).
+#[derive(Clone, Debug)]
+struct Health {
+    pf_interval: Micros,
+    detect_probability: f64,
+    lead: Micros,
+    planned_stop: Micros,
+    /// This failure's degradation was looked at (seen or missed).
+    looked: bool,
+    planned_at: Option<Micros>,
+    rng: Stream,
 }
 
 #[derive(Clone, Debug)]
@@ -134,6 +170,9 @@ pub struct StationCounters {
     pub scrap_temperature: u64,
     pub failures: u64,
     pub trips: u64,
+    /// Planned stops on health alerts (failures avoided).
+    pub planned_stops: u64,
+    pub health_alerts: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -163,6 +202,7 @@ pub struct Station {
     /// stop in one run does not shift the failures of the next hours (common random
     /// numbers between a baseline and its variants).
     rng_cycle: Stream,
+    health: Option<Health>,
     rng_failure: Stream,
     rng_quality: Stream,
 }
@@ -197,6 +237,11 @@ impl Station {
     }
 
     /// Maintenance is on its way or working.
+    /// Stopped for maintenance planned on a health alert.
+    pub fn in_planned_stop(&self) -> bool {
+        self.failure.as_ref().is_some_and(|f| f.planned)
+    }
+
     pub fn repair_in_progress(&self) -> bool {
         self.failure
             .as_ref()
@@ -312,6 +357,19 @@ impl Plant {
                 speed_pct: 100,
                 cursor: 0,
                 rng_cycle: stream(seed, &format!("station:{}:cycle", st.name)),
+                health: s
+                    .health
+                    .iter()
+                    .find(|h| h.station == st.name)
+                    .map(|h| Health {
+                        pf_interval: from_secs(h.pf_interval_h * 3600.0),
+                        detect_probability: h.detect_probability,
+                        lead: from_secs(h.lead_min * 60.0),
+                        planned_stop: from_secs(h.planned_stop_min * 60.0),
+                        looked: false,
+                        planned_at: None,
+                        rng: stream(seed, &format!("station:{}:health", st.name)),
+                    }),
                 rng_failure: stream(seed, &format!("station:{}:failure", st.name)),
                 rng_quality: stream(seed, &format!("station:{}:quality", st.name)),
             })
@@ -445,7 +503,55 @@ impl Plant {
         }
     }
 
+    /// Condition monitoring: see degradation coming, and stop for maintenance before the
+    /// failure.
+    fn watch_health(&mut self, i: usize, t0: Micros) {
+        let st = &mut self.stations[i];
+        let Some(h) = &mut st.health else { return };
+        if st.failure.is_some() {
+            return;
+        }
+        if let Some(at) = h.planned_at
+            && at <= t0
+        {
+            h.planned_at = None;
+            let stop = h.planned_stop;
+            if !st.suspended() {
+                st.suspend(t0);
+            }
+            st.failure = Some(Failure {
+                since: t0,
+                repair_done_at: Some(t0 + stop),
+                vendor_called: false,
+                planned: true,
+            });
+            st.counters.planned_stops += 1;
+            self.events
+                .push((t0, PlantEvent::PlannedStop { station: i }));
+            return;
+        }
+        if h.looked {
+            return;
+        }
+        let worked = match st.phase {
+            Phase::Working { started, .. } if started != Micros::MAX => t0.saturating_sub(started),
+            _ => 0,
+        };
+        if st.ttf_left.saturating_sub(worked) <= h.pf_interval {
+            h.looked = true;
+            if h.rng.random::<f64>() < h.detect_probability {
+                h.planned_at = Some(t0 + h.lead);
+                st.counters.health_alerts += 1;
+                self.events
+                    .push((t0, PlantEvent::HealthAlert { station: i }));
+            }
+        }
+    }
+
     fn advance_station(&mut self, i: usize, t0: Micros, t_end: Micros) {
+        if self.stations[i].health.is_some() {
+            self.watch_health(i, t0);
+        }
         // The thermal process first: its trip instant bounds this tick's events.
         let mut trip_at = None;
         {
@@ -509,6 +615,10 @@ impl Plant {
                     Some(done) if done <= t_end => {
                         st.failure = None;
                         st.ttf_left = st.draw_ttf();
+                        if let Some(h) = &mut st.health {
+                            h.looked = false;
+                            h.planned_at = None;
+                        }
                         self.events
                             .push((done, PlantEvent::Repaired { station: i }));
                         if !st.suspended() {
@@ -558,6 +668,7 @@ impl Plant {
                             since: fail_at,
                             repair_done_at: None,
                             vendor_called: false,
+                            planned: false,
                         });
                         st.counters.failures += 1;
                         st.cursor = fail_at;

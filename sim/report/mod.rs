@@ -119,6 +119,8 @@ pub struct StationSummary {
     pub scrap: u64,
     pub failures: u64,
     pub trips: u64,
+    /// Stops planned on condition-monitoring alerts (failures foreseen).
+    pub planned_stops: u64,
     /// Hours in each condition, in `Condition::ALL` order, zeros left out.
     pub hours: Vec<(String, f64)>,
     pub oee: Oee,
@@ -281,6 +283,7 @@ impl Summary {
                     scrap: c.scrap_quality + c.scrap_temperature,
                     failures: c.failures,
                     trips: c.trips,
+                    planned_stops: c.planned_stops,
                     hours: Condition::ALL
                         .iter()
                         .filter(|k| m.station_time[i][**k as usize] > 0)

@@ -203,6 +203,8 @@ struct Overlay {
     line: Option<super::LineSpec>,
     #[serde(default)]
     vendor: Option<super::VendorSpec>,
+    #[serde(default)]
+    health: Vec<super::HealthSpec>,
 }
 
 impl Overlay {
@@ -239,6 +241,9 @@ impl Overlay {
         }
         if self.vendor.is_some() {
             s.vendor = self.vendor;
+        }
+        if !self.health.is_empty() {
+            s.health = self.health;
         }
         s
     }
@@ -760,6 +765,29 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
             c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
             c.positive("vendor.access.Gateway.session_h", *session_h);
         }
+    }
+    for (j, h) in s.health.iter().enumerate() {
+        let at = |f: &str| format!("health[{j}].{f}");
+        let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+        if c.known(at("station"), "station", &h.station, &station_names)
+            && s.stations
+                .iter()
+                .any(|x| x.name == h.station && x.failures.is_none())
+        {
+            c.fail(
+                at("station"),
+                format!("\"{}\" has no failures to foresee", h.station),
+            );
+        }
+        c.positive(at("pf_interval_h"), h.pf_interval_h);
+        if !(0.0..=1.0).contains(&h.detect_probability) {
+            c.fail(
+                at("detect_probability"),
+                format!("{} must be in [0, 1]", h.detect_probability),
+            );
+        }
+        c.non_negative(at("lead_min"), h.lead_min);
+        c.positive(at("planned_stop_min"), h.planned_stop_min);
     }
     if let Some(ids) = &s.ids {
         c.non_negative("ids.learn_h", ids.learn_h);

@@ -53,6 +53,24 @@ pub struct Scenario {
     /// The OEM vendor who repairs some machines remotely, and how they get in.
     #[serde(default)]
     pub vendor: Option<VendorSpec>,
+    /// Condition monitoring of machines: degradation seen before a failure lets
+    /// maintenance replace the failure by a shorter planned stop.
+    #[serde(default)]
+    pub health: Vec<HealthSpec>,
+}
+
+/// Condition monitoring of one station. A failure is preceded by detectable degradation
+/// for `pf_interval_h` of operating time (the P-F interval of reliability engineering);
+/// the monitor sees it with `detect_probability`, and maintenance stops the machine
+/// `lead_min` later for `planned_stop_min`, which renews it as a repair would.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSpec {
+    pub station: String,
+    pub pf_interval_h: f64,
+    pub detect_probability: f64,
+    pub lead_min: f64,
+    pub planned_stop_min: f64,
 }
 
 /// Third-party remote access.

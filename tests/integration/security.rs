@@ -302,3 +302,29 @@ fn the_vendor_gateway_stops_stolen_credentials_and_costs_repair_time() {
         per(&v)
     );
 }
+
+#[test]
+fn condition_monitoring_turns_failures_into_shorter_planned_stops() {
+    let base = scenario("bottling-line.ron", 24.0);
+    let watched = scenario("health-monitoring.ron", 24.0);
+    let mut gained = 0i64;
+    for seed in 1..=2 {
+        let (_, b) = run(&base, seed);
+        let (_, w) = run(&watched, seed);
+        let filler = |s: &Summary| {
+            s.stations
+                .iter()
+                .find(|x| x.name == "filler")
+                .unwrap()
+                .clone()
+        };
+        assert!(filler(&w).planned_stops > 0);
+        assert!(filler(&w).failures < filler(&b).failures);
+        assert!(hours_of(&w, Condition::Maintenance.label()) > 0.0);
+        gained += w.line.good_units as i64 - b.line.good_units as i64;
+    }
+    assert!(
+        gained > 0,
+        "monitoring gained no production over two seeds ({gained})"
+    );
+}
