@@ -11,6 +11,35 @@ use crate::time::{Micros, US_PER_S, from_secs};
 use crate::world::World;
 use serde::Serialize;
 
+/// The steps of a stochastic attacker, drawn once from the run's seed: the first at the
+/// entry time, each next one a dwell time later; each works with its probability.
+pub fn campaign(
+    a: &crate::scenario::AttackerSpec,
+    network: &crate::network::Network,
+    seed: u64,
+) -> Vec<AttackRun> {
+    use rand::RngExt;
+    let mut rng = crate::rng::stream(seed, "attacker");
+    let host = network.host(&a.from).unwrap_or(0);
+    let mut at_h = a.start_h.sample(&mut rng);
+    let mut runs = Vec::new();
+    for (k, st) in a.steps.iter().enumerate() {
+        if k > 0 {
+            at_h += a.dwell_h.sample(&mut rng);
+        }
+        let works = rng.random::<f64>() < st.success_probability;
+        let spec = AttackSpec {
+            at_h,
+            from: a.from.clone(),
+            step: st.step.clone(),
+        };
+        let mut run = AttackRun::new(&spec, host);
+        run.fails_by_chance = !works;
+        runs.push(run);
+    }
+    runs
+}
+
 /// How long a step waits for a reply.
 const REPLY_TIMEOUT: Micros = 2 * US_PER_S;
 /// The probe an `nmap -sV` service scan sends to an unknown port (GetRequest).
@@ -37,6 +66,11 @@ pub struct AttackRun {
     pub detected_at: Option<Micros>,
     blocked_by_dpi: u32,
     blocked_by_gateway: u32,
+    /// A stochastic attacker's try that did not work (decided when the run is built).
+    pub(crate) fails_by_chance: bool,
+    /// When the incident response isolated the step's host.
+    pub contained_at: Option<Micros>,
+    blocked_by_response: u32,
     pub detail: String,
     tid: u16,
     next_target: usize,
@@ -47,7 +81,7 @@ pub struct AttackRun {
     blocked: u32,
     refused: u32,
     discovered: Vec<usize>,
-    flood: Option<(ConnId, usize, Micros, f64, u64)>,
+    pub(crate) flood: Option<(ConnId, usize, Micros, f64, u64)>,
     /// Adversary in the middle: (PLC, until, status registers frozen at the start, replies rewritten).
     pub(crate) spoof: Option<(usize, Micros, Option<Vec<u16>>, u64)>,
     dropped_before: u64,
@@ -65,6 +99,9 @@ impl AttackRun {
             detected_at: None,
             blocked_by_dpi: 0,
             blocked_by_gateway: 0,
+            fails_by_chance: false,
+            contained_at: None,
+            blocked_by_response: 0,
             detail: String::new(),
             tid: 0,
             next_target: 0,
@@ -91,6 +128,11 @@ impl World {
     fn attack_connect(&mut self, i: usize, plc: usize, raw: bool, t: Micros) -> Option<ConnId> {
         let host = self.attacks[i].host;
         let to = self.network.plc_host(plc);
+        if self.contained(host, t) {
+            self.attacks[i].blocked_by_response += 1;
+            self.note_flow(host, to, 502, false, t);
+            return None;
+        }
         if self.gateway_refuses(host) {
             // Stolen vendor credentials are not an approved, MFA-checked session.
             self.attacks[i].blocked_by_gateway += 1;
@@ -151,6 +193,15 @@ impl World {
                     &from,
                     format!("{id} {name}: {:?}", self.attacks[i].spec.step),
                 );
+                if self.attacks[i].fails_by_chance {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Failed,
+                        "the technique did not work this time".into(),
+                    );
+                    continue;
+                }
                 self.start_step(i, t);
             }
             if !self.attacks[i].done() {
@@ -392,7 +443,14 @@ impl World {
             }
             _ => {
                 let r = &self.attacks[i];
-                if r.blocked_by_gateway > 0 {
+                if r.blocked_by_response > 0 {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Blocked,
+                        "the host had been isolated by the incident response".into(),
+                    );
+                } else if r.blocked_by_gateway > 0 {
                     self.end_step(
                         i,
                         t,

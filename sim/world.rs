@@ -124,6 +124,9 @@ pub struct World {
     pub vendor_stats: VendorStats,
     /// The gateway's append-only audit log.
     pub audit: Vec<AuditRecord>,
+    /// Hosts isolated by the incident response, and from when.
+    pub contained: BTreeMap<usize, Micros>,
+    response_rng: crate::rng::Stream,
     vendor_rng: crate::rng::Stream,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
     pub(crate) dpi_blocked: std::collections::BTreeSet<(ConnId, u16)>,
@@ -227,11 +230,14 @@ impl World {
                 bus.close(link);
             }
         }
-        let attacks: Vec<AttackRun> = s
+        let mut attacks: Vec<AttackRun> = s
             .attacks
             .iter()
             .map(|a| AttackRun::new(a, network.host(&a.from).unwrap_or(0)))
             .collect();
+        if let Some(a) = &s.attacker {
+            attacks.extend(crate::attack::campaign(a, &network, seed));
+        }
         let track_blame = !attacks.is_empty() || s.segmentation.is_some() || s.dpi.is_some();
         let ids = s
             .ids
@@ -294,6 +300,8 @@ impl World {
                 ..VendorStats::default()
             },
             audit: Vec::new(),
+            contained: BTreeMap::new(),
+            response_rng: crate::rng::stream(seed, "response"),
             vendor_rng: crate::rng::stream(seed, "vendor"),
             dpi_blocked: std::collections::BTreeSet::new(),
             scenario: s.clone(),
@@ -360,6 +368,9 @@ impl World {
         }
         if self.ids.is_some() {
             self.ids_alerts(t);
+        }
+        if self.scenario.response.is_some() && !self.attacks.is_empty() {
+            self.respond(t);
         }
         for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
             if let Task::ResetPlc(p) = task {
@@ -777,6 +788,50 @@ impl World {
                 self.network.hosts[host].name == v.host
             }
             _ => false,
+        }
+    }
+
+    /// Whether `host` is isolated at `t`.
+    pub(crate) fn contained(&self, host: usize, t: Micros) -> bool {
+        self.contained.get(&host).is_some_and(|&at| at <= t)
+    }
+
+    /// The incident response: a host whose traffic was detected is isolated after the
+    /// containment time; its ongoing steps (a flood, a man in the middle) end there.
+    fn respond(&mut self, t: Micros) {
+        let Some(r) = self.scenario.response.clone() else {
+            return;
+        };
+        for i in 0..self.attacks.len() {
+            let (host, detected) = (self.attacks[i].host, self.attacks[i].detected_at);
+            if let Some(d) = detected
+                && d <= t
+                && !self.contained.contains_key(&host)
+            {
+                let at = d + from_secs(r.contain_min.sample(&mut self.response_rng) * 60.0);
+                self.contained.insert(host, at);
+                let name = self.network.hosts[host].name.clone();
+                self.metrics.event(
+                    at,
+                    "contained",
+                    &name,
+                    "isolated by the incident response".into(),
+                );
+            }
+        }
+        for run in self.attacks.iter_mut() {
+            if let Some(&at) = self.contained.get(&run.host)
+                && at <= t
+            {
+                // Time to contain counts for steps under way when the host was isolated.
+                if run.contained_at.is_none() && run.started && run.at < at {
+                    run.contained_at = Some(at);
+                }
+                run.spoof = None;
+                if let Some(f) = &mut run.flood {
+                    f.2 = f.2.min(t);
+                }
+            }
         }
     }
 

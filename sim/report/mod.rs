@@ -40,6 +40,8 @@ pub struct SecuritySummary {
     /// Steps a monitoring control flagged, and the mean time from step to first flag.
     pub steps_detected: u64,
     pub mean_time_to_detect_s: Option<f64>,
+    /// Mean time from a step to its host's isolation, for steps the response contained.
+    pub mean_time_to_contain_s: Option<f64>,
     pub steps: Vec<StepRow>,
     /// The Modbus DPI's counters, when one is deployed.
     pub dpi: Option<crate::world::DpiStats>,
@@ -61,6 +63,8 @@ pub struct StepRow {
     pub outcome: String,
     /// Seconds from the step to its first detection, if detected.
     pub detected_after_s: Option<f64>,
+    /// Seconds from the step to the isolation of its host, if contained.
+    pub contained_after_s: Option<f64>,
     pub detail: String,
 }
 
@@ -182,6 +186,7 @@ pub struct ItColumn {
     pub detected: u64,
     pub succeeded: u64,
     pub mean_time_to_detect_s: Option<f64>,
+    pub mean_time_to_contain_s: Option<f64>,
     pub legitimate_flows_blocked: u64,
     pub false_positives: u64,
     /// Remote (vendor) sessions and the share recorded in an audit log.
@@ -363,6 +368,9 @@ impl Summary {
                 detected_after_s: r
                     .detected_at
                     .map(|d| round(d.saturating_sub(r.at) as f64 / 1e6, 3)),
+                contained_after_s: r
+                    .contained_at
+                    .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
                 detail: r.detail.clone(),
             });
         }
@@ -372,6 +380,13 @@ impl Summary {
             .filter_map(|s| s.detected_after_s)
             .collect();
         security.steps_detected = ttd.len() as u64;
+        let ttc: Vec<f64> = security
+            .steps
+            .iter()
+            .filter_map(|s| s.contained_after_s)
+            .collect();
+        security.mean_time_to_contain_s =
+            (!ttc.is_empty()).then(|| round(ttc.iter().sum::<f64>() / ttc.len() as f64, 3));
         security.mean_time_to_detect_s =
             (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
         security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
@@ -425,6 +440,7 @@ impl Summary {
                 detected: security.steps_detected,
                 succeeded: security.steps_succeeded,
                 mean_time_to_detect_s: security.mean_time_to_detect_s,
+                mean_time_to_contain_s: security.mean_time_to_contain_s,
                 legitimate_flows_blocked: security
                     .flows_blocked
                     .iter()

@@ -283,6 +283,12 @@ pub fn render_text(s: &Summary) -> String {
                 format!("unplanned downtime {:.2} h", ot.unplanned_downtime_h),
             ),
             (
+                it.mean_time_to_contain_s
+                    .map(|t| format!("contained, mean {:.1} min after the step", t / 60.0))
+                    .unwrap_or_else(|| "contained: none".into()),
+                String::new(),
+            ),
+            (
                 format!("legitimate flows blocked {}", it.legitimate_flows_blocked),
                 format!(
                     "  of which attacks {:.2} h, controls {:.2} h",

@@ -205,6 +205,10 @@ struct Overlay {
     vendor: Option<super::VendorSpec>,
     #[serde(default)]
     health: Vec<super::HealthSpec>,
+    #[serde(default)]
+    response: Option<super::ResponseSpec>,
+    #[serde(default)]
+    attacker: Option<super::AttackerSpec>,
 }
 
 impl Overlay {
@@ -244,6 +248,12 @@ impl Overlay {
         }
         if !self.health.is_empty() {
             s.health = self.health;
+        }
+        if self.response.is_some() {
+            s.response = self.response;
+        }
+        if self.attacker.is_some() {
+            s.attacker = self.attacker;
         }
         s
     }
@@ -764,6 +774,32 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
             c.dist("vendor.access.Gateway.approval_min", approval_min);
             c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
             c.positive("vendor.access.Gateway.session_h", *session_h);
+        }
+    }
+    if let Some(r) = &s.response {
+        c.dist("response.contain_min", &r.contain_min);
+    }
+    if let Some(a) = &s.attacker {
+        if s.network.is_none() {
+            c.fail(
+                "attacker.from",
+                "an attacker needs a `network` section with its host",
+            );
+        } else {
+            c.known("attacker.from".into(), "host", &a.from, &hosts);
+        }
+        c.dist("attacker.start_h", &a.start_h);
+        c.dist("attacker.dwell_h", &a.dwell_h);
+        for (j, st) in a.steps.iter().enumerate() {
+            if !(0.0..=1.0).contains(&st.success_probability) {
+                c.fail(
+                    format!("attacker.steps[{j}].success_probability"),
+                    format!("{} must be in [0, 1]", st.success_probability),
+                );
+            }
+            if let Some(t) = st.step.target() {
+                c.known(format!("attacker.steps[{j}].step.plc"), "PLC", t, &plcs);
+            }
         }
     }
     for (j, h) in s.health.iter().enumerate() {

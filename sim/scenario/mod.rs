@@ -57,6 +57,40 @@ pub struct Scenario {
     /// maintenance replace the failure by a shorter planned stop.
     #[serde(default)]
     pub health: Vec<HealthSpec>,
+    /// The incident response to a detection: the host the attack came from is isolated.
+    #[serde(default)]
+    pub response: Option<ResponseSpec>,
+    /// An attacker that picks its own timing: steps after an entry time and dwell times,
+    /// each working with a probability.
+    #[serde(default)]
+    pub attacker: Option<AttackerSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSpec {
+    /// From the first detection of a host's traffic to that host being isolated, minutes.
+    pub contain_min: Dist,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttackerSpec {
+    /// The foothold (a `network.hosts` name).
+    pub from: String,
+    /// When the first step comes, hours into the run.
+    pub start_h: Dist,
+    /// Time between steps, hours.
+    pub dwell_h: Dist,
+    pub steps: Vec<ChanceStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChanceStep {
+    pub step: AttackStep,
+    /// The chance that the technique works when tried (an exploit, a guessed password…).
+    pub success_probability: f64,
 }
 
 /// Condition monitoring of one station. A failure is preceded by detectable degradation

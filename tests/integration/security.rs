@@ -328,3 +328,47 @@ fn condition_monitoring_turns_failures_into_shorter_planned_stops() {
         "monitoring gained no production over two seeds ({gained})"
     );
 }
+
+#[test]
+fn a_stochastic_attacker_is_reproducible_and_the_response_contains_it() {
+    let s = scenario("stochastic-attacker.ron", 24.0);
+    let (_, a) = run(&s, 1);
+    let (_, again) = run(&s, 1);
+    assert_eq!(
+        a.security
+            .steps
+            .iter()
+            .map(|x| (&x.at, &x.outcome))
+            .collect::<Vec<_>>(),
+        again
+            .security
+            .steps
+            .iter()
+            .map(|x| (&x.at, &x.outcome))
+            .collect::<Vec<_>>()
+    );
+    let mut contained = 0;
+    let mut times = std::collections::BTreeSet::new();
+    for seed in 1..=3 {
+        let (_, r) = run(&s, seed);
+        times.insert(r.security.steps[0].at.clone());
+        contained += r
+            .security
+            .steps
+            .iter()
+            .filter(|x| x.detail.contains("isolated by the incident response"))
+            .count();
+        if let Some(t) = r.security.mean_time_to_contain_s {
+            assert!(t > 0.0);
+        }
+    }
+    assert_eq!(
+        times.len(),
+        3,
+        "the attacker's entry time does not depend on the seed"
+    );
+    assert!(
+        contained > 0,
+        "the response never stopped a later step over three seeds"
+    );
+}
