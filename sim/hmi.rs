@@ -384,6 +384,11 @@ impl Hmi {
                 self.views[st].state = None;
             }
             self.schedule(t, Task::ResetPlc(plc));
+        } else if !ch.comm_ok {
+            // Still no contact (the PLC faulted again, or never came back): the operator
+            // goes back to the cabinet (one visit pending at a time).
+            let plc = ch.plc;
+            self.schedule(t, Task::ResetPlc(plc));
         }
     }
 

@@ -126,6 +126,9 @@ pub struct World {
     pub audit: Vec<AuditRecord>,
     /// Hosts isolated by the incident response, and from when.
     pub contained: BTreeMap<usize, Micros>,
+    pub device_stats: DeviceStats,
+    /// Per PLC: requests dropped at the last look, and whether it was alerting.
+    device_seen: Vec<(u64, bool)>,
     response_rng: crate::rng::Stream,
     vendor_rng: crate::rng::Stream,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
@@ -150,6 +153,16 @@ pub struct AuditRecord {
     pub session: u64,
     pub event: String,
     pub detail: String,
+}
+
+/// What monitoring the PLCs' own health saw and did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DeviceStats {
+    pub saturation_alerts: u64,
+    pub overrun_alerts: u64,
+    pub fault_alerts: u64,
+    /// Connections closed by the OT team (not the HMI's).
+    pub connections_shed: u64,
 }
 
 /// What the IDS raised.
@@ -301,6 +314,8 @@ impl World {
             },
             audit: Vec::new(),
             contained: BTreeMap::new(),
+            device_stats: DeviceStats::default(),
+            device_seen: vec![(0, false); s.plcs.len()],
             response_rng: crate::rng::stream(seed, "response"),
             vendor_rng: crate::rng::stream(seed, "vendor"),
             dpi_blocked: std::collections::BTreeSet::new(),
@@ -371,6 +386,11 @@ impl World {
         }
         if self.scenario.response.is_some() && !self.attacks.is_empty() {
             self.respond(t);
+        }
+        if let Some(d) = &self.scenario.device_monitoring
+            && t.is_multiple_of(from_secs(d.poll_s).max(self.tick))
+        {
+            self.watch_devices(t, d.shed);
         }
         for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
             if let Task::ResetPlc(p) = task {
@@ -788,6 +808,61 @@ impl World {
                 self.network.hosts[host].name == v.host
             }
             _ => false,
+        }
+    }
+
+    /// Look at every PLC's diagnostics: alert on saturation, overruns and faults (once
+    /// per episode), credit the attack steps aimed at it, and shed rogue connections.
+    fn watch_devices(&mut self, t: Micros, shed: bool) {
+        for p in 0..self.plcs.len() {
+            let plc = &self.plcs[p];
+            let dropped = plc.stats.dropped;
+            let saturated = plc.connections() >= plc.profile.max_connections;
+            let overrun = dropped > self.device_seen[p].0;
+            let faulted = plc.fault.is_some();
+            let alerting = saturated || overrun || faulted;
+            let was = self.device_seen[p].1;
+            self.device_seen[p] = (dropped, alerting);
+            if !alerting || was {
+                continue;
+            }
+            let name = plc.name.clone();
+            let mut what = Vec::new();
+            if saturated {
+                self.device_stats.saturation_alerts += 1;
+                what.push("all connections taken");
+            }
+            if overrun {
+                self.device_stats.overrun_alerts += 1;
+                what.push("requests dropped (scan overrun)");
+            }
+            if faulted {
+                self.device_stats.fault_alerts += 1;
+                what.push("faulted");
+            }
+            self.metrics
+                .event(t, "device_alert", &name, what.join(", "));
+            for r in self.attacks.iter_mut() {
+                let aimed = r.spec.step.target().is_none_or(|n| n == name);
+                if r.started && r.at <= t && aimed && !r.done() && r.detected_at.is_none() {
+                    r.detected_at = Some(t);
+                }
+            }
+            if shed && (saturated || overrun) {
+                let rogue: Vec<ConnId> = (0..self.bus.links.len() as ConnId)
+                    .filter(|&l| {
+                        let link = &self.bus.links[l as usize];
+                        link.plc == p
+                            && link.open
+                            && link.owner != Owner::Hmi
+                            && self.plcs[p].has_connection(l)
+                    })
+                    .collect();
+                for l in rogue {
+                    self.device_stats.connections_shed += 1;
+                    self.close_external(p, l);
+                }
+            }
         }
     }
 

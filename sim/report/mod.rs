@@ -47,6 +47,8 @@ pub struct SecuritySummary {
     pub dpi: Option<crate::world::DpiStats>,
     /// The IDS's counters, when one is deployed.
     pub ids: Option<crate::world::IdsStats>,
+    /// Monitoring of the PLCs' own health, when deployed.
+    pub devices: Option<crate::world::DeviceStats>,
     /// The vendor's remote sessions, when the scenario has a vendor.
     pub vendor: Option<crate::world::VendorStats>,
     /// Connections a zone firewall (or the lack of a route) refused.
@@ -391,6 +393,7 @@ impl Summary {
             (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
         security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
         security.ids = w.ids.as_ref().map(|_| w.ids_stats.clone());
+        security.devices = s.device_monitoring.as_ref().map(|_| w.device_stats.clone());
         security.vendor = s.vendor.as_ref().map(|_| {
             let mut v = w.vendor_stats.clone();
             v.wait_h = round(v.wait_h, 4);

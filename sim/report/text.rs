@@ -193,6 +193,7 @@ pub fn render_text(s: &Summary) -> String {
         || sec.dpi.is_some()
         || sec.ids.is_some()
         || sec.vendor.is_some()
+        || sec.devices.is_some()
     {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -223,6 +224,13 @@ pub fn render_text(s: &Summary) -> String {
             for (kind, n) in &d.by_kind {
                 let _ = writeln!(o, "    {n} × {kind}");
             }
+        }
+        if let Some(d) = &sec.devices {
+            let _ = writeln!(
+                o,
+                "  device health: {} saturation, {} overrun and {} fault alert(s); {} rogue connection(s) shed",
+                d.saturation_alerts, d.overrun_alerts, d.fault_alerts, d.connections_shed
+            );
         }
         if let Some(v) = &sec.vendor {
             let _ = writeln!(

@@ -209,6 +209,8 @@ struct Overlay {
     response: Option<super::ResponseSpec>,
     #[serde(default)]
     attacker: Option<super::AttackerSpec>,
+    #[serde(default)]
+    device_monitoring: Option<super::DeviceMonitoringSpec>,
 }
 
 impl Overlay {
@@ -254,6 +256,9 @@ impl Overlay {
         }
         if self.attacker.is_some() {
             s.attacker = self.attacker;
+        }
+        if self.device_monitoring.is_some() {
+            s.device_monitoring = self.device_monitoring;
         }
         s
     }
@@ -775,6 +780,9 @@ fn network_checks(s: &Scenario, c: &mut Checker, _stations: &BTreeSet<&str>) {
             c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
             c.positive("vendor.access.Gateway.session_h", *session_h);
         }
+    }
+    if let Some(d) = &s.device_monitoring {
+        c.positive("device_monitoring.poll_s", d.poll_s);
     }
     if let Some(r) = &s.response {
         c.dist("response.contain_min", &r.contain_min);

@@ -64,6 +64,20 @@ pub struct Scenario {
     /// each working with a probability.
     #[serde(default)]
     pub attacker: Option<AttackerSpec>,
+    /// Health monitoring of the PLCs themselves (their diagnostics, read out of band).
+    #[serde(default)]
+    pub device_monitoring: Option<DeviceMonitoringSpec>,
+}
+
+/// Watches every PLC's connection table and communication queue: saturation (all
+/// connections taken), scan overruns (requests dropped), faults. With `shed`, the OT team
+/// closes connections that are not the HMI's when a device saturates or overruns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceMonitoringSpec {
+    pub poll_s: f64,
+    #[serde(default)]
+    pub shed: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -372,3 +372,33 @@ fn a_stochastic_attacker_is_reproducible_and_the_response_contains_it() {
         "the response never stopped a later step over three seeds"
     );
 }
+
+#[test]
+fn device_health_monitoring_sheds_a_flood_before_the_watchdog_trips() {
+    let flood = scenario("attack-flood-legacy.ron", 12.0);
+    let watched = scenario("device-monitoring.ron", 12.0);
+    let mut gained = 0i64;
+    for seed in 1..=3 {
+        let (_, f) = run(&flood, seed);
+        let (_, w) = run(&watched, seed);
+        let rinser = |s: &Summary| {
+            s.plcs
+                .iter()
+                .find(|p| p.name == "plc-rinser")
+                .unwrap()
+                .faults
+                .clone()
+        };
+        assert!(
+            rinser(&f).iter().any(|(c, _)| *c == FaultCause::Overload),
+            "{:?}",
+            rinser(&f)
+        );
+        assert!(rinser(&w).is_empty(), "{:?}", rinser(&w));
+        let d = w.security.devices.as_ref().unwrap();
+        assert!(d.overrun_alerts >= 1 && d.connections_shed >= 1);
+        assert!(w.security.steps[0].detected_after_s.is_some());
+        gained += w.line.good_units as i64 - f.line.good_units as i64;
+    }
+    assert!(gained > 0, "{gained}");
+}
