@@ -278,6 +278,7 @@ impl World {
                         self.note_flow(host, h, 445, false, t);
                     }
                 }
+                self.held_by = Some(i);
                 if let Some(hours) = precautionary_shutdown_h {
                     self.hold_until = self.hold_until.max(t + from_secs(hours * 3600.0));
                 }

@@ -220,20 +220,27 @@ impl<W: Write> Capture<W> {
 /// The fast mode's traffic: each bus link is the HMI's connection to one PLC, port 502.
 pub fn write_bus_capture<W: Write>(w: W, world: &crate::World) -> anyhow::Result<W> {
     let mut cap = Capture::new(w)?;
-    let hmi: Ipv4Addr = world
-        .scenario
-        .hmi
-        .address
-        .parse()
-        .unwrap_or(Ipv4Addr::LOCALHOST);
+    // Links opened while the run went on (attack steps) are not all there at the start.
     let mut opened = vec![false; world.bus.links.len()];
     for sent in world.bus.capture.iter().flatten() {
         let l = sent.link as usize;
         let t = Duration::from_micros(sent.at);
         if !opened[l] {
             opened[l] = true;
-            let plc = &world.plcs[world.bus.links[l].plc];
-            cap.open(l as u64, t, (hmi, 49152 + l as u16), (plc.address, 502))?;
+            let link = &world.bus.links[l];
+            // The client's address as the scenario places it (the HMI, an attacker's host).
+            let client = world
+                .network
+                .host(&link.client)
+                .map(|h| world.network.hosts[h].address)
+                .unwrap_or(Ipv4Addr::LOCALHOST);
+            let plc = &world.plcs[link.plc];
+            cap.open(
+                l as u64,
+                t,
+                (client, 49152 + (l % 16384) as u16),
+                (plc.address, 502),
+            )?;
         }
         cap.data(l as u64, t, sent.to_server, &sent.adu)?;
     }

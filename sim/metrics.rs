@@ -30,7 +30,8 @@ pub enum Condition {
 /// Who is to blame for a station being stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blame {
-    Attack,
+    /// An attack (the step, when known).
+    Attack(Option<usize>),
     Control,
 }
 
@@ -114,6 +115,8 @@ pub struct Metrics {
     /// Line downtime at the bottleneck, traced to [root station][condition].
     pub line_loss: Vec<[Micros; Condition::N]>,
     pub bottleneck: usize,
+    /// Line downtime charged to each attack step.
+    pub attack_loss: Vec<Micros>,
     pub planned_production: Micros,
     pub timeline: Option<Vec<Sample>>,
     pub events: Option<Vec<Event>>,
@@ -121,11 +124,18 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(stations: usize, bottleneck: usize, timeline: bool, events: bool) -> Self {
+    pub fn new(
+        stations: usize,
+        bottleneck: usize,
+        timeline: bool,
+        events: bool,
+        attacks: usize,
+    ) -> Self {
         Metrics {
             station_time: vec![[0; Condition::N]; stations],
             line_loss: vec![[0; Condition::N]; stations],
             bottleneck,
+            attack_loss: vec![0; attacks],
             planned_production: 0,
             timeline: timeline.then(Vec::new),
             events: events.then(Vec::new),
@@ -145,7 +155,14 @@ impl Metrics {
             if plant.stations[b].state() != State::Running {
                 let (root, cond) = root_cause(plant, b, planned);
                 let cond = maintained(plant, root, cond);
-                self.line_loss[root][blamed(cond, blame[root]) as usize] += dt;
+                let charged = blamed(cond, blame[root]);
+                self.line_loss[root][charged as usize] += dt;
+                if charged == Condition::Attack
+                    && let Some(Blame::Attack(Some(step))) = blame[root]
+                    && let Some(l) = self.attack_loss.get_mut(step)
+                {
+                    *l += dt;
+                }
             }
         }
     }
@@ -197,7 +214,7 @@ fn maintained(plant: &Plant, i: usize, c: Condition) -> Condition {
 /// A stop charged to whoever caused it.
 fn blamed(c: Condition, blame: Option<Blame>) -> Condition {
     match (c, blame) {
-        (Condition::Stopped | Condition::PlcStop | Condition::PlcFault, Some(Blame::Attack)) => {
+        (Condition::Stopped | Condition::PlcStop | Condition::PlcFault, Some(Blame::Attack(_))) => {
             Condition::Attack
         }
         (Condition::Stopped | Condition::Failed, Some(Blame::Control)) => Condition::Control,

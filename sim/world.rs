@@ -121,6 +121,8 @@ pub struct World {
     pub(crate) hold_until: Micros,
     /// The line is held stopped by the consequences of an attack (MES lost, shutdown order).
     line_held: bool,
+    /// The attack step whose consequences hold the line.
+    pub(crate) held_by: Option<usize>,
     pub vendor_stats: VendorStats,
     /// The gateway's append-only audit log.
     pub audit: Vec<AuditRecord>,
@@ -275,7 +277,13 @@ impl World {
             now: 0,
             tick: u64::from(s.tick_ms) * US_PER_MS,
             end: from_secs(s.duration_h * 3600.0),
-            metrics: Metrics::new(s.stations.len(), bottleneck, rec.timeline, rec.events),
+            metrics: Metrics::new(
+                s.stations.len(),
+                bottleneck,
+                rec.timeline,
+                rec.events,
+                attacks.len(),
+            ),
             plant,
             plcs,
             hmi,
@@ -302,6 +310,7 @@ impl World {
             mes_down_until: 0,
             hold_until: 0,
             line_held: false,
+            held_by: None,
             vendor_stats: VendorStats {
                 access: match s.vendor.as_ref().map(|v| &v.access) {
                     None => String::new(),
@@ -978,9 +987,15 @@ impl World {
         }
     }
 
-    fn is_attack_conn(&self, conn: Option<ConnId>) -> bool {
-        conn.and_then(|c| self.bus.links.get(c as usize))
-            .is_some_and(|l| matches!(l.owner, Owner::Attack(_)))
+    /// The attack step behind a connection, if it is an attacker's.
+    fn attack_of(&self, conn: Option<ConnId>) -> Option<usize> {
+        match conn
+            .and_then(|c| self.bus.links.get(c as usize))
+            .map(|l| l.owner)
+        {
+            Some(Owner::Attack(i)) => Some(i),
+            _ => None,
+        }
     }
 
     /// Who is to blame for each stopped station: an attacker's command or traffic, or a
@@ -992,15 +1007,15 @@ impl World {
             let plc = &self.plcs[p];
             let slot = plc.stations().position(|s| s == st).unwrap_or(0);
             let attack = if self.line_held && !plc.run_coil(slot) {
-                true
+                Some(self.held_by)
             } else if let Some(f) = &plc.fault {
-                self.is_attack_conn(f.source)
+                self.attack_of(f.source).map(Some)
             } else if !plc.mode_is_run() {
-                self.is_attack_conn(plc.mode_writer())
+                self.attack_of(plc.mode_writer()).map(Some)
             } else if !plc.run_coil(slot) {
-                self.is_attack_conn(plc.run_writer(slot))
+                self.attack_of(plc.run_writer(slot)).map(Some)
             } else {
-                false
+                None
             };
             let hmi_link = self.hmi.links().find(|(_, q)| *q == p).map(|(l, _)| l);
             let cut_off = hmi_link.is_some_and(|l| {
@@ -1016,8 +1031,8 @@ impl World {
             let station = &self.plant.stations[st];
             let unseen_failure =
                 station.state() == crate::plant::State::Failed && !station.repair_in_progress();
-            self.blame[st] = if attack {
-                Some(Blame::Attack)
+            self.blame[st] = if let Some(step) = attack {
+                Some(Blame::Attack(step))
             } else if cut_off && (!plc.run_coil(slot) || unseen_failure) {
                 Some(Blame::Control)
             } else {

@@ -67,6 +67,9 @@ pub struct StepRow {
     pub detected_after_s: Option<f64>,
     /// Seconds from the step to the isolation of its host, if contained.
     pub contained_after_s: Option<f64>,
+    /// Line downtime this step caused (stops, faults, holds it is to blame for).
+    pub downtime_h: f64,
+    pub downtime_cost: f64,
     pub detail: String,
 }
 
@@ -336,10 +339,11 @@ impl Summary {
             })
             .collect();
         let mut security = SecuritySummary::default();
-        for r in &w.attacks {
+        for (k, r) in w.attacks.iter().enumerate() {
             if !r.started {
                 continue;
             }
+            let step_loss = m.attack_loss.get(k).copied().unwrap_or(0);
             let (id, name) = r.spec.step.technique();
             security.steps_attempted += 1;
             let outcome = match r.outcome {
@@ -373,6 +377,8 @@ impl Summary {
                 contained_after_s: r
                     .contained_at
                     .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
+                downtime_h: round(to_hours(step_loss), 4),
+                downtime_cost: round(to_hours(step_loss) * cost_h, 2),
                 detail: r.detail.clone(),
             });
         }

@@ -211,8 +211,23 @@ pub fn render_text(s: &Summary) -> String {
         for st in &sec.steps {
             let _ = writeln!(
                 o,
-                "  {} {} {:<24} {} → {}: {} ({})",
-                st.at, st.technique, st.name, st.from, st.target, st.outcome, st.detail
+                "  {} {} {:<24} {} → {}: {} ({}){}",
+                st.at,
+                st.technique,
+                st.name,
+                st.from,
+                st.target,
+                st.outcome,
+                st.detail,
+                if st.downtime_h > 0.0 {
+                    format!(
+                        " — {:.2} h of line downtime, {}",
+                        st.downtime_h,
+                        money(st.downtime_cost, &s.cost.currency)
+                    )
+                } else {
+                    String::new()
+                }
             );
         }
         if let Some(d) = &sec.dpi {
