@@ -74,6 +74,7 @@ fn live(n: usize, profile: &str) -> Live {
         hours: None,
         pcap: None,
         input_log: None,
+        audit_log: None,
         status: false,
     };
     Live::start(World::new(&s, 1), cfg).expect("live twin")

@@ -288,6 +288,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 hours,
                 pcap,
                 input_log: out.as_ref().map(|d| d.join("inputs.log")),
+                audit_log: out.as_ref().map(|d| d.join("audit.jsonl")),
                 status: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
             let world = World::with_recording(
@@ -384,7 +385,9 @@ fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
     write_atomic(&dir.join("events.jsonl"), &events_jsonl(world))?;
     if !world.audit.is_empty() {
         // The gateway's audit log, in time order, one JSON object per line.
-        let mut records: Vec<&faultline::world::AuditRecord> = world.audit.iter().collect();
+        // Records up to where the run ended (a session's close may lie beyond it).
+        let mut records: Vec<&faultline::world::AuditRecord> =
+            world.audit.iter().filter(|r| r.t_us <= world.now).collect();
         records.sort_by_key(|r| r.t_us);
         let mut text = String::new();
         for r in records {

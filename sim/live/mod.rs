@@ -39,6 +39,8 @@ pub struct LiveConfig {
     pub hours: Option<f64>,
     pub pcap: Option<PathBuf>,
     pub input_log: Option<PathBuf>,
+    /// The vendor gateway's audit log, appended and flushed as its records fall due.
+    pub audit_log: Option<PathBuf>,
     /// Print a status line every second on stderr.
     pub status: bool,
 }
@@ -435,6 +437,17 @@ fn sim_loop(
     let mut pending: BTreeMap<(ConnId, u16), oneshot::Sender<Vec<u8>>> = BTreeMap::new();
     let mut k: u64 = 0;
     let mut last_status = Instant::now();
+    let mut audit = match &cfg.audit_log {
+        Some(p) if world.scenario.vendor.is_some() => Some((
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot open {}", p.display()))?,
+            0usize,
+        )),
+        _ => None,
+    };
     publish(&mut world, &shared);
     while world.now < end && !shared.stop.load(Ordering::Acquire) {
         let due = start + Duration::from_secs_f64((k * tick) as f64 / 1e6 / speed);
@@ -478,6 +491,20 @@ fn sim_loop(
         publish(&mut world, &shared);
         if let Some(l) = &mut log {
             l.flush()?;
+        }
+        if let Some((file, written)) = &mut audit {
+            // Records fall due as simulated time reaches them; each is flushed as written.
+            let mut due: Vec<&crate::world::AuditRecord> =
+                world.audit.iter().filter(|r| r.t_us <= world.now).collect();
+            due.sort_by_key(|r| r.t_us);
+            for r in due.iter().skip(*written) {
+                let line = serde_json::json!({
+                    "t": crate::time::clock(r.t_us), "session": r.session, "event": r.event, "detail": r.detail,
+                });
+                writeln!(file, "{line}")?;
+                file.sync_data()?;
+            }
+            *written = due.len();
         }
         if cfg.status && last_status.elapsed() >= Duration::from_secs(1) {
             last_status = Instant::now();

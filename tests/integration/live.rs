@@ -55,6 +55,7 @@ fn config(speed: f64, hours: f64) -> LiveConfig {
         hours: Some(hours),
         pcap: None,
         input_log: None,
+        audit_log: None,
         status: false,
     }
 }

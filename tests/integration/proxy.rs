@@ -52,6 +52,7 @@ fn proxy_forwards_what_the_policy_allows_and_blocks_the_rest() {
         hours: Some(1.0),
         pcap: None,
         input_log: None,
+        audit_log: None,
         status: false,
     };
     let live = Live::start(World::new(&s, 1), cfg).unwrap();
