@@ -63,6 +63,14 @@ impl Preset {
     }
 }
 
+/// Address ranges for one function code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionRanges {
+    pub function: u8,
+    pub ranges: Vec<(u16, u16)>,
+}
+
 /// Bounds on the values written to a range of holding registers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,6 +93,10 @@ pub struct PolicyRule {
     /// Inclusive address ranges writes may touch (empty: any allowed by the preset).
     #[serde(default)]
     pub write_ranges: Vec<(u16, u16)>,
+    /// Ranges for particular function codes, which replace the read or write ranges for
+    /// that code (e.g. FC05 only on the run coils, FC06 only on the setpoints).
+    #[serde(default)]
+    pub function_ranges: Vec<FunctionRanges>,
     #[serde(default)]
     pub value_bounds: Vec<ValueBound>,
     /// Unit ids allowed (empty: any).
@@ -264,8 +276,13 @@ impl Dpi {
             ),
             _ => (None, vec![]),
         };
+        let by_function = rule
+            .function_ranges
+            .iter()
+            .find(|f| f.function == function)
+            .map(|f| f.ranges.as_slice());
         if let Some((a, n)) = reads
-            && !in_ranges(&rule.read_ranges, a, n)
+            && !in_ranges(by_function.unwrap_or(&rule.read_ranges), a, n)
         {
             return Err(Violation::Address {
                 function,
@@ -273,7 +290,7 @@ impl Dpi {
             });
         }
         for &(a, v, register) in &writes {
-            if !in_ranges(&rule.write_ranges, a, 1) {
+            if !in_ranges(by_function.unwrap_or(&rule.write_ranges), a, 1) {
                 return Err(Violation::Address {
                     function,
                     address: a,
@@ -325,6 +342,10 @@ mod tests {
                     addresses: (2, 2),
                     min: 600,
                     max: 650,
+                }],
+                function_ranges: vec![FunctionRanges {
+                    function: 5,
+                    ranges: vec![(0, 0)],
                 }],
                 unit_ids: vec![1],
                 rate_limit: Some((10.0, 2.0)),
@@ -397,6 +418,31 @@ mod tests {
                 address: 9000
             })
         );
+        // FC05 only on the run coil (0): the maintenance-call coil (2) is out of its range.
+        let coil = request_adu(
+            1,
+            1,
+            &Request::WriteSingleCoil {
+                address: 2,
+                value: true,
+            },
+        );
+        assert_eq!(
+            d.inspect(flow("scada"), &coil, 3_500_000),
+            Err(Violation::Address {
+                function: 5,
+                address: 2
+            })
+        );
+        let run = request_adu(
+            1,
+            1,
+            &Request::WriteSingleCoil {
+                address: 0,
+                value: true,
+            },
+        );
+        assert_eq!(d.inspect(flow("scada"), &run, 3_600_000), Ok(()));
         let unit = request_adu(
             1,
             7,
