@@ -673,10 +673,7 @@ impl World {
         let on_block = dpi.spec.on_block;
         let kind = v.to_string();
         self.dpi_stats.violations += 1;
-        match self.dpi_stats.by_kind.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, n)) => *n += 1,
-            None => self.dpi_stats.by_kind.push((kind.clone(), 1)),
-        }
+        crate::metrics::tally(&mut self.dpi_stats.by_kind, kind.clone());
         let legit = owner == Owner::Hmi;
         if legit {
             self.dpi_stats.false_positives += 1;
@@ -955,10 +952,7 @@ impl World {
                 AlertKind::UnusualFunction(_) => "unusual function code".to_string(),
                 _ => kind.clone(),
             };
-            match st.by_kind.iter_mut().find(|(k, _)| *k == label) {
-                Some((_, n)) => *n += 1,
-                None => st.by_kind.push((label, 1)),
-            }
+            crate::metrics::tally(&mut st.by_kind, label);
             if a.kind == AlertKind::FalseAlarm {
                 st.false_alarms += 1;
                 self.metrics.event(a.at, "ids_alert", "ids", kind);

@@ -96,13 +96,8 @@ pub struct PlcStats {
 
 impl PlcStats {
     fn count_fault(&mut self, cause: FaultCause) {
-        match self.faults.iter_mut().find(|(c, _)| *c == cause) {
-            Some((_, n)) => *n += 1,
-            None => {
-                self.faults.push((cause, 1));
-                self.faults.sort();
-            }
-        }
+        crate::metrics::tally(&mut self.faults, cause);
+        self.faults.sort();
     }
 }
 
