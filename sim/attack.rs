@@ -589,3 +589,34 @@ impl World {
         }
     }
 }
+
+impl World {
+    /// Without the MES and without island mode, or on management's order, the line stops:
+    /// the shift stops every station at its local panel, and starts them again when the
+    /// MES is back and the order lifted.
+    pub(crate) fn hold_line(&mut self, t: Micros) {
+        let mes_lost = t < self.mes_down_until && !self.scenario.line.island_mode;
+        let hold = mes_lost || t < self.hold_until;
+        if hold == self.line_held {
+            return;
+        }
+        self.line_held = hold;
+        for plc in &mut self.plcs {
+            if hold {
+                plc.local_stop();
+            } else if self.planned {
+                plc.local_start();
+            }
+        }
+        let why = if hold {
+            if mes_lost {
+                "MES lost and no island mode: line stopped"
+            } else {
+                "precautionary shutdown ordered"
+            }
+        } else {
+            "line released: restarted at the local panels"
+        };
+        self.metrics.event(t, "line_hold", "management", why.into());
+    }
+}

@@ -1,0 +1,376 @@
+//! The controls as they act inside the World: the DPI in front of the PLCs, the IDS on
+//! the control network, the vendor's remote access, device health monitoring and the
+//! incident response. Each reads the World's traffic and state and counts what it did.
+
+use crate::bus::Owner;
+use crate::modbus::parse_adu;
+use crate::plc::ConnId;
+use crate::time::{Micros, from_secs};
+use crate::world::World;
+use serde::Serialize;
+
+/// Remote sessions of the vendor.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VendorStats {
+    pub access: String,
+    pub sessions: u64,
+    /// Sessions recorded in an audit log.
+    pub audited: u64,
+    /// Time repairs waited from the call to the vendor's session, in total.
+    pub wait_h: f64,
+}
+
+/// One line of the remote-access gateway's audit log.
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditRecord {
+    pub t_us: Micros,
+    pub session: u64,
+    pub event: String,
+    pub detail: String,
+}
+
+/// What monitoring the PLCs' own health saw and did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DeviceStats {
+    pub saturation_alerts: u64,
+    pub overrun_alerts: u64,
+    pub fault_alerts: u64,
+    /// Connections closed by the OT team (not the HMI's).
+    pub connections_shed: u64,
+}
+
+/// What the IDS raised.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IdsStats {
+    pub alerts: u64,
+    /// Alerts on attack traffic.
+    pub true_alerts: u64,
+    /// Alerts on the plant's own traffic (a changeover's new setpoint, …).
+    pub alerts_on_legitimate_traffic: u64,
+    /// Alerts with nothing behind them.
+    pub false_alarms: u64,
+    pub by_kind: Vec<(String, u64)>,
+}
+
+/// What the DPI saw and did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DpiStats {
+    pub inspected: u64,
+    /// Requests outside the policy (alerts in monitor mode, blocks in enforce mode).
+    pub violations: u64,
+    pub blocked: u64,
+    /// Legitimate requests (the HMI's) outside the policy: false positives.
+    pub false_positives: u64,
+    /// Violations by kind, in order of first sight.
+    pub by_kind: Vec<(String, u64)>,
+}
+
+impl World {
+    /// The DPI in front of PLC `p` inspects a request on link `l`. False: blocked (the
+    /// client gets an exception or a reset, as configured).
+    pub(crate) fn dpi_passes(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) -> bool {
+        use crate::controls::dpi::{Flow, Mode, OnBlock};
+        let Some(dpi) = &mut self.dpi else {
+            return true;
+        };
+        let owner = self.bus.links[l as usize].owner;
+        let from = match owner {
+            Owner::Hmi => self.network.hmi(),
+            Owner::Attack(i) => self.attacks[i].host,
+        };
+        let to = self.network.plc_host(p);
+        let (fh, th) = (&self.network.hosts[from], &self.network.hosts[to]);
+        let flow = Flow {
+            from_host: &fh.name,
+            from_zone: &self.network.zones[fh.zone],
+            to_host: &th.name,
+            to_zone: &self.network.zones[th.zone],
+            conn: u64::from(l),
+        };
+        self.dpi_stats.inspected += 1;
+        let Err(v) = dpi.inspect(flow, adu, t) else {
+            return true;
+        };
+        let enforce = dpi.spec.mode == Mode::Enforce;
+        let on_block = dpi.spec.on_block;
+        let kind = v.to_string();
+        self.dpi_stats.violations += 1;
+        crate::metrics::tally(&mut self.dpi_stats.by_kind, kind.clone());
+        let legit = owner == Owner::Hmi;
+        if legit {
+            self.dpi_stats.false_positives += 1;
+        }
+        if let Owner::Attack(i) = owner
+            && self.attacks[i].detected_at.is_none()
+        {
+            self.attacks[i].detected_at = Some(t);
+        }
+        let source = self.network.hosts[from].name.clone();
+        let what = format!(
+            "to {}: {kind}{}",
+            self.plcs[p].name,
+            if legit { " (a legitimate request)" } else { "" }
+        );
+        self.metrics.event(
+            t,
+            if enforce { "dpi_block" } else { "dpi_alert" },
+            &source,
+            what,
+        );
+        if !enforce {
+            return true;
+        }
+        self.dpi_stats.blocked += 1;
+        match parse_adu(adu) {
+            Ok((h, pdu)) => {
+                self.dpi_blocked.insert((l, h.transaction_id));
+                if on_block == OnBlock::Exception {
+                    let function = pdu.first().copied().unwrap_or(0);
+                    let exception = crate::modbus::Response::exception(
+                        function,
+                        crate::modbus::ExceptionCode::IllegalFunction,
+                    );
+                    let reply =
+                        crate::modbus::response_adu(h.transaction_id, h.unit_id, &exception);
+                    self.bus.send_to_client(l, t, reply);
+                } else {
+                    self.close_external(p, l);
+                }
+            }
+            // Not Modbus: never forwarded; the connection is reset.
+            Err(_) => self.close_external(p, l),
+        }
+        false
+    }
+
+    /// Calls for the vendor go through the remote access: at once over an always-on VPN;
+    /// through request, approval and MFA at a gateway, which records the session.
+    pub(crate) fn route_vendor_calls(&mut self) {
+        use crate::scenario::VendorAccess;
+        let Some(v) = self.scenario.vendor.clone() else {
+            return;
+        };
+        for (station, called) in std::mem::take(&mut self.plant.vendor_calls) {
+            let connect = from_secs(v.connect_min.sample(&mut self.vendor_rng) * 60.0);
+            let name = self.plant.stations[station].name.clone();
+            self.vendor_stats.sessions += 1;
+            let session = self.vendor_stats.sessions;
+            let open = match &v.access {
+                VendorAccess::AlwaysOnVpn => called + connect,
+                VendorAccess::Gateway {
+                    approval_min,
+                    mfa_min,
+                    session_h,
+                } => {
+                    let approved =
+                        called + from_secs(approval_min.sample(&mut self.vendor_rng) * 60.0);
+                    let open = approved + from_secs(mfa_min * 60.0) + connect;
+                    let close = open + from_secs(session_h * 3600.0);
+                    self.vendor_stats.audited += 1;
+                    for (t_us, event, detail) in [
+                        (called, "requested", format!("repair of {name}")),
+                        (approved, "approved", "by the shift supervisor".to_string()),
+                        (
+                            open,
+                            "opened",
+                            format!("MFA passed; {} from {}", v.host, name),
+                        ),
+                        (close, "closed", "time box expired".to_string()),
+                    ] {
+                        self.audit.push(AuditRecord {
+                            t_us,
+                            session,
+                            event: event.into(),
+                            detail,
+                        });
+                    }
+                    open
+                }
+            };
+            self.vendor_stats.wait_h += (open - called) as f64 / crate::time::US_PER_H as f64;
+            self.metrics.event(
+                called,
+                "vendor_called",
+                &name,
+                format!("the repair needs {}", v.host),
+            );
+            self.plant.vendor_repair(station, open);
+        }
+    }
+
+    /// Whether the gateway refuses an attacker's traffic through the vendor's access: the
+    /// stolen credentials open no session without the plant's approval and the vendor's
+    /// second factor, even while the real vendor has one open.
+    pub(crate) fn gateway_refuses(&self, host: usize) -> bool {
+        match &self.scenario.vendor {
+            Some(v) if matches!(v.access, crate::scenario::VendorAccess::Gateway { .. }) => {
+                self.network.hosts[host].name == v.host
+            }
+            _ => false,
+        }
+    }
+
+    /// Look at every PLC's diagnostics: alert on saturation, overruns and faults (once
+    /// per episode), credit the attack steps aimed at it, and shed rogue connections.
+    pub(crate) fn watch_devices(&mut self, t: Micros, shed: bool) {
+        for p in 0..self.plcs.len() {
+            let plc = &self.plcs[p];
+            let dropped = plc.stats.dropped;
+            let saturated = plc.connections() >= plc.profile.max_connections;
+            let overrun = dropped > self.device_seen[p].0;
+            let faulted = plc.fault.is_some();
+            let alerting = saturated || overrun || faulted;
+            let was = self.device_seen[p].1;
+            self.device_seen[p] = (dropped, alerting);
+            if !alerting || was {
+                continue;
+            }
+            let name = plc.name.clone();
+            let mut what = Vec::new();
+            if saturated {
+                self.device_stats.saturation_alerts += 1;
+                what.push("all connections taken");
+            }
+            if overrun {
+                self.device_stats.overrun_alerts += 1;
+                what.push("requests dropped (scan overrun)");
+            }
+            if faulted {
+                self.device_stats.fault_alerts += 1;
+                what.push("faulted");
+            }
+            self.metrics
+                .event(t, "device_alert", &name, what.join(", "));
+            for r in self.attacks.iter_mut() {
+                let aimed = r.spec.step.target().is_none_or(|n| n == name);
+                if r.started && r.at <= t && aimed && !r.done() && r.detected_at.is_none() {
+                    r.detected_at = Some(t);
+                }
+            }
+            if shed && (saturated || overrun) {
+                let rogue: Vec<ConnId> = (0..self.bus.links.len() as ConnId)
+                    .filter(|&l| {
+                        let link = &self.bus.links[l as usize];
+                        link.plc == p
+                            && link.open
+                            && link.owner != Owner::Hmi
+                            && self.plcs[p].has_connection(l)
+                    })
+                    .collect();
+                for l in rogue {
+                    self.device_stats.connections_shed += 1;
+                    self.close_external(p, l);
+                }
+            }
+        }
+    }
+
+    /// Whether `host` is isolated at `t`.
+    pub(crate) fn contained(&self, host: usize, t: Micros) -> bool {
+        self.contained.get(&host).is_some_and(|&at| at <= t)
+    }
+
+    /// The incident response: a host whose traffic was detected is isolated after the
+    /// containment time; its ongoing steps (a flood, a man in the middle) end there.
+    pub(crate) fn respond(&mut self, t: Micros) {
+        let Some(r) = self.scenario.response.clone() else {
+            return;
+        };
+        for i in 0..self.attacks.len() {
+            let (host, detected) = (self.attacks[i].host, self.attacks[i].detected_at);
+            if let Some(d) = detected
+                && d <= t
+                && !self.contained.contains_key(&host)
+            {
+                let at = d + from_secs(r.contain_min.sample(&mut self.response_rng) * 60.0);
+                self.contained.insert(host, at);
+                let name = self.network.hosts[host].name.clone();
+                self.metrics.event(
+                    at,
+                    "contained",
+                    &name,
+                    "isolated by the incident response".into(),
+                );
+            }
+        }
+        for run in self.attacks.iter_mut() {
+            if let Some(&at) = self.contained.get(&run.host)
+                && at <= t
+            {
+                // Time to contain counts for steps under way when the host was isolated.
+                if run.contained_at.is_none() && run.started && run.at < at {
+                    run.contained_at = Some(at);
+                }
+                run.spoof = None;
+                if let Some(f) = &mut run.flood {
+                    f.2 = f.2.min(t);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn link_host(&self, l: ConnId) -> usize {
+        match self.bus.links[l as usize].owner {
+            Owner::Hmi => self.network.hmi(),
+            Owner::Attack(i) => self.attacks[i].host,
+        }
+    }
+
+    pub(crate) fn ids_observe(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) {
+        let host = self.link_host(l);
+        if let Some(ids) = &mut self.ids {
+            ids.observe(t, host, p, adu);
+        }
+    }
+
+    /// Alerts reaching the analyst: counted, logged, and credited to the attack steps
+    /// whose traffic raised them.
+    pub(crate) fn ids_alerts(&mut self, t: Micros) {
+        use crate::controls::ids::AlertKind;
+        let Some(ids) = &mut self.ids else { return };
+        for a in ids.due(t) {
+            let st = &mut self.ids_stats;
+            st.alerts += 1;
+            let kind = match &a.kind {
+                AlertKind::NewTalker => "new talker".to_string(),
+                AlertKind::UnusualFunction(f) => format!("unusual function code 0x{f:02X}"),
+                AlertKind::WriteOutsideBaseline { address, value } => {
+                    format!("write of {value} to {address} outside the baseline")
+                }
+                AlertKind::RateSpike => "request-rate spike".to_string(),
+                AlertKind::FalseAlarm => "false alarm".to_string(),
+            };
+            let label = match &a.kind {
+                AlertKind::WriteOutsideBaseline { .. } => "write outside the baseline".to_string(),
+                AlertKind::UnusualFunction(_) => "unusual function code".to_string(),
+                _ => kind.clone(),
+            };
+            crate::metrics::tally(&mut st.by_kind, label);
+            if a.kind == AlertKind::FalseAlarm {
+                st.false_alarms += 1;
+                self.metrics.event(a.at, "ids_alert", "ids", kind);
+                continue;
+            }
+            let source = self.network.hosts[a.source].name.clone();
+            if a.source == self.network.hmi() {
+                st.alerts_on_legitimate_traffic += 1;
+            } else {
+                st.true_alerts += 1;
+            }
+            let plc = self.plcs[a.plc].name.clone();
+            self.metrics
+                .event(a.at, "ids_alert", &source, format!("to {plc}: {kind}"));
+            for r in self.attacks.iter_mut() {
+                let aimed = r.spec.step.target().is_none_or(|n| n == plc);
+                if r.host == a.source
+                    && r.started
+                    && r.at <= a.at
+                    && aimed
+                    && r.detected_at.is_none_or(|d| d > a.at)
+                {
+                    r.detected_at = Some(a.at);
+                }
+            }
+        }
+    }
+}
