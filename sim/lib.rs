@@ -20,6 +20,7 @@ pub mod plc;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod time;
 pub mod world;
 

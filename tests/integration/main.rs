@@ -9,6 +9,7 @@ mod plc_profiles;
 mod proxy;
 mod scenarios;
 mod security;
+mod sweep;
 mod thermal;
 
 use faultline::Scenario;
