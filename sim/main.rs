@@ -227,13 +227,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             hours,
             out,
         } => {
-            let mut s = load(&scenario).map_err(Failure::Scenario)?;
-            if let Some(h) = hours {
-                if !(h.is_finite() && h > 0.0) {
-                    return Err(Failure::Usage(format!("--hours {h}: must be a number > 0")));
-                }
-                s.duration_h = h;
-            }
+            let s = load_for(&scenario, hours)?;
             if runs == 0 {
                 return Err(Failure::Usage("--runs must be at least 1".into()));
             }
@@ -325,13 +319,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             pcap,
             replay,
         } => {
-            let mut s = load(&scenario).map_err(Failure::Scenario)?;
-            if let Some(h) = hours {
-                if !(h.is_finite() && h > 0.0) {
-                    return Err(Failure::Usage(format!("--hours {h}: must be a number > 0")));
-                }
-                s.duration_h = h;
-            }
+            let s = load_for(&scenario, hours)?;
             let replay = match &replay {
                 Some(p) => Some(faultline::live::InputLog::read(p).map_err(Failure::Output)?),
                 None => None,
@@ -460,6 +448,18 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Load a scenario, with `--hours` (if given) replacing its duration.
+fn load_for(scenario: &Path, hours: Option<f64>) -> Result<faultline::Scenario, Failure> {
+    let mut s = load(scenario).map_err(Failure::Scenario)?;
+    if let Some(h) = hours {
+        if !(h.is_finite() && h > 0.0) {
+            return Err(Failure::Usage(format!("--hours {h}: must be a number > 0")));
+        }
+        s.duration_h = h;
+    }
+    Ok(s)
 }
 
 /// Print the report and write the output folder.
