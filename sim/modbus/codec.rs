@@ -809,7 +809,15 @@ pub fn request_adu(transaction_id: u16, unit_id: u8, request: &Request) -> Vec<u
 }
 
 pub fn response_adu(transaction_id: u16, unit_id: u8, response: &Response) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16);
+    // Sized once: a register read of N words is 9 + 2N bytes.
+    let data = match response {
+        Response::ReadHoldingRegisters(r)
+        | Response::ReadInputRegisters(r)
+        | Response::ReadWriteMultipleRegisters(r) => 2 * r.len(),
+        Response::ReadCoils(b) | Response::ReadDiscreteInputs(b) => b.len().div_ceil(8),
+        _ => 8,
+    };
+    let mut out = Vec::with_capacity(10 + data);
     encode_adu(&mut out, transaction_id, unit_id, |o| {
         response.encode_pdu(o)
     });

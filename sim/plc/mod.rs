@@ -783,17 +783,17 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<u16>, ExceptionCode> {
-        (0..quantity)
-            .map(|k| {
-                Ok(match self.loc_at(table, address, k)? {
-                    Loc::Station(s, o) if table == Table::HoldingRegister => {
-                        self.slots[s].holding[usize::from(o)]
-                    }
-                    Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
-                    Loc::System(o) => self.system_register(table, o),
-                })
-            })
-            .collect()
+        let mut out = Vec::with_capacity(usize::from(quantity));
+        for k in 0..quantity {
+            out.push(match self.loc_at(table, address, k)? {
+                Loc::Station(s, o) if table == Table::HoldingRegister => {
+                    self.slots[s].holding[usize::from(o)]
+                }
+                Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
+                Loc::System(o) => self.system_register(table, o),
+            });
+        }
+        Ok(out)
     }
 
     fn system_register(&self, table: Table, off: u16) -> u16 {
