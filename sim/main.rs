@@ -101,17 +101,37 @@ enum Command {
         runs: usize,
         /// Controls to switch on and off, all combinations (segmentation, dpi, ids,
         /// gateway, health, devices, response); the first variant has them all off.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', conflicts_with = "variants")]
         toggle: Vec<String>,
+        /// The variants as a RON file (see README.md, "Sweeps"); the first is the baseline.
+        #[arg(long)]
+        variants: Option<PathBuf>,
+        /// Run only shard K of N (0-based): a block of seeds, written as a partial result
+        /// into OUT/shard-K-of-N for `faultline merge`. Under a Slurm job array or a
+        /// Kubernetes Indexed Job the shard is taken from the environment.
+        #[arg(long)]
+        shard: Option<String>,
+        /// The shard count, where the scheduler does not give it (JOB_COMPLETION_INDEX).
+        #[arg(long)]
+        shards: Option<u64>,
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
         /// Simulated hours per run (default: the scenario's).
         #[arg(long)]
         hours: Option<f64>,
-        /// Write runs.csv and summary.json here.
+        /// Write runs.csv, summary.json and report.html here.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Combine the partial results of a sharded sweep into the unsharded result.
+    Merge {
+        /// Partial result folders (or a folder holding them, e.g. the shards' --out).
+        #[arg(required = true)]
+        partials: Vec<PathBuf>,
+        /// Write runs.csv, summary.json and report.html here.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Check a scenario file without running it.
     Validate { scenario: PathBuf },
@@ -223,6 +243,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             scenario,
             runs,
             toggle,
+            variants,
+            shard,
+            shards,
             threads,
             hours,
             out,
@@ -231,79 +254,102 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if runs == 0 {
                 return Err(Failure::Usage("--runs must be at least 1".into()));
             }
-            let variants =
-                faultline::sweep::toggle_variants(&s, &toggle).map_err(Failure::Usage)?;
+            let variants = match &variants {
+                Some(file) => {
+                    faultline::sweep::load_variants(file, &s).map_err(Failure::Scenario)?
+                }
+                None => faultline::sweep::toggle_variants(&s, &toggle).map_err(Failure::Usage)?,
+            };
+            let shard = match &shard {
+                Some(k) => Some((
+                    faultline::sweep::Shard::parse(k).map_err(Failure::Usage)?,
+                    "--shard",
+                )),
+                None => faultline::sweep::Shard::from_env(|k| std::env::var(k).ok(), shards)
+                    .map_err(Failure::Usage)?,
+            };
             let threads = threads.unwrap_or_else(|| {
                 std::thread::available_parallelism()
                     .map(|n| n.get())
                     .unwrap_or(1)
             });
+            let runs = runs as u64;
+            let (seeds, note) = match shard {
+                Some((sh, from)) => {
+                    let r = sh.seeds(runs);
+                    (r, format!(", shard {}/{} (from {from})", sh.index, sh.count))
+                }
+                None => (0..runs, String::new()),
+            };
+            let total = (seeds.end - seeds.start) * variants.len() as u64;
             eprintln!(
-                "seeds {}..{} × {} variant(s) on {threads} thread(s)",
-                s.seed,
-                s.seed + runs as u64 - 1,
+                "seeds {}..{} × {} variant(s) on {threads} thread(s){note}",
+                s.seed + seeds.start,
+                s.seed + seeds.end,
                 variants.len()
             );
+            let bar = progress_bar(total);
+            let tick = || bar.inc(1);
             let started = Instant::now();
-            let rows = faultline::sweep::run(&variants, runs, s.seed, threads)
-                .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
-            let wall = started.elapsed().as_secs_f64();
-            let summary = faultline::sweep::summarize(&s.name, &variants, &rows, s.seed);
-            let cost = faultline::sweep::METRICS.len() - 1;
-            println!(
-                "{:<28} {:>22} {:>26} {:>28} {:>8}",
-                "variant",
-                "good units (95 % CI)",
-                "cost (95 % CI)",
-                "cost vs baseline (95 % CI)",
-                "P(saves)"
-            );
-            for v in &summary.variants {
-                let g = &v.metrics[0].1;
-                let c = &v.metrics[cost].1;
-                let d = &v.vs_baseline[cost].1;
-                println!(
-                    "{:<28} {:>8.0} [{:>6.0}, {:>6.0}] {:>9.0} [{:>7.0}, {:>7.0}] {:>9.0} [{:>8.0}, {:>8.0}] {:>8.2}",
-                    v.name,
-                    g.mean,
-                    g.ci95.0,
-                    g.ci95.1,
-                    c.mean,
-                    c.ci95.0,
-                    c.ci95.1,
-                    d.mean,
-                    d.ci95.0,
-                    d.ci95.1,
-                    v.p_saves_money
+            if let Some((sh, _)) = shard {
+                let Some(out) = out else {
+                    return Err(Failure::Usage(
+                        "a shard writes a partial result: give --out DIR".into(),
+                    ));
+                };
+                let dir = faultline::sweep::shard_dir(&out, sh);
+                faultline::sweep::run_shard(&variants, runs, s.seed, threads, sh, &tick, &dir)
+                    .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+                bar.finish_and_clear();
+                let wall = started.elapsed().as_secs_f64();
+                eprintln!(
+                    "{total} runs in {wall:.2} s ({:.1} runs/s); wrote {}/runs.csv, partial.json",
+                    total as f64 / wall.max(1e-9),
+                    dir.display()
                 );
+                eprintln!(
+                    "when every shard is done: faultline merge {} --out RESULT",
+                    out.display()
+                );
+                return Ok(());
             }
-            println!(
-                "cheapest first: {}",
-                summary
-                    .ranking
-                    .iter()
-                    .map(|(n, c)| format!("{n} ({c:.0})"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-            println!(
-                "{} runs in {wall:.2} s ({:.0} runs/s)",
-                rows.len(),
-                rows.len() as f64 / wall.max(1e-9)
-            );
-            if let Some(dir) = out {
-                std::fs::create_dir_all(&dir)
+            if let Some(dir) = &out {
+                std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))
                     .map_err(Failure::Output)?;
-                write_atomic(&dir.join("runs.csv"), &faultline::sweep::runs_csv(&rows))
-                    .map_err(Failure::Output)?;
-                let json = serde_json::to_string_pretty(&summary)
-                    .map_err(|e| Failure::Output(e.into()))?
-                    + "\n";
-                write_atomic(&dir.join("summary.json"), &json).map_err(Failure::Output)?;
-                eprintln!("wrote {}/runs.csv, summary.json", dir.display());
+            }
+            let csv = out.as_ref().map(|d| d.join("runs.csv"));
+            let summary = faultline::sweep::run_sweep(
+                &variants,
+                runs,
+                s.seed,
+                threads,
+                &tick,
+                csv.as_deref(),
+            )
+            .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+            bar.finish_and_clear();
+            let wall = started.elapsed().as_secs_f64();
+            print!("{}", faultline::report::text::sweep_table(&summary));
+            println!(
+                "{total} runs in {wall:.2} s ({:.1} runs/s)",
+                total as f64 / wall.max(1e-9)
+            );
+            if let Some(dir) = out {
+                write_sweep(&dir, &summary)?;
             }
             Ok(())
+        }
+        Command::Merge { partials, out } => {
+            let dirs = faultline::sweep::partial_dirs(&partials).map_err(Failure::Usage)?;
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))
+                .map_err(Failure::Output)?;
+            let summary = faultline::sweep::merge(&dirs, &out.join("runs.csv"))
+                .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+            eprintln!("merged {} partial(s)", dirs.len());
+            print!("{}", faultline::report::text::sweep_table(&summary));
+            write_sweep(&out, &summary)
         }
         Command::Map { scenario, markdown } => {
             let s = load(&scenario).map_err(Failure::Scenario)?;
@@ -482,7 +528,7 @@ fn finish(world: &World, wall: Option<f64>, out: Option<&Path>, json: bool) -> R
     if let Some(dir) = out {
         write_outputs(dir, world, &summary).map_err(Failure::Output)?;
         eprintln!(
-            "wrote {}/summary.json, timeline.csv, events.jsonl",
+            "wrote {}/summary.json, timeline.csv, events.jsonl, report.html",
             dir.display()
         );
     }
@@ -495,6 +541,10 @@ fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
     write_atomic(&dir.join("summary.json"), &summary_json(summary))?;
     write_atomic(&dir.join("timeline.csv"), &timeline_csv(world))?;
     write_atomic(&dir.join("events.jsonl"), &events_jsonl(world))?;
+    write_atomic(
+        &dir.join("report.html"),
+        &faultline::report::html::run_page(world, summary),
+    )?;
     if !world.audit.is_empty() {
         // The gateway's audit log, in time order, one JSON object per line.
         // Records up to where the run ended (a session's close may lie beyond it).
@@ -528,6 +578,40 @@ fn write_pcap(path: &Path, world: &World) -> Result<()> {
 
 /// Write to a temporary file beside the target, then rename: a failure never leaves a
 /// half-written file where a complete one stood.
+/// A progress bar with ETA and runs/s on a terminal; nothing when stderr is not one.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}  ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn write_sweep(dir: &Path, summary: &faultline::sweep::SweepSummary) -> Result<(), Failure> {
+    write_atomic(
+        &dir.join("summary.json"),
+        &faultline::sweep::summary_json(summary),
+    )
+    .map_err(Failure::Output)?;
+    write_atomic(
+        &dir.join("report.html"),
+        &faultline::report::html::sweep_page(summary),
+    )
+    .map_err(Failure::Output)?;
+    eprintln!(
+        "wrote {}/runs.csv, summary.json, report.html",
+        dir.display()
+    );
+    Ok(())
+}
+
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;

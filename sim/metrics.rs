@@ -120,7 +120,11 @@ pub struct Metrics {
     pub planned_production: Micros,
     pub timeline: Option<Vec<Sample>>,
     pub events: Option<Vec<Event>>,
+    /// Good units made in each whole simulated hour (kept in every run: a sweep's
+    /// throughput chart averages it over seeds).
+    pub hourly_good: Vec<u64>,
     last_good: u64,
+    last_hour_good: u64,
 }
 
 impl Metrics {
@@ -139,7 +143,9 @@ impl Metrics {
             planned_production: 0,
             timeline: timeline.then(Vec::new),
             events: events.then(Vec::new),
+            hourly_good: Vec::new(),
             last_good: 0,
+            last_hour_good: 0,
         }
     }
 
@@ -165,6 +171,13 @@ impl Metrics {
                 }
             }
         }
+    }
+
+    /// Close a simulated hour: the good units made in it.
+    pub fn close_hour(&mut self, plant: &Plant) {
+        let good = plant.line_output();
+        self.hourly_good.push(good - self.last_hour_good);
+        self.last_hour_good = good;
     }
 
     pub fn sample_minute(&mut self, minute: u64, plant: &Plant, planned: bool) {

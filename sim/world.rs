@@ -428,6 +428,9 @@ impl World {
         if self.now.is_multiple_of(US_PER_MIN) {
             self.metrics
                 .sample_minute(self.now / US_PER_MIN, &self.plant, self.planned);
+            if self.now.is_multiple_of(US_PER_H) {
+                self.metrics.close_hour(&self.plant);
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 //! The report model: plain data computed from a finished World, rendered by separate
 //! writers (terminal text, JSON, CSV, JSON lines). Same run, same bytes.
 
-mod text;
+pub mod html;
+pub mod text;
 mod writers;
 
 pub use text::render_text;

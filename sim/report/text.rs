@@ -355,3 +355,52 @@ pub fn render_text(s: &Summary) -> String {
     );
     o
 }
+
+/// A sweep's result as a terminal table: per variant the line's output and cost with
+/// their 95 % intervals, the paired saving against the baseline, and the ranking.
+pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
+    use crate::sweep::metric;
+    use std::fmt::Write;
+    let (good, cost) = (metric("good_units"), metric("cost_total"));
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — {} seed(s) from {}, {} h each; baseline: {}",
+        s.scenario,
+        s.runs,
+        s.first_seed,
+        s.duration_h,
+        s.variants.first().map(|v| v.name.as_str()).unwrap_or("-")
+    );
+    let _ = writeln!(
+        out,
+        "{:<28} {:>24} {:>28} {:>30} {:>8}",
+        "variant", "good units (95 % CI)", "cost $ (95 % CI)", "saving vs baseline (95 % CI)", "P(saves)"
+    );
+    for v in &s.variants {
+        let g = &v.metrics[good].1;
+        let c = &v.metrics[cost].1;
+        let d = &v.vs_baseline[cost].1;
+        let _ = writeln!(
+            out,
+            "{:<28} {:>8.0} [{:>6.0}, {:>6.0}] {:>9.0} [{:>7.0}, {:>7.0}] {:>10.0} [{:>8.0}, {:>8.0}] {:>8.2}",
+            v.name, g.mean, g.ci95.0, g.ci95.1, c.mean, c.ci95.0, c.ci95.1, 0.0 - d.mean, 0.0 - d.ci95.1,
+            0.0 - d.ci95.0, v.p_saves_money
+        );
+    }
+    let _ = writeln!(out, "ranking by expected net saving (attack losses avoided − control friction):");
+    for (i, r) in s.ranking.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "  {}. {:<26} {:>10.0} $/run [{:.0}, {:.0}]  (attack downtime and response avoided {:.0}, control friction added {:.0})",
+            i + 1,
+            r.name,
+            r.net_saving.mean,
+            r.net_saving.ci95.0,
+            r.net_saving.ci95.1,
+            r.attack_losses_avoided,
+            r.control_friction_added
+        );
+    }
+    out
+}

@@ -97,34 +97,44 @@ fn syntax_hint(message: &str) -> Option<&'static str> {
 /// Read, parse and validate a scenario file. A file whose top level is `Overlay(…)`
 /// names a `base` scenario (relative to its own folder) and replaces parts of it.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_depth(path, 0)
+}
+
+/// Overlays may stack (an overlay's base may itself be an overlay), up to this depth.
+const MAX_OVERLAY_DEPTH: usize = 8;
+
+fn load_depth(path: &Path, depth: usize) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io {
         path: shown.clone(),
         error,
     })?;
-    if is_overlay(&text) {
-        let overlay: Overlay = from_ron(&text, &shown)?;
-        let base_path = path.parent().unwrap_or(Path::new(".")).join(&overlay.base);
-        let base_shown = base_path.display().to_string();
-        let base_text = std::fs::read_to_string(&base_path).map_err(|error| ScenarioError::Io {
-            path: base_shown.clone(),
-            error,
-        })?;
-        if is_overlay(&base_text) {
-            return Err(ScenarioError::Invalid {
-                path: shown,
-                problems: vec![Problem {
-                    field: "base".into(),
-                    message: format!(
-                        "{base_shown} is itself an overlay; a base must be a Scenario"
-                    ),
-                }],
-            });
-        }
-        let base: Scenario = from_ron(&base_text, &base_shown)?;
-        return checked(overlay.apply(base), &shown);
+    if !is_overlay(&text) {
+        return parse(&text, &shown);
     }
-    parse(&text, &shown)
+    let overlay: Overlay = from_ron(&text, &shown)?;
+    if depth >= MAX_OVERLAY_DEPTH {
+        return Err(ScenarioError::Invalid {
+            path: shown,
+            problems: vec![Problem {
+                field: "base".into(),
+                message: format!(
+                    "overlays nest more than {MAX_OVERLAY_DEPTH} deep (a base that leads back to itself?)"
+                ),
+            }],
+        });
+    }
+    let base_path = path.parent().unwrap_or(Path::new(".")).join(&overlay.base);
+    let base_text = std::fs::read_to_string(&base_path).map_err(|error| ScenarioError::Io {
+        path: base_path.display().to_string(),
+        error,
+    })?;
+    let base: Scenario = if is_overlay(&base_text) {
+        load_depth(&base_path, depth + 1)?
+    } else {
+        from_ron(&base_text, &base_path.display().to_string())?
+    };
+    checked(overlay.apply(base), &shown)
 }
 
 /// Parse and validate scenario text; `origin` names it in errors.
@@ -144,7 +154,7 @@ fn checked(scenario: Scenario, origin: &str) -> Result<Scenario, ScenarioError> 
     }
 }
 
-fn from_ron<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, ScenarioError> {
+pub(crate) fn from_ron<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, ScenarioError> {
     ron::Options::default().from_str(text).map_err(|e| {
         let (line, col) = (e.span.start.line.max(1), e.span.start.col.max(1));
         let excerpt = text.lines().nth(line - 1).unwrap_or("").to_string();

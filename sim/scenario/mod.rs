@@ -2,7 +2,7 @@
 //! the HMI's polling and the operating schedule, the run's length and seed, and the cost
 //! model. `load` parses and validates; every problem names its place.
 
-mod load;
+pub(crate) mod load;
 
 pub use load::{Problem, ScenarioError, load, parse};
 

@@ -1,36 +1,75 @@
-//! Sweeps: paired variants, and the same results on any number of threads.
+//! Sweeps: paired variants, the same bytes on any number of threads, shards that merge to
+//! the unsharded result, variants files with placed errors, and the HTML report.
 
 use faultline::load;
-use faultline::sweep::{METRICS, run, runs_csv, summarize, toggle_variants};
-use std::path::Path;
+use faultline::sweep::{
+    Shard, load_variants, metric, run_sweep, summary_json, toggle_variants,
+};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
-#[test]
-fn a_sweep_gives_the_same_bytes_on_one_and_two_threads() {
+fn short_all_controls() -> faultline::Scenario {
     let mut s = load(Path::new("scenarios/all-controls.ron")).unwrap();
     // Through the setpoint attack at 04:00.
     s.duration_h = 4.5;
     s.schedule.retain(|e| e.at_h <= 4.5);
+    s
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("faultline-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_sweep_gives_the_same_bytes_on_one_and_two_threads() {
+    let s = short_all_controls();
     let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
     assert_eq!(
         variants.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
         ["none", "dpi"]
     );
-    let one = run(&variants, 3, 7, 1).unwrap();
-    let two = run(&variants, 3, 7, 2).unwrap();
-    assert_eq!(runs_csv(&one), runs_csv(&two));
-    let a = serde_json::to_string(&summarize(&s.name, &variants, &one, 7)).unwrap();
-    let b = serde_json::to_string(&summarize(&s.name, &variants, &two, 7)).unwrap();
-    assert_eq!(a, b);
+    let dir = tmp("threads");
+    let (c1, c2) = (dir.join("one.csv"), dir.join("two.csv"));
+    let one = run_sweep(&variants, 3, 7, 1, &|| {}, Some(&c1)).unwrap();
+    let two = run_sweep(&variants, 3, 7, 2, &|| {}, Some(&c2)).unwrap();
+    assert_eq!(summary_json(&one), summary_json(&two));
+    assert_eq!(
+        std::fs::read(&c1).unwrap(),
+        std::fs::read(&c2).unwrap(),
+        "runs.csv differs between 1 and 2 threads"
+    );
+    // One row per run and variant, plus the header.
+    let rows = std::fs::read_to_string(&c1).unwrap().lines().count();
+    assert_eq!(rows, 1 + 3 * 2);
     // Paired: the baseline against itself differs by exactly nothing.
-    let sum = summarize(&s.name, &variants, &one, 7);
-    let cost = METRICS.len() - 1;
-    assert_eq!(sum.variants[0].vs_baseline[cost].1.mean, 0.0);
+    let cost = metric("cost_total");
+    assert_eq!(one.variants[0].vs_baseline[cost].1.mean, 0.0);
+    assert_eq!(one.variants[0].vs_baseline[cost].1.sd, 0.0);
     // The DPI blocks the tampering and the STOP command: fewer steps succeed.
-    let succeeded = METRICS
-        .iter()
-        .position(|m| *m == "steps_succeeded")
-        .unwrap();
-    assert!(sum.variants[1].vs_baseline[succeeded].1.mean < 0.0);
+    let succeeded = metric("steps_succeeded");
+    assert!(one.variants[1].vs_baseline[succeeded].1.mean < 0.0);
+    // Throughput per hour is kept, and the first seed's attack steps are marked.
+    assert_eq!(one.variants[0].throughput_per_h.len(), 4);
+    assert!(!one.variants[0].markers.is_empty());
+    // The ranking puts the DPI first, with a saving whose interval excludes zero.
+    assert_eq!(one.ranking[0].name, "dpi");
+    assert!(one.ranking[0].net_saving.ci95.0 > 0.0, "{:?}", one.ranking[0]);
+}
+
+#[test]
+fn the_confidence_interval_is_students_t() {
+    // Three seeds: t(0.975, 2) = 4.303; the interval is mean ± t·sd/√n.
+    let s = short_all_controls();
+    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
+    let sum = run_sweep(&variants, 3, 7, 2, &|| {}, None).unwrap();
+    let st = &sum.variants[0].metrics[metric("good_units")].1;
+    assert_eq!(st.n, 3);
+    let half = 4.302652729911275 * st.sd / 3f64.sqrt();
+    assert!((st.ci95.1 - st.mean - half).abs() < 1e-3, "{st:?}");
+    assert!((st.mean - st.ci95.0 - half).abs() < 1e-3, "{st:?}");
 }
 
 #[test]
@@ -40,4 +79,197 @@ fn toggling_a_control_the_scenario_does_not_deploy_is_an_error() {
     assert!(err.contains("does not deploy"), "{err}");
     let err = toggle_variants(&s, &["firewall".to_string()]).unwrap_err();
     assert!(err.contains("known: segmentation"), "{err}");
+}
+
+#[test]
+fn a_variants_file_names_each_variant_and_places_its_errors() {
+    let s = load(Path::new("scenarios/all-controls.ron")).unwrap();
+    let v = load_variants(Path::new("scenarios/sweeps/all-controls-variants.ron"), &s).unwrap();
+    assert_eq!(v[0].name, "no controls");
+    assert!(v.len() >= 3);
+    // Every variant runs the sweep's seed and duration, whatever its file says.
+    assert!(v.iter().all(|x| x.scenario.seed == s.seed && x.scenario.duration_h == s.duration_h));
+    assert!(v[0].scenario.dpi.is_none() && v[0].scenario.segmentation.is_none());
+
+    let dir = tmp("variants");
+    let bad = dir.join("bad.ron");
+    std::fs::write(
+        &bad,
+        "Variants(variants: [\n  (name: \"a\", off: [\"dpi\"]),\n  (name: \"a\", off: [\"firewall\"]),\n])\n",
+    )
+    .unwrap();
+    let err = load_variants(&bad, &s).unwrap_err().to_string();
+    assert!(err.contains("variants[1].name"), "{err}");
+    assert!(err.contains("variants[1].off[0]"), "{err}");
+    assert!(err.contains("known: segmentation"), "{err}");
+    std::fs::write(&bad, "Variants(variants: [\n  (name: \"a\", of: []),\n])\n").unwrap();
+    let err = load_variants(&bad, &s).unwrap_err().to_string();
+    assert!(err.contains("bad.ron:2:"), "{err}");
+}
+
+#[test]
+fn shards_come_from_the_flag_or_the_scheduler() {
+    assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
+    assert!(Shard::parse("3/3").unwrap_err().contains("out of range"));
+    assert!(Shard::parse("x").is_err());
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(a, _)| *a == k)
+                .map(|(_, v)| v.to_string())
+        }
+    };
+    // Slurm arrays may start at 1: the index counts from SLURM_ARRAY_TASK_MIN.
+    let s = Shard::from_env(
+        env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ]),
+        None,
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(s.0, Shard { index: 2, count: 4 });
+    let k = Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "5")]), Some(8))
+        .unwrap()
+        .unwrap();
+    assert_eq!(k.0, Shard { index: 5, count: 8 });
+    assert!(
+        Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "5")]), None)
+            .unwrap_err()
+            .contains("--shards")
+    );
+    assert!(Shard::from_env(env(&[]), None).unwrap().is_none());
+    // The slices are disjoint and cover every seed.
+    let mut all: Vec<u64> = (0..3)
+        .flat_map(|i| Shard { index: i, count: 3 }.seeds(10))
+        .collect();
+    all.sort();
+    assert_eq!(all, (0..10).collect::<Vec<_>>());
+}
+
+fn faultline(args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_faultline"));
+    c.args(args);
+    for k in [
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "JOB_COMPLETION_INDEX",
+        "FAULTLINE_SHARDS",
+    ] {
+        c.env_remove(k);
+    }
+    c.envs(envs.iter().copied());
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "faultline {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
+    let dir = tmp("shards");
+    let d = |p: &str| dir.join(p).display().to_string();
+    let common = [
+        "sweep",
+        "scenarios/all-controls.ron",
+        "--runs",
+        "5",
+        "--toggle",
+        "dpi",
+        "--hours",
+        "4.5",
+    ];
+    let whole = d("whole");
+    let mut args = common.to_vec();
+    args.extend(["--threads", "2", "--out", &whole]);
+    faultline(&args, &[]);
+    // Shard 0 from the flag, shard 1 as a Slurm array task (ids from 1), shard 2 as a
+    // Kubernetes Indexed Job; all three into one folder, as a job array would.
+    let parts = d("parts");
+    let mut a0 = common.to_vec();
+    a0.extend(["--threads", "1", "--shard", "0/3", "--out", &parts]);
+    faultline(&a0, &[]);
+    let mut a1 = common.to_vec();
+    a1.extend(["--threads", "1", "--out", &parts]);
+    faultline(
+        &a1,
+        &[
+            ("SLURM_ARRAY_TASK_ID", "2"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+        ],
+    );
+    let mut a2 = common.to_vec();
+    a2.extend(["--threads", "2", "--shards", "3", "--out", &parts]);
+    faultline(&a2, &[("JOB_COMPLETION_INDEX", "2")]);
+    // Merging with a shard missing is refused, naming it.
+    let two = [
+        dir.join("parts/shard-0000-of-0003"),
+        dir.join("parts/shard-0002-of-0003"),
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["merge", &two[0].display().to_string(), &two[1].display().to_string()])
+        .args(["--out", &d("incomplete")])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("missing shard(s) 1 of 3"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let merged = d("merged");
+    faultline(&["merge", &parts, "--out", &merged], &[]);
+    for f in ["summary.json", "runs.csv", "report.html"] {
+        let a = std::fs::read(dir.join("whole").join(f)).unwrap();
+        let b = std::fs::read(dir.join("merged").join(f)).unwrap();
+        assert!(a == b, "{f} differs between the unsharded and the merged sweep");
+    }
+}
+
+#[test]
+fn the_html_report_is_self_contained_with_scorecard_and_charts() {
+    let s = short_all_controls();
+    let variants = toggle_variants(&s, &["dpi".to_string(), "segmentation".to_string()]).unwrap();
+    let sum = run_sweep(&variants, 2, 7, 2, &|| {}, None).unwrap();
+    let page = faultline::report::html::sweep_page(&sum);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("id=\"scorecard\""));
+    for v in &sum.variants {
+        assert!(page.contains(&format!("<th>{}</th>", v.name)), "{}", v.name);
+    }
+    // Three charts, each inline SVG.
+    assert_eq!(page.matches("<svg").count(), 3);
+    // Nothing fetched: no external references, no script.
+    // Nothing fetched: no external references, no script (the SVG namespace is a name).
+    let bare = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    for bad in ["http:", "https:", "<script", "src=", "<link", "url("] {
+        assert!(!bare.contains(bad), "the page references {bad}");
+    }
+    assert!(!page.contains("chart not drawn"));
+
+    // A single run's page has the same parts.
+    let mut w = faultline::World::with_recording(
+        &s,
+        7,
+        faultline::world::Recording {
+            timeline: true,
+            events: false,
+            frames: false,
+        },
+    );
+    w.run();
+    let summary = faultline::report::Summary::from_world(&w);
+    let page = faultline::report::html::run_page(&w, &summary);
+    assert!(page.contains("id=\"scorecard\""));
+    assert_eq!(page.matches("<svg").count(), 3);
+    assert!(page.contains("Attack steps"));
+    assert!(!page.contains("chart not drawn"));
 }
