@@ -277,7 +277,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let (seeds, note) = match shard {
                 Some((sh, from)) => {
                     let r = sh.seeds(runs);
-                    (r, format!(", shard {}/{} (from {from})", sh.index, sh.count))
+                    (
+                        r,
+                        format!(", shard {}/{} (from {from})", sh.index, sh.count),
+                    )
                 }
                 None => (0..runs, String::new()),
             };

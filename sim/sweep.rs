@@ -82,9 +82,8 @@ fn check_control(s: &Scenario, control: &str) -> Option<String> {
             TOGGLES.join(", ")
         ));
     }
-    (!present(s, control)).then(|| {
-        format!("the scenario does not deploy \"{control}\" (nothing to switch off)")
-    })
+    (!present(s, control))
+        .then(|| format!("the scenario does not deploy \"{control}\" (nothing to switch off)"))
 }
 
 /// Every combination of the toggled controls on and off; the first (all off) is the
@@ -166,7 +165,10 @@ pub fn load_variants(path: &Path, base: &Scenario) -> Result<Vec<Variant>, Scena
     let mut problems = Vec::new();
     let mut fail = |field: String, message: String| problems.push(Problem { field, message });
     if file.variants.is_empty() {
-        fail("variants".into(), "needs at least one variant (the baseline)".into());
+        fail(
+            "variants".into(),
+            "needs at least one variant (the baseline)".into(),
+        );
     }
     let mut out = Vec::new();
     for (i, e) in file.variants.iter().enumerate() {
@@ -312,7 +314,10 @@ fn figures(w: &World, s: &Summary) -> Vec<f64> {
         s.scorecard.it.legitimate_flows_blocked as f64,
         s.scorecard.it.false_positives as f64,
         round(c.downtime_attacks + c.incident_response, 2),
-        round(c.downtime_controls + c.false_positives + c.control_friction, 2),
+        round(
+            c.downtime_controls + c.false_positives + c.control_friction,
+            2,
+        ),
         c.total,
     ];
     for cause in CAUSES {
@@ -801,7 +806,11 @@ pub fn fingerprint(variants: &[Variant]) -> String {
     for v in variants {
         h.update(v.name.as_bytes());
         h.update([0]);
-        h.update(serde_json::to_string(&v.scenario).unwrap_or_default().as_bytes());
+        h.update(
+            serde_json::to_string(&v.scenario)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         h.update([0]);
     }
     h.finalize()
@@ -953,8 +962,7 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
     let mut sink = CsvSink::create(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     for (p, d) in &parts {
         let path = d.join("runs.csv");
-        let file =
-            std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut lines = std::io::BufReader::new(file).lines();
         let header = lines.next().transpose().map_err(|e| e.to_string())?;
         if header.as_deref() != Some(csv_header().trim_end()) {
@@ -1003,7 +1011,8 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
             }
         }
     }
-    sink.finish().map_err(|e| format!("{}: {e}", csv.display()))?;
+    sink.finish()
+        .map_err(|e| format!("{}: {e}", csv.display()))?;
     Ok(agg.finish(&first.scenario, first.first_seed, first.duration_h))
 }
 
@@ -1110,14 +1119,21 @@ pub fn run_shard(
     let csv = dir.join("runs.csv");
     let mut sink = CsvSink::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
     let mut extras = ShardExtras::new(nv);
-    execute(variants, seeds.clone(), first_seed, threads, tick, |records| {
-        for r in &records {
-            sink.line(&csv_row(&variants[r.variant].name, r))
-                .map_err(|e| e.to_string())?;
-            extras.push(r, nv);
-        }
-        Ok(())
-    })?;
+    execute(
+        variants,
+        seeds.clone(),
+        first_seed,
+        threads,
+        tick,
+        |records| {
+            for r in &records {
+                sink.line(&csv_row(&variants[r.variant].name, r))
+                    .map_err(|e| e.to_string())?;
+                extras.push(r, nv);
+            }
+            Ok(())
+        },
+    )?;
     sink.finish().map_err(|e| e.to_string())?;
     let base = &variants[0].scenario;
     let partial = Partial {

@@ -31,6 +31,9 @@ pub enum MarkerKind {
     Detection,
 }
 
+/// A cost bar: name, value, and its 95 % interval when there is one.
+pub type CostBar = (String, f64, Option<(f64, f64)>);
+
 /// One column of the scorecard (a run, or a variant of a sweep).
 pub struct Column {
     pub name: String,
@@ -54,7 +57,7 @@ pub struct Page {
     pub downtime: Vec<(String, Vec<(String, f64)>)>,
     pub downtime_title: String,
     /// (bar name, value, 95 % interval).
-    pub cost: Vec<(String, f64, Option<(f64, f64)>)>,
+    pub cost: Vec<CostBar>,
     pub cost_title: String,
     /// Further tables: (heading, header, rows), cells as text.
     pub tables: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
@@ -108,16 +111,25 @@ pub fn esc(s: &str) -> String {
 type ChartResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Draw into an SVG string; a failure becomes a note in the page, not a panic.
-fn svg(size: (u32, u32), draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> ChartResult) -> String {
+fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> ChartResult,
+) -> String {
     let mut out = String::new();
     let result = {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
-        let r = root.fill(&WHITE).map_err(|e| e.into()).and_then(|_| draw(&root));
+        let r = root
+            .fill(&WHITE)
+            .map_err(|e| e.into())
+            .and_then(|_| draw(&root));
         r.and_then(|_| root.present().map_err(|e| e.into()))
     };
     match result {
         Ok(()) => out,
-        Err(e) => format!("<p class=\"err\">chart not drawn: {}</p>", esc(&e.to_string())),
+        Err(e) => format!(
+            "<p class=\"err\">chart not drawn: {}</p>",
+            esc(&e.to_string())
+        ),
     }
 }
 
@@ -164,7 +176,9 @@ fn throughput_chart(p: &Page) -> String {
                     MUTED.stroke_width(1),
                 )))?
                 .label("target")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], MUTED.stroke_width(1)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], MUTED.stroke_width(1))
+                });
         }
         for m in &p.markers {
             let (c, top) = match m.kind {
@@ -187,7 +201,9 @@ fn throughput_chart(p: &Page) -> String {
             chart
                 .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
                 .label(name.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -304,7 +320,10 @@ fn cost_chart(p: &Page) -> String {
             .draw()?;
         chart.draw_series(p.cost.iter().enumerate().map(|(i, (_, v, _))| {
             let mut r = Rectangle::new(
-                [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
+                [
+                    (SegmentValue::Exact(i), 0.0),
+                    (SegmentValue::Exact(i + 1), *v),
+                ],
                 SERIES[0].mix(0.55).filled(),
             );
             r.set_margin(0, 0, 24, 24);
@@ -451,9 +470,7 @@ const SCORE_ROWS: &[(&str, &str, &str)] = &[
 ];
 
 fn fmt(v: f64) -> String {
-    if v == v.trunc() && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else if v.abs() >= 1000.0 {
+    if (v == v.trunc() && v.abs() < 1e15) || v.abs() >= 1000.0 {
         format!("{v:.0}")
     } else if v.abs() >= 10.0 {
         format!("{v:.1}")
@@ -527,7 +544,11 @@ pub fn run_page(w: &World, s: &Summary) -> String {
         ("of it: attacks".to_string(), cost.downtime_attacks, None),
         ("of it: controls".to_string(), cost.downtime_controls, None),
         ("scrap".to_string(), cost.scrap, None),
-        ("incident response".to_string(), cost.incident_response, None),
+        (
+            "incident response".to_string(),
+            cost.incident_response,
+            None,
+        ),
         ("false positives".to_string(), cost.false_positives, None),
         ("total".to_string(), cost.total, None),
     ];
@@ -551,17 +572,27 @@ pub fn run_page(w: &World, s: &Summary) -> String {
     if !steps.is_empty() {
         tables.push((
             "Attack steps".to_string(),
-            ["at", "technique", "from", "target", "outcome", "detected after (s)", "downtime (h)"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "at",
+                "technique",
+                "from",
+                "target",
+                "outcome",
+                "detected after (s)",
+                "downtime (h)",
+            ]
+            .map(String::from)
+            .to_vec(),
             steps,
         ));
     }
     tables.push((
         "Stations".to_string(),
-        ["station", "PLC", "good out", "scrap", "failures", "trips", "OEE"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "station", "PLC", "good out", "scrap", "failures", "trips", "OEE",
+        ]
+        .map(String::from)
+        .to_vec(),
         s.stations
             .iter()
             .map(|st| {
@@ -584,7 +615,10 @@ pub fn run_page(w: &World, s: &Summary) -> String {
             s.seed, s.duration_h, s.line.good_units, s.line.attainment_pct
         ),
         currency: s.cost.currency.clone(),
-        rows: SCORE_ROWS.iter().map(|r| (r.1.to_string(), side(r.2))).collect(),
+        rows: SCORE_ROWS
+            .iter()
+            .map(|r| (r.1.to_string(), side(r.2)))
+            .collect(),
         columns: vec![Column {
             name: format!("seed {}", s.seed),
             cells,
@@ -690,7 +724,11 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             vec![
                 format!("{}. {}", i + 1, r.name),
                 fmt(r.net_saving.mean),
-                format!("[{}, {}]", fmt(r.net_saving.ci95.0), fmt(r.net_saving.ci95.1)),
+                format!(
+                    "[{}, {}]",
+                    fmt(r.net_saving.ci95.0),
+                    fmt(r.net_saving.ci95.1)
+                ),
                 fmt(r.attack_losses_avoided),
                 fmt(r.control_friction_added),
                 format!("{:.0} %", r.p_saves_money * 100.0),
@@ -736,7 +774,10 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             s.variants.first().map(|v| v.name.as_str()).unwrap_or("-")
         ),
         currency: "$".into(),
-        rows: SCORE_ROWS.iter().map(|r| (r.1.to_string(), side(r.2))).collect(),
+        rows: SCORE_ROWS
+            .iter()
+            .map(|r| (r.1.to_string(), side(r.2)))
+            .collect(),
         columns,
         series,
         duration_h: s.duration_h,

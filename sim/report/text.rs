@@ -375,7 +375,11 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
     let _ = writeln!(
         out,
         "{:<28} {:>24} {:>28} {:>30} {:>8}",
-        "variant", "good units (95 % CI)", "cost $ (95 % CI)", "saving vs baseline (95 % CI)", "P(saves)"
+        "variant",
+        "good units (95 % CI)",
+        "cost $ (95 % CI)",
+        "saving vs baseline (95 % CI)",
+        "P(saves)"
     );
     for v in &s.variants {
         let g = &v.metrics[good].1;
@@ -384,11 +388,23 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
         let _ = writeln!(
             out,
             "{:<28} {:>8.0} [{:>6.0}, {:>6.0}] {:>9.0} [{:>7.0}, {:>7.0}] {:>10.0} [{:>8.0}, {:>8.0}] {:>8.2}",
-            v.name, g.mean, g.ci95.0, g.ci95.1, c.mean, c.ci95.0, c.ci95.1, 0.0 - d.mean, 0.0 - d.ci95.1,
-            0.0 - d.ci95.0, v.p_saves_money
+            v.name,
+            g.mean,
+            g.ci95.0,
+            g.ci95.1,
+            c.mean,
+            c.ci95.0,
+            c.ci95.1,
+            0.0 - d.mean,
+            0.0 - d.ci95.1,
+            0.0 - d.ci95.0,
+            v.p_saves_money
         );
     }
-    let _ = writeln!(out, "ranking by expected net saving (attack losses avoided − control friction):");
+    let _ = writeln!(
+        out,
+        "ranking by expected net saving (attack losses avoided − control friction):"
+    );
     for (i, r) in s.ranking.iter().enumerate() {
         let _ = writeln!(
             out,

@@ -154,7 +154,10 @@ fn checked(scenario: Scenario, origin: &str) -> Result<Scenario, ScenarioError> 
     }
 }
 
-pub(crate) fn from_ron<T: serde::de::DeserializeOwned>(text: &str, origin: &str) -> Result<T, ScenarioError> {
+pub(crate) fn from_ron<T: serde::de::DeserializeOwned>(
+    text: &str,
+    origin: &str,
+) -> Result<T, ScenarioError> {
     ron::Options::default().from_str(text).map_err(|e| {
         let (line, col) = (e.span.start.line.max(1), e.span.start.col.max(1));
         let excerpt = text.lines().nth(line - 1).unwrap_or("").to_string();

@@ -2,9 +2,7 @@
 //! the unsharded result, variants files with placed errors, and the HTML report.
 
 use faultline::load;
-use faultline::sweep::{
-    Shard, load_variants, metric, run_sweep, summary_json, toggle_variants,
-};
+use faultline::sweep::{Shard, load_variants, metric, run_sweep, summary_json, toggle_variants};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -56,7 +54,11 @@ fn a_sweep_gives_the_same_bytes_on_one_and_two_threads() {
     assert!(!one.variants[0].markers.is_empty());
     // The ranking puts the DPI first, with a saving whose interval excludes zero.
     assert_eq!(one.ranking[0].name, "dpi");
-    assert!(one.ranking[0].net_saving.ci95.0 > 0.0, "{:?}", one.ranking[0]);
+    assert!(
+        one.ranking[0].net_saving.ci95.0 > 0.0,
+        "{:?}",
+        one.ranking[0]
+    );
 }
 
 #[test]
@@ -88,7 +90,10 @@ fn a_variants_file_names_each_variant_and_places_its_errors() {
     assert_eq!(v[0].name, "no controls");
     assert!(v.len() >= 3);
     // Every variant runs the sweep's seed and duration, whatever its file says.
-    assert!(v.iter().all(|x| x.scenario.seed == s.seed && x.scenario.duration_h == s.duration_h));
+    assert!(
+        v.iter()
+            .all(|x| x.scenario.seed == s.seed && x.scenario.duration_h == s.duration_h)
+    );
     assert!(v[0].scenario.dpi.is_none() && v[0].scenario.segmentation.is_none());
 
     let dir = tmp("variants");
@@ -215,7 +220,11 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
         dir.join("parts/shard-0002-of-0003"),
     ];
     let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["merge", &two[0].display().to_string(), &two[1].display().to_string()])
+        .args([
+            "merge",
+            &two[0].display().to_string(),
+            &two[1].display().to_string(),
+        ])
         .args(["--out", &d("incomplete")])
         .output()
         .unwrap();
@@ -230,7 +239,10 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
     for f in ["summary.json", "runs.csv", "report.html"] {
         let a = std::fs::read(dir.join("whole").join(f)).unwrap();
         let b = std::fs::read(dir.join("merged").join(f)).unwrap();
-        assert!(a == b, "{f} differs between the unsharded and the merged sweep");
+        assert!(
+            a == b,
+            "{f} differs between the unsharded and the merged sweep"
+        );
     }
 }
 
