@@ -126,7 +126,7 @@ pub struct Hmi {
     pub line_should_run: bool,
     speed_recipe: Vec<u16>,
     /// Temperature setpoint of each thermal station in the recipe, 0.1 °C.
-    temp_recipe: Vec<Option<u16>>,
+    pub(crate) temp_recipe: Vec<Option<u16>>,
     product: u16,
     response: Dist,
     seed: u64,

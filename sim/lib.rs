@@ -17,6 +17,7 @@ pub mod modbus;
 pub mod network;
 pub mod plant;
 pub mod plc;
+pub mod exercise;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -133,6 +133,29 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Run a tabletop exercise: the twin runs to each inject and asks the table at each
+    /// decision point; writes after-action.html and the decisions (the input log).
+    Exercise {
+        exercise: PathBuf,
+        /// `default`: take each point's default option (unattended runs, CI).
+        #[arg(long, value_parser = ["default"])]
+        choose: Option<String>,
+        /// Play recorded decisions (a decisions.json written by an earlier session).
+        #[arg(long, conflicts_with = "choose")]
+        decisions: Option<PathBuf>,
+        /// From each decision point, run every option to the end with the same seed.
+        #[arg(long)]
+        compare: bool,
+        /// With --compare: only these options (keys), besides the table's choice.
+        #[arg(long, value_delimiter = ',', requires = "compare")]
+        only: Vec<String>,
+        /// Seed (default: the scenario's, or the decisions file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write after-action.html, decisions.json and summary.json here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Check a scenario file without running it.
     Validate { scenario: PathBuf },
     /// Print the Modbus register map of a scenario's PLCs.
@@ -354,6 +377,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
             print!("{}", faultline::report::text::sweep_table(&summary));
             write_sweep(&out, &summary)
         }
+        Command::Exercise {
+            exercise,
+            choose,
+            decisions,
+            compare,
+            only,
+            seed,
+            out,
+        } => run_exercise(&exercise, choose, decisions, compare, &only, seed, out),
         Command::Map { scenario, markdown } => {
             let s = load(&scenario).map_err(Failure::Scenario)?;
             print!("{}", register_map(&s, markdown));
@@ -581,6 +613,185 @@ fn write_pcap(path: &Path, world: &World) -> Result<()> {
 
 /// Write to a temporary file beside the target, then rename: a failure never leaves a
 /// half-written file where a complete one stood.
+/// The facilitator's prompt: the situation as each side sees it, the options, the choice.
+struct Prompt;
+
+impl faultline::exercise::Chooser for Prompt {
+    fn choose(
+        &mut self,
+        ex: &faultline::exercise::Loaded,
+        inject: usize,
+        d: &faultline::exercise::Decision,
+        sit: &faultline::exercise::Situation,
+    ) -> std::result::Result<(String, f64), String> {
+        use std::io::{BufRead, Write};
+        let j = &ex.exercise.injects[inject];
+        println!("\n== {} — {} ({:?})", sit.at, j.title, j.kind);
+        println!("{}", j.text);
+        println!("-- OT sees");
+        for (k, v) in &sit.ot {
+            println!("   {k:<20} {v}");
+        }
+        println!("-- IT sees");
+        for (k, v) in &sit.it {
+            println!("   {k:<20} {v}");
+        }
+        for q in &j.questions {
+            println!("   ? [{:?}] {}", q.side, q.text);
+        }
+        println!("-- {} decides: {}", d.asked, d.prompt);
+        for (n, o) in d.options.iter().enumerate() {
+            let mark = if o.key == d.default { " (default)" } else { "" };
+            println!("   {}. {:<12} {}{mark}", n + 1, o.key, o.label);
+        }
+        let started = Instant::now();
+        let stdin = std::io::stdin();
+        loop {
+            print!("choice [number or key, Enter = default]: ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            if stdin.lock().read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+                return Err("the prompt was closed before a choice was made".into());
+            }
+            let line = line.trim();
+            let key = if line.is_empty() {
+                Some(d.default.clone())
+            } else if let Ok(n) = line.parse::<usize>() {
+                d.options.get(n.wrapping_sub(1)).map(|o| o.key.clone())
+            } else {
+                d.options.iter().find(|o| o.key == line).map(|o| o.key.clone())
+            };
+            match key {
+                Some(k) => return Ok((k, (started.elapsed().as_secs_f64() * 10.0).round() / 10.0)),
+                None => println!("no option \"{line}\""),
+            }
+        }
+    }
+}
+
+fn run_exercise(
+    path: &Path,
+    choose: Option<String>,
+    decisions: Option<PathBuf>,
+    compare: bool,
+    only: &[String],
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    use faultline::exercise as ex;
+    use std::io::IsTerminal;
+    let loaded = ex::load(path).map_err(Failure::Scenario)?;
+    let recorded: Option<ex::DecisionLog> = match &decisions {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read {}", f.display()))
+                .map_err(Failure::Output)?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| Failure::Usage(format!("{}: {e}", f.display())))?,
+            )
+        }
+        None => None,
+    };
+    let seed = seed
+        .or(recorded.as_ref().map(|r| r.seed))
+        .unwrap_or(loaded.scenario.seed);
+    let mut chooser: Box<dyn ex::Chooser> = match (&choose, recorded) {
+        (Some(_), _) => Box::new(ex::Defaults),
+        (None, Some(r)) => Box::new(ex::Recorded(r.decisions)),
+        (None, None) => {
+            if !std::io::stdin().is_terminal() {
+                return Err(Failure::Usage(
+                    "no terminal to ask at: pass --choose default or --decisions FILE".into(),
+                ));
+            }
+            println!("{}\n\n{}", loaded.exercise.name, loaded.exercise.briefing);
+            for r in &loaded.exercise.roles {
+                println!("  {} ({:?}): {}", r.name, r.side, r.brief);
+            }
+            Box::new(Prompt)
+        }
+    };
+    let rec = faultline::world::Recording {
+        timeline: true,
+        events: out.is_some(),
+        frames: false,
+    };
+    let played = ex::play(&loaded, seed, rec, chooser.as_mut())
+        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let log = ex::DecisionLog {
+        exercise: loaded.exercise.name.clone(),
+        seed,
+        decisions: played.decisions.clone(),
+    };
+    let comparison = if compare {
+        let started = Instant::now();
+        let c = ex::compare(&loaded, seed, &played.decisions, only)
+            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        eprintln!(
+            "compared {} option run(s) in {:.2} s",
+            c.iter().map(|p| p.options.len()).sum::<usize>(),
+            started.elapsed().as_secs_f64()
+        );
+        c
+    } else {
+        Vec::new()
+    };
+    let o = ex::Outcome::of(&played.summary);
+    println!(
+        "\n{}: {} good units ({} short of target), downtime {:.2} h, {} safety trip(s), {} attack step(s) succeeded, cost {:.0}",
+        loaded.exercise.name,
+        o.good_units,
+        o.production_lost,
+        o.downtime_h,
+        o.safety_trips,
+        o.steps_succeeded,
+        o.cost
+    );
+    for c in &comparison {
+        println!("at \"{}\" ({} decided):", c.title, c.asked);
+        for (key, label, o) in &c.options {
+            let mark = if *key == c.chosen { "*" } else { " " };
+            println!(
+                "  {mark} {key:<12} cost {:>9.0}  lost {:>6.0} units  downtime {:>5.2} h  trips {}  steps succeeded {}  — {label}",
+                o.cost, o.production_lost, o.downtime_h, o.safety_trips, o.steps_succeeded
+            );
+        }
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))
+            .map_err(Failure::Output)?;
+        write_atomic(
+            &dir.join("decisions.json"),
+            &(serde_json::to_string_pretty(&log).map_err(|e| Failure::Output(e.into()))? + "\n"),
+        )
+        .map_err(Failure::Output)?;
+        write_atomic(&dir.join("summary.json"), &summary_json(&played.summary))
+            .map_err(Failure::Output)?;
+        if compare {
+            write_atomic(
+                &dir.join("compare.json"),
+                &(serde_json::to_string_pretty(&comparison)
+                    .map_err(|e| Failure::Output(e.into()))?
+                    + "\n"),
+            )
+            .map_err(Failure::Output)?;
+        }
+        write_atomic(
+            &dir.join("after-action.html"),
+            &ex::report::after_action(&loaded, &played, &log, &comparison),
+        )
+        .map_err(Failure::Output)?;
+        eprintln!(
+            "wrote {}/after-action.html, decisions.json, summary.json{}",
+            dir.display(),
+            if compare { ", compare.json" } else { "" }
+        );
+    }
+    Ok(())
+}
+
 /// A progress bar with ETA and runs/s on a terminal; nothing when stderr is not one.
 fn progress_bar(total: u64) -> indicatif::ProgressBar {
     use std::io::IsTerminal;

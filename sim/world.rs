@@ -125,6 +125,9 @@ pub struct World {
     /// The attack step whose consequences hold the line.
     pub(crate) held_by: Option<usize>,
     pub vendor_stats: VendorStats,
+    /// Remote access refused (an exercise decision): repairs that need the vendor wait
+    /// this long for an engineer on site, and nothing comes in over the vendor's access.
+    pub(crate) vendor_refused: Option<Micros>,
     /// The gateway's append-only audit log.
     pub audit: Vec<AuditRecord>,
     /// Hosts isolated by the incident response, and from when.
@@ -253,6 +256,7 @@ impl World {
             ids_stats: IdsStats::default(),
             hmi_down_until: 0,
             mes_down_until: 0,
+            vendor_refused: None,
             hold_until: 0,
             line_held: false,
             held_by: None,

@@ -155,13 +155,25 @@ impl World {
             let name = self.plant.stations[station].name.clone();
             self.vendor_stats.sessions += 1;
             let session = self.vendor_stats.sessions;
-            let open = match &v.access {
-                VendorAccess::AlwaysOnVpn => called + connect,
-                VendorAccess::Gateway {
-                    approval_min,
-                    mfa_min,
-                    session_h,
-                } => {
+            let open = match (&v.access, self.vendor_refused) {
+                (_, Some(onsite)) => {
+                    self.metrics.event(
+                        called,
+                        "vendor_onsite",
+                        &name,
+                        "remote access refused: the vendor sends an engineer".into(),
+                    );
+                    called + onsite
+                }
+                (VendorAccess::AlwaysOnVpn, None) => called + connect,
+                (
+                    VendorAccess::Gateway {
+                        approval_min,
+                        mfa_min,
+                        session_h,
+                    },
+                    None,
+                ) => {
                     let approved =
                         called + from_secs(approval_min.sample(&mut self.vendor_rng) * 60.0);
                     let open = approved + from_secs(mfa_min * 60.0) + connect;
@@ -203,7 +215,10 @@ impl World {
     /// second factor, even while the real vendor has one open.
     pub(crate) fn gateway_refuses(&self, host: usize) -> bool {
         match &self.scenario.vendor {
-            Some(v) if matches!(v.access, crate::scenario::VendorAccess::Gateway { .. }) => {
+            Some(v)
+                if self.vendor_refused.is_some()
+                    || matches!(v.access, crate::scenario::VendorAccess::Gateway { .. }) =>
+            {
                 self.network.hosts[host].name == v.host
             }
             _ => false,
@@ -293,6 +308,11 @@ impl World {
                 );
             }
         }
+        self.end_contained_steps(t);
+    }
+
+    /// Steps whose host is isolated end: a flood stops, a man in the middle lets go.
+    pub(crate) fn end_contained_steps(&mut self, t: Micros) {
         for run in self.attacks.iter_mut() {
             if let Some(&at) = self.contained.get(&run.host)
                 && at <= t

@@ -79,6 +79,8 @@ struct Slot {
     discrete: [bool; 9],
     input: [u16; 17],
     pid: Pid,
+    /// The holding registers as commissioned: the backup a restore brings back.
+    backup: [u16; 7],
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -188,6 +190,7 @@ impl Plc {
                     discrete: [false; 9],
                     input: [0; 17],
                     pid: Pid::default(),
+                    backup: [0; 7],
                 };
                 if let StationKind::Thermal(t) = &st.kind {
                     slot.thermal = true;
@@ -207,6 +210,7 @@ impl Plc {
                         slot.pid.integral = hold_pct.clamp(0.0, 100.0) / t.pid.kp;
                     }
                 }
+                slot.backup = slot.holding;
                 slot
             })
             .collect();
@@ -232,6 +236,22 @@ impl Plc {
             stats: PlcStats::default(),
             new_faults: Vec::new(),
         }
+    }
+
+    /// Restore from backup: the holding registers (setpoints, speeds, tuning) as
+    /// commissioned, the CPU in RUN and communications on. `recipe` gives a thermal slot's
+    /// temperature setpoint for the product now running, where the HMI knows it.
+    pub fn restore_backup(&mut self, recipe: impl Fn(usize) -> Option<u16>) {
+        for slot in &mut self.slots {
+            slot.holding = slot.backup;
+            if slot.thermal
+                && let Some(sp) = recipe(slot.station)
+            {
+                slot.holding[H_TEMP_SP as usize] = sp;
+            }
+        }
+        self.mode_run = true;
+        self.listen_only = false;
     }
 
     /// Stations this PLC controls, in block order.

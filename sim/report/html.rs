@@ -344,7 +344,7 @@ fn cost_chart(p: &Page) -> String {
     })
 }
 
-fn table(head: &[String], rows: &[Vec<String>], id: Option<&str>) -> String {
+pub fn table(head: &[String], rows: &[Vec<String>], id: Option<&str>) -> String {
     let mut out = match id {
         Some(id) => format!("<table id=\"{id}\">"),
         None => "<table>".to_string(),
@@ -389,17 +389,31 @@ td.side,th.side{text-align:center;font-weight:bold}
 textarea{width:100%;min-height:3em}
 ";
 
-/// The page, as one HTML document.
-pub fn render(p: &Page) -> String {
+/// A whole HTML document around `body` (sections), self-contained.
+pub fn document(title: &str, subtitle: &str, body: &str) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
-    out.push_str(&format!("<title>{}</title>", esc(&p.title)));
+    out.push_str(&format!("<title>{}</title>", esc(title)));
     out.push_str(&format!("<style>{CSS}</style></head><body>\n"));
     out.push_str(&format!(
         "<header><h1>{}</h1><p>{}</p></header><main>\n",
-        esc(&p.title),
-        esc(&p.subtitle)
+        esc(title),
+        esc(subtitle)
     ));
+    out.push_str(body);
+    out.push_str("<footer><p>faultline — generated from the run's own figures; same inputs, same page.</p></footer>");
+    out.push_str("</main></body></html>\n");
+    out
+}
+
+/// The page, as one HTML document.
+pub fn render(p: &Page) -> String {
+    document(&p.title, &p.subtitle, &sections(p))
+}
+
+/// The page's sections (scorecard, charts, tables), for embedding in another page.
+pub fn sections(p: &Page) -> String {
+    let mut out = String::new();
     // The scorecard first: IT's and OT's figures side by side.
     out.push_str("<section id=\"scorecard-section\"><h2>IT/OT scorecard</h2>");
     out.push_str("<table id=\"scorecard\"><thead><tr><th>side</th><th>figure</th>");
@@ -445,8 +459,6 @@ pub fn render(p: &Page) -> String {
             table(head, rows, None)
         ));
     }
-    out.push_str("<footer><p>faultline — generated from the run's own figures; same inputs, same page.</p></footer>");
-    out.push_str("</main></body></html>\n");
     out
 }
 
@@ -481,6 +493,11 @@ fn fmt(v: f64) -> String {
 
 /// The page of a single run (`faultline run --out`).
 pub fn run_page(w: &World, s: &Summary) -> String {
+    render(&run_model(w, s))
+}
+
+/// The page model of a single run.
+pub fn run_model(w: &World, s: &Summary) -> Page {
     let sc = &s.scorecard;
     let opt = |v: Option<f64>| v.map(fmt).unwrap_or_else(|| "–".into());
     let cells = vec![
@@ -608,7 +625,7 @@ pub fn run_page(w: &World, s: &Summary) -> String {
             })
             .collect(),
     ));
-    render(&Page {
+    Page {
         title: format!("faultline — {}", s.scenario),
         subtitle: format!(
             "one run: seed {}, {} h simulated, {} good units ({:.1} % of target)",
@@ -632,7 +649,7 @@ pub fn run_page(w: &World, s: &Summary) -> String {
         cost: ledger,
         cost_title: format!("Cost of the run ({})", s.cost.currency),
         tables,
-    })
+    }
 }
 
 fn side(s: &str) -> &'static str {

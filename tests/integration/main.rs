@@ -3,6 +3,7 @@
 mod closed_form;
 mod codec_props;
 mod determinism;
+mod exercises;
 mod golden;
 mod live;
 mod plc_profiles;

@@ -1,0 +1,197 @@
+//! What a decision does in the twin: each option of a decision point is a list of these,
+//! applied at the decision's simulated time.
+
+use crate::scenario::{Scenario, VendorAccess};
+use crate::time::{Micros, from_secs};
+use crate::world::World;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Act {
+    /// Carry on as before.
+    Nothing,
+    /// Management orders the line stopped for this many hours (a precautionary shutdown).
+    StopLine(f64),
+    /// Run the line without the MES (island mode): losing the MES no longer stops it.
+    IslandMode,
+    /// Isolate a host from the network now (pull the cable, quarantine the VLAN): its
+    /// traffic, and any attack step from it, stops.
+    IsolateHost(String),
+    /// Refuse the vendor's remote access: the VPN is cut, and repairs that need the vendor
+    /// wait for an engineer on site, this many hours after the call.
+    RefuseVendor(f64),
+    /// Let the vendor in only through the remote-access gateway: approval by the shift
+    /// (this many minutes, mean), MFA, a four-hour time box, an audit log.
+    VendorGateway(f64),
+    /// Switch the Modbus DPI to enforce (true) or monitor (false).
+    DpiEnforce(bool),
+    /// Switch the zone firewalls on (true) or back to a flat network (false).
+    Segmentation(bool),
+    /// Add an allow rule to the zone firewalls (the flow someone forgot).
+    AllowFlow(crate::scenario::AllowRule),
+    /// Restore a PLC from its backup: setpoints and tuning as commissioned (the recipe's
+    /// temperature for the product now running), CPU in RUN.
+    RestorePlc(String),
+    /// Cancel every attack or scan step from this host that has not started yet.
+    CancelSteps(String),
+    /// Move the steps from this host that have not started yet to this simulated hour
+    /// (e.g. a scan into the maintenance window).
+    RescheduleSteps(String, f64),
+}
+
+impl Act {
+    /// Why this action cannot apply to the scenario, if it cannot.
+    pub fn check(&self, s: &Scenario) -> Option<String> {
+        let hosts: Vec<&str> = s
+            .network
+            .as_ref()
+            .map(|n| n.hosts.iter().map(|h| h.name.as_str()).collect())
+            .unwrap_or_default();
+        let host = |h: &str| {
+            (!hosts.contains(&h)).then(|| {
+                format!(
+                    "no host named \"{h}\" in the scenario's network; hosts: {}",
+                    hosts.join(", ")
+                )
+            })
+        };
+        match self {
+            Act::Nothing | Act::IslandMode => None,
+            Act::StopLine(h) | Act::RefuseVendor(h) | Act::VendorGateway(h) => {
+                if !(h.is_finite() && *h >= 0.0) {
+                    return Some(format!("{h} must be a number ≥ 0"));
+                }
+                match self {
+                    Act::RefuseVendor(_) | Act::VendorGateway(_) if s.vendor.is_none() => {
+                        Some("the scenario has no vendor (vendor: Some(...))".into())
+                    }
+                    _ => None,
+                }
+            }
+            Act::IsolateHost(h) | Act::CancelSteps(h) => host(h),
+            Act::RescheduleSteps(h, at) => host(h).or_else(|| {
+                (!(at.is_finite() && *at >= 0.0 && *at < s.duration_h)).then(|| {
+                    format!("{at} h is outside the run (0 ≤ h < {})", s.duration_h)
+                })
+            }),
+            Act::DpiEnforce(_) => s
+                .dpi
+                .is_none()
+                .then(|| "the scenario deploys no DPI (dpi: Some(...))".into()),
+            Act::Segmentation(_) | Act::AllowFlow(_) => s
+                .segmentation
+                .is_none()
+                .then(|| "the scenario has no zone firewalls (segmentation: Some(...))".into()),
+            Act::RestorePlc(p) => (!s.plcs.iter().any(|x| x.name == *p)).then(|| {
+                let names: Vec<&str> = s.plcs.iter().map(|x| x.name.as_str()).collect();
+                format!("no PLC named \"{p}\"; PLCs: {}", names.join(", "))
+            }),
+        }
+    }
+}
+
+impl World {
+    fn host_index(&self, name: &str) -> Option<usize> {
+        self.network.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Apply a decision's action now; returns what it did, for the record.
+    pub fn act(&mut self, a: &Act) -> String {
+        let t = self.now;
+        let text = match a {
+            Act::Nothing => "nothing changed".to_string(),
+            Act::StopLine(h) => {
+                self.hold_until = self.hold_until.max(t + from_secs(h * 3600.0));
+                format!("line stopped by order for {h} h")
+            }
+            Act::IslandMode => {
+                self.scenario.line.island_mode = true;
+                "island mode: the line runs without the MES".into()
+            }
+            Act::IsolateHost(h) => match self.host_index(h) {
+                Some(i) => {
+                    self.contained.entry(i).or_insert(t);
+                    self.end_contained_steps(t);
+                    format!("{h} isolated from the network")
+                }
+                None => format!("no host {h}"),
+            },
+            Act::RefuseVendor(h) => {
+                self.vendor_refused = Some(from_secs(h * 3600.0));
+                format!("vendor remote access refused; repairs wait for an engineer on site ({h} h)")
+            }
+            Act::VendorGateway(approval_min) => {
+                if let Some(v) = &mut self.scenario.vendor {
+                    v.access = VendorAccess::Gateway {
+                        approval_min: crate::dist::Dist::LogNormal {
+                            mean: *approval_min,
+                            cv: 0.5,
+                        },
+                        mfa_min: 2.0,
+                        session_h: 4.0,
+                    };
+                }
+                self.vendor_stats.access = "gateway".into();
+                "vendor access only through the gateway (approval, MFA, time box, audit)".into()
+            }
+            Act::DpiEnforce(on) => {
+                use crate::controls::dpi::Mode;
+                let mode = if *on { Mode::Enforce } else { Mode::Monitor };
+                if let Some(d) = &mut self.dpi {
+                    d.spec.mode = mode.clone();
+                }
+                if let Some(d) = &mut self.scenario.dpi {
+                    d.mode = mode;
+                }
+                format!("DPI switched to {}", if *on { "enforce" } else { "monitor" })
+            }
+            Act::Segmentation(on) => {
+                if let Some(g) = &mut self.scenario.segmentation {
+                    g.enabled = *on;
+                }
+                self.network = crate::network::Network::new(&self.scenario);
+                format!("zone firewalls {}", if *on { "on" } else { "off (flat network)" })
+            }
+            Act::AllowFlow(rule) => {
+                if let Some(g) = &mut self.scenario.segmentation {
+                    g.allow.push(rule.clone());
+                }
+                self.network = crate::network::Network::new(&self.scenario);
+                format!("firewall rule added: {:?} → {:?}", rule.from, rule.to)
+            }
+            Act::RestorePlc(p) => match self.plcs.iter().position(|x| x.name == *p) {
+                Some(i) => {
+                    let recipe = self.hmi.temp_recipe.clone();
+                    self.plcs[i].restore_backup(|st| recipe.get(st).copied().flatten());
+                    format!("{p} restored from backup")
+                }
+                None => format!("no PLC {p}"),
+            },
+            Act::CancelSteps(h) => {
+                let n = self.move_steps(h, Micros::MAX);
+                format!("{n} step(s) from {h} cancelled")
+            }
+            Act::RescheduleSteps(h, at) => {
+                let n = self.move_steps(h, from_secs(at * 3600.0).max(t));
+                format!("{n} step(s) from {h} moved to {at} h")
+            }
+        };
+        self.metrics.event(t, "exercise_action", "table", text.clone());
+        text
+    }
+
+    /// Steps from host `name` that have not started: start them at `at` (never: MAX).
+    fn move_steps(&mut self, name: &str, at: Micros) -> usize {
+        let Some(h) = self.host_index(name) else {
+            return 0;
+        };
+        let mut n = 0;
+        for r in &mut self.attacks {
+            if r.host == h && !r.started {
+                r.at = at;
+                n += 1;
+            }
+        }
+        n
+    }
+}

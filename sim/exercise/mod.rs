@@ -1,0 +1,651 @@
+//! Tabletop exercises with computed consequences.
+//!
+//! An exercise file (RON, `scenarios/exercises/`) names a scenario, the roles at the table,
+//! injects at simulated times and decision points whose options are actions in the twin.
+//! [`play`] runs the twin to each inject, asks a [`Chooser`] at each decision, applies the
+//! chosen actions and goes on; the decisions are the session's input log, so the same
+//! decisions give the same bytes. [`compare`] runs, from each decision point, every option
+//! to the end with the same seed: the road not taken.
+
+pub mod act;
+pub mod report;
+
+use crate::report::Summary;
+use crate::scenario::{Problem, Scenario, ScenarioError};
+use crate::world::{Recording, World};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub use act::Act;
+
+/// Which side of the house a role, a question or an objective belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Side {
+    IT,
+    OT,
+    /// Management, or everyone at the table.
+    All,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub name: String,
+    pub side: Side,
+    /// What this person knows and cares about, read out at the start.
+    #[serde(default)]
+    pub brief: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objectives {
+    pub it: Vec<String>,
+    pub ot: Vec<String>,
+}
+
+/// What kind of inject it is (how the facilitator presents it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InjectKind {
+    /// An attack step the twin is about to run, or has run.
+    AttackStep,
+    IdsAlert,
+    VendorCall,
+    RansomNote,
+    SafetyTrip,
+    /// A plan or a request from inside the company (a scan, a go-live).
+    Request,
+    /// Anything else the table is told.
+    Situation,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub side: Side,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    pub key: String,
+    pub label: String,
+    pub actions: Vec<Act>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decision {
+    /// The role that decides.
+    pub asked: String,
+    pub prompt: String,
+    /// The option taken by `--choose default`.
+    pub default: String,
+    pub options: Vec<Choice>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inject {
+    pub at_h: f64,
+    pub title: String,
+    pub kind: InjectKind,
+    pub text: String,
+    /// Roles the inject is handed to (empty: the whole table).
+    #[serde(default)]
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    #[serde(default)]
+    pub decision: Option<Decision>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename = "Exercise")]
+pub struct Exercise {
+    pub name: String,
+    /// The scenario (or overlay) to run, relative to the exercise file.
+    pub scenario: String,
+    /// The facilitator guide (markdown), relative to the exercise file.
+    #[serde(default)]
+    pub guide: String,
+    /// Simulated hours (default: the scenario's).
+    #[serde(default)]
+    pub hours: Option<f64>,
+    /// The seed the exercise is written for (default: the scenario's).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    pub briefing: String,
+    pub roles: Vec<Role>,
+    pub objectives: Objectives,
+    pub injects: Vec<Inject>,
+}
+
+/// An exercise with its scenario loaded.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub exercise: Exercise,
+    pub scenario: Scenario,
+}
+
+impl Loaded {
+    /// The decision points: (inject index, decision).
+    pub fn points(&self) -> Vec<(usize, &Decision)> {
+        self.exercise
+            .injects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.decision.as_ref().map(|d| (i, d)))
+            .collect()
+    }
+}
+
+/// Load and check an exercise: syntax errors at file:line:col, every other problem at its
+/// field path, and the scenario's own errors at its own place.
+pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io {
+        path: shown.clone(),
+        error,
+    })?;
+    let exercise: Exercise = crate::scenario::load::from_ron(&text, &shown)?;
+    let scenario_path = path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(&exercise.scenario);
+    let mut scenario = crate::scenario::load(&scenario_path)?;
+    if let Some(seed) = exercise.seed {
+        scenario.seed = seed;
+    }
+    if let Some(h) = exercise.hours {
+        scenario.duration_h = h;
+        scenario.schedule.retain(|e| e.at_h <= h);
+    }
+    let problems = validate(&exercise, &scenario, path);
+    if !problems.is_empty() {
+        return Err(ScenarioError::Invalid {
+            path: shown,
+            problems,
+        });
+    }
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        exercise,
+        scenario,
+    })
+}
+
+fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let mut fail = |field: String, message: String| p.push(Problem { field, message });
+    if e.name.trim().is_empty() {
+        fail("name".into(), "must not be empty".into());
+    }
+    if !e.guide.is_empty() {
+        let g = path.parent().unwrap_or(Path::new(".")).join(&e.guide);
+        if !g.is_file() {
+            fail(
+                "guide".into(),
+                format!("{} does not exist (a path relative to the exercise)", g.display()),
+            );
+        }
+    }
+    if let Some(h) = e.hours
+        && !(h.is_finite() && h > 0.0 && h <= 24.0 * 366.0)
+    {
+        fail("hours".into(), format!("{h} must be in (0, 8784]"));
+    }
+    if e.roles.is_empty() {
+        fail("roles".into(), "needs at least one role at the table".into());
+    }
+    let roles: Vec<&str> = e.roles.iter().map(|r| r.name.as_str()).collect();
+    for (i, r) in e.roles.iter().enumerate() {
+        if let Some(j) = roles[..i].iter().position(|n| *n == r.name) {
+            fail(
+                format!("roles[{i}].name"),
+                format!("\"{}\" is already the name of roles[{j}]", r.name),
+            );
+        }
+    }
+    let known_role = |name: &str| roles.contains(&name);
+    let mut last = 0.0;
+    let mut points = 0;
+    for (i, j) in e.injects.iter().enumerate() {
+        let at = format!("injects[{i}]");
+        if !(j.at_h.is_finite() && j.at_h >= 0.0 && j.at_h < s.duration_h) {
+            fail(
+                format!("{at}.at_h"),
+                format!(
+                    "{} must be within the run (0 ≤ at_h < {} h)",
+                    j.at_h, s.duration_h
+                ),
+            );
+        }
+        if j.at_h < last {
+            fail(
+                format!("{at}.at_h"),
+                format!("{} is before the previous inject ({last} h): keep injects in time order", j.at_h),
+            );
+        }
+        last = j.at_h;
+        for (k, r) in j.to.iter().enumerate() {
+            if !known_role(r) {
+                fail(
+                    format!("{at}.to[{k}]"),
+                    format!("no role named \"{r}\"; roles: {}", roles.join(", ")),
+                );
+            }
+        }
+        let Some(d) = &j.decision else { continue };
+        points += 1;
+        if !known_role(&d.asked) {
+            fail(
+                format!("{at}.decision.asked"),
+                format!("no role named \"{}\"; roles: {}", d.asked, roles.join(", ")),
+            );
+        }
+        if d.options.len() < 2 {
+            fail(
+                format!("{at}.decision.options"),
+                "a decision needs at least two options".into(),
+            );
+        }
+        let keys: Vec<&str> = d.options.iter().map(|o| o.key.as_str()).collect();
+        for (k, o) in d.options.iter().enumerate() {
+            let here = format!("{at}.decision.options[{k}]");
+            if o.key.trim().is_empty() || o.key.contains(char::is_whitespace) {
+                fail(
+                    format!("{here}.key"),
+                    "must be one word (it is typed at the prompt and kept in the log)".into(),
+                );
+            }
+            if let Some(m) = keys[..k].iter().position(|x| *x == o.key) {
+                fail(
+                    format!("{here}.key"),
+                    format!("\"{}\" is already the key of options[{m}]", o.key),
+                );
+            }
+            for (a, act) in o.actions.iter().enumerate() {
+                if let Some(m) = act.check(s) {
+                    fail(format!("{here}.actions[{a}]"), m);
+                }
+            }
+        }
+        if !keys.contains(&d.default.as_str()) {
+            fail(
+                format!("{at}.decision.default"),
+                format!("no option \"{}\"; options: {}", d.default, keys.join(", ")),
+            );
+        }
+    }
+    if points == 0 {
+        fail(
+            "injects".into(),
+            "no inject has a decision: an exercise needs at least one decision point".into(),
+        );
+    }
+    p
+}
+
+/// One decision taken: the session's input log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Taken {
+    /// The inject's index in the exercise.
+    pub inject: usize,
+    pub key: String,
+    /// Seconds the table took (wall clock at the prompt; as recorded on replay; 0 for
+    /// `--choose default`). It is a record of the session, not an input of the twin.
+    pub deliberation_s: f64,
+}
+
+/// The input log file: replaying it gives the same bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DecisionLog {
+    pub exercise: String,
+    pub seed: u64,
+    pub decisions: Vec<Taken>,
+}
+
+/// What each side sees at a decision point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Situation {
+    pub at: String,
+    /// OT: production, downtime, alarms, safety.
+    pub ot: Vec<(String, String)>,
+    /// IT: alerts, attack steps seen, blocked, open sessions.
+    pub it: Vec<(String, String)>,
+}
+
+/// Who picks an option at a decision point.
+pub trait Chooser {
+    /// Return the key of the chosen option and the seconds the table took.
+    fn choose(
+        &mut self,
+        ex: &Loaded,
+        inject: usize,
+        decision: &Decision,
+        situation: &Situation,
+    ) -> Result<(String, f64), String>;
+}
+
+/// `--choose default`.
+pub struct Defaults;
+
+impl Chooser for Defaults {
+    fn choose(
+        &mut self,
+        _: &Loaded,
+        _: usize,
+        d: &Decision,
+        _: &Situation,
+    ) -> Result<(String, f64), String> {
+        Ok((d.default.clone(), 0.0))
+    }
+}
+
+/// `--decisions FILE`, or a path through the exercise: recorded choices, in order.
+pub struct Recorded(pub Vec<Taken>);
+
+impl Chooser for Recorded {
+    fn choose(
+        &mut self,
+        ex: &Loaded,
+        inject: usize,
+        d: &Decision,
+        _: &Situation,
+    ) -> Result<(String, f64), String> {
+        let Some(pos) = self.0.iter().position(|t| t.inject == inject) else {
+            return Err(format!(
+                "the decisions file has no choice for inject {inject} (\"{}\")",
+                ex.exercise.injects[inject].title
+            ));
+        };
+        let t = self.0.remove(pos);
+        if !d.options.iter().any(|o| o.key == t.key) {
+            return Err(format!(
+                "inject {inject}: no option \"{}\"; options: {}",
+                t.key,
+                d.options
+                    .iter()
+                    .map(|o| o.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        Ok((t.key, t.deliberation_s))
+    }
+}
+
+/// A run through the exercise and what came of it.
+pub struct Played {
+    pub world: World,
+    pub summary: Summary,
+    pub decisions: Vec<Taken>,
+    /// The situation shown at each decision point, in order.
+    pub situations: Vec<Situation>,
+    /// What each applied action did, (inject, text).
+    pub applied: Vec<(usize, String)>,
+}
+
+/// What each side would see on its screens now.
+pub fn situation(w: &World) -> Situation {
+    let s = Summary::from_world(w);
+    let sec = &s.security;
+    let alarms: Vec<String> = w
+        .plant
+        .stations
+        .iter()
+        .filter(|st| {
+            !matches!(
+                st.state(),
+                crate::plant::State::Running
+                    | crate::plant::State::Starved
+                    | crate::plant::State::Blocked
+            )
+        })
+        .map(|st| format!("{} {}", st.name, st.state().label()))
+        .collect();
+    let seen = sec
+        .steps
+        .iter()
+        .filter(|x| x.detected_after_s.is_some() || x.outcome == "blocked")
+        .count();
+    let ot = vec![
+        (
+            "production".into(),
+            format!(
+                "{} good units ({:.1} % of target so far)",
+                s.line.good_units, s.line.attainment_pct
+            ),
+        ),
+        (
+            "unplanned downtime".into(),
+            format!("{:.2} h", s.line.downtime_h),
+        ),
+        (
+            "alarms".into(),
+            if alarms.is_empty() {
+                "none".into()
+            } else {
+                alarms.join(", ")
+            },
+        ),
+        (
+            "safety".into(),
+            format!(
+                "{} trip(s); scrap {} units",
+                s.line.safety_trips, s.line.scrap_units
+            ),
+        ),
+    ];
+    let it = vec![
+        (
+            "alerts".into(),
+            format!(
+                "{} IDS alert(s), {} DPI block(s), {} device alert(s)",
+                sec.ids.as_ref().map(|i| i.alerts).unwrap_or(0),
+                sec.dpi.as_ref().map(|d| d.blocked).unwrap_or(0),
+                sec.devices
+                    .as_ref()
+                    .map(|d| d.saturation_alerts + d.overrun_alerts + d.fault_alerts)
+                    .unwrap_or(0)
+            ),
+        ),
+        (
+            "attack steps seen".into(),
+            format!("{seen} (of the steps so far, blocked or detected)"),
+        ),
+        ("blocked".into(), format!("{} step(s)", sec.steps_blocked)),
+        (
+            "open sessions".into(),
+            match &sec.vendor {
+                Some(v) => format!("vendor: {} session(s) so far", v.sessions),
+                None => "no remote access in this plant".into(),
+            },
+        ),
+    ];
+    Situation {
+        at: crate::time::clock(w.now),
+        ot,
+        it,
+    }
+}
+
+/// Run the exercise from the start to the end, asking `chooser` at each decision point.
+pub fn play(ex: &Loaded, seed: u64, rec: Recording, chooser: &mut dyn Chooser) -> Result<Played, String> {
+    let mut w = World::with_recording(&ex.scenario, seed, rec);
+    let mut decisions = Vec::new();
+    let mut situations = Vec::new();
+    let mut applied = Vec::new();
+    for (i, inject) in ex.exercise.injects.iter().enumerate() {
+        w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
+        w.metrics.event(w.now, "inject", "facilitator", inject.title.clone());
+        let Some(d) = &inject.decision else { continue };
+        let sit = situation(&w);
+        let (key, secs) = chooser.choose(ex, i, d, &sit)?;
+        let option = d
+            .options
+            .iter()
+            .find(|o| o.key == key)
+            .ok_or_else(|| format!("no option \"{key}\" at inject {i}"))?;
+        w.metrics.event(
+            w.now,
+            "decision",
+            &d.asked,
+            format!("{}: {}", inject.title, option.label),
+        );
+        for a in &option.actions {
+            applied.push((i, w.act(a)));
+        }
+        situations.push(sit);
+        decisions.push(Taken {
+            inject: i,
+            key,
+            deliberation_s: secs,
+        });
+    }
+    w.run();
+    let summary = Summary::from_world(&w);
+    Ok(Played {
+        world: w,
+        summary,
+        decisions,
+        situations,
+        applied,
+    })
+}
+
+/// The consequences of a path, in both columns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    pub good_units: u64,
+    pub production_lost: f64,
+    pub downtime_h: f64,
+    /// (cause, hours), summed over stations.
+    pub downtime_by_cause: Vec<(String, f64)>,
+    pub safety_trips: u64,
+    pub scrap_units: u64,
+    pub steps_succeeded: u64,
+    pub steps_blocked: u64,
+    pub steps_detected: u64,
+    pub cost: f64,
+}
+
+impl Outcome {
+    pub fn of(s: &Summary) -> Outcome {
+        let mut causes: Vec<(String, f64)> = Vec::new();
+        for c in &s.line.downtime_by_cause {
+            match causes.iter_mut().find(|x| x.0 == c.cause) {
+                Some(x) => x.1 += c.hours,
+                None => causes.push((c.cause.clone(), c.hours)),
+            }
+        }
+        for c in &mut causes {
+            c.1 = crate::report::round(c.1, 3);
+        }
+        Outcome {
+            good_units: s.line.good_units,
+            production_lost: crate::report::round(
+                (s.line.target_units as f64 - s.line.good_units as f64).max(0.0),
+                0,
+            ),
+            downtime_h: s.line.downtime_h,
+            downtime_by_cause: causes,
+            safety_trips: s.line.safety_trips,
+            scrap_units: s.line.scrap_units,
+            steps_succeeded: s.security.steps_succeeded,
+            steps_blocked: s.security.steps_blocked,
+            steps_detected: s.security.steps_detected,
+            cost: s.cost.total,
+        }
+    }
+}
+
+/// At one decision point: every option run to the end (the table's other choices kept).
+#[derive(Clone, Debug, Serialize)]
+pub struct PointComparison {
+    pub inject: usize,
+    pub title: String,
+    pub asked: String,
+    pub chosen: String,
+    /// (key, label, outcome) per option.
+    pub options: Vec<(String, String, Outcome)>,
+    /// Keys of the cheapest and the dearest option.
+    pub best: String,
+    pub worst: String,
+}
+
+/// The road not taken: from each decision point, every option (or only those in `only`)
+/// to the end with the same seed, the table's choices elsewhere kept. Runs in parallel;
+/// results in exercise order.
+pub fn compare(
+    ex: &Loaded,
+    seed: u64,
+    table: &[Taken],
+    only: &[String],
+) -> Result<Vec<PointComparison>, String> {
+    let mut jobs = Vec::new();
+    for (i, d) in ex.points() {
+        for o in &d.options {
+            if only.is_empty() || only.contains(&o.key) || table.iter().any(|t| t.inject == i && t.key == o.key) {
+                jobs.push((i, o.key.clone()));
+            }
+        }
+    }
+    let results: Vec<Result<Outcome, String>> = jobs
+        .par_iter()
+        .map(|(i, key)| {
+            let path: Vec<Taken> = table
+                .iter()
+                .map(|t| Taken {
+                    inject: t.inject,
+                    key: if t.inject == *i { key.clone() } else { t.key.clone() },
+                    deliberation_s: 0.0,
+                })
+                .collect();
+            let p = play(ex, seed, Recording::default(), &mut Recorded(path))?;
+            Ok(Outcome::of(&p.summary))
+        })
+        .collect();
+    let mut out: Vec<PointComparison> = Vec::new();
+    for ((i, key), r) in jobs.into_iter().zip(results) {
+        let outcome = r?;
+        let inject = &ex.exercise.injects[i];
+        let d = inject.decision.as_ref().ok_or("not a decision point")?;
+        let label = d
+            .options
+            .iter()
+            .find(|o| o.key == key)
+            .map(|o| o.label.clone())
+            .unwrap_or_default();
+        if out.last().is_none_or(|p| p.inject != i) {
+            out.push(PointComparison {
+                inject: i,
+                title: inject.title.clone(),
+                asked: d.asked.clone(),
+                chosen: table
+                    .iter()
+                    .find(|t| t.inject == i)
+                    .map(|t| t.key.clone())
+                    .unwrap_or_default(),
+                options: Vec::new(),
+                best: String::new(),
+                worst: String::new(),
+            });
+        }
+        if let Some(p) = out.last_mut() {
+            p.options.push((key, label, outcome));
+        }
+    }
+    for p in &mut out {
+        let by_cost = |a: &&(String, String, Outcome), b: &&(String, String, Outcome)| {
+            a.2.cost.total_cmp(&b.2.cost).then_with(|| a.0.cmp(&b.0))
+        };
+        p.best = p.options.iter().min_by(by_cost).map(|o| o.0.clone()).unwrap_or_default();
+        p.worst = p.options.iter().max_by(by_cost).map(|o| o.0.clone()).unwrap_or_default();
+    }
+    Ok(out)
+}

@@ -1,0 +1,228 @@
+//! `after-action.html`: the session's timeline of injects and decisions, the consequences
+//! in both columns of the scorecard, the road not taken at each decision point, the
+//! discussion questions with room for notes, and the input log that replays the session.
+
+use super::{DecisionLog, Loaded, Played, PointComparison, Side};
+use crate::report::html::{document, esc, run_model, sections, table};
+
+fn side(s: Side) -> &'static str {
+    match s {
+        Side::IT => "IT",
+        Side::OT => "OT",
+        Side::All => "all",
+    }
+}
+
+fn causes(o: &super::Outcome) -> String {
+    let mut c: Vec<String> = o
+        .downtime_by_cause
+        .iter()
+        .filter(|x| x.1 >= 0.005)
+        .map(|(k, h)| format!("{k} {h:.2} h"))
+        .collect();
+    if c.is_empty() {
+        c.push("–".into());
+    }
+    c.join(", ")
+}
+
+/// The after-action page. `compare` is empty when `--compare` was not asked for.
+pub fn after_action(ex: &Loaded, p: &Played, log: &DecisionLog, compare: &[PointComparison]) -> String {
+    let e = &ex.exercise;
+    let mut body = String::new();
+    // Briefing, roles, objectives.
+    body.push_str(&format!(
+        "<section id=\"briefing\"><h2>Briefing</h2><p>{}</p>",
+        esc(&e.briefing)
+    ));
+    let roles: Vec<Vec<String>> = e
+        .roles
+        .iter()
+        .map(|r| vec![r.name.clone(), side(r.side).into(), r.brief.clone()])
+        .collect();
+    body.push_str(&table(
+        &["role", "side", "brief"].map(String::from),
+        &roles,
+        Some("roles"),
+    ));
+    body.push_str("<h2>Learning objectives</h2><table><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ul>");
+    for o in &e.objectives.it {
+        body.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    body.push_str("</ul></td><td style=\"text-align:left\"><ul>");
+    for o in &e.objectives.ot {
+        body.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    body.push_str("</ul></td></tr></tbody></table></section>\n");
+
+    // The timeline: every inject; at decision points who was asked, the choice, the time.
+    let mut rows = Vec::new();
+    let mut k = 0;
+    for (i, j) in e.injects.iter().enumerate() {
+        let (asked, chose, took) = match (&j.decision, p.decisions.iter().find(|t| t.inject == i)) {
+            (Some(d), Some(t)) => {
+                let label = d
+                    .options
+                    .iter()
+                    .find(|o| o.key == t.key)
+                    .map(|o| format!("{} ({})", o.label, o.key))
+                    .unwrap_or_else(|| t.key.clone());
+                k += 1;
+                (d.asked.clone(), label, format!("{:.0} s", t.deliberation_s))
+            }
+            _ => ("–".into(), "–".into(), "–".into()),
+        };
+        let applied: Vec<String> = p
+            .applied
+            .iter()
+            .filter(|(x, _)| *x == i)
+            .map(|(_, t)| t.clone())
+            .collect();
+        rows.push(vec![
+            crate::time::clock(crate::time::from_secs(j.at_h * 3600.0)),
+            format!("{:?}", j.kind),
+            j.title.clone(),
+            if j.to.is_empty() {
+                "whole table".into()
+            } else {
+                j.to.join(", ")
+            },
+            asked,
+            chose,
+            took,
+            if applied.is_empty() {
+                "–".into()
+            } else {
+                applied.join("; ")
+            },
+        ]);
+    }
+    let _ = k;
+    body.push_str("<section id=\"timeline\"><h2>Timeline of injects and decisions</h2>");
+    body.push_str(&table(
+        &["at", "kind", "inject", "handed to", "asked", "choice", "time taken", "what it did in the twin"]
+            .map(String::from),
+        &rows,
+        Some("timeline-table"),
+    ));
+    // The situation each side saw at each decision point.
+    for (n, (t, sit)) in p.decisions.iter().zip(&p.situations).enumerate() {
+        let title = &e.injects[t.inject].title;
+        body.push_str(&format!(
+            "<h3>Decision {} at {} — {}</h3><table><thead><tr><th colspan=\"2\">OT saw</th><th colspan=\"2\">IT saw</th></tr></thead><tbody>",
+            n + 1,
+            esc(&sit.at),
+            esc(title)
+        ));
+        for r in 0..sit.ot.len().max(sit.it.len()) {
+            let cell = |v: &Vec<(String, String)>| {
+                v.get(r)
+                    .map(|(a, b)| format!("<th scope=\"row\">{}</th><td style=\"text-align:left\">{}</td>", esc(a), esc(b)))
+                    .unwrap_or_else(|| "<td></td><td></td>".into())
+            };
+            body.push_str(&format!("<tr>{}{}</tr>", cell(&sit.ot), cell(&sit.it)));
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("</section>\n");
+
+    // The road not taken.
+    if !compare.is_empty() {
+        body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise with the same seed; the table's other choices kept. ★ the table's choice; best and worst by total cost.</p>");
+        for c in compare {
+            let rows: Vec<Vec<String>> = c
+                .options
+                .iter()
+                .map(|(key, label, o)| {
+                    let mut mark = String::new();
+                    if *key == c.chosen {
+                        mark.push_str("★ ");
+                    }
+                    if *key == c.best {
+                        mark.push_str("best ");
+                    }
+                    if *key == c.worst {
+                        mark.push_str("worst");
+                    }
+                    vec![
+                        format!("{label} ({key})"),
+                        mark.trim().to_string(),
+                        format!("{:.0}", o.production_lost),
+                        format!("{:.2}", o.downtime_h),
+                        causes(o),
+                        o.safety_trips.to_string(),
+                        o.scrap_units.to_string(),
+                        o.steps_succeeded.to_string(),
+                        o.steps_blocked.to_string(),
+                        o.steps_detected.to_string(),
+                        format!("{:.0}", o.cost),
+                    ]
+                })
+                .collect();
+            body.push_str(&format!(
+                "<h3>{} — asked: {}</h3>",
+                esc(&c.title),
+                esc(&c.asked)
+            ));
+            body.push_str(&table(
+                &[
+                    "option",
+                    "",
+                    "OT: production lost (units)",
+                    "OT: downtime (h)",
+                    "OT: downtime by cause",
+                    "OT: safety trips",
+                    "OT: scrap",
+                    "IT: steps succeeded",
+                    "IT: steps blocked",
+                    "IT: steps detected",
+                    "cost",
+                ]
+                .map(String::from),
+                &rows,
+                None,
+            ));
+        }
+        body.push_str("</section>\n");
+    }
+
+    // Discussion questions, with room for notes.
+    body.push_str("<section id=\"questions\"><h2>Discussion questions</h2>");
+    for j in &e.injects {
+        if j.questions.is_empty() {
+            continue;
+        }
+        body.push_str(&format!("<h3>{}</h3>", esc(&j.title)));
+        for q in &j.questions {
+            body.push_str(&format!(
+                "<p><b>{}</b> {}</p><textarea aria-label=\"notes\"></textarea>",
+                side(q.side),
+                esc(&q.text)
+            ));
+        }
+    }
+    body.push_str("</section>\n");
+
+    // The consequences of the table's path: the run report's scorecard and charts.
+    body.push_str("<h2 style=\"margin-top:24px\">Consequences of the table's decisions</h2>");
+    body.push_str(&sections(&run_model(&p.world, &p.summary)));
+
+    // The input log.
+    let json = serde_json::to_string_pretty(log).unwrap_or_default();
+    body.push_str(&format!(
+        "<section id=\"input-log\"><h2>Input log</h2><p>Saved as <code>decisions.json</code> beside this page; \
+         <code>faultline exercise {} --decisions decisions.json</code> replays the session exactly.</p><pre>{}</pre></section>\n",
+        esc(&ex.path.display().to_string()),
+        esc(&json)
+    ));
+    document(
+        &format!("After-action report — {}", e.name),
+        &format!(
+            "seed {}, {} h simulated, {} decision point(s)",
+            log.seed,
+            ex.scenario.duration_h,
+            p.decisions.len()
+        ),
+        &body,
+    )
+}

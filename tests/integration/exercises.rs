@@ -1,0 +1,192 @@
+//! Tabletop exercises: every shipped exercise runs unattended and writes its after-action
+//! report, the same decisions give the same bytes, each exercise's decisions matter in the
+//! direction its facilitator guide claims, and bad exercise files get placed errors.
+
+use faultline::exercise::{self, Defaults, Loaded, Outcome, Recorded, Taken, compare, play};
+use faultline::world::Recording;
+use std::path::Path;
+use std::process::Command;
+
+fn load(name: &str) -> Loaded {
+    exercise::load(Path::new(&format!("scenarios/exercises/{name}.ron"))).unwrap()
+}
+
+/// The outcome of each option at the exercise's first decision point, by key.
+fn options(name: &str) -> Vec<(String, Outcome)> {
+    let ex = load(name);
+    let seed = ex.scenario.seed;
+    let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+    let c = compare(&ex, seed, &table.decisions, &[]).unwrap();
+    c[0].options
+        .iter()
+        .map(|(k, _, o)| (k.clone(), o.clone()))
+        .collect()
+}
+
+fn get<'a>(o: &'a [(String, Outcome)], key: &str) -> &'a Outcome {
+    &o.iter().find(|x| x.0 == key).unwrap().1
+}
+
+#[test]
+fn every_shipped_exercise_runs_unattended_and_writes_the_same_bytes_twice() {
+    let mut files: Vec<_> = std::fs::read_dir("scenarios/exercises")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "the curriculum has at least four exercises");
+    let tmp = std::env::temp_dir().join(format!("faultline-ex-{}", std::process::id()));
+    for f in &files {
+        let stem = f.file_stem().unwrap().to_string_lossy().to_string();
+        let mut pages = Vec::new();
+        for run in 0..2 {
+            let out = tmp.join(format!("{stem}-{run}"));
+            let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+                .args(["exercise", &f.display().to_string(), "--choose", "default"])
+                .args(["--out", &out.display().to_string()])
+                .output()
+                .unwrap();
+            assert!(r.status.success(), "{stem}: {}", String::from_utf8_lossy(&r.stderr));
+            let page = std::fs::read_to_string(out.join("after-action.html")).unwrap();
+            for part in ["id=\"timeline\"", "id=\"questions\"", "id=\"scorecard\"", "id=\"input-log\"", "<textarea"] {
+                assert!(page.contains(part), "{stem}: after-action.html lacks {part}");
+            }
+            pages.push((page, std::fs::read(out.join("summary.json")).unwrap()));
+        }
+        assert!(pages[0] == pages[1], "{stem}: two sessions with the same decisions differ");
+        // The decisions file replays the session to the same report.
+        let replay = tmp.join(format!("{stem}-replay"));
+        let log = tmp.join(format!("{stem}-0/decisions.json"));
+        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["exercise", &f.display().to_string()])
+            .args(["--decisions", &log.display().to_string()])
+            .args(["--out", &replay.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{stem}: {}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(std::fs::read(replay.join("summary.json")).unwrap(), pages[0].1);
+    }
+}
+
+#[test]
+fn without_a_terminal_the_exercise_asks_for_choose_or_decisions() {
+    let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["exercise", "scenarios/exercises/scan-legacy.ron"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--choose default"));
+}
+
+#[test]
+fn scanning_in_production_costs_output_that_passive_monitoring_does_not() {
+    let o = options("scan-legacy");
+    let (now, window, passive) = (get(&o, "scan-now"), get(&o, "window"), get(&o, "passive"));
+    assert!(now.good_units < passive.good_units, "{now:?} vs {passive:?}");
+    assert!(now.good_units < window.good_units, "{now:?} vs {window:?}");
+    assert_eq!(passive.steps_succeeded, 0);
+    assert!(passive.cost < now.cost);
+}
+
+#[test]
+fn refusing_the_vendor_prevents_the_setpoint_attack_at_the_price_of_repair_time() {
+    let o = options("vendor-2am");
+    let (approve, gateway, refuse) = (get(&o, "approve"), get(&o, "gateway"), get(&o, "refuse"));
+    assert_eq!(approve.steps_succeeded, 2, "{approve:?}");
+    assert_eq!(refuse.steps_succeeded, 0, "{refuse:?}");
+    assert_eq!(gateway.steps_succeeded, 0, "{gateway:?}");
+    // Waiting for an engineer on site costs more downtime than the gateway's approval.
+    assert!(refuse.downtime_h > gateway.downtime_h, "{refuse:?} vs {gateway:?}");
+    assert!(gateway.downtime_h > approve.downtime_h);
+}
+
+#[test]
+fn island_mode_keeps_production_above_stopping_the_line() {
+    let o = options("ransomware-monday");
+    let (stop, island, wait) = (get(&o, "stop"), get(&o, "island"), get(&o, "wait"));
+    assert!(island.good_units > stop.good_units, "{island:?} vs {stop:?}");
+    // Without island mode, losing the MES stops the line anyway.
+    assert!(island.good_units > wait.good_units);
+}
+
+#[test]
+fn restoring_the_plc_or_isolating_the_workstation_beats_trusting_the_hmi() {
+    let o = options("quiet-setpoint");
+    let trust = get(&o, "trust-hmi");
+    for key in ["restore", "isolate", "both"] {
+        let x = get(&o, key);
+        assert!(x.cost < trust.cost, "{key}: {x:?} vs {trust:?}");
+        assert!(x.good_units > trust.good_units, "{key}");
+    }
+}
+
+#[test]
+fn fixing_the_forgotten_rule_beats_keeping_the_broken_rule_set() {
+    let o = options("segmentation-go-live");
+    let (keep, rollback, fix) = (get(&o, "keep"), get(&o, "rollback"), get(&o, "fix"));
+    assert!(fix.good_units > keep.good_units, "{fix:?} vs {keep:?}");
+    assert!(fix.good_units >= rollback.good_units);
+    assert!(keep.downtime_by_cause.iter().any(|c| c.0 == "blocked by control" && c.1 > 0.0));
+}
+
+#[test]
+fn recorded_decisions_must_name_real_options() {
+    let ex = load("ransomware-monday");
+    let bad = vec![Taken {
+        inject: 0,
+        key: "panic".into(),
+        deliberation_s: 0.0,
+    }];
+    let err = play(&ex, 1, Recording::default(), &mut Recorded(bad)).err().unwrap();
+    assert!(err.contains("no option \"panic\""), "{err}");
+}
+
+#[test]
+fn a_bad_exercise_names_each_problem_at_its_place() {
+    let dir = std::env::temp_dir().join(format!("faultline-badex-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("bad.ron");
+    let base = std::fs::canonicalize("scenarios/attack-it-scan.ron").unwrap();
+    std::fs::write(
+        &f,
+        format!(
+            r#"Exercise(
+    name: "bad",
+    scenario: "{}",
+    briefing: "",
+    roles: [(name: "IT", side: IT)],
+    objectives: (it: [], ot: []),
+    injects: [
+        (at_h: 2.0, title: "a", kind: Request, text: "", to: ["Boss"]),
+        (at_h: 1.0, title: "b", kind: Request, text: "", decision: Some((
+            asked: "OT", prompt: "", default: "x",
+            options: [
+                (key: "a", label: "", actions: [IsolateHost("nowhere")]),
+                (key: "a", label: "", actions: [DpiEnforce(true)]),
+            ],
+        ))),
+    ],
+)
+"#,
+            base.display()
+        ),
+    )
+    .unwrap();
+    let err = exercise::load(&f).unwrap_err().to_string();
+    for want in [
+        "injects[0].to[0]",
+        "injects[1].at_h",
+        "injects[1].decision.asked",
+        "injects[1].decision.default",
+        "injects[1].decision.options[0].actions[0]: no host named \"nowhere\"",
+        "injects[1].decision.options[1].key",
+        "injects[1].decision.options[1].actions[0]: the scenario deploys no DPI",
+    ] {
+        assert!(err.contains(want), "missing {want} in:\n{err}");
+    }
+    std::fs::write(&f, "Exercise(\n  name: \"x\",\n  scenery: \"y\",\n)\n").unwrap();
+    let err = exercise::load(&f).unwrap_err().to_string();
+    assert!(err.contains("bad.ron:3:"), "{err}");
+}
