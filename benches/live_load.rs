@@ -76,6 +76,7 @@ fn live(n: usize, profile: &str) -> Live {
         input_log: None,
         audit_log: None,
         status: false,
+        view: None,
     };
     Live::start(World::new(&s, 1), cfg).expect("live twin")
 }

@@ -10,6 +10,7 @@ pub mod bus;
 pub mod capture;
 pub mod controls;
 pub mod dist;
+pub mod exercise;
 pub mod hmi;
 pub mod live;
 pub mod metrics;
@@ -17,12 +18,14 @@ pub mod modbus;
 pub mod network;
 pub mod plant;
 pub mod plc;
-pub mod exercise;
 pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sweep;
 pub mod time;
+pub mod view;
+#[cfg(feature = "viewer-model")]
+pub mod viewer;
 pub mod world;
 
 pub use scenario::{Scenario, load};

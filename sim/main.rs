@@ -156,6 +156,42 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Open the viewer: an HMI-style mimic of the running line (build with
+    /// `--features viewer`).
+    View {
+        scenario: PathBuf,
+        /// Also serve every PLC on Modbus/TCP, as `faultline live` (real time × --speed).
+        #[arg(long)]
+        live: bool,
+        /// 1, 10, 100 or max (simulated time per wall time; with --live a number).
+        #[arg(long, default_value = "1")]
+        speed: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// With --live: address to bind (default 127.0.0.1).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// With --live: PLC i listens on BASE_PORT + i (0: chosen by the system).
+        #[arg(long, default_value_t = 5020)]
+        base_port: u16,
+        /// Save a screenshot (PNG) after --frames frames, then quit.
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+        #[arg(long)]
+        frames: Option<u32>,
+        /// Log frame times over N frames (median, p95), then quit.
+        #[arg(long)]
+        frame_times: Option<u32>,
+        /// Fail this station at the start (scripted failure; repeatable).
+        #[arg(long)]
+        fail: Vec<String>,
+        /// Launch the scenario's K-th attack step (1-based, as the A key) at the start.
+        #[arg(long)]
+        launch: Vec<usize>,
+        /// Print where the mimic puts each station (JSON, window pixels) and exit.
+        #[arg(long)]
+        print_layout: bool,
+    },
     /// Check a scenario file without running it.
     Validate { scenario: PathBuf },
     /// Print the Modbus register map of a scenario's PLCs.
@@ -386,6 +422,76 @@ fn run(cli: Cli) -> Result<(), Failure> {
             seed,
             out,
         } => run_exercise(&exercise, choose, decisions, compare, &only, seed, out),
+        Command::View {
+            scenario,
+            live,
+            speed,
+            seed,
+            bind,
+            base_port,
+            screenshot,
+            frames,
+            frame_times,
+            fail,
+            launch,
+            print_layout,
+        } => {
+            let s = load(&scenario).map_err(Failure::Scenario)?;
+            let mut fails = Vec::new();
+            for f in &fail {
+                match s.station_index(f) {
+                    Some(i) => fails.push(i),
+                    None => {
+                        return Err(Failure::Usage(format!(
+                            "--fail {f}: no station of that name; stations: {}",
+                            s.stations
+                                .iter()
+                                .map(|x| x.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )));
+                    }
+                }
+            }
+            let seed = seed.unwrap_or(s.seed);
+            let rec = faultline::world::Recording {
+                timeline: false,
+                events: true,
+                frames: false,
+            };
+            let world = World::with_recording(&s, seed, rec);
+            let layout = faultline::view::Layout::of(&world);
+            if print_layout {
+                let rows: Vec<serde_json::Value> = layout
+                    .stations
+                    .iter()
+                    .zip(&s.stations)
+                    .map(|((c, size), st)| {
+                        serde_json::json!({"station": st.name, "center": c, "size": size})
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({"width": faultline::view::WIDTH, "height": faultline::view::HEIGHT, "stations": rows})
+                );
+                return Ok(());
+            }
+            view(
+                world,
+                layout,
+                ViewArgs {
+                    live,
+                    speed,
+                    bind,
+                    base_port,
+                    screenshot,
+                    frames,
+                    frame_times,
+                    fails,
+                    launch: launch.iter().map(|k| k.saturating_sub(1)).collect(),
+                },
+            )
+        }
         Command::Map { scenario, markdown } => {
             let s = load(&scenario).map_err(Failure::Scenario)?;
             print!("{}", register_map(&s, markdown));
@@ -471,6 +577,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 input_log: out.as_ref().map(|d| d.join("inputs.log")),
                 audit_log: out.as_ref().map(|d| d.join("audit.jsonl")),
                 status: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                view: None,
             };
             let world = World::with_recording(
                 &s,
@@ -613,6 +720,98 @@ fn write_pcap(path: &Path, world: &World) -> Result<()> {
 
 /// Write to a temporary file beside the target, then rename: a failure never leaves a
 /// half-written file where a complete one stood.
+#[cfg_attr(not(feature = "viewer"), allow(dead_code))]
+struct ViewArgs {
+    live: bool,
+    speed: String,
+    bind: std::net::IpAddr,
+    base_port: u16,
+    screenshot: Option<PathBuf>,
+    frames: Option<u32>,
+    frame_times: Option<u32>,
+    fails: Vec<usize>,
+    launch: Vec<usize>,
+}
+
+#[cfg(not(feature = "viewer"))]
+fn view(_: World, _: faultline::view::Layout, _: ViewArgs) -> Result<(), Failure> {
+    Err(Failure::Usage(
+        "this faultline was built without the viewer: cargo run --release --features viewer -- view SCENARIO"
+            .into(),
+    ))
+}
+
+#[cfg(feature = "viewer")]
+fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<(), Failure> {
+    use faultline::viewer::{app, model};
+    let names: Vec<String> = world
+        .plant
+        .stations
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let tick_s = world.tick as f64 / 1e6;
+    let speed = match a.speed.as_str() {
+        "1" => Some(model::Speed::X1),
+        "10" => Some(model::Speed::X10),
+        "100" => Some(model::Speed::X100),
+        "max" => Some(model::Speed::Max),
+        _ if a.live => None,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--speed {other}: one of 1, 10, 100, max"
+            )));
+        }
+    };
+    let opts = app::ViewOptions {
+        speed,
+        screenshot: a.screenshot,
+        frames: a.frames,
+        frame_times: a.frame_times,
+        fail: a.fails,
+        launch: a.launch,
+    };
+    if !a.live {
+        app::run(model::Twin::local(world), layout, names, tick_s, opts);
+        return Ok(());
+    }
+    if !a.bind.is_loopback() {
+        eprintln!(
+            "warning: binding {}: the twin's PLCs will be reachable from the network",
+            a.bind
+        );
+    }
+    let live_speed: f64 = a
+        .speed
+        .parse()
+        .map_err(|_| Failure::Usage(format!("--speed {}: a number with --live", a.speed)))?;
+    let shared = std::sync::Arc::new(faultline::view::LiveView::default());
+    if let Ok(mut s) = shared.snapshot.lock() {
+        *s = Some(faultline::view::Snapshot::of(&world));
+    }
+    let cfg = faultline::live::LiveConfig {
+        bind: a.bind,
+        base_port: a.base_port,
+        speed: live_speed,
+        hours: None,
+        pcap: None,
+        input_log: None,
+        audit_log: None,
+        status: false,
+        view: Some(shared.clone()),
+    };
+    let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
+    for e in &live.endpoints {
+        eprintln!("{} listening on {}", e.plc, e.address);
+    }
+    let mut opts = opts;
+    opts.speed = None;
+    app::run(model::Twin::live(shared), layout, names, tick_s, opts);
+    live.stop();
+    live.join().map_err(Failure::Output)?;
+    Ok(())
+}
+
 /// The facilitator's prompt: the situation as each side sees it, the options, the choice.
 struct Prompt;
 
@@ -650,7 +849,12 @@ impl faultline::exercise::Chooser for Prompt {
             print!("choice [number or key, Enter = default]: ");
             let _ = std::io::stdout().flush();
             let mut line = String::new();
-            if stdin.lock().read_line(&mut line).map_err(|e| e.to_string())? == 0 {
+            if stdin
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| e.to_string())?
+                == 0
+            {
                 return Err("the prompt was closed before a choice was made".into());
             }
             let line = line.trim();
@@ -659,7 +863,10 @@ impl faultline::exercise::Chooser for Prompt {
             } else if let Ok(n) = line.parse::<usize>() {
                 d.options.get(n.wrapping_sub(1)).map(|o| o.key.clone())
             } else {
-                d.options.iter().find(|o| o.key == line).map(|o| o.key.clone())
+                d.options
+                    .iter()
+                    .find(|o| o.key == line)
+                    .map(|o| o.key.clone())
             };
             match key {
                 Some(k) => return Ok((k, (started.elapsed().as_secs_f64() * 10.0).round() / 10.0)),

@@ -74,6 +74,11 @@ pub enum Input {
     Read {
         plc: usize,
     },
+    /// A facilitator's command from the viewer (launch an attack step, switch a control,
+    /// fail a station), logged like any input so the session replays.
+    Viewer {
+        command: crate::view::Command,
+    },
 }
 
 pub struct World {
@@ -482,6 +487,10 @@ impl World {
             }
             Input::Read { plc } if valid(plc) => {
                 self.plcs[plc].stats.requests += 1;
+                None
+            }
+            Input::Viewer { ref command } => {
+                crate::view::apply(self, command);
                 None
             }
             _ => None,

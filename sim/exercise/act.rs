@@ -70,9 +70,8 @@ impl Act {
             }
             Act::IsolateHost(h) | Act::CancelSteps(h) => host(h),
             Act::RescheduleSteps(h, at) => host(h).or_else(|| {
-                (!(at.is_finite() && *at >= 0.0 && *at < s.duration_h)).then(|| {
-                    format!("{at} h is outside the run (0 ≤ h < {})", s.duration_h)
-                })
+                (!(at.is_finite() && *at >= 0.0 && *at < s.duration_h))
+                    .then(|| format!("{at} h is outside the run (0 ≤ h < {})", s.duration_h))
             }),
             Act::DpiEnforce(_) => s
                 .dpi
@@ -118,7 +117,9 @@ impl World {
             },
             Act::RefuseVendor(h) => {
                 self.vendor_refused = Some(from_secs(h * 3600.0));
-                format!("vendor remote access refused; repairs wait for an engineer on site ({h} h)")
+                format!(
+                    "vendor remote access refused; repairs wait for an engineer on site ({h} h)"
+                )
             }
             Act::VendorGateway(approval_min) => {
                 if let Some(v) = &mut self.scenario.vendor {
@@ -143,14 +144,20 @@ impl World {
                 if let Some(d) = &mut self.scenario.dpi {
                     d.mode = mode;
                 }
-                format!("DPI switched to {}", if *on { "enforce" } else { "monitor" })
+                format!(
+                    "DPI switched to {}",
+                    if *on { "enforce" } else { "monitor" }
+                )
             }
             Act::Segmentation(on) => {
                 if let Some(g) = &mut self.scenario.segmentation {
                     g.enabled = *on;
                 }
                 self.network = crate::network::Network::new(&self.scenario);
-                format!("zone firewalls {}", if *on { "on" } else { "off (flat network)" })
+                format!(
+                    "zone firewalls {}",
+                    if *on { "on" } else { "off (flat network)" }
+                )
             }
             Act::AllowFlow(rule) => {
                 if let Some(g) = &mut self.scenario.segmentation {
@@ -176,7 +183,8 @@ impl World {
                 format!("{n} step(s) from {h} moved to {at} h")
             }
         };
-        self.metrics.event(t, "exercise_action", "table", text.clone());
+        self.metrics
+            .event(t, "exercise_action", "table", text.clone());
         text
     }
 

@@ -189,7 +189,10 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
         if !g.is_file() {
             fail(
                 "guide".into(),
-                format!("{} does not exist (a path relative to the exercise)", g.display()),
+                format!(
+                    "{} does not exist (a path relative to the exercise)",
+                    g.display()
+                ),
             );
         }
     }
@@ -199,7 +202,10 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
         fail("hours".into(), format!("{h} must be in (0, 8784]"));
     }
     if e.roles.is_empty() {
-        fail("roles".into(), "needs at least one role at the table".into());
+        fail(
+            "roles".into(),
+            "needs at least one role at the table".into(),
+        );
     }
     let roles: Vec<&str> = e.roles.iter().map(|r| r.name.as_str()).collect();
     for (i, r) in e.roles.iter().enumerate() {
@@ -227,7 +233,10 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
         if j.at_h < last {
             fail(
                 format!("{at}.at_h"),
-                format!("{} is before the previous inject ({last} h): keep injects in time order", j.at_h),
+                format!(
+                    "{} is before the previous inject ({last} h): keep injects in time order",
+                    j.at_h
+                ),
             );
         }
         last = j.at_h;
@@ -475,14 +484,20 @@ pub fn situation(w: &World) -> Situation {
 }
 
 /// Run the exercise from the start to the end, asking `chooser` at each decision point.
-pub fn play(ex: &Loaded, seed: u64, rec: Recording, chooser: &mut dyn Chooser) -> Result<Played, String> {
+pub fn play(
+    ex: &Loaded,
+    seed: u64,
+    rec: Recording,
+    chooser: &mut dyn Chooser,
+) -> Result<Played, String> {
     let mut w = World::with_recording(&ex.scenario, seed, rec);
     let mut decisions = Vec::new();
     let mut situations = Vec::new();
     let mut applied = Vec::new();
     for (i, inject) in ex.exercise.injects.iter().enumerate() {
         w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
-        w.metrics.event(w.now, "inject", "facilitator", inject.title.clone());
+        w.metrics
+            .event(w.now, "inject", "facilitator", inject.title.clone());
         let Some(d) = &inject.decision else { continue };
         let sit = situation(&w);
         let (key, secs) = chooser.choose(ex, i, d, &sit)?;
@@ -590,7 +605,10 @@ pub fn compare(
     let mut jobs = Vec::new();
     for (i, d) in ex.points() {
         for o in &d.options {
-            if only.is_empty() || only.contains(&o.key) || table.iter().any(|t| t.inject == i && t.key == o.key) {
+            if only.is_empty()
+                || only.contains(&o.key)
+                || table.iter().any(|t| t.inject == i && t.key == o.key)
+            {
                 jobs.push((i, o.key.clone()));
             }
         }
@@ -602,7 +620,11 @@ pub fn compare(
                 .iter()
                 .map(|t| Taken {
                     inject: t.inject,
-                    key: if t.inject == *i { key.clone() } else { t.key.clone() },
+                    key: if t.inject == *i {
+                        key.clone()
+                    } else {
+                        t.key.clone()
+                    },
                     deliberation_s: 0.0,
                 })
                 .collect();
@@ -644,8 +666,18 @@ pub fn compare(
         let by_cost = |a: &&(String, String, Outcome), b: &&(String, String, Outcome)| {
             a.2.cost.total_cmp(&b.2.cost).then_with(|| a.0.cmp(&b.0))
         };
-        p.best = p.options.iter().min_by(by_cost).map(|o| o.0.clone()).unwrap_or_default();
-        p.worst = p.options.iter().max_by(by_cost).map(|o| o.0.clone()).unwrap_or_default();
+        p.best = p
+            .options
+            .iter()
+            .min_by(by_cost)
+            .map(|o| o.0.clone())
+            .unwrap_or_default();
+        p.worst = p
+            .options
+            .iter()
+            .max_by(by_cost)
+            .map(|o| o.0.clone())
+            .unwrap_or_default();
     }
     Ok(out)
 }

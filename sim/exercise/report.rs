@@ -27,7 +27,12 @@ fn causes(o: &super::Outcome) -> String {
 }
 
 /// The after-action page. `compare` is empty when `--compare` was not asked for.
-pub fn after_action(ex: &Loaded, p: &Played, log: &DecisionLog, compare: &[PointComparison]) -> String {
+pub fn after_action(
+    ex: &Loaded,
+    p: &Played,
+    log: &DecisionLog,
+    compare: &[PointComparison],
+) -> String {
     let e = &ex.exercise;
     let mut body = String::new();
     // Briefing, roles, objectives.
@@ -100,8 +105,17 @@ pub fn after_action(ex: &Loaded, p: &Played, log: &DecisionLog, compare: &[Point
     let _ = k;
     body.push_str("<section id=\"timeline\"><h2>Timeline of injects and decisions</h2>");
     body.push_str(&table(
-        &["at", "kind", "inject", "handed to", "asked", "choice", "time taken", "what it did in the twin"]
-            .map(String::from),
+        &[
+            "at",
+            "kind",
+            "inject",
+            "handed to",
+            "asked",
+            "choice",
+            "time taken",
+            "what it did in the twin",
+        ]
+        .map(String::from),
         &rows,
         Some("timeline-table"),
     ));
@@ -117,7 +131,13 @@ pub fn after_action(ex: &Loaded, p: &Played, log: &DecisionLog, compare: &[Point
         for r in 0..sit.ot.len().max(sit.it.len()) {
             let cell = |v: &Vec<(String, String)>| {
                 v.get(r)
-                    .map(|(a, b)| format!("<th scope=\"row\">{}</th><td style=\"text-align:left\">{}</td>", esc(a), esc(b)))
+                    .map(|(a, b)| {
+                        format!(
+                            "<th scope=\"row\">{}</th><td style=\"text-align:left\">{}</td>",
+                            esc(a),
+                            esc(b)
+                        )
+                    })
                     .unwrap_or_else(|| "<td></td><td></td>".into())
             };
             body.push_str(&format!("<tr>{}{}</tr>", cell(&sit.ot), cell(&sit.it)));

@@ -43,6 +43,8 @@ pub struct LiveConfig {
     pub audit_log: Option<PathBuf>,
     /// Print a status line every second on stderr.
     pub status: bool,
+    /// A viewer watching the session: snapshots out, commands in (logged as inputs).
+    pub view: Option<Arc<crate::view::LiveView>>,
 }
 
 /// A PLC endpoint as it listens.
@@ -476,8 +478,27 @@ fn sim_loop(
                 let _ = tx.send(a);
             }
         }
+        if let Some(v) = &cfg.view {
+            let commands: Vec<crate::view::Command> = v
+                .commands
+                .lock()
+                .map(|mut q| std::mem::take(&mut *q))
+                .unwrap_or_default();
+            for command in commands {
+                let input = Input::Viewer { command };
+                if let Some(l) = &mut log {
+                    l.input(k, &input)?;
+                }
+                world.apply_input(&input);
+            }
+        }
         world.step();
         k += 1;
+        if let Some(v) = &cfg.view
+            && let Ok(mut s) = v.snapshot.lock()
+        {
+            *s = Some(crate::view::Snapshot::of(&world));
+        }
         for (conn, adu) in world.external_replies.drain(..) {
             let tid = u16::from_be_bytes([adu[0], adu[1]]);
             if let Some(tx) = pending.remove(&(conn, tid)) {

@@ -431,6 +431,16 @@ impl Plant {
     }
 
     /// A maintenance call for a failed station: the repair starts now.
+    /// A scripted failure (viewer demonstrations, tests): the station fails at `now` if it
+    /// is working, else as soon as it starts its next unit. Repair follows the usual path.
+    pub fn force_failure(&mut self, i: usize, now: Micros) {
+        let st = &mut self.stations[i];
+        st.ttf_left = match st.phase {
+            Phase::Working { started, .. } if started != Micros::MAX => now.saturating_sub(started),
+            _ => 0,
+        };
+    }
+
     pub fn call_maintenance(&mut self, i: usize, t: Micros) {
         self.start_repair(i, t, false);
     }

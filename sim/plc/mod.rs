@@ -254,6 +254,14 @@ impl Plc {
         self.listen_only = false;
     }
 
+    /// The temperature setpoint the PLC holds for a thermal station (°C).
+    pub fn setpoint_c(&self, station: usize) -> Option<f64> {
+        self.slots
+            .iter()
+            .find(|s| s.station == station && s.thermal)
+            .map(|s| f64::from(s.holding[H_TEMP_SP as usize] as i16) / 10.0)
+    }
+
     /// Stations this PLC controls, in block order.
     pub fn stations(&self) -> impl Iterator<Item = usize> + '_ {
         self.slots.iter().map(|s| s.station)

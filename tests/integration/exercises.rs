@@ -35,7 +35,10 @@ fn every_shipped_exercise_runs_unattended_and_writes_the_same_bytes_twice() {
         .filter(|p| p.extension().is_some_and(|x| x == "ron"))
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "the curriculum has at least four exercises");
+    assert!(
+        files.len() >= 4,
+        "the curriculum has at least four exercises"
+    );
     let tmp = std::env::temp_dir().join(format!("faultline-ex-{}", std::process::id()));
     for f in &files {
         let stem = f.file_stem().unwrap().to_string_lossy().to_string();
@@ -47,14 +50,30 @@ fn every_shipped_exercise_runs_unattended_and_writes_the_same_bytes_twice() {
                 .args(["--out", &out.display().to_string()])
                 .output()
                 .unwrap();
-            assert!(r.status.success(), "{stem}: {}", String::from_utf8_lossy(&r.stderr));
+            assert!(
+                r.status.success(),
+                "{stem}: {}",
+                String::from_utf8_lossy(&r.stderr)
+            );
             let page = std::fs::read_to_string(out.join("after-action.html")).unwrap();
-            for part in ["id=\"timeline\"", "id=\"questions\"", "id=\"scorecard\"", "id=\"input-log\"", "<textarea"] {
-                assert!(page.contains(part), "{stem}: after-action.html lacks {part}");
+            for part in [
+                "id=\"timeline\"",
+                "id=\"questions\"",
+                "id=\"scorecard\"",
+                "id=\"input-log\"",
+                "<textarea",
+            ] {
+                assert!(
+                    page.contains(part),
+                    "{stem}: after-action.html lacks {part}"
+                );
             }
             pages.push((page, std::fs::read(out.join("summary.json")).unwrap()));
         }
-        assert!(pages[0] == pages[1], "{stem}: two sessions with the same decisions differ");
+        assert!(
+            pages[0] == pages[1],
+            "{stem}: two sessions with the same decisions differ"
+        );
         // The decisions file replays the session to the same report.
         let replay = tmp.join(format!("{stem}-replay"));
         let log = tmp.join(format!("{stem}-0/decisions.json"));
@@ -64,8 +83,15 @@ fn every_shipped_exercise_runs_unattended_and_writes_the_same_bytes_twice() {
             .args(["--out", &replay.display().to_string()])
             .output()
             .unwrap();
-        assert!(r.status.success(), "{stem}: {}", String::from_utf8_lossy(&r.stderr));
-        assert_eq!(std::fs::read(replay.join("summary.json")).unwrap(), pages[0].1);
+        assert!(
+            r.status.success(),
+            "{stem}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert_eq!(
+            std::fs::read(replay.join("summary.json")).unwrap(),
+            pages[0].1
+        );
     }
 }
 
@@ -84,7 +110,10 @@ fn without_a_terminal_the_exercise_asks_for_choose_or_decisions() {
 fn scanning_in_production_costs_output_that_passive_monitoring_does_not() {
     let o = options("scan-legacy");
     let (now, window, passive) = (get(&o, "scan-now"), get(&o, "window"), get(&o, "passive"));
-    assert!(now.good_units < passive.good_units, "{now:?} vs {passive:?}");
+    assert!(
+        now.good_units < passive.good_units,
+        "{now:?} vs {passive:?}"
+    );
     assert!(now.good_units < window.good_units, "{now:?} vs {window:?}");
     assert_eq!(passive.steps_succeeded, 0);
     assert!(passive.cost < now.cost);
@@ -98,7 +127,10 @@ fn refusing_the_vendor_prevents_the_setpoint_attack_at_the_price_of_repair_time(
     assert_eq!(refuse.steps_succeeded, 0, "{refuse:?}");
     assert_eq!(gateway.steps_succeeded, 0, "{gateway:?}");
     // Waiting for an engineer on site costs more downtime than the gateway's approval.
-    assert!(refuse.downtime_h > gateway.downtime_h, "{refuse:?} vs {gateway:?}");
+    assert!(
+        refuse.downtime_h > gateway.downtime_h,
+        "{refuse:?} vs {gateway:?}"
+    );
     assert!(gateway.downtime_h > approve.downtime_h);
 }
 
@@ -106,7 +138,10 @@ fn refusing_the_vendor_prevents_the_setpoint_attack_at_the_price_of_repair_time(
 fn island_mode_keeps_production_above_stopping_the_line() {
     let o = options("ransomware-monday");
     let (stop, island, wait) = (get(&o, "stop"), get(&o, "island"), get(&o, "wait"));
-    assert!(island.good_units > stop.good_units, "{island:?} vs {stop:?}");
+    assert!(
+        island.good_units > stop.good_units,
+        "{island:?} vs {stop:?}"
+    );
     // Without island mode, losing the MES stops the line anyway.
     assert!(island.good_units > wait.good_units);
 }
@@ -128,7 +163,11 @@ fn fixing_the_forgotten_rule_beats_keeping_the_broken_rule_set() {
     let (keep, rollback, fix) = (get(&o, "keep"), get(&o, "rollback"), get(&o, "fix"));
     assert!(fix.good_units > keep.good_units, "{fix:?} vs {keep:?}");
     assert!(fix.good_units >= rollback.good_units);
-    assert!(keep.downtime_by_cause.iter().any(|c| c.0 == "blocked by control" && c.1 > 0.0));
+    assert!(
+        keep.downtime_by_cause
+            .iter()
+            .any(|c| c.0 == "blocked by control" && c.1 > 0.0)
+    );
 }
 
 #[test]
@@ -139,7 +178,9 @@ fn recorded_decisions_must_name_real_options() {
         key: "panic".into(),
         deliberation_s: 0.0,
     }];
-    let err = play(&ex, 1, Recording::default(), &mut Recorded(bad)).err().unwrap();
+    let err = play(&ex, 1, Recording::default(), &mut Recorded(bad))
+        .err()
+        .unwrap();
     assert!(err.contains("no option \"panic\""), "{err}");
 }
 

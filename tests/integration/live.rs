@@ -57,6 +57,7 @@ fn config(speed: f64, hours: f64) -> LiveConfig {
         input_log: None,
         audit_log: None,
         status: false,
+        view: None,
     }
 }
 

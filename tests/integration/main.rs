@@ -12,6 +12,8 @@ mod scenarios;
 mod security;
 mod sweep;
 mod thermal;
+#[cfg(feature = "viewer-model")]
+mod viewer;
 
 use faultline::Scenario;
 

@@ -1,0 +1,423 @@
+//! What a viewer shows, as plain data: a [`Snapshot`] of the World (station states,
+//! buffers, the pasteurizer's trend, the network, alarms, the event log, KPIs and the
+//! scorecard), a [`Layout`] of the mimic diagram, and the [`Command`]s a facilitator can
+//! give. No Bevy here: the viewer adapter renders snapshots, and the live adapter can
+//! publish them from its simulation thread.
+
+use crate::metrics::Condition;
+use crate::plant::State;
+use crate::report::Summary;
+use crate::time::{Micros, clock};
+use crate::world::World;
+
+/// How a station is drawn: ISA-101 style, calm grey for normal, colour only for abnormal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Look {
+    Running,
+    /// Starved or blocked: waiting on its neighbours (normal flow loss).
+    Waiting,
+    /// Stopped by a command or outside planned production.
+    Stopped,
+    Failed,
+    Tripped,
+    /// Stopped by an attack (STOP mode, a fault, a stop command from an attacker).
+    Attacked,
+    /// Its commands cannot reach it because of a control.
+    Blocked,
+}
+
+impl Look {
+    /// sRGB colour of the station block.
+    pub fn rgb(self) -> [u8; 3] {
+        match self {
+            Look::Running => [150, 150, 150],
+            Look::Waiting => [190, 190, 190],
+            Look::Stopped => [110, 110, 110],
+            Look::Failed => [230, 40, 40],
+            Look::Tripped => [255, 140, 0],
+            Look::Attacked => [200, 0, 200],
+            Look::Blocked => [40, 110, 230],
+        }
+    }
+
+    pub fn is_alarm(self) -> bool {
+        matches!(
+            self,
+            Look::Failed | Look::Tripped | Look::Attacked | Look::Blocked
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StationView {
+    pub name: String,
+    pub state: &'static str,
+    pub look: Look,
+    pub buffer: u32,
+    pub capacity: u32,
+    pub units_out: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThermalView {
+    pub station: String,
+    pub temp_c: f64,
+    pub setpoint_c: f64,
+    pub band_c: (f64, f64),
+    pub trip_c: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostView {
+    pub name: String,
+    pub zone: usize,
+    pub isolated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkView {
+    pub zones: Vec<String>,
+    pub hosts: Vec<HostView>,
+    /// Connections refused so far (legitimate ones count against the control).
+    pub flows_blocked: u64,
+    pub legit_blocked: u64,
+    pub detections: u64,
+    pub dpi_blocked: u64,
+    /// Modbus requests on the bus so far (traffic).
+    pub requests: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub now: Micros,
+    pub clock: String,
+    pub stations: Vec<StationView>,
+    pub thermal: Option<ThermalView>,
+    pub network: NetworkView,
+    pub alarms: Vec<String>,
+    /// The newest events, newest last: (time, kind, text).
+    pub events: Vec<(String, String, String)>,
+    pub good_units: u64,
+    pub target_so_far: f64,
+    pub throughput_per_h: f64,
+    pub oee: f64,
+    pub downtime_by_cause: Vec<(String, f64)>,
+    /// (label, value) rows of the IT and the OT column.
+    pub it: Vec<(String, String)>,
+    pub ot: Vec<(String, String)>,
+    /// Attack steps of the scenario: (label, state).
+    pub attacks: Vec<(String, String)>,
+    /// Controls that can be switched: (key, label, on).
+    pub controls: Vec<(char, &'static str, bool)>,
+}
+
+fn look(w: &World, i: usize) -> Look {
+    let st = &w.plant.stations[i];
+    if let Some(b) = w.blame.get(i).copied().flatten() {
+        match b {
+            crate::metrics::Blame::Attack(_) => return Look::Attacked,
+            crate::metrics::Blame::Control => return Look::Blocked,
+        }
+    }
+    match st.state() {
+        State::Running => Look::Running,
+        State::Starved | State::Blocked => Look::Waiting,
+        State::Failed => Look::Failed,
+        State::Tripped => Look::Tripped,
+        State::Stopped(_) => {
+            let c = Condition::of(st.state(), w.planned);
+            match c {
+                Condition::Attack => Look::Attacked,
+                Condition::Control => Look::Blocked,
+                _ => Look::Stopped,
+            }
+        }
+    }
+}
+
+/// The controls a facilitator can switch from the viewer, by key.
+pub const CONTROL_KEYS: [(char, &str); 4] = [
+    ('s', "segmentation"),
+    ('d', "DPI enforce"),
+    ('i', "island mode"),
+    ('v', "vendor gateway"),
+];
+
+impl Snapshot {
+    pub fn of(w: &World) -> Snapshot {
+        let s = Summary::from_world(w);
+        let stations: Vec<StationView> = w
+            .plant
+            .stations
+            .iter()
+            .enumerate()
+            .map(|(i, st)| StationView {
+                name: st.name.clone(),
+                state: st.state().label(),
+                look: look(w, i),
+                buffer: w.plant.buffers[i].level,
+                capacity: w.plant.buffers[i].capacity,
+                units_out: st.counters.units_out,
+            })
+            .collect();
+        let thermal = w.plant.stations.iter().enumerate().find_map(|(i, st)| {
+            let th = st.thermal.as_ref()?;
+            let p = w.plc_of(i);
+            Some(ThermalView {
+                station: st.name.clone(),
+                temp_c: th.temp_c,
+                setpoint_c: w.plcs[p].setpoint_c(i).unwrap_or(f64::NAN),
+                band_c: th.band_c,
+                trip_c: th.trip_above_c,
+            })
+        });
+        let network = NetworkView {
+            zones: w.network.zones.clone(),
+            hosts: w
+                .network
+                .hosts
+                .iter()
+                .enumerate()
+                .map(|(h, x)| HostView {
+                    name: x.name.clone(),
+                    zone: x.zone,
+                    isolated: w.contained.get(&h).is_some_and(|&at| at <= w.now),
+                })
+                .collect(),
+            flows_blocked: w.blocked_flows.values().map(|v| v.0).sum(),
+            legit_blocked: w.blocked_flows.values().filter(|v| v.1).map(|v| v.0).sum(),
+            detections: w.ids_stats.alerts,
+            dpi_blocked: w.dpi_stats.blocked,
+            requests: w.plcs.iter().map(|p| p.stats.requests).sum(),
+        };
+        let alarms: Vec<String> = stations
+            .iter()
+            .filter(|v| v.look.is_alarm())
+            .map(|v| format!("{}: {}", v.name, v.state.to_uppercase()))
+            .collect();
+        let events: Vec<(String, String, String)> = w
+            .metrics
+            .events
+            .iter()
+            .flatten()
+            .rev()
+            .filter(|e| e.t_us <= w.now)
+            .take(10)
+            .map(|e| {
+                (
+                    clock(e.t_us),
+                    e.kind.to_string(),
+                    format!("{} {}", e.source, e.detail),
+                )
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        let mut causes: Vec<(String, f64)> = Vec::new();
+        for c in &s.line.downtime_by_cause {
+            match causes.iter_mut().find(|x| x.0 == c.cause) {
+                Some(x) => x.1 += c.hours,
+                None => causes.push((c.cause.clone(), c.hours)),
+            }
+        }
+        let hours = w.now as f64 / crate::time::US_PER_H as f64;
+        let sc = &s.scorecard;
+        let opt = |v: Option<f64>| v.map(|x| format!("{x:.0} s")).unwrap_or_else(|| "-".into());
+        let it = vec![
+            ("attack steps".into(), sc.it.attack_steps.to_string()),
+            ("blocked".into(), sc.it.blocked.to_string()),
+            ("detected".into(), sc.it.detected.to_string()),
+            ("succeeded".into(), sc.it.succeeded.to_string()),
+            ("time to detect".into(), opt(sc.it.mean_time_to_detect_s)),
+            (
+                "legit flows blocked".into(),
+                sc.it.legitimate_flows_blocked.to_string(),
+            ),
+            ("false positives".into(), sc.it.false_positives.to_string()),
+        ];
+        let ot = vec![
+            (
+                "production".into(),
+                format!("{:.1} %", sc.ot.production_vs_target_pct),
+            ),
+            (
+                "downtime".into(),
+                format!("{:.2} h", sc.ot.unplanned_downtime_h),
+            ),
+            (
+                "from attacks".into(),
+                format!("{:.2} h", sc.ot.downtime_from_attacks_h),
+            ),
+            (
+                "from controls".into(),
+                format!("{:.2} h", sc.ot.downtime_from_controls_h),
+            ),
+            ("OEE".into(), format!("{:.2}", sc.ot.oee)),
+            ("safety trips".into(), sc.ot.safety_trips.to_string()),
+            (
+                "cost".into(),
+                format!("{} {:.0}", s.cost.currency, s.cost.total),
+            ),
+        ];
+        let attacks = w
+            .attacks
+            .iter()
+            .map(|r| {
+                let (id, name) = r.spec.step.technique();
+                let state = match (r.started, r.outcome) {
+                    (false, _) if r.at == Micros::MAX => "cancelled".to_string(),
+                    (false, _) => format!("at {}", &clock(r.at)[..5]),
+                    (true, None) => "running".into(),
+                    (true, Some(o)) => format!("{o:?}").to_lowercase(),
+                };
+                (format!("{id} {name} from {}", r.spec.from), state)
+            })
+            .collect();
+        let controls = CONTROL_KEYS
+            .iter()
+            .map(|(k, name)| {
+                let on = match *k {
+                    's' => w.scenario.segmentation.as_ref().is_some_and(|g| g.enabled),
+                    'd' => w
+                        .dpi
+                        .as_ref()
+                        .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
+                    'i' => w.scenario.line.island_mode,
+                    _ => w.scenario.vendor.as_ref().is_some_and(|v| {
+                        matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })
+                    }),
+                };
+                (*k, *name, on)
+            })
+            .collect();
+        Snapshot {
+            now: w.now,
+            clock: clock(w.now),
+            stations,
+            thermal,
+            network,
+            alarms,
+            events,
+            good_units: s.line.good_units,
+            target_so_far: w.target_per_h * s.line.planned_production_h,
+            throughput_per_h: if hours > 0.0 {
+                s.line.good_units as f64 / hours
+            } else {
+                0.0
+            },
+            oee: s.line.oee.oee,
+            downtime_by_cause: causes,
+            it,
+            ot,
+            attacks,
+            controls,
+        }
+    }
+}
+
+/// What a facilitator can do from the viewer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Command {
+    /// Start the k-th attack step of the scenario now (if it has not run).
+    Launch(usize),
+    /// Switch a control (by its key in [`CONTROL_KEYS`]).
+    Toggle(char),
+    /// Fail a station now (a scripted failure, for demonstrations and tests).
+    Fail(usize),
+}
+
+/// Apply a command to the World now; returns what it did.
+pub fn apply(w: &mut World, c: &Command) -> String {
+    use crate::exercise::Act;
+    match c {
+        Command::Launch(k) => {
+            let now = w.now;
+            match w.attacks.get_mut(*k) {
+                Some(r) if !r.started => {
+                    r.at = now;
+                    let (id, name) = r.spec.step.technique();
+                    format!("launched {id} {name}")
+                }
+                Some(_) => "that step has already run".into(),
+                None => "no such attack step".into(),
+            }
+        }
+        Command::Toggle(key) => {
+            let snap_on = |w: &World, k: char| {
+                Snapshot::of(w)
+                    .controls
+                    .iter()
+                    .find(|c| c.0 == k)
+                    .is_some_and(|c| c.2)
+            };
+            let on = snap_on(w, *key);
+            let act = match key {
+                's' if w.scenario.segmentation.is_some() => Act::Segmentation(!on),
+                'd' if w.dpi.is_some() => Act::DpiEnforce(!on),
+                'i' if !on => Act::IslandMode,
+                'v' if w.scenario.vendor.is_some() && !on => Act::VendorGateway(20.0),
+                _ => return format!("control '{key}' cannot be switched in this scenario"),
+            };
+            w.act(&act)
+        }
+        Command::Fail(i) => {
+            if *i < w.plant.stations.len() {
+                let now = w.now;
+                w.plant.force_failure(*i, now);
+                format!("{} will fail now", w.plant.stations[*i].name)
+            } else {
+                "no such station".into()
+            }
+        }
+    }
+}
+
+/// A live session's window for a viewer: the simulation thread publishes snapshots here
+/// and applies the commands it finds.
+#[derive(Debug, Default)]
+pub struct LiveView {
+    pub snapshot: std::sync::Mutex<Option<Snapshot>>,
+    pub commands: std::sync::Mutex<Vec<Command>>,
+}
+
+/// Where the mimic diagram puts things, in a 1280 × 720 window with the origin at the top
+/// left (pixels): stations by their depth in the line, parallel stations stacked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// Per station: the block's centre and size.
+    pub stations: Vec<([f32; 2], [f32; 2])>,
+}
+
+pub const WIDTH: f32 = 1280.0;
+pub const HEIGHT: f32 = 720.0;
+
+impl Layout {
+    pub fn of(w: &World) -> Layout {
+        let n = w.plant.stations.len();
+        // Depth: longest path from a source.
+        let mut depth = vec![0usize; n];
+        for _ in 0..n {
+            for i in 0..n {
+                for &d in &w.plant.stations[i].downstream {
+                    depth[d] = depth[d].max(depth[i] + 1);
+                }
+            }
+        }
+        let cols = depth.iter().max().map(|d| d + 1).unwrap_or(1);
+        let (left, right, top) = (40.0, WIDTH - 40.0, 90.0);
+        let col_w = (right - left) / cols as f32;
+        let size = [(col_w - 24.0).min(120.0), 56.0];
+        let stations = (0..n)
+            .map(|i| {
+                let same: Vec<usize> = (0..n).filter(|&j| depth[j] == depth[i]).collect();
+                let k = same.iter().position(|&j| j == i).unwrap_or(0);
+                let rows = same.len() as f32;
+                let x = left + col_w * (depth[i] as f32 + 0.5);
+                let y = top + 70.0 + (k as f32 - (rows - 1.0) / 2.0) * 80.0;
+                ([x, y], size)
+            })
+            .collect();
+        Layout { stations }
+    }
+}

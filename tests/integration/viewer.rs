@@ -1,0 +1,125 @@
+//! The viewer's model without a window: Bevy with MinimalPlugins (no rendering), the twin
+//! advanced in FixedUpdate, and the systems that map World state onto components.
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use faultline::view::{Command, Look, Snapshot};
+use faultline::viewer::model::{
+    BufferGauge, Fill, Lamp, ModelPlugin, Snap, Source, Speed, StationBlock, Twin, spawn_model,
+};
+use faultline::world::{Recording, World};
+use std::path::Path;
+use std::time::Duration;
+
+fn app(speed: Speed) -> (App, usize) {
+    let s = faultline::load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    let w = World::with_recording(
+        &s,
+        42,
+        Recording {
+            timeline: false,
+            events: true,
+            frames: false,
+        },
+    );
+    let filler = s.station_index("filler").unwrap();
+    let snap = Snapshot::of(&w);
+    let mut twin = Twin::local(w);
+    twin.speed = speed;
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        // One update = one scenario tick of wall time: exactly one fixed step each.
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+            100,
+        )))
+        .insert_resource(twin)
+        .insert_resource(Snap(snap))
+        .add_plugins(ModelPlugin { tick_s: 0.1 });
+    spawn_model(app.world_mut(), s.stations.len());
+    (app, filler)
+}
+
+fn now(app: &App) -> u64 {
+    match &app.world().resource::<Twin>().source {
+        Source::Local(w) => w.now,
+        Source::Live(_) => unreachable!(),
+    }
+}
+
+fn lamp(app: &mut App, station: usize) -> Look {
+    let mut q = app.world_mut().query::<(&StationBlock, &Lamp)>();
+    q.iter(app.world())
+        .find(|(b, _)| b.0 == station)
+        .map(|(_, l)| l.look)
+        .unwrap()
+}
+
+#[test]
+fn the_twin_advances_one_tick_per_fixed_step_and_ten_at_10x() {
+    let (mut app, _) = app(Speed::X1);
+    for _ in 0..21 {
+        app.update();
+    }
+    let one = now(&app);
+    assert!((1_900_000..=2_100_000).contains(&one), "{one}");
+    let (mut fast, _) = app_x10();
+    for _ in 0..21 {
+        fast.update();
+    }
+    assert_eq!(now(&fast), 10 * one);
+}
+
+fn app_x10() -> (App, usize) {
+    app(Speed::X10)
+}
+
+#[test]
+fn a_failed_station_lights_its_alarm_colour_and_buffers_fill() {
+    let (mut app, filler) = app(Speed::X10);
+    for _ in 0..30 {
+        app.update();
+    }
+    assert_eq!(lamp(&mut app, filler), Look::Running);
+    app.world_mut()
+        .resource_mut::<Twin>()
+        .commands
+        .push(Command::Fail(filler));
+    let mut failed = false;
+    for _ in 0..20 {
+        app.update();
+        if lamp(&mut app, filler) == Look::Failed {
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "the filler's lamp never showed the failure");
+    assert!(Look::Failed.is_alarm() && !Look::Running.is_alarm());
+    // Upstream of a stopped filler the buffer fills up.
+    let mut q = app.world_mut().query::<(&BufferGauge, &Fill)>();
+    let fills: Vec<f32> = q.iter(app.world()).map(|(_, f)| f.0).collect();
+    assert!(fills.iter().all(|f| (0.0..=1.0).contains(f)));
+    assert!(fills.iter().any(|f| *f > 0.0));
+    // The snapshot carries the alarm for the banner.
+    let snap = &app.world().resource::<Snap>().0;
+    assert!(
+        snap.alarms.iter().any(|a| a.starts_with("filler")),
+        "{:?}",
+        snap.alarms
+    );
+}
+
+#[test]
+fn pause_holds_the_twin_and_step_advances_one_tick() {
+    let (mut app, _) = app(Speed::X1);
+    app.update();
+    app.update();
+    app.world_mut().resource_mut::<Twin>().paused = true;
+    let t0 = now(&app);
+    for _ in 0..5 {
+        app.update();
+    }
+    assert_eq!(now(&app), t0);
+    app.world_mut().resource_mut::<Twin>().step_once = true;
+    app.update();
+    assert_eq!(now(&app), t0 + 100_000);
+}
