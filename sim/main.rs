@@ -772,8 +772,8 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         launch: a.launch,
     };
     if !a.live {
-        app::run(model::Twin::local(world), layout, names, tick_s, opts);
-        return Ok(());
+        return app::run(model::Twin::local(world), layout, names, tick_s, opts)
+            .map_err(Failure::Usage);
     }
     if !a.bind.is_loopback() {
         eprintln!(
@@ -806,10 +806,10 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
     }
     let mut opts = opts;
     opts.speed = None;
-    app::run(model::Twin::live(shared), layout, names, tick_s, opts);
+    let shown = app::run(model::Twin::live(shared), layout, names, tick_s, opts);
     live.stop();
     live.join().map_err(Failure::Output)?;
-    Ok(())
+    shown.map_err(Failure::Usage)
 }
 
 /// The facilitator's prompt: the situation as each side sees it, the options, the choice.

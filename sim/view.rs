@@ -387,6 +387,8 @@ pub struct LiveView {
 pub struct Layout {
     /// Per station: the block's centre and size.
     pub stations: Vec<([f32; 2], [f32; 2])>,
+    /// Conveyors: (from station, to station).
+    pub edges: Vec<(usize, usize)>,
 }
 
 pub const WIDTH: f32 = 1280.0;
@@ -418,6 +420,9 @@ impl Layout {
                 ([x, y], size)
             })
             .collect();
-        Layout { stations }
+        let edges = (0..n)
+            .flat_map(|i| w.plant.stations[i].downstream.iter().map(move |&d| (i, d)))
+            .collect();
+        Layout { stations, edges }
     }
 }

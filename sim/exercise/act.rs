@@ -139,7 +139,7 @@ impl World {
                 use crate::controls::dpi::Mode;
                 let mode = if *on { Mode::Enforce } else { Mode::Monitor };
                 if let Some(d) = &mut self.dpi {
-                    d.spec.mode = mode.clone();
+                    d.spec.mode = mode;
                 }
                 if let Some(d) = &mut self.scenario.dpi {
                     d.mode = mode;

@@ -102,7 +102,13 @@ struct Run {
 }
 
 /// Open the window and run until it is closed (or the screenshot / frame log is done).
-pub fn run(twin: Twin, layout: Layout, names: Vec<String>, tick_s: f64, opts: ViewOptions) {
+pub fn run(
+    twin: Twin,
+    layout: Layout,
+    names: Vec<String>,
+    tick_s: f64,
+    opts: ViewOptions,
+) -> Result<(), String> {
     let snap = match &twin.source {
         Source::Local(w) => Snapshot::of(w),
         Source::Live(v) => v
@@ -110,9 +116,7 @@ pub fn run(twin: Twin, layout: Layout, names: Vec<String>, tick_s: f64, opts: Vi
             .lock()
             .ok()
             .and_then(|s| s.clone())
-            .unwrap_or_else(|| {
-                panic!("the live session publishes a snapshot before the viewer starts")
-            }),
+            .ok_or("the live session has published no snapshot yet")?,
     };
     let mut twin = twin;
     if let Some(s) = opts.speed {
@@ -169,6 +173,7 @@ pub fn run(twin: Twin, layout: Layout, names: Vec<String>, tick_s: f64, opts: Vi
                 .after(super::model::map_buffers),
         )
         .run();
+    Ok(())
 }
 
 #[derive(Resource)]
@@ -182,7 +187,7 @@ fn text(s: &str, size: f32, color: [u8; 3]) -> (Text2d, TextFont, TextColor) {
     )
 }
 
-fn setup(mut commands: Commands, layout: Res<LayoutRes>, twin: Res<Twin>, snap: Res<Snap>) {
+fn setup(mut commands: Commands, layout: Res<LayoutRes>, snap: Res<Snap>) {
     commands.spawn(Camera2d);
     let (layout, names) = (&layout.0, &layout.1);
     // Title bar / alarm banner.
@@ -198,28 +203,24 @@ fn setup(mut commands: Commands, layout: Res<LayoutRes>, twin: Res<Twin>, snap: 
         at(12.0, 18.0, 1.0),
     ));
     // Conveyors and the units on them.
-    if let Source::Local(w) = &twin.source {
-        for (i, st) in w.plant.stations.iter().enumerate() {
-            for &d in &st.downstream {
-                let (a, b) = (layout.stations[i].0, layout.stations[d].0);
-                let (a, b) = (Vec2::new(a[0], a[1]), Vec2::new(b[0], b[1]));
-                let mid = (a + b) / 2.0;
-                let len = (b - a).length();
-                let angle = (b - a).y.atan2((b - a).x);
-                let mut t = at(mid.x, mid.y, 0.1);
-                t.rotation = Quat::from_rotation_z(-angle);
-                commands.spawn((
-                    Sprite::from_color(rgb([170, 170, 170]), Vec2::new(len, 6.0)),
-                    t,
-                ));
-                for k in 0..3 {
-                    commands.spawn((
-                        Unit { from: i, k, a, b },
-                        Sprite::from_color(rgb([90, 90, 90]), Vec2::new(8.0, 8.0)),
-                        at(a.x, a.y, 0.2),
-                    ));
-                }
-            }
+    for &(i, d) in &layout.edges {
+        let (a, b) = (layout.stations[i].0, layout.stations[d].0);
+        let (a, b) = (Vec2::new(a[0], a[1]), Vec2::new(b[0], b[1]));
+        let mid = (a + b) / 2.0;
+        let len = (b - a).length();
+        let angle = (b - a).y.atan2((b - a).x);
+        let mut t = at(mid.x, mid.y, 0.1);
+        t.rotation = Quat::from_rotation_z(-angle);
+        commands.spawn((
+            Sprite::from_color(rgb([170, 170, 170]), Vec2::new(len, 6.0)),
+            t,
+        ));
+        for k in 0..3 {
+            commands.spawn((
+                Unit { from: i, k, a, b },
+                Sprite::from_color(rgb([90, 90, 90]), Vec2::new(8.0, 8.0)),
+                at(a.x, a.y, 0.2),
+            ));
         }
     }
     // Stations: a block each, its name and state, and its input buffer's gauge.
