@@ -118,6 +118,12 @@ pub fn run(
             .and_then(|s| s.clone())
             .ok_or("the live session has published no snapshot yet")?,
     };
+    if let Some(p) = &opts.screenshot
+        && p.exists()
+    {
+        // The run quits when the new capture is on disk: the old one must not count.
+        std::fs::remove_file(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
     let mut twin = twin;
     if let Some(s) = opts.speed {
         twin.speed = s;
@@ -441,7 +447,7 @@ fn event_log(snap: Res<Snap>, twin: Res<Twin>, mut q: Query<&mut Text2d, With<Lo
     let mut out = String::from("EVENTS\n");
     for (t, kind, text) in &snap.0.events {
         let mut line = format!("{} {kind} {text}", &t[..t.len().min(8)]);
-        line.truncate(58);
+        line.truncate(52);
         out.push_str(&line);
         out.push('\n');
     }
