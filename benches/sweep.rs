@@ -20,7 +20,7 @@ fn arg(name: &str) -> Option<String> {
 }
 
 fn main() {
-    let test = std::env::args().any(|a| a == "--test" || a == "--list");
+    let test = !std::env::args().any(|a| a == "--bench");
     let mut s = faultline::load(Path::new("scenarios/all-controls.ron")).unwrap();
     let runs: u64 = arg("--runs")
         .and_then(|x| x.parse().ok())
