@@ -391,7 +391,7 @@ fn banner(
     mut txt: Query<(&mut Text2d, &mut TextColor), With<BannerText>>,
 ) {
     let alarms = &snap.0.alarms;
-    let flash = (time.elapsed_secs() * 2.0) as u32 % 2 == 0;
+    let flash = ((time.elapsed_secs() * 2.0) as u32).is_multiple_of(2);
     for mut s in &mut bar {
         s.color = rgb(if alarms.is_empty() {
             PANEL
@@ -475,7 +475,8 @@ fn network(
     if (events.0, events.1, events.2) != (last.0, last.1, last.2) {
         *last = (events.0, events.1, events.2, time.elapsed_secs() + 2.0);
     }
-    let flashing = time.elapsed_secs() < last.3 && (time.elapsed_secs() * 4.0) as u32 % 2 == 0;
+    let flashing =
+        time.elapsed_secs() < last.3 && ((time.elapsed_secs() * 4.0) as u32).is_multiple_of(2);
     for (z, mut s) in &mut zones {
         let isolated = n.hosts.iter().any(|h| h.zone == z.0 && h.isolated);
         s.color = rgb(if isolated {
@@ -561,7 +562,7 @@ fn status(twin: Res<Twin>, snap: Res<Snap>, mut q: Query<&mut Text2d, With<Statu
     let mode = match &twin.source {
         Source::Live(_) => "LIVE (Modbus/TCP)".to_string(),
         Source::Local(_) if twin.paused => "PAUSED".to_string(),
-        Source::Local(_) => format!("{}", twin.speed.label()),
+        Source::Local(_) => twin.speed.label().to_string(),
     };
     let attacks: Vec<String> = snap
         .0
