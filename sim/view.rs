@@ -136,11 +136,14 @@ fn look(w: &World, i: usize) -> Look {
 }
 
 /// The controls a facilitator can switch from the viewer, by key.
-pub const CONTROL_KEYS: [(char, &str); 4] = [
+pub const CONTROL_KEYS: [(char, &str); 7] = [
     ('s', "segmentation"),
     ('d', "DPI enforce"),
     ('i', "island mode"),
     ('v', "vendor gateway"),
+    ('m', "IDS"),
+    ('r', "incident response"),
+    ('h', "device monitoring"),
 ];
 
 impl Snapshot {
@@ -284,6 +287,9 @@ impl Snapshot {
                         .as_ref()
                         .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
                     'i' => w.scenario.line.island_mode,
+                    'm' => w.ids.is_some(),
+                    'r' => w.scenario.response.is_some(),
+                    'h' => w.scenario.device_monitoring.is_some(),
                     _ => w.scenario.vendor.as_ref().is_some_and(|v| {
                         matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })
                     }),
@@ -352,6 +358,44 @@ pub fn apply(w: &mut World, c: &Command) -> String {
                     .is_some_and(|c| c.2)
             };
             let on = snap_on(w, *key);
+            // Controls the World builds at the start: parked when off, restored when on.
+            let p = &mut w.parked;
+            let switched = match key {
+                'm' if on => {
+                    p.ids = w.ids.take();
+                    Some("IDS off")
+                }
+                'm' if p.ids.is_some() => {
+                    w.ids = p.ids.take();
+                    Some("IDS on")
+                }
+                'r' if on => {
+                    p.response = w.scenario.response.take();
+                    Some("incident response off")
+                }
+                'r' if p.response.is_some() => {
+                    w.scenario.response = p.response.take();
+                    Some("incident response on")
+                }
+                'h' if on => {
+                    p.devices = w.scenario.device_monitoring.take();
+                    Some("device monitoring off")
+                }
+                'h' if p.devices.is_some() => {
+                    w.scenario.device_monitoring = p.devices.take();
+                    Some("device monitoring on")
+                }
+                'm' | 'r' | 'h' => {
+                    return format!("the scenario does not deploy control '{key}'");
+                }
+                _ => None,
+            };
+            if let Some(text) = switched {
+                let t = w.now;
+                w.metrics
+                    .event(t, "control_switch", "facilitator", text.into());
+                return text.into();
+            }
             let act = match key {
                 's' if w.scenario.segmentation.is_some() => Act::Segmentation(!on),
                 'd' if w.dpi.is_some() => Act::DpiEnforce(!on),

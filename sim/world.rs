@@ -37,6 +37,14 @@ impl Recording {
     }
 }
 
+/// Controls switched off at run time (viewer), with their state, to switch back on.
+#[derive(Default)]
+pub(crate) struct Parked {
+    pub ids: Option<crate::controls::ids::Ids>,
+    pub response: Option<crate::scenario::ResponseSpec>,
+    pub devices: Option<crate::scenario::DeviceMonitoringSpec>,
+}
+
 /// Connection ids from here up belong to clients outside the World (live sockets).
 pub const EXTERNAL_CONN: ConnId = 1 << 24;
 
@@ -140,6 +148,8 @@ pub struct World {
     pub device_stats: DeviceStats,
     /// Per PLC: requests dropped at the last look, and whether it was alerting.
     pub(crate) device_seen: Vec<(u64, bool)>,
+    /// Controls a facilitator switched off from the viewer, kept to switch back on.
+    pub(crate) parked: Parked,
     pub(crate) response_rng: crate::rng::Stream,
     pub(crate) vendor_rng: crate::rng::Stream,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
@@ -279,6 +289,7 @@ impl World {
             contained: BTreeMap::new(),
             device_stats: DeviceStats::default(),
             device_seen: vec![(0, false); s.plcs.len()],
+            parked: Parked::default(),
             response_rng: crate::rng::stream(seed, "response"),
             vendor_rng: crate::rng::stream(seed, "vendor"),
             dpi_blocked: std::collections::BTreeSet::new(),

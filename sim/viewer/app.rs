@@ -4,8 +4,9 @@
 //! `FixedUpdate` (see [`super::model`]).
 //!
 //! Keys: Space pause · N one tick · 1/2/3/4 speed 1×/10×/100×/max · A then 1–9 launch
-//! the scenario's attack step · S/D/I/V switch segmentation / DPI enforce / island mode /
-//! vendor gateway · F then 1–9 fail a station · Esc quit.
+//! the scenario's attack step · S/D/I/V/M/R/H switch segmentation / DPI enforce / island
+//! mode / vendor gateway / IDS / incident response / device monitoring · F then 1–9 fail a
+//! station · Esc quit.
 
 use super::model::{BufferGauge, Fill, Lamp, ModelPlugin, Snap, Source, Speed, StationBlock, Twin};
 use crate::view::{HEIGHT, Layout, Snapshot, WIDTH};
@@ -585,7 +586,7 @@ fn status(twin: Res<Twin>, snap: Res<Snap>, mut q: Query<&mut Text2d, With<Statu
         })
         .collect();
     let s = format!(
-        "{mode} | Space pause  N step  1-4 speed 1x/10x/100x/max  F+n fail a station  Esc quit | {}\nA+n launch: {}",
+        "{mode} | keys: Space pause  N step  1-4 speed 1x/10x/100x/max  F+n fail a station  Esc quit\ncontrols: {}\nA+n launch: {}",
         controls.join("  "),
         attacks.join("  ")
     );
@@ -629,6 +630,9 @@ fn keys(
         (KeyCode::KeyD, 'd'),
         (KeyCode::KeyI, 'i'),
         (KeyCode::KeyV, 'v'),
+        (KeyCode::KeyM, 'm'),
+        (KeyCode::KeyR, 'r'),
+        (KeyCode::KeyH, 'h'),
     ] {
         if input.just_pressed(key) {
             twin.commands.push(Command::Toggle(c));

@@ -12,6 +12,7 @@ mod scenarios;
 mod security;
 mod sweep;
 mod thermal;
+mod view;
 #[cfg(feature = "viewer-model")]
 mod viewer;
 
