@@ -812,70 +812,6 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
     shown.map_err(Failure::Usage)
 }
 
-/// The facilitator's prompt: the situation as each side sees it, the options, the choice.
-struct Prompt;
-
-impl faultline::exercise::Chooser for Prompt {
-    fn choose(
-        &mut self,
-        ex: &faultline::exercise::Loaded,
-        inject: usize,
-        d: &faultline::exercise::Decision,
-        sit: &faultline::exercise::Situation,
-    ) -> std::result::Result<(String, f64), String> {
-        use std::io::{BufRead, Write};
-        let j = &ex.exercise.injects[inject];
-        println!("\n== {} — {} ({:?})", sit.at, j.title, j.kind);
-        println!("{}", j.text);
-        println!("-- OT sees");
-        for (k, v) in &sit.ot {
-            println!("   {k:<20} {v}");
-        }
-        println!("-- IT sees");
-        for (k, v) in &sit.it {
-            println!("   {k:<20} {v}");
-        }
-        for q in &j.questions {
-            println!("   ? [{:?}] {}", q.side, q.text);
-        }
-        println!("-- {} decides: {}", d.asked, d.prompt);
-        for (n, o) in d.options.iter().enumerate() {
-            let mark = if o.key == d.default { " (default)" } else { "" };
-            println!("   {}. {:<12} {}{mark}", n + 1, o.key, o.label);
-        }
-        let started = Instant::now();
-        let stdin = std::io::stdin();
-        loop {
-            print!("choice [number or key, Enter = default]: ");
-            let _ = std::io::stdout().flush();
-            let mut line = String::new();
-            if stdin
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| e.to_string())?
-                == 0
-            {
-                return Err("the prompt was closed before a choice was made".into());
-            }
-            let line = line.trim();
-            let key = if line.is_empty() {
-                Some(d.default.clone())
-            } else if let Ok(n) = line.parse::<usize>() {
-                d.options.get(n.wrapping_sub(1)).map(|o| o.key.clone())
-            } else {
-                d.options
-                    .iter()
-                    .find(|o| o.key == line)
-                    .map(|o| o.key.clone())
-            };
-            match key {
-                Some(k) => return Ok((k, (started.elapsed().as_secs_f64() * 10.0).round() / 10.0)),
-                None => println!("no option \"{line}\""),
-            }
-        }
-    }
-}
-
 fn run_exercise(
     path: &Path,
     choose: Option<String>,
@@ -916,7 +852,7 @@ fn run_exercise(
             for r in &loaded.exercise.roles {
                 println!("  {} ({:?}): {}", r.name, r.side, r.brief);
             }
-            Box::new(Prompt)
+            Box::new(ex::prompt::Prompt)
         }
     };
     let rec = faultline::world::Recording {
@@ -1034,11 +970,8 @@ fn write_sweep(dir: &Path, summary: &faultline::sweep::SweepSummary) -> Result<(
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} into place", path.display()))?;
-    Ok(())
+    faultline::report::write_atomic(path, text)
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn register_map(s: &faultline::Scenario, markdown: bool) -> String {

@@ -276,19 +276,10 @@ pub fn metric(name: &str) -> usize {
         .unwrap_or_else(|| unreachable!("unknown metric {name}"))
 }
 
-/// The downtime causes in `down_*` column order.
-const CAUSES: [Condition; 10] = [
-    Condition::Starved,
-    Condition::Blocked,
-    Condition::Failed,
-    Condition::SafetyTrip,
-    Condition::Stopped,
-    Condition::PlcStop,
-    Condition::PlcFault,
-    Condition::Attack,
-    Condition::Control,
-    Condition::Maintenance,
-];
+/// The downtime causes, in `down_*` column order (`Condition::ALL` order).
+fn causes() -> impl Iterator<Item = Condition> {
+    Condition::ALL.into_iter().filter(|c| c.is_loss())
+}
 
 /// The first `down_*` column.
 pub fn first_cause() -> usize {
@@ -320,7 +311,7 @@ fn figures(w: &World, s: &Summary) -> Vec<f64> {
         ),
         c.total,
     ];
-    for cause in CAUSES {
+    for cause in causes() {
         let t: u64 = w.metrics.line_loss.iter().map(|r| r[cause as usize]).sum();
         f.push(round(crate::time::to_hours(t), 4));
     }
@@ -521,6 +512,16 @@ pub struct SweepSummary {
     pub ranking: Vec<Rank>,
 }
 
+/// Add good units per hour into running sums (integers: exact in any order).
+fn add_hours(sums: &mut Vec<u64>, hours: &[u64]) {
+    if sums.len() < hours.len() {
+        sums.resize(hours.len(), 0);
+    }
+    for (a, b) in sums.iter_mut().zip(hours) {
+        *a += b;
+    }
+}
+
 /// Folds runs, one seed (all variants) at a time and in seed order, into the statistics.
 pub struct Aggregator {
     names: Vec<(String, String)>,
@@ -565,13 +566,7 @@ impl Aggregator {
 
     /// Add good units per hour (sums of integers: exact in any order).
     pub fn add_hourly(&mut self, v: usize, hours: &[u64]) {
-        let h = &mut self.hourly[v];
-        if h.len() < hours.len() {
-            h.resize(hours.len(), 0);
-        }
-        for (a, b) in h.iter_mut().zip(hours) {
-            *a += b;
-        }
+        add_hours(&mut self.hourly[v], hours);
     }
 
     pub fn set_markers(&mut self, v: usize, m: Vec<Marker>) {
@@ -1039,13 +1034,7 @@ impl ShardExtras {
     }
 
     pub fn push(&mut self, r: &RunRecord, nv: usize) {
-        let h = &mut self.hourly_sums[r.variant];
-        if h.len() < r.hourly_good.len() {
-            h.resize(r.hourly_good.len(), 0);
-        }
-        for (a, b) in h.iter_mut().zip(&r.hourly_good) {
-            *a += b;
-        }
+        add_hours(&mut self.hourly_sums[r.variant], &r.hourly_good);
         if let Some(m) = &r.markers {
             self.markers.get_or_insert_with(|| vec![Vec::new(); nv])[r.variant] = m.clone();
         }
@@ -1150,13 +1139,23 @@ pub fn run_shard(
         markers: extras.markers,
     };
     let json = serde_json::to_string_pretty(&partial).map_err(|e| e.to_string())? + "\n";
-    let tmp = part.with_extension("json.tmp");
-    std::fs::write(&tmp, json).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &part).map_err(|e| format!("{}: {e}", part.display()))?;
+    crate::report::write_atomic(&part, &json).map_err(|e| format!("{}: {e}", part.display()))?;
     Ok(partial)
 }
 
 /// summary.json's text.
 pub fn summary_json(s: &SweepSummary) -> String {
     serde_json::to_string_pretty(s).unwrap_or_default() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_down_columns_follow_the_loss_conditions() {
+        let labels: Vec<&str> = METRICS[first_cause()..].iter().map(|d| d.label).collect();
+        let conditions: Vec<&str> = causes().map(|c| c.label()).collect();
+        assert_eq!(labels, conditions);
+    }
 }

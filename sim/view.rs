@@ -217,13 +217,7 @@ impl Snapshot {
             .into_iter()
             .rev()
             .collect();
-        let mut causes: Vec<(String, f64)> = Vec::new();
-        for c in &s.line.downtime_by_cause {
-            match causes.iter_mut().find(|x| x.0 == c.cause) {
-                Some(x) => x.1 += c.hours,
-                None => causes.push((c.cause.clone(), c.hours)),
-            }
-        }
+        let causes = s.downtime_per_cause();
         let hours = w.now as f64 / crate::time::US_PER_H as f64;
         let sc = &s.scorecard;
         let opt = |v: Option<f64>| v.map(|x| format!("{x:.0} s")).unwrap_or_else(|| "-".into());
@@ -279,23 +273,7 @@ impl Snapshot {
             .collect();
         let controls = CONTROL_KEYS
             .iter()
-            .map(|(k, name)| {
-                let on = match *k {
-                    's' => w.scenario.segmentation.as_ref().is_some_and(|g| g.enabled),
-                    'd' => w
-                        .dpi
-                        .as_ref()
-                        .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
-                    'i' => w.scenario.line.island_mode,
-                    'm' => w.ids.is_some(),
-                    'r' => w.scenario.response.is_some(),
-                    'h' => w.scenario.device_monitoring.is_some(),
-                    _ => w.scenario.vendor.as_ref().is_some_and(|v| {
-                        matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })
-                    }),
-                };
-                (*k, *name, on)
-            })
+            .map(|(k, name)| (*k, *name, control_on(w, *k)))
             .collect();
         Snapshot {
             now: w.now,
@@ -319,6 +297,27 @@ impl Snapshot {
             attacks,
             controls,
         }
+    }
+}
+
+/// Whether the control under `key` (see [`CONTROL_KEYS`]) is on now.
+pub fn control_on(w: &World, key: char) -> bool {
+    match key {
+        's' => w.scenario.segmentation.as_ref().is_some_and(|g| g.enabled),
+        'd' => w
+            .dpi
+            .as_ref()
+            .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
+        'i' => w.scenario.line.island_mode,
+        'm' => w.ids.is_some(),
+        'r' => w.scenario.response.is_some(),
+        'h' => w.scenario.device_monitoring.is_some(),
+        'v' => w
+            .scenario
+            .vendor
+            .as_ref()
+            .is_some_and(|v| matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })),
+        _ => false,
     }
 }
 
@@ -350,14 +349,7 @@ pub fn apply(w: &mut World, c: &Command) -> String {
             }
         }
         Command::Toggle(key) => {
-            let snap_on = |w: &World, k: char| {
-                Snapshot::of(w)
-                    .controls
-                    .iter()
-                    .find(|c| c.0 == k)
-                    .is_some_and(|c| c.2)
-            };
-            let on = snap_on(w, *key);
+            let on = control_on(w, *key);
             // Controls the World builds at the start: parked when off, restored when on.
             let p = &mut w.parked;
             let switched = match key {

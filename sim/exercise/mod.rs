@@ -8,6 +8,7 @@
 //! to the end with the same seed: the road not taken.
 
 pub mod act;
+pub mod prompt;
 pub mod report;
 
 use crate::report::Summary;
@@ -551,13 +552,7 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn of(s: &Summary) -> Outcome {
-        let mut causes: Vec<(String, f64)> = Vec::new();
-        for c in &s.line.downtime_by_cause {
-            match causes.iter_mut().find(|x| x.0 == c.cause) {
-                Some(x) => x.1 += c.hours,
-                None => causes.push((c.cause.clone(), c.hours)),
-            }
-        }
+        let mut causes = s.downtime_per_cause();
         for c in &mut causes {
             c.1 = crate::report::round(c.1, 3);
         }

@@ -62,7 +62,6 @@ pub fn after_action(
 
     // The timeline: every inject; at decision points who was asked, the choice, the time.
     let mut rows = Vec::new();
-    let mut k = 0;
     for (i, j) in e.injects.iter().enumerate() {
         let (asked, chose, took) = match (&j.decision, p.decisions.iter().find(|t| t.inject == i)) {
             (Some(d), Some(t)) => {
@@ -72,7 +71,6 @@ pub fn after_action(
                     .find(|o| o.key == t.key)
                     .map(|o| format!("{} ({})", o.label, o.key))
                     .unwrap_or_else(|| t.key.clone());
-                k += 1;
                 (d.asked.clone(), label, format!("{:.0} s", t.deliberation_s))
             }
             _ => ("–".into(), "–".into(), "–".into()),
@@ -102,7 +100,6 @@ pub fn after_action(
             },
         ]);
     }
-    let _ = k;
     body.push_str("<section id=\"timeline\"><h2>Timeline of injects and decisions</h2>");
     body.push_str(&table(
         &[

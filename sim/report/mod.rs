@@ -6,7 +6,7 @@ pub mod text;
 mod writers;
 
 pub use text::render_text;
-pub use writers::{events_jsonl, summary_json, timeline_csv};
+pub use writers::{events_jsonl, summary_json, timeline_csv, write_atomic};
 
 use crate::hmi::HmiStats;
 use crate::metrics::Condition;
@@ -233,6 +233,18 @@ fn oee(a: f64, p: f64, q: f64) -> Oee {
 }
 
 impl Summary {
+    /// Line downtime per cause, summed over the root-cause stations (first-seen order).
+    pub fn downtime_per_cause(&self) -> Vec<(String, f64)> {
+        let mut causes: Vec<(String, f64)> = Vec::new();
+        for c in &self.line.downtime_by_cause {
+            match causes.iter_mut().find(|x| x.0 == c.cause) {
+                Some(x) => x.1 += c.hours,
+                None => causes.push((c.cause.clone(), c.hours)),
+            }
+        }
+        causes
+    }
+
     pub fn from_world(w: &World) -> Summary {
         let s = &w.scenario;
         let m = &w.metrics;
@@ -243,7 +255,7 @@ impl Summary {
         for (i, row) in m.line_loss.iter().enumerate() {
             for c in Condition::ALL {
                 let t = row[c as usize];
-                if t > 0 && c != Condition::Running && c != Condition::Planned {
+                if t > 0 && c.is_loss() {
                     downtime += t;
                     causes.push(CauseRow {
                         cause: c.label().to_string(),

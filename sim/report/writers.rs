@@ -1,5 +1,5 @@
 //! File formats: summary.json, timeline.csv, events.jsonl. Each returns the whole text;
-//! the CLI writes it atomically.
+//! [`write_atomic`] puts it in place.
 
 use super::Summary;
 use crate::time::clock;
@@ -61,4 +61,12 @@ pub fn events_jsonl(w: &World) -> String {
         let _ = writeln!(out, "{line}");
     }
     out
+}
+
+/// Write a file whole or not at all: into `NAME.tmp`, then renamed over `path`, so a
+/// crash never leaves a half-written file where a good one was.
+pub fn write_atomic(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
 }

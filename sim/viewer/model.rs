@@ -49,9 +49,9 @@ pub struct Twin {
 }
 
 impl Twin {
-    pub fn local(world: World) -> Twin {
+    pub fn new(source: Source) -> Twin {
         Twin {
-            source: Source::Local(Box::new(world)),
+            source,
             paused: false,
             speed: Speed::X1,
             step_once: false,
@@ -60,15 +60,12 @@ impl Twin {
         }
     }
 
+    pub fn local(world: World) -> Twin {
+        Twin::new(Source::Local(Box::new(world)))
+    }
+
     pub fn live(view: Arc<crate::view::LiveView>) -> Twin {
-        Twin {
-            source: Source::Live(view),
-            paused: false,
-            speed: Speed::X1,
-            step_once: false,
-            commands: Vec::new(),
-            feedback: Vec::new(),
-        }
+        Twin::new(Source::Live(view))
     }
 }
 
@@ -205,17 +202,15 @@ impl Plugin for ModelPlugin {
 }
 
 /// Spawn the entities the mappings drive (one block and one gauge per station), without
-/// anything to draw them with: the app adds sprites to these.
-pub fn spawn_model(world: &mut bevy::ecs::world::World, stations: usize) -> Vec<Entity> {
-    (0..stations)
-        .map(|i| {
-            world.spawn((
-                StationBlock(i),
-                Lamp {
-                    look: Look::Stopped,
-                },
-            ));
-            world.spawn((BufferGauge(i), Fill(0.0))).id()
-        })
-        .collect()
+/// anything to draw them with: the app adds sprites to its own.
+pub fn spawn_model(world: &mut bevy::ecs::world::World, stations: usize) {
+    for i in 0..stations {
+        world.spawn((
+            StationBlock(i),
+            Lamp {
+                look: Look::Stopped,
+            },
+        ));
+        world.spawn((BufferGauge(i), Fill(0.0)));
+    }
 }
