@@ -723,10 +723,12 @@ impl World {
 
     fn collect_events(&mut self) {
         let recording = self.metrics.events.is_some();
+        if !recording {
+            // Nothing to log: keep the buffers (and their capacity) for the next tick.
+            self.plant.events.clear();
+            self.hmi.events.clear();
+        }
         for (t, e) in std::mem::take(&mut self.plant.events) {
-            if !recording {
-                continue;
-            }
             let name = |i: &usize| self.plant.stations[*i].name.clone();
             let (kind, source, detail) = match &e {
                 PlantEvent::Failure { station } => {
@@ -771,6 +773,9 @@ impl World {
             self.metrics.event(t, kind, &source, detail);
         }
         for p in 0..self.plcs.len() {
+            if self.plcs[p].new_faults.is_empty() {
+                continue;
+            }
             for (t, cause) in std::mem::take(&mut self.plcs[p].new_faults) {
                 let name = self.plcs[p].name.clone();
                 self.metrics
@@ -778,9 +783,6 @@ impl World {
             }
         }
         for (t, e) in std::mem::take(&mut self.hmi.events) {
-            if !recording {
-                continue;
-            }
             let st = |i: &usize| self.plant.stations[*i].name.clone();
             let plc = |i: &usize| self.plcs[*i].name.clone();
             let (kind, source, detail) = match &e {

@@ -151,6 +151,8 @@ pub struct Plc {
     mode_run: bool,
     listen_only: bool,
     scans: u64,
+    /// The time of the next scan (see `scan_due`).
+    next_scan: Micros,
     inbox: VecDeque<Inbound>,
     pub outbox: VecDeque<Outbound>,
     connections: Vec<ConnId>,
@@ -224,6 +226,7 @@ impl Plc {
             mode_run: true,
             listen_only: false,
             scans: 0,
+            next_scan: 0,
             inbox: VecDeque::new(),
             outbox: VecDeque::new(),
             connections: Vec::new(),
@@ -445,9 +448,18 @@ impl Plc {
         }
     }
 
-    /// Whether a scan is due at `t`.
-    pub fn scan_due(&self, t: Micros) -> bool {
-        t.is_multiple_of(self.scan)
+    /// Whether a scan is due at `t` (a multiple of the scan period); asked once per tick,
+    /// in increasing `t`. Keeps the next scan's time so that a tick costs no division.
+    pub fn scan_due(&mut self, t: Micros) -> bool {
+        if t > self.next_scan {
+            self.next_scan = t.next_multiple_of(self.scan);
+        }
+        if t == self.next_scan {
+            self.next_scan = t + self.scan;
+            true
+        } else {
+            false
+        }
     }
 
     /// One scan at time `t`: inputs, communication, logic, outputs.
@@ -788,12 +800,32 @@ impl Plc {
             .collect()
     }
 
+    /// The slot and offset of a whole range that lies inside one station block (the
+    /// common read); `None` sends the caller through the per-address checks.
+    fn block_range(&self, table: Table, address: u16, quantity: u16) -> Option<(usize, usize)> {
+        if address >= SYSTEM {
+            return None;
+        }
+        let (slot, off) = (usize::from(address / BLOCK), address % BLOCK);
+        let s = self.slots.get(slot)?;
+        (u32::from(off) + u32::from(quantity) <= u32::from(block_len(table, s.thermal)))
+            .then_some((slot, usize::from(off)))
+    }
+
     fn read_bits(
         &self,
         table: Table,
         address: u16,
         quantity: u16,
     ) -> Result<Vec<bool>, ExceptionCode> {
+        if let Some((s, o)) = self.block_range(table, address, quantity) {
+            let bits: &[bool] = if table == Table::Coil {
+                &self.slots[s].coils
+            } else {
+                &self.slots[s].discrete
+            };
+            return Ok(bits[o..o + usize::from(quantity)].to_vec());
+        }
         (0..quantity)
             .map(|k| match self.loc_at(table, address, k)? {
                 Loc::Station(s, o) if table == Table::Coil => {
@@ -811,6 +843,14 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<u16>, ExceptionCode> {
+        if let Some((s, o)) = self.block_range(table, address, quantity) {
+            let regs: &[u16] = if table == Table::HoldingRegister {
+                &self.slots[s].holding
+            } else {
+                &self.slots[s].input
+            };
+            return Ok(regs[o..o + usize::from(quantity)].to_vec());
+        }
         let mut out = Vec::with_capacity(usize::from(quantity));
         for k in 0..quantity {
             out.push(match self.loc_at(table, address, k)? {
@@ -879,7 +919,6 @@ impl Plc {
     }
 
     fn logic_and_outputs(&mut self, t: Micros, plant: &mut Plant) {
-        let dt = self.scan as f64 / 1e6;
         for slot in &mut self.slots {
             let i = slot.station;
             // Pulses act once and clear.
@@ -908,6 +947,7 @@ impl Plc {
                     let kp = f64::from(slot.holding[H_KP as usize]) / 100.0;
                     let ti = f64::from(slot.holding[H_TI as usize]);
                     let td = f64::from(slot.holding[H_TD as usize]);
+                    let dt = self.scan as f64 / 1e6;
                     pid_step(&mut slot.pid, sp - th.temp_c, kp, ti, td, dt) / 100.0
                 } else {
                     f64::from(slot.holding[H_HEATER_MANUAL as usize]) / 1000.0
