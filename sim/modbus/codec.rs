@@ -618,7 +618,11 @@ impl Response {
             | ReadInputRegisters(regs)
             | ReadWriteMultipleRegisters(regs) => {
                 out.push((regs.len() * 2) as u8);
-                regs.iter().for_each(|v| push16(out, *v));
+                let start = out.len();
+                out.resize(start + 2 * regs.len(), 0);
+                for (dst, v) in out[start..].chunks_exact_mut(2).zip(regs.iter()) {
+                    dst.copy_from_slice(&v.to_be_bytes());
+                }
             }
             WriteSingleCoil { address, value } => {
                 push16(out, *address);
