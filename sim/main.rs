@@ -120,6 +120,11 @@ enum Command {
         /// Simulated hours per run (default: the scenario's).
         #[arg(long)]
         hours: Option<f64>,
+        /// Stop early, after a whole chunk of 64 seeds, once every variant's net saving
+        /// against the baseline is known to ± this much (95 % CI, the scenario's
+        /// currency); --runs is then the most seeds it may take. Not with shards.
+        #[arg(long, value_name = "AMOUNT")]
+        precision: Option<f64>,
         /// Write runs.csv, summary.json and report.html here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -307,11 +312,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
             shards,
             threads,
             hours,
+            precision,
             out,
         } => {
             let s = load_for(&scenario, hours)?;
             if runs == 0 {
                 return Err(Failure::Usage("--runs must be at least 1".into()));
+            }
+            if let Some(p) = precision
+                && !(p.is_finite() && p > 0.0)
+            {
+                return Err(Failure::Usage(format!(
+                    "--precision {p}: give a positive amount, e.g. --precision 500"
+                )));
             }
             let variants = match &variants {
                 Some(file) => {
@@ -333,6 +346,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .unwrap_or(1)
             });
             let runs = runs as u64;
+            if let (Some(_), Some((_, from))) = (precision, shard) {
+                return Err(Failure::Usage(format!(
+                    "--precision needs every seed in one place, but this is a shard (from {from}): \
+                     run the sweep unsharded, or drop --precision and size --runs yourself"
+                )));
+            }
             let (seeds, note) = match shard {
                 Some((sh, from)) => {
                     let r = sh.seeds(runs);
@@ -381,17 +400,19 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(Failure::Output)?;
             }
             let csv = out.as_ref().map(|d| d.join("runs.csv"));
-            let summary = faultline::sweep::run_sweep(
+            let summary = faultline::sweep::run_sweep_until(
                 &variants,
                 runs,
                 s.seed,
                 threads,
                 &tick,
                 csv.as_deref(),
+                precision,
             )
             .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
             bar.finish_and_clear();
             let wall = started.elapsed().as_secs_f64();
+            let total = summary.runs * variants.len() as u64;
             print!("{}", faultline::report::text::sweep_table(&summary));
             println!(
                 "{total} runs in {wall:.2} s ({:.1} runs/s)",

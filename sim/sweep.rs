@@ -382,15 +382,16 @@ pub fn run_one(variant: &Variant, v: usize, seed: u64, first_seed: u64) -> RunRe
 const CHUNK_SEEDS: u64 = 64;
 
 /// Run `seeds` × every variant on `threads` threads; `sink` receives the records of each
-/// chunk in (seed, variant) order, whatever the thread count. `tick` is called after each
-/// run (from worker threads) for progress.
+/// chunk in (seed, variant) order, whatever the thread count, and answers whether to go
+/// on (a stopping rule looks only at whole chunks, so it stops at the same seed on any
+/// thread count). `tick` is called after each run (from worker threads) for progress.
 pub fn execute(
     variants: &[Variant],
     seeds: Range<u64>,
     first_seed: u64,
     threads: usize,
     tick: &(dyn Fn() + Sync),
-    mut sink: impl FnMut(Vec<RunRecord>) -> Result<(), String>,
+    mut sink: impl FnMut(Vec<RunRecord>) -> Result<bool, String>,
 ) -> Result<(), String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
@@ -412,7 +413,9 @@ pub fn execute(
                 })
                 .collect()
         });
-        sink(records)?;
+        if !sink(records)? {
+            break;
+        }
         start = end;
     }
     Ok(())
@@ -436,6 +439,18 @@ impl Acc {
         let d = x - self.mean;
         self.mean += d / self.n as f64;
         self.m2 += d * (x - self.mean);
+    }
+
+    /// Half the width of the 95 % confidence interval of the mean (infinite below 2 runs).
+    fn half_width(&self) -> f64 {
+        if self.n < 2 {
+            return f64::INFINITY;
+        }
+        let n = self.n as f64;
+        let t = StudentsT::new(0.0, 1.0, n - 1.0)
+            .map(|d| d.inverse_cdf(0.975))
+            .unwrap_or(f64::NAN);
+        t * (self.m2 / (n - 1.0)).sqrt() / n.sqrt()
     }
 
     fn stat(&self) -> Stat {
@@ -503,6 +518,9 @@ pub struct Rank {
 pub struct SweepSummary {
     pub scenario: String,
     pub runs: u64,
+    /// The stopping rule, when the sweep had one (`--precision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<Stopping>,
     pub first_seed: u64,
     pub duration_h: f64,
     /// Column names and labels of the metrics, in order.
@@ -510,6 +528,47 @@ pub struct SweepSummary {
     pub variants: Vec<VariantSummary>,
     /// Variants by expected net saving against the baseline, best first.
     pub ranking: Vec<Rank>,
+}
+
+/// A sweep that stops once its answer is precise enough: after each chunk of seeds, when
+/// the 95 % confidence interval of every variant's net saving against the baseline (of
+/// the baseline's cost, when it runs alone) is no wider than ± `precision`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stopping {
+    /// The half-width asked for, in the scenario's currency.
+    pub precision: f64,
+    /// The seeds asked for at most (`--runs`).
+    pub max_runs: u64,
+    /// Whether the precision was reached (else every seed asked for was run).
+    pub reached: bool,
+    /// The widest half-width at the end (none with fewer than 2 seeds).
+    pub widest: Option<f64>,
+}
+
+impl Stopping {
+    /// One line for the reports.
+    pub fn describe(&self, runs: u64) -> String {
+        let widest = self
+            .widest
+            .map(|w| format!("±${w:.0}"))
+            .unwrap_or_else(|| "not known yet (fewer than 2 seeds)".into());
+        if self.reached && runs == self.max_runs {
+            format!(
+                "every variant's net saving is known to {widest} after all {runs} seeds (asked for ±${:.0}, 95 %)",
+                self.precision
+            )
+        } else if self.reached {
+            format!(
+                "stopped at {runs} of at most {} seeds: every variant's net saving is known to {widest} (asked for ±${:.0}, 95 %)",
+                self.max_runs, self.precision
+            )
+        } else {
+            format!(
+                "ran all {runs} seeds without reaching ±${:.0}: the widest 95 % interval of a net saving is {widest}",
+                self.precision
+            )
+        }
+    }
 }
 
 /// Add good units per hour into running sums (integers: exact in any order).
@@ -562,6 +621,19 @@ impl Aggregator {
             }
         }
         self.seeds += 1;
+    }
+
+    /// The widest 95 % half-width of the figure a stopping rule watches: every variant's
+    /// paired difference in total cost, or the baseline's cost when it runs alone.
+    pub fn widest_half_width(&self) -> f64 {
+        let cost = metric("cost_total");
+        if self.names.len() == 1 {
+            return self.per[0][cost].half_width();
+        }
+        self.diff[1..]
+            .iter()
+            .map(|d| d[cost].half_width())
+            .fold(0.0, f64::max)
     }
 
     /// Add good units per hour (sums of integers: exact in any order).
@@ -645,6 +717,7 @@ impl Aggregator {
         SweepSummary {
             scenario: scenario.to_string(),
             runs: self.seeds,
+            stopping: None,
             first_seed,
             duration_h,
             metric_labels: METRICS
@@ -1051,6 +1124,20 @@ pub fn run_sweep(
     tick: &(dyn Fn() + Sync),
     csv: Option<&Path>,
 ) -> Result<SweepSummary, String> {
+    run_sweep_until(variants, runs, first_seed, threads, tick, csv, None)
+}
+
+/// `run_sweep` with a stopping rule: with `precision`, stop after the first whole chunk
+/// of seeds at which every variant's net saving is known to ± `precision` (95 %).
+pub fn run_sweep_until(
+    variants: &[Variant],
+    runs: u64,
+    first_seed: u64,
+    threads: usize,
+    tick: &(dyn Fn() + Sync),
+    csv: Option<&Path>,
+    precision: Option<f64>,
+) -> Result<SweepSummary, String> {
     let mut agg = Aggregator::new(names(variants));
     let mut sink = match csv {
         Some(p) => Some(CsvSink::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
@@ -1070,14 +1157,22 @@ pub fn run_sweep(
                 }
             }
             agg.push_records(&records);
-            Ok(())
+            Ok(precision.is_none_or(|p| agg.widest_half_width() > p))
         },
     )?;
     if let Some(s) = sink {
         s.finish().map_err(|e| e.to_string())?;
     }
     let base = &variants[0].scenario;
-    Ok(agg.finish(&base.name, first_seed, base.duration_h))
+    let widest = agg.widest_half_width();
+    let mut summary = agg.finish(&base.name, first_seed, base.duration_h);
+    summary.stopping = precision.map(|p| Stopping {
+        precision: p,
+        max_runs: runs,
+        reached: widest <= p,
+        widest: widest.is_finite().then(|| round(widest, 2)),
+    });
+    Ok(summary)
 }
 
 /// The folder a shard writes into, under the sweep's `--out`.
@@ -1120,7 +1215,7 @@ pub fn run_shard(
                     .map_err(|e| e.to_string())?;
                 extras.push(r, nv);
             }
-            Ok(())
+            Ok(true)
         },
     )?;
     sink.finish().map_err(|e| e.to_string())?;

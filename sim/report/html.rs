@@ -789,7 +789,11 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             s.variants.len(),
             s.duration_h,
             s.variants.first().map(|v| v.name.as_str()).unwrap_or("-")
-        ),
+        ) + &s
+            .stopping
+            .as_ref()
+            .map(|st| format!("; {}", st.describe(s.runs)))
+            .unwrap_or_default(),
         currency: "$".into(),
         rows: SCORE_ROWS
             .iter()

@@ -372,6 +372,9 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
         s.duration_h,
         s.variants.first().map(|v| v.name.as_str()).unwrap_or("-")
     );
+    if let Some(st) = &s.stopping {
+        let _ = writeln!(out, "{}", st.describe(s.runs));
+    }
     let _ = writeln!(
         out,
         "{:<28} {:>24} {:>28} {:>30} {:>8}",

@@ -285,3 +285,77 @@ fn the_html_report_is_self_contained_with_scorecard_and_charts() {
     assert!(page.contains("Attack steps"));
     assert!(!page.contains("chart not drawn"));
 }
+
+/// The reference line for a quarter of an hour: cheap runs whose cost still varies from
+/// seed to seed (a failure or not).
+fn quarter_hour() -> Vec<faultline::sweep::Variant> {
+    let mut s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    s.duration_h = 0.25;
+    s.schedule.retain(|e| e.at_h <= 0.25);
+    toggle_variants(&s, &[]).unwrap()
+}
+
+#[test]
+fn a_precision_stops_the_sweep_at_a_whole_chunk_on_any_thread_count() {
+    use faultline::sweep::run_sweep_until;
+    let variants = quarter_hour();
+    // Any precision at all is reached by the first chunk of 64 seeds.
+    let one = run_sweep_until(&variants, 500, 1, 1, &|| {}, None, Some(1e12)).unwrap();
+    let two = run_sweep_until(&variants, 500, 1, 2, &|| {}, None, Some(1e12)).unwrap();
+    assert_eq!(one.runs, 64);
+    assert_eq!(summary_json(&one), summary_json(&two));
+    let st = one.stopping.as_ref().unwrap();
+    assert!(st.reached && st.max_runs == 500, "{st:?}");
+    let widest = st.widest.unwrap();
+    assert!(widest > 0.0 && widest < 1e12, "{st:?}");
+    assert!(
+        st.describe(one.runs)
+            .starts_with("stopped at 64 of at most 500 seeds")
+    );
+    // It is the baseline's cost interval (a sweep of one variant): the same as reported.
+    let cost = one.variants[0].metrics[metric("cost_total")].1.clone();
+    assert!(
+        (widest - (cost.ci95.1 - cost.mean)).abs() < 0.01,
+        "{cost:?} vs {widest}"
+    );
+    // A precision out of reach runs every seed asked for, and says so.
+    let all = run_sweep_until(&variants, 70, 1, 2, &|| {}, None, Some(1e-9)).unwrap();
+    assert_eq!(all.runs, 70);
+    let st = all.stopping.as_ref().unwrap();
+    assert!(!st.reached, "{st:?}");
+    assert!(
+        st.describe(70)
+            .starts_with("ran all 70 seeds without reaching")
+    );
+    // Without a precision nothing is recorded: summary.json is as it always was.
+    let plain = run_sweep(&variants, 3, 1, 2, &|| {}, None).unwrap();
+    assert!(plain.stopping.is_none());
+    assert!(!summary_json(&plain).contains("stopping"));
+}
+
+#[test]
+fn a_precision_is_refused_on_a_shard() {
+    let dir = tmp("precision-shard");
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .args([
+            "sweep",
+            "scenarios/minimal.ron",
+            "--runs",
+            "4",
+            "--precision",
+            "100",
+        ])
+        .args(["--shard", "0/2", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--precision needs every seed in one place"),
+        "{err}"
+    );
+    assert!(!dir.join("shard-0000-of-0002").exists());
+}
