@@ -224,3 +224,49 @@ fn writes_over_modbus_drive_the_plant() {
     w.run_until(130_000_000);
     assert_eq!(w.plant.stations[filler].counters.units_in, frozen);
 }
+
+#[test]
+fn a_scan_is_due_exactly_at_the_multiples_of_its_period() {
+    let mut w = world();
+    let p = plc(&mut w, "plc-depal"); // scans every 200 ms; the tick is 100 ms
+    let plc = &mut w.plcs[p];
+    assert_eq!(plc.scan, 200_000);
+    let due: Vec<u64> = (0..12u64)
+        .map(|k| k * 100_000)
+        .filter(|&t| plc.scan_due(t))
+        .collect();
+    assert_eq!(due, [0, 200_000, 400_000, 600_000, 800_000, 1_000_000]);
+    // Asked again only from 1.25 s on (ticks skipped): the next multiple, not a late scan.
+    let due: Vec<u64> = [1_250_000u64, 1_300_000, 1_400_000, 1_500_000, 1_600_000]
+        .into_iter()
+        .filter(|&t| plc.scan_due(t))
+        .collect();
+    assert_eq!(due, [1_400_000, 1_600_000]);
+}
+
+#[test]
+fn a_register_read_across_blocks_is_checked_address_by_address() {
+    // The labelers' PLC has two machine blocks (0 and 100): a read within a block is
+    // served from it; one running past a block's end is an illegal address, as before.
+    let mut w = world();
+    let p = plc(&mut w, "plc-labelers");
+    w.run_until(60_000_000);
+    let plc = &w.plcs[p];
+    let n = faultline::plc::map::block_len(faultline::plc::map::Table::InputRegister, false);
+    let whole = |address, quantity| plc.read(&Request::ReadInputRegisters { address, quantity });
+    let Some(Ok(Response::ReadInputRegisters(a))) = whole(100, n) else {
+        panic!("the second block reads whole")
+    };
+    let Some(Ok(Response::ReadInputRegisters(tail))) = whole(101, n - 1) else {
+        panic!("a block's tail reads")
+    };
+    assert_eq!(&a[1..], &tail[..]);
+    assert_eq!(
+        whole(100, n + 1),
+        Some(Err(ExceptionCode::IllegalDataAddress))
+    );
+    assert_eq!(
+        whole(n - 1, 2),
+        Some(Err(ExceptionCode::IllegalDataAddress))
+    );
+}
