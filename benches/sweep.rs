@@ -37,7 +37,7 @@ fn main() {
     let mut outputs = Vec::new();
     for threads in [1usize, 2] {
         let t0 = Instant::now();
-        let sum = run_sweep(&variants, runs, s.seed, threads, &|| {}, None).unwrap();
+        let sum = run_sweep(&variants, runs, s.seed, threads, &|| {}, None, None).unwrap();
         let wall = t0.elapsed().as_secs_f64();
         outputs.push(summary_json(&sum));
         if !test {

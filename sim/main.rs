@@ -400,7 +400,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(Failure::Output)?;
             }
             let csv = out.as_ref().map(|d| d.join("runs.csv"));
-            let summary = faultline::sweep::run_sweep_until(
+            let summary = faultline::sweep::run_sweep(
                 &variants,
                 runs,
                 s.seed,

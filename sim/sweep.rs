@@ -1115,21 +1115,9 @@ impl ShardExtras {
 }
 
 /// Run a whole sweep: every seed × every variant, folded as it goes; runs.csv is streamed
-/// to `csv` when given.
+/// to `csv` when given. With `precision` (a stopping rule), stop after the first whole
+/// chunk of seeds at which every variant's net saving is known to ± `precision` (95 %).
 pub fn run_sweep(
-    variants: &[Variant],
-    runs: u64,
-    first_seed: u64,
-    threads: usize,
-    tick: &(dyn Fn() + Sync),
-    csv: Option<&Path>,
-) -> Result<SweepSummary, String> {
-    run_sweep_until(variants, runs, first_seed, threads, tick, csv, None)
-}
-
-/// `run_sweep` with a stopping rule: with `precision`, stop after the first whole chunk
-/// of seeds at which every variant's net saving is known to ± `precision` (95 %).
-pub fn run_sweep_until(
     variants: &[Variant],
     runs: u64,
     first_seed: u64,

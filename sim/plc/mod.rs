@@ -800,16 +800,23 @@ impl Plc {
             .collect()
     }
 
-    /// The slot and offset of a whole range that lies inside one station block (the
-    /// common read); `None` sends the caller through the per-address checks.
-    fn block_range(&self, table: Table, address: u16, quantity: u16) -> Option<(usize, usize)> {
+    /// A whole range that lies inside one station block (the common read), from the
+    /// slot's table that `table_of` picks; `None` sends the caller through the
+    /// per-address checks.
+    fn block_slice<'a, T>(
+        &'a self,
+        table: Table,
+        address: u16,
+        quantity: u16,
+        table_of: impl Fn(&'a Slot) -> &'a [T],
+    ) -> Option<&'a [T]> {
         if address >= SYSTEM {
             return None;
         }
-        let (slot, off) = (usize::from(address / BLOCK), address % BLOCK);
+        let (slot, off) = (usize::from(address / BLOCK), usize::from(address % BLOCK));
         let s = self.slots.get(slot)?;
-        (u32::from(off) + u32::from(quantity) <= u32::from(block_len(table, s.thermal)))
-            .then_some((slot, usize::from(off)))
+        let end = off + usize::from(quantity);
+        (end <= usize::from(block_len(table, s.thermal))).then(|| &table_of(s)[off..end])
     }
 
     fn read_bits(
@@ -818,13 +825,11 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<bool>, ExceptionCode> {
-        if let Some((s, o)) = self.block_range(table, address, quantity) {
-            let bits: &[bool] = if table == Table::Coil {
-                &self.slots[s].coils
-            } else {
-                &self.slots[s].discrete
-            };
-            return Ok(bits[o..o + usize::from(quantity)].to_vec());
+        let coils = table == Table::Coil;
+        if let Some(bits) = self.block_slice(table, address, quantity, |s| {
+            if coils { &s.coils } else { &s.discrete }
+        }) {
+            return Ok(bits.to_vec());
         }
         (0..quantity)
             .map(|k| match self.loc_at(table, address, k)? {
@@ -843,13 +848,11 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<u16>, ExceptionCode> {
-        if let Some((s, o)) = self.block_range(table, address, quantity) {
-            let regs: &[u16] = if table == Table::HoldingRegister {
-                &self.slots[s].holding
-            } else {
-                &self.slots[s].input
-            };
-            return Ok(regs[o..o + usize::from(quantity)].to_vec());
+        let holding = table == Table::HoldingRegister;
+        if let Some(regs) = self.block_slice(table, address, quantity, |s| {
+            if holding { &s.holding } else { &s.input }
+        }) {
+            return Ok(regs.to_vec());
         }
         let mut out = Vec::with_capacity(usize::from(quantity));
         for k in 0..quantity {

@@ -31,8 +31,8 @@ fn a_sweep_gives_the_same_bytes_on_one_and_two_threads() {
     );
     let dir = tmp("threads");
     let (c1, c2) = (dir.join("one.csv"), dir.join("two.csv"));
-    let one = run_sweep(&variants, 3, 7, 1, &|| {}, Some(&c1)).unwrap();
-    let two = run_sweep(&variants, 3, 7, 2, &|| {}, Some(&c2)).unwrap();
+    let one = run_sweep(&variants, 3, 7, 1, &|| {}, Some(&c1), None).unwrap();
+    let two = run_sweep(&variants, 3, 7, 2, &|| {}, Some(&c2), None).unwrap();
     assert_eq!(summary_json(&one), summary_json(&two));
     assert_eq!(
         std::fs::read(&c1).unwrap(),
@@ -66,7 +66,7 @@ fn the_confidence_interval_is_students_t() {
     // Three seeds: t(0.975, 2) = 4.303; the interval is mean ± t·sd/√n.
     let s = short_all_controls();
     let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
-    let sum = run_sweep(&variants, 3, 7, 2, &|| {}, None).unwrap();
+    let sum = run_sweep(&variants, 3, 7, 2, &|| {}, None, None).unwrap();
     let st = &sum.variants[0].metrics[metric("good_units")].1;
     assert_eq!(st.n, 3);
     let half = 4.302652729911275 * st.sd / 3f64.sqrt();
@@ -250,7 +250,7 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
 fn the_html_report_is_self_contained_with_scorecard_and_charts() {
     let s = short_all_controls();
     let variants = toggle_variants(&s, &["dpi".to_string(), "segmentation".to_string()]).unwrap();
-    let sum = run_sweep(&variants, 2, 7, 2, &|| {}, None).unwrap();
+    let sum = run_sweep(&variants, 2, 7, 2, &|| {}, None, None).unwrap();
     let page = faultline::report::html::sweep_page(&sum);
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("id=\"scorecard\""));
@@ -297,11 +297,10 @@ fn quarter_hour() -> Vec<faultline::sweep::Variant> {
 
 #[test]
 fn a_precision_stops_the_sweep_at_a_whole_chunk_on_any_thread_count() {
-    use faultline::sweep::run_sweep_until;
     let variants = quarter_hour();
     // Any precision at all is reached by the first chunk of 64 seeds.
-    let one = run_sweep_until(&variants, 500, 1, 1, &|| {}, None, Some(1e12)).unwrap();
-    let two = run_sweep_until(&variants, 500, 1, 2, &|| {}, None, Some(1e12)).unwrap();
+    let one = run_sweep(&variants, 500, 1, 1, &|| {}, None, Some(1e12)).unwrap();
+    let two = run_sweep(&variants, 500, 1, 2, &|| {}, None, Some(1e12)).unwrap();
     assert_eq!(one.runs, 64);
     assert_eq!(summary_json(&one), summary_json(&two));
     let st = one.stopping.as_ref().unwrap();
@@ -319,7 +318,7 @@ fn a_precision_stops_the_sweep_at_a_whole_chunk_on_any_thread_count() {
         "{cost:?} vs {widest}"
     );
     // A precision out of reach runs every seed asked for, and says so.
-    let all = run_sweep_until(&variants, 70, 1, 2, &|| {}, None, Some(1e-9)).unwrap();
+    let all = run_sweep(&variants, 70, 1, 2, &|| {}, None, Some(1e-9)).unwrap();
     assert_eq!(all.runs, 70);
     let st = all.stopping.as_ref().unwrap();
     assert!(!st.reached, "{st:?}");
@@ -328,7 +327,7 @@ fn a_precision_stops_the_sweep_at_a_whole_chunk_on_any_thread_count() {
             .starts_with("ran all 70 seeds without reaching")
     );
     // Without a precision nothing is recorded: summary.json is as it always was.
-    let plain = run_sweep(&variants, 3, 1, 2, &|| {}, None).unwrap();
+    let plain = run_sweep(&variants, 3, 1, 2, &|| {}, None, None).unwrap();
     assert!(plain.stopping.is_none());
     assert!(!summary_json(&plain).contains("stopping"));
 }
