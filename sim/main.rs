@@ -28,6 +28,29 @@ struct Cli {
     command: Command,
 }
 
+/// Where a live twin's PLCs listen: one Modbus/TCP port each.
+#[derive(clap::Args, Clone, Copy)]
+struct Endpoints {
+    /// Address to listen on (loopback unless told otherwise).
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: std::net::IpAddr,
+    /// PLC i listens on base-port + i (0: ports chosen by the system, listed at start).
+    #[arg(long, default_value_t = 5020)]
+    base_port: u16,
+}
+
+impl Endpoints {
+    /// Say so when the PLCs will be reachable from beyond this machine.
+    fn warn_if_exposed(&self) {
+        if !self.bind.is_loopback() {
+            eprintln!(
+                "warning: binding {}, not loopback: every PLC of this twin (and its fragile-device behaviour) is reachable from the network at that address",
+                self.bind
+            );
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario as fast as possible and print the production report.
@@ -57,12 +80,8 @@ enum Command {
         scenario: PathBuf,
         #[arg(long)]
         seed: Option<u64>,
-        /// Address to listen on (loopback unless told otherwise).
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: std::net::IpAddr,
-        /// PLC i listens on base-port + i (0: ports chosen by the system, listed at start).
-        #[arg(long, default_value_t = 5020)]
-        base_port: u16,
+        #[command(flatten)]
+        endpoints: Endpoints,
         /// Simulated seconds per wall second.
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
@@ -173,12 +192,9 @@ enum Command {
         speed: String,
         #[arg(long)]
         seed: Option<u64>,
-        /// With --live: address to bind (default 127.0.0.1).
-        #[arg(long, default_value = "127.0.0.1")]
-        bind: std::net::IpAddr,
-        /// With --live: PLC i listens on BASE_PORT + i (0: chosen by the system).
-        #[arg(long, default_value_t = 5020)]
-        base_port: u16,
+        /// With --live: where the PLCs listen.
+        #[command(flatten)]
+        endpoints: Endpoints,
         /// Save a screenshot (PNG) after --frames frames, then quit.
         #[arg(long)]
         screenshot: Option<PathBuf>,
@@ -448,8 +464,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             live,
             speed,
             seed,
-            bind,
-            base_port,
+            endpoints,
             screenshot,
             frames,
             frame_times,
@@ -503,8 +518,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 ViewArgs {
                     live,
                     speed,
-                    bind,
-                    base_port,
+                    endpoints,
                     screenshot,
                     frames,
                     frame_times,
@@ -558,8 +572,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Live {
             scenario,
             seed,
-            bind,
-            base_port,
+            endpoints,
             speed,
             hours,
             out,
@@ -577,11 +590,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             {
                 return Err(Failure::Usage(format!("--hours {h}: must be a number > 0")));
             }
-            if !bind.is_loopback() {
-                eprintln!(
-                    "warning: binding {bind}, not loopback: every PLC of this twin (and its fragile-device behaviour) is reachable from the network at that address"
-                );
-            }
+            endpoints.warn_if_exposed();
             let seed = seed.unwrap_or(s.seed);
             eprintln!("seed: {seed}");
             if let Some(dir) = &out {
@@ -590,8 +599,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(Failure::Output)?;
             }
             let cfg = faultline::live::LiveConfig {
-                bind,
-                base_port,
+                bind: endpoints.bind,
+                base_port: endpoints.base_port,
                 speed,
                 hours,
                 pcap,
@@ -739,14 +748,12 @@ fn write_pcap(path: &Path, world: &World) -> Result<()> {
     Ok(())
 }
 
-/// Write to a temporary file beside the target, then rename: a failure never leaves a
-/// half-written file where a complete one stood.
+/// What `faultline view` was asked for, past the scenario and the world built from it.
 #[cfg_attr(not(feature = "viewer"), allow(dead_code))]
 struct ViewArgs {
     live: bool,
     speed: String,
-    bind: std::net::IpAddr,
-    base_port: u16,
+    endpoints: Endpoints,
     screenshot: Option<PathBuf>,
     frames: Option<u32>,
     frame_times: Option<u32>,
@@ -796,12 +803,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         return app::run(model::Twin::local(world), layout, names, tick_s, opts)
             .map_err(Failure::Usage);
     }
-    if !a.bind.is_loopback() {
-        eprintln!(
-            "warning: binding {}: the twin's PLCs will be reachable from the network",
-            a.bind
-        );
-    }
+    a.endpoints.warn_if_exposed();
     let live_speed: f64 = a
         .speed
         .parse()
@@ -811,8 +813,8 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         *s = Some(faultline::view::Snapshot::of(&world));
     }
     let cfg = faultline::live::LiveConfig {
-        bind: a.bind,
-        base_port: a.base_port,
+        bind: a.endpoints.bind,
+        base_port: a.endpoints.base_port,
         speed: live_speed,
         hours: None,
         pcap: None,

@@ -1152,15 +1152,19 @@ pub fn run_sweep(
         s.finish().map_err(|e| e.to_string())?;
     }
     let base = &variants[0].scenario;
-    let widest = agg.widest_half_width();
-    let mut summary = agg.finish(&base.name, first_seed, base.duration_h);
-    summary.stopping = precision.map(|p| Stopping {
-        precision: p,
-        max_runs: runs,
-        reached: widest <= p,
-        widest: widest.is_finite().then(|| round(widest, 2)),
+    let stopping = precision.map(|p| {
+        let widest = agg.widest_half_width();
+        Stopping {
+            precision: p,
+            max_runs: runs,
+            reached: widest <= p,
+            widest: widest.is_finite().then(|| round(widest, 2)),
+        }
     });
-    Ok(summary)
+    Ok(SweepSummary {
+        stopping,
+        ..agg.finish(&base.name, first_seed, base.duration_h)
+    })
 }
 
 /// The folder a shard writes into, under the sweep's `--out`.
