@@ -10,6 +10,7 @@ mod plc_profiles;
 mod proxy;
 mod scenarios;
 mod security;
+mod snapshots;
 mod sweep;
 mod thermal;
 mod view;
