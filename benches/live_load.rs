@@ -247,7 +247,7 @@ fn main() {
             .unwrap();
         let proxy = listener.local_addr().unwrap();
         let sink: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
-        rt.spawn(faultline::controls::proxy::serve(
+        rt.spawn(faultline::proxy::serve(
             listener,
             addr,
             spec,

@@ -2,31 +2,26 @@
 //! real Modbus/TCP, for measuring OT security attacks and controls in the plant's own
 //! currency — downtime, throughput, scrap, safety trips and money.
 //!
-//! The core (`World` and everything it owns) is sans-IO: no clock, sockets or files. See
-//! ../shared/ARCHITECTURE.md for the picture.
+//! This crate holds the adapters around the sans-IO core (`faultline-core`, re-exported
+//! here module by module): files, the live Modbus/TCP endpoints, the proxy, sweeps on a
+//! thread pool, the renderers (text, JSON, CSV, HTML, pcap), exercise play and the viewer.
+//! See docs/architecture.md.
 
-pub mod attack;
-pub mod bus;
+pub use faultline_core::{
+    act, attack, bus, controls, dist, hmi, metrics, modbus, network, plant, plc, rng, summary,
+    time, view, world,
+};
+
 pub mod capture;
-pub mod controls;
-pub mod dist;
 pub mod exercise;
-pub mod hmi;
+pub mod files;
 pub mod live;
-pub mod metrics;
-pub mod modbus;
-pub mod network;
-pub mod plant;
-pub mod plc;
+pub mod proxy;
 pub mod report;
-pub mod rng;
 pub mod scenario;
 pub mod sweep;
-pub mod time;
-pub mod view;
 #[cfg(feature = "viewer-model")]
 pub mod viewer;
-pub mod world;
 
 pub use scenario::{Scenario, load};
 pub use world::{Recording, World};

@@ -279,7 +279,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             log,
         } => {
             // Fail closed: no policy, no proxy.
-            let spec = faultline::controls::proxy::load_policy(&policy).map_err(Failure::Policy)?;
+            let spec = faultline::proxy::load_policy(&policy).map_err(Failure::Policy)?;
             if !listen.ip().is_loopback() {
                 eprintln!(
                     "warning: listening on {listen}, not loopback: the proxy is reachable from the network at that address"
@@ -313,7 +313,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     spec.mode
                 );
                 tokio::select! {
-                    r = faultline::controls::proxy::serve(listener, upstream, spec, decisions) => r,
+                    r = faultline::proxy::serve(listener, upstream, spec, decisions) => r,
                     _ = tokio::signal::ctrl_c() => Ok(()),
                 }
             })

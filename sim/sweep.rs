@@ -161,7 +161,7 @@ pub fn load_variants(path: &Path, base: &Scenario) -> Result<Vec<Variant>, Scena
         path: shown.clone(),
         error,
     })?;
-    let file: VariantsFile = crate::scenario::load::from_ron(&text, &shown)?;
+    let file: VariantsFile = crate::scenario::from_ron(&text, &shown)?;
     let mut problems = Vec::new();
     let mut fail = |field: String, message: String| problems.push(Problem { field, message });
     if file.variants.is_empty() {

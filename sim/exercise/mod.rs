@@ -7,7 +7,7 @@
 //! decisions give the same bytes. [`compare`] runs, from each decision point, every option
 //! to the end with the same seed: the road not taken.
 
-pub mod act;
+pub use faultline_core::act;
 pub mod prompt;
 pub mod report;
 
@@ -152,7 +152,7 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
         path: shown.clone(),
         error,
     })?;
-    let exercise: Exercise = crate::scenario::load::from_ron(&text, &shown)?;
+    let exercise: Exercise = crate::scenario::from_ron(&text, &shown)?;
     let scenario_path = path
         .parent()
         .unwrap_or(Path::new("."))

@@ -1,5 +1,6 @@
 //! All integration tests in one binary (one link step, one process).
 
+mod architecture;
 mod closed_form;
 mod codec_props;
 mod determinism;

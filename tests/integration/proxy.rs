@@ -2,9 +2,9 @@
 //! logged as JSON lines, failing closed.
 
 use crate::live::Client;
-use faultline::controls::proxy::{load_policy, serve};
 use faultline::live::{Live, LiveConfig};
 use faultline::modbus::Request;
+use faultline::proxy::{load_policy, serve};
 use faultline::{World, load};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

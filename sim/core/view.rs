@@ -6,7 +6,7 @@
 
 use crate::metrics::Condition;
 use crate::plant::State;
-use crate::report::Summary;
+use crate::summary::Summary;
 use crate::time::{Micros, clock};
 use crate::world::World;
 
@@ -334,7 +334,7 @@ pub enum Command {
 
 /// Apply a command to the World now; returns what it did.
 pub fn apply(w: &mut World, c: &Command) -> String {
-    use crate::exercise::Act;
+    use crate::act::Act;
     match c {
         Command::Launch(k) => {
             let now = w.now;

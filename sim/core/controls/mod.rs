@@ -4,4 +4,3 @@
 pub mod deployed;
 pub mod dpi;
 pub mod ids;
-pub mod proxy;

@@ -4,7 +4,7 @@
 
 pub(crate) mod load;
 
-pub use load::{Problem, ScenarioError, load, parse};
+pub use load::{Problem, ScenarioError, Sources, from_ron, load_with, parse};
 
 use crate::dist::Dist;
 use serde::{Deserialize, Serialize};

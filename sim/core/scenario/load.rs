@@ -3,9 +3,9 @@
 
 use super::{Action, AttackStep, Peer, Scenario, Setpoint, StationKind};
 use crate::time::US_PER_MS;
+use core::net::Ipv4Addr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::net::Ipv4Addr;
 use std::path::Path;
 
 /// One semantic problem, placed by field path.
@@ -94,21 +94,44 @@ fn syntax_hint(message: &str) -> Option<&'static str> {
     }
 }
 
-/// Read, parse and validate a scenario file. A file whose top level is `Overlay(…)`
-/// names a `base` scenario (relative to its own folder) and replaces parts of it.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    load_depth(path, 0)
+/// Where scenario text comes from. The core never touches the file system: the caller
+/// reads a scenario and the bases its overlays name, and hands the text in through this.
+pub trait Sources {
+    /// The text of the file at `path` (as the scenario names it, relative paths already
+    /// joined to the folder of the file that names them).
+    fn read(&mut self, path: &Path) -> std::io::Result<String>;
+}
+
+impl<F: FnMut(&Path) -> std::io::Result<String>> Sources for F {
+    fn read(&mut self, path: &Path) -> std::io::Result<String> {
+        self(path)
+    }
+}
+
+/// Parse and validate a scenario read through `sources`. A file whose top level is
+/// `Overlay(…)` names a `base` scenario (relative to its own folder) and replaces parts
+/// of it.
+pub fn load_with(path: &Path, sources: &mut dyn Sources) -> Result<Scenario, ScenarioError> {
+    load_depth(path, sources, 0)
 }
 
 /// Overlays may stack (an overlay's base may itself be an overlay), up to this depth.
 const MAX_OVERLAY_DEPTH: usize = 8;
 
-fn load_depth(path: &Path, depth: usize) -> Result<Scenario, ScenarioError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Io {
-        path: shown.clone(),
+fn read(path: &Path, sources: &mut dyn Sources) -> Result<String, ScenarioError> {
+    sources.read(path).map_err(|error| ScenarioError::Io {
+        path: path.display().to_string(),
         error,
-    })?;
+    })
+}
+
+fn load_depth(
+    path: &Path,
+    sources: &mut dyn Sources,
+    depth: usize,
+) -> Result<Scenario, ScenarioError> {
+    let shown = path.display().to_string();
+    let text = read(path, sources)?;
     if !is_overlay(&text) {
         return parse(&text, &shown);
     }
@@ -125,12 +148,9 @@ fn load_depth(path: &Path, depth: usize) -> Result<Scenario, ScenarioError> {
         });
     }
     let base_path = path.parent().unwrap_or(Path::new(".")).join(&overlay.base);
-    let base_text = std::fs::read_to_string(&base_path).map_err(|error| ScenarioError::Io {
-        path: base_path.display().to_string(),
-        error,
-    })?;
+    let base_text = read(&base_path, sources)?;
     let base: Scenario = if is_overlay(&base_text) {
-        load_depth(&base_path, depth + 1)?
+        load_depth(&base_path, sources, depth + 1)?
     } else {
         from_ron(&base_text, &base_path.display().to_string())?
     };
@@ -154,7 +174,7 @@ fn checked(scenario: Scenario, origin: &str) -> Result<Scenario, ScenarioError> 
     }
 }
 
-pub(crate) fn from_ron<T: serde::de::DeserializeOwned>(
+pub fn from_ron<T: serde::de::DeserializeOwned>(
     text: &str,
     origin: &str,
 ) -> Result<T, ScenarioError> {

@@ -11,10 +11,10 @@ use crate::modbus::{ExceptionCode, Request, Response, diag, fc, parse_adu, respo
 use crate::plant::{Plant, State, StopReason};
 use crate::scenario::{OnBadTraffic, PlcSpec, ProfileSpec, Scenario, StationKind, WhenFull};
 use crate::time::{Micros, US_PER_MS, from_secs};
+use core::net::Ipv4Addr;
 use map::*;
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::net::Ipv4Addr;
 
 /// A client connection, as the bus numbers them.
 pub type ConnId = u32;

@@ -3,7 +3,7 @@
 //! stops it before it listens, and a frame that does not parse is never forwarded (the
 //! connection is closed). Every decision is logged as a JSON line, flushed as written.
 
-use super::dpi::{Dpi, DpiSpec, Flow, Mode, OnBlock};
+use crate::controls::dpi::{Dpi, DpiSpec, Flow, Mode, OnBlock};
 use crate::modbus::{ExceptionCode, Framer, Response, parse_adu, response_adu};
 use anyhow::{Context, Result};
 use std::io::Write;

@@ -6,8 +6,8 @@
 
 use crate::scenario::{Peer, Scenario};
 use crate::time::{Micros, from_secs};
+use core::net::Ipv4Addr;
 use std::collections::VecDeque;
-use std::net::Ipv4Addr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostKind {

@@ -1,0 +1,522 @@
+//! The report model: plain data computed from a finished World, rendered by separate
+//! writers in the adapters (terminal text, JSON, CSV, HTML). Same run, same bytes.
+
+use crate::hmi::HmiStats;
+use crate::metrics::Condition;
+use crate::plc::FaultCause;
+use crate::time::{Micros, US_PER_H, to_hours};
+use crate::world::World;
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_h: f64,
+    pub tick_ms: u32,
+    pub line: LineSummary,
+    pub stations: Vec<StationSummary>,
+    pub thermal: Vec<ThermalSummary>,
+    pub plcs: Vec<PlcSummary>,
+    pub hmi: HmiStats,
+    pub security: SecuritySummary,
+    pub scorecard: Scorecard,
+    pub cost: CostSummary,
+}
+
+/// The IT side: attack steps and what became of them, and the flows the network refused.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SecuritySummary {
+    pub steps_attempted: u64,
+    pub steps_blocked: u64,
+    pub steps_failed: u64,
+    pub steps_succeeded: u64,
+    /// Steps a monitoring control flagged, and the mean time from step to first flag.
+    pub steps_detected: u64,
+    pub mean_time_to_detect_s: Option<f64>,
+    /// Mean time from a step to its host's isolation, for steps the response contained.
+    pub mean_time_to_contain_s: Option<f64>,
+    pub steps: Vec<StepRow>,
+    /// The Modbus DPI's counters, when one is deployed.
+    pub dpi: Option<crate::world::DpiStats>,
+    /// The IDS's counters, when one is deployed.
+    pub ids: Option<crate::world::IdsStats>,
+    /// Monitoring of the PLCs' own health, when deployed.
+    pub devices: Option<crate::world::DeviceStats>,
+    /// The vendor's remote sessions, when the scenario has a vendor.
+    pub vendor: Option<crate::world::VendorStats>,
+    /// Connections a zone firewall (or the lack of a route) refused.
+    pub flows_blocked: Vec<FlowRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRow {
+    pub at: String,
+    pub technique: String,
+    pub name: String,
+    pub from: String,
+    pub target: String,
+    pub outcome: String,
+    /// Seconds from the step to its first detection, if detected.
+    pub detected_after_s: Option<f64>,
+    /// Seconds from the step to the isolation of its host, if contained.
+    pub contained_after_s: Option<f64>,
+    /// Line downtime this step caused (stops, faults, holds it is to blame for).
+    pub downtime_h: f64,
+    pub downtime_cost: f64,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FlowRow {
+    pub from: String,
+    pub to: String,
+    pub port: u16,
+    pub attempts: u64,
+    /// A flow the plant needs (the HMI's), not attack traffic.
+    pub legitimate: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LineSummary {
+    pub target_per_h: f64,
+    pub target_units: u64,
+    pub good_units: u64,
+    pub scrap_units: u64,
+    /// Good units against target, percent.
+    pub attainment_pct: f64,
+    /// Good units per hour of planned production.
+    pub throughput_per_h: f64,
+    pub planned_production_h: f64,
+    pub bottleneck: String,
+    pub oee: Oee,
+    /// Unplanned downtime at the bottleneck.
+    pub downtime_h: f64,
+    pub downtime_by_cause: Vec<CauseRow>,
+    pub safety_trips: u64,
+    pub failures: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CauseRow {
+    pub cause: String,
+    pub station: String,
+    pub hours: f64,
+    pub cost: f64,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Oee {
+    pub availability: f64,
+    pub performance: f64,
+    pub quality: f64,
+    pub oee: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StationSummary {
+    pub name: String,
+    pub plc: String,
+    pub units_in: u64,
+    pub units_out: u64,
+    pub scrap: u64,
+    pub failures: u64,
+    pub trips: u64,
+    /// Stops planned on condition-monitoring alerts (failures foreseen).
+    pub planned_stops: u64,
+    /// Hours in each condition, in `Condition::ALL` order, zeros left out.
+    pub hours: Vec<(String, f64)>,
+    pub oee: Oee,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ThermalSummary {
+    pub station: String,
+    pub trips: u64,
+    pub excursions: u32,
+    pub out_of_band_min: f64,
+    pub min_c: f64,
+    pub max_c: f64,
+    pub scrap_temperature: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlcSummary {
+    pub name: String,
+    pub address: String,
+    pub profile: String,
+    pub requests: u64,
+    pub exceptions: u64,
+    pub dropped: u64,
+    pub queue_peak: u64,
+    pub faults: Vec<(FaultCause, u64)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CostSummary {
+    pub currency: String,
+    /// All unplanned downtime at the bottleneck.
+    pub downtime: f64,
+    /// Of which charged to attacks.
+    pub downtime_attacks: f64,
+    /// Of which charged to controls' side effects (flows they blocked).
+    pub downtime_controls: f64,
+    pub scrap: f64,
+    pub incident_response: f64,
+    /// Reviewing legitimate requests a control blocked.
+    pub false_positives: f64,
+    /// What the controls cost the line: their downtime and their false positives.
+    pub control_friction: f64,
+    pub total: f64,
+}
+
+/// The IT/OT table of ../shared/references.md, in numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Scorecard {
+    pub it: ItColumn,
+    pub ot: OtColumn,
+}
+
+/// Risk mitigation: what the attacks tried and what the controls caught.
+#[derive(Clone, Debug, Serialize)]
+pub struct ItColumn {
+    pub attack_steps: u64,
+    pub blocked: u64,
+    pub detected: u64,
+    pub succeeded: u64,
+    pub mean_time_to_detect_s: Option<f64>,
+    pub mean_time_to_contain_s: Option<f64>,
+    pub legitimate_flows_blocked: u64,
+    pub false_positives: u64,
+    /// Remote (vendor) sessions and the share recorded in an audit log.
+    pub remote_sessions: u64,
+    pub audit_coverage: Option<f64>,
+}
+
+/// Uptime and output: what the line made and lost.
+#[derive(Clone, Debug, Serialize)]
+pub struct OtColumn {
+    pub production_vs_target_pct: f64,
+    pub unplanned_downtime_h: f64,
+    pub downtime_from_attacks_h: f64,
+    pub downtime_from_controls_h: f64,
+    pub oee: f64,
+    pub safety_trips: u64,
+    pub scrap_units: u64,
+}
+
+/// Round for the report: the summary carries figures, not float noise.
+pub fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    let r = (v * f).round() / f;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn oee(a: f64, p: f64, q: f64) -> Oee {
+    Oee {
+        availability: round(a, 4),
+        performance: round(p, 4),
+        quality: round(q, 4),
+        oee: round(a * p * q, 4),
+    }
+}
+
+impl Summary {
+    /// Line downtime per cause, summed over the root-cause stations (first-seen order).
+    pub fn downtime_per_cause(&self) -> Vec<(String, f64)> {
+        let mut causes: Vec<(String, f64)> = Vec::new();
+        for c in &self.line.downtime_by_cause {
+            match causes.iter_mut().find(|x| x.0 == c.cause) {
+                Some(x) => x.1 += c.hours,
+                None => causes.push((c.cause.clone(), c.hours)),
+            }
+        }
+        causes
+    }
+
+    pub fn from_world(w: &World) -> Summary {
+        let s = &w.scenario;
+        let m = &w.metrics;
+        let planned = m.planned_production;
+        let cost_h = s.cost.downtime_per_h;
+        let mut causes: Vec<CauseRow> = Vec::new();
+        let mut downtime: Micros = 0;
+        for (i, row) in m.line_loss.iter().enumerate() {
+            for c in Condition::ALL {
+                let t = row[c as usize];
+                if t > 0 && c.is_loss() {
+                    downtime += t;
+                    causes.push(CauseRow {
+                        cause: c.label().to_string(),
+                        station: w.plant.stations[i].name.clone(),
+                        hours: round(to_hours(t), 4),
+                        cost: round(to_hours(t) * cost_h, 2),
+                    });
+                }
+            }
+        }
+        causes.sort_by(|a, b| {
+            b.hours
+                .total_cmp(&a.hours)
+                .then_with(|| a.station.cmp(&b.station))
+                .then_with(|| a.cause.cmp(&b.cause))
+        });
+
+        let good = w.plant.line_output();
+        let scrap = w.plant.scrap();
+        let planned_h = to_hours(planned);
+        let target = w.target_per_h * planned_h;
+        let b = m.bottleneck;
+        let line_a = ratio(
+            m.station_time[b][Condition::Running as usize] as f64,
+            planned as f64,
+        );
+        let line_q = ratio(good as f64, (good + scrap) as f64);
+        let line_oee = ratio(good as f64, target);
+        let line_p = ratio(line_oee, line_a * line_q).min(1.0);
+
+        let stations = w
+            .plant
+            .stations
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let c = &st.counters;
+                let run = m.station_time[i][Condition::Running as usize];
+                let completed = c.units_out + c.scrap_quality + c.scrap_temperature;
+                let a = ratio(run as f64, planned as f64);
+                let p = ratio(completed as f64 * st.cycle as f64, run as f64).min(1.0);
+                let q = ratio(c.units_out as f64, completed as f64);
+                StationSummary {
+                    name: st.name.clone(),
+                    plc: w.plcs[w.plc_of(i)].name.clone(),
+                    units_in: c.units_in,
+                    units_out: c.units_out,
+                    scrap: c.scrap_quality + c.scrap_temperature,
+                    failures: c.failures,
+                    trips: c.trips,
+                    planned_stops: c.planned_stops,
+                    hours: Condition::ALL
+                        .iter()
+                        .filter(|k| m.station_time[i][**k as usize] > 0)
+                        .map(|k| {
+                            (
+                                k.label().to_string(),
+                                round(to_hours(m.station_time[i][*k as usize]), 4),
+                            )
+                        })
+                        .collect(),
+                    oee: oee(a, p, q),
+                }
+            })
+            .collect();
+        let thermal = w
+            .plant
+            .stations
+            .iter()
+            .filter_map(|st| {
+                st.thermal.as_ref().map(|th| ThermalSummary {
+                    station: st.name.clone(),
+                    trips: st.counters.trips,
+                    excursions: th.excursions,
+                    out_of_band_min: round(th.out_of_band as f64 / 60e6, 2),
+                    min_c: round(th.min_c, 2),
+                    max_c: round(th.max_c, 2),
+                    scrap_temperature: st.counters.scrap_temperature,
+                })
+            })
+            .collect();
+        let plcs = w
+            .plcs
+            .iter()
+            .map(|p| PlcSummary {
+                name: p.name.clone(),
+                address: p.address.to_string(),
+                profile: p.profile.name.clone(),
+                requests: p.stats.requests,
+                exceptions: p.stats.exceptions,
+                dropped: p.stats.dropped,
+                queue_peak: p.stats.queue_peak,
+                faults: p.stats.faults.clone(),
+            })
+            .collect();
+        let mut security = SecuritySummary::default();
+        for (k, r) in w.attacks.iter().enumerate() {
+            if !r.started {
+                continue;
+            }
+            let step_loss = m.attack_loss.get(k).copied().unwrap_or(0);
+            let (id, name) = r.spec.step.technique();
+            security.steps_attempted += 1;
+            let outcome = match r.outcome {
+                Some(crate::attack::Outcome::Succeeded) => {
+                    security.steps_succeeded += 1;
+                    "succeeded"
+                }
+                Some(crate::attack::Outcome::Blocked) => {
+                    security.steps_blocked += 1;
+                    "blocked"
+                }
+                Some(crate::attack::Outcome::Failed) => {
+                    security.steps_failed += 1;
+                    "failed"
+                }
+                None => "in progress",
+            };
+            security.steps.push(StepRow {
+                at: crate::time::clock(r.at),
+                technique: id.into(),
+                name: name.into(),
+                from: r.spec.from.clone(),
+                target: match r.spec.step {
+                    crate::scenario::AttackStep::Ransomware { .. } => "IT hosts".into(),
+                    _ => r.spec.step.target().unwrap_or("all PLCs").into(),
+                },
+                outcome: outcome.into(),
+                detected_after_s: r
+                    .detected_at
+                    .map(|d| round(d.saturating_sub(r.at) as f64 / 1e6, 3)),
+                contained_after_s: r
+                    .contained_at
+                    .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
+                downtime_h: round(to_hours(step_loss), 4),
+                downtime_cost: round(to_hours(step_loss) * cost_h, 2),
+                detail: r.detail.clone(),
+            });
+        }
+        let ttd: Vec<f64> = security
+            .steps
+            .iter()
+            .filter_map(|s| s.detected_after_s)
+            .collect();
+        security.steps_detected = ttd.len() as u64;
+        let ttc: Vec<f64> = security
+            .steps
+            .iter()
+            .filter_map(|s| s.contained_after_s)
+            .collect();
+        security.mean_time_to_contain_s =
+            (!ttc.is_empty()).then(|| round(ttc.iter().sum::<f64>() / ttc.len() as f64, 3));
+        security.mean_time_to_detect_s =
+            (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
+        security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
+        security.ids = w.ids.as_ref().map(|_| w.ids_stats.clone());
+        security.devices = s.device_monitoring.as_ref().map(|_| w.device_stats.clone());
+        security.vendor = s.vendor.as_ref().map(|_| {
+            let mut v = w.vendor_stats.clone();
+            v.wait_h = round(v.wait_h, 4);
+            v
+        });
+        for (&(from, to, port), &(attempts, legitimate)) in &w.blocked_flows {
+            security.flows_blocked.push(FlowRow {
+                from: w.network.hosts[from].name.clone(),
+                to: w.network.hosts[to].name.clone(),
+                port,
+                attempts,
+                legitimate,
+            });
+        }
+        let downtime_cost = round(to_hours(downtime) * cost_h, 2);
+        let scrap_cost = round(scrap as f64 * s.cost.scrap_per_unit, 2);
+        let charged = |c: Condition| -> f64 {
+            m.line_loss
+                .iter()
+                .map(|row| to_hours(row[c as usize]))
+                .sum()
+        };
+        let (attack_h, control_h) = (charged(Condition::Attack), charged(Condition::Control));
+        let incidents = security
+            .steps
+            .iter()
+            .filter(|st| st.outcome == "succeeded" || st.detected_after_s.is_some())
+            .count() as f64;
+        let incident_cost = round(incidents * s.cost.incident_response_per_step, 2);
+        // Every alert or block with no attack behind it costs an analyst's or engineer's time.
+        let false_positives = security
+            .dpi
+            .as_ref()
+            .map(|d| d.false_positives)
+            .unwrap_or(0)
+            + security
+                .ids
+                .as_ref()
+                .map(|i| i.false_alarms + i.alerts_on_legitimate_traffic)
+                .unwrap_or(0);
+        let fp_cost = round(false_positives as f64 * s.cost.per_false_positive, 2);
+        let control_downtime_cost = round(control_h * cost_h, 2);
+        let scorecard = Scorecard {
+            it: ItColumn {
+                attack_steps: security.steps_attempted,
+                blocked: security.steps_blocked,
+                detected: security.steps_detected,
+                succeeded: security.steps_succeeded,
+                mean_time_to_detect_s: security.mean_time_to_detect_s,
+                mean_time_to_contain_s: security.mean_time_to_contain_s,
+                legitimate_flows_blocked: security
+                    .flows_blocked
+                    .iter()
+                    .filter(|f| f.legitimate)
+                    .count() as u64,
+                false_positives,
+                remote_sessions: w.vendor_stats.sessions,
+                audit_coverage: (w.vendor_stats.sessions > 0).then(|| {
+                    round(
+                        w.vendor_stats.audited as f64 / w.vendor_stats.sessions as f64,
+                        4,
+                    )
+                }),
+            },
+            ot: OtColumn {
+                production_vs_target_pct: round(100.0 * ratio(good as f64, target), 2),
+                unplanned_downtime_h: round(to_hours(downtime), 4),
+                downtime_from_attacks_h: round(attack_h, 4),
+                downtime_from_controls_h: round(control_h, 4),
+                oee: round(line_oee.min(1.0), 4),
+                safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
+                scrap_units: scrap,
+            },
+        };
+        Summary {
+            scenario: s.name.clone(),
+            seed: w.seed,
+            duration_h: round(w.now as f64 / US_PER_H as f64, 4),
+            tick_ms: s.tick_ms,
+            line: LineSummary {
+                target_per_h: round(w.target_per_h, 2),
+                target_units: target.round() as u64,
+                good_units: good,
+                scrap_units: scrap,
+                attainment_pct: round(100.0 * ratio(good as f64, target), 2),
+                throughput_per_h: round(ratio(good as f64, planned_h), 1),
+                planned_production_h: round(planned_h, 4),
+                bottleneck: w.plant.stations[b].name.clone(),
+                oee: oee(line_a, line_p, line_q),
+                downtime_h: round(to_hours(downtime), 4),
+                downtime_by_cause: causes,
+                safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
+                failures: w.plant.stations.iter().map(|s| s.counters.failures).sum(),
+            },
+            stations,
+            thermal,
+            plcs,
+            hmi: w.hmi.stats.clone(),
+            security,
+            scorecard,
+            cost: CostSummary {
+                currency: s.cost.currency.clone(),
+                downtime: downtime_cost,
+                downtime_attacks: round(attack_h * cost_h, 2),
+                downtime_controls: control_downtime_cost,
+                scrap: scrap_cost,
+                incident_response: incident_cost,
+                false_positives: fp_cost,
+                control_friction: round(control_downtime_cost + fp_cost, 2),
+                total: round(downtime_cost + scrap_cost + incident_cost + fp_cost, 2),
+            },
+        }
+    }
+}
