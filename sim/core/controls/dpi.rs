@@ -4,128 +4,15 @@
 //! ranges for reads and for writes, value bounds on writes, unit ids, and a token-bucket
 //! rate limit per connection. A frame that does not parse is never let through.
 
-use crate::modbus::{Request, fc, parse_adu};
+use crate::modbus::{Request, parse_adu};
 use crate::scenario::Peer;
 use crate::time::{Micros, from_secs};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mode {
-    /// Log and count what would be blocked; let everything through.
-    Monitor,
-    /// Block what the policy does not allow.
-    Enforce,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum OnBlock {
-    /// Answer the client with exception 01 (Illegal Function), as the device would.
-    Exception,
-    /// Reset the TCP connection.
-    Reset,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Preset {
-    /// FC 01–04.
-    ReadOnly,
-    /// Reads and FC 05, 06, 0F, 10, 17.
-    ReadWrite,
-    /// Everything the PLCs implement, diagnostics and identification included.
-    Programming,
-}
-
-impl Preset {
-    pub fn functions(self) -> &'static [u8] {
-        const READ: &[u8] = &[
-            fc::READ_COILS,
-            fc::READ_DISCRETE_INPUTS,
-            fc::READ_HOLDING_REGISTERS,
-            fc::READ_INPUT_REGISTERS,
-        ];
-        const RW: &[u8] = &[
-            fc::READ_COILS,
-            fc::READ_DISCRETE_INPUTS,
-            fc::READ_HOLDING_REGISTERS,
-            fc::READ_INPUT_REGISTERS,
-            fc::WRITE_SINGLE_COIL,
-            fc::WRITE_SINGLE_REGISTER,
-            fc::WRITE_MULTIPLE_COILS,
-            fc::WRITE_MULTIPLE_REGISTERS,
-            fc::READ_WRITE_MULTIPLE_REGISTERS,
-        ];
-        match self {
-            Preset::ReadOnly => READ,
-            Preset::ReadWrite => RW,
-            Preset::Programming => crate::plc::SUPPORTED,
-        }
-    }
-}
-
-/// Address ranges for one function code.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FunctionRanges {
-    pub function: u8,
-    pub ranges: Vec<(u16, u16)>,
-}
-
-/// Bounds on the values written to a range of holding registers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ValueBound {
-    pub addresses: (u16, u16),
-    pub min: u16,
-    pub max: u16,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyRule {
-    pub from: Peer,
-    /// A PLC (by name) or a zone of PLCs.
-    pub to: Peer,
-    pub preset: Preset,
-    /// Inclusive address ranges reads may touch (empty: any).
-    #[serde(default)]
-    pub read_ranges: Vec<(u16, u16)>,
-    /// Inclusive address ranges writes may touch (empty: any allowed by the preset).
-    #[serde(default)]
-    pub write_ranges: Vec<(u16, u16)>,
-    /// Ranges for particular function codes, which replace the read or write ranges for
-    /// that code (e.g. FC05 only on the run coils, FC06 only on the setpoints).
-    #[serde(default)]
-    pub function_ranges: Vec<FunctionRanges>,
-    #[serde(default)]
-    pub value_bounds: Vec<ValueBound>,
-    /// Unit ids allowed (empty: any).
-    #[serde(default)]
-    pub unit_ids: Vec<u8>,
-    /// Token bucket per connection: sustained requests per second and burst.
-    #[serde(default)]
-    pub rate_limit: Option<(f64, f64)>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DpiSpec {
-    pub mode: Mode,
-    #[serde(default = "default_on_block")]
-    pub on_block: OnBlock,
-    /// Inspection time added to every request.
-    #[serde(default = "default_dpi_latency")]
-    pub latency_ms: f64,
-    pub rules: Vec<PolicyRule>,
-}
-
-fn default_on_block() -> OnBlock {
-    OnBlock::Exception
-}
-
-fn default_dpi_latency() -> f64 {
-    0.05
-}
+pub use crate::scenario::controls::{
+    DpiSpec, FunctionRanges, Mode, OnBlock, PolicyRule, Preset, ValueBound,
+};
 
 /// Why a request was (or, in monitor mode, would have been) blocked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -8,26 +8,10 @@ use crate::dist::Dist;
 use crate::modbus::{Request, parse_adu};
 use crate::rng::{Stream, stream};
 use crate::time::{Micros, US_PER_H, from_secs};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdsSpec {
-    /// Hours of traffic learned as normal from the start of the run.
-    pub learn_h: f64,
-    /// Time from the traffic to the alert on the analyst's screen, in seconds.
-    pub detection_delay_s: Dist,
-    /// Alerts with no attack behind them, per day.
-    pub false_alarms_per_day: f64,
-    /// A source's requests in a 10-second window above this multiple of its learned peak.
-    #[serde(default = "default_spike")]
-    pub rate_spike_factor: f64,
-}
-
-fn default_spike() -> f64 {
-    5.0
-}
+pub use crate::scenario::controls::IdsSpec;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum AlertKind {

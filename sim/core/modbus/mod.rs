@@ -5,3 +5,19 @@
 pub mod codec;
 
 pub use codec::*;
+
+/// Function codes the PLCs answer (others get Illegal Function, or fault a fragile profile).
+pub const SUPPORTED: &[u8] = &[
+    codec::fc::READ_COILS,
+    codec::fc::READ_DISCRETE_INPUTS,
+    codec::fc::READ_HOLDING_REGISTERS,
+    codec::fc::READ_INPUT_REGISTERS,
+    codec::fc::WRITE_SINGLE_COIL,
+    codec::fc::WRITE_SINGLE_REGISTER,
+    codec::fc::DIAGNOSTICS,
+    codec::fc::WRITE_MULTIPLE_COILS,
+    codec::fc::WRITE_MULTIPLE_REGISTERS,
+    codec::fc::REPORT_SERVER_ID,
+    codec::fc::READ_WRITE_MULTIPLE_REGISTERS,
+    codec::fc::ENCAPSULATED_INTERFACE,
+];

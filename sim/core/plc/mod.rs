@@ -7,7 +7,7 @@
 
 pub mod map;
 
-use crate::modbus::{ExceptionCode, Request, Response, diag, fc, parse_adu, response_adu};
+use crate::modbus::{ExceptionCode, Request, Response, diag, parse_adu, response_adu};
 use crate::plant::{Plant, State, StopReason};
 use crate::scenario::{OnBadTraffic, PlcSpec, ProfileSpec, Scenario, StationKind, WhenFull};
 use crate::time::{Micros, US_PER_MS, from_secs};
@@ -990,18 +990,4 @@ fn pad(mut bits: Vec<bool>) -> Vec<bool> {
     bits
 }
 
-/// Function codes the PLCs answer (others get Illegal Function, or fault a fragile profile).
-pub const SUPPORTED: &[u8] = &[
-    fc::READ_COILS,
-    fc::READ_DISCRETE_INPUTS,
-    fc::READ_HOLDING_REGISTERS,
-    fc::READ_INPUT_REGISTERS,
-    fc::WRITE_SINGLE_COIL,
-    fc::WRITE_SINGLE_REGISTER,
-    fc::DIAGNOSTICS,
-    fc::WRITE_MULTIPLE_COILS,
-    fc::WRITE_MULTIPLE_REGISTERS,
-    fc::REPORT_SERVER_ID,
-    fc::READ_WRITE_MULTIPLE_REGISTERS,
-    fc::ENCAPSULATED_INTERFACE,
-];
+pub use crate::modbus::SUPPORTED;

@@ -229,9 +229,9 @@ struct Overlay {
     #[serde(default)]
     attacks: Vec<super::AttackSpec>,
     #[serde(default)]
-    dpi: Option<crate::controls::dpi::DpiSpec>,
+    dpi: Option<super::controls::DpiSpec>,
     #[serde(default)]
-    ids: Option<crate::controls::ids::IdsSpec>,
+    ids: Option<super::controls::IdsSpec>,
     #[serde(default)]
     line: Option<super::LineSpec>,
     #[serde(default)]

@@ -4,6 +4,7 @@
 
 pub(crate) mod load;
 
+pub mod controls;
 pub use load::{Problem, ScenarioError, Sources, from_ron, load_with, parse};
 
 use crate::dist::Dist;
@@ -46,10 +47,10 @@ pub struct Scenario {
     pub attacks: Vec<AttackSpec>,
     /// Modbus deep packet inspection in front of the PLCs.
     #[serde(default)]
-    pub dpi: Option<crate::controls::dpi::DpiSpec>,
+    pub dpi: Option<controls::DpiSpec>,
     /// A passive Modbus IDS on the control network.
     #[serde(default)]
-    pub ids: Option<crate::controls::ids::IdsSpec>,
+    pub ids: Option<controls::IdsSpec>,
     /// The OEM vendor who repairs some machines remotely, and how they get in.
     #[serde(default)]
     pub vendor: Option<VendorSpec>,
