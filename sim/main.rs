@@ -808,7 +808,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         .speed
         .parse()
         .map_err(|_| Failure::Usage(format!("--speed {}: a number with --live", a.speed)))?;
-    let shared = std::sync::Arc::new(faultline::view::LiveView::default());
+    let shared = std::sync::Arc::new(faultline::live::LiveView::default());
     if let Ok(mut s) = shared.snapshot.lock() {
         *s = Some(faultline::view::Snapshot::of(&world));
     }

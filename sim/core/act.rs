@@ -1,9 +1,7 @@
 //! What a decision does in the twin: each option of a decision point is a list of these,
 //! applied at the decision's simulated time.
 
-use crate::scenario::{Scenario, VendorAccess};
-use crate::time::{Micros, from_secs};
-use crate::world::World;
+use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -86,120 +84,5 @@ impl Act {
                 format!("no PLC named \"{p}\"; PLCs: {}", names.join(", "))
             }),
         }
-    }
-}
-
-impl World {
-    fn host_index(&self, name: &str) -> Option<usize> {
-        self.network.hosts.iter().position(|h| h.name == name)
-    }
-
-    /// Apply a decision's action now; returns what it did, for the record.
-    pub fn act(&mut self, a: &Act) -> String {
-        let t = self.now;
-        let text = match a {
-            Act::Nothing => "nothing changed".to_string(),
-            Act::StopLine(h) => {
-                self.hold_until = self.hold_until.max(t + from_secs(h * 3600.0));
-                format!("line stopped by order for {h} h")
-            }
-            Act::IslandMode => {
-                self.scenario.line.island_mode = true;
-                "island mode: the line runs without the MES".into()
-            }
-            Act::IsolateHost(h) => match self.host_index(h) {
-                Some(i) => {
-                    self.contained.entry(i).or_insert(t);
-                    self.end_contained_steps(t);
-                    format!("{h} isolated from the network")
-                }
-                None => format!("no host {h}"),
-            },
-            Act::RefuseVendor(h) => {
-                self.vendor_refused = Some(from_secs(h * 3600.0));
-                format!(
-                    "vendor remote access refused; repairs wait for an engineer on site ({h} h)"
-                )
-            }
-            Act::VendorGateway(approval_min) => {
-                if let Some(v) = &mut self.scenario.vendor {
-                    v.access = VendorAccess::Gateway {
-                        approval_min: crate::dist::Dist::LogNormal {
-                            mean: *approval_min,
-                            cv: 0.5,
-                        },
-                        mfa_min: 2.0,
-                        session_h: 4.0,
-                    };
-                }
-                self.vendor_stats.access = "gateway".into();
-                "vendor access only through the gateway (approval, MFA, time box, audit)".into()
-            }
-            Act::DpiEnforce(on) => {
-                use crate::controls::dpi::Mode;
-                let mode = if *on { Mode::Enforce } else { Mode::Monitor };
-                if let Some(d) = &mut self.dpi {
-                    d.spec.mode = mode;
-                }
-                if let Some(d) = &mut self.scenario.dpi {
-                    d.mode = mode;
-                }
-                format!(
-                    "DPI switched to {}",
-                    if *on { "enforce" } else { "monitor" }
-                )
-            }
-            Act::Segmentation(on) => {
-                if let Some(g) = &mut self.scenario.segmentation {
-                    g.enabled = *on;
-                }
-                self.network = crate::network::Network::new(&self.scenario);
-                format!(
-                    "zone firewalls {}",
-                    if *on { "on" } else { "off (flat network)" }
-                )
-            }
-            Act::AllowFlow(rule) => {
-                if let Some(g) = &mut self.scenario.segmentation {
-                    g.allow.push(rule.clone());
-                }
-                self.network = crate::network::Network::new(&self.scenario);
-                format!("firewall rule added: {:?} → {:?}", rule.from, rule.to)
-            }
-            Act::RestorePlc(p) => match self.plcs.iter().position(|x| x.name == *p) {
-                Some(i) => {
-                    let recipe = self.hmi.temp_recipe.clone();
-                    self.plcs[i].restore_backup(|st| recipe.get(st).copied().flatten());
-                    format!("{p} restored from backup")
-                }
-                None => format!("no PLC {p}"),
-            },
-            Act::CancelSteps(h) => {
-                let n = self.move_steps(h, Micros::MAX);
-                format!("{n} step(s) from {h} cancelled")
-            }
-            Act::RescheduleSteps(h, at) => {
-                let n = self.move_steps(h, from_secs(at * 3600.0).max(t));
-                format!("{n} step(s) from {h} moved to {at} h")
-            }
-        };
-        self.metrics
-            .event(t, "exercise_action", "table", text.clone());
-        text
-    }
-
-    /// Steps from host `name` that have not started: start them at `at` (never: MAX).
-    fn move_steps(&mut self, name: &str, at: Micros) -> usize {
-        let Some(h) = self.host_index(name) else {
-            return 0;
-        };
-        let mut n = 0;
-        for r in &mut self.attacks {
-            if r.host == h && !r.started {
-                r.at = at;
-                n += 1;
-            }
-        }
-        n
     }
 }

@@ -273,7 +273,7 @@ impl Snapshot {
             .collect();
         let controls = CONTROL_KEYS
             .iter()
-            .map(|(k, name)| (*k, *name, control_on(w, *k)))
+            .map(|(k, name)| (*k, *name, w.control_on(*k)))
             .collect();
         Snapshot {
             now: w.now,
@@ -298,123 +298,6 @@ impl Snapshot {
             controls,
         }
     }
-}
-
-/// Whether the control under `key` (see [`CONTROL_KEYS`]) is on now.
-pub fn control_on(w: &World, key: char) -> bool {
-    match key {
-        's' => w.scenario.segmentation.as_ref().is_some_and(|g| g.enabled),
-        'd' => w
-            .dpi
-            .as_ref()
-            .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
-        'i' => w.scenario.line.island_mode,
-        'm' => w.ids.is_some(),
-        'r' => w.scenario.response.is_some(),
-        'h' => w.scenario.device_monitoring.is_some(),
-        'v' => w
-            .scenario
-            .vendor
-            .as_ref()
-            .is_some_and(|v| matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })),
-        _ => false,
-    }
-}
-
-/// What a facilitator can do from the viewer.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Command {
-    /// Start the k-th attack step of the scenario now (if it has not run).
-    Launch(usize),
-    /// Switch a control (by its key in [`CONTROL_KEYS`]).
-    Toggle(char),
-    /// Fail a station now (a scripted failure, for demonstrations and tests).
-    Fail(usize),
-}
-
-/// Apply a command to the World now; returns what it did.
-pub fn apply(w: &mut World, c: &Command) -> String {
-    use crate::act::Act;
-    match c {
-        Command::Launch(k) => {
-            let now = w.now;
-            match w.attacks.get_mut(*k) {
-                Some(r) if !r.started => {
-                    r.at = now;
-                    let (id, name) = r.spec.step.technique();
-                    format!("launched {id} {name}")
-                }
-                Some(_) => "that step has already run".into(),
-                None => "no such attack step".into(),
-            }
-        }
-        Command::Toggle(key) => {
-            let on = control_on(w, *key);
-            // Controls the World builds at the start: parked when off, restored when on.
-            let p = &mut w.parked;
-            let switched = match key {
-                'm' if on => {
-                    p.ids = w.ids.take();
-                    Some("IDS off")
-                }
-                'm' if p.ids.is_some() => {
-                    w.ids = p.ids.take();
-                    Some("IDS on")
-                }
-                'r' if on => {
-                    p.response = w.scenario.response.take();
-                    Some("incident response off")
-                }
-                'r' if p.response.is_some() => {
-                    w.scenario.response = p.response.take();
-                    Some("incident response on")
-                }
-                'h' if on => {
-                    p.devices = w.scenario.device_monitoring.take();
-                    Some("device monitoring off")
-                }
-                'h' if p.devices.is_some() => {
-                    w.scenario.device_monitoring = p.devices.take();
-                    Some("device monitoring on")
-                }
-                'm' | 'r' | 'h' => {
-                    return format!("the scenario does not deploy control '{key}'");
-                }
-                _ => None,
-            };
-            if let Some(text) = switched {
-                let t = w.now;
-                w.metrics
-                    .event(t, "control_switch", "facilitator", text.into());
-                return text.into();
-            }
-            let act = match key {
-                's' if w.scenario.segmentation.is_some() => Act::Segmentation(!on),
-                'd' if w.dpi.is_some() => Act::DpiEnforce(!on),
-                'i' if !on => Act::IslandMode,
-                'v' if w.scenario.vendor.is_some() && !on => Act::VendorGateway(20.0),
-                _ => return format!("control '{key}' cannot be switched in this scenario"),
-            };
-            w.act(&act)
-        }
-        Command::Fail(i) => {
-            if *i < w.plant.stations.len() {
-                let now = w.now;
-                w.plant.force_failure(*i, now);
-                format!("{} will fail now", w.plant.stations[*i].name)
-            } else {
-                "no such station".into()
-            }
-        }
-    }
-}
-
-/// A live session's window for a viewer: the simulation thread publishes snapshots here
-/// and applies the commands it finds.
-#[derive(Debug, Default)]
-pub struct LiveView {
-    pub snapshot: std::sync::Mutex<Option<Snapshot>>,
-    pub commands: std::sync::Mutex<Vec<Command>>,
 }
 
 /// Where the mimic diagram puts things, in a 1280 × 720 window with the origin at the top

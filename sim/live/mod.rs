@@ -44,7 +44,7 @@ pub struct LiveConfig {
     /// Print a status line every second on stderr.
     pub status: bool,
     /// A viewer watching the session: snapshots out, commands in (logged as inputs).
-    pub view: Option<Arc<crate::view::LiveView>>,
+    pub view: Option<Arc<LiveView>>,
 }
 
 /// A PLC endpoint as it listens.
@@ -479,7 +479,7 @@ fn sim_loop(
             }
         }
         if let Some(v) = &cfg.view {
-            let commands: Vec<crate::view::Command> = v
+            let commands: Vec<crate::world::Command> = v
                 .commands
                 .lock()
                 .map(|mut q| std::mem::take(&mut *q))
@@ -606,4 +606,12 @@ pub fn status_line(w: &World) -> String {
         .collect();
     s.push_str(&format!(" | connections {}", conns.join(" ")));
     s
+}
+
+/// A live session's window for a viewer: the simulation thread publishes snapshots here
+/// and applies the commands it finds.
+#[derive(Debug, Default)]
+pub struct LiveView {
+    pub snapshot: std::sync::Mutex<Option<crate::view::Snapshot>>,
+    pub commands: std::sync::Mutex<Vec<crate::world::Command>>,
 }

@@ -130,10 +130,10 @@ pub fn run(
         twin.speed = s;
     }
     for &i in &opts.fail {
-        twin.commands.push(crate::view::Command::Fail(i));
+        twin.commands.push(crate::world::Command::Fail(i));
     }
     for &k in &opts.launch {
-        twin.commands.push(crate::view::Command::Launch(k));
+        twin.commands.push(crate::world::Command::Launch(k));
     }
     App::new()
         .add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -603,7 +603,7 @@ fn keys(
     mut pending: ResMut<Keys>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    use crate::view::Command;
+    use crate::world::Command;
     let digits = [
         KeyCode::Digit1,
         KeyCode::Digit2,

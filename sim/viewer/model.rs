@@ -1,7 +1,8 @@
 //! The viewer's model: the twin in a Bevy resource, advanced in `FixedUpdate`, and the
 //! systems that map its state onto components. No rendering types here.
 
-use crate::view::{Command, Look, Snapshot};
+use crate::view::{Look, Snapshot};
+use crate::world::Command;
 use crate::world::World;
 use bevy::prelude::*;
 use std::sync::Arc;
@@ -31,7 +32,7 @@ impl Speed {
 /// thread (real Modbus/TCP endpoints; the viewer reads its snapshots and sends commands).
 pub enum Source {
     Local(Box<World>),
-    Live(Arc<crate::view::LiveView>),
+    Live(Arc<crate::live::LiveView>),
 }
 
 /// The twin and the facilitator's controls.
@@ -64,7 +65,7 @@ impl Twin {
         Twin::new(Source::Local(Box::new(world)))
     }
 
-    pub fn live(view: Arc<crate::view::LiveView>) -> Twin {
+    pub fn live(view: Arc<crate::live::LiveView>) -> Twin {
         Twin::new(Source::Live(view))
     }
 }
@@ -107,7 +108,7 @@ pub fn advance(mut twin: ResMut<Twin>) {
         }
         Source::Local(w) => {
             for c in &commands {
-                let text = crate::view::apply(w, c);
+                let text = w.command(c);
                 twin.feedback.push(text);
             }
             if twin.paused && !twin.step_once {

@@ -1,7 +1,8 @@
 //! The viewer's commands on the World, without Bevy: launching a step, switching controls
 //! off and back on, and a scripted failure.
 
-use faultline::view::{Command, Look, Snapshot, apply};
+use faultline::view::{Look, Snapshot};
+use faultline::world::Command;
 use faultline::world::World;
 use std::path::Path;
 
@@ -16,22 +17,22 @@ fn controls_switch_off_and_back_on_and_steps_launch_now() {
     w.run_until(10_000_000);
     for key in ['s', 'd', 'm'] {
         assert!(on(&w, key), "{key} starts on");
-        apply(&mut w, &Command::Toggle(key));
+        w.command(&Command::Toggle(key));
         assert!(!on(&w, key), "{key} switched off");
-        apply(&mut w, &Command::Toggle(key));
+        w.command(&Command::Toggle(key));
         assert!(on(&w, key), "{key} switched back on");
     }
     // A control the scenario does not deploy cannot be switched on from nothing.
     assert!(!on(&w, 'r'));
-    assert!(apply(&mut w, &Command::Toggle('r')).contains("does not deploy"));
+    assert!(w.command(&Command::Toggle('r')).contains("does not deploy"));
     // Launch the first step (a scan planned at 02:00) now.
-    let text = apply(&mut w, &Command::Launch(0));
+    let text = w.command(&Command::Launch(0));
     assert!(text.starts_with("launched T0846"), "{text}");
     w.run_until(12_000_000);
     assert!(w.attacks[0].started);
     // A scripted failure shows in the snapshot.
     let filler = s.station_index("filler").unwrap();
-    apply(&mut w, &Command::Fail(filler));
+    w.command(&Command::Fail(filler));
     w.run_until(15_000_000);
     let snap = Snapshot::of(&w);
     assert_eq!(snap.stations[filler].look, Look::Failed);

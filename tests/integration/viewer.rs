@@ -3,10 +3,11 @@
 
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
-use faultline::view::{Command, Look, Snapshot};
+use faultline::view::{Look, Snapshot};
 use faultline::viewer::model::{
     BufferGauge, Fill, Lamp, ModelPlugin, Snap, Source, Speed, StationBlock, Twin, spawn_model,
 };
+use faultline::world::Command;
 use faultline::world::{Recording, World};
 use std::path::Path;
 use std::time::Duration;

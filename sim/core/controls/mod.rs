@@ -1,6 +1,6 @@
 //! Security controls that inspect traffic. The same policy engine serves the twin's
 //! in-memory network and (later) the standalone proxy.
 
-pub mod deployed;
 pub mod dpi;
 pub mod ids;
+pub mod stats;

@@ -141,4 +141,3 @@ pub struct IdsSpec {
 fn default_spike() -> f64 {
     5.0
 }
-

@@ -1,0 +1,222 @@
+//! What the table and the facilitator do to the twin: exercise decisions ([`Act`]) and
+//! viewer commands ([`Command`]), applied now.
+
+use super::World;
+use super::input::Command;
+use crate::act::Act;
+use crate::scenario::VendorAccess;
+use crate::time::{Micros, from_secs};
+
+impl World {
+    pub(super) fn host_index(&self, name: &str) -> Option<usize> {
+        self.network.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Apply a decision's action now; returns what it did, for the record.
+    pub fn act(&mut self, a: &Act) -> String {
+        let t = self.now;
+        let text = match a {
+            Act::Nothing => "nothing changed".to_string(),
+            Act::StopLine(h) => {
+                self.hold_until = self.hold_until.max(t + from_secs(h * 3600.0));
+                format!("line stopped by order for {h} h")
+            }
+            Act::IslandMode => {
+                self.scenario.line.island_mode = true;
+                "island mode: the line runs without the MES".into()
+            }
+            Act::IsolateHost(h) => match self.host_index(h) {
+                Some(i) => {
+                    self.contained.entry(i).or_insert(t);
+                    self.end_contained_steps(t);
+                    format!("{h} isolated from the network")
+                }
+                None => format!("no host {h}"),
+            },
+            Act::RefuseVendor(h) => {
+                self.vendor_refused = Some(from_secs(h * 3600.0));
+                format!(
+                    "vendor remote access refused; repairs wait for an engineer on site ({h} h)"
+                )
+            }
+            Act::VendorGateway(approval_min) => {
+                if let Some(v) = &mut self.scenario.vendor {
+                    v.access = VendorAccess::Gateway {
+                        approval_min: crate::dist::Dist::LogNormal {
+                            mean: *approval_min,
+                            cv: 0.5,
+                        },
+                        mfa_min: 2.0,
+                        session_h: 4.0,
+                    };
+                }
+                self.vendor_stats.access = "gateway".into();
+                "vendor access only through the gateway (approval, MFA, time box, audit)".into()
+            }
+            Act::DpiEnforce(on) => {
+                use crate::controls::dpi::Mode;
+                let mode = if *on { Mode::Enforce } else { Mode::Monitor };
+                if let Some(d) = &mut self.dpi {
+                    d.spec.mode = mode;
+                }
+                if let Some(d) = &mut self.scenario.dpi {
+                    d.mode = mode;
+                }
+                format!(
+                    "DPI switched to {}",
+                    if *on { "enforce" } else { "monitor" }
+                )
+            }
+            Act::Segmentation(on) => {
+                if let Some(g) = &mut self.scenario.segmentation {
+                    g.enabled = *on;
+                }
+                self.network = crate::network::Network::new(&self.scenario);
+                format!(
+                    "zone firewalls {}",
+                    if *on { "on" } else { "off (flat network)" }
+                )
+            }
+            Act::AllowFlow(rule) => {
+                if let Some(g) = &mut self.scenario.segmentation {
+                    g.allow.push(rule.clone());
+                }
+                self.network = crate::network::Network::new(&self.scenario);
+                format!("firewall rule added: {:?} → {:?}", rule.from, rule.to)
+            }
+            Act::RestorePlc(p) => match self.plcs.iter().position(|x| x.name == *p) {
+                Some(i) => {
+                    let recipe = self.hmi.temp_recipe.clone();
+                    self.plcs[i].restore_backup(|st| recipe.get(st).copied().flatten());
+                    format!("{p} restored from backup")
+                }
+                None => format!("no PLC {p}"),
+            },
+            Act::CancelSteps(h) => {
+                let n = self.move_steps(h, Micros::MAX);
+                format!("{n} step(s) from {h} cancelled")
+            }
+            Act::RescheduleSteps(h, at) => {
+                let n = self.move_steps(h, from_secs(at * 3600.0).max(t));
+                format!("{n} step(s) from {h} moved to {at} h")
+            }
+        };
+        self.metrics
+            .event(t, "exercise_action", "table", text.clone());
+        text
+    }
+
+    /// Steps from host `name` that have not started: start them at `at` (never: MAX).
+    pub(super) fn move_steps(&mut self, name: &str, at: Micros) -> usize {
+        let Some(h) = self.host_index(name) else {
+            return 0;
+        };
+        let mut n = 0;
+        for r in &mut self.attacks {
+            if r.host == h && !r.started {
+                r.at = at;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Whether the control under `key` (see [`CONTROL_KEYS`]) is on now.
+    pub fn control_on(&self, key: char) -> bool {
+        let w = self;
+        match key {
+            's' => w.scenario.segmentation.as_ref().is_some_and(|g| g.enabled),
+            'd' => w
+                .dpi
+                .as_ref()
+                .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
+            'i' => w.scenario.line.island_mode,
+            'm' => w.ids.is_some(),
+            'r' => w.scenario.response.is_some(),
+            'h' => w.scenario.device_monitoring.is_some(),
+            'v' => {
+                w.scenario.vendor.as_ref().is_some_and(|v| {
+                    matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })
+                })
+            }
+            _ => false,
+        }
+    }
+    /// Apply a facilitator's command now; returns what it did.
+    pub fn command(&mut self, c: &Command) -> String {
+        let w = self;
+        use crate::act::Act;
+        match c {
+            Command::Launch(k) => {
+                let now = w.now;
+                match w.attacks.get_mut(*k) {
+                    Some(r) if !r.started => {
+                        r.at = now;
+                        let (id, name) = r.spec.step.technique();
+                        format!("launched {id} {name}")
+                    }
+                    Some(_) => "that step has already run".into(),
+                    None => "no such attack step".into(),
+                }
+            }
+            Command::Toggle(key) => {
+                let on = w.control_on(*key);
+                // Controls the World builds at the start: parked when off, restored when on.
+                let p = &mut w.parked;
+                let switched = match key {
+                    'm' if on => {
+                        p.ids = w.ids.take();
+                        Some("IDS off")
+                    }
+                    'm' if p.ids.is_some() => {
+                        w.ids = p.ids.take();
+                        Some("IDS on")
+                    }
+                    'r' if on => {
+                        p.response = w.scenario.response.take();
+                        Some("incident response off")
+                    }
+                    'r' if p.response.is_some() => {
+                        w.scenario.response = p.response.take();
+                        Some("incident response on")
+                    }
+                    'h' if on => {
+                        p.devices = w.scenario.device_monitoring.take();
+                        Some("device monitoring off")
+                    }
+                    'h' if p.devices.is_some() => {
+                        w.scenario.device_monitoring = p.devices.take();
+                        Some("device monitoring on")
+                    }
+                    'm' | 'r' | 'h' => {
+                        return format!("the scenario does not deploy control '{key}'");
+                    }
+                    _ => None,
+                };
+                if let Some(text) = switched {
+                    let t = w.now;
+                    w.metrics
+                        .event(t, "control_switch", "facilitator", text.into());
+                    return text.into();
+                }
+                let act = match key {
+                    's' if w.scenario.segmentation.is_some() => Act::Segmentation(!on),
+                    'd' if w.dpi.is_some() => Act::DpiEnforce(!on),
+                    'i' if !on => Act::IslandMode,
+                    'v' if w.scenario.vendor.is_some() && !on => Act::VendorGateway(20.0),
+                    _ => return format!("control '{key}' cannot be switched in this scenario"),
+                };
+                w.act(&act)
+            }
+            Command::Fail(i) => {
+                if *i < w.plant.stations.len() {
+                    let now = w.now;
+                    w.plant.force_failure(*i, now);
+                    format!("{} will fail now", w.plant.stations[*i].name)
+                } else {
+                    "no such station".into()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,523 @@
+//! The attack campaign as it acts in the World: each step opens its own connections,
+//! sends its traffic through the network and the controls, and ends recorded.
+
+use super::World;
+use crate::attack::{HTTP_PROBE, Outcome, REPLY_TIMEOUT};
+use crate::bus::Owner;
+use crate::modbus::{Request, Response, diag, parse_adu, request_adu};
+use crate::network::Verdict;
+use crate::plc::{Admission, ConnId, map};
+use crate::scenario::AttackStep;
+use crate::time::{Micros, from_secs};
+
+impl World {
+    /// Open a connection for attack step `i` to PLC `plc`: through the network, then the
+    /// device's connection table. `None` when blocked or refused (counted on the step).
+    pub(super) fn attack_connect(
+        &mut self,
+        i: usize,
+        plc: usize,
+        raw: bool,
+        t: Micros,
+    ) -> Option<ConnId> {
+        let host = self.attacks[i].host;
+        let to = self.network.plc_host(plc);
+        if self.contained(host, t) {
+            self.attacks[i].blocked_by_response += 1;
+            self.note_flow(host, to, 502, false, t);
+            return None;
+        }
+        if self.gateway_refuses(host) {
+            // Stolen vendor credentials are not an approved, MFA-checked session.
+            self.attacks[i].blocked_by_gateway += 1;
+            self.note_flow(host, to, 502, false, t);
+            return None;
+        }
+        match self.network.connect(host, to, 502) {
+            Verdict::Allow(latency) => {
+                let latency = latency + self.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
+                let name = self.network.hosts[host].name.clone();
+                let link = self
+                    .bus
+                    .open_for(Owner::Attack(i), raw, &name, plc, latency);
+                self.reconnect_at.push(Micros::MAX);
+                match self.plcs[plc].connect(link) {
+                    Admission::Refused => {
+                        self.bus.close(link);
+                        self.attacks[i].refused += 1;
+                        None
+                    }
+                    a => {
+                        if let Admission::AcceptedClosing(old) = a {
+                            self.close_external(plc, old);
+                        }
+                        Some(link)
+                    }
+                }
+            }
+            Verdict::Blocked | Verdict::NoRoute => {
+                self.attacks[i].blocked += 1;
+                self.note_flow(host, to, 502, false, t);
+                None
+            }
+        }
+    }
+
+    pub(super) fn attack_send(
+        &mut self,
+        i: usize,
+        link: ConnId,
+        plc: usize,
+        req: &Request,
+        t: Micros,
+    ) {
+        let run = &mut self.attacks[i];
+        run.tid = run.tid.wrapping_add(1);
+        let tid = run.tid;
+        run.waiting.push((link, tid, t + REPLY_TIMEOUT, plc));
+        self.bus.send_to_server(link, t, request_adu(tid, 1, req));
+    }
+
+    /// Advance every attack step at time `t`.
+    pub(crate) fn run_attacks(&mut self, t: Micros) {
+        for i in 0..self.attacks.len() {
+            if self.attacks[i].done() || t < self.attacks[i].at {
+                continue;
+            }
+            if !self.attacks[i].started {
+                self.attacks[i].started = true;
+                let (id, name) = self.attacks[i].spec.step.technique();
+                let from = self.network.hosts[self.attacks[i].host].name.clone();
+                self.metrics.event(
+                    t,
+                    "attack_step",
+                    &from,
+                    format!("{id} {name}: {:?}", self.attacks[i].spec.step),
+                );
+                if self.attacks[i].fails_by_chance {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Failed,
+                        "the technique did not work this time".into(),
+                    );
+                    continue;
+                }
+                self.start_step(i, t);
+            }
+            if !self.attacks[i].done() {
+                self.continue_step(i, t);
+            }
+        }
+    }
+
+    pub(super) fn plc_index(&self, name: &str) -> usize {
+        self.plcs.iter().position(|p| p.name == name).unwrap_or(0)
+    }
+
+    pub(super) fn start_step(&mut self, i: usize, t: Micros) {
+        let step = self.attacks[i].spec.step.clone();
+        let single = |w: &mut World, plc: &str, req: Request| {
+            let p = w.plc_index(plc);
+            if let Some(link) = w.attack_connect(i, p, false, t) {
+                w.attack_send(i, link, p, &req, t);
+            }
+        };
+        match step {
+            AttackStep::Scan { .. } => {}
+            AttackStep::WriteRegister {
+                plc,
+                address,
+                value,
+            } => single(self, &plc, Request::WriteSingleRegister { address, value }),
+            AttackStep::WriteCoil {
+                plc,
+                address,
+                value,
+            } => single(self, &plc, Request::WriteSingleCoil { address, value }),
+            AttackStep::StopPlc { plc } => single(
+                self,
+                &plc,
+                Request::WriteSingleRegister {
+                    address: map::SYSTEM + map::S_MODE,
+                    value: 0,
+                },
+            ),
+            AttackStep::ListenOnly { plc } => single(
+                self,
+                &plc,
+                Request::Diagnostics {
+                    sub_function: diag::FORCE_LISTEN_ONLY,
+                    data: vec![0, 0],
+                },
+            ),
+            AttackStep::Ransomware {
+                recovery_h,
+                precautionary_shutdown_h,
+            } => {
+                let host = self.attacks[i].host;
+                let until = t + from_secs(recovery_h * 3600.0);
+                let mut hit = Vec::new();
+                for h in 0..self.network.hosts.len() {
+                    let kind = self.network.hosts[h].kind;
+                    if matches!(kind, crate::network::HostKind::Plc(_)) {
+                        continue;
+                    }
+                    if h == host || matches!(self.network.connect(host, h, 445), Verdict::Allow(_))
+                    {
+                        hit.push(self.network.hosts[h].name.clone());
+                        match kind {
+                            crate::network::HostKind::Hmi => {
+                                self.hmi_down_until = self.hmi_down_until.max(until)
+                            }
+                            _ if self.network.roles[h] == Some(crate::scenario::HostRole::Mes) => {
+                                self.mes_down_until = self.mes_down_until.max(until)
+                            }
+                            _ => {}
+                        }
+                    } else {
+                        self.note_flow(host, h, 445, false, t);
+                    }
+                }
+                self.held_by = Some(i);
+                if let Some(hours) = precautionary_shutdown_h {
+                    self.hold_until = self.hold_until.max(t + from_secs(hours * 3600.0));
+                }
+                let detail = format!("encrypted: {}", hit.join(", "));
+                self.end_step(i, t, Outcome::Succeeded, detail);
+            }
+            AttackStep::SpoofReporting { plc, duration_s } => {
+                let p = self.plc_index(&plc);
+                let host = self.attacks[i].host;
+                if self
+                    .network
+                    .on_path(host, self.network.hmi(), self.network.plc_host(p))
+                {
+                    self.attacks[i].spoof = Some((p, t + from_secs(duration_s), None, 0));
+                } else {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Failed,
+                        "not on the path between the HMI and the PLC".into(),
+                    );
+                }
+            }
+            AttackStep::Flood {
+                plc, duration_s, ..
+            } => {
+                let p = self.plc_index(&plc);
+                self.attacks[i].dropped_before = self.plcs[p].stats.dropped;
+                if let Some(link) = self.attack_connect(i, p, false, t) {
+                    self.attacks[i].flood = Some((link, p, t + from_secs(duration_s), 0.0, 0));
+                }
+            }
+        }
+    }
+
+    pub(super) fn continue_step(&mut self, i: usize, t: Micros) {
+        let step = self.attacks[i].spec.step.clone();
+        // Requests past their deadline get no more chances.
+        let before = self.attacks[i].waiting.len();
+        self.attacks[i].waiting.retain(|w| w.2 > t);
+        let timed_out = before - self.attacks[i].waiting.len();
+        match step {
+            AttackStep::Scan { rate_per_s } => {
+                let n = self.plcs.len();
+                while self.attacks[i].next_target < n {
+                    let k = self.attacks[i].next_target;
+                    let due = self.attacks[i].at + from_secs(k as f64 / rate_per_s);
+                    if due > t {
+                        break;
+                    }
+                    self.attacks[i].next_target += 1;
+                    // The service probe: bytes that are not Modbus.
+                    if let Some(link) = self.attack_connect(i, k, true, t) {
+                        self.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
+                    }
+                    // modbus-discover: Report Server ID and Device Identification.
+                    if let Some(link) = self.attack_connect(i, k, false, t) {
+                        self.attack_send(i, link, k, &Request::ReportServerId, t);
+                        self.attack_send(
+                            i,
+                            link,
+                            k,
+                            &Request::ReadDeviceIdentification {
+                                read_code: 1,
+                                object_id: 0,
+                            },
+                            t,
+                        );
+                    }
+                }
+                if self.attacks[i].next_target >= n && self.attacks[i].waiting.is_empty() {
+                    let r = &self.attacks[i];
+                    let found = r.discovered.len();
+                    let faulted: Vec<String> = self
+                        .plcs
+                        .iter()
+                        .filter(|p| p.fault.as_ref().is_some_and(|f| f.since >= r.at))
+                        .map(|p| p.name.clone())
+                        .collect();
+                    let outcome = if found > 0 {
+                        Outcome::Succeeded
+                    } else if r.blocked as usize >= n || r.blocked_by_dpi > 0 {
+                        Outcome::Blocked
+                    } else {
+                        Outcome::Failed
+                    };
+                    let detail = format!(
+                        "discovered {found} of {n} PLCs; {} blocked; faulted on the way: {}",
+                        r.blocked,
+                        if faulted.is_empty() {
+                            "none".to_string()
+                        } else {
+                            faulted.join(", ")
+                        }
+                    );
+                    self.end_step(i, t, outcome, detail);
+                }
+            }
+            AttackStep::Flood { rate_per_s, .. } => {
+                if let Some((link, p, until, carry, sent)) = self.attacks[i].flood {
+                    if t < until && self.bus.is_open(link) {
+                        let due = carry + rate_per_s * self.tick as f64 / 1e6;
+                        let n = due.floor() as u64;
+                        for _ in 0..n {
+                            self.attack_send(
+                                i,
+                                link,
+                                p,
+                                &Request::ReadHoldingRegisters {
+                                    address: 0,
+                                    quantity: 2,
+                                },
+                                t,
+                            );
+                        }
+                        // The flood does not wait for replies.
+                        self.attacks[i].waiting.clear();
+                        self.attacks[i].flood = Some((link, p, until, due - n as f64, sent + n));
+                    } else {
+                        let plc = &self.plcs[p];
+                        let dropped = plc.stats.dropped - self.attacks[i].dropped_before;
+                        let by_dpi = self.attacks[i].blocked_by_dpi;
+                        let outcome = if plc.fault.is_some() || dropped > 0 {
+                            Outcome::Succeeded
+                        } else if by_dpi > 0 {
+                            Outcome::Blocked
+                        } else {
+                            Outcome::Failed
+                        };
+                        let detail = format!(
+                            "{sent} requests; the DPI stopped {by_dpi}; the PLC dropped {dropped}{}",
+                            if plc.fault.is_some() {
+                                " and faulted"
+                            } else {
+                                ""
+                            }
+                        );
+                        self.bus.close(link);
+                        self.plcs[p].disconnect(link);
+                        self.end_step(i, t, outcome, detail);
+                    }
+                } else if !self.attacks[i].done() {
+                    self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
+                }
+            }
+            AttackStep::SpoofReporting { .. } => {
+                if let Some((_, until, _, rewritten)) = self.attacks[i].spoof
+                    && t >= until
+                {
+                    self.attacks[i].spoof = None;
+                    let outcome = if rewritten > 0 {
+                        Outcome::Succeeded
+                    } else {
+                        Outcome::Failed
+                    };
+                    self.end_step(
+                        i,
+                        t,
+                        outcome,
+                        format!("{rewritten} status replies to the HMI rewritten"),
+                    );
+                }
+            }
+            _ => {
+                let r = &self.attacks[i];
+                if r.blocked_by_response > 0 {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Blocked,
+                        "the host had been isolated by the incident response".into(),
+                    );
+                } else if r.blocked_by_gateway > 0 {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Blocked,
+                        "refused by the remote-access gateway: no approved session".into(),
+                    );
+                } else if r.blocked > 0 || r.refused > 0 {
+                    let why = if r.blocked > 0 {
+                        "blocked by the zone firewall"
+                    } else {
+                        "connection refused"
+                    };
+                    let outcome = if r.blocked > 0 {
+                        Outcome::Blocked
+                    } else {
+                        Outcome::Failed
+                    };
+                    self.end_step(i, t, outcome, why.into());
+                } else if r.waiting.is_empty() && r.blocked_by_dpi > 0 {
+                    self.end_step(i, t, Outcome::Blocked, "blocked by the Modbus DPI".into());
+                } else if r.waiting.is_empty() {
+                    let p = self.plc_index(self.attacks[i].spec.step.target().unwrap_or(""));
+                    let (outcome, detail) = match step {
+                        AttackStep::ListenOnly { .. } => {
+                            if self.plcs[p].is_listen_only() {
+                                (
+                                    Outcome::Succeeded,
+                                    "the PLC is in listen-only mode".to_string(),
+                                )
+                            } else {
+                                (Outcome::Failed, "the PLC kept communicating".to_string())
+                            }
+                        }
+                        _ if r.replies > 0 => (
+                            Outcome::Succeeded,
+                            "the PLC accepted the command".to_string(),
+                        ),
+                        _ if r.exceptions > 0 => (
+                            Outcome::Failed,
+                            "the PLC answered with an exception".to_string(),
+                        ),
+                        _ => (Outcome::Failed, format!("no reply ({timed_out} timed out)")),
+                    };
+                    self.end_step(i, t, outcome, detail);
+                }
+            }
+        }
+    }
+
+    pub(super) fn end_step(&mut self, i: usize, t: Micros, outcome: Outcome, detail: String) {
+        let r = &mut self.attacks[i];
+        r.outcome = Some(outcome);
+        r.ended_at = Some(t);
+        r.detail = detail.clone();
+        let (id, _) = r.spec.step.technique();
+        let from = self.network.hosts[r.host].name.clone();
+        self.metrics.event(
+            t,
+            "attack_result",
+            &from,
+            format!("{id} {outcome:?}: {detail}"),
+        );
+    }
+
+    /// A reply on its way to the HMI from PLC `plc`: an adversary in the middle replays
+    /// the status it saw first (state, flags, temperature, heater); counters stay real.
+    pub(crate) fn intercept_for_hmi(&mut self, plc: usize, adu: Vec<u8>) -> Vec<u8> {
+        let Some(run) = self
+            .attacks
+            .iter_mut()
+            .find(|r| r.spoof.as_ref().is_some_and(|s| s.0 == plc))
+        else {
+            return adu;
+        };
+        let Some((_, _, frozen, rewritten)) = run.spoof.as_mut() else {
+            return adu;
+        };
+        let Ok((h, pdu)) = parse_adu(&adu) else {
+            return adu;
+        };
+        let Ok(Response::ReadInputRegisters(mut regs)) = Response::decode_pdu(pdu) else {
+            return adu;
+        };
+        match frozen {
+            None => {
+                *frozen = Some(regs);
+                adu
+            }
+            Some(f) => {
+                for k in [map::I_STATE, map::I_FLAGS, map::I_TEMP, map::I_HEATER] {
+                    let k = usize::from(k);
+                    if let (Some(r), Some(v)) = (regs.get_mut(k), f.get(k)) {
+                        *r = *v;
+                    }
+                }
+                *rewritten += 1;
+                crate::modbus::response_adu(
+                    h.transaction_id,
+                    h.unit_id,
+                    &Response::ReadInputRegisters(regs),
+                )
+            }
+        }
+    }
+
+    /// A reply reached an attack step's connection.
+    pub(crate) fn attack_receive(&mut self, i: usize, link: ConnId, adu: &[u8]) {
+        let Ok((h, pdu)) = parse_adu(adu) else { return };
+        let r = &mut self.attacks[i];
+        // The DPI answered for the PLC: counted whether or not the step still waits.
+        let by_dpi = self.dpi_blocked.remove(&(link, h.transaction_id));
+        if by_dpi {
+            r.blocked_by_dpi += 1;
+        }
+        let Some(pos) = r
+            .waiting
+            .iter()
+            .position(|w| w.0 == link && w.1 == h.transaction_id)
+        else {
+            return;
+        };
+        let (_, _, _, plc) = r.waiting.remove(pos);
+        if by_dpi {
+            return;
+        }
+        match Response::decode_pdu(pdu) {
+            Ok(Response::Exception { .. }) => r.exceptions += 1,
+            Ok(_) => {
+                r.replies += 1;
+                if !r.discovered.contains(&plc) {
+                    r.discovered.push(plc);
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+impl World {
+    /// Without the MES and without island mode, or on management's order, the line stops:
+    /// the shift stops every station at its local panel, and starts them again when the
+    /// MES is back and the order lifted.
+    pub(crate) fn hold_line(&mut self, t: Micros) {
+        let mes_lost = t < self.mes_down_until && !self.scenario.line.island_mode;
+        let hold = mes_lost || t < self.hold_until;
+        if hold == self.line_held {
+            return;
+        }
+        self.line_held = hold;
+        for plc in &mut self.plcs {
+            if hold {
+                plc.local_stop();
+            } else if self.planned {
+                plc.local_start();
+            }
+        }
+        let why = if hold {
+            if mes_lost {
+                "MES lost and no island mode: line stopped"
+            } else {
+                "precautionary shutdown ordered"
+            }
+        } else {
+            "line released: restarted at the local panels"
+        };
+        self.metrics.event(t, "line_hold", "management", why.into());
+    }
+}

@@ -1,0 +1,133 @@
+//! The parts' own events (plant, PLCs, HMI) turned into the run's event log, and the
+//! operating schedule's actions.
+
+use super::World;
+use crate::hmi::{HmiEvent, Task};
+use crate::plant::PlantEvent;
+use crate::scenario::Action;
+use crate::time::Micros;
+
+impl World {
+    pub(super) fn apply(&mut self, t: Micros, action: &Action) {
+        match action {
+            Action::StartLine => {
+                self.planned = true;
+                self.hmi.start_line();
+                self.metrics
+                    .event(t, "schedule", "schedule", "start line".into());
+            }
+            Action::StopLine => {
+                self.planned = false;
+                self.hmi.stop_line();
+                self.metrics
+                    .event(t, "schedule", "schedule", "stop line (planned)".into());
+            }
+            Action::Changeover { product, setpoints } => {
+                let s = &self.scenario;
+                self.hmi
+                    .changeover(*product, setpoints, |n| s.station_index(n));
+                self.metrics.event(
+                    t,
+                    "schedule",
+                    "schedule",
+                    format!("changeover to product {product}: {setpoints:?}"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn collect_events(&mut self) {
+        let recording = self.metrics.events.is_some();
+        if !recording {
+            // Nothing to log: keep the buffers (and their capacity) for the next tick.
+            self.plant.events.clear();
+            self.hmi.events.clear();
+        }
+        for (t, e) in std::mem::take(&mut self.plant.events) {
+            let name = |i: &usize| self.plant.stations[*i].name.clone();
+            let (kind, source, detail) = match &e {
+                PlantEvent::Failure { station } => {
+                    ("failure", name(station), "machine failure".to_string())
+                }
+                PlantEvent::RepairStarted { station, by_floor } => (
+                    "repair_started",
+                    name(station),
+                    if *by_floor {
+                        "noticed on the floor (no maintenance call)".into()
+                    } else {
+                        "maintenance called".into()
+                    },
+                ),
+                PlantEvent::Repaired { station } => {
+                    ("repaired", name(station), "repair done".into())
+                }
+                PlantEvent::Trip { station, temp_c } => (
+                    "safety_trip",
+                    name(station),
+                    format!("temperature above {temp_c} °C"),
+                ),
+                PlantEvent::TripReady { station } => (
+                    "trip_reset_ready",
+                    name(station),
+                    "cooled and inspected".into(),
+                ),
+                PlantEvent::TripReset { station } => {
+                    ("trip_reset", name(station), "operator reset".into())
+                }
+                PlantEvent::HealthAlert { station } => (
+                    "health_alert",
+                    name(station),
+                    "degradation seen: maintenance planned".into(),
+                ),
+                PlantEvent::PlannedStop { station } => (
+                    "planned_stop",
+                    name(station),
+                    "stopped for planned maintenance".into(),
+                ),
+            };
+            self.metrics.event(t, kind, &source, detail);
+        }
+        for p in 0..self.plcs.len() {
+            if self.plcs[p].new_faults.is_empty() {
+                continue;
+            }
+            for (t, cause) in std::mem::take(&mut self.plcs[p].new_faults) {
+                let name = self.plcs[p].name.clone();
+                self.metrics
+                    .event(t, "plc_fault", &name, format!("{cause:?}"));
+            }
+        }
+        for (t, e) in std::mem::take(&mut self.hmi.events) {
+            let st = |i: &usize| self.plant.stations[*i].name.clone();
+            let plc = |i: &usize| self.plcs[*i].name.clone();
+            let (kind, source, detail) = match &e {
+                HmiEvent::AlarmSeen { station, state } => {
+                    ("alarm", st(station), format!("HMI shows {state}"))
+                }
+                HmiEvent::OperatorAction(task) => {
+                    let (what, who) = match task {
+                        Task::CallMaintenance(s) => ("call maintenance", st(s)),
+                        Task::ResetTrip(s) => ("reset safety trip", st(s)),
+                        Task::RestartStation(s) => ("restart station", st(s)),
+                        Task::SetPlcRun(p) => ("set PLC to RUN", plc(p)),
+                        Task::ResetPlc(p) => ("go to the cabinet to reset the PLC", plc(p)),
+                        Task::RestoreSetpoint(s) => {
+                            ("restore the recipe's temperature setpoint", st(s))
+                        }
+                    };
+                    ("operator", who, what.to_string())
+                }
+                HmiEvent::CommLoss { plc: p } => {
+                    ("comm_loss", plc(p), "3 polls without reply".into())
+                }
+                HmiEvent::CommRestored { plc: p } => {
+                    ("comm_restored", plc(p), "replies again".into())
+                }
+                HmiEvent::WriteFailed { plc: p, function } => {
+                    ("write_failed", plc(p), format!("FC {function:02X}"))
+                }
+            };
+            self.metrics.event(t, kind, &source, detail);
+        }
+    }
+}

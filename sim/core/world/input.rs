@@ -1,0 +1,118 @@
+//! Everything from outside the World — live clients' bytes, a facilitator's viewer
+//! commands — enters as an [`Input`], applied in one place at the start of a tick and
+//! logged by the live adapter for replay.
+
+use super::World;
+use crate::plc::{Admission, ConnId};
+use serde::{Deserialize, Serialize};
+
+/// Connection ids from here up belong to clients outside the World (live sockets).
+pub const EXTERNAL_CONN: ConnId = 1 << 24;
+
+/// Something from outside the World, applied at the start of a tick in arrival order.
+/// Live sessions log every input with its tick, so `run --replay` reproduces them exactly.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Input {
+    /// A client opened a TCP connection to a PLC.
+    Connect {
+        plc: usize,
+        conn: ConnId,
+    },
+    Disconnect {
+        plc: usize,
+        conn: ConnId,
+    },
+    /// A whole Modbus/TCP ADU from a client.
+    Frame {
+        plc: usize,
+        conn: ConnId,
+        adu: Vec<u8>,
+    },
+    /// A frame that does not parse as a Modbus request (wrong length, bad byte count…).
+    Malformed {
+        plc: usize,
+        conn: ConnId,
+    },
+    /// Bytes that are not Modbus/TCP at all (a service scan's probe): the stream is dropped.
+    Garbage {
+        plc: usize,
+        conn: ConnId,
+    },
+    /// A read answered from the PLC's published image without waiting for a scan
+    /// (profiles with no per-scan limit); counted here so replays count it too.
+    Read {
+        plc: usize,
+    },
+    /// A facilitator's command from the viewer (launch an attack step, switch a control,
+    /// fail a station), logged like any input so the session replays.
+    Viewer {
+        command: Command,
+    },
+}
+
+/// What a facilitator can do from the viewer.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Command {
+    /// Start the k-th attack step of the scenario now (if it has not run).
+    Launch(usize),
+    /// Switch a control (by its key in [`CONTROL_KEYS`]).
+    Toggle(char),
+    /// Fail a station now (a scripted failure, for demonstrations and tests).
+    Fail(usize),
+}
+
+impl World {
+    /// Apply an input from outside, now (the adapter calls this before `step()`). For a
+    /// connection, returns what the device did with it.
+    pub fn apply_input(&mut self, input: &Input) -> Option<Admission> {
+        let t = self.now;
+        let valid = |p: usize| p < self.plcs.len();
+        match *input {
+            Input::Connect { plc, conn } if valid(plc) => {
+                let a = self.plcs[plc].connect(conn);
+                match a {
+                    Admission::AcceptedClosing(old) => self.close_external(plc, old),
+                    Admission::Refused => self.metrics.event(
+                        t,
+                        "connection_refused",
+                        &self.plcs[plc].name.clone(),
+                        format!("connection {conn}: all taken"),
+                    ),
+                    Admission::Accepted => {}
+                }
+                Some(a)
+            }
+            Input::Disconnect { plc, conn } if valid(plc) => {
+                self.plcs[plc].disconnect(conn);
+                None
+            }
+            Input::Frame { plc, conn, ref adu } if valid(plc) => {
+                // Only on a connection the device holds (not one it refused or closed).
+                if self.plcs[plc].has_connection(conn) {
+                    self.plcs[plc].receive(conn, adu.clone());
+                }
+                None
+            }
+            Input::Malformed { plc, conn } if valid(plc) => {
+                self.plcs[plc].malformed(t);
+                let _ = conn;
+                None
+            }
+            Input::Garbage { plc, conn } if valid(plc) => {
+                if self.plcs[plc].garbage(t) {
+                    self.close_external(plc, conn);
+                }
+                None
+            }
+            Input::Read { plc } if valid(plc) => {
+                self.plcs[plc].stats.requests += 1;
+                None
+            }
+            Input::Viewer { ref command } => {
+                self.command(command);
+                None
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Connections: the HMI's links to the PLCs (reconnects), connections the network
+//! refuses (the flow ledger), raw byte streams, and connections a device closes.
+
+use super::EXTERNAL_CONN;
+use super::World;
+use crate::bus::Owner;
+use crate::network::Verdict;
+use crate::plc::{Admission, ConnId};
+use crate::time::Micros;
+
+impl World {
+    /// A SCADA reconnects a connection the device closed (or refused), every 5 s.
+    pub(super) fn reconnect_hmi(&mut self, t: Micros) {
+        const RETRY: Micros = 5_000_000;
+        for l in 0..self.bus.links.len() {
+            let link = l as ConnId;
+            if self.bus.is_open(link) || t < self.reconnect_at[l] {
+                continue;
+            }
+            let p = self.bus.links[l].plc;
+            if self.bus.links[l].owner != Owner::Hmi {
+                continue;
+            }
+            let (from, to) = (self.network.hmi(), self.network.plc_host(p));
+            if !matches!(self.network.connect(from, to, 502), Verdict::Allow(_)) {
+                self.note_flow(from, to, 502, true, t);
+                self.reconnect_at[l] = t + RETRY;
+                continue;
+            }
+            match self.plcs[p].connect(link) {
+                Admission::Refused => self.reconnect_at[l] = t + RETRY,
+                a => {
+                    if let Admission::AcceptedClosing(old) = a {
+                        self.close_external(p, old);
+                    }
+                    self.bus.reopen(link);
+                    self.metrics.event(
+                        t,
+                        "hmi_reconnect",
+                        &self.plcs[p].name.clone(),
+                        "HMI connection re-established".into(),
+                    );
+                }
+            }
+        }
+    }
+
+    /// A connection the network refused.
+    pub(crate) fn note_flow(
+        &mut self,
+        from: usize,
+        to: usize,
+        port: u16,
+        legitimate: bool,
+        t: Micros,
+    ) {
+        let e = self
+            .blocked_flows
+            .entry((from, to, port))
+            .or_insert((0, legitimate));
+        e.0 += 1;
+        if e.0 == 1 {
+            let (a, b) = (
+                self.network.hosts[from].name.clone(),
+                self.network.hosts[to].name.clone(),
+            );
+            self.metrics.event(
+                t,
+                "flow_blocked",
+                &a,
+                format!(
+                    "to {b}:{port} ({})",
+                    if legitimate {
+                        "a flow the plant needs"
+                    } else {
+                        "attack traffic"
+                    }
+                ),
+            );
+        }
+    }
+
+    /// Bytes on a raw link reach the server's framer: whole frames are requests; bytes
+    /// that are not Modbus are what they are to the device (and the connection ends).
+    pub(super) fn serve_raw(&mut self, p: usize, l: ConnId, bytes: &[u8], t: Micros) {
+        let f = self.framers.entry(l).or_default();
+        f.push(bytes);
+        let mut frames = Vec::new();
+        let mut garbage = false;
+        while let Some(r) = f.next_frame() {
+            match r {
+                Ok(adu) => frames.push(adu),
+                Err(_) => {
+                    garbage = true;
+                    break;
+                }
+            }
+        }
+        for adu in frames {
+            self.ids_observe(p, l, &adu, t);
+            if self.dpi_passes(p, l, &adu, t) {
+                self.plcs[p].receive(l, adu);
+            }
+        }
+        if garbage && !self.dpi_passes(p, l, bytes, t) {
+            // The DPI does not forward what it cannot parse: the device never sees it.
+            self.framers.remove(&l);
+            return;
+        }
+        if garbage {
+            self.framers.remove(&l);
+            self.plcs[p].set_current_conn(Some(l));
+            if self.plcs[p].garbage(t) {
+                self.close_external(p, l);
+            }
+            self.plcs[p].set_current_conn(None);
+        }
+    }
+
+    pub(crate) fn close_external(&mut self, plc: usize, conn: ConnId) {
+        self.plcs[plc].disconnect(conn);
+        if conn >= EXTERNAL_CONN {
+            self.closed_by_device.push(conn);
+        } else if self
+            .bus
+            .links
+            .get(conn as usize)
+            .is_some_and(|l| l.owner != Owner::Hmi)
+        {
+            self.bus.close(conn);
+        } else {
+            self.bus.close(conn);
+            self.reconnect_at[conn as usize] = self.now + 5_000_000;
+            self.metrics.event(
+                self.now,
+                "hmi_disconnected",
+                &self.plcs[plc].name.clone(),
+                "the device closed the HMI's connection".into(),
+            );
+        }
+    }
+}
