@@ -92,7 +92,7 @@ fn main() {
     });
 
     let w = World::new(&s, seed);
-    let plc = &w.plcs[0];
+    let plc = &w.devices.plcs[0];
     // The HMI's status poll of a machine's block.
     let req = Request::ReadInputRegisters {
         address: 0,

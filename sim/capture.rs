@@ -221,20 +221,21 @@ impl<W: Write> Capture<W> {
 pub fn write_bus_capture<W: Write>(w: W, world: &crate::World) -> anyhow::Result<W> {
     let mut cap = Capture::new(w)?;
     // Links opened while the run went on (attack steps) are not all there at the start.
-    let mut opened = vec![false; world.bus.links.len()];
-    for sent in world.bus.capture.iter().flatten() {
+    let mut opened = vec![false; world.net.bus.links.len()];
+    for sent in world.net.bus.capture.iter().flatten() {
         let l = sent.link as usize;
         let t = Duration::from_micros(sent.at);
         if !opened[l] {
             opened[l] = true;
-            let link = &world.bus.links[l];
+            let link = &world.net.bus.links[l];
             // The client's address as the scenario places it (the HMI, an attacker's host).
             let client = world
+                .net
                 .network
                 .host(&link.client)
-                .map(|h| world.network.hosts[h].address)
+                .map(|h| world.net.network.hosts[h].address)
                 .unwrap_or(Ipv4Addr::LOCALHOST);
-            let plc = &world.plcs[link.plc];
+            let plc = &world.devices.plcs[link.plc];
             cap.open(
                 l as u64,
                 t,

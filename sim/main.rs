@@ -717,11 +717,15 @@ fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
         &dir.join("report.html"),
         &faultline::report::html::run_page(world, summary),
     )?;
-    if !world.audit.is_empty() {
+    if !world.controls.audit.is_empty() {
         // The gateway's audit log, in time order, one JSON object per line.
         // Records up to where the run ended (a session's close may lie beyond it).
-        let mut records: Vec<&faultline::world::AuditRecord> =
-            world.audit.iter().filter(|r| r.t_us <= world.now).collect();
+        let mut records: Vec<&faultline::world::AuditRecord> = world
+            .controls
+            .audit
+            .iter()
+            .filter(|r| r.t_us <= world.now)
+            .collect();
         records.sort_by_key(|r| r.t_us);
         let mut text = String::new();
         for r in records {

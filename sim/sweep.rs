@@ -312,7 +312,13 @@ fn figures(w: &World, s: &Summary) -> Vec<f64> {
         c.total,
     ];
     for cause in causes() {
-        let t: u64 = w.metrics.line_loss.iter().map(|r| r[cause as usize]).sum();
+        let t: u64 = w
+            .ledger
+            .metrics
+            .line_loss
+            .iter()
+            .map(|r| r[cause as usize])
+            .sum();
         f.push(round(crate::time::to_hours(t), 4));
     }
     debug_assert_eq!(f.len(), METRICS.len());
@@ -341,7 +347,8 @@ pub struct RunRecord {
 }
 
 fn markers(w: &World) -> Vec<Marker> {
-    w.attacks
+    w.campaign
+        .attacks
         .iter()
         .filter(|r| r.started)
         .map(|r| {
@@ -372,7 +379,7 @@ pub fn run_one(variant: &Variant, v: usize, seed: u64, first_seed: u64) -> RunRe
         seed,
         variant: v,
         figures: figures(&w, &summary),
-        hourly_good: w.metrics.hourly_good.clone(),
+        hourly_good: w.ledger.metrics.hourly_good.clone(),
         markers: (seed == first_seed).then(|| markers(&w)),
     }
 }

@@ -117,3 +117,32 @@ impl AttackRun {
         self.outcome.is_some()
     }
 }
+
+/// The attack campaign part of the World: the steps, and the consequences that outlast
+/// them (an encrypted HMI, a lost MES, a line held stopped).
+pub struct Campaign {
+    pub attacks: Vec<AttackRun>,
+    /// The HMI's workstation is encrypted until then: no polling, no operator at the screen.
+    pub hmi_down_until: Micros,
+    /// The MES is down until then.
+    pub mes_down_until: Micros,
+    /// Management holds the line stopped until then.
+    pub hold_until: Micros,
+    /// The line is held stopped by the consequences of an attack (MES lost, shutdown order).
+    pub line_held: bool,
+    /// The attack step whose consequences hold the line.
+    pub held_by: Option<usize>,
+}
+
+impl Campaign {
+    pub fn new(attacks: Vec<AttackRun>) -> Campaign {
+        Campaign {
+            attacks,
+            hmi_down_until: 0,
+            mes_down_until: 0,
+            hold_until: 0,
+            line_held: false,
+            held_by: None,
+        }
+    }
+}

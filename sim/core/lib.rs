@@ -16,6 +16,7 @@ pub mod hmi;
 pub mod metrics;
 pub mod modbus;
 pub mod network;
+pub mod plan;
 pub mod plant;
 pub mod plc;
 pub mod rng;

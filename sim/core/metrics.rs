@@ -297,3 +297,13 @@ fn pick(plant: &Plant, neighbours: &[usize], planned: bool) -> Option<usize> {
     }
     best.map(|(n, _)| n)
 }
+
+/// The ledger part of the World: the run's counters and records, and who is to blame for
+/// each stopped station this tick.
+pub struct Ledger {
+    pub metrics: Metrics,
+    /// Per station: what is to blame for it being stopped, this tick.
+    pub blame: Vec<Option<Blame>>,
+    /// Whether blame needs working out (attacks or controls in the scenario).
+    pub track_blame: bool,
+}

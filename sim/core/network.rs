@@ -4,10 +4,10 @@
 //! segmentation on, a connection between zones passes only if an allow rule matches it.
 //! Without a `network` section the plant is one flat segment at the HMI's latency.
 
-use crate::scenario::{Peer, Scenario};
+use crate::scenario::{Peer, Scenario, SegmentationSpec};
 use crate::time::{Micros, from_secs};
 use core::net::Ipv4Addr;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostKind {
@@ -55,7 +55,9 @@ pub struct Network {
 }
 
 impl Network {
-    pub fn new(s: &Scenario) -> Network {
+    /// The network of scenario `s` with the zone firewalls as `segmentation` says (the
+    /// scenario's own, or as switched during the run).
+    pub fn new(s: &Scenario, segmentation: Option<&SegmentationSpec>) -> Network {
         let ip = |a: &str| a.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
         let Some(n) = &s.network else {
             // One flat segment: everything one HMI latency apart, nothing filtered.
@@ -115,7 +117,7 @@ impl Network {
                 }
             })
             .collect();
-        let firewall = s.segmentation.as_ref().filter(|g| g.enabled).map(|g| {
+        let firewall = segmentation.filter(|g| g.enabled).map(|g| {
             let rules = g
                 .allow
                 .iter()
@@ -241,4 +243,21 @@ impl Network {
         }
         Verdict::Allow(latency)
     }
+}
+
+/// Connections from a client (host) to a server, and how often the network refused them:
+/// (from host, to host, port) → (attempts, whether the plant needs the flow).
+pub type FlowLedger = BTreeMap<(usize, usize, u16), (u64, bool)>;
+
+/// The network part of the World: hosts, zones and firewalls; the bus that carries the
+/// Modbus bytes over it; the framers of links that carry arbitrary bytes; the ledger of
+/// refused flows; and when each HMI link may try to reconnect.
+pub struct Net {
+    pub network: Network,
+    pub bus: crate::bus::Bus,
+    /// Servers' framers for links that carry arbitrary bytes.
+    pub framers: BTreeMap<crate::plc::ConnId, crate::modbus::Framer>,
+    pub blocked_flows: FlowLedger,
+    /// When each HMI link may try to reconnect (by link id; others never).
+    pub reconnect_at: Vec<Micros>,
 }

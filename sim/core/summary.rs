@@ -240,7 +240,7 @@ impl Summary {
 
     pub fn from_world(w: &World) -> Summary {
         let s = &w.scenario;
-        let m = &w.metrics;
+        let m = &w.ledger.metrics;
         let planned = m.planned_production;
         let cost_h = s.cost.downtime_per_h;
         let mut causes: Vec<CauseRow> = Vec::new();
@@ -269,7 +269,7 @@ impl Summary {
         let good = w.plant.line_output();
         let scrap = w.plant.scrap();
         let planned_h = to_hours(planned);
-        let target = w.target_per_h * planned_h;
+        let target = w.plan.target_per_h * planned_h;
         let b = m.bottleneck;
         let line_a = ratio(
             m.station_time[b][Condition::Running as usize] as f64,
@@ -293,7 +293,7 @@ impl Summary {
                 let q = ratio(c.units_out as f64, completed as f64);
                 StationSummary {
                     name: st.name.clone(),
-                    plc: w.plcs[w.plc_of(i)].name.clone(),
+                    plc: w.devices.plcs[w.plc_of(i)].name.clone(),
                     units_in: c.units_in,
                     units_out: c.units_out,
                     scrap: c.scrap_quality + c.scrap_temperature,
@@ -331,6 +331,7 @@ impl Summary {
             })
             .collect();
         let plcs = w
+            .devices
             .plcs
             .iter()
             .map(|p| PlcSummary {
@@ -345,7 +346,7 @@ impl Summary {
             })
             .collect();
         let mut security = SecuritySummary::default();
-        for (k, r) in w.attacks.iter().enumerate() {
+        for (k, r) in w.campaign.attacks.iter().enumerate() {
             if !r.started {
                 continue;
             }
@@ -403,18 +404,30 @@ impl Summary {
             (!ttc.is_empty()).then(|| round(ttc.iter().sum::<f64>() / ttc.len() as f64, 3));
         security.mean_time_to_detect_s =
             (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
-        security.dpi = w.dpi.as_ref().map(|_| w.dpi_stats.clone());
-        security.ids = w.ids.as_ref().map(|_| w.ids_stats.clone());
-        security.devices = s.device_monitoring.as_ref().map(|_| w.device_stats.clone());
-        security.vendor = s.vendor.as_ref().map(|_| {
-            let mut v = w.vendor_stats.clone();
+        security.dpi = w
+            .controls
+            .dpi
+            .as_ref()
+            .map(|_| w.controls.dpi_stats.clone());
+        security.ids = w
+            .controls
+            .ids
+            .as_ref()
+            .map(|_| w.controls.ids_stats.clone());
+        security.devices = w
+            .controls
+            .device_monitoring
+            .as_ref()
+            .map(|_| w.controls.device_stats.clone());
+        security.vendor = w.controls.vendor.as_ref().map(|_| {
+            let mut v = w.controls.vendor_stats.clone();
             v.wait_h = round(v.wait_h, 4);
             v
         });
-        for (&(from, to, port), &(attempts, legitimate)) in &w.blocked_flows {
+        for (&(from, to, port), &(attempts, legitimate)) in &w.net.blocked_flows {
             security.flows_blocked.push(FlowRow {
-                from: w.network.hosts[from].name.clone(),
-                to: w.network.hosts[to].name.clone(),
+                from: w.net.network.hosts[from].name.clone(),
+                to: w.net.network.hosts[to].name.clone(),
                 port,
                 attempts,
                 legitimate,
@@ -462,10 +475,11 @@ impl Summary {
                     .filter(|f| f.legitimate)
                     .count() as u64,
                 false_positives,
-                remote_sessions: w.vendor_stats.sessions,
-                audit_coverage: (w.vendor_stats.sessions > 0).then(|| {
+                remote_sessions: w.controls.vendor_stats.sessions,
+                audit_coverage: (w.controls.vendor_stats.sessions > 0).then(|| {
                     round(
-                        w.vendor_stats.audited as f64 / w.vendor_stats.sessions as f64,
+                        w.controls.vendor_stats.audited as f64
+                            / w.controls.vendor_stats.sessions as f64,
                         4,
                     )
                 }),
@@ -486,7 +500,7 @@ impl Summary {
             duration_h: round(w.now as f64 / US_PER_H as f64, 4),
             tick_ms: s.tick_ms,
             line: LineSummary {
-                target_per_h: round(w.target_per_h, 2),
+                target_per_h: round(w.plan.target_per_h, 2),
                 target_units: target.round() as u64,
                 good_units: good,
                 scrap_units: scrap,

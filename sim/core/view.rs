@@ -113,7 +113,7 @@ pub struct Snapshot {
 
 fn look(w: &World, i: usize) -> Look {
     let st = &w.plant.stations[i];
-    if let Some(b) = w.blame.get(i).copied().flatten() {
+    if let Some(b) = w.ledger.blame.get(i).copied().flatten() {
         match b {
             crate::metrics::Blame::Attack(_) => return Look::Attacked,
             crate::metrics::Blame::Control => return Look::Blocked,
@@ -125,7 +125,7 @@ fn look(w: &World, i: usize) -> Look {
         State::Failed => Look::Failed,
         State::Tripped => Look::Tripped,
         State::Stopped(_) => {
-            let c = Condition::of(st.state(), w.planned);
+            let c = Condition::of(st.state(), w.plan.planned);
             match c {
                 Condition::Attack => Look::Attacked,
                 Condition::Control => Look::Blocked,
@@ -169,14 +169,15 @@ impl Snapshot {
             Some(ThermalView {
                 station: st.name.clone(),
                 temp_c: th.temp_c,
-                setpoint_c: w.plcs[p].setpoint_c(i).unwrap_or(f64::NAN),
+                setpoint_c: w.devices.plcs[p].setpoint_c(i).unwrap_or(f64::NAN),
                 band_c: th.band_c,
                 trip_c: th.trip_above_c,
             })
         });
         let network = NetworkView {
-            zones: w.network.zones.clone(),
+            zones: w.net.network.zones.clone(),
             hosts: w
+                .net
                 .network
                 .hosts
                 .iter()
@@ -184,14 +185,20 @@ impl Snapshot {
                 .map(|(h, x)| HostView {
                     name: x.name.clone(),
                     zone: x.zone,
-                    isolated: w.contained.get(&h).is_some_and(|&at| at <= w.now),
+                    isolated: w.controls.contained.get(&h).is_some_and(|&at| at <= w.now),
                 })
                 .collect(),
-            flows_blocked: w.blocked_flows.values().map(|v| v.0).sum(),
-            legit_blocked: w.blocked_flows.values().filter(|v| v.1).map(|v| v.0).sum(),
-            detections: w.ids_stats.alerts,
-            dpi_blocked: w.dpi_stats.blocked,
-            requests: w.plcs.iter().map(|p| p.stats.requests).sum(),
+            flows_blocked: w.net.blocked_flows.values().map(|v| v.0).sum(),
+            legit_blocked: w
+                .net
+                .blocked_flows
+                .values()
+                .filter(|v| v.1)
+                .map(|v| v.0)
+                .sum(),
+            detections: w.controls.ids_stats.alerts,
+            dpi_blocked: w.controls.dpi_stats.blocked,
+            requests: w.devices.plcs.iter().map(|p| p.stats.requests).sum(),
         };
         let alarms: Vec<String> = stations
             .iter()
@@ -199,6 +206,7 @@ impl Snapshot {
             .map(|v| format!("{}: {}", v.name, v.state.to_uppercase()))
             .collect();
         let events: Vec<(String, String, String)> = w
+            .ledger
             .metrics
             .events
             .iter()
@@ -258,6 +266,7 @@ impl Snapshot {
             ),
         ];
         let attacks = w
+            .campaign
             .attacks
             .iter()
             .map(|r| {
@@ -284,7 +293,7 @@ impl Snapshot {
             alarms,
             events,
             good_units: s.line.good_units,
-            target_so_far: w.target_per_h * s.line.planned_production_h,
+            target_so_far: w.plan.target_per_h * s.line.planned_production_h,
             throughput_per_h: if hours > 0.0 {
                 s.line.good_units as f64 / hours
             } else {

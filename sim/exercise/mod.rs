@@ -497,7 +497,8 @@ pub fn play(
     let mut applied = Vec::new();
     for (i, inject) in ex.exercise.injects.iter().enumerate() {
         w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
-        w.metrics
+        w.ledger
+            .metrics
             .event(w.now, "inject", "facilitator", inject.title.clone());
         let Some(d) = &inject.decision else { continue };
         let sit = situation(&w);
@@ -507,7 +508,7 @@ pub fn play(
             .iter()
             .find(|o| o.key == key)
             .ok_or_else(|| format!("no option \"{key}\" at inject {i}"))?;
-        w.metrics.event(
+        w.ledger.metrics.event(
             w.now,
             "decision",
             &d.asked,

@@ -209,7 +209,7 @@ impl Live {
             .worker_threads(2)
             .enable_all()
             .build()?;
-        let n = world.plcs.len();
+        let n = world.devices.plcs.len();
         let mut capture_writer = None;
         let capture = match &cfg.pcap {
             None => None,
@@ -260,7 +260,7 @@ impl Live {
         // Bind every endpoint before anything runs, so the table printed is true.
         let mut listeners = Vec::with_capacity(n);
         let mut endpoints = Vec::with_capacity(n);
-        for (i, plc) in world.plcs.iter().enumerate() {
+        for (i, plc) in world.devices.plcs.iter().enumerate() {
             let port = if cfg.base_port == 0 {
                 0
             } else {
@@ -499,13 +499,13 @@ fn sim_loop(
         {
             *s = Some(crate::view::Snapshot::of(&world));
         }
-        for (conn, adu) in world.external_replies.drain(..) {
+        for (conn, adu) in world.devices.external_replies.drain(..) {
             let tid = u16::from_be_bytes([adu[0], adu[1]]);
             if let Some(tx) = pending.remove(&(conn, tid)) {
                 let _ = tx.send(adu);
             }
         }
-        for conn in world.closed_by_device.drain(..) {
+        for conn in world.devices.closed_by_device.drain(..) {
             pending.retain(|(c, _), _| *c != conn);
             shared.close(conn);
         }
@@ -515,8 +515,12 @@ fn sim_loop(
         }
         if let Some((file, written)) = &mut audit {
             // Records fall due as simulated time reaches them; each is flushed as written.
-            let mut due: Vec<&crate::world::AuditRecord> =
-                world.audit.iter().filter(|r| r.t_us <= world.now).collect();
+            let mut due: Vec<&crate::world::AuditRecord> = world
+                .controls
+                .audit
+                .iter()
+                .filter(|r| r.t_us <= world.now)
+                .collect();
             due.sort_by_key(|r| r.t_us);
             for r in due.iter().skip(*written) {
                 let line = serde_json::json!({
@@ -544,8 +548,8 @@ fn sim_loop(
 
 /// Publish each PLC's image for reads that need not wait.
 fn publish(world: &mut World, shared: &Shared) {
-    let World { plcs, plant, .. } = world;
-    for (i, plc) in plcs.iter_mut().enumerate() {
+    let World { devices, plant, .. } = world;
+    for (i, plc) in devices.plcs.iter_mut().enumerate() {
         let snap = if plc.serves_reads_from_image() {
             plc.refresh_inputs(plant);
             Some(plc.clone())
@@ -588,7 +592,7 @@ pub fn status_line(w: &World) -> String {
             alarms.push(format!("{} {}", st.name, state.label()));
         }
     }
-    for p in w.plcs.iter().filter(|p| p.fault.is_some()) {
+    for p in w.devices.plcs.iter().filter(|p| p.fault.is_some()) {
         alarms.push(format!("{} fault", p.name));
     }
     s.push_str(&format!(
@@ -600,6 +604,7 @@ pub fn status_line(w: &World) -> String {
         }
     ));
     let conns: Vec<String> = w
+        .devices
         .plcs
         .iter()
         .map(|p| format!("{}:{}", p.name, p.connections()))

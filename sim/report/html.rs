@@ -519,7 +519,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     ];
     // Ten-minute means of the per-minute rate.
     let mut pts = Vec::new();
-    if let Some(tl) = &w.metrics.timeline {
+    if let Some(tl) = &w.ledger.metrics.timeline {
         for chunk in tl.chunks(10) {
             let mean = chunk.iter().map(|x| x.rate_per_h as f64).sum::<f64>() / chunk.len() as f64;
             let t = chunk.last().map(|x| x.minute as f64 / 60.0).unwrap_or(0.0);
@@ -527,7 +527,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         }
     }
     let mut markers = Vec::new();
-    for r in w.attacks.iter().filter(|r| r.started) {
+    for r in w.campaign.attacks.iter().filter(|r| r.started) {
         let (id, _) = r.spec.step.technique();
         let t = crate::time::to_hours(r.at);
         let kind = match r.outcome {

@@ -24,7 +24,7 @@ pub fn timeline_csv(w: &World) -> String {
         let _ = write!(out, ",temp_c_{}", st.name);
     }
     out.push('\n');
-    for r in w.metrics.timeline.iter().flatten() {
+    for r in w.ledger.metrics.timeline.iter().flatten() {
         let _ = write!(
             out,
             "{},{},{},{},{}",
@@ -47,7 +47,8 @@ pub fn timeline_csv(w: &World) -> String {
 
 /// The event log, one JSON object per line, in time order.
 pub fn events_jsonl(w: &World) -> String {
-    let mut events: Vec<&crate::metrics::Event> = w.metrics.events.iter().flatten().collect();
+    let mut events: Vec<&crate::metrics::Event> =
+        w.ledger.metrics.events.iter().flatten().collect();
     events.sort_by_key(|e| e.t_us); // stable: same-time events keep the order they were logged
     let mut out = String::new();
     for e in events {

@@ -61,7 +61,7 @@ fn availability_converges_to_mtbf_over_mtbf_plus_mttr() {
     ));
     let mut w = World::new(&s, s.seed);
     w.run();
-    let t = &w.metrics.station_time[0];
+    let t = &w.ledger.metrics.station_time[0];
     let planned: u64 = t.iter().sum::<u64>() - t[Condition::Planned as usize];
     let up = t[Condition::Running as usize] as f64;
     let failed = t[Condition::Failed as usize] as f64;

@@ -84,7 +84,8 @@ fn adding_a_station_does_not_change_another_stations_failures() {
             },
         );
         w.run_until(2 * 3_600_000_000);
-        w.metrics
+        w.ledger
+            .metrics
             .events
             .unwrap()
             .into_iter()

@@ -125,7 +125,7 @@ fn stable_requests() -> Vec<Request> {
 /// One request through the in-memory arm: an input at the next tick, reply from the World.
 fn in_memory(w: &mut World, plc: usize, req: &Request, tid: u16) -> Vec<u8> {
     let conn = EXTERNAL_CONN + 77;
-    if !w.plcs[plc].has_connection(conn) {
+    if !w.devices.plcs[plc].has_connection(conn) {
         w.apply_input(&Input::Connect { plc, conn });
     }
     w.apply_input(&Input::Frame {
@@ -135,8 +135,13 @@ fn in_memory(w: &mut World, plc: usize, req: &Request, tid: u16) -> Vec<u8> {
     });
     for _ in 0..100 {
         w.step();
-        if let Some(i) = w.external_replies.iter().position(|(c, _)| *c == conn) {
-            let (_, adu) = w.external_replies.remove(i);
+        if let Some(i) = w
+            .devices
+            .external_replies
+            .iter()
+            .position(|(c, _)| *c == conn)
+        {
+            let (_, adu) = w.devices.external_replies.remove(i);
             return parse_adu(&adu).unwrap().1.to_vec();
         }
     }
@@ -149,7 +154,12 @@ fn live_twin_answers_like_the_in_memory_bus() {
     let live = Live::start(World::new(&s, 1), config(20.0, 1.0)).unwrap();
     let mut real = Client::connect(endpoint(&live, "plc-filler")).unwrap();
     let mut w = World::new(&s, 1);
-    let plc = w.plcs.iter().position(|p| p.name == "plc-filler").unwrap();
+    let plc = w
+        .devices
+        .plcs
+        .iter()
+        .position(|p| p.name == "plc-filler")
+        .unwrap();
     for (k, req) in stable_requests().iter().enumerate() {
         let over_socket = real.call(req).unwrap();
         let in_memory = in_memory(&mut w, plc, req, k as u16 + 1);

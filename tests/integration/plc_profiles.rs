@@ -13,7 +13,7 @@ fn world() -> World {
 }
 
 fn plc(w: &mut World, name: &str) -> usize {
-    w.plcs.iter().position(|p| p.name == name).unwrap()
+    w.devices.plcs.iter().position(|p| p.name == name).unwrap()
 }
 
 fn reply(adu: &[u8]) -> Response {
@@ -24,7 +24,7 @@ fn reply(adu: &[u8]) -> Response {
 fn requests_beyond_the_per_scan_limit_wait_for_later_scans() {
     let mut w = world();
     let p = plc(&mut w, "plc-depal"); // legacy: 2 requests per scan, replies 2 scans later
-    let plc: &mut Plc = &mut w.plcs[p];
+    let plc: &mut Plc = &mut w.devices.plcs[p];
     for tid in 0..6 {
         assert!(plc.receive(
             99,
@@ -54,7 +54,7 @@ fn connection_caps_follow_the_profile() {
     let mut w = world();
     let legacy = plc(&mut w, "plc-depal");
     // The HMI holds one of the four connections already.
-    let plc = &mut w.plcs[legacy];
+    let plc = &mut w.devices.plcs[legacy];
     assert_eq!(plc.connections(), 1);
     for c in 100..103 {
         assert_eq!(plc.connect(c), Admission::Accepted);
@@ -72,7 +72,7 @@ fn connection_caps_follow_the_profile() {
 fn modern_profile_answers_unsupported_function_with_exception() {
     let mut w = world();
     let p = plc(&mut w, "plc-filler");
-    let plc = &mut w.plcs[p];
+    let plc = &mut w.devices.plcs[p];
     plc.receive(
         5,
         request_adu(
@@ -123,7 +123,7 @@ fn legacy_profile_faults_on_unsupported_function_and_stops_its_station() {
         .counters
         .units_in;
     assert!(before > 0);
-    w.plcs[p].receive(
+    w.devices.plcs[p].receive(
         5,
         request_adu(
             1,
@@ -135,7 +135,7 @@ fn legacy_profile_faults_on_unsupported_function_and_stops_its_station() {
         ),
     );
     w.run_until(120_000_000);
-    let plc = &w.plcs[p];
+    let plc = &w.devices.plcs[p];
     assert_eq!(plc.stats.faults, vec![(FaultCause::Unsupported, 1)]);
     let st = w
         .plant
@@ -150,7 +150,7 @@ fn legacy_profile_faults_on_unsupported_function_and_stops_its_station() {
     // The HMI loses contact, the operator goes to the cabinet and resets after recovery.
     w.run_until(20 * 60_000_000);
     assert!(
-        w.plcs[p].fault.is_none(),
+        w.devices.plcs[p].fault.is_none(),
         "the operator's reset did not take"
     );
     let after = w
@@ -170,7 +170,7 @@ fn sustained_overload_trips_the_legacy_watchdog() {
     let p = plc(&mut w, "plc-rinser");
     for k in 0..200u64 {
         for tid in 0..10 {
-            w.plcs[p].receive(
+            w.devices.plcs[p].receive(
                 7,
                 request_adu(
                     tid,
@@ -184,8 +184,11 @@ fn sustained_overload_trips_the_legacy_watchdog() {
         }
         w.run_until((k + 1) * 200_000);
     }
-    assert_eq!(w.plcs[p].stats.faults, vec![(FaultCause::Overload, 1)]);
-    assert!(w.plcs[p].stats.dropped > 0);
+    assert_eq!(
+        w.devices.plcs[p].stats.faults,
+        vec![(FaultCause::Overload, 1)]
+    );
+    assert!(w.devices.plcs[p].stats.dropped > 0);
 }
 
 #[test]
@@ -204,7 +207,7 @@ fn writes_over_modbus_drive_the_plant() {
         faultline::plant::State::Running
     );
     // Run coil off: the station stops at the next scan and its counter freezes.
-    w.plcs[p].receive(
+    w.devices.plcs[p].receive(
         9,
         request_adu(
             1,
@@ -229,7 +232,7 @@ fn writes_over_modbus_drive_the_plant() {
 fn a_scan_is_due_exactly_at_the_multiples_of_its_period() {
     let mut w = world();
     let p = plc(&mut w, "plc-depal"); // scans every 200 ms; the tick is 100 ms
-    let plc = &mut w.plcs[p];
+    let plc = &mut w.devices.plcs[p];
     assert_eq!(plc.scan, 200_000);
     let due: Vec<u64> = (0..12u64)
         .map(|k| k * 100_000)
@@ -251,7 +254,7 @@ fn a_register_read_across_blocks_is_checked_address_by_address() {
     let mut w = world();
     let p = plc(&mut w, "plc-labelers");
     w.run_until(60_000_000);
-    let plc = &w.plcs[p];
+    let plc = &w.devices.plcs[p];
     let n = faultline::plc::map::block_len(faultline::plc::map::Table::InputRegister, false);
     let whole = |address, quantity| plc.read(&Request::ReadInputRegisters { address, quantity });
     let Some(Ok(Response::ReadInputRegisters(a))) = whole(100, n) else {

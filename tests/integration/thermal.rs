@@ -19,7 +19,7 @@ fn oven(trip: f64) -> faultline::Scenario {
 
 /// Put the heater in manual at `pct` percent, through the PLC's Modbus handler.
 fn manual(w: &mut World, pct: u16) {
-    let plc = &mut w.plcs[0];
+    let plc = &mut w.devices.plcs[0];
     plc.handle(&Request::WriteSingleCoil {
         address: map::C_HEATER_AUTO,
         value: false,
@@ -70,6 +70,7 @@ fn safety_trip_fires_exactly_at_the_limit() {
         w.step();
     }
     let trip = w
+        .ledger
         .metrics
         .events
         .as_ref()
@@ -101,6 +102,7 @@ fn safety_trip_fires_exactly_at_the_limit() {
     cold.run();
     assert!(
         !cold
+            .ledger
             .metrics
             .events
             .as_ref()

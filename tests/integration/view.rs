@@ -29,7 +29,7 @@ fn controls_switch_off_and_back_on_and_steps_launch_now() {
     let text = w.command(&Command::Launch(0));
     assert!(text.starts_with("launched T0846"), "{text}");
     w.run_until(12_000_000);
-    assert!(w.attacks[0].started);
+    assert!(w.campaign.attacks[0].started);
     // A scripted failure shows in the snapshot.
     let filler = s.station_index("filler").unwrap();
     w.command(&Command::Fail(filler));

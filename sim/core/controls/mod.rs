@@ -1,6 +1,93 @@
-//! Security controls that inspect traffic. The same policy engine serves the twin's
-//! in-memory network and (later) the standalone proxy.
+//! The security controls: the policy engines (DPI, IDS) that serve the twin's network and
+//! the standalone proxy alike, their counters, and the controls part of the World with its
+//! run-time state (what a facilitator or an exercise switched).
 
 pub mod dpi;
 pub mod ids;
 pub mod stats;
+
+use crate::plc::ConnId;
+use crate::rng::{Stream, stream};
+use crate::scenario::{DeviceMonitoringSpec, ResponseSpec, Scenario, SegmentationSpec, VendorSpec};
+use crate::time::Micros;
+use stats::{AuditRecord, DeviceStats, DpiStats, IdsStats, VendorStats};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Controls switched off at run time (viewer), with their state, to switch back on.
+#[derive(Default)]
+pub struct Parked {
+    pub ids: Option<ids::Ids>,
+    pub response: Option<ResponseSpec>,
+    pub devices: Option<DeviceMonitoringSpec>,
+}
+
+/// The controls part of the World. Starts as the scenario deploys them; what a facilitator
+/// or an exercise switches during the run changes this, never the scenario.
+pub struct Controls {
+    /// The zone firewalls as they stand (rules added, switched off).
+    pub segmentation: Option<SegmentationSpec>,
+    /// The line runs without the MES.
+    pub island_mode: bool,
+    pub dpi: Option<dpi::Dpi>,
+    pub dpi_stats: DpiStats,
+    /// Requests the DPI answered for (link, transaction id), for the attack records.
+    pub dpi_blocked: BTreeSet<(ConnId, u16)>,
+    pub ids: Option<ids::Ids>,
+    pub ids_stats: IdsStats,
+    /// The vendor's remote access as it stands (a gateway put in during the run).
+    pub vendor: Option<VendorSpec>,
+    pub vendor_stats: VendorStats,
+    /// Remote access refused (an exercise decision): repairs that need the vendor wait
+    /// this long for an engineer on site, and nothing comes in over the vendor's access.
+    pub vendor_refused: Option<Micros>,
+    pub vendor_rng: Stream,
+    /// The gateway's append-only audit log.
+    pub audit: Vec<AuditRecord>,
+    /// The incident response, while deployed.
+    pub response: Option<ResponseSpec>,
+    pub response_rng: Stream,
+    /// Hosts isolated by the incident response, and from when.
+    pub contained: BTreeMap<usize, Micros>,
+    /// Device health monitoring, while deployed.
+    pub device_monitoring: Option<DeviceMonitoringSpec>,
+    pub device_stats: DeviceStats,
+    /// Per PLC: requests dropped at the last look, and whether it was alerting.
+    pub device_seen: Vec<(u64, bool)>,
+    /// Controls a facilitator switched off from the viewer, kept to switch back on.
+    pub parked: Parked,
+}
+
+impl Controls {
+    pub fn new(s: &Scenario, seed: u64, dpi: Option<dpi::Dpi>) -> Controls {
+        Controls {
+            segmentation: s.segmentation.clone(),
+            island_mode: s.line.island_mode,
+            dpi,
+            dpi_stats: DpiStats::default(),
+            dpi_blocked: BTreeSet::new(),
+            ids: s.ids.as_ref().map(|spec| ids::Ids::new(spec, seed)),
+            ids_stats: IdsStats::default(),
+            vendor: s.vendor.clone(),
+            vendor_stats: VendorStats {
+                access: match s.vendor.as_ref().map(|v| &v.access) {
+                    None => String::new(),
+                    Some(crate::scenario::VendorAccess::AlwaysOnVpn) => "always-on VPN".into(),
+                    Some(crate::scenario::VendorAccess::Gateway { .. }) => {
+                        "remote-access gateway".into()
+                    }
+                },
+                ..VendorStats::default()
+            },
+            vendor_refused: None,
+            vendor_rng: stream(seed, "vendor"),
+            audit: Vec::new(),
+            response: s.response.clone(),
+            response_rng: stream(seed, "response"),
+            contained: BTreeMap::new(),
+            device_monitoring: s.device_monitoring.clone(),
+            device_stats: DeviceStats::default(),
+            device_seen: vec![(0, false); s.plcs.len()],
+            parked: Parked::default(),
+        }
+    }
+}

@@ -991,3 +991,15 @@ fn pad(mut bits: Vec<bool>) -> Vec<bool> {
 }
 
 pub use crate::modbus::SUPPORTED;
+
+/// The devices part of the World: the PLCs with their connection tables, which PLC runs
+/// each station, and what the devices have for clients outside the World (live sockets).
+pub struct Devices {
+    pub plcs: Vec<Plc>,
+    /// Stations' PLC index, for labels.
+    pub station_plc: Vec<usize>,
+    /// Replies to external connections, for the live adapter to send.
+    pub external_replies: Vec<(ConnId, Vec<u8>)>,
+    /// External connections the device closed (evicted when full, or after garbage).
+    pub closed_by_device: Vec<ConnId>,
+}

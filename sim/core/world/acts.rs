@@ -9,7 +9,7 @@ use crate::time::{Micros, from_secs};
 
 impl World {
     pub(super) fn host_index(&self, name: &str) -> Option<usize> {
-        self.network.hosts.iter().position(|h| h.name == name)
+        self.net.network.hosts.iter().position(|h| h.name == name)
     }
 
     /// Apply a decision's action now; returns what it did, for the record.
@@ -18,29 +18,29 @@ impl World {
         let text = match a {
             Act::Nothing => "nothing changed".to_string(),
             Act::StopLine(h) => {
-                self.hold_until = self.hold_until.max(t + from_secs(h * 3600.0));
+                self.campaign.hold_until = self.campaign.hold_until.max(t + from_secs(h * 3600.0));
                 format!("line stopped by order for {h} h")
             }
             Act::IslandMode => {
-                self.scenario.line.island_mode = true;
+                self.controls.island_mode = true;
                 "island mode: the line runs without the MES".into()
             }
             Act::IsolateHost(h) => match self.host_index(h) {
                 Some(i) => {
-                    self.contained.entry(i).or_insert(t);
+                    self.controls.contained.entry(i).or_insert(t);
                     self.end_contained_steps(t);
                     format!("{h} isolated from the network")
                 }
                 None => format!("no host {h}"),
             },
             Act::RefuseVendor(h) => {
-                self.vendor_refused = Some(from_secs(h * 3600.0));
+                self.controls.vendor_refused = Some(from_secs(h * 3600.0));
                 format!(
                     "vendor remote access refused; repairs wait for an engineer on site ({h} h)"
                 )
             }
             Act::VendorGateway(approval_min) => {
-                if let Some(v) = &mut self.scenario.vendor {
+                if let Some(v) = &mut self.controls.vendor {
                     v.access = VendorAccess::Gateway {
                         approval_min: crate::dist::Dist::LogNormal {
                             mean: *approval_min,
@@ -50,17 +50,14 @@ impl World {
                         session_h: 4.0,
                     };
                 }
-                self.vendor_stats.access = "gateway".into();
+                self.controls.vendor_stats.access = "gateway".into();
                 "vendor access only through the gateway (approval, MFA, time box, audit)".into()
             }
             Act::DpiEnforce(on) => {
                 use crate::controls::dpi::Mode;
                 let mode = if *on { Mode::Enforce } else { Mode::Monitor };
-                if let Some(d) = &mut self.dpi {
+                if let Some(d) = &mut self.controls.dpi {
                     d.spec.mode = mode;
-                }
-                if let Some(d) = &mut self.scenario.dpi {
-                    d.mode = mode;
                 }
                 format!(
                     "DPI switched to {}",
@@ -68,26 +65,32 @@ impl World {
                 )
             }
             Act::Segmentation(on) => {
-                if let Some(g) = &mut self.scenario.segmentation {
+                if let Some(g) = &mut self.controls.segmentation {
                     g.enabled = *on;
                 }
-                self.network = crate::network::Network::new(&self.scenario);
+                self.net.network = crate::network::Network::new(
+                    &self.scenario,
+                    self.controls.segmentation.as_ref(),
+                );
                 format!(
                     "zone firewalls {}",
                     if *on { "on" } else { "off (flat network)" }
                 )
             }
             Act::AllowFlow(rule) => {
-                if let Some(g) = &mut self.scenario.segmentation {
+                if let Some(g) = &mut self.controls.segmentation {
                     g.allow.push(rule.clone());
                 }
-                self.network = crate::network::Network::new(&self.scenario);
+                self.net.network = crate::network::Network::new(
+                    &self.scenario,
+                    self.controls.segmentation.as_ref(),
+                );
                 format!("firewall rule added: {:?} → {:?}", rule.from, rule.to)
             }
-            Act::RestorePlc(p) => match self.plcs.iter().position(|x| x.name == *p) {
+            Act::RestorePlc(p) => match self.devices.plcs.iter().position(|x| x.name == *p) {
                 Some(i) => {
                     let recipe = self.hmi.temp_recipe.clone();
-                    self.plcs[i].restore_backup(|st| recipe.get(st).copied().flatten());
+                    self.devices.plcs[i].restore_backup(|st| recipe.get(st).copied().flatten());
                     format!("{p} restored from backup")
                 }
                 None => format!("no PLC {p}"),
@@ -101,7 +104,8 @@ impl World {
                 format!("{n} step(s) from {h} moved to {at} h")
             }
         };
-        self.metrics
+        self.ledger
+            .metrics
             .event(t, "exercise_action", "table", text.clone());
         text
     }
@@ -112,7 +116,7 @@ impl World {
             return 0;
         };
         let mut n = 0;
-        for r in &mut self.attacks {
+        for r in &mut self.campaign.attacks {
             if r.host == h && !r.started {
                 r.at = at;
                 n += 1;
@@ -125,17 +129,18 @@ impl World {
     pub fn control_on(&self, key: char) -> bool {
         let w = self;
         match key {
-            's' => w.scenario.segmentation.as_ref().is_some_and(|g| g.enabled),
+            's' => w.controls.segmentation.as_ref().is_some_and(|g| g.enabled),
             'd' => w
+                .controls
                 .dpi
                 .as_ref()
                 .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
-            'i' => w.scenario.line.island_mode,
-            'm' => w.ids.is_some(),
-            'r' => w.scenario.response.is_some(),
-            'h' => w.scenario.device_monitoring.is_some(),
+            'i' => w.controls.island_mode,
+            'm' => w.controls.ids.is_some(),
+            'r' => w.controls.response.is_some(),
+            'h' => w.controls.device_monitoring.is_some(),
             'v' => {
-                w.scenario.vendor.as_ref().is_some_and(|v| {
+                w.controls.vendor.as_ref().is_some_and(|v| {
                     matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })
                 })
             }
@@ -149,7 +154,7 @@ impl World {
         match c {
             Command::Launch(k) => {
                 let now = w.now;
-                match w.attacks.get_mut(*k) {
+                match w.campaign.attacks.get_mut(*k) {
                     Some(r) if !r.started => {
                         r.at = now;
                         let (id, name) = r.spec.step.technique();
@@ -162,30 +167,30 @@ impl World {
             Command::Toggle(key) => {
                 let on = w.control_on(*key);
                 // Controls the World builds at the start: parked when off, restored when on.
-                let p = &mut w.parked;
+                let p = &mut w.controls.parked;
                 let switched = match key {
                     'm' if on => {
-                        p.ids = w.ids.take();
+                        p.ids = w.controls.ids.take();
                         Some("IDS off")
                     }
                     'm' if p.ids.is_some() => {
-                        w.ids = p.ids.take();
+                        w.controls.ids = p.ids.take();
                         Some("IDS on")
                     }
                     'r' if on => {
-                        p.response = w.scenario.response.take();
+                        p.response = w.controls.response.take();
                         Some("incident response off")
                     }
                     'r' if p.response.is_some() => {
-                        w.scenario.response = p.response.take();
+                        w.controls.response = p.response.take();
                         Some("incident response on")
                     }
                     'h' if on => {
-                        p.devices = w.scenario.device_monitoring.take();
+                        p.devices = w.controls.device_monitoring.take();
                         Some("device monitoring off")
                     }
                     'h' if p.devices.is_some() => {
-                        w.scenario.device_monitoring = p.devices.take();
+                        w.controls.device_monitoring = p.devices.take();
                         Some("device monitoring on")
                     }
                     'm' | 'r' | 'h' => {
@@ -195,15 +200,16 @@ impl World {
                 };
                 if let Some(text) = switched {
                     let t = w.now;
-                    w.metrics
+                    w.ledger
+                        .metrics
                         .event(t, "control_switch", "facilitator", text.into());
                     return text.into();
                 }
                 let act = match key {
-                    's' if w.scenario.segmentation.is_some() => Act::Segmentation(!on),
-                    'd' if w.dpi.is_some() => Act::DpiEnforce(!on),
+                    's' if w.controls.segmentation.is_some() => Act::Segmentation(!on),
+                    'd' if w.controls.dpi.is_some() => Act::DpiEnforce(!on),
                     'i' if !on => Act::IslandMode,
-                    'v' if w.scenario.vendor.is_some() && !on => Act::VendorGateway(20.0),
+                    'v' if w.controls.vendor.is_some() && !on => Act::VendorGateway(20.0),
                     _ => return format!("control '{key}' cannot be switched in this scenario"),
                 };
                 w.act(&act)

@@ -9,7 +9,7 @@ impl World {
     /// The attack step behind a connection, if it is an attacker's.
     pub(super) fn attack_of(&self, conn: Option<ConnId>) -> Option<usize> {
         match conn
-            .and_then(|c| self.bus.links.get(c as usize))
+            .and_then(|c| self.net.bus.links.get(c as usize))
             .map(|l| l.owner)
         {
             Some(Owner::Attack(i)) => Some(i),
@@ -21,12 +21,12 @@ impl World {
     /// control that keeps the HMI's commands from the PLC.
     pub(super) fn work_out_blame(&mut self) {
         use crate::metrics::Blame;
-        for st in 0..self.blame.len() {
-            let p = self.station_plc[st];
-            let plc = &self.plcs[p];
+        for st in 0..self.ledger.blame.len() {
+            let p = self.devices.station_plc[st];
+            let plc = &self.devices.plcs[p];
             let slot = plc.stations().position(|s| s == st).unwrap_or(0);
-            let attack = if self.line_held && !plc.run_coil(slot) {
-                Some(self.held_by)
+            let attack = if self.campaign.line_held && !plc.run_coil(slot) {
+                Some(self.campaign.held_by)
             } else if let Some(f) = &plc.fault {
                 self.attack_of(f.source).map(Some)
             } else if !plc.mode_is_run() {
@@ -38,10 +38,10 @@ impl World {
             };
             let hmi_link = self.hmi.links().find(|(_, q)| *q == p).map(|(l, _)| l);
             let cut_off = hmi_link.is_some_and(|l| {
-                !self.bus.is_open(l)
-                    && self.blocked_flows.contains_key(&(
-                        self.network.hmi(),
-                        self.network.plc_host(p),
+                !self.net.bus.is_open(l)
+                    && self.net.blocked_flows.contains_key(&(
+                        self.net.network.hmi(),
+                        self.net.network.plc_host(p),
                         502,
                     ))
             });
@@ -50,7 +50,7 @@ impl World {
             let station = &self.plant.stations[st];
             let unseen_failure =
                 station.state() == crate::plant::State::Failed && !station.repair_in_progress();
-            self.blame[st] = if let Some(step) = attack {
+            self.ledger.blame[st] = if let Some(step) = attack {
                 Some(Blame::Attack(step))
             } else if cut_off && (!plc.run_coil(slot) || unseen_failure) {
                 Some(Blame::Control)

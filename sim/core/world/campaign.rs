@@ -20,31 +20,32 @@ impl World {
         raw: bool,
         t: Micros,
     ) -> Option<ConnId> {
-        let host = self.attacks[i].host;
-        let to = self.network.plc_host(plc);
+        let host = self.campaign.attacks[i].host;
+        let to = self.net.network.plc_host(plc);
         if self.contained(host, t) {
-            self.attacks[i].blocked_by_response += 1;
+            self.campaign.attacks[i].blocked_by_response += 1;
             self.note_flow(host, to, 502, false, t);
             return None;
         }
         if self.gateway_refuses(host) {
             // Stolen vendor credentials are not an approved, MFA-checked session.
-            self.attacks[i].blocked_by_gateway += 1;
+            self.campaign.attacks[i].blocked_by_gateway += 1;
             self.note_flow(host, to, 502, false, t);
             return None;
         }
-        match self.network.connect(host, to, 502) {
+        match self.net.network.connect(host, to, 502) {
             Verdict::Allow(latency) => {
-                let latency = latency + self.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
-                let name = self.network.hosts[host].name.clone();
+                let latency = latency + self.controls.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
+                let name = self.net.network.hosts[host].name.clone();
                 let link = self
+                    .net
                     .bus
                     .open_for(Owner::Attack(i), raw, &name, plc, latency);
-                self.reconnect_at.push(Micros::MAX);
-                match self.plcs[plc].connect(link) {
+                self.net.reconnect_at.push(Micros::MAX);
+                match self.devices.plcs[plc].connect(link) {
                     Admission::Refused => {
-                        self.bus.close(link);
-                        self.attacks[i].refused += 1;
+                        self.net.bus.close(link);
+                        self.campaign.attacks[i].refused += 1;
                         None
                     }
                     a => {
@@ -56,7 +57,7 @@ impl World {
                 }
             }
             Verdict::Blocked | Verdict::NoRoute => {
-                self.attacks[i].blocked += 1;
+                self.campaign.attacks[i].blocked += 1;
                 self.note_flow(host, to, 502, false, t);
                 None
             }
@@ -71,30 +72,34 @@ impl World {
         req: &Request,
         t: Micros,
     ) {
-        let run = &mut self.attacks[i];
+        let run = &mut self.campaign.attacks[i];
         run.tid = run.tid.wrapping_add(1);
         let tid = run.tid;
         run.waiting.push((link, tid, t + REPLY_TIMEOUT, plc));
-        self.bus.send_to_server(link, t, request_adu(tid, 1, req));
+        self.net
+            .bus
+            .send_to_server(link, t, request_adu(tid, 1, req));
     }
 
     /// Advance every attack step at time `t`.
     pub(crate) fn run_attacks(&mut self, t: Micros) {
-        for i in 0..self.attacks.len() {
-            if self.attacks[i].done() || t < self.attacks[i].at {
+        for i in 0..self.campaign.attacks.len() {
+            if self.campaign.attacks[i].done() || t < self.campaign.attacks[i].at {
                 continue;
             }
-            if !self.attacks[i].started {
-                self.attacks[i].started = true;
-                let (id, name) = self.attacks[i].spec.step.technique();
-                let from = self.network.hosts[self.attacks[i].host].name.clone();
-                self.metrics.event(
+            if !self.campaign.attacks[i].started {
+                self.campaign.attacks[i].started = true;
+                let (id, name) = self.campaign.attacks[i].spec.step.technique();
+                let from = self.net.network.hosts[self.campaign.attacks[i].host]
+                    .name
+                    .clone();
+                self.ledger.metrics.event(
                     t,
                     "attack_step",
                     &from,
-                    format!("{id} {name}: {:?}", self.attacks[i].spec.step),
+                    format!("{id} {name}: {:?}", self.campaign.attacks[i].spec.step),
                 );
-                if self.attacks[i].fails_by_chance {
+                if self.campaign.attacks[i].fails_by_chance {
                     self.end_step(
                         i,
                         t,
@@ -105,18 +110,22 @@ impl World {
                 }
                 self.start_step(i, t);
             }
-            if !self.attacks[i].done() {
+            if !self.campaign.attacks[i].done() {
                 self.continue_step(i, t);
             }
         }
     }
 
     pub(super) fn plc_index(&self, name: &str) -> usize {
-        self.plcs.iter().position(|p| p.name == name).unwrap_or(0)
+        self.devices
+            .plcs
+            .iter()
+            .position(|p| p.name == name)
+            .unwrap_or(0)
     }
 
     pub(super) fn start_step(&mut self, i: usize, t: Micros) {
-        let step = self.attacks[i].spec.step.clone();
+        let step = self.campaign.attacks[i].spec.step.clone();
         let single = |w: &mut World, plc: &str, req: Request| {
             let p = w.plc_index(plc);
             if let Some(link) = w.attack_connect(i, p, false, t) {
@@ -155,23 +164,28 @@ impl World {
                 recovery_h,
                 precautionary_shutdown_h,
             } => {
-                let host = self.attacks[i].host;
+                let host = self.campaign.attacks[i].host;
                 let until = t + from_secs(recovery_h * 3600.0);
                 let mut hit = Vec::new();
-                for h in 0..self.network.hosts.len() {
-                    let kind = self.network.hosts[h].kind;
+                for h in 0..self.net.network.hosts.len() {
+                    let kind = self.net.network.hosts[h].kind;
                     if matches!(kind, crate::network::HostKind::Plc(_)) {
                         continue;
                     }
-                    if h == host || matches!(self.network.connect(host, h, 445), Verdict::Allow(_))
+                    if h == host
+                        || matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_))
                     {
-                        hit.push(self.network.hosts[h].name.clone());
+                        hit.push(self.net.network.hosts[h].name.clone());
                         match kind {
                             crate::network::HostKind::Hmi => {
-                                self.hmi_down_until = self.hmi_down_until.max(until)
+                                self.campaign.hmi_down_until =
+                                    self.campaign.hmi_down_until.max(until)
                             }
-                            _ if self.network.roles[h] == Some(crate::scenario::HostRole::Mes) => {
-                                self.mes_down_until = self.mes_down_until.max(until)
+                            _ if self.net.network.roles[h]
+                                == Some(crate::scenario::HostRole::Mes) =>
+                            {
+                                self.campaign.mes_down_until =
+                                    self.campaign.mes_down_until.max(until)
                             }
                             _ => {}
                         }
@@ -179,21 +193,23 @@ impl World {
                         self.note_flow(host, h, 445, false, t);
                     }
                 }
-                self.held_by = Some(i);
+                self.campaign.held_by = Some(i);
                 if let Some(hours) = precautionary_shutdown_h {
-                    self.hold_until = self.hold_until.max(t + from_secs(hours * 3600.0));
+                    self.campaign.hold_until =
+                        self.campaign.hold_until.max(t + from_secs(hours * 3600.0));
                 }
                 let detail = format!("encrypted: {}", hit.join(", "));
                 self.end_step(i, t, Outcome::Succeeded, detail);
             }
             AttackStep::SpoofReporting { plc, duration_s } => {
                 let p = self.plc_index(&plc);
-                let host = self.attacks[i].host;
-                if self
-                    .network
-                    .on_path(host, self.network.hmi(), self.network.plc_host(p))
-                {
-                    self.attacks[i].spoof = Some((p, t + from_secs(duration_s), None, 0));
+                let host = self.campaign.attacks[i].host;
+                if self.net.network.on_path(
+                    host,
+                    self.net.network.hmi(),
+                    self.net.network.plc_host(p),
+                ) {
+                    self.campaign.attacks[i].spoof = Some((p, t + from_secs(duration_s), None, 0));
                 } else {
                     self.end_step(
                         i,
@@ -207,33 +223,34 @@ impl World {
                 plc, duration_s, ..
             } => {
                 let p = self.plc_index(&plc);
-                self.attacks[i].dropped_before = self.plcs[p].stats.dropped;
+                self.campaign.attacks[i].dropped_before = self.devices.plcs[p].stats.dropped;
                 if let Some(link) = self.attack_connect(i, p, false, t) {
-                    self.attacks[i].flood = Some((link, p, t + from_secs(duration_s), 0.0, 0));
+                    self.campaign.attacks[i].flood =
+                        Some((link, p, t + from_secs(duration_s), 0.0, 0));
                 }
             }
         }
     }
 
     pub(super) fn continue_step(&mut self, i: usize, t: Micros) {
-        let step = self.attacks[i].spec.step.clone();
+        let step = self.campaign.attacks[i].spec.step.clone();
         // Requests past their deadline get no more chances.
-        let before = self.attacks[i].waiting.len();
-        self.attacks[i].waiting.retain(|w| w.2 > t);
-        let timed_out = before - self.attacks[i].waiting.len();
+        let before = self.campaign.attacks[i].waiting.len();
+        self.campaign.attacks[i].waiting.retain(|w| w.2 > t);
+        let timed_out = before - self.campaign.attacks[i].waiting.len();
         match step {
             AttackStep::Scan { rate_per_s } => {
-                let n = self.plcs.len();
-                while self.attacks[i].next_target < n {
-                    let k = self.attacks[i].next_target;
-                    let due = self.attacks[i].at + from_secs(k as f64 / rate_per_s);
+                let n = self.devices.plcs.len();
+                while self.campaign.attacks[i].next_target < n {
+                    let k = self.campaign.attacks[i].next_target;
+                    let due = self.campaign.attacks[i].at + from_secs(k as f64 / rate_per_s);
                     if due > t {
                         break;
                     }
-                    self.attacks[i].next_target += 1;
+                    self.campaign.attacks[i].next_target += 1;
                     // The service probe: bytes that are not Modbus.
                     if let Some(link) = self.attack_connect(i, k, true, t) {
-                        self.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
+                        self.net.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
                     }
                     // modbus-discover: Report Server ID and Device Identification.
                     if let Some(link) = self.attack_connect(i, k, false, t) {
@@ -250,10 +267,13 @@ impl World {
                         );
                     }
                 }
-                if self.attacks[i].next_target >= n && self.attacks[i].waiting.is_empty() {
-                    let r = &self.attacks[i];
+                if self.campaign.attacks[i].next_target >= n
+                    && self.campaign.attacks[i].waiting.is_empty()
+                {
+                    let r = &self.campaign.attacks[i];
                     let found = r.discovered.len();
                     let faulted: Vec<String> = self
+                        .devices
                         .plcs
                         .iter()
                         .filter(|p| p.fault.as_ref().is_some_and(|f| f.since >= r.at))
@@ -279,8 +299,8 @@ impl World {
                 }
             }
             AttackStep::Flood { rate_per_s, .. } => {
-                if let Some((link, p, until, carry, sent)) = self.attacks[i].flood {
-                    if t < until && self.bus.is_open(link) {
+                if let Some((link, p, until, carry, sent)) = self.campaign.attacks[i].flood {
+                    if t < until && self.net.bus.is_open(link) {
                         let due = carry + rate_per_s * self.tick as f64 / 1e6;
                         let n = due.floor() as u64;
                         for _ in 0..n {
@@ -296,12 +316,13 @@ impl World {
                             );
                         }
                         // The flood does not wait for replies.
-                        self.attacks[i].waiting.clear();
-                        self.attacks[i].flood = Some((link, p, until, due - n as f64, sent + n));
+                        self.campaign.attacks[i].waiting.clear();
+                        self.campaign.attacks[i].flood =
+                            Some((link, p, until, due - n as f64, sent + n));
                     } else {
-                        let plc = &self.plcs[p];
-                        let dropped = plc.stats.dropped - self.attacks[i].dropped_before;
-                        let by_dpi = self.attacks[i].blocked_by_dpi;
+                        let plc = &self.devices.plcs[p];
+                        let dropped = plc.stats.dropped - self.campaign.attacks[i].dropped_before;
+                        let by_dpi = self.campaign.attacks[i].blocked_by_dpi;
                         let outcome = if plc.fault.is_some() || dropped > 0 {
                             Outcome::Succeeded
                         } else if by_dpi > 0 {
@@ -317,19 +338,19 @@ impl World {
                                 ""
                             }
                         );
-                        self.bus.close(link);
-                        self.plcs[p].disconnect(link);
+                        self.net.bus.close(link);
+                        self.devices.plcs[p].disconnect(link);
                         self.end_step(i, t, outcome, detail);
                     }
-                } else if !self.attacks[i].done() {
+                } else if !self.campaign.attacks[i].done() {
                     self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
                 }
             }
             AttackStep::SpoofReporting { .. } => {
-                if let Some((_, until, _, rewritten)) = self.attacks[i].spoof
+                if let Some((_, until, _, rewritten)) = self.campaign.attacks[i].spoof
                     && t >= until
                 {
-                    self.attacks[i].spoof = None;
+                    self.campaign.attacks[i].spoof = None;
                     let outcome = if rewritten > 0 {
                         Outcome::Succeeded
                     } else {
@@ -344,7 +365,7 @@ impl World {
                 }
             }
             _ => {
-                let r = &self.attacks[i];
+                let r = &self.campaign.attacks[i];
                 if r.blocked_by_response > 0 {
                     self.end_step(
                         i,
@@ -374,10 +395,11 @@ impl World {
                 } else if r.waiting.is_empty() && r.blocked_by_dpi > 0 {
                     self.end_step(i, t, Outcome::Blocked, "blocked by the Modbus DPI".into());
                 } else if r.waiting.is_empty() {
-                    let p = self.plc_index(self.attacks[i].spec.step.target().unwrap_or(""));
+                    let p =
+                        self.plc_index(self.campaign.attacks[i].spec.step.target().unwrap_or(""));
                     let (outcome, detail) = match step {
                         AttackStep::ListenOnly { .. } => {
-                            if self.plcs[p].is_listen_only() {
+                            if self.devices.plcs[p].is_listen_only() {
                                 (
                                     Outcome::Succeeded,
                                     "the PLC is in listen-only mode".to_string(),
@@ -403,13 +425,13 @@ impl World {
     }
 
     pub(super) fn end_step(&mut self, i: usize, t: Micros, outcome: Outcome, detail: String) {
-        let r = &mut self.attacks[i];
+        let r = &mut self.campaign.attacks[i];
         r.outcome = Some(outcome);
         r.ended_at = Some(t);
         r.detail = detail.clone();
         let (id, _) = r.spec.step.technique();
-        let from = self.network.hosts[r.host].name.clone();
-        self.metrics.event(
+        let from = self.net.network.hosts[r.host].name.clone();
+        self.ledger.metrics.event(
             t,
             "attack_result",
             &from,
@@ -421,6 +443,7 @@ impl World {
     /// the status it saw first (state, flags, temperature, heater); counters stay real.
     pub(crate) fn intercept_for_hmi(&mut self, plc: usize, adu: Vec<u8>) -> Vec<u8> {
         let Some(run) = self
+            .campaign
             .attacks
             .iter_mut()
             .find(|r| r.spoof.as_ref().is_some_and(|s| s.0 == plc))
@@ -461,9 +484,9 @@ impl World {
     /// A reply reached an attack step's connection.
     pub(crate) fn attack_receive(&mut self, i: usize, link: ConnId, adu: &[u8]) {
         let Ok((h, pdu)) = parse_adu(adu) else { return };
-        let r = &mut self.attacks[i];
+        let r = &mut self.campaign.attacks[i];
         // The DPI answered for the PLC: counted whether or not the step still waits.
-        let by_dpi = self.dpi_blocked.remove(&(link, h.transaction_id));
+        let by_dpi = self.controls.dpi_blocked.remove(&(link, h.transaction_id));
         if by_dpi {
             r.blocked_by_dpi += 1;
         }
@@ -496,16 +519,16 @@ impl World {
     /// the shift stops every station at its local panel, and starts them again when the
     /// MES is back and the order lifted.
     pub(crate) fn hold_line(&mut self, t: Micros) {
-        let mes_lost = t < self.mes_down_until && !self.scenario.line.island_mode;
-        let hold = mes_lost || t < self.hold_until;
-        if hold == self.line_held {
+        let mes_lost = t < self.campaign.mes_down_until && !self.controls.island_mode;
+        let hold = mes_lost || t < self.campaign.hold_until;
+        if hold == self.campaign.line_held {
             return;
         }
-        self.line_held = hold;
-        for plc in &mut self.plcs {
+        self.campaign.line_held = hold;
+        for plc in &mut self.devices.plcs {
             if hold {
                 plc.local_stop();
-            } else if self.planned {
+            } else if self.plan.planned {
                 plc.local_start();
             }
         }
@@ -518,6 +541,8 @@ impl World {
         } else {
             "line released: restarted at the local panels"
         };
-        self.metrics.event(t, "line_hold", "management", why.into());
+        self.ledger
+            .metrics
+            .event(t, "line_hold", "management", why.into());
     }
 }

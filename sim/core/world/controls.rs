@@ -14,48 +14,48 @@ impl World {
     /// client gets an exception or a reset, as configured).
     pub(crate) fn dpi_passes(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) -> bool {
         use crate::controls::dpi::{Flow, Mode, OnBlock};
-        let Some(dpi) = &mut self.dpi else {
+        let Some(dpi) = &mut self.controls.dpi else {
             return true;
         };
-        let owner = self.bus.links[l as usize].owner;
+        let owner = self.net.bus.links[l as usize].owner;
         let from = match owner {
-            Owner::Hmi => self.network.hmi(),
-            Owner::Attack(i) => self.attacks[i].host,
+            Owner::Hmi => self.net.network.hmi(),
+            Owner::Attack(i) => self.campaign.attacks[i].host,
         };
-        let to = self.network.plc_host(p);
-        let (fh, th) = (&self.network.hosts[from], &self.network.hosts[to]);
+        let to = self.net.network.plc_host(p);
+        let (fh, th) = (&self.net.network.hosts[from], &self.net.network.hosts[to]);
         let flow = Flow {
             from_host: &fh.name,
-            from_zone: &self.network.zones[fh.zone],
+            from_zone: &self.net.network.zones[fh.zone],
             to_host: &th.name,
-            to_zone: &self.network.zones[th.zone],
+            to_zone: &self.net.network.zones[th.zone],
             conn: u64::from(l),
         };
-        self.dpi_stats.inspected += 1;
+        self.controls.dpi_stats.inspected += 1;
         let Err(v) = dpi.inspect(flow, adu, t) else {
             return true;
         };
         let enforce = dpi.spec.mode == Mode::Enforce;
         let on_block = dpi.spec.on_block;
         let kind = v.to_string();
-        self.dpi_stats.violations += 1;
-        crate::metrics::tally(&mut self.dpi_stats.by_kind, kind.clone());
+        self.controls.dpi_stats.violations += 1;
+        crate::metrics::tally(&mut self.controls.dpi_stats.by_kind, kind.clone());
         let legit = owner == Owner::Hmi;
         if legit {
-            self.dpi_stats.false_positives += 1;
+            self.controls.dpi_stats.false_positives += 1;
         }
         if let Owner::Attack(i) = owner
-            && self.attacks[i].detected_at.is_none()
+            && self.campaign.attacks[i].detected_at.is_none()
         {
-            self.attacks[i].detected_at = Some(t);
+            self.campaign.attacks[i].detected_at = Some(t);
         }
-        let source = self.network.hosts[from].name.clone();
+        let source = self.net.network.hosts[from].name.clone();
         let what = format!(
             "to {}: {kind}{}",
-            self.plcs[p].name,
+            self.devices.plcs[p].name,
             if legit { " (a legitimate request)" } else { "" }
         );
-        self.metrics.event(
+        self.ledger.metrics.event(
             t,
             if enforce { "dpi_block" } else { "dpi_alert" },
             &source,
@@ -64,10 +64,10 @@ impl World {
         if !enforce {
             return true;
         }
-        self.dpi_stats.blocked += 1;
+        self.controls.dpi_stats.blocked += 1;
         match parse_adu(adu) {
             Ok((h, pdu)) => {
-                self.dpi_blocked.insert((l, h.transaction_id));
+                self.controls.dpi_blocked.insert((l, h.transaction_id));
                 if on_block == OnBlock::Exception {
                     let function = pdu.first().copied().unwrap_or(0);
                     let exception = crate::modbus::Response::exception(
@@ -76,7 +76,7 @@ impl World {
                     );
                     let reply =
                         crate::modbus::response_adu(h.transaction_id, h.unit_id, &exception);
-                    self.bus.send_to_client(l, t, reply);
+                    self.net.bus.send_to_client(l, t, reply);
                 } else {
                     self.close_external(p, l);
                 }
@@ -91,17 +91,17 @@ impl World {
     /// through request, approval and MFA at a gateway, which records the session.
     pub(crate) fn route_vendor_calls(&mut self) {
         use crate::scenario::VendorAccess;
-        let Some(v) = self.scenario.vendor.clone() else {
+        let Some(v) = self.controls.vendor.clone() else {
             return;
         };
         for (station, called) in std::mem::take(&mut self.plant.vendor_calls) {
-            let connect = from_secs(v.connect_min.sample(&mut self.vendor_rng) * 60.0);
+            let connect = from_secs(v.connect_min.sample(&mut self.controls.vendor_rng) * 60.0);
             let name = self.plant.stations[station].name.clone();
-            self.vendor_stats.sessions += 1;
-            let session = self.vendor_stats.sessions;
-            let open = match (&v.access, self.vendor_refused) {
+            self.controls.vendor_stats.sessions += 1;
+            let session = self.controls.vendor_stats.sessions;
+            let open = match (&v.access, self.controls.vendor_refused) {
                 (_, Some(onsite)) => {
-                    self.metrics.event(
+                    self.ledger.metrics.event(
                         called,
                         "vendor_onsite",
                         &name,
@@ -118,11 +118,11 @@ impl World {
                     },
                     None,
                 ) => {
-                    let approved =
-                        called + from_secs(approval_min.sample(&mut self.vendor_rng) * 60.0);
+                    let approved = called
+                        + from_secs(approval_min.sample(&mut self.controls.vendor_rng) * 60.0);
                     let open = approved + from_secs(mfa_min * 60.0) + connect;
                     let close = open + from_secs(session_h * 3600.0);
-                    self.vendor_stats.audited += 1;
+                    self.controls.vendor_stats.audited += 1;
                     for (t_us, event, detail) in [
                         (called, "requested", format!("repair of {name}")),
                         (approved, "approved", "by the shift supervisor".to_string()),
@@ -133,7 +133,7 @@ impl World {
                         ),
                         (close, "closed", "time box expired".to_string()),
                     ] {
-                        self.audit.push(AuditRecord {
+                        self.controls.audit.push(AuditRecord {
                             t_us,
                             session,
                             event: event.into(),
@@ -143,8 +143,9 @@ impl World {
                     open
                 }
             };
-            self.vendor_stats.wait_h += (open - called) as f64 / crate::time::US_PER_H as f64;
-            self.metrics.event(
+            self.controls.vendor_stats.wait_h +=
+                (open - called) as f64 / crate::time::US_PER_H as f64;
+            self.ledger.metrics.event(
                 called,
                 "vendor_called",
                 &name,
@@ -158,12 +159,12 @@ impl World {
     /// stolen credentials open no session without the plant's approval and the vendor's
     /// second factor, even while the real vendor has one open.
     pub(crate) fn gateway_refuses(&self, host: usize) -> bool {
-        match &self.scenario.vendor {
+        match &self.controls.vendor {
             Some(v)
-                if self.vendor_refused.is_some()
+                if self.controls.vendor_refused.is_some()
                     || matches!(v.access, crate::scenario::VendorAccess::Gateway { .. }) =>
             {
-                self.network.hosts[host].name == v.host
+                self.net.network.hosts[host].name == v.host
             }
             _ => false,
         }
@@ -172,52 +173,53 @@ impl World {
     /// Look at every PLC's diagnostics: alert on saturation, overruns and faults (once
     /// per episode), credit the attack steps aimed at it, and shed rogue connections.
     pub(crate) fn watch_devices(&mut self, t: Micros, shed: bool) {
-        for p in 0..self.plcs.len() {
-            let plc = &self.plcs[p];
+        for p in 0..self.devices.plcs.len() {
+            let plc = &self.devices.plcs[p];
             let dropped = plc.stats.dropped;
             let saturated = plc.connections() >= plc.profile.max_connections;
-            let overrun = dropped > self.device_seen[p].0;
+            let overrun = dropped > self.controls.device_seen[p].0;
             let faulted = plc.fault.is_some();
             let alerting = saturated || overrun || faulted;
-            let was = self.device_seen[p].1;
-            self.device_seen[p] = (dropped, alerting);
+            let was = self.controls.device_seen[p].1;
+            self.controls.device_seen[p] = (dropped, alerting);
             if !alerting || was {
                 continue;
             }
             let name = plc.name.clone();
             let mut what = Vec::new();
             if saturated {
-                self.device_stats.saturation_alerts += 1;
+                self.controls.device_stats.saturation_alerts += 1;
                 what.push("all connections taken");
             }
             if overrun {
-                self.device_stats.overrun_alerts += 1;
+                self.controls.device_stats.overrun_alerts += 1;
                 what.push("requests dropped (scan overrun)");
             }
             if faulted {
-                self.device_stats.fault_alerts += 1;
+                self.controls.device_stats.fault_alerts += 1;
                 what.push("faulted");
             }
-            self.metrics
+            self.ledger
+                .metrics
                 .event(t, "device_alert", &name, what.join(", "));
-            for r in self.attacks.iter_mut() {
+            for r in self.campaign.attacks.iter_mut() {
                 let aimed = r.spec.step.target().is_none_or(|n| n == name);
                 if r.started && r.at <= t && aimed && !r.done() && r.detected_at.is_none() {
                     r.detected_at = Some(t);
                 }
             }
             if shed && (saturated || overrun) {
-                let rogue: Vec<ConnId> = (0..self.bus.links.len() as ConnId)
+                let rogue: Vec<ConnId> = (0..self.net.bus.links.len() as ConnId)
                     .filter(|&l| {
-                        let link = &self.bus.links[l as usize];
+                        let link = &self.net.bus.links[l as usize];
                         link.plc == p
                             && link.open
                             && link.owner != Owner::Hmi
-                            && self.plcs[p].has_connection(l)
+                            && self.devices.plcs[p].has_connection(l)
                     })
                     .collect();
                 for l in rogue {
-                    self.device_stats.connections_shed += 1;
+                    self.controls.device_stats.connections_shed += 1;
                     self.close_external(p, l);
                 }
             }
@@ -226,25 +228,32 @@ impl World {
 
     /// Whether `host` is isolated at `t`.
     pub(crate) fn contained(&self, host: usize, t: Micros) -> bool {
-        self.contained.get(&host).is_some_and(|&at| at <= t)
+        self.controls
+            .contained
+            .get(&host)
+            .is_some_and(|&at| at <= t)
     }
 
     /// The incident response: a host whose traffic was detected is isolated after the
     /// containment time; its ongoing steps (a flood, a man in the middle) end there.
     pub(crate) fn respond(&mut self, t: Micros) {
-        let Some(r) = self.scenario.response.clone() else {
+        let Some(r) = self.controls.response.clone() else {
             return;
         };
-        for i in 0..self.attacks.len() {
-            let (host, detected) = (self.attacks[i].host, self.attacks[i].detected_at);
+        for i in 0..self.campaign.attacks.len() {
+            let (host, detected) = (
+                self.campaign.attacks[i].host,
+                self.campaign.attacks[i].detected_at,
+            );
             if let Some(d) = detected
                 && d <= t
-                && !self.contained.contains_key(&host)
+                && !self.controls.contained.contains_key(&host)
             {
-                let at = d + from_secs(r.contain_min.sample(&mut self.response_rng) * 60.0);
-                self.contained.insert(host, at);
-                let name = self.network.hosts[host].name.clone();
-                self.metrics.event(
+                let at =
+                    d + from_secs(r.contain_min.sample(&mut self.controls.response_rng) * 60.0);
+                self.controls.contained.insert(host, at);
+                let name = self.net.network.hosts[host].name.clone();
+                self.ledger.metrics.event(
                     at,
                     "contained",
                     &name,
@@ -257,8 +266,8 @@ impl World {
 
     /// Steps whose host is isolated end: a flood stops, a man in the middle lets go.
     pub(crate) fn end_contained_steps(&mut self, t: Micros) {
-        for run in self.attacks.iter_mut() {
-            if let Some(&at) = self.contained.get(&run.host)
+        for run in self.campaign.attacks.iter_mut() {
+            if let Some(&at) = self.controls.contained.get(&run.host)
                 && at <= t
             {
                 // Time to contain counts for steps under way when the host was isolated.
@@ -274,15 +283,15 @@ impl World {
     }
 
     pub(crate) fn link_host(&self, l: ConnId) -> usize {
-        match self.bus.links[l as usize].owner {
-            Owner::Hmi => self.network.hmi(),
-            Owner::Attack(i) => self.attacks[i].host,
+        match self.net.bus.links[l as usize].owner {
+            Owner::Hmi => self.net.network.hmi(),
+            Owner::Attack(i) => self.campaign.attacks[i].host,
         }
     }
 
     pub(crate) fn ids_observe(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) {
         let host = self.link_host(l);
-        if let Some(ids) = &mut self.ids {
+        if let Some(ids) = &mut self.controls.ids {
             ids.observe(t, host, p, adu);
         }
     }
@@ -291,9 +300,11 @@ impl World {
     /// whose traffic raised them.
     pub(crate) fn ids_alerts(&mut self, t: Micros) {
         use crate::controls::ids::AlertKind;
-        let Some(ids) = &mut self.ids else { return };
+        let Some(ids) = &mut self.controls.ids else {
+            return;
+        };
         for a in ids.due(t) {
-            let st = &mut self.ids_stats;
+            let st = &mut self.controls.ids_stats;
             st.alerts += 1;
             let kind = match &a.kind {
                 AlertKind::NewTalker => "new talker".to_string(),
@@ -312,19 +323,20 @@ impl World {
             crate::metrics::tally(&mut st.by_kind, label);
             if a.kind == AlertKind::FalseAlarm {
                 st.false_alarms += 1;
-                self.metrics.event(a.at, "ids_alert", "ids", kind);
+                self.ledger.metrics.event(a.at, "ids_alert", "ids", kind);
                 continue;
             }
-            let source = self.network.hosts[a.source].name.clone();
-            if a.source == self.network.hmi() {
+            let source = self.net.network.hosts[a.source].name.clone();
+            if a.source == self.net.network.hmi() {
                 st.alerts_on_legitimate_traffic += 1;
             } else {
                 st.true_alerts += 1;
             }
-            let plc = self.plcs[a.plc].name.clone();
-            self.metrics
+            let plc = self.devices.plcs[a.plc].name.clone();
+            self.ledger
+                .metrics
                 .event(a.at, "ids_alert", &source, format!("to {plc}: {kind}"));
-            for r in self.attacks.iter_mut() {
+            for r in self.campaign.attacks.iter_mut() {
                 let aimed = r.spec.step.target().is_none_or(|n| n == plc);
                 if r.host == a.source
                     && r.started

@@ -11,22 +11,24 @@ impl World {
     pub(super) fn apply(&mut self, t: Micros, action: &Action) {
         match action {
             Action::StartLine => {
-                self.planned = true;
+                self.plan.planned = true;
                 self.hmi.start_line();
-                self.metrics
+                self.ledger
+                    .metrics
                     .event(t, "schedule", "schedule", "start line".into());
             }
             Action::StopLine => {
-                self.planned = false;
+                self.plan.planned = false;
                 self.hmi.stop_line();
-                self.metrics
+                self.ledger
+                    .metrics
                     .event(t, "schedule", "schedule", "stop line (planned)".into());
             }
             Action::Changeover { product, setpoints } => {
                 let s = &self.scenario;
                 self.hmi
                     .changeover(*product, setpoints, |n| s.station_index(n));
-                self.metrics.event(
+                self.ledger.metrics.event(
                     t,
                     "schedule",
                     "schedule",
@@ -37,7 +39,7 @@ impl World {
     }
 
     pub(super) fn collect_events(&mut self) {
-        let recording = self.metrics.events.is_some();
+        let recording = self.ledger.metrics.events.is_some();
         if !recording {
             // Nothing to log: keep the buffers (and their capacity) for the next tick.
             self.plant.events.clear();
@@ -85,21 +87,22 @@ impl World {
                     "stopped for planned maintenance".into(),
                 ),
             };
-            self.metrics.event(t, kind, &source, detail);
+            self.ledger.metrics.event(t, kind, &source, detail);
         }
-        for p in 0..self.plcs.len() {
-            if self.plcs[p].new_faults.is_empty() {
+        for p in 0..self.devices.plcs.len() {
+            if self.devices.plcs[p].new_faults.is_empty() {
                 continue;
             }
-            for (t, cause) in std::mem::take(&mut self.plcs[p].new_faults) {
-                let name = self.plcs[p].name.clone();
-                self.metrics
+            for (t, cause) in std::mem::take(&mut self.devices.plcs[p].new_faults) {
+                let name = self.devices.plcs[p].name.clone();
+                self.ledger
+                    .metrics
                     .event(t, "plc_fault", &name, format!("{cause:?}"));
             }
         }
         for (t, e) in std::mem::take(&mut self.hmi.events) {
             let st = |i: &usize| self.plant.stations[*i].name.clone();
-            let plc = |i: &usize| self.plcs[*i].name.clone();
+            let plc = |i: &usize| self.devices.plcs[*i].name.clone();
             let (kind, source, detail) = match &e {
                 HmiEvent::AlarmSeen { station, state } => {
                     ("alarm", st(station), format!("HMI shows {state}"))
@@ -127,7 +130,7 @@ impl World {
                     ("write_failed", plc(p), format!("FC {function:02X}"))
                 }
             };
-            self.metrics.event(t, kind, &source, detail);
+            self.ledger.metrics.event(t, kind, &source, detail);
         }
     }
 }

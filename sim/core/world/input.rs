@@ -66,16 +66,16 @@ impl World {
     /// connection, returns what the device did with it.
     pub fn apply_input(&mut self, input: &Input) -> Option<Admission> {
         let t = self.now;
-        let valid = |p: usize| p < self.plcs.len();
+        let valid = |p: usize| p < self.devices.plcs.len();
         match *input {
             Input::Connect { plc, conn } if valid(plc) => {
-                let a = self.plcs[plc].connect(conn);
+                let a = self.devices.plcs[plc].connect(conn);
                 match a {
                     Admission::AcceptedClosing(old) => self.close_external(plc, old),
-                    Admission::Refused => self.metrics.event(
+                    Admission::Refused => self.ledger.metrics.event(
                         t,
                         "connection_refused",
-                        &self.plcs[plc].name.clone(),
+                        &self.devices.plcs[plc].name.clone(),
                         format!("connection {conn}: all taken"),
                     ),
                     Admission::Accepted => {}
@@ -83,29 +83,29 @@ impl World {
                 Some(a)
             }
             Input::Disconnect { plc, conn } if valid(plc) => {
-                self.plcs[plc].disconnect(conn);
+                self.devices.plcs[plc].disconnect(conn);
                 None
             }
             Input::Frame { plc, conn, ref adu } if valid(plc) => {
                 // Only on a connection the device holds (not one it refused or closed).
-                if self.plcs[plc].has_connection(conn) {
-                    self.plcs[plc].receive(conn, adu.clone());
+                if self.devices.plcs[plc].has_connection(conn) {
+                    self.devices.plcs[plc].receive(conn, adu.clone());
                 }
                 None
             }
             Input::Malformed { plc, conn } if valid(plc) => {
-                self.plcs[plc].malformed(t);
+                self.devices.plcs[plc].malformed(t);
                 let _ = conn;
                 None
             }
             Input::Garbage { plc, conn } if valid(plc) => {
-                if self.plcs[plc].garbage(t) {
+                if self.devices.plcs[plc].garbage(t) {
                     self.close_external(plc, conn);
                 }
                 None
             }
             Input::Read { plc } if valid(plc) => {
-                self.plcs[plc].stats.requests += 1;
+                self.devices.plcs[plc].stats.requests += 1;
                 None
             }
             Input::Viewer { ref command } => {

@@ -12,32 +12,32 @@ impl World {
     /// A SCADA reconnects a connection the device closed (or refused), every 5 s.
     pub(super) fn reconnect_hmi(&mut self, t: Micros) {
         const RETRY: Micros = 5_000_000;
-        for l in 0..self.bus.links.len() {
+        for l in 0..self.net.bus.links.len() {
             let link = l as ConnId;
-            if self.bus.is_open(link) || t < self.reconnect_at[l] {
+            if self.net.bus.is_open(link) || t < self.net.reconnect_at[l] {
                 continue;
             }
-            let p = self.bus.links[l].plc;
-            if self.bus.links[l].owner != Owner::Hmi {
+            let p = self.net.bus.links[l].plc;
+            if self.net.bus.links[l].owner != Owner::Hmi {
                 continue;
             }
-            let (from, to) = (self.network.hmi(), self.network.plc_host(p));
-            if !matches!(self.network.connect(from, to, 502), Verdict::Allow(_)) {
+            let (from, to) = (self.net.network.hmi(), self.net.network.plc_host(p));
+            if !matches!(self.net.network.connect(from, to, 502), Verdict::Allow(_)) {
                 self.note_flow(from, to, 502, true, t);
-                self.reconnect_at[l] = t + RETRY;
+                self.net.reconnect_at[l] = t + RETRY;
                 continue;
             }
-            match self.plcs[p].connect(link) {
-                Admission::Refused => self.reconnect_at[l] = t + RETRY,
+            match self.devices.plcs[p].connect(link) {
+                Admission::Refused => self.net.reconnect_at[l] = t + RETRY,
                 a => {
                     if let Admission::AcceptedClosing(old) = a {
                         self.close_external(p, old);
                     }
-                    self.bus.reopen(link);
-                    self.metrics.event(
+                    self.net.bus.reopen(link);
+                    self.ledger.metrics.event(
                         t,
                         "hmi_reconnect",
-                        &self.plcs[p].name.clone(),
+                        &self.devices.plcs[p].name.clone(),
                         "HMI connection re-established".into(),
                     );
                 }
@@ -55,16 +55,17 @@ impl World {
         t: Micros,
     ) {
         let e = self
+            .net
             .blocked_flows
             .entry((from, to, port))
             .or_insert((0, legitimate));
         e.0 += 1;
         if e.0 == 1 {
             let (a, b) = (
-                self.network.hosts[from].name.clone(),
-                self.network.hosts[to].name.clone(),
+                self.net.network.hosts[from].name.clone(),
+                self.net.network.hosts[to].name.clone(),
             );
-            self.metrics.event(
+            self.ledger.metrics.event(
                 t,
                 "flow_blocked",
                 &a,
@@ -83,7 +84,7 @@ impl World {
     /// Bytes on a raw link reach the server's framer: whole frames are requests; bytes
     /// that are not Modbus are what they are to the device (and the connection ends).
     pub(super) fn serve_raw(&mut self, p: usize, l: ConnId, bytes: &[u8], t: Micros) {
-        let f = self.framers.entry(l).or_default();
+        let f = self.net.framers.entry(l).or_default();
         f.push(bytes);
         let mut frames = Vec::new();
         let mut garbage = false;
@@ -99,42 +100,43 @@ impl World {
         for adu in frames {
             self.ids_observe(p, l, &adu, t);
             if self.dpi_passes(p, l, &adu, t) {
-                self.plcs[p].receive(l, adu);
+                self.devices.plcs[p].receive(l, adu);
             }
         }
         if garbage && !self.dpi_passes(p, l, bytes, t) {
             // The DPI does not forward what it cannot parse: the device never sees it.
-            self.framers.remove(&l);
+            self.net.framers.remove(&l);
             return;
         }
         if garbage {
-            self.framers.remove(&l);
-            self.plcs[p].set_current_conn(Some(l));
-            if self.plcs[p].garbage(t) {
+            self.net.framers.remove(&l);
+            self.devices.plcs[p].set_current_conn(Some(l));
+            if self.devices.plcs[p].garbage(t) {
                 self.close_external(p, l);
             }
-            self.plcs[p].set_current_conn(None);
+            self.devices.plcs[p].set_current_conn(None);
         }
     }
 
     pub(crate) fn close_external(&mut self, plc: usize, conn: ConnId) {
-        self.plcs[plc].disconnect(conn);
+        self.devices.plcs[plc].disconnect(conn);
         if conn >= EXTERNAL_CONN {
-            self.closed_by_device.push(conn);
+            self.devices.closed_by_device.push(conn);
         } else if self
+            .net
             .bus
             .links
             .get(conn as usize)
             .is_some_and(|l| l.owner != Owner::Hmi)
         {
-            self.bus.close(conn);
+            self.net.bus.close(conn);
         } else {
-            self.bus.close(conn);
-            self.reconnect_at[conn as usize] = self.now + 5_000_000;
-            self.metrics.event(
+            self.net.bus.close(conn);
+            self.net.reconnect_at[conn as usize] = self.now + 5_000_000;
+            self.ledger.metrics.event(
                 self.now,
                 "hmi_disconnected",
-                &self.plcs[plc].name.clone(),
+                &self.devices.plcs[plc].name.clone(),
                 "the device closed the HMI's connection".into(),
             );
         }

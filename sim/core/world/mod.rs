@@ -1,17 +1,17 @@
 //! The World owns all state and advances it by one fixed tick per `step()`. No I/O, no
 //! wall clock, no threads: the clock, sockets, windows and files are adapters around it.
 
-use crate::attack::AttackRun;
+use crate::attack::{AttackRun, Campaign};
 use crate::bus::{Bus, Owner};
+use crate::controls::Controls;
 pub use crate::controls::stats::{AuditRecord, DeviceStats, DpiStats, IdsStats, VendorStats};
 use crate::hmi::{Hmi, Task};
-use crate::metrics::Metrics;
-use crate::modbus::Framer;
-
-use crate::network::{Network, Verdict};
+use crate::metrics::{Ledger, Metrics};
+use crate::network::{Net, Network, Verdict};
+use crate::plan::Plan;
 use crate::plant::Plant;
-use crate::plc::{Admission, ConnId, Plc};
-use crate::scenario::{Action, Scenario};
+use crate::plc::{Admission, Devices, Plc};
+use crate::scenario::Scenario;
 use crate::time::{Micros, US_PER_H, US_PER_MIN, US_PER_MS, from_secs};
 use std::collections::BTreeMap;
 
@@ -36,14 +36,6 @@ impl Recording {
     }
 }
 
-/// Controls switched off at run time (viewer), with their state, to switch back on.
-#[derive(Default)]
-pub(crate) struct Parked {
-    pub ids: Option<crate::controls::ids::Ids>,
-    pub response: Option<crate::scenario::ResponseSpec>,
-    pub devices: Option<crate::scenario::DeviceMonitoringSpec>,
-}
-
 pub mod acts;
 pub mod blame;
 pub mod campaign;
@@ -54,71 +46,29 @@ pub mod links;
 
 pub use input::{Command, EXTERNAL_CONN, Input};
 
+/// The twin: the parts below, owned here and called in [`World::step`] in a fixed order.
+/// No part names the World; the glue in this module's files (campaign, controls, acts,
+/// input, links, blame, events) is the World's own.
 pub struct World {
+    /// The scenario as loaded: configuration, never changed during a run (what a
+    /// facilitator or an exercise switches lives in the parts' run-time state).
     pub scenario: Scenario,
     pub seed: u64,
     pub now: Micros,
     pub tick: Micros,
     pub end: Micros,
     pub plant: Plant,
-    pub plcs: Vec<Plc>,
+    /// The PLCs and their connection tables.
+    pub devices: Devices,
+    /// The network, the bus that carries its Modbus bytes, and the flow ledger.
+    pub net: Net,
+    /// The SCADA/HMI and its operator.
     pub hmi: Hmi,
-    pub bus: Bus,
-    pub metrics: Metrics,
-    /// Stations' PLC index, for labels.
-    pub(crate) station_plc: Vec<usize>,
-    pub(crate) schedule: Vec<(Micros, Action)>,
-    pub(crate) next_action: usize,
-    /// Production is planned (the schedule has the line on).
-    pub planned: bool,
-    pub target_per_h: f64,
-    /// Replies to external connections, for the live adapter to send.
-    pub external_replies: Vec<(ConnId, Vec<u8>)>,
-    /// External connections the device closed (evicted when full, or after garbage).
-    pub closed_by_device: Vec<ConnId>,
-    /// When each HMI link may try to reconnect (by link id; others never).
-    pub(crate) reconnect_at: Vec<Micros>,
-    pub network: Network,
-    pub attacks: Vec<AttackRun>,
-    /// Servers' framers for links that carry arbitrary bytes.
-    pub(crate) framers: BTreeMap<ConnId, Framer>,
-    /// Connections the network refused: (from host, to host, port) → (attempts, legitimate).
-    pub blocked_flows: BTreeMap<(usize, usize, u16), (u64, bool)>,
-    /// Per station: what is to blame for it being stopped, this tick.
-    pub(crate) blame: Vec<Option<crate::metrics::Blame>>,
-    /// Whether blame needs working out (attacks or controls in the scenario).
-    pub(crate) track_blame: bool,
-    pub dpi: Option<crate::controls::dpi::Dpi>,
-    pub dpi_stats: DpiStats,
-    pub ids: Option<crate::controls::ids::Ids>,
-    pub ids_stats: IdsStats,
-    /// The HMI's workstation is encrypted until then: no polling, no operator at the screen.
-    pub(crate) hmi_down_until: Micros,
-    /// The MES is down until then.
-    pub(crate) mes_down_until: Micros,
-    /// Management holds the line stopped until then.
-    pub(crate) hold_until: Micros,
-    /// The line is held stopped by the consequences of an attack (MES lost, shutdown order).
-    pub(crate) line_held: bool,
-    /// The attack step whose consequences hold the line.
-    pub(crate) held_by: Option<usize>,
-    pub vendor_stats: VendorStats,
-    /// Remote access refused (an exercise decision): repairs that need the vendor wait
-    /// this long for an engineer on site, and nothing comes in over the vendor's access.
-    pub(crate) vendor_refused: Option<Micros>,
-    /// The gateway's append-only audit log.
-    pub audit: Vec<AuditRecord>,
-    /// Hosts isolated by the incident response, and from when.
-    pub contained: BTreeMap<usize, Micros>,
-    pub device_stats: DeviceStats,
-    /// Per PLC: requests dropped at the last look, and whether it was alerting.
-    pub(crate) device_seen: Vec<(u64, bool)>,
-    /// Controls a facilitator switched off from the viewer, kept to switch back on.
-    pub(crate) parked: Parked,
-    pub(crate) response_rng: crate::rng::Stream,
-    pub(crate) vendor_rng: crate::rng::Stream,
-    /// Requests the DPI answered for (link, transaction id), for the attack records.
-    pub(crate) dpi_blocked: std::collections::BTreeSet<(ConnId, u16)>,
+    /// The operating schedule.
+    pub plan: Plan,
+    pub controls: Controls,
+    pub campaign: Campaign,
+    pub ledger: Ledger,
 }
 
 impl World {
@@ -130,7 +80,7 @@ impl World {
         let s = scenario;
         let profiles = s.all_profiles();
         let plant = Plant::new(s, seed);
-        let plcs: Vec<Plc> = s
+        let mut plcs: Vec<Plc> = s
             .plcs
             .iter()
             .map(|p| {
@@ -145,8 +95,7 @@ impl World {
             capture: rec.frames.then(Vec::new),
             ..Bus::default()
         };
-        let mut plcs = plcs;
-        let network = Network::new(s);
+        let network = Network::new(s, s.segmentation.as_ref());
         let verdicts: Vec<Verdict> = (0..plcs.len())
             .map(|p| network.connect(network.hmi(), network.plc_host(p), 502))
             .collect();
@@ -182,10 +131,6 @@ impl World {
             attacks.extend(crate::attack::campaign(a, &network, seed));
         }
         let track_blame = !attacks.is_empty() || s.segmentation.is_some() || s.dpi.is_some();
-        let ids = s
-            .ids
-            .as_ref()
-            .map(|spec| crate::controls::ids::Ids::new(spec, seed));
         let mut station_plc = vec![0; s.stations.len()];
         for (p, plc) in plcs.iter().enumerate() {
             for st in plc.stations() {
@@ -193,71 +138,41 @@ impl World {
             }
         }
         let (bottleneck, capacity_per_h) = bottleneck(s);
-        let mut schedule: Vec<(Micros, Action)> = s
-            .schedule
-            .iter()
-            .map(|e| (from_secs(e.at_h * 3600.0), e.action.clone()))
-            .collect();
-        schedule.sort_by_key(|(t, _)| *t); // stable: entries at the same time keep file order
         let n_links = bus.links.len();
         World {
             seed,
             now: 0,
             tick: u64::from(s.tick_ms) * US_PER_MS,
             end: from_secs(s.duration_h * 3600.0),
-            metrics: Metrics::new(
-                s.stations.len(),
-                bottleneck,
-                rec.timeline,
-                rec.events,
-                attacks.len(),
-            ),
-            plant,
-            plcs,
-            hmi,
-            bus,
-            station_plc,
-            schedule,
-            next_action: 0,
-            planned: false,
-            target_per_h: s.line.target_per_h.unwrap_or(capacity_per_h),
-            external_replies: Vec::new(),
-            closed_by_device: Vec::new(),
-            reconnect_at: vec![0; n_links],
-            network,
-            attacks,
-            framers: BTreeMap::new(),
-            blocked_flows,
-            blame: vec![None; s.stations.len()],
-            track_blame,
-            dpi,
-            dpi_stats: DpiStats::default(),
-            ids,
-            ids_stats: IdsStats::default(),
-            hmi_down_until: 0,
-            mes_down_until: 0,
-            vendor_refused: None,
-            hold_until: 0,
-            line_held: false,
-            held_by: None,
-            vendor_stats: VendorStats {
-                access: match s.vendor.as_ref().map(|v| &v.access) {
-                    None => String::new(),
-                    Some(crate::scenario::VendorAccess::AlwaysOnVpn) => "always-on VPN".into(),
-                    Some(crate::scenario::VendorAccess::Gateway { .. }) => {
-                        "remote-access gateway".into()
-                    }
-                },
-                ..VendorStats::default()
+            ledger: Ledger {
+                metrics: Metrics::new(
+                    s.stations.len(),
+                    bottleneck,
+                    rec.timeline,
+                    rec.events,
+                    attacks.len(),
+                ),
+                blame: vec![None; s.stations.len()],
+                track_blame,
             },
-            audit: Vec::new(),
-            contained: BTreeMap::new(),
-            device_stats: DeviceStats::default(),
-            device_seen: vec![(0, false); s.plcs.len()],
-            parked: Parked::default(),
-            response_rng: crate::rng::stream(seed, "response"),
-            vendor_rng: crate::rng::stream(seed, "vendor"),
-            dpi_blocked: std::collections::BTreeSet::new(),
+            plant,
+            devices: Devices {
+                plcs,
+                station_plc,
+                external_replies: Vec::new(),
+                closed_by_device: Vec::new(),
+            },
+            hmi,
+            plan: Plan::new(s, capacity_per_h),
+            net: Net {
+                network,
+                bus,
+                framers: BTreeMap::new(),
+                blocked_flows,
+                reconnect_at: vec![0; n_links],
+            },
+            campaign: Campaign::new(attacks),
+            controls: Controls::new(s, seed, dpi),
             scenario: s.clone(),
         }
     }
@@ -280,20 +195,47 @@ impl World {
         }
     }
 
-    /// Advance one tick.
+    /// Advance one tick: everything a tick does, in order.
     pub fn step(&mut self) {
         let t = self.now;
-        let dt = self.tick;
-        // Replies that reached the HMI.
-        for l in 0..self.bus.links.len() as u32 {
-            while let Some(adu) = self.bus.arrivals_at_client(l, t) {
-                match self.bus.links[l as usize].owner {
-                    Owner::Hmi if t < self.hmi_down_until => {}
+        self.deliver_replies(t);
+        while let Some(action) = self.plan.due(t) {
+            self.apply(t, &action);
+        }
+        // The HMI polls, writes, and its operator acts (unless its workstation is encrypted).
+        if t >= self.campaign.hmi_down_until {
+            self.hmi.tick(t, &mut self.net.bus);
+        }
+        if !self.campaign.attacks.is_empty() {
+            self.hold_line(t);
+        }
+        self.reconnect_hmi(t);
+        if !self.campaign.attacks.is_empty() {
+            self.run_attacks(t);
+        }
+        self.run_desks(t);
+        self.operator_at_the_cabinet();
+        self.deliver_requests(t);
+        self.scan_devices(t);
+        self.plant.advance(t, self.tick);
+        if !self.plant.vendor_calls.is_empty() {
+            self.route_vendor_calls();
+        }
+        self.account(t);
+    }
+
+    /// Replies that reached their clients: the HMI (through an adversary in the middle,
+    /// if one sits there) and the attackers' own connections.
+    fn deliver_replies(&mut self, t: Micros) {
+        for l in 0..self.net.bus.links.len() as u32 {
+            while let Some(adu) = self.net.bus.arrivals_at_client(l, t) {
+                match self.net.bus.links[l as usize].owner {
+                    Owner::Hmi if t < self.campaign.hmi_down_until => {}
                     Owner::Hmi => {
-                        let adu = if self.attacks.is_empty() {
+                        let adu = if self.campaign.attacks.is_empty() {
                             adu
                         } else {
-                            self.intercept_for_hmi(self.bus.links[l as usize].plc, adu)
+                            self.intercept_for_hmi(self.net.bus.links[l as usize].plc, adu)
                         };
                         self.hmi.receive(l, &adu, t)
                     }
@@ -301,127 +243,129 @@ impl World {
                 }
             }
         }
-        // The operating schedule.
-        while let Some((at, action)) = self.schedule.get(self.next_action)
-            && *at <= t
-        {
-            let action = action.clone();
-            self.next_action += 1;
-            self.apply(t, &action);
-        }
-        // The HMI polls, writes, and its operator acts (unless its workstation is encrypted).
-        if t >= self.hmi_down_until {
-            self.hmi.tick(t, &mut self.bus);
-        }
-        if !self.attacks.is_empty() {
-            self.hold_line(t);
-        }
-        self.reconnect_hmi(t);
-        if !self.attacks.is_empty() {
-            self.run_attacks(t);
-        }
-        if self.ids.is_some() {
+    }
+
+    /// The controls that watch rather than sit on the request path: the IDS's analyst, the
+    /// incident response and device health monitoring.
+    fn run_desks(&mut self, t: Micros) {
+        if self.controls.ids.is_some() {
             self.ids_alerts(t);
         }
-        if self.scenario.response.is_some() && !self.attacks.is_empty() {
+        if self.controls.response.is_some() && !self.campaign.attacks.is_empty() {
             self.respond(t);
         }
-        if let Some(d) = &self.scenario.device_monitoring
+        if let Some(d) = &self.controls.device_monitoring
             && t.is_multiple_of(from_secs(d.poll_s).max(self.tick))
         {
             self.watch_devices(t, d.shed);
         }
+    }
+
+    /// What the operator does at a PLC's cabinet when the HMI cannot reach it.
+    fn operator_at_the_cabinet(&mut self) {
         for (at, task) in std::mem::take(&mut self.hmi.local_actions) {
-            if let Task::ResetPlc(p) = task {
-                let plc = &mut self.plcs[p];
-                if plc.fault.is_none() && !plc.is_listen_only() {
-                    // Nothing wrong at the cabinet: the PLC runs but the HMI cannot reach
-                    // it. The operator starts its stations at the local panel.
-                    if self.hmi.line_should_run && plc.local_start() {
-                        self.metrics.event(
-                            at,
-                            "local_start",
-                            &plc.name,
-                            "the HMI cannot reach this PLC: stations started at the local panel"
-                                .into(),
-                        );
-                    }
-                } else if plc.fault.is_none() && plc.is_listen_only() {
-                    // A restart at the cabinet ends listen-only mode.
-                    plc.restart_communications();
-                    self.metrics.event(
+            let Task::ResetPlc(p) = task else { continue };
+            let plc = &mut self.devices.plcs[p];
+            if plc.fault.is_none() && !plc.is_listen_only() {
+                // Nothing wrong at the cabinet: the PLC runs but the HMI cannot reach
+                // it. The operator starts its stations at the local panel.
+                if self.hmi.line_should_run && plc.local_start() {
+                    self.ledger.metrics.event(
+                        at,
+                        "local_start",
+                        &plc.name,
+                        "the HMI cannot reach this PLC: stations started at the local panel".into(),
+                    );
+                }
+            } else if plc.fault.is_none() && plc.is_listen_only() {
+                // A restart at the cabinet ends listen-only mode.
+                plc.restart_communications();
+                self.ledger.metrics.event(
+                    at,
+                    "plc_reset",
+                    &plc.name,
+                    "operator restarted the PLC's communications".into(),
+                );
+            } else if plc.fault.is_some() {
+                if plc.reset_fault(at) {
+                    self.ledger.metrics.event(
                         at,
                         "plc_reset",
                         &plc.name,
-                        "operator restarted the PLC's communications".into(),
+                        "operator reset at the cabinet".into(),
                     );
-                } else if plc.fault.is_some() {
-                    if plc.reset_fault(at) {
-                        self.metrics.event(
-                            at,
-                            "plc_reset",
-                            &plc.name,
-                            "operator reset at the cabinet".into(),
-                        );
-                    } else if let Some(f) = &plc.fault {
-                        // The operator waits at the cabinet until the device has recovered.
-                        self.hmi.retry_at(f.recovered_at, task);
-                    }
+                } else if let Some(f) = &plc.fault {
+                    // The operator waits at the cabinet until the device has recovered.
+                    self.hmi.retry_at(f.recovered_at, task);
                 }
             }
         }
-        // Requests that reached the PLCs, then the scans that are due.
-        for l in 0..self.bus.links.len() as u32 {
-            let p = self.bus.links[l as usize].plc;
-            while let Some(bytes) = self.bus.arrivals_at_server(l, t) {
-                if self.bus.links[l as usize].raw {
+    }
+
+    /// Requests that reached the PLCs pass the gates on the request path (the IDS sees
+    /// them, the DPI decides) into the devices' queues.
+    fn deliver_requests(&mut self, t: Micros) {
+        for l in 0..self.net.bus.links.len() as u32 {
+            let p = self.net.bus.links[l as usize].plc;
+            while let Some(bytes) = self.net.bus.arrivals_at_server(l, t) {
+                if self.net.bus.links[l as usize].raw {
                     self.serve_raw(p, l, &bytes, t);
                 } else {
                     self.ids_observe(p, l, &bytes, t);
                     if self.dpi_passes(p, l, &bytes, t) {
-                        self.plcs[p].receive(l, bytes);
+                        self.devices.plcs[p].receive(l, bytes);
                     }
                 }
             }
         }
-        for plc in &mut self.plcs {
+    }
+
+    /// The scans that are due, and the replies that are ready, onto the bus (or out to the
+    /// live adapter for external clients).
+    fn scan_devices(&mut self, t: Micros) {
+        for plc in &mut self.devices.plcs {
             if plc.scan_due(t) {
                 plc.scan(t, &mut self.plant);
             }
             while plc.outbox.front().is_some_and(|o| o.ready_at <= t) {
                 if let Some(o) = plc.outbox.pop_front() {
                     if o.conn >= EXTERNAL_CONN {
-                        self.external_replies.push((o.conn, o.adu));
+                        self.devices.external_replies.push((o.conn, o.adu));
                     } else {
-                        self.bus.send_to_client(o.conn, o.ready_at, o.adu);
+                        self.net.bus.send_to_client(o.conn, o.ready_at, o.adu);
                     }
                 }
             }
         }
-        // The plant moves.
-        self.plant.advance(t, dt);
-        if !self.plant.vendor_calls.is_empty() {
-            self.route_vendor_calls();
-        }
-        if self.track_blame {
+    }
+
+    /// The ledger books the tick: blame for stopped stations, downtime and output, the
+    /// events, and the minute's and hour's samples. Then the clock moves on.
+    fn account(&mut self, t: Micros) {
+        let dt = self.tick;
+        if self.ledger.track_blame {
             self.work_out_blame();
         }
-        self.metrics
-            .account(&self.plant, self.planned, dt, &self.blame);
+        self.ledger
+            .metrics
+            .account(&self.plant, self.plan.planned, dt, &self.ledger.blame);
         self.collect_events();
         self.now = t + dt;
         if self.now.is_multiple_of(US_PER_MIN) {
-            self.metrics
-                .sample_minute(self.now / US_PER_MIN, &self.plant, self.planned);
+            self.ledger.metrics.sample_minute(
+                self.now / US_PER_MIN,
+                &self.plant,
+                self.plan.planned,
+            );
             if self.now.is_multiple_of(US_PER_H) {
-                self.metrics.close_hour(&self.plant);
+                self.ledger.metrics.close_hour(&self.plant);
             }
         }
     }
 
     /// PLC index controlling a station.
     pub fn plc_of(&self, station: usize) -> usize {
-        self.station_plc[station]
+        self.devices.station_plc[station]
     }
 
     pub fn hours(&self) -> f64 {
