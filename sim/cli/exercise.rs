@@ -1,0 +1,166 @@
+//! `faultline exercise`: a tabletop exercise at the terminal.
+
+use super::{Failure, write_atomic};
+use anyhow::{Context, Result};
+use faultline::report::summary_json;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    pub exercise: PathBuf,
+    /// `default`: take each point's default option (unattended runs, CI).
+    #[arg(long, value_parser = ["default"])]
+    pub choose: Option<String>,
+    /// Play recorded decisions (a decisions.json written by an earlier session).
+    #[arg(long, conflicts_with = "choose")]
+    pub decisions: Option<PathBuf>,
+    /// From each decision point, run every option to the end with the same seed.
+    #[arg(long)]
+    pub compare: bool,
+    /// With --compare: only these options (keys), besides the table's choice.
+    #[arg(long, value_delimiter = ',', requires = "compare")]
+    pub only: Vec<String>,
+    /// Seed (default: the scenario's, or the decisions file's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write after-action.html, decisions.json and summary.json here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(a: Args) -> Result<(), Failure> {
+    let Args {
+        exercise,
+        choose,
+        decisions,
+        compare,
+        only,
+        seed,
+        out,
+    } = a;
+    run_exercise(&exercise, choose, decisions, compare, &only, seed, out)
+}
+
+fn run_exercise(
+    path: &Path,
+    choose: Option<String>,
+    decisions: Option<PathBuf>,
+    compare: bool,
+    only: &[String],
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+) -> Result<(), Failure> {
+    use faultline::exercise as ex;
+    use std::io::IsTerminal;
+    let loaded = ex::load(path).map_err(Failure::Scenario)?;
+    let recorded: Option<ex::DecisionLog> = match &decisions {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read {}", f.display()))
+                .map_err(Failure::Output)?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| Failure::Usage(format!("{}: {e}", f.display())))?,
+            )
+        }
+        None => None,
+    };
+    let seed = seed
+        .or(recorded.as_ref().map(|r| r.seed))
+        .unwrap_or(loaded.scenario.seed);
+    let mut chooser: Box<dyn ex::Chooser> = match (&choose, recorded) {
+        (Some(_), _) => Box::new(ex::Defaults),
+        (None, Some(r)) => Box::new(ex::Recorded(r.decisions)),
+        (None, None) => {
+            if !std::io::stdin().is_terminal() {
+                return Err(Failure::Usage(
+                    "no terminal to ask at: pass --choose default or --decisions FILE".into(),
+                ));
+            }
+            println!("{}\n\n{}", loaded.exercise.name, loaded.exercise.briefing);
+            for r in &loaded.exercise.roles {
+                println!("  {} ({:?}): {}", r.name, r.side, r.brief);
+            }
+            Box::new(ex::prompt::Prompt)
+        }
+    };
+    let rec = faultline::world::Recording {
+        timeline: true,
+        events: out.is_some(),
+        frames: false,
+    };
+    let played = ex::play(&loaded, seed, rec, chooser.as_mut())
+        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let log = ex::DecisionLog {
+        exercise: loaded.exercise.name.clone(),
+        seed,
+        decisions: played.decisions.clone(),
+    };
+    let comparison = if compare {
+        let started = Instant::now();
+        let c = ex::compare(&loaded, seed, &played.decisions, only)
+            .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+        eprintln!(
+            "compared {} option run(s) in {:.2} s",
+            c.iter().map(|p| p.options.len()).sum::<usize>(),
+            started.elapsed().as_secs_f64()
+        );
+        c
+    } else {
+        Vec::new()
+    };
+    let o = ex::Outcome::of(&played.summary);
+    println!(
+        "\n{}: {} good units ({} short of target), downtime {:.2} h, {} safety trip(s), {} attack step(s) succeeded, cost {:.0}",
+        loaded.exercise.name,
+        o.good_units,
+        o.production_lost,
+        o.downtime_h,
+        o.safety_trips,
+        o.steps_succeeded,
+        o.cost
+    );
+    for c in &comparison {
+        println!("at \"{}\" ({} decided):", c.title, c.asked);
+        for (key, label, o) in &c.options {
+            let mark = if *key == c.chosen { "*" } else { " " };
+            println!(
+                "  {mark} {key:<12} cost {:>9.0}  lost {:>6.0} units  downtime {:>5.2} h  trips {}  steps succeeded {}  — {label}",
+                o.cost, o.production_lost, o.downtime_h, o.safety_trips, o.steps_succeeded
+            );
+        }
+    }
+    if let Some(dir) = out {
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))
+            .map_err(Failure::Output)?;
+        write_atomic(
+            &dir.join("decisions.json"),
+            &(serde_json::to_string_pretty(&log).map_err(|e| Failure::Output(e.into()))? + "\n"),
+        )
+        .map_err(Failure::Output)?;
+        write_atomic(&dir.join("summary.json"), &summary_json(&played.summary))
+            .map_err(Failure::Output)?;
+        if compare {
+            write_atomic(
+                &dir.join("compare.json"),
+                &(serde_json::to_string_pretty(&comparison)
+                    .map_err(|e| Failure::Output(e.into()))?
+                    + "\n"),
+            )
+            .map_err(Failure::Output)?;
+        }
+        write_atomic(
+            &dir.join("after-action.html"),
+            &ex::report::after_action(&loaded, &played, &log, &comparison),
+        )
+        .map_err(Failure::Output)?;
+        eprintln!(
+            "wrote {}/after-action.html, decisions.json, summary.json{}",
+            dir.display(),
+            if compare { ", compare.json" } else { "" }
+        );
+    }
+    Ok(())
+}

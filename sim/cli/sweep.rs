@@ -1,0 +1,220 @@
+//! `faultline sweep` and `faultline merge`: seeds × variants on a thread pool, shards.
+
+use super::{Failure, load_for, write_atomic};
+use anyhow::{Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    pub scenario: PathBuf,
+    /// Seeds per variant (from the scenario's seed up).
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Controls to switch on and off, all combinations (segmentation, dpi, ids,
+    /// gateway, health, devices, response); the first variant has them all off.
+    #[arg(long, value_delimiter = ',', conflicts_with = "variants")]
+    pub toggle: Vec<String>,
+    /// The variants as a RON file (see README.md, "Sweeps"); the first is the baseline.
+    #[arg(long)]
+    pub variants: Option<PathBuf>,
+    /// Run only shard K of N (0-based): a block of seeds, written as a partial result
+    /// into OUT/shard-K-of-N for `faultline merge`. Under a Slurm job array or a
+    /// Kubernetes Indexed Job the shard is taken from the environment.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// The shard count, where the scheduler does not give it (JOB_COMPLETION_INDEX).
+    #[arg(long)]
+    pub shards: Option<u64>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Simulated hours per run (default: the scenario's).
+    #[arg(long)]
+    pub hours: Option<f64>,
+    /// Stop early, after a whole chunk of 64 seeds, once every variant's net saving
+    /// against the baseline is known to ± this much (95 % CI, the scenario's
+    /// currency); --runs is then the most seeds it may take. Not with shards.
+    #[arg(long, value_name = "AMOUNT")]
+    pub precision: Option<f64>,
+    /// Write runs.csv, summary.json and report.html here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
+    let SweepArgs {
+        scenario,
+        runs,
+        toggle,
+        variants,
+        shard,
+        shards,
+        threads,
+        hours,
+        precision,
+        out,
+    } = a;
+    let s = load_for(&scenario, hours)?;
+    if runs == 0 {
+        return Err(Failure::Usage("--runs must be at least 1".into()));
+    }
+    if let Some(p) = precision
+        && !(p.is_finite() && p > 0.0)
+    {
+        return Err(Failure::Usage(format!(
+            "--precision {p}: give a positive amount, e.g. --precision 500"
+        )));
+    }
+    let variants = match &variants {
+        Some(file) => faultline::sweep::load_variants(file, &s).map_err(Failure::Scenario)?,
+        None => faultline::sweep::toggle_variants(&s, &toggle).map_err(Failure::Usage)?,
+    };
+    let shard = match &shard {
+        Some(k) => Some((
+            faultline::sweep::Shard::parse(k).map_err(Failure::Usage)?,
+            "--shard",
+        )),
+        None => faultline::sweep::Shard::from_env(|k| std::env::var(k).ok(), shards)
+            .map_err(Failure::Usage)?,
+    };
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let runs = runs as u64;
+    if let (Some(_), Some((_, from))) = (precision, shard) {
+        return Err(Failure::Usage(format!(
+            "--precision needs every seed in one place, but this is a shard (from {from}): \
+             run the sweep unsharded, or drop --precision and size --runs yourself"
+        )));
+    }
+    let (seeds, note) = match shard {
+        Some((sh, from)) => {
+            let r = sh.seeds(runs);
+            (
+                r,
+                format!(", shard {}/{} (from {from})", sh.index, sh.count),
+            )
+        }
+        None => (0..runs, String::new()),
+    };
+    let total = (seeds.end - seeds.start) * variants.len() as u64;
+    eprintln!(
+        "seeds {}..{} × {} variant(s) on {threads} thread(s){note}",
+        s.seed + seeds.start,
+        s.seed + seeds.end,
+        variants.len()
+    );
+    let bar = progress_bar(total);
+    let tick = || bar.inc(1);
+    let started = Instant::now();
+    if let Some((sh, _)) = shard {
+        let Some(out) = out else {
+            return Err(Failure::Usage(
+                "a shard writes a partial result: give --out DIR".into(),
+            ));
+        };
+        let dir = faultline::sweep::shard_dir(&out, sh);
+        faultline::sweep::run_shard(&variants, runs, s.seed, threads, sh, &tick, &dir)
+            .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+        bar.finish_and_clear();
+        let wall = started.elapsed().as_secs_f64();
+        eprintln!(
+            "{total} runs in {wall:.2} s ({:.1} runs/s); wrote {}/runs.csv, partial.json",
+            total as f64 / wall.max(1e-9),
+            dir.display()
+        );
+        eprintln!(
+            "when every shard is done: faultline merge {} --out RESULT",
+            out.display()
+        );
+        return Ok(());
+    }
+    if let Some(dir) = &out {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))
+            .map_err(Failure::Output)?;
+    }
+    let csv = out.as_ref().map(|d| d.join("runs.csv"));
+    let summary = faultline::sweep::run_sweep(
+        &variants,
+        runs,
+        s.seed,
+        threads,
+        &tick,
+        csv.as_deref(),
+        precision,
+    )
+    .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    let total = summary.runs * variants.len() as u64;
+    print!("{}", faultline::report::text::sweep_table(&summary));
+    println!(
+        "{total} runs in {wall:.2} s ({:.1} runs/s)",
+        total as f64 / wall.max(1e-9)
+    );
+    if let Some(dir) = out {
+        write_sweep(&dir, &summary)?;
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// Partial result folders (or a folder holding them, e.g. the shards' --out).
+    #[arg(required = true)]
+    pub partials: Vec<PathBuf>,
+    /// Write runs.csv, summary.json and report.html here.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub fn merge(a: MergeArgs) -> Result<(), Failure> {
+    let MergeArgs { partials, out } = a;
+    let dirs = faultline::sweep::partial_dirs(&partials).map_err(Failure::Usage)?;
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("cannot create {}", out.display()))
+        .map_err(Failure::Output)?;
+    let summary = faultline::sweep::merge(&dirs, &out.join("runs.csv"))
+        .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+    eprintln!("merged {} partial(s)", dirs.len());
+    print!("{}", faultline::report::text::sweep_table(&summary));
+    write_sweep(&out, &summary)
+}
+
+/// A progress bar with ETA and runs/s on a terminal; nothing when stderr is not one.
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}  ({elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn write_sweep(dir: &Path, summary: &faultline::sweep::SweepSummary) -> Result<(), Failure> {
+    write_atomic(
+        &dir.join("summary.json"),
+        &faultline::sweep::summary_json(summary),
+    )
+    .map_err(Failure::Output)?;
+    write_atomic(
+        &dir.join("report.html"),
+        &faultline::report::html::sweep_page(summary),
+    )
+    .map_err(Failure::Output)?;
+    eprintln!(
+        "wrote {}/runs.csv, summary.json, report.html",
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! `faultline view`: the Bevy mimic of the running line (feature `viewer`).
+
+use super::{Endpoints, Failure};
+use anyhow::Result;
+use faultline::{World, load};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    pub scenario: PathBuf,
+    /// Also serve every PLC on Modbus/TCP, as `faultline live` (real time × --speed).
+    #[arg(long)]
+    pub live: bool,
+    /// 1, 10, 100 or max (simulated time per wall time; with --live a number).
+    #[arg(long, default_value = "1")]
+    pub speed: String,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// With --live: where the PLCs listen.
+    #[command(flatten)]
+    pub endpoints: Endpoints,
+    /// Save a screenshot (PNG) after --frames frames, then quit.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+    #[arg(long)]
+    pub frames: Option<u32>,
+    /// Log frame times over N frames (median, p95), then quit.
+    #[arg(long)]
+    pub frame_times: Option<u32>,
+    /// Fail this station at the start (scripted failure; repeatable).
+    #[arg(long)]
+    pub fail: Vec<String>,
+    /// Launch the scenario's K-th attack step (1-based, as the A key) at the start.
+    #[arg(long)]
+    pub launch: Vec<usize>,
+    /// Print where the mimic puts each station (JSON, window pixels) and exit.
+    #[arg(long)]
+    pub print_layout: bool,
+}
+
+pub fn run(a: Args) -> Result<(), Failure> {
+    let Args {
+        scenario,
+        live,
+        speed,
+        seed,
+        endpoints,
+        screenshot,
+        frames,
+        frame_times,
+        fail,
+        launch,
+        print_layout,
+    } = a;
+    let s = load(&scenario).map_err(Failure::Scenario)?;
+    let mut fails = Vec::new();
+    for f in &fail {
+        match s.station_index(f) {
+            Some(i) => fails.push(i),
+            None => {
+                return Err(Failure::Usage(format!(
+                    "--fail {f}: no station of that name; stations: {}",
+                    s.stations
+                        .iter()
+                        .map(|x| x.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+        }
+    }
+    let seed = seed.unwrap_or(s.seed);
+    let rec = faultline::world::Recording {
+        timeline: false,
+        events: true,
+        frames: false,
+    };
+    let world = World::with_recording(&s, seed, rec);
+    let layout = faultline::view::Layout::of(&world);
+    if print_layout {
+        let rows: Vec<serde_json::Value> = layout
+            .stations
+            .iter()
+            .zip(&s.stations)
+            .map(|((c, size), st)| {
+                serde_json::json!({"station": st.name, "center": c, "size": size})
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"width": faultline::view::WIDTH, "height": faultline::view::HEIGHT, "stations": rows})
+        );
+        return Ok(());
+    }
+    view(
+        world,
+        layout,
+        ViewArgs {
+            live,
+            speed,
+            endpoints,
+            screenshot,
+            frames,
+            frame_times,
+            fails,
+            launch: launch.iter().map(|k| k.saturating_sub(1)).collect(),
+        },
+    )
+}
+
+/// What `faultline view` was asked for, past the scenario and the world built from it.
+#[cfg_attr(not(feature = "viewer"), allow(dead_code))]
+struct ViewArgs {
+    live: bool,
+    speed: String,
+    endpoints: Endpoints,
+    screenshot: Option<PathBuf>,
+    frames: Option<u32>,
+    frame_times: Option<u32>,
+    fails: Vec<usize>,
+    launch: Vec<usize>,
+}
+
+#[cfg(not(feature = "viewer"))]
+fn view(_: World, _: faultline::view::Layout, _: ViewArgs) -> Result<(), Failure> {
+    Err(Failure::Usage(
+        "this faultline was built without the viewer: cargo run --release --features viewer -- view SCENARIO"
+            .into(),
+    ))
+}
+
+#[cfg(feature = "viewer")]
+fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<(), Failure> {
+    use faultline::viewer::{app, model};
+    let names: Vec<String> = world
+        .plant
+        .stations
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    let tick_s = world.tick as f64 / 1e6;
+    let speed = match a.speed.as_str() {
+        "1" => Some(model::Speed::X1),
+        "10" => Some(model::Speed::X10),
+        "100" => Some(model::Speed::X100),
+        "max" => Some(model::Speed::Max),
+        _ if a.live => None,
+        other => {
+            return Err(Failure::Usage(format!(
+                "--speed {other}: one of 1, 10, 100, max"
+            )));
+        }
+    };
+    let opts = app::ViewOptions {
+        speed,
+        screenshot: a.screenshot,
+        frames: a.frames,
+        frame_times: a.frame_times,
+        fail: a.fails,
+        launch: a.launch,
+    };
+    if !a.live {
+        return app::run(model::Twin::local(world), layout, names, tick_s, opts)
+            .map_err(Failure::Usage);
+    }
+    a.endpoints.warn_if_exposed();
+    let live_speed: f64 = a
+        .speed
+        .parse()
+        .map_err(|_| Failure::Usage(format!("--speed {}: a number with --live", a.speed)))?;
+    let shared = std::sync::Arc::new(faultline::live::LiveView::default());
+    if let Ok(mut s) = shared.snapshot.lock() {
+        *s = Some(faultline::view::Snapshot::of(&world));
+    }
+    let cfg = faultline::live::LiveConfig {
+        bind: a.endpoints.bind,
+        base_port: a.endpoints.base_port,
+        speed: live_speed,
+        hours: None,
+        pcap: None,
+        input_log: None,
+        audit_log: None,
+        status: false,
+        view: Some(shared.clone()),
+    };
+    let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
+    for e in &live.endpoints {
+        eprintln!("{} listening on {}", e.plc, e.address);
+    }
+    let mut opts = opts;
+    opts.speed = None;
+    let shown = app::run(model::Twin::live(shared), layout, names, tick_s, opts);
+    live.stop();
+    live.join().map_err(Failure::Output)?;
+    shown.map_err(Failure::Usage)
+}
