@@ -1,0 +1,201 @@
+//! The page of one run: scorecard, charts, cost ledger, attack steps and stations.
+
+use super::*;
+
+/// The scorecard rows, in order.
+pub(crate) const SCORE_ROWS: &[(&str, &str, &str)] = &[
+    ("attack_steps", "attack steps", "IT"),
+    ("steps_blocked", "blocked", "IT"),
+    ("steps_detected", "detected", "IT"),
+    ("steps_succeeded", "succeeded", "IT"),
+    ("time_to_detect_s", "mean time to detect (s)", "IT"),
+    ("legit_flows_blocked", "legitimate flows blocked", "IT"),
+    ("false_positives", "false positives", "IT"),
+    ("production_pct", "production vs target (%)", "OT"),
+    ("downtime_h", "unplanned downtime (h)", "OT"),
+    ("attack_downtime_h", "downtime from attacks (h)", "OT"),
+    ("control_downtime_h", "downtime from controls (h)", "OT"),
+    ("oee", "OEE", "OT"),
+    ("safety_trips", "safety trips", "OT"),
+    ("scrap_units", "scrap units", "OT"),
+    ("cost_total", "total cost", "cost"),
+];
+
+pub(crate) fn fmt(v: f64) -> String {
+    if (v == v.trunc() && v.abs() < 1e15) || v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The page of a single run (`faultline run --out`).
+pub fn run_page(w: &World, s: &Summary) -> String {
+    render(&run_model(w, s))
+}
+
+/// The page model of a single run.
+pub fn run_model(w: &World, s: &Summary) -> Page {
+    let sc = &s.scorecard;
+    let opt = |v: Option<f64>| v.map(fmt).unwrap_or_else(|| "–".into());
+    let cells = vec![
+        sc.it.attack_steps.to_string(),
+        sc.it.blocked.to_string(),
+        sc.it.detected.to_string(),
+        sc.it.succeeded.to_string(),
+        opt(sc.it.mean_time_to_detect_s),
+        sc.it.legitimate_flows_blocked.to_string(),
+        sc.it.false_positives.to_string(),
+        fmt(sc.ot.production_vs_target_pct),
+        fmt(sc.ot.unplanned_downtime_h),
+        fmt(sc.ot.downtime_from_attacks_h),
+        fmt(sc.ot.downtime_from_controls_h),
+        fmt(sc.ot.oee),
+        sc.ot.safety_trips.to_string(),
+        sc.ot.scrap_units.to_string(),
+        format!("{} {:.0}", s.cost.currency, s.cost.total),
+    ];
+    // Ten-minute means of the per-minute rate.
+    let mut pts = Vec::new();
+    if let Some(tl) = &w.ledger.metrics.timeline {
+        for chunk in tl.chunks(10) {
+            let mean = chunk.iter().map(|x| x.rate_per_h as f64).sum::<f64>() / chunk.len() as f64;
+            let t = chunk.last().map(|x| x.minute as f64 / 60.0).unwrap_or(0.0);
+            pts.push((t, mean));
+        }
+    }
+    let mut markers = Vec::new();
+    for r in w.campaign.attacks.iter().filter(|r| r.started) {
+        let (id, _) = r.spec.step.technique();
+        let t = crate::time::to_hours(r.at);
+        let kind = match r.outcome {
+            Some(crate::attack::Outcome::Succeeded) => MarkerKind::Attack,
+            _ => MarkerKind::Stopped,
+        };
+        markers.push(ChartMarker {
+            t_h: t,
+            label: id.to_string(),
+            kind,
+        });
+        if let Some(d) = r.detected_at {
+            markers.push(ChartMarker {
+                t_h: crate::time::to_hours(d),
+                label: "detected".into(),
+                kind: MarkerKind::Detection,
+            });
+        }
+    }
+    // Downtime by root-cause station, stacked by cause.
+    let mut downtime: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    for c in &s.line.downtime_by_cause {
+        match downtime.iter_mut().find(|d| d.0 == c.station) {
+            Some(d) => d.1.push((c.cause.clone(), c.hours)),
+            None => downtime.push((c.station.clone(), vec![(c.cause.clone(), c.hours)])),
+        }
+    }
+    let cost = &s.cost;
+    let ledger = vec![
+        ("downtime".to_string(), cost.downtime, None),
+        ("of it: attacks".to_string(), cost.downtime_attacks, None),
+        ("of it: controls".to_string(), cost.downtime_controls, None),
+        ("scrap".to_string(), cost.scrap, None),
+        (
+            "incident response".to_string(),
+            cost.incident_response,
+            None,
+        ),
+        ("false positives".to_string(), cost.false_positives, None),
+        ("total".to_string(), cost.total, None),
+    ];
+    let steps: Vec<Vec<String>> = s
+        .security
+        .steps
+        .iter()
+        .map(|st| {
+            vec![
+                st.at.clone(),
+                format!("{} {}", st.technique, st.name),
+                st.from.clone(),
+                st.target.clone(),
+                st.outcome.clone(),
+                st.detected_after_s.map(fmt).unwrap_or_else(|| "–".into()),
+                fmt(st.downtime_h),
+            ]
+        })
+        .collect();
+    let mut tables = Vec::new();
+    if !steps.is_empty() {
+        tables.push((
+            "Attack steps".to_string(),
+            [
+                "at",
+                "technique",
+                "from",
+                "target",
+                "outcome",
+                "detected after (s)",
+                "downtime (h)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            steps,
+        ));
+    }
+    tables.push((
+        "Stations".to_string(),
+        [
+            "station", "PLC", "good out", "scrap", "failures", "trips", "OEE",
+        ]
+        .map(String::from)
+        .to_vec(),
+        s.stations
+            .iter()
+            .map(|st| {
+                vec![
+                    st.name.clone(),
+                    st.plc.clone(),
+                    st.units_out.to_string(),
+                    st.scrap.to_string(),
+                    st.failures.to_string(),
+                    st.trips.to_string(),
+                    fmt(st.oee.oee),
+                ]
+            })
+            .collect(),
+    ));
+    Page {
+        title: format!("faultline — {}", s.scenario),
+        subtitle: format!(
+            "one run: seed {}, {} h simulated, {} good units ({:.1} % of target)",
+            s.seed, s.duration_h, s.line.good_units, s.line.attainment_pct
+        ),
+        currency: s.cost.currency.clone(),
+        rows: SCORE_ROWS
+            .iter()
+            .map(|r| (r.1.to_string(), side(r.2)))
+            .collect(),
+        columns: vec![Column {
+            name: format!("seed {}", s.seed),
+            cells,
+        }],
+        series: vec![("good units per hour (10-min mean)".into(), pts)],
+        duration_h: s.duration_h,
+        target_per_h: Some(s.line.target_per_h),
+        markers,
+        downtime,
+        downtime_title: "Line downtime by root-cause station and cause".into(),
+        cost: ledger,
+        cost_title: format!("Cost of the run ({})", s.cost.currency),
+        tables,
+    }
+}
+
+pub(crate) fn side(s: &str) -> &'static str {
+    match s {
+        "IT" => "IT",
+        "OT" => "OT",
+        _ => "cost",
+    }
+}

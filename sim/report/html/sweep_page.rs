@@ -1,0 +1,177 @@
+//! The page of a sweep: the scorecard per variant with intervals, the ranking and the charts.
+
+use super::*;
+
+/// The page of a sweep: one scorecard column per variant, means with 95 % intervals.
+pub fn sweep_page(s: &SweepSummary) -> String {
+    let columns = s
+        .variants
+        .iter()
+        .map(|v| Column {
+            name: v.name.clone(),
+            cells: SCORE_ROWS
+                .iter()
+                .map(|(m, _, _)| {
+                    let st = &v.metrics[metric(m)].1;
+                    if st.n == 0 {
+                        "–".into()
+                    } else if st.n > 1 && st.sd > 0.0 {
+                        format!("{} [{}, {}]", fmt(st.mean), fmt(st.ci95.0), fmt(st.ci95.1))
+                    } else {
+                        fmt(st.mean)
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let series = s
+        .variants
+        .iter()
+        .map(|v| {
+            let pts = v
+                .throughput_per_h
+                .iter()
+                .enumerate()
+                .map(|(h, g)| (h as f64 + 0.5, *g))
+                .collect();
+            (v.name.clone(), pts)
+        })
+        .collect();
+    // Markers from the baseline's first seed; the variants' outcomes are in the table.
+    let mut markers = Vec::new();
+    if let Some(b) = s.variants.first() {
+        for m in &b.markers {
+            markers.push(ChartMarker {
+                t_h: m.t_h,
+                label: m.technique.clone(),
+                kind: if m.outcome == "succeeded" {
+                    MarkerKind::Attack
+                } else {
+                    MarkerKind::Stopped
+                },
+            });
+        }
+    }
+    let first = crate::sweep::first_cause();
+    let downtime = s
+        .variants
+        .iter()
+        .map(|v| {
+            let parts = crate::sweep::METRICS[first..]
+                .iter()
+                .enumerate()
+                .map(|(k, d)| (d.label.to_string(), v.metrics[first + k].1.mean))
+                .filter(|x| x.1 > 0.0)
+                .collect();
+            (v.name.clone(), parts)
+        })
+        .collect();
+    let cost_m = metric("cost_total");
+    let cost = s
+        .variants
+        .iter()
+        .map(|v| {
+            let st = &v.metrics[cost_m].1;
+            (v.name.clone(), st.mean, Some(st.ci95))
+        })
+        .collect();
+    let ranking = s
+        .ranking
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                format!("{}. {}", i + 1, r.name),
+                fmt(r.net_saving.mean),
+                format!(
+                    "[{}, {}]",
+                    fmt(r.net_saving.ci95.0),
+                    fmt(r.net_saving.ci95.1)
+                ),
+                fmt(r.attack_losses_avoided),
+                fmt(r.control_friction_added),
+                format!("{:.0} %", r.p_saves_money * 100.0),
+            ]
+        })
+        .collect();
+    let steps = s
+        .variants
+        .iter()
+        .map(|v| {
+            let list: Vec<String> = v
+                .markers
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} at {:.2} h: {}{}",
+                        m.technique,
+                        m.t_h,
+                        m.outcome,
+                        if m.detected { ", detected" } else { "" }
+                    )
+                })
+                .collect();
+            vec![
+                v.name.clone(),
+                v.description.clone(),
+                if list.is_empty() {
+                    "–".into()
+                } else {
+                    list.join("; ")
+                },
+            ]
+        })
+        .collect();
+    render(&Page {
+        title: format!("faultline sweep — {}", s.scenario),
+        subtitle: format!(
+            "{} seed(s) from {} × {} variant(s), {} h each; baseline \"{}\"; intervals are 95 % (Student's t), differences paired by seed",
+            s.runs,
+            s.first_seed,
+            s.variants.len(),
+            s.duration_h,
+            s.variants.first().map(|v| v.name.as_str()).unwrap_or("-")
+        ) + &s
+            .stopping
+            .as_ref()
+            .map(|st| format!("; {}", st.describe(s.runs)))
+            .unwrap_or_default(),
+        currency: "$".into(),
+        rows: SCORE_ROWS
+            .iter()
+            .map(|r| (r.1.to_string(), side(r.2)))
+            .collect(),
+        columns,
+        series,
+        duration_h: s.duration_h,
+        target_per_h: None,
+        markers,
+        downtime,
+        downtime_title: "Mean line downtime by cause, per variant (hours per run)".into(),
+        cost,
+        cost_title: "Mean total cost per run, per variant, with 95 % intervals".into(),
+        tables: vec![
+            (
+                "Ranking by expected net saving against the baseline".into(),
+                [
+                    "variant",
+                    "net saving per run",
+                    "95 % interval",
+                    "attack losses avoided",
+                    "control friction added",
+                    "P(saves money)",
+                ]
+                .map(String::from)
+                .to_vec(),
+                ranking,
+            ),
+            (
+                "Variants and attack steps on the first seed".into(),
+                ["variant", "what it is", "attack steps"]
+                    .map(String::from)
+                    .to_vec(),
+                steps,
+            ),
+        ],
+    })
+}

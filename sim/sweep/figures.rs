@@ -1,0 +1,162 @@
+//! What a sweep measures of each run: the metrics, read from a finished World.
+
+use super::*;
+
+/// A figure kept per run: its column name in runs.csv and summary.json, and a label.
+pub struct MetricDef {
+    pub name: &'static str,
+    pub label: &'static str,
+}
+
+pub(crate) const fn m(name: &'static str, label: &'static str) -> MetricDef {
+    MetricDef { name, label }
+}
+
+/// The figures kept per run, in runs.csv column order. The `down_*` columns split line
+/// downtime by root cause.
+pub const METRICS: &[MetricDef] = &[
+    m("good_units", "good units"),
+    m("scrap_units", "scrap units"),
+    m("production_pct", "production vs target (%)"),
+    m("downtime_h", "unplanned downtime (h)"),
+    m("attack_downtime_h", "downtime from attacks (h)"),
+    m("control_downtime_h", "downtime from controls (h)"),
+    m("oee", "OEE"),
+    m("safety_trips", "safety trips"),
+    m("attack_steps", "attack steps"),
+    m("steps_succeeded", "steps succeeded"),
+    m("steps_blocked", "steps blocked"),
+    m("steps_detected", "steps detected"),
+    m("time_to_detect_s", "mean time to detect (s)"),
+    m("legit_flows_blocked", "legitimate flows blocked"),
+    m("false_positives", "false positives"),
+    m("cost_attacks", "attack losses ($)"),
+    m("cost_controls", "control friction ($)"),
+    m("cost_total", "total cost ($)"),
+    m("down_starved_h", "starved"),
+    m("down_blocked_h", "blocked"),
+    m("down_failure_h", "failure"),
+    m("down_safety_trip_h", "safety trip"),
+    m("down_stopped_h", "stopped"),
+    m("down_plc_stop_h", "PLC in STOP"),
+    m("down_plc_fault_h", "PLC fault"),
+    m("down_attack_h", "attack"),
+    m("down_control_h", "blocked by control"),
+    m("down_maintenance_h", "planned maintenance"),
+];
+
+/// Index of a metric by name.
+pub fn metric(name: &str) -> usize {
+    METRICS
+        .iter()
+        .position(|d| d.name == name)
+        .unwrap_or_else(|| unreachable!("unknown metric {name}"))
+}
+
+/// The downtime causes, in `down_*` column order (`Condition::ALL` order).
+pub(crate) fn causes() -> impl Iterator<Item = Condition> {
+    Condition::ALL.into_iter().filter(|c| c.is_loss())
+}
+
+/// The first `down_*` column.
+pub fn first_cause() -> usize {
+    metric("down_starved_h")
+}
+
+pub(crate) fn figures(w: &World, s: &Summary) -> Vec<f64> {
+    let c = &s.cost;
+    let mut f = vec![
+        s.line.good_units as f64,
+        s.line.scrap_units as f64,
+        s.scorecard.ot.production_vs_target_pct,
+        s.line.downtime_h,
+        s.scorecard.ot.downtime_from_attacks_h,
+        s.scorecard.ot.downtime_from_controls_h,
+        s.line.oee.oee,
+        s.line.safety_trips as f64,
+        s.security.steps_attempted as f64,
+        s.security.steps_succeeded as f64,
+        s.security.steps_blocked as f64,
+        s.security.steps_detected as f64,
+        s.security.mean_time_to_detect_s.unwrap_or(f64::NAN),
+        s.scorecard.it.legitimate_flows_blocked as f64,
+        s.scorecard.it.false_positives as f64,
+        round(c.downtime_attacks + c.incident_response, 2),
+        round(
+            c.downtime_controls + c.false_positives + c.control_friction,
+            2,
+        ),
+        c.total,
+    ];
+    for cause in causes() {
+        let t: u64 = w
+            .ledger
+            .metrics
+            .line_loss
+            .iter()
+            .map(|r| r[cause as usize])
+            .sum();
+        f.push(round(crate::time::to_hours(t), 4));
+    }
+    debug_assert_eq!(f.len(), METRICS.len());
+    f
+}
+
+/// An attack step on the first seed's run of a variant: a marker on the throughput chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub t_h: f64,
+    pub technique: String,
+    pub name: String,
+    pub outcome: String,
+    pub detected: bool,
+}
+
+/// What one run leaves behind.
+#[derive(Clone, Debug)]
+pub struct RunRecord {
+    pub seed: u64,
+    pub variant: usize,
+    pub figures: Vec<f64>,
+    pub hourly_good: Vec<u64>,
+    /// Only on the sweep's first seed.
+    pub markers: Option<Vec<Marker>>,
+}
+
+pub(crate) fn markers(w: &World) -> Vec<Marker> {
+    w.campaign
+        .attacks
+        .iter()
+        .filter(|r| r.started)
+        .map(|r| {
+            let (id, name) = r.spec.step.technique();
+            Marker {
+                t_h: round(crate::time::to_hours(r.at), 4),
+                technique: id.into(),
+                name: name.into(),
+                outcome: match r.outcome {
+                    Some(crate::attack::Outcome::Succeeded) => "succeeded",
+                    Some(crate::attack::Outcome::Blocked) => "blocked",
+                    Some(crate::attack::Outcome::Failed) => "failed",
+                    None => "in progress",
+                }
+                .into(),
+                detected: r.detected_at.is_some(),
+            }
+        })
+        .collect()
+}
+
+/// One run: a World for (variant, seed), to the end.
+pub fn run_one(variant: &Variant, v: usize, seed: u64, first_seed: u64) -> RunRecord {
+    let mut w = World::new(&variant.scenario, seed);
+    w.run();
+    let summary = Summary::from_world(&w);
+    RunRecord {
+        seed,
+        variant: v,
+        figures: figures(&w, &summary),
+        hourly_good: w.ledger.metrics.hourly_good.clone(),
+        markers: (seed == first_seed).then(|| markers(&w)),
+    }
+}

@@ -1,0 +1,48 @@
+//! Monte Carlo sweeps: N seeds × each variant of a scenario, run in parallel (rayon, one
+//! World per run), summarized with paired statistics.
+//!
+//! - Common random numbers: seed i is shared by every variant, so differences against the
+//!   baseline (the first variant) are paired.
+//! - Streaming: runs are executed in chunks of seeds and folded, in (seed, variant) order,
+//!   into running accumulators (Welford), so memory does not grow with N and results do not
+//!   depend on the thread count.
+//! - Sharding: shard k of n takes a contiguous block of seeds (all variants of a seed stay
+//!   together) and writes a partial result; [`merge`] folds the partials' rows in the same
+//!   order, so the merged `summary.json` is byte-identical to the unsharded one.
+
+use crate::metrics::Condition;
+use crate::scenario::{Problem, Scenario, ScenarioError, VendorAccess};
+use crate::summary::{Summary, round};
+use crate::world::World;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, StudentsT};
+use std::io::{BufRead, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+mod figures;
+mod files;
+mod run;
+mod shards;
+mod statistics;
+mod variants;
+
+pub use figures::*;
+pub use files::*;
+pub use run::*;
+pub use shards::*;
+pub use statistics::*;
+pub use variants::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_down_columns_follow_the_loss_conditions() {
+        let labels: Vec<&str> = METRICS[first_cause()..].iter().map(|d| d.label).collect();
+        let conditions: Vec<&str> = causes().map(|c| c.label()).collect();
+        assert_eq!(labels, conditions);
+    }
+}
