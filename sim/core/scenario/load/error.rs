@@ -1,0 +1,89 @@
+//! Scenario errors: syntax errors at file:line:col with the line and a hint, problems at their field path.
+
+use super::*;
+
+/// One semantic problem, placed by field path.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub enum ScenarioError {
+    Io {
+        path: String,
+        error: std::io::Error,
+    },
+    Syntax {
+        path: String,
+        line: usize,
+        col: usize,
+        message: String,
+        excerpt: String,
+    },
+    Invalid {
+        path: String,
+        problems: Vec<Problem>,
+    },
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScenarioError::Io { path, error } => write!(f, "{path}: cannot read: {error}"),
+            ScenarioError::Syntax {
+                path,
+                line,
+                col,
+                message,
+                excerpt,
+            } => {
+                writeln!(f, "{path}:{line}:{col}: {message}")?;
+                let gutter = format!("{line}").len();
+                writeln!(f, "{:gutter$} |", "")?;
+                writeln!(f, "{line} | {excerpt}")?;
+                write!(f, "{:gutter$} | {:>col$}", "", "^")?;
+                if let Some(hint) = syntax_hint(message) {
+                    write!(f, "\nhint: {hint}")?;
+                }
+                Ok(())
+            }
+            ScenarioError::Invalid { path, problems } => {
+                write!(
+                    f,
+                    "{path}: {} problem{}:",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                )?;
+                for p in problems {
+                    write!(f, "\n  {}: {}", p.field, p.message)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+pub(crate) fn syntax_hint(message: &str) -> Option<&'static str> {
+    if message.contains("Unexpected field")
+        || message.contains("no such field")
+        || message.contains("NoSuchStructField")
+    {
+        Some(
+            "check the spelling against the format in README.md (\"Scenario format\"); unknown fields are rejected",
+        )
+    } else if message.contains("missing") || message.contains("Missing") {
+        Some(
+            "every required field must be present; see scenarios/minimal.ron for a complete example",
+        )
+    } else if message.contains("Expected") || message.contains("expected") {
+        Some(
+            "RON uses `name: value,` inside `( … )`, lists in `[ … ]` and strings in double quotes",
+        )
+    } else {
+        None
+    }
+}

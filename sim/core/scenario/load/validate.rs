@@ -1,0 +1,691 @@
+//! Validation: every semantic problem of a parsed scenario, placed by its field path, with a hint.
+
+use super::*;
+
+pub(crate) struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    fn positive(&mut self, field: impl Into<String>, v: f64) {
+        if !(v.is_finite() && v > 0.0) {
+            self.fail(field, format!("{v} must be a number > 0"));
+        }
+    }
+
+    fn non_negative(&mut self, field: impl Into<String>, v: f64) {
+        if !(v.is_finite() && v >= 0.0) {
+            self.fail(field, format!("{v} must be a number ≥ 0"));
+        }
+    }
+
+    fn dist(&mut self, field: impl Into<String>, d: &crate::dist::Dist) {
+        if let Some(m) = d.check() {
+            self.fail(field, m);
+        }
+    }
+
+    fn known(&mut self, field: String, what: &str, name: &str, known: &BTreeSet<&str>) -> bool {
+        if known.contains(name) {
+            return true;
+        }
+        let list: Vec<&str> = known.iter().copied().collect();
+        self.fail(
+            field,
+            format!("no {what} named \"{name}\"; known: {}", list.join(", ")),
+        );
+        false
+    }
+
+    fn unique<'a>(&mut self, list: &str, names: impl Iterator<Item = &'a str>) {
+        let mut seen = BTreeMap::new();
+        for (i, n) in names.enumerate() {
+            if let Some(first) = seen.insert(n, i) {
+                self.fail(
+                    format!("{list}[{i}].name"),
+                    format!("\"{n}\" is already the name of {list}[{first}]"),
+                );
+            }
+            if n.trim().is_empty() {
+                self.fail(format!("{list}[{i}].name"), "must not be empty");
+            }
+        }
+    }
+}
+
+/// Every semantic problem in the scenario (empty when valid).
+pub fn validate(s: &Scenario) -> Vec<Problem> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    if !(s.duration_h.is_finite() && s.duration_h > 0.0 && s.duration_h <= 24.0 * 366.0) {
+        c.fail(
+            "duration_h",
+            format!("{} must be > 0 and at most a year (8784)", s.duration_h),
+        );
+    }
+    if s.tick_ms == 0 || s.tick_ms > 1000 {
+        c.fail(
+            "tick_ms",
+            format!("{} must be between 1 and 1000", s.tick_ms),
+        );
+    }
+    let tick_ms = s.tick_ms.max(1);
+
+    let names = station_checks(s, &mut c);
+    let mut addresses = plc_checks(s, &mut c, tick_ms, &names);
+    operation_checks(s, &mut c, tick_ms, &names, &mut addresses);
+    network_checks(s, &mut c);
+    control_checks(s, &mut c);
+    attack_checks(s, &mut c);
+    c.non_negative("cost.downtime_per_h", s.cost.downtime_per_h);
+    c.non_negative("cost.scrap_per_unit", s.cost.scrap_per_unit);
+    c.problems
+}
+/// The stations and the flow graph; returns the stations' names.
+fn station_checks<'a>(s: &'a Scenario, c: &mut Checker) -> BTreeSet<&'a str> {
+    if s.stations.is_empty() {
+        c.fail("stations", "a line needs at least one station");
+    }
+    c.unique("stations", s.stations.iter().map(|x| x.name.as_str()));
+    let names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+    for (i, st) in s.stations.iter().enumerate() {
+        let at = |f: &str| format!("stations[{i}].{f}");
+        c.positive(at("cycle_s"), st.cycle_s);
+        if !(st.jitter_cv.is_finite() && (0.0..0.5).contains(&st.jitter_cv)) {
+            c.fail(
+                at("jitter_cv"),
+                format!("{} must be in [0, 0.5)", st.jitter_cv),
+            );
+        }
+        if !(st.yield_fraction > 0.0 && st.yield_fraction <= 1.0) {
+            c.fail(
+                at("yield"),
+                format!("{} must be in (0, 1]", st.yield_fraction),
+            );
+        }
+        for (j, f) in st.feeds.iter().enumerate() {
+            if c.known(at(&format!("feeds[{j}]")), "station", f, &names) && *f == st.name {
+                c.fail(at(&format!("feeds[{j}]")), "a station cannot feed itself");
+            }
+        }
+        if let Some(fs) = &st.failures {
+            c.dist(at("failures.between_h"), &fs.between_h);
+            c.dist(at("failures.repair_min"), &fs.repair_min);
+        }
+        if let StationKind::Thermal(t) = &st.kind {
+            let at = |f: &str| format!("stations[{i}].kind.Thermal.{f}");
+            c.positive(at("tau_s"), t.tau_s);
+            c.positive(at("gain_c"), t.gain_c);
+            c.non_negative(at("load_c"), t.load_c);
+            c.non_negative(at("inspection_min"), t.inspection_min);
+            c.non_negative(at("pid.ti_s"), t.pid.ti_s);
+            c.non_negative(at("pid.td_s"), t.pid.td_s);
+            c.positive(at("pid.kp"), t.pid.kp);
+            let (lo, hi) = t.band_c;
+            if !(lo < hi && hi < t.trip_above_c) {
+                c.fail(
+                    at("band_c"),
+                    format!(
+                        "({lo}, {hi}) must satisfy low < high < trip_above_c ({})",
+                        t.trip_above_c
+                    ),
+                );
+            }
+            if !(lo..=hi).contains(&t.setpoint_c) {
+                c.fail(
+                    at("setpoint_c"),
+                    format!("{} lies outside band_c ({lo}, {hi})", t.setpoint_c),
+                );
+            }
+            if t.reset_below_c >= t.trip_above_c {
+                c.fail(
+                    at("reset_below_c"),
+                    format!(
+                        "{} must be below trip_above_c ({})",
+                        t.reset_below_c, t.trip_above_c
+                    ),
+                );
+            }
+            if t.ambient_c + t.gain_c - t.load_c < t.setpoint_c {
+                c.fail(
+                    at("gain_c"),
+                    format!(
+                        "the heater cannot reach the setpoint under load: ambient {} + gain {} - load {} < setpoint {}; raise gain_c",
+                        t.ambient_c, t.gain_c, t.load_c, t.setpoint_c
+                    ),
+                );
+            }
+        }
+    }
+    if c.problems.is_empty() && !s.stations.is_empty() {
+        graph_checks(s, c);
+    }
+    names
+}
+
+/// Device profiles and PLCs; returns the addresses taken, with the field that took each.
+fn plc_checks(
+    s: &Scenario,
+    c: &mut Checker,
+    tick_ms: u32,
+    names: &BTreeSet<&str>,
+) -> BTreeMap<String, String> {
+    let profiles = s.all_profiles();
+    c.unique("profiles", s.profiles.iter().map(|p| p.name.as_str()));
+    for (i, p) in s.profiles.iter().enumerate() {
+        if p.max_connections == 0 {
+            c.fail(
+                format!("profiles[{i}].max_connections"),
+                "must be at least 1",
+            );
+        }
+        if p.queue_limit == 0 {
+            c.fail(format!("profiles[{i}].queue_limit"), "must be at least 1");
+        }
+        if let Some(w) = &p.watchdog {
+            c.positive(format!("profiles[{i}].watchdog.recovery_s"), w.recovery_s);
+            if w.overload_scans == 0 {
+                c.fail(
+                    format!("profiles[{i}].watchdog.overload_scans"),
+                    "must be at least 1",
+                );
+            }
+        }
+    }
+    let profile_names: BTreeSet<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    c.unique("plcs", s.plcs.iter().map(|p| p.name.as_str()));
+    let mut controlled: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut addresses: BTreeMap<String, String> = BTreeMap::new();
+    for (i, p) in s.plcs.iter().enumerate() {
+        let at = |f: &str| format!("plcs[{i}].{f}");
+        c.known(at("profile"), "profile", &p.profile, &profile_names);
+        if p.stations.is_empty() || p.stations.len() > 32 {
+            c.fail(at("stations"), "a PLC controls between 1 and 32 stations");
+        }
+        for (j, st) in p.stations.iter().enumerate() {
+            if c.known(at(&format!("stations[{j}]")), "station", st, &names)
+                && let Some(prev) = controlled.insert(st, i)
+            {
+                c.fail(
+                    at(&format!("stations[{j}]")),
+                    format!("\"{st}\" is already controlled by plcs[{prev}]"),
+                );
+            }
+        }
+        if p.scan_ms == 0 || p.scan_ms % tick_ms != 0 {
+            c.fail(
+                at("scan_ms"),
+                format!(
+                    "{} must be a positive multiple of tick_ms ({tick_ms})",
+                    p.scan_ms
+                ),
+            );
+        }
+        address(c, at("address"), &p.address, &mut addresses);
+    }
+    for st in &s.stations {
+        if !controlled.contains_key(st.name.as_str()) && !s.plcs.is_empty() {
+            let i = s.station_index(&st.name).unwrap_or(0);
+            c.fail(
+                format!("stations[{i}]"),
+                format!(
+                    "\"{}\" is controlled by no PLC; add it to a plcs[…].stations list",
+                    st.name
+                ),
+            );
+        }
+    }
+    if s.plcs.is_empty() {
+        c.fail("plcs", "a line needs at least one PLC");
+    }
+    addresses
+}
+
+/// The HMI, operator, schedule and line.
+fn operation_checks(
+    s: &Scenario,
+    c: &mut Checker,
+    tick_ms: u32,
+    names: &BTreeSet<&str>,
+    addresses: &mut BTreeMap<String, String>,
+) {
+    let h = &s.hmi;
+    if h.poll_ms == 0 || !h.poll_ms.is_multiple_of(tick_ms) {
+        c.fail(
+            "hmi.poll_ms",
+            format!(
+                "{} must be a positive multiple of tick_ms ({tick_ms})",
+                h.poll_ms
+            ),
+        );
+    }
+    if h.slow_poll_every == 0 {
+        c.fail("hmi.slow_poll_every", "must be at least 1");
+    }
+    if h.timeout_ms == 0 {
+        c.fail("hmi.timeout_ms", "must be at least 1");
+    }
+    c.non_negative("hmi.latency_ms", h.latency_ms);
+    if h.latency_ms.is_finite()
+        && (h.latency_ms * US_PER_MS as f64) as u64 * 2 >= u64::from(h.timeout_ms) * US_PER_MS
+    {
+        c.fail(
+            "hmi.latency_ms",
+            format!(
+                "a round trip of 2 × {} ms reaches the timeout of {} ms",
+                h.latency_ms, h.timeout_ms
+            ),
+        );
+    }
+    address(c, "hmi.address".into(), &h.address, addresses);
+    c.dist("operator.response_s", &s.operator.response_s);
+    c.positive("operator.floor_notice_min", s.operator.floor_notice_min);
+    for (i, e) in s.schedule.iter().enumerate() {
+        if !(e.at_h.is_finite() && e.at_h >= 0.0 && e.at_h <= s.duration_h) {
+            c.fail(
+                format!("schedule[{i}].at_h"),
+                format!(
+                    "{} must lie within the run, 0 to duration_h ({})",
+                    e.at_h, s.duration_h
+                ),
+            );
+        }
+        if let Action::Changeover { setpoints, .. } = &e.action {
+            for (j, sp) in setpoints.iter().enumerate() {
+                let at = format!("schedule[{i}].action.setpoints[{j}]");
+                match sp {
+                    Setpoint::Speed(name, pct) => {
+                        c.known(at.clone(), "station", name, &names);
+                        if !(10..=200).contains(pct) {
+                            c.fail(at, format!("speed {pct} % must be between 10 and 200"));
+                        }
+                    }
+                    Setpoint::Temperature(name, t) => {
+                        if c.known(at.clone(), "station", name, &names) {
+                            match s.stations.iter().find(|x| &x.name == name).map(|x| &x.kind) {
+                                Some(StationKind::Thermal(th))
+                                    if !(th.band_c.0..=th.band_c.1).contains(t) =>
+                                {
+                                    c.fail(
+                                        at,
+                                        format!(
+                                            "{t} °C lies outside {name}'s band_c {:?}",
+                                            th.band_c
+                                        ),
+                                    );
+                                }
+                                Some(StationKind::Thermal(_)) => {}
+                                _ => c.fail(at, format!("\"{name}\" is not a Thermal station")),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(b) = &s.line.bottleneck {
+        c.known("line.bottleneck".into(), "station", b, &names);
+    }
+    if let Some(t) = s.line.target_per_h {
+        c.positive("line.target_per_h", t);
+    }
+}
+
+pub(crate) fn address(
+    c: &mut Checker,
+    field: String,
+    text: &str,
+    seen: &mut BTreeMap<String, String>,
+) {
+    match text.parse::<Ipv4Addr>() {
+        Err(_) => c.fail(
+            field,
+            format!("\"{text}\" is not an IPv4 address (e.g. \"10.10.2.11\")"),
+        ),
+        Ok(ip) => match seen.get(&ip.to_string()) {
+            Some(prev) => c.fail(field, format!("{text} is already the address of {prev}")),
+            None => {
+                seen.insert(ip.to_string(), field);
+            }
+        },
+    }
+}
+
+pub(crate) fn graph_checks(s: &Scenario, c: &mut Checker) {
+    let n = s.stations.len();
+    let idx = |name: &str| s.station_index(name).unwrap_or(0);
+    let mut indegree = vec![0usize; n];
+    for st in &s.stations {
+        for f in &st.feeds {
+            indegree[idx(f)] += 1;
+        }
+    }
+    // Kahn's algorithm: what is left over sits on a cycle.
+    let mut queue: Vec<usize> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut deg = indegree.clone();
+    let mut seen = 0;
+    while let Some(i) = queue.pop() {
+        seen += 1;
+        for f in &s.stations[i].feeds {
+            let j = idx(f);
+            deg[j] -= 1;
+            if deg[j] == 0 {
+                queue.push(j);
+            }
+        }
+    }
+    if seen < n {
+        let on_cycle: Vec<&str> = (0..n)
+            .filter(|&i| deg[i] > 0)
+            .map(|i| s.stations[i].name.as_str())
+            .collect();
+        c.fail(
+            "stations",
+            format!(
+                "the flow has a loop through {}; a line flows one way",
+                on_cycle.join(" → ")
+            ),
+        );
+    }
+    if !s.stations.iter().any(|st| st.feeds.is_empty()) {
+        c.fail(
+            "stations",
+            "no station is the line's output (a station with no `feeds`)",
+        );
+    }
+    for (i, st) in s.stations.iter().enumerate() {
+        if indegree[i] > 0 && st.buffer == 0 {
+            c.fail(
+                format!("stations[{i}].buffer"),
+                "a station fed by others needs a buffer of at least 1",
+            );
+        }
+    }
+}
+
+/// Zones, conduits and hosts.
+pub(crate) fn network_checks(s: &Scenario, c: &mut Checker) {
+    let plcs: BTreeSet<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
+    let mut hosts: BTreeSet<&str> = BTreeSet::new();
+    hosts.insert(s.hmi.name.as_str());
+    if let Some(n) = &s.network {
+        let zones: BTreeSet<&str> = n.zones.iter().map(|z| z.as_str()).collect();
+        if zones.len() != n.zones.len() {
+            c.fail("network.zones", "zone names must be unique");
+        }
+        c.known("network.hmi_zone".into(), "zone", &n.hmi_zone, &zones);
+        c.known("network.plc_zone".into(), "zone", &n.plc_zone, &zones);
+        c.non_negative("network.zone_latency_ms", n.zone_latency_ms);
+        for (i, k) in n.conduits.iter().enumerate() {
+            c.known(
+                format!("network.conduits[{i}].between.0"),
+                "zone",
+                &k.between.0,
+                &zones,
+            );
+            c.known(
+                format!("network.conduits[{i}].between.1"),
+                "zone",
+                &k.between.1,
+                &zones,
+            );
+            if k.between.0 == k.between.1 {
+                c.fail(
+                    format!("network.conduits[{i}].between"),
+                    "a conduit joins two different zones",
+                );
+            }
+            c.non_negative(format!("network.conduits[{i}].latency_ms"), k.latency_ms);
+        }
+        let mut addresses: BTreeMap<String, String> = BTreeMap::new();
+        addresses.insert(s.hmi.address.clone(), "hmi.address".into());
+        for (i, p) in s.plcs.iter().enumerate() {
+            addresses.insert(p.address.clone(), format!("plcs[{i}].address"));
+        }
+        for (i, h) in n.hosts.iter().enumerate() {
+            let at = |f: &str| format!("network.hosts[{i}].{f}");
+            c.known(at("zone"), "zone", &h.zone, &zones);
+            if plcs.contains(h.name.as_str()) || !hosts.insert(h.name.as_str()) {
+                c.fail(
+                    at("name"),
+                    format!(
+                        "\"{}\" is already the name of a host, the HMI or a PLC",
+                        h.name
+                    ),
+                );
+            }
+            address(c, at("address"), &h.address, &mut addresses);
+        }
+    }
+}
+
+/// The HMI's and the network's hosts by name.
+fn host_names(s: &Scenario) -> BTreeSet<&str> {
+    std::iter::once(s.hmi.name.as_str())
+        .chain(
+            s.network
+                .iter()
+                .flat_map(|n| n.hosts.iter().map(|h| h.name.as_str())),
+        )
+        .collect()
+}
+
+/// The controls: segmentation, DPI, vendor access, device monitoring, response.
+fn control_checks(s: &Scenario, c: &mut Checker) {
+    let plcs: BTreeSet<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
+    let hosts = host_names(s);
+    let peers: BTreeSet<&str> = hosts.iter().copied().chain(plcs.iter().copied()).collect();
+    let zones: BTreeSet<&str> = s
+        .network
+        .iter()
+        .flat_map(|n| n.zones.iter().map(|z| z.as_str()))
+        .collect();
+    if let Some(seg) = &s.segmentation {
+        if s.network.is_none() {
+            c.fail(
+                "segmentation",
+                "zone firewalls need zones: add a `network` section",
+            );
+        }
+        c.non_negative("segmentation.firewall_latency_ms", seg.firewall_latency_ms);
+        for (i, r) in seg.allow.iter().enumerate() {
+            for (end, p) in [("from", &r.from), ("to", &r.to)] {
+                let field = format!("segmentation.allow[{i}].{end}");
+                match p {
+                    Peer::Zone(z) => {
+                        c.known(field, "zone", z, &zones);
+                    }
+                    Peer::Host(h) => {
+                        c.known(field, "host", h, &peers);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(d) = &s.dpi {
+        c.non_negative("dpi.latency_ms", d.latency_ms);
+        for (i, r) in d.rules.iter().enumerate() {
+            for (end, p) in [("from", &r.from), ("to", &r.to)] {
+                let field = format!("dpi.rules[{i}].{end}");
+                match p {
+                    Peer::Zone(z) if s.network.is_some() => {
+                        c.known(field, "zone", z, &zones);
+                    }
+                    Peer::Zone(_) => c.fail(field, "zones need a `network` section"),
+                    Peer::Host(h) => {
+                        c.known(field, "host", h, &peers);
+                    }
+                }
+            }
+            for (j, b) in r.value_bounds.iter().enumerate() {
+                if b.min > b.max || b.addresses.0 > b.addresses.1 {
+                    c.fail(
+                        format!("dpi.rules[{i}].value_bounds[{j}]"),
+                        "ranges must run low to high",
+                    );
+                }
+            }
+            if let Some((rate, burst)) = r.rate_limit
+                && !(rate.is_finite() && rate > 0.0 && burst >= 1.0)
+            {
+                c.fail(
+                    format!("dpi.rules[{i}].rate_limit"),
+                    format!("({rate}, {burst}): rate > 0 and burst ≥ 1"),
+                );
+            }
+        }
+    }
+    if let Some(v) = &s.vendor {
+        let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+        c.known("vendor.host".into(), "host", &v.host, &hosts);
+        for (j, st) in v.stations.iter().enumerate() {
+            c.known(
+                format!("vendor.stations[{j}]"),
+                "station",
+                st,
+                &station_names,
+            );
+        }
+        c.dist("vendor.connect_min", &v.connect_min);
+        if let crate::scenario::VendorAccess::Gateway {
+            approval_min,
+            mfa_min,
+            session_h,
+        } = &v.access
+        {
+            c.dist("vendor.access.Gateway.approval_min", approval_min);
+            c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
+            c.positive("vendor.access.Gateway.session_h", *session_h);
+        }
+    }
+    if let Some(d) = &s.device_monitoring {
+        c.positive("device_monitoring.poll_s", d.poll_s);
+    }
+    if let Some(r) = &s.response {
+        c.dist("response.contain_min", &r.contain_min);
+    }
+}
+
+/// The attacker, condition monitoring, the IDS and the attack steps.
+fn attack_checks(s: &Scenario, c: &mut Checker) {
+    let plcs: BTreeSet<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
+    let hosts = host_names(s);
+    if let Some(a) = &s.attacker {
+        if s.network.is_none() {
+            c.fail(
+                "attacker.from",
+                "an attacker needs a `network` section with its host",
+            );
+        } else {
+            c.known("attacker.from".into(), "host", &a.from, &hosts);
+        }
+        c.dist("attacker.start_h", &a.start_h);
+        c.dist("attacker.dwell_h", &a.dwell_h);
+        for (j, st) in a.steps.iter().enumerate() {
+            if !(0.0..=1.0).contains(&st.success_probability) {
+                c.fail(
+                    format!("attacker.steps[{j}].success_probability"),
+                    format!("{} must be in [0, 1]", st.success_probability),
+                );
+            }
+            if let Some(t) = st.step.target() {
+                c.known(format!("attacker.steps[{j}].step.plc"), "PLC", t, &plcs);
+            }
+        }
+    }
+    for (j, h) in s.health.iter().enumerate() {
+        let at = |f: &str| format!("health[{j}].{f}");
+        let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+        if c.known(at("station"), "station", &h.station, &station_names)
+            && s.stations
+                .iter()
+                .any(|x| x.name == h.station && x.failures.is_none())
+        {
+            c.fail(
+                at("station"),
+                format!("\"{}\" has no failures to foresee", h.station),
+            );
+        }
+        c.positive(at("pf_interval_h"), h.pf_interval_h);
+        if !(0.0..=1.0).contains(&h.detect_probability) {
+            c.fail(
+                at("detect_probability"),
+                format!("{} must be in [0, 1]", h.detect_probability),
+            );
+        }
+        c.non_negative(at("lead_min"), h.lead_min);
+        c.positive(at("planned_stop_min"), h.planned_stop_min);
+    }
+    if let Some(ids) = &s.ids {
+        c.non_negative("ids.learn_h", ids.learn_h);
+        c.dist("ids.detection_delay_s", &ids.detection_delay_s);
+        c.non_negative("ids.false_alarms_per_day", ids.false_alarms_per_day);
+        if !(ids.rate_spike_factor.is_finite() && ids.rate_spike_factor > 1.0) {
+            c.fail(
+                "ids.rate_spike_factor",
+                format!("{} must be > 1", ids.rate_spike_factor),
+            );
+        }
+    }
+    for (i, a) in s.attacks.iter().enumerate() {
+        let at = |f: &str| format!("attacks[{i}].{f}");
+        if !(a.at_h.is_finite() && a.at_h >= 0.0 && a.at_h <= s.duration_h) {
+            c.fail(
+                at("at_h"),
+                format!(
+                    "{} must lie within the run, 0 to duration_h ({})",
+                    a.at_h, s.duration_h
+                ),
+            );
+        }
+        if s.network.is_none() {
+            c.fail(
+                at("from"),
+                "attacks run from a host: add a `network` section with it",
+            );
+        } else {
+            c.known(at("from"), "host", &a.from, &hosts);
+        }
+        if let Some(t) = a.step.target() {
+            c.known(at("step.plc"), "PLC", t, &plcs);
+        }
+        match a.step {
+            AttackStep::Scan { rate_per_s } => c.positive(at("step.rate_per_s"), rate_per_s),
+            AttackStep::SpoofReporting { duration_s, .. } => {
+                c.positive(at("step.duration_s"), duration_s)
+            }
+            AttackStep::Ransomware {
+                recovery_h,
+                precautionary_shutdown_h,
+            } => {
+                c.positive(at("step.recovery_h"), recovery_h);
+                if let Some(h) = precautionary_shutdown_h {
+                    c.positive(at("step.precautionary_shutdown_h"), h);
+                }
+            }
+            AttackStep::Flood {
+                rate_per_s,
+                duration_s,
+                ..
+            } => {
+                c.positive(at("step.rate_per_s"), rate_per_s);
+                c.positive(at("step.duration_s"), duration_s);
+                if rate_per_s > 10_000.0 {
+                    c.fail(
+                        at("step.rate_per_s"),
+                        format!("{rate_per_s} requests/s: at most 10,000"),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
