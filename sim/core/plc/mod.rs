@@ -5,6 +5,9 @@
 //! `handle(&Request) -> Result<Response, ExceptionCode>` serves the in-memory bus and the
 //! live server alike.
 
+mod handler;
+mod image;
+mod logic;
 pub mod map;
 
 use crate::modbus::{ExceptionCode, Request, Response, diag, parse_adu, response_adu};
@@ -240,7 +243,6 @@ impl Plc {
             new_faults: Vec::new(),
         }
     }
-
     /// Restore from backup: the holding registers (setpoints, speeds, tuning) as
     /// commissioned, the CPU in RUN and communications on. `recipe` gives a thermal slot's
     /// temperature setpoint for the product now running, where the HMI knows it.
@@ -256,7 +258,6 @@ impl Plc {
         self.mode_run = true;
         self.listen_only = false;
     }
-
     /// The temperature setpoint the PLC holds for a thermal station (°C).
     pub fn setpoint_c(&self, station: usize) -> Option<f64> {
         self.slots
@@ -264,29 +265,23 @@ impl Plc {
             .find(|s| s.station == station && s.thermal)
             .map(|s| f64::from(s.holding[H_TEMP_SP as usize] as i16) / 10.0)
     }
-
     /// Stations this PLC controls, in block order.
     pub fn stations(&self) -> impl Iterator<Item = usize> + '_ {
         self.slots.iter().map(|s| s.station)
     }
-
     pub fn is_thermal_slot(&self, slot: usize) -> bool {
         self.slots.get(slot).is_some_and(|s| s.thermal)
     }
-
     pub fn set_current_conn(&mut self, conn: Option<ConnId>) {
         self.current_conn = conn;
     }
-
     pub fn is_listen_only(&self) -> bool {
         self.listen_only
     }
-
     /// A restart of the communication module (at the cabinet): listen-only ends.
     pub fn restart_communications(&mut self) {
         self.listen_only = false;
     }
-
     /// Run commands off at the local panel (no Modbus).
     pub fn local_stop(&mut self) {
         for slot in &mut self.slots {
@@ -294,7 +289,6 @@ impl Plc {
             slot.run_writer = None;
         }
     }
-
     /// Run commands on at the local panel (no Modbus). True if any was off.
     pub fn local_start(&mut self) -> bool {
         let mut changed = false;
@@ -307,37 +301,29 @@ impl Plc {
         }
         changed
     }
-
     pub fn mode_is_run(&self) -> bool {
         self.mode_run
     }
-
     pub fn mode_writer(&self) -> Option<ConnId> {
         self.mode_writer
     }
-
     pub fn run_coil(&self, slot: usize) -> bool {
         self.slots
             .get(slot)
             .is_some_and(|s| s.coils[C_RUN as usize])
     }
-
     pub fn run_writer(&self, slot: usize) -> Option<ConnId> {
         self.slots.get(slot).and_then(|s| s.run_writer)
     }
-
     pub fn has_connection(&self, conn: ConnId) -> bool {
         self.connections.contains(&conn)
     }
-
     pub fn connections(&self) -> usize {
         self.connections.len()
     }
-
     pub fn queue_depth(&self) -> usize {
         self.inbox.len()
     }
-
     /// A client opens a connection.
     pub fn connect(&mut self, conn: ConnId) -> Admission {
         if self.connections.len() < self.profile.max_connections {
@@ -358,17 +344,14 @@ impl Plc {
             }
         }
     }
-
     pub fn disconnect(&mut self, conn: ConnId) {
         self.connections.retain(|c| *c != conn);
         self.drop_connection_requests(conn);
     }
-
     fn drop_connection_requests(&mut self, conn: ConnId) {
         self.inbox.retain(|r| r.conn != conn);
         self.outbox.retain(|r| r.conn != conn);
     }
-
     /// A complete ADU arrives from a connection. Returns false if it was dropped.
     pub fn receive(&mut self, conn: ConnId, adu: Vec<u8>) -> bool {
         if self.fault.is_some() {
@@ -385,7 +368,6 @@ impl Plc {
         self.stats.queue_peak = self.stats.queue_peak.max(self.inbox.len() as u64);
         true
     }
-
     /// Bytes on the connection that are not Modbus (a framing error). Returns true when
     /// the connection is to be closed (always: the stream is out of step).
     pub fn garbage(&mut self, t: Micros) -> bool {
@@ -394,7 +376,6 @@ impl Plc {
         }
         true
     }
-
     /// A framed request that does not decode (seen by a live server's tap before the
     /// Modbus stack rejects it): a fragile device hangs on it.
     pub fn malformed(&mut self, t: Micros) {
@@ -403,7 +384,6 @@ impl Plc {
             self.raise_fault(t, FaultCause::Malformed);
         }
     }
-
     /// Whether reads may be answered from the published image without waiting for a
     /// scan: no per-scan limit, replies in the same scan, communicating normally.
     pub fn serves_reads_from_image(&self) -> bool {
@@ -412,7 +392,6 @@ impl Plc {
             && self.fault.is_none()
             && !self.listen_only
     }
-
     fn raise_fault(&mut self, t: Micros, cause: FaultCause) {
         if self.fault.is_some() {
             return;
@@ -434,7 +413,6 @@ impl Plc {
         self.inbox.clear();
         self.outbox.clear();
     }
-
     /// A local reset (at the cabinet): clears a fault once its recovery time has passed.
     pub fn reset_fault(&mut self, t: Micros) -> bool {
         match &self.fault {
@@ -447,7 +425,6 @@ impl Plc {
             _ => false,
         }
     }
-
     /// Whether a scan is due at `t` (a multiple of the scan period); asked once per tick,
     /// in increasing `t`. Keeps the next scan's time so that a tick costs no division.
     pub fn scan_due(&mut self, t: Micros) -> bool {
@@ -461,7 +438,6 @@ impl Plc {
             false
         }
     }
-
     /// One scan at time `t`: inputs, communication, logic, outputs.
     pub fn scan(&mut self, t: Micros, plant: &mut Plant) {
         self.scans += 1;
@@ -473,521 +449,6 @@ impl Plc {
         }
         self.logic_and_outputs(t, plant);
     }
-
-    /// Refresh the input image from the plant now (what a scan does before serving).
-    pub fn refresh_inputs(&mut self, plant: &Plant) {
-        self.read_inputs(plant);
-    }
-
-    fn read_inputs(&mut self, plant: &Plant) {
-        for slot in &mut self.slots {
-            let st = &plant.stations[slot.station];
-            let state = st.state();
-            let c = &st.counters;
-            let mut flags = 0;
-            if st.repair_in_progress() {
-                flags |= F_REPAIR;
-            }
-            if st.trip_ready() {
-                flags |= F_TRIP_READY;
-            }
-            if slot.coils[C_RUN as usize] {
-                flags |= F_RUN_CMD;
-            }
-            let inp = &mut slot.input;
-            inp[I_STATE as usize] = state.code();
-            let put32 = |inp: &mut [u16; 17], at: u16, v: u64| {
-                inp[at as usize] = (v >> 16) as u16;
-                inp[at as usize + 1] = v as u16;
-            };
-            put32(inp, I_UNITS_IN, c.units_in);
-            put32(inp, I_UNITS_OUT, c.units_out);
-            put32(inp, I_SCRAP, c.scrap_quality + c.scrap_temperature);
-            inp[I_BUFFER as usize] = plant.buffers[slot.station].level.min(65535) as u16;
-            inp[I_SPEED as usize] = st.speed_pct;
-            inp[I_FAILURES as usize] = c.failures as u16;
-            inp[I_TRIPS as usize] = c.trips as u16;
-            let mut out_of_band = false;
-            if let Some(th) = &st.thermal {
-                inp[I_TEMP as usize] = deci(th.temp_c);
-                inp[I_HEATER as usize] = (th.heater * 1000.0).round() as u16;
-                out_of_band = th.temp_c < th.band_c.0 || th.temp_c > th.band_c.1;
-                if out_of_band {
-                    flags |= F_OUT_OF_BAND;
-                }
-            }
-            inp[I_FLAGS as usize] = flags;
-            slot.discrete = [
-                state == State::Running,
-                state == State::Starved,
-                state == State::Blocked,
-                state == State::Failed,
-                matches!(state, State::Stopped(_)),
-                state == State::Tripped,
-                st.repair_in_progress(),
-                st.trip_ready(),
-                out_of_band,
-            ];
-        }
-    }
-
-    fn serve(&mut self, t: Micros) {
-        let n = self.inbox.len().min(self.profile.requests_per_scan);
-        let ready_at = t + self.profile.reply_latency_scans * self.scan;
-        for _ in 0..n {
-            let Some(req) = self.inbox.pop_front() else {
-                break;
-            };
-            // Who is asking, for the record of who wrote what (and who faulted it).
-            self.current_conn = Some(req.conn);
-            let reply = self.process(t, &req.adu);
-            self.current_conn = None;
-            if let Some(adu) = reply {
-                self.outbox.push_back(Outbound {
-                    conn: req.conn,
-                    adu,
-                    ready_at,
-                });
-            }
-            if self.fault.is_some() {
-                return;
-            }
-        }
-        // Watchdog: the queue overflowed since the last scan, scan after scan.
-        let overflowed = std::mem::take(&mut self.overflow_since_scan) > 0;
-        if let Some((limit, _)) = self.profile.watchdog {
-            if overflowed {
-                self.overload_scans += 1;
-                if self.overload_scans >= limit {
-                    self.raise_fault(t, FaultCause::Overload);
-                }
-            } else {
-                self.overload_scans = 0;
-            }
-        }
-    }
-
-    /// Decode one ADU, serve it, encode the reply (`None`: no reply is sent).
-    fn process(&mut self, t: Micros, adu: &[u8]) -> Option<Vec<u8>> {
-        self.stats.requests += 1;
-        let Ok((header, pdu)) = parse_adu(adu) else {
-            // The framer only passes whole frames; a bad one here is dropped.
-            self.stats.dropped += 1;
-            return None;
-        };
-        let tid = header.transaction_id;
-        let unit = header.unit_id;
-        let result = match Request::decode_pdu(pdu) {
-            Ok(req) => {
-                if self.listen_only {
-                    // Listen-only: nothing is answered but the restart that ends it.
-                    if let Request::Diagnostics {
-                        sub_function: diag::RESTART_COMMUNICATIONS,
-                        ..
-                    } = req
-                    {
-                        self.listen_only = false;
-                    }
-                    self.stats.dropped += 1;
-                    return None;
-                }
-                let r = self.handle(&req);
-                if r == Err(ExceptionCode::IllegalFunction)
-                    && self.profile.on_unsupported == OnBadTraffic::Fault
-                {
-                    self.raise_fault(t, FaultCause::Unsupported);
-                    return None;
-                }
-                if let Request::Diagnostics {
-                    sub_function: diag::FORCE_LISTEN_ONLY,
-                    ..
-                } = req
-                {
-                    return None;
-                }
-                r.map_err(|e| (req.function(), e))
-            }
-            Err(e) => {
-                if self.profile.on_malformed == OnBadTraffic::Fault {
-                    self.raise_fault(t, FaultCause::Malformed);
-                    return None;
-                }
-                Err((e.function().unwrap_or(0), e.exception()))
-            }
-        };
-        let response = match result {
-            Ok(r) => r,
-            Err((function, code)) => {
-                self.stats.exceptions += 1;
-                Response::exception(function, code)
-            }
-        };
-        Some(response_adu(tid, unit, &response))
-    }
-
-    /// Serve one request from the register image. Writes take effect in the image now and
-    /// on the plant at this scan's logic.
-    pub fn handle(&mut self, req: &Request) -> Result<Response, ExceptionCode> {
-        if let Some(r) = self.read(req) {
-            return r;
-        }
-        match *req {
-            // Reads were served above.
-            Request::ReadCoils { .. }
-            | Request::ReadDiscreteInputs { .. }
-            | Request::ReadHoldingRegisters { .. }
-            | Request::ReadInputRegisters { .. } => Err(ExceptionCode::ServerDeviceFailure),
-            Request::WriteSingleCoil { address, value } => {
-                self.write_bits(address, &[value])?;
-                Ok(Response::WriteSingleCoil { address, value })
-            }
-            Request::WriteSingleRegister { address, value } => {
-                self.write_regs(address, &[value])?;
-                Ok(Response::WriteSingleRegister { address, value })
-            }
-            Request::WriteMultipleCoils {
-                address,
-                ref values,
-            } => {
-                self.write_bits(address, values)?;
-                Ok(Response::WriteMultipleCoils {
-                    address,
-                    quantity: values.len() as u16,
-                })
-            }
-            Request::WriteMultipleRegisters {
-                address,
-                ref values,
-            } => {
-                self.write_regs(address, values)?;
-                Ok(Response::WriteMultipleRegisters {
-                    address,
-                    quantity: values.len() as u16,
-                })
-            }
-            Request::ReadWriteMultipleRegisters {
-                read_address,
-                read_quantity,
-                write_address,
-                ref values,
-            } => {
-                // The write happens before the read (specification, FC 23).
-                self.write_regs(write_address, values)?;
-                Ok(Response::ReadWriteMultipleRegisters(self.read_regs(
-                    Table::HoldingRegister,
-                    read_address,
-                    read_quantity,
-                )?))
-            }
-            Request::Diagnostics {
-                sub_function,
-                ref data,
-            } => match sub_function {
-                diag::RETURN_QUERY_DATA => Ok(Response::Diagnostics {
-                    sub_function,
-                    data: data.clone(),
-                }),
-                diag::RESTART_COMMUNICATIONS => {
-                    self.listen_only = false;
-                    Ok(Response::Diagnostics {
-                        sub_function,
-                        data: data.clone(),
-                    })
-                }
-                diag::FORCE_LISTEN_ONLY => {
-                    self.listen_only = true;
-                    Ok(Response::Diagnostics {
-                        sub_function,
-                        data: data.clone(),
-                    })
-                }
-                _ => Err(ExceptionCode::IllegalFunction),
-            },
-            Request::ReportServerId => Ok(Response::ReportServerId {
-                server_id: self.unit_id,
-                running: self.mode_run && self.fault.is_none(),
-                additional: format!("faultline {} ({})", self.name, self.profile.name).into_bytes(),
-            }),
-            Request::ReadDeviceIdentification {
-                read_code,
-                object_id,
-            } => self.device_identification(read_code, object_id),
-            Request::Raw { .. } => Err(ExceptionCode::IllegalFunction),
-        }
-    }
-
-    /// Serve a read (FC 01–04) from the image; `None` for any other request.
-    pub fn read(&self, req: &Request) -> Option<Result<Response, ExceptionCode>> {
-        Some(match *req {
-            Request::ReadCoils { address, quantity } => self
-                .read_bits(Table::Coil, address, quantity)
-                .map(|b| Response::ReadCoils(pad(b))),
-            Request::ReadDiscreteInputs { address, quantity } => self
-                .read_bits(Table::DiscreteInput, address, quantity)
-                .map(|b| Response::ReadDiscreteInputs(pad(b))),
-            Request::ReadHoldingRegisters { address, quantity } => self
-                .read_regs(Table::HoldingRegister, address, quantity)
-                .map(Response::ReadHoldingRegisters),
-            Request::ReadInputRegisters { address, quantity } => self
-                .read_regs(Table::InputRegister, address, quantity)
-                .map(Response::ReadInputRegisters),
-            _ => return None,
-        })
-    }
-
-    fn device_identification(
-        &self,
-        read_code: u8,
-        object_id: u8,
-    ) -> Result<Response, ExceptionCode> {
-        let objects: [(u8, String); 4] = [
-            (0x00, "faultline".to_string()),
-            (0x01, format!("virtual-plc-{}", self.profile.name)),
-            (0x02, env!("CARGO_PKG_VERSION").to_string()),
-            (0x05, self.name.clone()),
-        ];
-        let chosen: Vec<(u8, Vec<u8>)> = match read_code {
-            // Basic (1) holds objects 0–2; regular (2) and extended (3) add the rest.
-            1..=3 => objects
-                .iter()
-                .filter(|(id, _)| *id >= object_id && (read_code > 1 || *id <= 0x02))
-                .map(|(i, v)| (*i, v.clone().into_bytes()))
-                .collect(),
-            4 => match objects.iter().find(|(id, _)| *id == object_id) {
-                Some((i, v)) => vec![(*i, v.clone().into_bytes())],
-                None => return Err(ExceptionCode::IllegalDataAddress),
-            },
-            _ => return Err(ExceptionCode::IllegalDataValue),
-        };
-        Ok(Response::ReadDeviceIdentification {
-            read_code,
-            conformity: 0x82,
-            more_follows: false,
-            next_object_id: 0,
-            objects: chosen,
-        })
-    }
-
-    /// (slot, offset) of a station address, or the system block.
-    fn locate(&self, table: Table, address: u16) -> Option<Loc> {
-        if address >= SYSTEM {
-            let off = address - SYSTEM;
-            return (off < system_len(table)).then_some(Loc::System(off));
-        }
-        let (slot, off) = (usize::from(address / BLOCK), address % BLOCK);
-        let s = self.slots.get(slot)?;
-        (off < block_len(table, s.thermal)).then_some(Loc::Station(slot, off))
-    }
-
-    /// Where address `address + k` lands; Illegal Data Address outside the map.
-    fn loc_at(&self, table: Table, address: u16, k: u16) -> Result<Loc, ExceptionCode> {
-        address
-            .checked_add(k)
-            .and_then(|addr| self.locate(table, addr))
-            .ok_or(ExceptionCode::IllegalDataAddress)
-    }
-
-    /// Every location of a request, checked before anything is written (a write is
-    /// served whole or not at all).
-    fn locations(
-        &self,
-        table: Table,
-        address: u16,
-        quantity: u16,
-    ) -> Result<Vec<Loc>, ExceptionCode> {
-        (0..quantity)
-            .map(|k| self.loc_at(table, address, k))
-            .collect()
-    }
-
-    /// A whole range that lies inside one station block (the common read), from the
-    /// slot's table that `table_of` picks; `None` sends the caller through the
-    /// per-address checks.
-    fn block_slice<'a, T>(
-        &'a self,
-        table: Table,
-        address: u16,
-        quantity: u16,
-        table_of: impl Fn(&'a Slot) -> &'a [T],
-    ) -> Option<&'a [T]> {
-        if address >= SYSTEM {
-            return None;
-        }
-        let (slot, off) = (usize::from(address / BLOCK), usize::from(address % BLOCK));
-        let s = self.slots.get(slot)?;
-        let end = off + usize::from(quantity);
-        (end <= usize::from(block_len(table, s.thermal))).then(|| &table_of(s)[off..end])
-    }
-
-    fn read_bits(
-        &self,
-        table: Table,
-        address: u16,
-        quantity: u16,
-    ) -> Result<Vec<bool>, ExceptionCode> {
-        let coils = table == Table::Coil;
-        if let Some(bits) = self.block_slice(table, address, quantity, |s| {
-            if coils { &s.coils } else { &s.discrete }
-        }) {
-            return Ok(bits.to_vec());
-        }
-        (0..quantity)
-            .map(|k| match self.loc_at(table, address, k)? {
-                Loc::Station(s, o) if table == Table::Coil => {
-                    Ok(self.slots[s].coils[usize::from(o)])
-                }
-                Loc::Station(s, o) => Ok(self.slots[s].discrete[usize::from(o)]),
-                Loc::System(_) => Err(ExceptionCode::IllegalDataAddress),
-            })
-            .collect()
-    }
-
-    fn read_regs(
-        &self,
-        table: Table,
-        address: u16,
-        quantity: u16,
-    ) -> Result<Vec<u16>, ExceptionCode> {
-        let holding = table == Table::HoldingRegister;
-        if let Some(regs) = self.block_slice(table, address, quantity, |s| {
-            if holding { &s.holding } else { &s.input }
-        }) {
-            return Ok(regs.to_vec());
-        }
-        let mut out = Vec::with_capacity(usize::from(quantity));
-        for k in 0..quantity {
-            out.push(match self.loc_at(table, address, k)? {
-                Loc::Station(s, o) if table == Table::HoldingRegister => {
-                    self.slots[s].holding[usize::from(o)]
-                }
-                Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
-                Loc::System(o) => self.system_register(table, o),
-            });
-        }
-        Ok(out)
-    }
-
-    fn system_register(&self, table: Table, off: u16) -> u16 {
-        match (table, off) {
-            (Table::HoldingRegister, S_MODE) => u16::from(self.mode_run),
-            (Table::InputRegister, S_SCANS) => self.scans as u16,
-            (Table::InputRegister, S_CONNECTIONS) => self.connections.len() as u16,
-            (Table::InputRegister, S_QUEUE) => self.inbox.len() as u16,
-            (Table::InputRegister, S_STATIONS) => self.slots.len() as u16,
-            _ => 0,
-        }
-    }
-
-    fn write_bits(&mut self, address: u16, values: &[bool]) -> Result<(), ExceptionCode> {
-        // Check the whole range first: a write is all or nothing.
-        let locs = self.locations(Table::Coil, address, values.len() as u16)?;
-        for (loc, v) in locs.into_iter().zip(values) {
-            let Loc::Station(s, o) = loc else {
-                return Err(ExceptionCode::IllegalDataAddress);
-            };
-            self.slots[s].coils[usize::from(o)] = *v;
-            if o == C_RUN {
-                self.slots[s].run_writer = self.current_conn;
-            }
-        }
-        Ok(())
-    }
-
-    fn write_regs(&mut self, address: u16, values: &[u16]) -> Result<(), ExceptionCode> {
-        let locs = self.locations(Table::HoldingRegister, address, values.len() as u16)?;
-        for (loc, v) in locs.iter().zip(values) {
-            // Range checks, as a PLC program's input validation would do.
-            let ok = match *loc {
-                Loc::System(S_MODE) => *v <= 1,
-                Loc::System(_) => false,
-                Loc::Station(_, H_SPEED) => (10..=200).contains(v),
-                Loc::Station(_, H_HEATER_MANUAL) => *v <= 1000,
-                Loc::Station(_, H_TEMP_SP) => (*v as i16) >= -500 && (*v as i16) <= 2000,
-                Loc::Station(..) => true,
-            };
-            if !ok {
-                return Err(ExceptionCode::IllegalDataValue);
-            }
-        }
-        for (loc, v) in locs.into_iter().zip(values) {
-            match loc {
-                Loc::System(_) => {
-                    self.mode_run = *v == 1;
-                    self.mode_writer = self.current_conn;
-                }
-                Loc::Station(s, o) => self.slots[s].holding[usize::from(o)] = *v,
-            }
-        }
-        Ok(())
-    }
-
-    fn logic_and_outputs(&mut self, t: Micros, plant: &mut Plant) {
-        for slot in &mut self.slots {
-            let i = slot.station;
-            // Pulses act once and clear.
-            if std::mem::take(&mut slot.coils[C_MAINTENANCE as usize])
-                && plant.stations[i].state() == State::Failed
-            {
-                plant.call_maintenance(i, t);
-            }
-            if std::mem::take(&mut slot.coils[C_FAULT_RESET as usize]) {
-                plant.reset_trip(i, t);
-            }
-            let (enable, reason) = if self.fault.is_some() {
-                (false, StopReason::PlcFault)
-            } else if !self.mode_run {
-                (false, StopReason::PlcStop)
-            } else {
-                (slot.coils[C_RUN as usize], StopReason::Command)
-            };
-            plant.command(i, t, enable, reason, slot.holding[H_SPEED as usize]);
-            if let Some(th) = plant.stations[i].thermal.as_mut() {
-                // Outputs drop to zero when the program does not run.
-                th.heater = if self.fault.is_some() || !self.mode_run {
-                    0.0
-                } else if slot.coils[C_HEATER_AUTO as usize] {
-                    let sp = f64::from(slot.holding[H_TEMP_SP as usize] as i16) / 10.0;
-                    let kp = f64::from(slot.holding[H_KP as usize]) / 100.0;
-                    let ti = f64::from(slot.holding[H_TI as usize]);
-                    let td = f64::from(slot.holding[H_TD as usize]);
-                    let dt = self.scan as f64 / 1e6;
-                    pid_step(&mut slot.pid, sp - th.temp_c, kp, ti, td, dt) / 100.0
-                } else {
-                    f64::from(slot.holding[H_HEATER_MANUAL as usize]) / 1000.0
-                };
-            }
-        }
-    }
-}
-
-/// One step of a PID in standard (ISA) form with conditional integration as anti-windup;
-/// output in percent, 0..100.
-fn pid_step(pid: &mut Pid, error: f64, kp: f64, ti_s: f64, td_s: f64, dt: f64) -> f64 {
-    let derivative = pid.prev_error.map(|p| (error - p) / dt).unwrap_or(0.0);
-    pid.prev_error = Some(error);
-    let integral = if ti_s > 0.0 {
-        pid.integral + error * dt / ti_s
-    } else {
-        0.0
-    };
-    let raw = kp * (error + integral + td_s * derivative);
-    // Integrate only while the output is not saturated in the error's direction.
-    if (0.0..=100.0).contains(&raw) || (raw > 100.0 && error < 0.0) || (raw < 0.0 && error > 0.0) {
-        pid.integral = integral;
-    }
-    raw.clamp(0.0, 100.0)
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Loc {
-    Station(usize, u16),
-    System(u16),
-}
-
-/// Bits padded to whole bytes, as they go on the wire.
-fn pad(mut bits: Vec<bool>) -> Vec<bool> {
-    bits.resize(bits.len().div_ceil(8) * 8, false);
-    bits
 }
 
 pub use crate::modbus::SUPPORTED;
