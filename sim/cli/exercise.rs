@@ -132,35 +132,58 @@ fn run_exercise(
         }
     }
     if let Some(dir) = out {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))
-            .map_err(Failure::Output)?;
-        write_atomic(
-            &dir.join("decisions.json"),
-            &(serde_json::to_string_pretty(&log).map_err(|e| Failure::Output(e.into()))? + "\n"),
-        )
-        .map_err(Failure::Output)?;
-        write_atomic(&dir.join("summary.json"), &summary_json(&played.summary))
-            .map_err(Failure::Output)?;
-        if compare {
-            write_atomic(
-                &dir.join("compare.json"),
-                &(serde_json::to_string_pretty(&comparison)
-                    .map_err(|e| Failure::Output(e.into()))?
-                    + "\n"),
-            )
-            .map_err(Failure::Output)?;
-        }
-        write_atomic(
-            &dir.join("after-action.html"),
-            &ex::report::after_action(&loaded, &played, &log, &comparison),
-        )
-        .map_err(Failure::Output)?;
-        eprintln!(
-            "wrote {}/after-action.html, decisions.json, summary.json{}",
-            dir.display(),
-            if compare { ", compare.json" } else { "" }
-        );
+        write_exercise(
+            &dir,
+            &loaded,
+            &played,
+            &log,
+            compare.then_some(&comparison[..]),
+        )?;
     }
+    Ok(())
+}
+
+/// The session's files: decisions.json (the input log), summary.json, compare.json (with
+/// --compare) and after-action.html.
+fn write_exercise(
+    dir: &Path,
+    loaded: &faultline::exercise::Loaded,
+    played: &faultline::exercise::Played,
+    log: &faultline::exercise::DecisionLog,
+    comparison: Option<&[faultline::exercise::PointComparison]>,
+) -> Result<(), Failure> {
+    use faultline::exercise as ex;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+        .map_err(Failure::Output)?;
+    write_atomic(
+        &dir.join("decisions.json"),
+        &(serde_json::to_string_pretty(&log).map_err(|e| Failure::Output(e.into()))? + "\n"),
+    )
+    .map_err(Failure::Output)?;
+    write_atomic(&dir.join("summary.json"), &summary_json(&played.summary))
+        .map_err(Failure::Output)?;
+    if let Some(comparison) = comparison {
+        write_atomic(
+            &dir.join("compare.json"),
+            &(serde_json::to_string_pretty(&comparison).map_err(|e| Failure::Output(e.into()))?
+                + "\n"),
+        )
+        .map_err(Failure::Output)?;
+    }
+    write_atomic(
+        &dir.join("after-action.html"),
+        &ex::report::after_action(loaded, played, log, comparison.unwrap_or_default()),
+    )
+    .map_err(Failure::Output)?;
+    eprintln!(
+        "wrote {}/after-action.html, decisions.json, summary.json{}",
+        dir.display(),
+        if comparison.is_some() {
+            ", compare.json"
+        } else {
+            ""
+        }
+    );
     Ok(())
 }

@@ -243,28 +243,7 @@ impl Summary {
         let m = &w.ledger.metrics;
         let planned = m.planned_production;
         let cost_h = s.cost.downtime_per_h;
-        let mut causes: Vec<CauseRow> = Vec::new();
-        let mut downtime: Micros = 0;
-        for (i, row) in m.line_loss.iter().enumerate() {
-            for c in Condition::ALL {
-                let t = row[c as usize];
-                if t > 0 && c.is_loss() {
-                    downtime += t;
-                    causes.push(CauseRow {
-                        cause: c.label().to_string(),
-                        station: w.plant.stations[i].name.clone(),
-                        hours: round(to_hours(t), 4),
-                        cost: round(to_hours(t) * cost_h, 2),
-                    });
-                }
-            }
-        }
-        causes.sort_by(|a, b| {
-            b.hours
-                .total_cmp(&a.hours)
-                .then_with(|| a.station.cmp(&b.station))
-                .then_with(|| a.cause.cmp(&b.cause))
-        });
+        let (causes, downtime) = loss_causes(w);
 
         let good = w.plant.line_output();
         let scrap = w.plant.scrap();
@@ -279,160 +258,10 @@ impl Summary {
         let line_oee = ratio(good as f64, target);
         let line_p = ratio(line_oee, line_a * line_q).min(1.0);
 
-        let stations = w
-            .plant
-            .stations
-            .iter()
-            .enumerate()
-            .map(|(i, st)| {
-                let c = &st.counters;
-                let run = m.station_time[i][Condition::Running as usize];
-                let completed = c.units_out + c.scrap_quality + c.scrap_temperature;
-                let a = ratio(run as f64, planned as f64);
-                let p = ratio(completed as f64 * st.cycle as f64, run as f64).min(1.0);
-                let q = ratio(c.units_out as f64, completed as f64);
-                StationSummary {
-                    name: st.name.clone(),
-                    plc: w.devices.plcs[w.plc_of(i)].name.clone(),
-                    units_in: c.units_in,
-                    units_out: c.units_out,
-                    scrap: c.scrap_quality + c.scrap_temperature,
-                    failures: c.failures,
-                    trips: c.trips,
-                    planned_stops: c.planned_stops,
-                    hours: Condition::ALL
-                        .iter()
-                        .filter(|k| m.station_time[i][**k as usize] > 0)
-                        .map(|k| {
-                            (
-                                k.label().to_string(),
-                                round(to_hours(m.station_time[i][*k as usize]), 4),
-                            )
-                        })
-                        .collect(),
-                    oee: oee(a, p, q),
-                }
-            })
-            .collect();
-        let thermal = w
-            .plant
-            .stations
-            .iter()
-            .filter_map(|st| {
-                st.thermal.as_ref().map(|th| ThermalSummary {
-                    station: st.name.clone(),
-                    trips: st.counters.trips,
-                    excursions: th.excursions,
-                    out_of_band_min: round(th.out_of_band as f64 / 60e6, 2),
-                    min_c: round(th.min_c, 2),
-                    max_c: round(th.max_c, 2),
-                    scrap_temperature: st.counters.scrap_temperature,
-                })
-            })
-            .collect();
-        let plcs = w
-            .devices
-            .plcs
-            .iter()
-            .map(|p| PlcSummary {
-                name: p.name.clone(),
-                address: p.address.to_string(),
-                profile: p.profile.name.clone(),
-                requests: p.stats.requests,
-                exceptions: p.stats.exceptions,
-                dropped: p.stats.dropped,
-                queue_peak: p.stats.queue_peak,
-                faults: p.stats.faults.clone(),
-            })
-            .collect();
-        let mut security = SecuritySummary::default();
-        for (k, r) in w.campaign.attacks.iter().enumerate() {
-            if !r.started {
-                continue;
-            }
-            let step_loss = m.attack_loss.get(k).copied().unwrap_or(0);
-            let (id, name) = r.spec.step.technique();
-            security.steps_attempted += 1;
-            let outcome = match r.outcome {
-                Some(crate::attack::Outcome::Succeeded) => {
-                    security.steps_succeeded += 1;
-                    "succeeded"
-                }
-                Some(crate::attack::Outcome::Blocked) => {
-                    security.steps_blocked += 1;
-                    "blocked"
-                }
-                Some(crate::attack::Outcome::Failed) => {
-                    security.steps_failed += 1;
-                    "failed"
-                }
-                None => "in progress",
-            };
-            security.steps.push(StepRow {
-                at: crate::time::clock(r.at),
-                technique: id.into(),
-                name: name.into(),
-                from: r.spec.from.clone(),
-                target: match r.spec.step {
-                    crate::scenario::AttackStep::Ransomware { .. } => "IT hosts".into(),
-                    _ => r.spec.step.target().unwrap_or("all PLCs").into(),
-                },
-                outcome: outcome.into(),
-                detected_after_s: r
-                    .detected_at
-                    .map(|d| round(d.saturating_sub(r.at) as f64 / 1e6, 3)),
-                contained_after_s: r
-                    .contained_at
-                    .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
-                downtime_h: round(to_hours(step_loss), 4),
-                downtime_cost: round(to_hours(step_loss) * cost_h, 2),
-                detail: r.detail.clone(),
-            });
-        }
-        let ttd: Vec<f64> = security
-            .steps
-            .iter()
-            .filter_map(|s| s.detected_after_s)
-            .collect();
-        security.steps_detected = ttd.len() as u64;
-        let ttc: Vec<f64> = security
-            .steps
-            .iter()
-            .filter_map(|s| s.contained_after_s)
-            .collect();
-        security.mean_time_to_contain_s =
-            (!ttc.is_empty()).then(|| round(ttc.iter().sum::<f64>() / ttc.len() as f64, 3));
-        security.mean_time_to_detect_s =
-            (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
-        security.dpi = w
-            .controls
-            .dpi
-            .as_ref()
-            .map(|_| w.controls.dpi_stats.clone());
-        security.ids = w
-            .controls
-            .ids
-            .as_ref()
-            .map(|_| w.controls.ids_stats.clone());
-        security.devices = w
-            .controls
-            .device_monitoring
-            .as_ref()
-            .map(|_| w.controls.device_stats.clone());
-        security.vendor = w.controls.vendor.as_ref().map(|_| {
-            let mut v = w.controls.vendor_stats.clone();
-            v.wait_h = round(v.wait_h, 4);
-            v
-        });
-        for (&(from, to, port), &(attempts, legitimate)) in &w.net.blocked_flows {
-            security.flows_blocked.push(FlowRow {
-                from: w.net.network.hosts[from].name.clone(),
-                to: w.net.network.hosts[to].name.clone(),
-                port,
-                attempts,
-                legitimate,
-            });
-        }
+        let stations = station_rows(w);
+        let thermal = thermal_rows(w);
+        let plcs = plc_rows(w);
+        let security = security_summary(w);
         let downtime_cost = round(to_hours(downtime) * cost_h, 2);
         let scrap_cost = round(scrap as f64 * s.cost.scrap_per_unit, 2);
         let charged = |c: Condition| -> f64 {
@@ -448,17 +277,7 @@ impl Summary {
             .filter(|st| st.outcome == "succeeded" || st.detected_after_s.is_some())
             .count() as f64;
         let incident_cost = round(incidents * s.cost.incident_response_per_step, 2);
-        // Every alert or block with no attack behind it costs an analyst's or engineer's time.
-        let false_positives = security
-            .dpi
-            .as_ref()
-            .map(|d| d.false_positives)
-            .unwrap_or(0)
-            + security
-                .ids
-                .as_ref()
-                .map(|i| i.false_alarms + i.alerts_on_legitimate_traffic)
-                .unwrap_or(0);
+        let false_positives = false_positives(&security);
         let fp_cost = round(false_positives as f64 * s.cost.per_false_positive, 2);
         let control_downtime_cost = round(control_h * cost_h, 2);
         let scorecard = Scorecard {
@@ -533,4 +352,219 @@ impl Summary {
             },
         }
     }
+}
+
+/// Every loss on the line, by cause and station, longest first; and their total.
+fn loss_causes(w: &World) -> (Vec<CauseRow>, Micros) {
+    let m = &w.ledger.metrics;
+    let cost_h = w.scenario.cost.downtime_per_h;
+    let mut causes: Vec<CauseRow> = Vec::new();
+    let mut downtime: Micros = 0;
+    for (i, row) in m.line_loss.iter().enumerate() {
+        for c in Condition::ALL {
+            let t = row[c as usize];
+            if t > 0 && c.is_loss() {
+                downtime += t;
+                causes.push(CauseRow {
+                    cause: c.label().to_string(),
+                    station: w.plant.stations[i].name.clone(),
+                    hours: round(to_hours(t), 4),
+                    cost: round(to_hours(t) * cost_h, 2),
+                });
+            }
+        }
+    }
+    causes.sort_by(|a, b| {
+        b.hours
+            .total_cmp(&a.hours)
+            .then_with(|| a.station.cmp(&b.station))
+            .then_with(|| a.cause.cmp(&b.cause))
+    });
+    (causes, downtime)
+}
+
+/// Each station's figures.
+fn station_rows(w: &World) -> Vec<StationSummary> {
+    let m = &w.ledger.metrics;
+    let planned = m.planned_production;
+    w.plant
+        .stations
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let c = &st.counters;
+            let run = m.station_time[i][Condition::Running as usize];
+            let completed = c.units_out + c.scrap_quality + c.scrap_temperature;
+            let a = ratio(run as f64, planned as f64);
+            let p = ratio(completed as f64 * st.cycle as f64, run as f64).min(1.0);
+            let q = ratio(c.units_out as f64, completed as f64);
+            StationSummary {
+                name: st.name.clone(),
+                plc: w.devices.plcs[w.plc_of(i)].name.clone(),
+                units_in: c.units_in,
+                units_out: c.units_out,
+                scrap: c.scrap_quality + c.scrap_temperature,
+                failures: c.failures,
+                trips: c.trips,
+                planned_stops: c.planned_stops,
+                hours: Condition::ALL
+                    .iter()
+                    .filter(|k| m.station_time[i][**k as usize] > 0)
+                    .map(|k| {
+                        (
+                            k.label().to_string(),
+                            round(to_hours(m.station_time[i][*k as usize]), 4),
+                        )
+                    })
+                    .collect(),
+                oee: oee(a, p, q),
+            }
+        })
+        .collect()
+}
+
+/// Each thermal process's figures.
+fn thermal_rows(w: &World) -> Vec<ThermalSummary> {
+    w.plant
+        .stations
+        .iter()
+        .filter_map(|st| {
+            st.thermal.as_ref().map(|th| ThermalSummary {
+                station: st.name.clone(),
+                trips: st.counters.trips,
+                excursions: th.excursions,
+                out_of_band_min: round(th.out_of_band as f64 / 60e6, 2),
+                min_c: round(th.min_c, 2),
+                max_c: round(th.max_c, 2),
+                scrap_temperature: st.counters.scrap_temperature,
+            })
+        })
+        .collect()
+}
+
+/// Each PLC's figures.
+fn plc_rows(w: &World) -> Vec<PlcSummary> {
+    w.devices
+        .plcs
+        .iter()
+        .map(|p| PlcSummary {
+            name: p.name.clone(),
+            address: p.address.to_string(),
+            profile: p.profile.name.clone(),
+            requests: p.stats.requests,
+            exceptions: p.stats.exceptions,
+            dropped: p.stats.dropped,
+            queue_peak: p.stats.queue_peak,
+            faults: p.stats.faults.clone(),
+        })
+        .collect()
+}
+
+/// What the attack steps did and what each control did.
+fn security_summary(w: &World) -> SecuritySummary {
+    let m = &w.ledger.metrics;
+    let cost_h = w.scenario.cost.downtime_per_h;
+    let mut security = SecuritySummary::default();
+    for (k, r) in w.campaign.attacks.iter().enumerate() {
+        if !r.started {
+            continue;
+        }
+        let step_loss = m.attack_loss.get(k).copied().unwrap_or(0);
+        let (id, name) = r.spec.step.technique();
+        security.steps_attempted += 1;
+        let outcome = match r.outcome {
+            Some(crate::attack::Outcome::Succeeded) => {
+                security.steps_succeeded += 1;
+                "succeeded"
+            }
+            Some(crate::attack::Outcome::Blocked) => {
+                security.steps_blocked += 1;
+                "blocked"
+            }
+            Some(crate::attack::Outcome::Failed) => {
+                security.steps_failed += 1;
+                "failed"
+            }
+            None => "in progress",
+        };
+        security.steps.push(StepRow {
+            at: crate::time::clock(r.at),
+            technique: id.into(),
+            name: name.into(),
+            from: r.spec.from.clone(),
+            target: match r.spec.step {
+                crate::scenario::AttackStep::Ransomware { .. } => "IT hosts".into(),
+                _ => r.spec.step.target().unwrap_or("all PLCs").into(),
+            },
+            outcome: outcome.into(),
+            detected_after_s: r
+                .detected_at
+                .map(|d| round(d.saturating_sub(r.at) as f64 / 1e6, 3)),
+            contained_after_s: r
+                .contained_at
+                .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
+            downtime_h: round(to_hours(step_loss), 4),
+            downtime_cost: round(to_hours(step_loss) * cost_h, 2),
+            detail: r.detail.clone(),
+        });
+    }
+    let ttd: Vec<f64> = security
+        .steps
+        .iter()
+        .filter_map(|s| s.detected_after_s)
+        .collect();
+    security.steps_detected = ttd.len() as u64;
+    let ttc: Vec<f64> = security
+        .steps
+        .iter()
+        .filter_map(|s| s.contained_after_s)
+        .collect();
+    security.mean_time_to_contain_s =
+        (!ttc.is_empty()).then(|| round(ttc.iter().sum::<f64>() / ttc.len() as f64, 3));
+    security.mean_time_to_detect_s =
+        (!ttd.is_empty()).then(|| round(ttd.iter().sum::<f64>() / ttd.len() as f64, 3));
+    security.dpi = w
+        .controls
+        .dpi
+        .as_ref()
+        .map(|_| w.controls.dpi_stats.clone());
+    security.ids = w
+        .controls
+        .ids
+        .as_ref()
+        .map(|_| w.controls.ids_stats.clone());
+    security.devices = w
+        .controls
+        .device_monitoring
+        .as_ref()
+        .map(|_| w.controls.device_stats.clone());
+    security.vendor = w.controls.vendor.as_ref().map(|_| {
+        let mut v = w.controls.vendor_stats.clone();
+        v.wait_h = round(v.wait_h, 4);
+        v
+    });
+    for (&(from, to, port), &(attempts, legitimate)) in &w.net.blocked_flows {
+        security.flows_blocked.push(FlowRow {
+            from: w.net.network.hosts[from].name.clone(),
+            to: w.net.network.hosts[to].name.clone(),
+            port,
+            attempts,
+            legitimate,
+        });
+    }
+    security
+}
+
+/// Every alert or block with no attack behind it: each costs an analyst's or engineer's time.
+fn false_positives(security: &SecuritySummary) -> u64 {
+    security
+        .dpi
+        .as_ref()
+        .map(|d| d.false_positives)
+        .unwrap_or(0)
+        + security
+            .ids
+            .as_ref()
+            .map(|i| i.false_alarms + i.alerts_on_legitimate_traffic)
+            .unwrap_or(0)
 }

@@ -174,57 +174,13 @@ impl Snapshot {
                 trip_c: th.trip_above_c,
             })
         });
-        let network = NetworkView {
-            zones: w.net.network.zones.clone(),
-            hosts: w
-                .net
-                .network
-                .hosts
-                .iter()
-                .enumerate()
-                .map(|(h, x)| HostView {
-                    name: x.name.clone(),
-                    zone: x.zone,
-                    isolated: w.controls.contained.get(&h).is_some_and(|&at| at <= w.now),
-                })
-                .collect(),
-            flows_blocked: w.net.blocked_flows.values().map(|v| v.0).sum(),
-            legit_blocked: w
-                .net
-                .blocked_flows
-                .values()
-                .filter(|v| v.1)
-                .map(|v| v.0)
-                .sum(),
-            detections: w.controls.ids_stats.alerts,
-            dpi_blocked: w.controls.dpi_stats.blocked,
-            requests: w.devices.plcs.iter().map(|p| p.stats.requests).sum(),
-        };
+        let network = network_view(w);
         let alarms: Vec<String> = stations
             .iter()
             .filter(|v| v.look.is_alarm())
             .map(|v| format!("{}: {}", v.name, v.state.to_uppercase()))
             .collect();
-        let events: Vec<(String, String, String)> = w
-            .ledger
-            .metrics
-            .events
-            .iter()
-            .flatten()
-            .rev()
-            .filter(|e| e.t_us <= w.now)
-            .take(10)
-            .map(|e| {
-                (
-                    clock(e.t_us),
-                    e.kind.to_string(),
-                    format!("{} {}", e.source, e.detail),
-                )
-            })
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let events = recent_events(w);
         let causes = s.downtime_per_cause();
         let hours = w.now as f64 / crate::time::US_PER_H as f64;
         let sc = &s.scorecard;
@@ -265,21 +221,7 @@ impl Snapshot {
                 format!("{} {:.0}", s.cost.currency, s.cost.total),
             ),
         ];
-        let attacks = w
-            .campaign
-            .attacks
-            .iter()
-            .map(|r| {
-                let (id, name) = r.spec.step.technique();
-                let state = match (r.started, r.outcome) {
-                    (false, _) if r.at == Micros::MAX => "cancelled".to_string(),
-                    (false, _) => format!("at {}", &clock(r.at)[..5]),
-                    (true, None) => "running".into(),
-                    (true, Some(o)) => format!("{o:?}").to_lowercase(),
-                };
-                (format!("{id} {name} from {}", r.spec.from), state)
-            })
-            .collect();
+        let attacks = attack_states(w);
         let controls = CONTROL_KEYS
             .iter()
             .map(|(k, name)| (*k, *name, w.control_on(*k)))
@@ -353,4 +295,75 @@ impl Layout {
             .collect();
         Layout { stations, edges }
     }
+}
+
+/// The network panel: zones, hosts, traffic and what the controls stopped.
+fn network_view(w: &World) -> NetworkView {
+    NetworkView {
+        zones: w.net.network.zones.clone(),
+        hosts: w
+            .net
+            .network
+            .hosts
+            .iter()
+            .enumerate()
+            .map(|(h, x)| HostView {
+                name: x.name.clone(),
+                zone: x.zone,
+                isolated: w.controls.contained.get(&h).is_some_and(|&at| at <= w.now),
+            })
+            .collect(),
+        flows_blocked: w.net.blocked_flows.values().map(|v| v.0).sum(),
+        legit_blocked: w
+            .net
+            .blocked_flows
+            .values()
+            .filter(|v| v.1)
+            .map(|v| v.0)
+            .sum(),
+        detections: w.controls.ids_stats.alerts,
+        dpi_blocked: w.controls.dpi_stats.blocked,
+        requests: w.devices.plcs.iter().map(|p| p.stats.requests).sum(),
+    }
+}
+
+/// Each attack step of the scenario with its state now.
+fn attack_states(w: &World) -> Vec<(String, String)> {
+    w.campaign
+        .attacks
+        .iter()
+        .map(|r| {
+            let (id, name) = r.spec.step.technique();
+            let state = match (r.started, r.outcome) {
+                (false, _) if r.at == Micros::MAX => "cancelled".to_string(),
+                (false, _) => format!("at {}", &clock(r.at)[..5]),
+                (true, None) => "running".into(),
+                (true, Some(o)) => format!("{o:?}").to_lowercase(),
+            };
+            (format!("{id} {name} from {}", r.spec.from), state)
+        })
+        .collect()
+}
+
+/// The newest events, newest last: (time, kind, text).
+fn recent_events(w: &World) -> Vec<(String, String, String)> {
+    w.ledger
+        .metrics
+        .events
+        .iter()
+        .flatten()
+        .rev()
+        .filter(|e| e.t_us <= w.now)
+        .take(10)
+        .map(|e| {
+            (
+                clock(e.t_us),
+                e.kind.to_string(),
+                format!("{} {}", e.source, e.detail),
+            )
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect()
 }

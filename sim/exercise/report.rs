@@ -35,31 +35,7 @@ pub fn after_action(
 ) -> String {
     let e = &ex.exercise;
     let mut body = String::new();
-    // Briefing, roles, objectives.
-    body.push_str(&format!(
-        "<section id=\"briefing\"><h2>Briefing</h2><p>{}</p>",
-        esc(&e.briefing)
-    ));
-    let roles: Vec<Vec<String>> = e
-        .roles
-        .iter()
-        .map(|r| vec![r.name.clone(), side(r.side).into(), r.brief.clone()])
-        .collect();
-    body.push_str(&table(
-        &["role", "side", "brief"].map(String::from),
-        &roles,
-        Some("roles"),
-    ));
-    body.push_str("<h2>Learning objectives</h2><table><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ul>");
-    for o in &e.objectives.it {
-        body.push_str(&format!("<li>{}</li>", esc(o)));
-    }
-    body.push_str("</ul></td><td style=\"text-align:left\"><ul>");
-    for o in &e.objectives.ot {
-        body.push_str(&format!("<li>{}</li>", esc(o)));
-    }
-    body.push_str("</ul></td></tr></tbody></table></section>\n");
-
+    briefing(e, &mut body);
     // The timeline: every inject; at decision points who was asked, the choice, the time.
     let mut rows = Vec::new();
     for (i, j) in e.injects.iter().enumerate() {
@@ -143,6 +119,63 @@ pub fn after_action(
     }
     body.push_str("</section>\n");
 
+    road_not_taken(compare, &mut body);
+    questions(e, &mut body);
+
+    // The consequences of the table's path: the run report's scorecard and charts.
+    body.push_str("<h2 style=\"margin-top:24px\">Consequences of the table's decisions</h2>");
+    body.push_str(&sections(&run_model(&p.world, &p.summary)));
+
+    // The input log.
+    let json = serde_json::to_string_pretty(log).unwrap_or_default();
+    body.push_str(&format!(
+        "<section id=\"input-log\"><h2>Input log</h2><p>Saved as <code>decisions.json</code> beside this page; \
+         <code>faultline exercise {} --decisions decisions.json</code> replays the session exactly.</p><pre>{}</pre></section>\n",
+        esc(&ex.path.display().to_string()),
+        esc(&json)
+    ));
+    document(
+        &format!("After-action report — {}", e.name),
+        &format!(
+            "seed {}, {} h simulated, {} decision point(s)",
+            log.seed,
+            ex.scenario.duration_h,
+            p.decisions.len()
+        ),
+        &body,
+    )
+}
+
+/// Briefing, roles and learning objectives.
+fn briefing(e: &super::Exercise, body: &mut String) {
+    // Briefing, roles, objectives.
+    body.push_str(&format!(
+        "<section id=\"briefing\"><h2>Briefing</h2><p>{}</p>",
+        esc(&e.briefing)
+    ));
+    let roles: Vec<Vec<String>> = e
+        .roles
+        .iter()
+        .map(|r| vec![r.name.clone(), side(r.side).into(), r.brief.clone()])
+        .collect();
+    body.push_str(&table(
+        &["role", "side", "brief"].map(String::from),
+        &roles,
+        Some("roles"),
+    ));
+    body.push_str("<h2>Learning objectives</h2><table><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ul>");
+    for o in &e.objectives.it {
+        body.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    body.push_str("</ul></td><td style=\"text-align:left\"><ul>");
+    for o in &e.objectives.ot {
+        body.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    body.push_str("</ul></td></tr></tbody></table></section>\n");
+}
+
+/// Every option of every decision point, run to the end: the road not taken.
+fn road_not_taken(compare: &[PointComparison], body: &mut String) {
     // The road not taken.
     if !compare.is_empty() {
         body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise with the same seed; the table's other choices kept. ★ the table's choice; best and worst by total cost.</p>");
@@ -202,7 +235,10 @@ pub fn after_action(
         }
         body.push_str("</section>\n");
     }
+}
 
+/// The discussion questions, each with room for notes.
+fn questions(e: &super::Exercise, body: &mut String) {
     // Discussion questions, with room for notes.
     body.push_str("<section id=\"questions\"><h2>Discussion questions</h2>");
     for j in &e.injects {
@@ -219,27 +255,4 @@ pub fn after_action(
         }
     }
     body.push_str("</section>\n");
-
-    // The consequences of the table's path: the run report's scorecard and charts.
-    body.push_str("<h2 style=\"margin-top:24px\">Consequences of the table's decisions</h2>");
-    body.push_str(&sections(&run_model(&p.world, &p.summary)));
-
-    // The input log.
-    let json = serde_json::to_string_pretty(log).unwrap_or_default();
-    body.push_str(&format!(
-        "<section id=\"input-log\"><h2>Input log</h2><p>Saved as <code>decisions.json</code> beside this page; \
-         <code>faultline exercise {} --decisions decisions.json</code> replays the session exactly.</p><pre>{}</pre></section>\n",
-        esc(&ex.path.display().to_string()),
-        esc(&json)
-    ));
-    document(
-        &format!("After-action report — {}", e.name),
-        &format!(
-            "seed {}, {} h simulated, {} decision point(s)",
-            log.seed,
-            ex.scenario.duration_h,
-            p.decisions.len()
-        ),
-        &body,
-    )
 }

@@ -514,22 +514,7 @@ fn sim_loop(
             l.flush()?;
         }
         if let Some((file, written)) = &mut audit {
-            // Records fall due as simulated time reaches them; each is flushed as written.
-            let mut due: Vec<&crate::world::AuditRecord> = world
-                .controls
-                .audit
-                .iter()
-                .filter(|r| r.t_us <= world.now)
-                .collect();
-            due.sort_by_key(|r| r.t_us);
-            for r in due.iter().skip(*written) {
-                let line = serde_json::json!({
-                    "t": crate::time::clock(r.t_us), "session": r.session, "event": r.event, "detail": r.detail,
-                });
-                writeln!(file, "{line}")?;
-                file.sync_data()?;
-            }
-            *written = due.len();
+            write_due_audit(&world, file, written)?;
         }
         if cfg.status && last_status.elapsed() >= Duration::from_secs(1) {
             last_status = Instant::now();
@@ -619,4 +604,25 @@ pub fn status_line(w: &World) -> String {
 pub struct LiveView {
     pub snapshot: std::sync::Mutex<Option<crate::view::Snapshot>>,
     pub commands: std::sync::Mutex<Vec<crate::world::Command>>,
+}
+
+/// The gateway's audit records that simulated time has reached, appended to the audit log
+/// in time order; each is flushed as written. `written` counts those already out.
+fn write_due_audit(world: &World, file: &mut std::fs::File, written: &mut usize) -> Result<()> {
+    let mut due: Vec<&crate::world::AuditRecord> = world
+        .controls
+        .audit
+        .iter()
+        .filter(|r| r.t_us <= world.now)
+        .collect();
+    due.sort_by_key(|r| r.t_us);
+    for r in due.iter().skip(*written) {
+        let line = serde_json::json!({
+            "t": crate::time::clock(r.t_us), "session": r.session, "event": r.event, "detail": r.detail,
+        });
+        writeln!(file, "{line}")?;
+        file.sync_data()?;
+    }
+    *written = due.len();
+    Ok(())
 }

@@ -31,6 +31,17 @@ fn pct(v: f64) -> String {
 
 pub fn render_text(s: &Summary) -> String {
     let mut o = String::new();
+    production(s, &mut o);
+    stations(s, &mut o);
+    devices(s, &mut o);
+    security_steps(s, &mut o);
+    scorecard(s, &mut o);
+    cost(s, &mut o);
+    o
+}
+
+/// The line: production, OEE, downtime by cause.
+fn production(s: &Summary, o: &mut String) {
     let l = &s.line;
     let _ = writeln!(
         o,
@@ -90,6 +101,10 @@ pub fn render_text(s: &Summary) -> String {
             l.downtime_by_cause.len() - 12
         );
     }
+}
+
+/// Each station, and the thermal processes.
+fn stations(s: &Summary, o: &mut String) {
     let _ = writeln!(o);
     let _ = writeln!(
         o,
@@ -150,6 +165,10 @@ pub fn render_text(s: &Summary) -> String {
             t.trips
         );
     }
+}
+
+/// The HMI's communication and the PLCs' faults.
+fn devices(s: &Summary, o: &mut String) {
     let h = &s.hmi;
     let _ = writeln!(
         o,
@@ -187,6 +206,10 @@ pub fn render_text(s: &Summary) -> String {
             list.join(", ")
         );
     }
+}
+
+/// The attack steps, blocked flows and what each control did.
+fn security_steps(s: &Summary, o: &mut String) {
     let sec = &s.security;
     if !sec.steps.is_empty()
         || !sec.flows_blocked.is_empty()
@@ -280,6 +303,10 @@ pub fn render_text(s: &Summary) -> String {
             );
         }
     }
+}
+
+/// The IT/OT scorecard.
+fn scorecard(s: &Summary, o: &mut String) {
     if s.scorecard.it.attack_steps > 0
         || s.security.dpi.is_some()
         || !s.security.flows_blocked.is_empty()
@@ -332,6 +359,10 @@ pub fn render_text(s: &Summary) -> String {
             let _ = writeln!(o, "  {a:<40} {b}");
         }
     }
+}
+
+/// The cost ledger.
+fn cost(s: &Summary, o: &mut String) {
     let c = &s.cost;
     if c.incident_response > 0.0 || c.control_friction > 0.0 || c.downtime_attacks > 0.0 {
         let _ = writeln!(
@@ -353,7 +384,6 @@ pub fn render_text(s: &Summary) -> String {
         money(c.false_positives, &c.currency),
         money(c.total, &c.currency)
     );
-    o
 }
 
 /// A sweep's result as a terminal table: per variant the line's output and cost with

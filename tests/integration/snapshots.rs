@@ -164,8 +164,11 @@ fn sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Runs one case; returns (whole files, digest lines).
-fn run_case(case: &Case, scratch: &Path) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
+/// What one case produced: files kept whole (name, bytes) and digest lines.
+type Produced = (Vec<(String, Vec<u8>)>, Vec<String>);
+
+/// Runs one case.
+fn run_case(case: &Case, scratch: &Path) -> Produced {
     let out = scratch.join(&case.name);
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
@@ -212,7 +215,7 @@ fn snapshots_match_the_reviewed_numbers() {
     let scratch = std::env::temp_dir().join(format!("faultline-snapshots-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
     let next = Mutex::new(0usize);
-    let results: Mutex<Vec<(usize, Vec<(String, Vec<u8>)>, Vec<String>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Produced)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| {
@@ -225,7 +228,7 @@ fn snapshots_match_the_reviewed_numbers() {
                     };
                     let Some(case) = cases.get(i) else { break };
                     let (w, d) = run_case(case, &scratch);
-                    results.lock().unwrap().push((i, w, d));
+                    results.lock().unwrap().push((i, (w, d)));
                 }
             });
         }
@@ -238,7 +241,7 @@ fn snapshots_match_the_reviewed_numbers() {
     let mut digests = String::from(
         "# case file sha256 — regenerate with: FAULTLINE_BLESS=1 cargo test --test integration snapshots\n",
     );
-    for (_, w, d) in results {
+    for (_, (w, d)) in results {
         whole.extend(w);
         for line in d {
             digests.push_str(&line);

@@ -190,19 +190,7 @@ impl Plant {
                     }
                     st.ttf_left = st.ttf_left.saturating_sub(done_at - started);
                     st.cursor = done_at;
-                    let good = match &st.thermal {
-                        Some(th) if !th.in_band_at(done_at) => {
-                            st.counters.scrap_temperature += 1;
-                            false
-                        }
-                        _ if st.yield_fraction < 1.0
-                            && st.rng_quality.random::<f64>() >= st.yield_fraction =>
-                        {
-                            st.counters.scrap_quality += 1;
-                            false
-                        }
-                        _ => true,
-                    };
+                    let good = st.finished_good(done_at);
                     st.phase = if good {
                         Phase::Holding { since: done_at }
                     } else {

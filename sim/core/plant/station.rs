@@ -95,4 +95,23 @@ impl Station {
         }
         self.cursor = self.cursor.max(t);
     }
+
+    /// Whether the unit finished at `done_at` is good: in the thermal band, and not one of
+    /// the station's quality rejects. Counts the scrap by its reason.
+    #[inline]
+    pub(super) fn finished_good(&mut self, done_at: Micros) -> bool {
+        match &self.thermal {
+            Some(th) if !th.in_band_at(done_at) => {
+                self.counters.scrap_temperature += 1;
+                false
+            }
+            _ if self.yield_fraction < 1.0
+                && self.rng_quality.random::<f64>() >= self.yield_fraction =>
+            {
+                self.counters.scrap_quality += 1;
+                false
+            }
+            _ => true,
+        }
+    }
 }

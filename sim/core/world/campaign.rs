@@ -239,113 +239,8 @@ impl World {
         self.campaign.attacks[i].waiting.retain(|w| w.2 > t);
         let timed_out = before - self.campaign.attacks[i].waiting.len();
         match step {
-            AttackStep::Scan { rate_per_s } => {
-                let n = self.devices.plcs.len();
-                while self.campaign.attacks[i].next_target < n {
-                    let k = self.campaign.attacks[i].next_target;
-                    let due = self.campaign.attacks[i].at + from_secs(k as f64 / rate_per_s);
-                    if due > t {
-                        break;
-                    }
-                    self.campaign.attacks[i].next_target += 1;
-                    // The service probe: bytes that are not Modbus.
-                    if let Some(link) = self.attack_connect(i, k, true, t) {
-                        self.net.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
-                    }
-                    // modbus-discover: Report Server ID and Device Identification.
-                    if let Some(link) = self.attack_connect(i, k, false, t) {
-                        self.attack_send(i, link, k, &Request::ReportServerId, t);
-                        self.attack_send(
-                            i,
-                            link,
-                            k,
-                            &Request::ReadDeviceIdentification {
-                                read_code: 1,
-                                object_id: 0,
-                            },
-                            t,
-                        );
-                    }
-                }
-                if self.campaign.attacks[i].next_target >= n
-                    && self.campaign.attacks[i].waiting.is_empty()
-                {
-                    let r = &self.campaign.attacks[i];
-                    let found = r.discovered.len();
-                    let faulted: Vec<String> = self
-                        .devices
-                        .plcs
-                        .iter()
-                        .filter(|p| p.fault.as_ref().is_some_and(|f| f.since >= r.at))
-                        .map(|p| p.name.clone())
-                        .collect();
-                    let outcome = if found > 0 {
-                        Outcome::Succeeded
-                    } else if r.blocked as usize >= n || r.blocked_by_dpi > 0 {
-                        Outcome::Blocked
-                    } else {
-                        Outcome::Failed
-                    };
-                    let detail = format!(
-                        "discovered {found} of {n} PLCs; {} blocked; faulted on the way: {}",
-                        r.blocked,
-                        if faulted.is_empty() {
-                            "none".to_string()
-                        } else {
-                            faulted.join(", ")
-                        }
-                    );
-                    self.end_step(i, t, outcome, detail);
-                }
-            }
-            AttackStep::Flood { rate_per_s, .. } => {
-                if let Some((link, p, until, carry, sent)) = self.campaign.attacks[i].flood {
-                    if t < until && self.net.bus.is_open(link) {
-                        let due = carry + rate_per_s * self.tick as f64 / 1e6;
-                        let n = due.floor() as u64;
-                        for _ in 0..n {
-                            self.attack_send(
-                                i,
-                                link,
-                                p,
-                                &Request::ReadHoldingRegisters {
-                                    address: 0,
-                                    quantity: 2,
-                                },
-                                t,
-                            );
-                        }
-                        // The flood does not wait for replies.
-                        self.campaign.attacks[i].waiting.clear();
-                        self.campaign.attacks[i].flood =
-                            Some((link, p, until, due - n as f64, sent + n));
-                    } else {
-                        let plc = &self.devices.plcs[p];
-                        let dropped = plc.stats.dropped - self.campaign.attacks[i].dropped_before;
-                        let by_dpi = self.campaign.attacks[i].blocked_by_dpi;
-                        let outcome = if plc.fault.is_some() || dropped > 0 {
-                            Outcome::Succeeded
-                        } else if by_dpi > 0 {
-                            Outcome::Blocked
-                        } else {
-                            Outcome::Failed
-                        };
-                        let detail = format!(
-                            "{sent} requests; the DPI stopped {by_dpi}; the PLC dropped {dropped}{}",
-                            if plc.fault.is_some() {
-                                " and faulted"
-                            } else {
-                                ""
-                            }
-                        );
-                        self.net.bus.close(link);
-                        self.devices.plcs[p].disconnect(link);
-                        self.end_step(i, t, outcome, detail);
-                    }
-                } else if !self.campaign.attacks[i].done() {
-                    self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
-                }
-            }
+            AttackStep::Scan { rate_per_s } => self.continue_scan(i, t, rate_per_s),
+            AttackStep::Flood { rate_per_s, .. } => self.continue_flood(i, t, rate_per_s),
             AttackStep::SpoofReporting { .. } => {
                 if let Some((_, until, _, rewritten)) = self.campaign.attacks[i].spoof
                     && t >= until
@@ -421,6 +316,116 @@ impl World {
                     self.end_step(i, t, outcome, detail);
                 }
             }
+        }
+    }
+
+    /// A scan goes on: the next PLCs in turn at the scan's rate, probed as a service scan
+    /// and asked for their identity; done when every PLC was tried.
+    fn continue_scan(&mut self, i: usize, t: Micros, rate_per_s: f64) {
+        let n = self.devices.plcs.len();
+        while self.campaign.attacks[i].next_target < n {
+            let k = self.campaign.attacks[i].next_target;
+            let due = self.campaign.attacks[i].at + from_secs(k as f64 / rate_per_s);
+            if due > t {
+                break;
+            }
+            self.campaign.attacks[i].next_target += 1;
+            // The service probe: bytes that are not Modbus.
+            if let Some(link) = self.attack_connect(i, k, true, t) {
+                self.net.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
+            }
+            // modbus-discover: Report Server ID and Device Identification.
+            if let Some(link) = self.attack_connect(i, k, false, t) {
+                self.attack_send(i, link, k, &Request::ReportServerId, t);
+                self.attack_send(
+                    i,
+                    link,
+                    k,
+                    &Request::ReadDeviceIdentification {
+                        read_code: 1,
+                        object_id: 0,
+                    },
+                    t,
+                );
+            }
+        }
+        if self.campaign.attacks[i].next_target >= n && self.campaign.attacks[i].waiting.is_empty()
+        {
+            let r = &self.campaign.attacks[i];
+            let found = r.discovered.len();
+            let faulted: Vec<String> = self
+                .devices
+                .plcs
+                .iter()
+                .filter(|p| p.fault.as_ref().is_some_and(|f| f.since >= r.at))
+                .map(|p| p.name.clone())
+                .collect();
+            let outcome = if found > 0 {
+                Outcome::Succeeded
+            } else if r.blocked as usize >= n || r.blocked_by_dpi > 0 {
+                Outcome::Blocked
+            } else {
+                Outcome::Failed
+            };
+            let detail = format!(
+                "discovered {found} of {n} PLCs; {} blocked; faulted on the way: {}",
+                r.blocked,
+                if faulted.is_empty() {
+                    "none".to_string()
+                } else {
+                    faulted.join(", ")
+                }
+            );
+            self.end_step(i, t, outcome, detail);
+        }
+    }
+
+    /// A flood goes on at its rate while its connection is open, until its end.
+    fn continue_flood(&mut self, i: usize, t: Micros, rate_per_s: f64) {
+        if let Some((link, p, until, carry, sent)) = self.campaign.attacks[i].flood {
+            if t < until && self.net.bus.is_open(link) {
+                let due = carry + rate_per_s * self.tick as f64 / 1e6;
+                let n = due.floor() as u64;
+                for _ in 0..n {
+                    self.attack_send(
+                        i,
+                        link,
+                        p,
+                        &Request::ReadHoldingRegisters {
+                            address: 0,
+                            quantity: 2,
+                        },
+                        t,
+                    );
+                }
+                // The flood does not wait for replies.
+                self.campaign.attacks[i].waiting.clear();
+                self.campaign.attacks[i].flood = Some((link, p, until, due - n as f64, sent + n));
+            } else {
+                let plc = &self.devices.plcs[p];
+                let dropped = plc.stats.dropped - self.campaign.attacks[i].dropped_before;
+                let by_dpi = self.campaign.attacks[i].blocked_by_dpi;
+                let outcome = if plc.fault.is_some() || dropped > 0 {
+                    Outcome::Succeeded
+                } else if by_dpi > 0 {
+                    Outcome::Blocked
+                } else {
+                    Outcome::Failed
+                };
+                let detail = format!(
+                    "{sent} requests; the DPI stopped {by_dpi}; the PLC dropped {dropped}{}",
+                    if plc.fault.is_some() {
+                        " and faulted"
+                    } else {
+                        ""
+                    }
+                );
+                self.net.bus.close(link);
+                self.devices.plcs[p].disconnect(link);
+                self.end_step(i, t, outcome, detail);
+            }
+        } else if !self.campaign.attacks[i].done() {
+            self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
         }
     }
 

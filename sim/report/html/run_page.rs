@@ -38,25 +38,7 @@ pub fn run_page(w: &World, s: &Summary) -> String {
 
 /// The page model of a single run.
 pub fn run_model(w: &World, s: &Summary) -> Page {
-    let sc = &s.scorecard;
-    let opt = |v: Option<f64>| v.map(fmt).unwrap_or_else(|| "–".into());
-    let cells = vec![
-        sc.it.attack_steps.to_string(),
-        sc.it.blocked.to_string(),
-        sc.it.detected.to_string(),
-        sc.it.succeeded.to_string(),
-        opt(sc.it.mean_time_to_detect_s),
-        sc.it.legitimate_flows_blocked.to_string(),
-        sc.it.false_positives.to_string(),
-        fmt(sc.ot.production_vs_target_pct),
-        fmt(sc.ot.unplanned_downtime_h),
-        fmt(sc.ot.downtime_from_attacks_h),
-        fmt(sc.ot.downtime_from_controls_h),
-        fmt(sc.ot.oee),
-        sc.ot.safety_trips.to_string(),
-        sc.ot.scrap_units.to_string(),
-        format!("{} {:.0}", s.cost.currency, s.cost.total),
-    ];
+    let cells = score_cells(s);
     // Ten-minute means of the per-minute rate.
     let mut pts = Vec::new();
     if let Some(tl) = &w.ledger.metrics.timeline {
@@ -66,27 +48,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             pts.push((t, mean));
         }
     }
-    let mut markers = Vec::new();
-    for r in w.campaign.attacks.iter().filter(|r| r.started) {
-        let (id, _) = r.spec.step.technique();
-        let t = crate::time::to_hours(r.at);
-        let kind = match r.outcome {
-            Some(crate::attack::Outcome::Succeeded) => MarkerKind::Attack,
-            _ => MarkerKind::Stopped,
-        };
-        markers.push(ChartMarker {
-            t_h: t,
-            label: id.to_string(),
-            kind,
-        });
-        if let Some(d) = r.detected_at {
-            markers.push(ChartMarker {
-                t_h: crate::time::to_hours(d),
-                label: "detected".into(),
-                kind: MarkerKind::Detection,
-            });
-        }
-    }
+    let markers = attack_markers(w);
     // Downtime by root-cause station, stacked by cause.
     let mut downtime: Vec<(String, Vec<(String, f64)>)> = Vec::new();
     for c in &s.line.downtime_by_cause {
@@ -95,20 +57,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             None => downtime.push((c.station.clone(), vec![(c.cause.clone(), c.hours)])),
         }
     }
-    let cost = &s.cost;
-    let ledger = vec![
-        ("downtime".to_string(), cost.downtime, None),
-        ("of it: attacks".to_string(), cost.downtime_attacks, None),
-        ("of it: controls".to_string(), cost.downtime_controls, None),
-        ("scrap".to_string(), cost.scrap, None),
-        (
-            "incident response".to_string(),
-            cost.incident_response,
-            None,
-        ),
-        ("false positives".to_string(), cost.false_positives, None),
-        ("total".to_string(), cost.total, None),
-    ];
+    let ledger = cost_bars(s);
     let steps: Vec<Vec<String>> = s
         .security
         .steps
@@ -198,4 +147,71 @@ pub(crate) fn side(s: &str) -> &'static str {
         "OT" => "OT",
         _ => "cost",
     }
+}
+
+/// The scorecard's cells for this run.
+fn score_cells(s: &Summary) -> Vec<String> {
+    let sc = &s.scorecard;
+    let opt = |v: Option<f64>| v.map(fmt).unwrap_or_else(|| "–".into());
+    vec![
+        sc.it.attack_steps.to_string(),
+        sc.it.blocked.to_string(),
+        sc.it.detected.to_string(),
+        sc.it.succeeded.to_string(),
+        opt(sc.it.mean_time_to_detect_s),
+        sc.it.legitimate_flows_blocked.to_string(),
+        sc.it.false_positives.to_string(),
+        fmt(sc.ot.production_vs_target_pct),
+        fmt(sc.ot.unplanned_downtime_h),
+        fmt(sc.ot.downtime_from_attacks_h),
+        fmt(sc.ot.downtime_from_controls_h),
+        fmt(sc.ot.oee),
+        sc.ot.safety_trips.to_string(),
+        sc.ot.scrap_units.to_string(),
+        format!("{} {:.0}", s.cost.currency, s.cost.total),
+    ]
+}
+
+/// The cost ledger as bars: each part of the cost.
+fn cost_bars(s: &Summary) -> Vec<CostBar> {
+    let cost = &s.cost;
+    vec![
+        ("downtime".to_string(), cost.downtime, None),
+        ("of it: attacks".to_string(), cost.downtime_attacks, None),
+        ("of it: controls".to_string(), cost.downtime_controls, None),
+        ("scrap".to_string(), cost.scrap, None),
+        (
+            "incident response".to_string(),
+            cost.incident_response,
+            None,
+        ),
+        ("false positives".to_string(), cost.false_positives, None),
+        ("total".to_string(), cost.total, None),
+    ]
+}
+
+/// Each attack step on the throughput chart (succeeded or stopped), and its detection.
+fn attack_markers(w: &World) -> Vec<ChartMarker> {
+    let mut markers = Vec::new();
+    for r in w.campaign.attacks.iter().filter(|r| r.started) {
+        let (id, _) = r.spec.step.technique();
+        let t = crate::time::to_hours(r.at);
+        let kind = match r.outcome {
+            Some(crate::attack::Outcome::Succeeded) => MarkerKind::Attack,
+            _ => MarkerKind::Stopped,
+        };
+        markers.push(ChartMarker {
+            t_h: t,
+            label: id.to_string(),
+            kind,
+        });
+        if let Some(d) = r.detected_at {
+            markers.push(ChartMarker {
+                t_h: crate::time::to_hours(d),
+                label: "detected".into(),
+                kind: MarkerKind::Detection,
+            });
+        }
+    }
+    markers
 }

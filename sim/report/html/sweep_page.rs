@@ -4,26 +4,7 @@ use super::*;
 
 /// The page of a sweep: one scorecard column per variant, means with 95 % intervals.
 pub fn sweep_page(s: &SweepSummary) -> String {
-    let columns = s
-        .variants
-        .iter()
-        .map(|v| Column {
-            name: v.name.clone(),
-            cells: SCORE_ROWS
-                .iter()
-                .map(|(m, _, _)| {
-                    let st = &v.metrics[metric(m)].1;
-                    if st.n == 0 {
-                        "–".into()
-                    } else if st.n > 1 && st.sd > 0.0 {
-                        format!("{} [{}, {}]", fmt(st.mean), fmt(st.ci95.0), fmt(st.ci95.1))
-                    } else {
-                        fmt(st.mean)
-                    }
-                })
-                .collect(),
-        })
-        .collect();
+    let columns = score_columns(s);
     let series = s
         .variants
         .iter()
@@ -75,53 +56,8 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             (v.name.clone(), st.mean, Some(st.ci95))
         })
         .collect();
-    let ranking = s
-        .ranking
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            vec![
-                format!("{}. {}", i + 1, r.name),
-                fmt(r.net_saving.mean),
-                format!(
-                    "[{}, {}]",
-                    fmt(r.net_saving.ci95.0),
-                    fmt(r.net_saving.ci95.1)
-                ),
-                fmt(r.attack_losses_avoided),
-                fmt(r.control_friction_added),
-                format!("{:.0} %", r.p_saves_money * 100.0),
-            ]
-        })
-        .collect();
-    let steps = s
-        .variants
-        .iter()
-        .map(|v| {
-            let list: Vec<String> = v
-                .markers
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{} at {:.2} h: {}{}",
-                        m.technique,
-                        m.t_h,
-                        m.outcome,
-                        if m.detected { ", detected" } else { "" }
-                    )
-                })
-                .collect();
-            vec![
-                v.name.clone(),
-                v.description.clone(),
-                if list.is_empty() {
-                    "–".into()
-                } else {
-                    list.join("; ")
-                },
-            ]
-        })
-        .collect();
+    let ranking = ranking_rows(s);
+    let steps = step_rows(s);
     render(&Page {
         title: format!("faultline sweep — {}", s.scenario),
         subtitle: format!(
@@ -174,4 +110,80 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             ),
         ],
     })
+}
+
+/// The scorecard: one column per variant, means with 95 % intervals.
+fn score_columns(s: &SweepSummary) -> Vec<Column> {
+    s.variants
+        .iter()
+        .map(|v| Column {
+            name: v.name.clone(),
+            cells: SCORE_ROWS
+                .iter()
+                .map(|(m, _, _)| {
+                    let st = &v.metrics[metric(m)].1;
+                    if st.n == 0 {
+                        "–".into()
+                    } else if st.n > 1 && st.sd > 0.0 {
+                        format!("{} [{}, {}]", fmt(st.mean), fmt(st.ci95.0), fmt(st.ci95.1))
+                    } else {
+                        fmt(st.mean)
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The ranking by expected net saving against the baseline.
+fn ranking_rows(s: &SweepSummary) -> Vec<Vec<String>> {
+    s.ranking
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            vec![
+                format!("{}. {}", i + 1, r.name),
+                fmt(r.net_saving.mean),
+                format!(
+                    "[{}, {}]",
+                    fmt(r.net_saving.ci95.0),
+                    fmt(r.net_saving.ci95.1)
+                ),
+                fmt(r.attack_losses_avoided),
+                fmt(r.control_friction_added),
+                format!("{:.0} %", r.p_saves_money * 100.0),
+            ]
+        })
+        .collect()
+}
+
+/// Each variant's attack steps on the first seed.
+fn step_rows(s: &SweepSummary) -> Vec<Vec<String>> {
+    s.variants
+        .iter()
+        .map(|v| {
+            let list: Vec<String> = v
+                .markers
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} at {:.2} h: {}{}",
+                        m.technique,
+                        m.t_h,
+                        m.outcome,
+                        if m.detected { ", detected" } else { "" }
+                    )
+                })
+                .collect();
+            vec![
+                v.name.clone(),
+                v.description.clone(),
+                if list.is_empty() {
+                    "–".into()
+                } else {
+                    list.join("; ")
+                },
+            ]
+        })
+        .collect()
 }

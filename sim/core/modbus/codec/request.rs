@@ -179,34 +179,7 @@ impl Request {
                 exact(function, pdu, 1)?;
                 Request::ReportServerId
             }
-            fc::READ_WRITE_MULTIPLE_REGISTERS => {
-                need(function, pdu, 10)?;
-                let (read_address, read_quantity) = (be16(pdu, 1), be16(pdu, 3));
-                let (write_address, write_quantity, count) =
-                    (be16(pdu, 5), be16(pdu, 7), pdu[9] as usize);
-                if read_quantity == 0 || read_quantity > limit::READ_REGISTERS {
-                    return Err(PduError::Quantity {
-                        function,
-                        quantity: read_quantity,
-                    });
-                }
-                if write_quantity == 0 || write_quantity > limit::RW_WRITE_REGISTERS {
-                    return Err(PduError::Quantity {
-                        function,
-                        quantity: write_quantity,
-                    });
-                }
-                if count != write_quantity as usize * 2 {
-                    return Err(PduError::Length { function });
-                }
-                exact(function, pdu, 10 + count)?;
-                Request::ReadWriteMultipleRegisters {
-                    read_address,
-                    read_quantity,
-                    write_address,
-                    values: registers(&pdu[10..]),
-                }
-            }
+            fc::READ_WRITE_MULTIPLE_REGISTERS => decode_read_write(pdu)?,
             fc::ENCAPSULATED_INTERFACE if pdu.get(1) == Some(&fc::MEI_READ_DEVICE_ID) => {
                 exact(function, pdu, 4)?;
                 Request::ReadDeviceIdentification {
@@ -220,4 +193,35 @@ impl Request {
             },
         })
     }
+}
+
+/// FC 17 (Read/Write Multiple Registers): both quantities within their limits and the byte
+/// count matching the registers written.
+fn decode_read_write(pdu: &[u8]) -> Result<Request, PduError> {
+    let function = fc::READ_WRITE_MULTIPLE_REGISTERS;
+    need(function, pdu, 10)?;
+    let (read_address, read_quantity) = (be16(pdu, 1), be16(pdu, 3));
+    let (write_address, write_quantity, count) = (be16(pdu, 5), be16(pdu, 7), pdu[9] as usize);
+    if read_quantity == 0 || read_quantity > limit::READ_REGISTERS {
+        return Err(PduError::Quantity {
+            function,
+            quantity: read_quantity,
+        });
+    }
+    if write_quantity == 0 || write_quantity > limit::RW_WRITE_REGISTERS {
+        return Err(PduError::Quantity {
+            function,
+            quantity: write_quantity,
+        });
+    }
+    if count != write_quantity as usize * 2 {
+        return Err(PduError::Length { function });
+    }
+    exact(function, pdu, 10 + count)?;
+    Ok(Request::ReadWriteMultipleRegisters {
+        read_address,
+        read_quantity,
+        write_address,
+        values: registers(&pdu[10..]),
+    })
 }

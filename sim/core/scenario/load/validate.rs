@@ -211,7 +211,7 @@ fn plc_checks(
             c.fail(at("stations"), "a PLC controls between 1 and 32 stations");
         }
         for (j, st) in p.stations.iter().enumerate() {
-            if c.known(at(&format!("stations[{j}]")), "station", st, &names)
+            if c.known(at(&format!("stations[{j}]")), "station", st, names)
                 && let Some(prev) = controlled.insert(st, i)
             {
                 c.fail(
@@ -303,13 +303,13 @@ fn operation_checks(
                 let at = format!("schedule[{i}].action.setpoints[{j}]");
                 match sp {
                     Setpoint::Speed(name, pct) => {
-                        c.known(at.clone(), "station", name, &names);
+                        c.known(at.clone(), "station", name, names);
                         if !(10..=200).contains(pct) {
                             c.fail(at, format!("speed {pct} % must be between 10 and 200"));
                         }
                     }
                     Setpoint::Temperature(name, t) => {
-                        if c.known(at.clone(), "station", name, &names) {
+                        if c.known(at.clone(), "station", name, names) {
                             match s.stations.iter().find(|x| &x.name == name).map(|x| &x.kind) {
                                 Some(StationKind::Thermal(th))
                                     if !(th.band_c.0..=th.band_c.1).contains(t) =>
@@ -332,7 +332,7 @@ fn operation_checks(
         }
     }
     if let Some(b) = &s.line.bottleneck {
-        c.known("line.bottleneck".into(), "station", b, &names);
+        c.known("line.bottleneck".into(), "station", b, names);
     }
     if let Some(t) = s.line.target_per_h {
         c.positive("line.target_per_h", t);
