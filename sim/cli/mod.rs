@@ -82,6 +82,7 @@ enum Command {
 }
 
 enum Failure {
+    Sweep(faultline::sweep::SweepError),
     Scenario(ScenarioError),
     Output(anyhow::Error),
     Policy(anyhow::Error),
@@ -107,6 +108,13 @@ pub fn main() -> ExitCode {
         Err(Failure::Output(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EX_IOERR)
+        }
+        Err(Failure::Sweep(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(match e {
+                faultline::sweep::SweepError::Usage(_) => 2,
+                _ => EX_IOERR,
+            })
         }
         Err(Failure::Usage(m)) => {
             eprintln!("error: {m}");

@@ -68,15 +68,15 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
     }
     let variants = match &variants {
         Some(file) => faultline::sweep::load_variants(file, &s).map_err(Failure::Scenario)?,
-        None => faultline::sweep::toggle_variants(&s, &toggle).map_err(Failure::Usage)?,
+        None => faultline::sweep::toggle_variants(&s, &toggle).map_err(Failure::Sweep)?,
     };
     let shard = match &shard {
         Some(k) => Some((
-            faultline::sweep::Shard::parse(k).map_err(Failure::Usage)?,
+            faultline::sweep::Shard::parse(k).map_err(Failure::Sweep)?,
             "--shard",
         )),
         None => faultline::sweep::Shard::from_env(|k| std::env::var(k).ok(), shards)
-            .map_err(Failure::Usage)?,
+            .map_err(Failure::Sweep)?,
     };
     let threads = threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
@@ -118,7 +118,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         };
         let dir = faultline::sweep::shard_dir(&out, sh);
         faultline::sweep::run_shard(&variants, runs, s.seed, threads, sh, &tick, &dir)
-            .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+            .map_err(Failure::Sweep)?;
         bar.finish_and_clear();
         let wall = started.elapsed().as_secs_f64();
         eprintln!(
@@ -147,7 +147,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         csv.as_deref(),
         precision,
     )
-    .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+    .map_err(Failure::Sweep)?;
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     let total = summary.runs * variants.len() as u64;
@@ -174,12 +174,11 @@ pub struct MergeArgs {
 
 pub fn merge(a: MergeArgs) -> Result<(), Failure> {
     let MergeArgs { partials, out } = a;
-    let dirs = faultline::sweep::partial_dirs(&partials).map_err(Failure::Usage)?;
+    let dirs = faultline::sweep::partial_dirs(&partials).map_err(Failure::Sweep)?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(Failure::Output)?;
-    let summary = faultline::sweep::merge(&dirs, &out.join("runs.csv"))
-        .map_err(|e| Failure::Output(anyhow::anyhow!(e)))?;
+    let summary = faultline::sweep::merge(&dirs, &out.join("runs.csv")).map_err(Failure::Sweep)?;
     eprintln!("merged {} partial(s)", dirs.len());
     print!("{}", faultline::report::text::sweep_table(&summary));
     write_sweep(&out, &summary)

@@ -161,7 +161,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
     };
     if !a.live {
         return app::run(model::Twin::local(world), layout, names, tick_s, opts)
-            .map_err(Failure::Usage);
+            .map_err(|e| Failure::Output(e.into()));
     }
     a.endpoints.warn_if_exposed();
     let live_speed: f64 = a
@@ -192,5 +192,5 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
     let shown = app::run(model::Twin::live(shared), layout, names, tick_s, opts);
     live.stop();
     live.join().map_err(Failure::Output)?;
-    shown.map_err(Failure::Usage)
+    shown.map_err(|e| Failure::Output(e.into()))
 }

@@ -4,6 +4,7 @@
 //! give. No Bevy here: the viewer adapter renders snapshots, and the live adapter can
 //! publish them from its simulation thread.
 
+use crate::controls::ControlId;
 use crate::metrics::Condition;
 use crate::plant::State;
 use crate::summary::Summary;
@@ -136,15 +137,20 @@ fn look(w: &World, i: usize) -> Look {
 }
 
 /// The controls a facilitator can switch from the viewer, by key.
-pub const CONTROL_KEYS: [(char, &str); 7] = [
-    ('s', "segmentation"),
-    ('d', "DPI enforce"),
-    ('i', "island mode"),
-    ('v', "vendor gateway"),
-    ('m', "IDS"),
-    ('r', "incident response"),
-    ('h', "device monitoring"),
-];
+pub const CONTROL_KEYS: [(char, &str); 7] = {
+    let mut keys = [(' ', ""); 7];
+    let mut i = 0;
+    while i < 7 {
+        let c = ControlId::VIEWER[i];
+        let key = match c.key() {
+            Some(k) => k,
+            None => ' ',
+        };
+        keys[i] = (key, c.label());
+        i += 1;
+    }
+    keys
+};
 
 impl Snapshot {
     pub fn of(w: &World) -> Snapshot {
@@ -224,7 +230,10 @@ impl Snapshot {
         let attacks = attack_states(w);
         let controls = CONTROL_KEYS
             .iter()
-            .map(|(k, name)| (*k, *name, w.control_on(*k)))
+            .map(|(k, name)| {
+                let on = ControlId::from_key(*k).is_some_and(|c| w.control_on(c));
+                (*k, *name, on)
+            })
             .collect();
         Snapshot {
             now: w.now,

@@ -20,6 +20,18 @@ use std::path::{Path, PathBuf};
 
 pub use act::Act;
 
+/// What can stop an exercise from being played.
+#[derive(Debug, thiserror::Error)]
+pub enum PlayError {
+    /// Recorded decisions that do not fit the exercise (no choice for a point, an option
+    /// it does not have).
+    #[error("{0}")]
+    Decisions(String),
+    /// The terminal prompt could not be read, or was closed.
+    #[error("the prompt: {0}")]
+    Prompt(String),
+}
+
 /// Which side of the house a role, a question or an objective belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Side {
@@ -338,7 +350,7 @@ pub trait Chooser {
         inject: usize,
         decision: &Decision,
         situation: &Situation,
-    ) -> Result<(String, f64), String>;
+    ) -> Result<(String, f64), PlayError>;
 }
 
 /// `--choose default`.
@@ -351,7 +363,7 @@ impl Chooser for Defaults {
         _: usize,
         d: &Decision,
         _: &Situation,
-    ) -> Result<(String, f64), String> {
+    ) -> Result<(String, f64), PlayError> {
         Ok((d.default.clone(), 0.0))
     }
 }
@@ -366,16 +378,16 @@ impl Chooser for Recorded {
         inject: usize,
         d: &Decision,
         _: &Situation,
-    ) -> Result<(String, f64), String> {
+    ) -> Result<(String, f64), PlayError> {
         let Some(pos) = self.0.iter().position(|t| t.inject == inject) else {
-            return Err(format!(
+            return Err(PlayError::Decisions(format!(
                 "the decisions file has no choice for inject {inject} (\"{}\")",
                 ex.exercise.injects[inject].title
-            ));
+            )));
         };
         let t = self.0.remove(pos);
         if !d.options.iter().any(|o| o.key == t.key) {
-            return Err(format!(
+            return Err(PlayError::Decisions(format!(
                 "inject {inject}: no option \"{}\"; options: {}",
                 t.key,
                 d.options
@@ -383,7 +395,7 @@ impl Chooser for Recorded {
                     .map(|o| o.key.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
         Ok((t.key, t.deliberation_s))
     }
@@ -490,7 +502,7 @@ pub fn play(
     seed: u64,
     rec: Recording,
     chooser: &mut dyn Chooser,
-) -> Result<Played, String> {
+) -> Result<Played, PlayError> {
     let mut w = World::with_recording(&ex.scenario, seed, rec);
     let mut decisions = Vec::new();
     let mut situations = Vec::new();
@@ -503,11 +515,10 @@ pub fn play(
         let Some(d) = &inject.decision else { continue };
         let sit = situation(&w);
         let (key, secs) = chooser.choose(ex, i, d, &sit)?;
-        let option = d
-            .options
-            .iter()
-            .find(|o| o.key == key)
-            .ok_or_else(|| format!("no option \"{key}\" at inject {i}"))?;
+        let option =
+            d.options.iter().find(|o| o.key == key).ok_or_else(|| {
+                PlayError::Decisions(format!("no option \"{key}\" at inject {i}"))
+            })?;
         w.ledger.metrics.event(
             w.now,
             "decision",
@@ -597,7 +608,7 @@ pub fn compare(
     seed: u64,
     table: &[Taken],
     only: &[String],
-) -> Result<Vec<PointComparison>, String> {
+) -> Result<Vec<PointComparison>, PlayError> {
     let mut jobs = Vec::new();
     for (i, d) in ex.points() {
         for o in &d.options {
@@ -609,7 +620,7 @@ pub fn compare(
             }
         }
     }
-    let results: Vec<Result<Outcome, String>> = jobs
+    let results: Vec<Result<Outcome, PlayError>> = jobs
         .par_iter()
         .map(|(i, key)| {
             let path: Vec<Taken> = table
@@ -632,7 +643,10 @@ pub fn compare(
     for ((i, key), r) in jobs.into_iter().zip(results) {
         let outcome = r?;
         let inject = &ex.exercise.injects[i];
-        let d = inject.decision.as_ref().ok_or("not a decision point")?;
+        let d = inject
+            .decision
+            .as_ref()
+            .ok_or_else(|| PlayError::Decisions("not a decision point".into()))?;
         let label = d
             .options
             .iter()

@@ -13,7 +13,7 @@ impl super::Chooser for Prompt {
         inject: usize,
         d: &super::Decision,
         sit: &super::Situation,
-    ) -> Result<(String, f64), String> {
+    ) -> Result<(String, f64), super::PlayError> {
         use std::io::{BufRead, Write};
         let j = &ex.exercise.injects[inject];
         println!("\n== {} — {} ({:?})", sit.at, j.title, j.kind);
@@ -43,10 +43,12 @@ impl super::Chooser for Prompt {
             if stdin
                 .lock()
                 .read_line(&mut line)
-                .map_err(|e| e.to_string())?
+                .map_err(|e| super::PlayError::Prompt(e.to_string()))?
                 == 0
             {
-                return Err("the prompt was closed before a choice was made".into());
+                return Err(super::PlayError::Prompt(
+                    "closed before a choice was made".into(),
+                ));
             }
             let line = line.trim();
             let key = if line.is_empty() {

@@ -22,32 +22,38 @@ pub fn csv_row(variant: &str, r: &RunRecord) -> String {
     out
 }
 
-pub(crate) fn parse_row(line: &str, names: &[String]) -> Result<(usize, u64, Vec<f64>), String> {
+/// A row of runs.csv: (variant index, seed, figures). The error says what is wrong with it.
+pub(crate) fn parse_row(
+    line: &str,
+    names: &[String],
+) -> Result<(usize, u64, Vec<f64>), SweepError> {
+    let bad = |m: String| SweepError::Merge(m);
     let mut it = line.split(',');
     let name = it.next().unwrap_or("");
     let v = names
         .iter()
         .position(|n| n == name)
-        .ok_or_else(|| format!("unknown variant \"{name}\""))?;
+        .ok_or_else(|| bad(format!("unknown variant \"{name}\"")))?;
     let seed = it
         .next()
         .and_then(|s| s.parse().ok())
-        .ok_or("bad seed column")?;
+        .ok_or_else(|| bad("bad seed column".into()))?;
     let figures = it
         .map(|x| {
             if x.is_empty() {
                 Ok(f64::NAN)
             } else {
-                x.parse::<f64>().map_err(|_| format!("bad number \"{x}\""))
+                x.parse::<f64>()
+                    .map_err(|_| bad(format!("bad number \"{x}\"")))
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
     if figures.len() != METRICS.len() {
-        return Err(format!(
+        return Err(bad(format!(
             "{} figures, expected {}",
             figures.len(),
             METRICS.len()
-        ));
+        )));
     }
     Ok((v, seed, figures))
 }

@@ -10,6 +10,7 @@
 //!   together) and writes a partial result; [`merge`] folds the partials' rows in the same
 //!   order, so the merged `summary.json` is byte-identical to the unsharded one.
 
+use crate::controls::ControlId;
 use crate::metrics::Condition;
 use crate::scenario::{Problem, Scenario, ScenarioError, VendorAccess};
 use crate::summary::{Summary, round};
@@ -20,6 +21,37 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use std::io::{BufRead, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+/// What can go wrong in a sweep, a shard or a merge.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A flag or scheduler variable that does not say what the sweep needs (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// A file that cannot be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Partial results that are not the complete shards of one sweep, or rows that do not
+    /// follow in order.
+    #[error("{0}")]
+    Merge(String),
+    /// The thread pool could not be built.
+    #[error("thread pool: {0}")]
+    Pool(String),
+}
+
+impl SweepError {
+    /// An I/O error at `path`, for `map_err`.
+    pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
+        move |source| SweepError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
 
 mod figures;
 mod files;

@@ -16,12 +16,12 @@ pub fn execute(
     first_seed: u64,
     threads: usize,
     tick: &(dyn Fn() + Sync),
-    mut sink: impl FnMut(Vec<RunRecord>) -> Result<bool, String>,
-) -> Result<(), String> {
+    mut sink: impl FnMut(Vec<RunRecord>) -> Result<bool, SweepError>,
+) -> Result<(), SweepError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| SweepError::Pool(e.to_string()))?;
     let nv = variants.len();
     let mut start = seeds.start;
     while start < seeds.end {
@@ -65,10 +65,10 @@ pub fn run_sweep(
     tick: &(dyn Fn() + Sync),
     csv: Option<&Path>,
     precision: Option<f64>,
-) -> Result<SweepSummary, String> {
+) -> Result<SweepSummary, SweepError> {
     let mut agg = Aggregator::new(names(variants));
     let mut sink = match csv {
-        Some(p) => Some(CsvSink::create(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        Some(p) => Some((CsvSink::create(p).map_err(SweepError::io(p))?, p)),
         None => None,
     };
     execute(
@@ -78,18 +78,18 @@ pub fn run_sweep(
         threads,
         tick,
         |records| {
-            if let Some(s) = &mut sink {
+            if let Some((s, p)) = &mut sink {
                 for r in &records {
                     s.line(&csv_row(&variants[r.variant].name, r))
-                        .map_err(|e| e.to_string())?;
+                        .map_err(SweepError::io(p))?;
                 }
             }
             agg.push_records(&records);
             Ok(precision.is_none_or(|p| agg.widest_half_width() > p))
         },
     )?;
-    if let Some(s) = sink {
-        s.finish().map_err(|e| e.to_string())?;
+    if let Some((s, p)) = sink {
+        s.finish().map_err(SweepError::io(p))?;
     }
     let base = &variants[0].scenario;
     let stopping = precision.map(|p| {

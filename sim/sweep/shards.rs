@@ -11,30 +11,32 @@ pub struct Shard {
 
 impl Shard {
     /// `K/N` with K in 0..N.
-    pub fn parse(s: &str) -> Result<Shard, String> {
+    pub fn parse(s: &str) -> Result<Shard, SweepError> {
         let (k, n) = s
             .split_once('/')
-            .ok_or_else(|| format!("--shard {s}: expected K/N, e.g. 0/4"))?;
+            .ok_or_else(|| SweepError::Usage(format!("--shard {s}: expected K/N, e.g. 0/4")))?;
         let index: u64 = k
             .trim()
             .parse()
-            .map_err(|_| format!("--shard {s}: K must be a number"))?;
+            .map_err(|_| SweepError::Usage(format!("--shard {s}: K must be a number")))?;
         let count: u64 = n
             .trim()
             .parse()
-            .map_err(|_| format!("--shard {s}: N must be a number"))?;
-        Shard::new(index, count).map_err(|e| format!("--shard {s}: {e}"))
+            .map_err(|_| SweepError::Usage(format!("--shard {s}: N must be a number")))?;
+        Shard::new(index, count).map_err(|e| SweepError::Usage(format!("--shard {s}: {e}")))
     }
 
-    pub fn new(index: u64, count: u64) -> Result<Shard, String> {
+    pub fn new(index: u64, count: u64) -> Result<Shard, SweepError> {
         if count == 0 {
-            return Err("the shard count must be at least 1".into());
+            return Err(SweepError::Usage(
+                "the shard count must be at least 1".into(),
+            ));
         }
         if index >= count {
-            return Err(format!(
+            return Err(SweepError::Usage(format!(
                 "shard index {index} is out of range: shards are numbered 0..{}",
                 count - 1
-            ));
+            )));
         }
         Ok(Shard { index, count })
     }
@@ -46,35 +48,38 @@ impl Shard {
     pub fn from_env(
         get: impl Fn(&str) -> Option<String>,
         shards: Option<u64>,
-    ) -> Result<Option<(Shard, &'static str)>, String> {
-        let num = |k: &str| -> Result<Option<u64>, String> {
+    ) -> Result<Option<(Shard, &'static str)>, SweepError> {
+        let usage = |m: &str| SweepError::Usage(m.to_string());
+        let num = |k: &str| -> Result<Option<u64>, SweepError> {
             get(k)
                 .map(|v| {
                     v.trim()
                         .parse::<u64>()
-                        .map_err(|_| format!("{k}={v} is not a number"))
+                        .map_err(|_| SweepError::Usage(format!("{k}={v} is not a number")))
                 })
                 .transpose()
         };
         if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
             let count = match num("SLURM_ARRAY_TASK_COUNT")? {
                 Some(c) => c,
-                None => shards.ok_or(
-                    "SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: pass --shards N",
-                )?,
+                None => shards.ok_or_else(|| {
+                    usage("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT: pass --shards N")
+                })?,
             };
             let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let index = id.checked_sub(min).ok_or(format!(
-                "SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"
-            ))?;
+            let index = id.checked_sub(min).ok_or_else(|| {
+                SweepError::Usage(format!(
+                    "SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"
+                ))
+            })?;
             return Shard::new(index, count).map(|s| Some((s, "Slurm job array")));
         }
         if let Some(index) = num("JOB_COMPLETION_INDEX")? {
             let count = match shards {
                 Some(c) => c,
-                None => num("FAULTLINE_SHARDS")?.ok_or(
-                    "JOB_COMPLETION_INDEX is set: give the shard count with --shards N or FAULTLINE_SHARDS (the Job's completions)",
-                )?,
+                None => num("FAULTLINE_SHARDS")?.ok_or_else(|| {
+                    usage("JOB_COMPLETION_INDEX is set: give the shard count with --shards N or FAULTLINE_SHARDS (the Job's completions)")
+                })?,
             };
             return Shard::new(index, count).map(|s| Some((s, "Kubernetes Indexed Job")));
         }
@@ -89,7 +94,7 @@ impl Shard {
 
 /// The directories holding partials: each argument is a partial, or a folder of them
 /// (e.g. the `--out` every shard of a job array shared).
-pub fn partial_dirs(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn partial_dirs(args: &[PathBuf]) -> Result<Vec<PathBuf>, SweepError> {
     let mut out = Vec::new();
     for a in args {
         if a.join("partial.json").is_file() {
@@ -97,15 +102,15 @@ pub fn partial_dirs(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             continue;
         }
         let mut found: Vec<PathBuf> = std::fs::read_dir(a)
-            .map_err(|e| format!("{}: {e}", a.display()))?
+            .map_err(SweepError::io(a))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.join("partial.json").is_file())
             .collect();
         if found.is_empty() {
-            return Err(format!(
+            return Err(SweepError::Usage(format!(
                 "{}: no partial.json here or in its subfolders (is it the --out of `faultline sweep --shard`?)",
                 a.display()
-            ));
+            )));
         }
         found.sort();
         out.extend(found);
@@ -116,24 +121,24 @@ pub fn partial_dirs(args: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 /// Merge partial results: check they are the shards of one sweep, all present once, then
 /// fold their rows in shard order. Writes the merged runs.csv to `csv` and returns the
 /// summary, identical to the unsharded sweep's.
-pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
+pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, SweepError> {
     let mut parts: Vec<(Partial, PathBuf)> = Vec::new();
     for d in dirs {
         let p = d.join("partial.json");
-        let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-        let part: Partial =
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))?;
+        let text = std::fs::read_to_string(&p).map_err(SweepError::io(&p))?;
+        let part: Partial = serde_json::from_str(&text)
+            .map_err(|e| SweepError::Merge(format!("{}: {e}", p.display())))?;
         if part.format != PARTIAL_FORMAT {
-            return Err(format!(
+            return Err(SweepError::Merge(format!(
                 "{}: format \"{}\", expected \"{PARTIAL_FORMAT}\"",
                 p.display(),
                 part.format
-            ));
+            )));
         }
         parts.push((part, d.clone()));
     }
     let Some((first, first_dir)) = parts.first().cloned() else {
-        return Err("nothing to merge".into());
+        return Err(SweepError::Merge("nothing to merge".into()));
     };
     for (p, d) in &parts {
         let same = p.fingerprint == first.fingerprint
@@ -142,22 +147,22 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
             && p.shard.count == first.shard.count
             && p.variants == first.variants;
         if !same {
-            return Err(format!(
+            return Err(SweepError::Merge(format!(
                 "{} and {} are not shards of the same sweep (scenario, variants, runs, first seed or shard count differ)",
                 first_dir.display(),
                 d.display()
-            ));
+            )));
         }
     }
     parts.sort_by_key(|(p, _)| p.shard.index);
     for w in parts.windows(2) {
         if w[0].0.shard.index == w[1].0.shard.index {
-            return Err(format!(
+            return Err(SweepError::Merge(format!(
                 "shard {} appears twice: {} and {}",
                 w[0].0.shard.index,
                 w[0].1.display(),
                 w[1].1.display()
-            ));
+            )));
         }
     }
     let have: Vec<u64> = parts.iter().map(|(p, _)| p.shard.index).collect();
@@ -166,42 +171,43 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
         .map(|k| k.to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(format!(
+        return Err(SweepError::Merge(format!(
             "missing shard(s) {} of {}",
             missing.join(", "),
             first.shard.count
-        ));
+        )));
     }
     let names: Vec<String> = first.variants.iter().map(|v| v.0.clone()).collect();
     let nv = names.len();
     let mut agg = Aggregator::new(first.variants.clone());
-    let mut sink = CsvSink::create(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+    let mut sink = CsvSink::create(csv).map_err(SweepError::io(csv))?;
     for (p, d) in &parts {
         let path = d.join("runs.csv");
-        let file = std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = std::fs::File::open(&path).map_err(SweepError::io(&path))?;
         let mut lines = std::io::BufReader::new(file).lines();
-        let header = lines.next().transpose().map_err(|e| e.to_string())?;
+        let header = lines.next().transpose().map_err(SweepError::io(&path))?;
         if header.as_deref() != Some(csv_header().trim_end()) {
-            return Err(format!(
+            return Err(SweepError::Merge(format!(
                 "{}:1: unexpected header (written by another version of faultline?)",
                 path.display()
-            ));
+            )));
         }
         let mut seed_rows: Vec<Vec<f64>> = Vec::with_capacity(nv);
         let mut expect_seed = p.seeds.0;
         for (i, line) in lines.enumerate() {
-            let line = line.map_err(|e| format!("{}: {e}", path.display()))?;
+            let line = line.map_err(SweepError::io(&path))?;
             let at = format!("{}:{}", path.display(), i + 2);
-            let (v, seed, figs) = parse_row(&line, &names).map_err(|e| format!("{at}: {e}"))?;
+            let (v, seed, figs) =
+                parse_row(&line, &names).map_err(|e| SweepError::Merge(format!("{at}: {e}")))?;
             if v != seed_rows.len() || seed != expect_seed {
-                return Err(format!(
+                return Err(SweepError::Merge(format!(
                     "{at}: expected variant \"{}\" of seed {expect_seed}, found \"{}\" of seed {seed}",
                     names[seed_rows.len()],
                     names[v]
-                ));
+                )));
             }
-            sink.line(&line).map_err(|e| e.to_string())?;
-            sink.line("\n").map_err(|e| e.to_string())?;
+            sink.line(&line).map_err(SweepError::io(csv))?;
+            sink.line("\n").map_err(SweepError::io(csv))?;
             seed_rows.push(figs);
             if seed_rows.len() == nv {
                 let refs: Vec<&[f64]> = seed_rows.iter().map(|r| r.as_slice()).collect();
@@ -211,12 +217,12 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
             }
         }
         if expect_seed != p.seeds.1 || !seed_rows.is_empty() {
-            return Err(format!(
+            return Err(SweepError::Merge(format!(
                 "{}: rows stop at seed {expect_seed}, but the shard ran seeds {}..{} (an unfinished shard?)",
                 path.display(),
                 p.seeds.0,
                 p.seeds.1
-            ));
+            )));
         }
         for (v, h) in p.hourly_sums.iter().enumerate() {
             agg.add_hourly(v, h);
@@ -227,8 +233,7 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, String> {
             }
         }
     }
-    sink.finish()
-        .map_err(|e| format!("{}: {e}", csv.display()))?;
+    sink.finish().map_err(SweepError::io(csv))?;
     Ok(agg.finish(&first.scenario, first.first_seed, first.duration_h))
 }
 
@@ -269,18 +274,18 @@ pub fn run_shard(
     shard: Shard,
     tick: &(dyn Fn() + Sync),
     dir: &Path,
-) -> Result<Partial, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+) -> Result<Partial, SweepError> {
+    std::fs::create_dir_all(dir).map_err(SweepError::io(dir))?;
     let part = dir.join("partial.json");
     if part.exists() {
         // A rerun replaces the shard: drop the completion mark first.
-        std::fs::remove_file(&part).map_err(|e| format!("{}: {e}", part.display()))?;
+        std::fs::remove_file(&part).map_err(SweepError::io(&part))?;
     }
     let nv = variants.len();
     let range = shard.seeds(runs);
     let seeds = first_seed + range.start..first_seed + range.end;
     let csv = dir.join("runs.csv");
-    let mut sink = CsvSink::create(&csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+    let mut sink = CsvSink::create(&csv).map_err(SweepError::io(&csv))?;
     let mut extras = ShardExtras::new(nv);
     execute(
         variants,
@@ -291,13 +296,13 @@ pub fn run_shard(
         |records| {
             for r in &records {
                 sink.line(&csv_row(&variants[r.variant].name, r))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(SweepError::io(&csv))?;
                 extras.push(r, nv);
             }
             Ok(true)
         },
     )?;
-    sink.finish().map_err(|e| e.to_string())?;
+    sink.finish().map_err(SweepError::io(&csv))?;
     let base = &variants[0].scenario;
     let partial = Partial {
         format: PARTIAL_FORMAT.into(),
@@ -312,7 +317,9 @@ pub fn run_shard(
         hourly_sums: extras.hourly_sums,
         markers: extras.markers,
     };
-    let json = serde_json::to_string_pretty(&partial).map_err(|e| e.to_string())? + "\n";
-    crate::files::write_atomic(&part, &json).map_err(|e| format!("{}: {e}", part.display()))?;
+    let json = serde_json::to_string_pretty(&partial)
+        .map_err(|e| SweepError::Merge(format!("partial.json: {e}")))?
+        + "\n";
+    crate::files::write_atomic(&part, &json).map_err(SweepError::io(&part))?;
     Ok(partial)
 }

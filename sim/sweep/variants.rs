@@ -11,69 +11,72 @@ pub struct Variant {
     pub scenario: Scenario,
 }
 
-/// Controls `--toggle` and a variants file's `off` know, and how each is switched off.
-pub const TOGGLES: &[&str] = &[
-    "segmentation",
-    "dpi",
-    "ids",
-    "gateway",
-    "health",
-    "devices",
-    "response",
-];
+/// Controls `--toggle` and a variants file's `off` know.
+pub fn toggles() -> Vec<&'static str> {
+    ControlId::TOGGLED.iter().map(|c| c.name()).collect()
+}
 
-pub(crate) fn switch_off(s: &mut Scenario, control: &str) {
+/// Switch a deployed control off in a scenario.
+pub(crate) fn switch_off(s: &mut Scenario, control: ControlId) {
     match control {
-        "segmentation" => s.segmentation = None,
-        "dpi" => s.dpi = None,
-        "ids" => s.ids = None,
-        "gateway" => {
+        ControlId::Segmentation => s.segmentation = None,
+        ControlId::Dpi => s.dpi = None,
+        ControlId::Ids => s.ids = None,
+        ControlId::Gateway => {
             if let Some(v) = &mut s.vendor {
                 v.access = VendorAccess::AlwaysOnVpn;
             }
         }
-        "health" => s.health.clear(),
-        "devices" => s.device_monitoring = None,
-        "response" => s.response = None,
-        _ => {}
+        ControlId::ConditionMonitoring => s.health.clear(),
+        ControlId::DeviceMonitoring => s.device_monitoring = None,
+        ControlId::Response => s.response = None,
+        ControlId::IslandMode => s.line.island_mode = false,
     }
 }
 
-pub(crate) fn present(s: &Scenario, control: &str) -> bool {
+/// Whether the scenario deploys a control.
+pub(crate) fn present(s: &Scenario, control: ControlId) -> bool {
     match control {
-        "segmentation" => s.segmentation.is_some(),
-        "dpi" => s.dpi.is_some(),
-        "ids" => s.ids.is_some(),
-        "gateway" => s
+        ControlId::Segmentation => s.segmentation.is_some(),
+        ControlId::Dpi => s.dpi.is_some(),
+        ControlId::Ids => s.ids.is_some(),
+        ControlId::Gateway => s
             .vendor
             .as_ref()
             .is_some_and(|v| matches!(v.access, VendorAccess::Gateway { .. })),
-        "health" => !s.health.is_empty(),
-        "devices" => s.device_monitoring.is_some(),
-        "response" => s.response.is_some(),
-        _ => false,
+        ControlId::ConditionMonitoring => !s.health.is_empty(),
+        ControlId::DeviceMonitoring => s.device_monitoring.is_some(),
+        ControlId::Response => s.response.is_some(),
+        ControlId::IslandMode => s.line.island_mode,
     }
 }
 
-/// Why a control cannot be switched off in `s` (unknown, or not deployed).
-pub(crate) fn check_control(s: &Scenario, control: &str) -> Option<String> {
-    if !TOGGLES.contains(&control) {
-        return Some(format!(
-            "unknown control \"{control}\"; known: {}",
-            TOGGLES.join(", ")
+/// The control a `--toggle` or `off` name stands for, or why it cannot be switched off in
+/// `s` (unknown, or not deployed).
+pub(crate) fn check_control(s: &Scenario, name: &str) -> Result<ControlId, String> {
+    let Some(control) = ControlId::from_name(name).filter(|c| ControlId::TOGGLED.contains(c))
+    else {
+        return Err(format!(
+            "unknown control \"{name}\"; known: {}",
+            toggles().join(", ")
+        ));
+    };
+    if !present(s, control) {
+        return Err(format!(
+            "the scenario does not deploy \"{name}\" (nothing to switch off)"
         ));
     }
-    (!present(s, control))
-        .then(|| format!("the scenario does not deploy \"{control}\" (nothing to switch off)"))
+    Ok(control)
 }
 
 /// Every combination of the toggled controls on and off; the first (all off) is the
 /// baseline the others are compared with. Each control must be deployed in the scenario.
-pub fn toggle_variants(base: &Scenario, toggles: &[String]) -> Result<Vec<Variant>, String> {
+pub fn toggle_variants(base: &Scenario, toggles: &[String]) -> Result<Vec<Variant>, SweepError> {
+    let mut controls = Vec::new();
     for t in toggles {
-        if let Some(m) = check_control(base, t) {
-            return Err(format!("--toggle {t}: {m}"));
-        }
+        controls.push(
+            check_control(base, t).map_err(|m| SweepError::Usage(format!("--toggle {t}: {m}")))?,
+        );
     }
     let n = toggles.len();
     Ok((0..1usize << n)
@@ -82,7 +85,7 @@ pub fn toggle_variants(base: &Scenario, toggles: &[String]) -> Result<Vec<Varian
             let mut on = Vec::new();
             for (k, t) in toggles.iter().enumerate() {
                 if mask & (1 << k) == 0 {
-                    switch_off(&mut s, t);
+                    switch_off(&mut s, controls[k]);
                 } else {
                     on.push(t.as_str());
                 }
@@ -178,8 +181,8 @@ pub fn load_variants(path: &Path, base: &Scenario) -> Result<Vec<Variant>, Scena
         s.duration_h = base.duration_h;
         for (k, c) in e.off.iter().enumerate() {
             match check_control(&s, c) {
-                Some(m) => fail(format!("variants[{i}].off[{k}]"), m),
-                None => switch_off(&mut s, c),
+                Err(m) => fail(format!("variants[{i}].off[{k}]"), m),
+                Ok(control) => switch_off(&mut s, control),
             }
         }
         let mut description = if e.scenario.is_empty() {

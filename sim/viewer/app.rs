@@ -130,7 +130,7 @@ pub fn run(
     names: Vec<String>,
     tick_s: f64,
     opts: ViewOptions,
-) -> Result<(), String> {
+) -> std::io::Result<()> {
     let snap = match &twin.source {
         Source::Local(w) => Snapshot::of(w),
         Source::Live(v) => v
@@ -138,13 +138,16 @@ pub fn run(
             .lock()
             .ok()
             .and_then(|s| s.clone())
-            .ok_or("the live session has published no snapshot yet")?,
+            .ok_or_else(|| {
+                std::io::Error::other("the live session has published no snapshot yet")
+            })?,
     };
     if let Some(p) = &opts.screenshot
         && p.exists()
     {
         // The run quits when the new capture is on disk: the old one must not count.
-        std::fs::remove_file(p).map_err(|e| format!("{}: {e}", p.display()))?;
+        std::fs::remove_file(p)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
     }
     let mut twin = twin;
     if let Some(s) = opts.speed {

@@ -180,7 +180,8 @@ fn recorded_decisions_must_name_real_options() {
     }];
     let err = play(&ex, 1, Recording::default(), &mut Recorded(bad))
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(err.contains("no option \"panic\""), "{err}");
 }
 

@@ -77,9 +77,13 @@ fn the_confidence_interval_is_students_t() {
 #[test]
 fn toggling_a_control_the_scenario_does_not_deploy_is_an_error() {
     let s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
-    let err = toggle_variants(&s, &["dpi".to_string()]).unwrap_err();
+    let err = toggle_variants(&s, &["dpi".to_string()])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("does not deploy"), "{err}");
-    let err = toggle_variants(&s, &["firewall".to_string()]).unwrap_err();
+    let err = toggle_variants(&s, &["firewall".to_string()])
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("known: segmentation"), "{err}");
 }
 
@@ -115,7 +119,12 @@ fn a_variants_file_names_each_variant_and_places_its_errors() {
 #[test]
 fn shards_come_from_the_flag_or_the_scheduler() {
     assert_eq!(Shard::parse("1/3").unwrap(), Shard { index: 1, count: 3 });
-    assert!(Shard::parse("3/3").unwrap_err().contains("out of range"));
+    assert!(
+        Shard::parse("3/3")
+            .unwrap_err()
+            .to_string()
+            .contains("out of range")
+    );
     assert!(Shard::parse("x").is_err());
     let env = |pairs: &'static [(&'static str, &'static str)]| {
         move |k: &str| {
@@ -144,6 +153,7 @@ fn shards_come_from_the_flag_or_the_scheduler() {
     assert!(
         Shard::from_env(env(&[("JOB_COMPLETION_INDEX", "5")]), None)
             .unwrap_err()
+            .to_string()
             .contains("--shards")
     );
     assert!(Shard::from_env(env(&[]), None).unwrap().is_none());

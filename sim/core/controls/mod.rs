@@ -3,6 +3,8 @@
 //! run-time state (what a facilitator or an exercise switched).
 
 pub mod dpi;
+mod id;
+pub use id::ControlId;
 pub mod ids;
 pub mod stats;
 

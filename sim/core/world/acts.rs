@@ -4,6 +4,7 @@
 use super::World;
 use super::input::Command;
 use crate::act::Act;
+use crate::controls::ControlId;
 use crate::scenario::VendorAccess;
 use crate::time::{Micros, from_secs};
 
@@ -125,28 +126,27 @@ impl World {
         n
     }
 
-    /// Whether the control under `key` (see [`CONTROL_KEYS`]) is on now.
-    pub fn control_on(&self, key: char) -> bool {
-        let w = self;
-        match key {
-            's' => w.controls.segmentation.as_ref().is_some_and(|g| g.enabled),
-            'd' => w
-                .controls
+    /// Whether a control is on now.
+    pub fn control_on(&self, control: ControlId) -> bool {
+        let c = &self.controls;
+        match control {
+            ControlId::Segmentation => c.segmentation.as_ref().is_some_and(|g| g.enabled),
+            ControlId::Dpi => c
                 .dpi
                 .as_ref()
                 .is_some_and(|d| d.spec.mode == crate::controls::dpi::Mode::Enforce),
-            'i' => w.controls.island_mode,
-            'm' => w.controls.ids.is_some(),
-            'r' => w.controls.response.is_some(),
-            'h' => w.controls.device_monitoring.is_some(),
-            'v' => {
-                w.controls.vendor.as_ref().is_some_and(|v| {
-                    matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })
-                })
-            }
-            _ => false,
+            ControlId::IslandMode => c.island_mode,
+            ControlId::Ids => c.ids.is_some(),
+            ControlId::Response => c.response.is_some(),
+            ControlId::DeviceMonitoring => c.device_monitoring.is_some(),
+            ControlId::Gateway => c
+                .vendor
+                .as_ref()
+                .is_some_and(|v| matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })),
+            ControlId::ConditionMonitoring => !self.scenario.health.is_empty(),
         }
     }
+
     /// Apply a facilitator's command now; returns what it did.
     pub fn command(&mut self, c: &Command) -> String {
         let w = self;
@@ -165,35 +165,38 @@ impl World {
                 }
             }
             Command::Toggle(key) => {
-                let on = w.control_on(*key);
+                let Some(control) = ControlId::from_key(*key) else {
+                    return format!("control '{key}' cannot be switched in this scenario");
+                };
+                let on = w.control_on(control);
                 // Controls the World builds at the start: parked when off, restored when on.
                 let p = &mut w.controls.parked;
-                let switched = match key {
-                    'm' if on => {
+                let switched = match control {
+                    ControlId::Ids if on => {
                         p.ids = w.controls.ids.take();
                         Some("IDS off")
                     }
-                    'm' if p.ids.is_some() => {
+                    ControlId::Ids if p.ids.is_some() => {
                         w.controls.ids = p.ids.take();
                         Some("IDS on")
                     }
-                    'r' if on => {
+                    ControlId::Response if on => {
                         p.response = w.controls.response.take();
                         Some("incident response off")
                     }
-                    'r' if p.response.is_some() => {
+                    ControlId::Response if p.response.is_some() => {
                         w.controls.response = p.response.take();
                         Some("incident response on")
                     }
-                    'h' if on => {
+                    ControlId::DeviceMonitoring if on => {
                         p.devices = w.controls.device_monitoring.take();
                         Some("device monitoring off")
                     }
-                    'h' if p.devices.is_some() => {
+                    ControlId::DeviceMonitoring if p.devices.is_some() => {
                         w.controls.device_monitoring = p.devices.take();
                         Some("device monitoring on")
                     }
-                    'm' | 'r' | 'h' => {
+                    ControlId::Ids | ControlId::Response | ControlId::DeviceMonitoring => {
                         return format!("the scenario does not deploy control '{key}'");
                     }
                     _ => None,
@@ -205,11 +208,15 @@ impl World {
                         .event(t, "control_switch", "facilitator", text.into());
                     return text.into();
                 }
-                let act = match key {
-                    's' if w.controls.segmentation.is_some() => Act::Segmentation(!on),
-                    'd' if w.controls.dpi.is_some() => Act::DpiEnforce(!on),
-                    'i' if !on => Act::IslandMode,
-                    'v' if w.controls.vendor.is_some() && !on => Act::VendorGateway(20.0),
+                let act = match control {
+                    ControlId::Segmentation if w.controls.segmentation.is_some() => {
+                        Act::Segmentation(!on)
+                    }
+                    ControlId::Dpi if w.controls.dpi.is_some() => Act::DpiEnforce(!on),
+                    ControlId::IslandMode if !on => Act::IslandMode,
+                    ControlId::Gateway if w.controls.vendor.is_some() && !on => {
+                        Act::VendorGateway(20.0)
+                    }
                     _ => return format!("control '{key}' cannot be switched in this scenario"),
                 };
                 w.act(&act)
