@@ -110,7 +110,7 @@ fn run_exercise(
     } else {
         Vec::new()
     };
-    let o = ex::Outcome::of(&played.summary);
+    let o = ex::Consequences::of(&played.summary);
     println!(
         "\n{}: {} good units ({} short of target), downtime {:.2} h, {} safety trip(s), {} attack step(s) succeeded, cost {:.0}",
         loaded.exercise.name,

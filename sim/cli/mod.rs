@@ -31,7 +31,7 @@ const EX_IOERR: u8 = 74;
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Verb,
 }
 
 /// Where a live twin's PLCs listen: one Modbus/TCP port each.
@@ -58,7 +58,7 @@ impl Endpoints {
 }
 
 #[derive(Subcommand)]
-enum Command {
+enum Verb {
     /// Run a scenario as fast as possible and print the production report.
     Run(run::Args),
     /// Run a scenario in real time with every PLC on its own Modbus/TCP port.
@@ -125,15 +125,15 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Run(a) => run::run(a),
-        Command::Live(a) => live::run(a),
-        Command::Proxy(a) => proxy::run(a),
-        Command::Sweep(a) => sweep::sweep(a),
-        Command::Merge(a) => sweep::merge(a),
-        Command::Exercise(a) => exercise::run(a),
-        Command::View(a) => view::run(a),
-        Command::Validate(a) => map::validate(a),
-        Command::Map(a) => map::map(a),
+        Verb::Run(a) => run::run(a),
+        Verb::Live(a) => live::run(a),
+        Verb::Proxy(a) => proxy::run(a),
+        Verb::Sweep(a) => sweep::sweep(a),
+        Verb::Merge(a) => sweep::merge(a),
+        Verb::Exercise(a) => exercise::run(a),
+        Verb::View(a) => view::run(a),
+        Verb::Validate(a) => map::validate(a),
+        Verb::Map(a) => map::map(a),
     }
 }
 

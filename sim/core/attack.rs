@@ -50,6 +50,37 @@ pub enum Outcome {
     Failed,
 }
 
+/// A request an attack step sent and awaits a reply to.
+#[derive(Clone, Copy, Debug)]
+pub struct Awaited {
+    pub link: ConnId,
+    pub transaction_id: u16,
+    pub deadline: Micros,
+    pub plc: usize,
+}
+
+/// A flood under way: requests sent back to back on one connection, at a rate.
+#[derive(Clone, Copy, Debug)]
+pub struct Flood {
+    pub link: ConnId,
+    pub plc: usize,
+    pub until: Micros,
+    /// The fraction of a request due but not yet sent (the rate is not whole per tick).
+    pub carry: f64,
+    pub sent: u64,
+}
+
+/// An adversary in the middle between the HMI and a PLC, replaying frozen status.
+#[derive(Clone, Debug)]
+pub struct Spoof {
+    pub plc: usize,
+    pub until: Micros,
+    /// The status registers frozen at the start (from the first reply seen).
+    pub frozen: Option<Vec<u16>>,
+    /// Replies rewritten so far.
+    pub rewritten: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct AttackRun {
     pub spec: AttackSpec,
@@ -70,16 +101,16 @@ pub struct AttackRun {
     pub detail: String,
     pub(crate) tid: u16,
     pub(crate) next_target: usize,
-    /// (link, tid, deadline, PLC)
-    pub(crate) waiting: Vec<(ConnId, u16, Micros, usize)>,
+    /// Requests awaiting a reply.
+    pub(crate) waiting: Vec<Awaited>,
     pub(crate) replies: u32,
     pub(crate) exceptions: u32,
     pub(crate) blocked: u32,
     pub(crate) refused: u32,
     pub(crate) discovered: Vec<usize>,
-    pub(crate) flood: Option<(ConnId, usize, Micros, f64, u64)>,
-    /// Adversary in the middle: (PLC, until, status registers frozen at the start, replies rewritten).
-    pub(crate) spoof: Option<(usize, Micros, Option<Vec<u16>>, u64)>,
+    pub(crate) flood: Option<Flood>,
+    /// Adversary in the middle.
+    pub(crate) spoof: Option<Spoof>,
     pub(crate) dropped_before: u64,
 }
 

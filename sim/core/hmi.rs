@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 
 /// What the HMI believes about a station, from its last successful poll.
 #[derive(Clone, Debug, Default)]
-pub struct StationView {
+pub struct StationReading {
     pub state: Option<State>,
     pub flags: u16,
     pub units_out: u32,
@@ -121,7 +121,7 @@ pub struct Hmi {
     channels: Vec<Channel>,
     /// Station → (channel, block).
     station_loc: Vec<(usize, u16)>,
-    pub views: Vec<StationView>,
+    pub views: Vec<StationReading>,
     /// What the schedule wants: production planned.
     pub line_should_run: bool,
     speed_recipe: Vec<u16>,
@@ -175,7 +175,7 @@ impl Hmi {
             next_tid: 0,
             channels,
             station_loc,
-            views: vec![StationView::default(); s.stations.len()],
+            views: vec![StationReading::default(); s.stations.len()],
             line_should_run: false,
             speed_recipe: vec![100; s.stations.len()],
             temp_recipe: s

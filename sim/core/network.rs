@@ -245,9 +245,24 @@ impl Network {
     }
 }
 
-/// Connections from a client (host) to a server, and how often the network refused them:
-/// (from host, to host, port) → (attempts, whether the plant needs the flow).
-pub type FlowLedger = BTreeMap<(usize, usize, u16), (u64, bool)>;
+/// A flow: from a host to a host's port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FlowKey {
+    pub from: usize,
+    pub to: usize,
+    pub port: u16,
+}
+
+/// A flow the network refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub attempts: u64,
+    /// A flow the plant needs (not attack traffic).
+    pub legitimate: bool,
+}
+
+/// The flows the network refused, in (from, to, port) order.
+pub type FlowLedger = BTreeMap<FlowKey, Refused>;
 
 /// The network part of the World: hosts, zones and firewalls; the bus that carries the
 /// Modbus bytes over it; the framers of links that carry arbitrary bytes; the ledger of

@@ -543,7 +543,8 @@ fn security_summary(w: &World) -> SecuritySummary {
         v.wait_h = round(v.wait_h, 4);
         v
     });
-    for (&(from, to, port), &(attempts, legitimate)) in &w.net.blocked_flows {
+    for (&crate::network::FlowKey { from, to, port }, r) in &w.net.blocked_flows {
+        let (attempts, legitimate) = (r.attempts, r.legitimate);
         security.flows_blocked.push(FlowRow {
             from: w.net.network.hosts[from].name.clone(),
             to: w.net.network.hosts[to].name.clone(),

@@ -322,13 +322,13 @@ fn network_view(w: &World) -> NetworkView {
                 isolated: w.controls.contained.get(&h).is_some_and(|&at| at <= w.now),
             })
             .collect(),
-        flows_blocked: w.net.blocked_flows.values().map(|v| v.0).sum(),
+        flows_blocked: w.net.blocked_flows.values().map(|v| v.attempts).sum(),
         legit_blocked: w
             .net
             .blocked_flows
             .values()
-            .filter(|v| v.1)
-            .map(|v| v.0)
+            .filter(|v| v.legitimate)
+            .map(|v| v.attempts)
             .sum(),
         detections: w.controls.ids_stats.alerts,
         dpi_blocked: w.controls.dpi_stats.blocked,

@@ -548,7 +548,7 @@ pub fn play(
 
 /// The consequences of a path, in both columns.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Outcome {
+pub struct Consequences {
     pub good_units: u64,
     pub production_lost: f64,
     pub downtime_h: f64,
@@ -562,13 +562,13 @@ pub struct Outcome {
     pub cost: f64,
 }
 
-impl Outcome {
-    pub fn of(s: &Summary) -> Outcome {
+impl Consequences {
+    pub fn of(s: &Summary) -> Consequences {
         let mut causes = s.downtime_per_cause();
         for c in &mut causes {
             c.1 = crate::report::round(c.1, 3);
         }
-        Outcome {
+        Consequences {
             good_units: s.line.good_units,
             production_lost: crate::report::round(
                 (s.line.target_units as f64 - s.line.good_units as f64).max(0.0),
@@ -594,7 +594,7 @@ pub struct PointComparison {
     pub asked: String,
     pub chosen: String,
     /// (key, label, outcome) per option.
-    pub options: Vec<(String, String, Outcome)>,
+    pub options: Vec<(String, String, Consequences)>,
     /// Keys of the cheapest and the dearest option.
     pub best: String,
     pub worst: String,
@@ -620,7 +620,7 @@ pub fn compare(
             }
         }
     }
-    let results: Vec<Result<Outcome, PlayError>> = jobs
+    let results: Vec<Result<Consequences, PlayError>> = jobs
         .par_iter()
         .map(|(i, key)| {
             let path: Vec<Taken> = table
@@ -636,7 +636,7 @@ pub fn compare(
                 })
                 .collect();
             let p = play(ex, seed, Recording::default(), &mut Recorded(path))?;
-            Ok(Outcome::of(&p.summary))
+            Ok(Consequences::of(&p.summary))
         })
         .collect();
     let mut out: Vec<PointComparison> = Vec::new();
@@ -673,7 +673,7 @@ pub fn compare(
         }
     }
     for p in &mut out {
-        let by_cost = |a: &&(String, String, Outcome), b: &&(String, String, Outcome)| {
+        let by_cost = |a: &&(String, String, Consequences), b: &&(String, String, Consequences)| {
             a.2.cost.total_cmp(&b.2.cost).then_with(|| a.0.cmp(&b.0))
         };
         p.best = p

@@ -13,7 +13,7 @@ fn side(s: Side) -> &'static str {
     }
 }
 
-fn causes(o: &super::Outcome) -> String {
+fn causes(o: &super::Consequences) -> String {
     let mut c: Vec<String> = o
         .downtime_by_cause
         .iter()

@@ -2,7 +2,7 @@
 //! report, the same decisions give the same bytes, each exercise's decisions matter in the
 //! direction its facilitator guide claims, and bad exercise files get placed errors.
 
-use faultline::exercise::{self, Defaults, Loaded, Outcome, Recorded, Taken, compare, play};
+use faultline::exercise::{self, Consequences, Defaults, Loaded, Recorded, Taken, compare, play};
 use faultline::world::Recording;
 use std::path::Path;
 use std::process::Command;
@@ -12,7 +12,7 @@ fn load(name: &str) -> Loaded {
 }
 
 /// The outcome of each option at the exercise's first decision point, by key.
-fn options(name: &str) -> Vec<(String, Outcome)> {
+fn options(name: &str) -> Vec<(String, Consequences)> {
     let ex = load(name);
     let seed = ex.scenario.seed;
     let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
@@ -23,7 +23,7 @@ fn options(name: &str) -> Vec<(String, Outcome)> {
         .collect()
 }
 
-fn get<'a>(o: &'a [(String, Outcome)], key: &str) -> &'a Outcome {
+fn get<'a>(o: &'a [(String, Consequences)], key: &str) -> &'a Consequences {
     &o.iter().find(|x| x.0 == key).unwrap().1
 }
 

@@ -15,6 +15,15 @@ use crate::time::Micros;
 use stats::{AuditRecord, DeviceStats, DpiStats, IdsStats, VendorStats};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What device monitoring saw of a PLC at its last look.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeviceSeen {
+    /// Requests the device had dropped.
+    pub dropped: u64,
+    /// Whether it was alerting (one alert per episode).
+    pub alerting: bool,
+}
+
 /// Controls switched off at run time (viewer), with their state, to switch back on.
 #[derive(Default)]
 pub struct Parked {
@@ -53,8 +62,8 @@ pub struct Controls {
     /// Device health monitoring, while deployed.
     pub device_monitoring: Option<DeviceMonitoringSpec>,
     pub device_stats: DeviceStats,
-    /// Per PLC: requests dropped at the last look, and whether it was alerting.
-    pub device_seen: Vec<(u64, bool)>,
+    /// Per PLC: what device monitoring saw at its last look.
+    pub device_seen: Vec<DeviceSeen>,
     /// Controls a facilitator switched off from the viewer, kept to switch back on.
     pub parked: Parked,
 }
@@ -88,7 +97,7 @@ impl Controls {
             contained: BTreeMap::new(),
             device_monitoring: s.device_monitoring.clone(),
             device_stats: DeviceStats::default(),
-            device_seen: vec![(0, false); s.plcs.len()],
+            device_seen: vec![DeviceSeen::default(); s.plcs.len()],
             parked: Parked::default(),
         }
     }

@@ -3,6 +3,7 @@
 
 use super::World;
 use crate::bus::Owner;
+use crate::network::FlowKey;
 use crate::plc::ConnId;
 
 impl World {
@@ -39,11 +40,11 @@ impl World {
             let hmi_link = self.hmi.links().find(|(_, q)| *q == p).map(|(l, _)| l);
             let cut_off = hmi_link.is_some_and(|l| {
                 !self.net.bus.is_open(l)
-                    && self.net.blocked_flows.contains_key(&(
-                        self.net.network.hmi(),
-                        self.net.network.plc_host(p),
-                        502,
-                    ))
+                    && self.net.blocked_flows.contains_key(&FlowKey {
+                        from: self.net.network.hmi(),
+                        to: self.net.network.plc_host(p),
+                        port: 502,
+                    })
             });
             // Cut off from the HMI by a control: a station it cannot start, or a failure
             // nobody called maintenance for (the alarm never reached the screen).

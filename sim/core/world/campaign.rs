@@ -2,7 +2,7 @@
 //! sends its traffic through the network and the controls, and ends recorded.
 
 use super::World;
-use crate::attack::{HTTP_PROBE, Outcome, REPLY_TIMEOUT};
+use crate::attack::{Awaited, Flood, HTTP_PROBE, Outcome, REPLY_TIMEOUT, Spoof};
 use crate::bus::Owner;
 use crate::modbus::{Request, Response, diag, parse_adu, request_adu};
 use crate::network::Verdict;
@@ -75,7 +75,12 @@ impl World {
         let run = &mut self.campaign.attacks[i];
         run.tid = run.tid.wrapping_add(1);
         let tid = run.tid;
-        run.waiting.push((link, tid, t + REPLY_TIMEOUT, plc));
+        run.waiting.push(Awaited {
+            link,
+            transaction_id: tid,
+            deadline: t + REPLY_TIMEOUT,
+            plc,
+        });
         self.net
             .bus
             .send_to_server(link, t, request_adu(tid, 1, req));
@@ -209,7 +214,12 @@ impl World {
                     self.net.network.hmi(),
                     self.net.network.plc_host(p),
                 ) {
-                    self.campaign.attacks[i].spoof = Some((p, t + from_secs(duration_s), None, 0));
+                    self.campaign.attacks[i].spoof = Some(Spoof {
+                        plc: p,
+                        until: t + from_secs(duration_s),
+                        frozen: None,
+                        rewritten: 0,
+                    });
                 } else {
                     self.end_step(
                         i,
@@ -225,8 +235,13 @@ impl World {
                 let p = self.plc_index(&plc);
                 self.campaign.attacks[i].dropped_before = self.devices.plcs[p].stats.dropped;
                 if let Some(link) = self.attack_connect(i, p, false, t) {
-                    self.campaign.attacks[i].flood =
-                        Some((link, p, t + from_secs(duration_s), 0.0, 0));
+                    self.campaign.attacks[i].flood = Some(Flood {
+                        link,
+                        plc: p,
+                        until: t + from_secs(duration_s),
+                        carry: 0.0,
+                        sent: 0,
+                    });
                 }
             }
         }
@@ -236,13 +251,15 @@ impl World {
         let step = self.campaign.attacks[i].spec.step.clone();
         // Requests past their deadline get no more chances.
         let before = self.campaign.attacks[i].waiting.len();
-        self.campaign.attacks[i].waiting.retain(|w| w.2 > t);
+        self.campaign.attacks[i].waiting.retain(|w| w.deadline > t);
         let timed_out = before - self.campaign.attacks[i].waiting.len();
         match step {
             AttackStep::Scan { rate_per_s } => self.continue_scan(i, t, rate_per_s),
             AttackStep::Flood { rate_per_s, .. } => self.continue_flood(i, t, rate_per_s),
             AttackStep::SpoofReporting { .. } => {
-                if let Some((_, until, _, rewritten)) = self.campaign.attacks[i].spoof
+                if let Some(Spoof {
+                    until, rewritten, ..
+                }) = self.campaign.attacks[i].spoof
                     && t >= until
                 {
                     self.campaign.attacks[i].spoof = None;
@@ -382,7 +399,14 @@ impl World {
 
     /// A flood goes on at its rate while its connection is open, until its end.
     fn continue_flood(&mut self, i: usize, t: Micros, rate_per_s: f64) {
-        if let Some((link, p, until, carry, sent)) = self.campaign.attacks[i].flood {
+        if let Some(Flood {
+            link,
+            plc: p,
+            until,
+            carry,
+            sent,
+        }) = self.campaign.attacks[i].flood
+        {
             if t < until && self.net.bus.is_open(link) {
                 let due = carry + rate_per_s * self.tick as f64 / 1e6;
                 let n = due.floor() as u64;
@@ -400,7 +424,13 @@ impl World {
                 }
                 // The flood does not wait for replies.
                 self.campaign.attacks[i].waiting.clear();
-                self.campaign.attacks[i].flood = Some((link, p, until, due - n as f64, sent + n));
+                self.campaign.attacks[i].flood = Some(Flood {
+                    link,
+                    plc: p,
+                    until,
+                    carry: due - n as f64,
+                    sent: sent + n,
+                });
             } else {
                 let plc = &self.devices.plcs[p];
                 let dropped = plc.stats.dropped - self.campaign.attacks[i].dropped_before;
@@ -451,11 +481,14 @@ impl World {
             .campaign
             .attacks
             .iter_mut()
-            .find(|r| r.spoof.as_ref().is_some_and(|s| s.0 == plc))
+            .find(|r| r.spoof.as_ref().is_some_and(|s| s.plc == plc))
         else {
             return adu;
         };
-        let Some((_, _, frozen, rewritten)) = run.spoof.as_mut() else {
+        let Some(Spoof {
+            frozen, rewritten, ..
+        }) = run.spoof.as_mut()
+        else {
             return adu;
         };
         let Ok((h, pdu)) = parse_adu(&adu) else {
@@ -498,11 +531,11 @@ impl World {
         let Some(pos) = r
             .waiting
             .iter()
-            .position(|w| w.0 == link && w.1 == h.transaction_id)
+            .position(|w| w.link == link && w.transaction_id == h.transaction_id)
         else {
             return;
         };
-        let (_, _, _, plc) = r.waiting.remove(pos);
+        let plc = r.waiting.remove(pos).plc;
         if by_dpi {
             return;
         }

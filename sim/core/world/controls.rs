@@ -177,11 +177,11 @@ impl World {
             let plc = &self.devices.plcs[p];
             let dropped = plc.stats.dropped;
             let saturated = plc.connections() >= plc.profile.max_connections;
-            let overrun = dropped > self.controls.device_seen[p].0;
+            let overrun = dropped > self.controls.device_seen[p].dropped;
             let faulted = plc.fault.is_some();
             let alerting = saturated || overrun || faulted;
-            let was = self.controls.device_seen[p].1;
-            self.controls.device_seen[p] = (dropped, alerting);
+            let was = self.controls.device_seen[p].alerting;
+            self.controls.device_seen[p] = crate::controls::DeviceSeen { dropped, alerting };
             if !alerting || was {
                 continue;
             }
@@ -276,7 +276,7 @@ impl World {
                 }
                 run.spoof = None;
                 if let Some(f) = &mut run.flood {
-                    f.2 = f.2.min(t);
+                    f.until = f.until.min(t);
                 }
             }
         }

@@ -4,7 +4,7 @@
 use super::EXTERNAL_CONN;
 use super::World;
 use crate::bus::Owner;
-use crate::network::Verdict;
+use crate::network::{FlowKey, Refused, Verdict};
 use crate::plc::{Admission, ConnId};
 use crate::time::Micros;
 
@@ -57,10 +57,13 @@ impl World {
         let e = self
             .net
             .blocked_flows
-            .entry((from, to, port))
-            .or_insert((0, legitimate));
-        e.0 += 1;
-        if e.0 == 1 {
+            .entry(FlowKey { from, to, port })
+            .or_insert(Refused {
+                attempts: 0,
+                legitimate,
+            });
+        e.attempts += 1;
+        if e.attempts == 1 {
             let (a, b) = (
                 self.net.network.hosts[from].name.clone(),
                 self.net.network.hosts[to].name.clone(),

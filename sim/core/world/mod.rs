@@ -7,7 +7,7 @@ use crate::controls::Controls;
 pub use crate::controls::stats::{AuditRecord, DeviceStats, DpiStats, IdsStats, VendorStats};
 use crate::hmi::{Hmi, Task};
 use crate::metrics::{Ledger, Metrics};
-use crate::network::{Net, Network, Verdict};
+use crate::network::{FlowKey, Net, Network, Refused, Verdict};
 use crate::plan::Plan;
 use crate::plant::Plant;
 use crate::plc::{Admission, Devices, Plc};
@@ -117,7 +117,17 @@ impl World {
             if !matches!(verdicts[p], Verdict::Allow(_)) {
                 // A flow the plant needs that the network does not carry.
                 bus.close(link);
-                blocked_flows.insert((network.hmi(), network.plc_host(p), 502), (1, true));
+                blocked_flows.insert(
+                    FlowKey {
+                        from: network.hmi(),
+                        to: network.plc_host(p),
+                        port: 502,
+                    },
+                    Refused {
+                        attempts: 1,
+                        legitimate: true,
+                    },
+                );
             } else if plcs[p].connect(link) == Admission::Refused {
                 bus.close(link);
             }
