@@ -3,6 +3,7 @@
 //! run-time state (what a facilitator or an exercise switched).
 
 pub mod dpi;
+pub mod gate;
 mod id;
 pub use id::ControlId;
 pub mod ids;

@@ -4,54 +4,99 @@
 
 use super::World;
 use crate::bus::Owner;
+use crate::controls::ControlId;
+use crate::controls::dpi::{Flow, OnBlock};
+use crate::controls::gate::{GateRequest, GateVerdict};
 use crate::controls::stats::AuditRecord;
 use crate::modbus::parse_adu;
 use crate::plc::ConnId;
 use crate::time::{Micros, from_secs};
 
 impl World {
-    /// The DPI in front of PLC `p` inspects a request on link `l`. False: blocked (the
-    /// client gets an exception or a reset, as configured).
-    pub(crate) fn dpi_passes(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) -> bool {
-        use crate::controls::dpi::{Flow, Mode, OnBlock};
-        let Some(dpi) = &mut self.controls.dpi else {
+    /// A request on link `l` to PLC `p` walks the gates on the request path in order;
+    /// the World applies what their verdicts say. False: a gate stopped it (the client
+    /// got an exception or a reset, as the gate is set to).
+    pub(crate) fn pass_gates(
+        &mut self,
+        p: usize,
+        l: ConnId,
+        adu: &[u8],
+        framed: bool,
+        t: Micros,
+    ) -> bool {
+        if self.controls.ids.is_none() && self.controls.dpi.is_none() {
             return true;
-        };
-        let owner = self.net.bus.links[l as usize].owner;
-        let from = match owner {
-            Owner::Hmi => self.net.network.hmi(),
-            Owner::Attack(i) => self.campaign.attacks[i].host,
-        };
+        }
+        let from = self.link_host(l);
         let to = self.net.network.plc_host(p);
-        let (fh, th) = (&self.net.network.hosts[from], &self.net.network.hosts[to]);
-        let flow = Flow {
-            from_host: &fh.name,
-            from_zone: &self.net.network.zones[fh.zone],
-            to_host: &th.name,
-            to_zone: &self.net.network.zones[th.zone],
-            conn: u64::from(l),
+        let net = &self.net.network;
+        let (fh, th) = (&net.hosts[from], &net.hosts[to]);
+        let request = GateRequest {
+            from,
+            plc: p,
+            flow: Flow {
+                from_host: &fh.name,
+                from_zone: &net.zones[fh.zone],
+                to_host: &th.name,
+                to_zone: &net.zones[th.zone],
+                conn: u64::from(l),
+            },
+            adu,
+            framed,
         };
-        self.controls.dpi_stats.inspected += 1;
-        let Err(v) = dpi.inspect(flow, adu, t) else {
-            return true;
+        let mut verdicts = Vec::new();
+        for gate in self.controls.gates() {
+            let id = gate.id();
+            let verdict = gate.decide(&request, t);
+            let stop = matches!(verdict, GateVerdict::Block { .. });
+            verdicts.push((id, verdict));
+            if stop {
+                break;
+            }
+        }
+        let mut passed = true;
+        for (id, verdict) in verdicts {
+            passed &= self.apply_verdict(id, verdict, p, l, adu, t);
+        }
+        passed
+    }
+
+    /// What a gate's verdict does: the gate's counters, the detection of an attack step,
+    /// the event, and for a block the client's answer. False: blocked.
+    fn apply_verdict(
+        &mut self,
+        gate: ControlId,
+        verdict: GateVerdict,
+        p: usize,
+        l: ConnId,
+        adu: &[u8],
+        t: Micros,
+    ) -> bool {
+        if gate == ControlId::Dpi {
+            self.controls.dpi_stats.inspected += 1;
+        }
+        let (why, answer) = match verdict {
+            GateVerdict::Pass => return true,
+            GateVerdict::Alert { why, .. } => (why, None),
+            GateVerdict::Block { why, answer, .. } => (why, Some(answer)),
         };
-        let enforce = dpi.spec.mode == Mode::Enforce;
-        let on_block = dpi.spec.on_block;
-        let kind = v.to_string();
-        self.controls.dpi_stats.violations += 1;
-        crate::metrics::tally(&mut self.controls.dpi_stats.by_kind, kind.clone());
+        let enforce = answer.is_some();
+        let owner = self.net.bus.links[l as usize].owner;
+        let st = &mut self.controls.dpi_stats;
+        st.violations += 1;
+        crate::metrics::tally(&mut st.by_kind, why.clone());
         let legit = owner == Owner::Hmi;
         if legit {
-            self.controls.dpi_stats.false_positives += 1;
+            st.false_positives += 1;
         }
         if let Owner::Attack(i) = owner
             && self.campaign.attacks[i].detected_at.is_none()
         {
             self.campaign.attacks[i].detected_at = Some(t);
         }
-        let source = self.net.network.hosts[from].name.clone();
+        let source = self.net.network.hosts[self.link_host(l)].name.clone();
         let what = format!(
-            "to {}: {kind}{}",
+            "to {}: {why}{}",
             self.devices.plcs[p].name,
             if legit { " (a legitimate request)" } else { "" }
         );
@@ -61,14 +106,14 @@ impl World {
             &source,
             what,
         );
-        if !enforce {
+        let Some(answer) = answer else {
             return true;
-        }
+        };
         self.controls.dpi_stats.blocked += 1;
         match parse_adu(adu) {
             Ok((h, pdu)) => {
                 self.controls.dpi_blocked.insert((l, h.transaction_id));
-                if on_block == OnBlock::Exception {
+                if answer == OnBlock::Exception {
                     let function = pdu.first().copied().unwrap_or(0);
                     let exception = crate::modbus::Response::exception(
                         function,
@@ -286,13 +331,6 @@ impl World {
         match self.net.bus.links[l as usize].owner {
             Owner::Hmi => self.net.network.hmi(),
             Owner::Attack(i) => self.campaign.attacks[i].host,
-        }
-    }
-
-    pub(crate) fn ids_observe(&mut self, p: usize, l: ConnId, adu: &[u8], t: Micros) {
-        let host = self.link_host(l);
-        if let Some(ids) = &mut self.controls.ids {
-            ids.observe(t, host, p, adu);
         }
     }
 

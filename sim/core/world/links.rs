@@ -101,12 +101,11 @@ impl World {
             }
         }
         for adu in frames {
-            self.ids_observe(p, l, &adu, t);
-            if self.dpi_passes(p, l, &adu, t) {
+            if self.pass_gates(p, l, &adu, true, t) {
                 self.devices.plcs[p].receive(l, adu);
             }
         }
-        if garbage && !self.dpi_passes(p, l, bytes, t) {
+        if garbage && !self.pass_gates(p, l, bytes, false, t) {
             // The DPI does not forward what it cannot parse: the device never sees it.
             self.net.framers.remove(&l);
             return;

@@ -321,8 +321,7 @@ impl World {
                 if self.net.bus.links[l as usize].raw {
                     self.serve_raw(p, l, &bytes, t);
                 } else {
-                    self.ids_observe(p, l, &bytes, t);
-                    if self.dpi_passes(p, l, &bytes, t) {
+                    if self.pass_gates(p, l, &bytes, true, t) {
                         self.devices.plcs[p].receive(l, bytes);
                     }
                 }
