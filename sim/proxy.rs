@@ -3,7 +3,8 @@
 //! stops it before it listens, and a frame that does not parse is never forwarded (the
 //! connection is closed). Every decision is logged as a JSON line, flushed as written.
 
-use crate::controls::dpi::{Dpi, DpiSpec, Flow, Mode, OnBlock};
+use crate::controls::dpi::{Dpi, DpiSpec, Flow, OnBlock};
+use crate::controls::gate::{Gate, GateRequest, GateVerdict};
 use crate::modbus::{ExceptionCode, Framer, Response, parse_adu, response_adu};
 use anyhow::{Context, Result};
 use std::io::Write;
@@ -156,11 +157,19 @@ async fn session(
                 conn,
             };
             let t = started.elapsed().as_micros() as u64;
-            let (verdict, mode, on_block) = {
+            // The same gate as the twin's DPI: the policy's verdict on this request.
+            let verdict = {
                 let mut d = dpi
                     .lock()
                     .map_err(|_| anyhow::anyhow!("policy lock poisoned"))?;
-                (d.inspect(flow, &adu, t), d.spec.mode, d.spec.on_block)
+                let request = GateRequest {
+                    from: 0,
+                    plc: 0,
+                    flow,
+                    adu: &adu,
+                    framed: true,
+                };
+                d.decide(&request, t)
             };
             let (tid, unit, function) = parse_adu(&adu)
                 .map(|(h, pdu)| {
@@ -171,19 +180,25 @@ async fn session(
                     )
                 })
                 .unwrap_or((0, 0, 0));
-            let forward = verdict.is_ok() || mode == Mode::Monitor;
+            let (name, reason, block) = match &verdict {
+                GateVerdict::Pass => ("allow", None, None),
+                GateVerdict::Alert { why, .. } => ("alert", Some(why.clone()), None),
+                GateVerdict::Block { why, answer, .. } => {
+                    ("block", Some(why.clone()), Some(*answer))
+                }
+            };
             log(
                 &decisions,
                 serde_json::json!({
                     "ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(),
                     "tid": tid, "unit": unit, "fc": function,
-                    "verdict": match (&verdict, mode) { (Ok(()), _) => "allow", (Err(_), Mode::Monitor) => "alert", (Err(_), Mode::Enforce) => "block" },
-                    "reason": verdict.as_ref().err().map(|v| v.to_string()),
+                    "verdict": name,
+                    "reason": reason,
                 }),
             );
-            if forward {
+            if block.is_none() {
                 server_wr.write_all(&adu).await?;
-            } else if on_block == OnBlock::Exception && parse_adu(&adu).is_ok() {
+            } else if block == Some(OnBlock::Exception) && parse_adu(&adu).is_ok() {
                 let reply = response_adu(
                     tid,
                     unit,
