@@ -1,6 +1,7 @@
 //! Every shipped scenario loads and runs; bad files give placed errors and exit codes.
 
 use faultline::report::Summary;
+use faultline::scenario::Action;
 use faultline::{World, load};
 use std::path::Path;
 use std::process::Command;
@@ -39,14 +40,58 @@ fn reference_scenario_is_believable() {
         "attainment {}",
         l.attainment_pct
     );
-    assert!((l.planned_production_h - 22.5).abs() < 1e-9);
+    // Planned production time is what the schedule says: the hours between each start
+    // and the next stop (or the end of the run).
+    let mut planned = 0.0;
+    let mut on_since = None;
+    for e in &s.schedule {
+        match e.action {
+            Action::StartLine => on_since = on_since.or(Some(e.at_h)),
+            Action::StopLine => planned += on_since.take().map_or(0.0, |t| e.at_h - t),
+            Action::Changeover { .. } => {}
+        }
+    }
+    planned += on_since.map_or(0.0, |t| s.duration_h - t);
+    assert!(planned > 0.0);
+    assert!(
+        (l.planned_production_h - planned).abs() < 1e-6,
+        "{} vs {planned}",
+        l.planned_production_h
+    );
     assert_eq!(l.bottleneck, "filler");
     assert!(l.failures > 5);
     // The HMI saw every alarm: maintenance was called over Modbus, no timeouts.
     assert!(sum.hmi.operator_actions > 0);
     assert_eq!(sum.hmi.timeouts, 0);
-    // The line's output equals the last station's good count.
-    assert_eq!(sum.stations.last().unwrap().units_out, l.good_units);
+    // Units are conserved: everything that left a station either entered the next one or
+    // waits in a buffer; everything that entered a station left it, was scrapped there, or
+    // is inside it (at most one).
+    let p = &w.plant;
+    let out_upstream: u64 = p
+        .stations
+        .iter()
+        .filter(|st| !st.is_sink())
+        .map(|st| st.counters.units_out)
+        .sum();
+    let in_downstream: u64 = p
+        .stations
+        .iter()
+        .filter(|st| !st.is_source())
+        .map(|st| st.counters.units_in)
+        .sum();
+    let buffered: u64 = p.buffers.iter().map(|b| u64::from(b.level)).sum();
+    assert_eq!(out_upstream, in_downstream + buffered);
+    for st in &p.stations {
+        let c = &st.counters;
+        let inside = c.units_in - c.units_out - c.scrap_quality - c.scrap_temperature;
+        assert!(inside <= 1, "{}: {c:?}", st.name);
+    }
+    let scrapped: u64 = p
+        .stations
+        .iter()
+        .map(|st| st.counters.scrap_quality + st.counters.scrap_temperature)
+        .sum();
+    assert_eq!(l.scrap_units, scrapped);
 }
 
 fn faultline(args: &[&str]) -> (i32, String, String) {

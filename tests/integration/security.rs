@@ -358,6 +358,13 @@ fn a_stochastic_attacker_is_reproducible_and_the_response_contains_it() {
             .iter()
             .filter(|x| x.detail.contains("isolated by the incident response"))
             .count();
+        // A run in which the response isolated a host reports how long that took.
+        let isolated = r
+            .security
+            .steps
+            .iter()
+            .any(|x| x.contained_after_s.is_some());
+        assert_eq!(isolated, r.security.mean_time_to_contain_s.is_some());
         if let Some(t) = r.security.mean_time_to_contain_s {
             assert!(t > 0.0);
         }

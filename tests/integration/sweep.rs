@@ -42,10 +42,32 @@ fn a_sweep_gives_the_same_bytes_on_one_and_two_threads() {
     // One row per run and variant, plus the header.
     let rows = std::fs::read_to_string(&c1).unwrap().lines().count();
     assert_eq!(rows, 1 + 3 * 2);
-    // Paired: the baseline against itself differs by exactly nothing.
+    // Paired by seed: the DPI's difference to the baseline is the mean of the per-seed
+    // differences, recomputed here from runs.csv's rows.
     let cost = metric("cost_total");
-    assert_eq!(one.variants[0].vs_baseline[cost].1.mean, 0.0);
-    assert_eq!(one.variants[0].vs_baseline[cost].1.sd, 0.0);
+    let text = std::fs::read_to_string(&c1).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let col = 2 + cost;
+    let diffs: Vec<f64> = rows
+        .chunks(2)
+        .map(|seed| {
+            assert_eq!((seed[0][0], seed[1][0]), ("none", "dpi"));
+            assert_eq!(seed[0][1], seed[1][1], "rows of one seed");
+            seed[1][col].parse::<f64>().unwrap() - seed[0][col].parse::<f64>().unwrap()
+        })
+        .collect();
+    let mean = diffs.iter().sum::<f64>() / diffs.len() as f64;
+    let paired = &one.variants[1].vs_baseline[cost].1;
+    assert!(
+        (paired.mean - mean).abs() < 0.01,
+        "{} vs {mean}",
+        paired.mean
+    );
+    assert_eq!(paired.n, 3);
     // The DPI blocks the tampering and the STOP command: fewer steps succeed.
     let succeeded = metric("steps_succeeded");
     assert!(one.variants[1].vs_baseline[succeeded].1.mean < 0.0);
@@ -244,6 +266,27 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A shard of another sweep (the same seeds and variants, another scenario: its
+    // fingerprint differs) is refused, naming both folders.
+    let other = d("other");
+    let mut a3 = common.to_vec();
+    a3[1] = "scenarios/sweeps/all-controls-dpi-monitor.ron";
+    a3.extend(["--threads", "1", "--shard", "1/3", "--out", &other]);
+    faultline(&a3, &[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "merge",
+            &two[0].display().to_string(),
+            &dir.join("other/shard-0001-of-0003").display().to_string(),
+            &two[1].display().to_string(),
+        ])
+        .args(["--out", &d("mixed")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(74), "{err}");
+    assert!(err.contains("are not shards of the same sweep"), "{err}");
+    assert!(err.contains("other/shard-0001-of-0003"), "{err}");
     let merged = d("merged");
     faultline(&["merge", &parts, "--out", &merged], &[]);
     for f in ["summary.json", "runs.csv", "report.html"] {

@@ -1,0 +1,95 @@
+//! Scenario text comes into the core through `Sources` (the core reads no files): overlays
+//! stack, and a base that leads back to itself is refused with its field named.
+
+use faultline::scenario::{ScenarioError, load_with};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Files held in memory, as a caller of the core might hand them in.
+fn sources(files: &[(&str, String)]) -> impl FnMut(&Path) -> std::io::Result<String> {
+    let map: BTreeMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), t.clone()))
+        .collect();
+    move |p: &Path| {
+        // The loader joins a base to its overlay's folder (`runs/../longer.ron`); a file
+        // system resolves the `..`, so does this.
+        let mut norm = PathBuf::new();
+        for c in p.components() {
+            match c {
+                std::path::Component::ParentDir => {
+                    norm.pop();
+                }
+                c => norm.push(c),
+            }
+        }
+        map.get(&norm)
+            .cloned()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "not held"))
+    }
+}
+
+fn minimal() -> String {
+    std::fs::read_to_string("scenarios/minimal.ron").unwrap()
+}
+
+#[test]
+fn overlays_stack_each_on_its_base() {
+    let files = [
+        ("plant/base.ron", minimal()),
+        (
+            "plant/longer.ron",
+            r#"Overlay(base: "base.ron", name: "Longer", duration_h: Some(2.0))"#.into(),
+        ),
+        (
+            "plant/runs/seeded.ron",
+            r#"Overlay(base: "../longer.ron", name: "Longer, seeded", seed: Some(99))"#.into(),
+        ),
+    ];
+    let mut read = sources(&files);
+    let s = load_with(Path::new("plant/runs/seeded.ron"), &mut read).unwrap();
+    // The top overlay's name and seed, the middle one's duration, the base's line.
+    assert_eq!(s.seed, 99);
+    assert_eq!(s.name, "Longer, seeded");
+    assert_eq!(s.duration_h, 2.0);
+    assert_eq!(s.stations.len(), 2);
+    // The base alone is unchanged.
+    let base = load_with(Path::new("plant/base.ron"), &mut read).unwrap();
+    assert_eq!((base.seed, base.duration_h), (1, 1.0));
+}
+
+#[test]
+fn an_overlay_cycle_is_refused_naming_the_base_field() {
+    let files = [
+        (
+            "a.ron",
+            r#"Overlay(base: "b.ron", name: "A", seed: Some(1))"#.to_string(),
+        ),
+        (
+            "b.ron",
+            r#"Overlay(base: "a.ron", name: "B", seed: Some(2))"#.to_string(),
+        ),
+    ];
+    let err = load_with(Path::new("a.ron"), &mut sources(&files)).unwrap_err();
+    match &err {
+        ScenarioError::Invalid { problems, .. } => {
+            assert_eq!(problems[0].field, "base");
+            assert!(
+                problems[0].message.contains("leads back to itself"),
+                "{err}"
+            );
+        }
+        other => panic!("expected a placed problem, got {other}"),
+    }
+}
+
+#[test]
+fn a_missing_base_names_the_file_it_looked_for() {
+    let files = [(
+        "top.ron",
+        r#"Overlay(base: "gone.ron", name: "Top", seed: Some(1))"#.to_string(),
+    )];
+    let err = load_with(Path::new("top.ron"), &mut sources(&files)).unwrap_err();
+    assert!(matches!(err, ScenarioError::Io { .. }), "{err}");
+    assert!(err.to_string().contains("gone.ron"), "{err}");
+}
