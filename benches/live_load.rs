@@ -1,6 +1,6 @@
 //! Live endpoints under load, side by side with pymodbus in the same run.
 //!
-//! `cargo bench --bench live_load` (needs python3 with pymodbus: scripts/test installs it)
+//! `cargo bench --bench live_load` (needs pymodbus: scripts/test installs it into target/peers-venv)
 //!
 //! 1. Throughput: a tokio-modbus load generator (10-register reads, back-to-back per
 //!    connection; FC04, because a machine's station block has 2 holding registers and 12
@@ -87,7 +87,16 @@ fn pymodbus() -> Option<(Child, SocketAddr)> {
         .local_addr()
         .ok()?
         .port();
-    let mut child = Command::new("python3")
+    // The Python peers' own environment (scripts/test makes it), else python3 on PATH.
+    let python = std::env::var("FAULTLINE_PYTHON").unwrap_or_else(|_| {
+        let venv = "target/peers-venv/bin/python";
+        if std::path::Path::new(venv).exists() {
+            venv.into()
+        } else {
+            "python3".into()
+        }
+    });
+    let mut child = Command::new(python)
         .args(["benches/peers/pymodbus_server.py", &port.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -191,7 +200,7 @@ fn main() {
         let peer = pymodbus();
         if peer.is_none() {
             eprintln!(
-                "pymodbus not available: python3 -m pip install -r tests/peers/requirements.txt"
+                "pymodbus not available: run scripts/test once (it makes target/peers-venv with the peers)"
             );
         }
         println!(
