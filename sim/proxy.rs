@@ -182,9 +182,9 @@ async fn session(
                 .unwrap_or((0, 0, 0));
             let (name, reason, block) = match &verdict {
                 GateVerdict::Pass => ("allow", None, None),
-                GateVerdict::Alert { why, .. } => ("alert", Some(why.clone()), None),
+                GateVerdict::Alert { why, .. } => ("alert", Some(why.to_string()), None),
                 GateVerdict::Block { why, answer, .. } => {
-                    ("block", Some(why.clone()), Some(*answer))
+                    ("block", Some(why.to_string()), Some(*answer))
                 }
             };
             log(

@@ -15,7 +15,7 @@ pub use crate::scenario::controls::{
 };
 
 /// Why a request was (or, in monitor mode, would have been) blocked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Violation {
     /// No rule for this source and destination (default deny).
     NoRule,

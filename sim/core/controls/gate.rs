@@ -5,7 +5,7 @@
 //! engines, the proxy.
 
 use super::ControlId;
-use super::dpi::{Dpi, Flow, Mode, OnBlock};
+use super::dpi::{Dpi, Flow, Mode, OnBlock, Violation};
 use super::ids::Ids;
 use crate::time::Micros;
 
@@ -21,16 +21,16 @@ pub struct GateRequest<'a> {
 }
 
 /// What a gate says about a request.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum GateVerdict {
     /// Let it through, nothing to say.
     Pass,
     /// Let it through, but it breaks the policy (a control in monitor mode): `why`.
-    Alert { gate: ControlId, why: String },
+    Alert { gate: ControlId, why: Violation },
     /// Stop it here, and answer the client as the gate is set to.
     Block {
         gate: ControlId,
-        why: String,
+        why: Violation,
         answer: OnBlock,
     },
 }
@@ -63,10 +63,9 @@ impl Gate for Dpi {
     }
 
     fn decide(&mut self, r: &GateRequest<'_>, t: Micros) -> GateVerdict {
-        let Err(v) = self.inspect(r.flow, r.adu, t) else {
+        let Err(why) = self.inspect(r.flow, r.adu, t) else {
             return GateVerdict::Pass;
         };
-        let why = v.to_string();
         match self.spec.mode {
             Mode::Monitor => GateVerdict::Alert {
                 gate: ControlId::Dpi,
@@ -80,6 +79,9 @@ impl Gate for Dpi {
         }
     }
 }
+
+/// The most gates a request walks (the chain below has two).
+pub const MAX_GATES: usize = 4;
 
 impl super::Controls {
     /// The gates on the request path, in order: the IDS sees a request before the DPI

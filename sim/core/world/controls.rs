@@ -6,7 +6,7 @@ use super::World;
 use crate::bus::Owner;
 use crate::controls::ControlId;
 use crate::controls::dpi::{Flow, OnBlock};
-use crate::controls::gate::{GateRequest, GateVerdict};
+use crate::controls::gate::{GateRequest, GateVerdict, MAX_GATES};
 use crate::controls::stats::AuditRecord;
 use crate::modbus::parse_adu;
 use crate::plc::ConnId;
@@ -44,18 +44,18 @@ impl World {
             adu,
             framed,
         };
-        let mut verdicts = Vec::new();
-        for gate in self.controls.gates() {
-            let id = gate.id();
+        // At most one verdict per gate, kept on the stack: this runs for every request.
+        let mut verdicts: [Option<(ControlId, GateVerdict)>; MAX_GATES] = Default::default();
+        for (slot, gate) in verdicts.iter_mut().zip(self.controls.gates()) {
             let verdict = gate.decide(&request, t);
             let stop = matches!(verdict, GateVerdict::Block { .. });
-            verdicts.push((id, verdict));
+            *slot = Some((gate.id(), verdict));
             if stop {
                 break;
             }
         }
         let mut passed = true;
-        for (id, verdict) in verdicts {
+        for (id, verdict) in verdicts.into_iter().flatten() {
             passed &= self.apply_verdict(id, verdict, p, l, adu, t);
         }
         passed
@@ -63,6 +63,7 @@ impl World {
 
     /// What a gate's verdict does: the gate's counters, the detection of an attack step,
     /// the event, and for a block the client's answer. False: blocked.
+    #[inline]
     fn apply_verdict(
         &mut self,
         gate: ControlId,
@@ -81,6 +82,7 @@ impl World {
             GateVerdict::Block { why, answer, .. } => (why, Some(answer)),
         };
         let enforce = answer.is_some();
+        let why = why.to_string();
         let owner = self.net.bus.links[l as usize].owner;
         let st = &mut self.controls.dpi_stats;
         st.violations += 1;
