@@ -104,11 +104,148 @@ pub struct Sample {
     pub temps_c: Vec<f64>,
 }
 
+/// What happened, for the event log: one kind per thing the twin records. Renderers turn
+/// it into text (`as_str`, the name in events.jsonl and on screens).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EventKind {
+    /// A machine failed.
+    Failure,
+    /// A repair began.
+    RepairStarted,
+    /// A repair is done.
+    Repaired,
+    /// A safety trip (temperature above its limit).
+    SafetyTrip,
+    /// A tripped station cooled and was inspected.
+    TripResetReady,
+    /// The operator reset a trip.
+    TripReset,
+    /// Condition monitoring saw degradation.
+    HealthAlert,
+    /// A station stopped for planned maintenance.
+    PlannedStop,
+    /// A PLC faulted.
+    PlcFault,
+    /// An alarm on the HMI.
+    Alarm,
+    /// An operator action.
+    Operator,
+    /// The HMI lost a PLC.
+    CommLoss,
+    /// The HMI hears a PLC again.
+    CommRestored,
+    /// An HMI write was refused.
+    WriteFailed,
+    /// The operating schedule acted.
+    Schedule,
+    /// A device refused a connection.
+    ConnectionRefused,
+    /// The DPI blocked a request.
+    DpiBlock,
+    /// The DPI in monitor mode flagged a request.
+    DpiAlert,
+    /// The vendor sends an engineer on site.
+    VendorOnsite,
+    /// A repair needs the vendor.
+    VendorCalled,
+    /// Device monitoring alerted.
+    DeviceAlert,
+    /// The incident response isolated a host.
+    Contained,
+    /// The IDS alerted.
+    IdsAlert,
+    /// An attack step started.
+    AttackStep,
+    /// An attack step ended.
+    AttackResult,
+    /// The line was held or released.
+    LineHold,
+    /// Stations started at a local panel.
+    LocalStart,
+    /// A PLC was reset at the cabinet.
+    PlcReset,
+    /// The HMI reconnected to a PLC.
+    HmiReconnect,
+    /// The network refused a flow.
+    FlowBlocked,
+    /// A device closed the HMI's connection.
+    HmiDisconnected,
+    /// A decision acted on the twin.
+    ExerciseAction,
+    /// A facilitator switched a control.
+    ControlSwitch,
+    /// An exercise inject.
+    Inject,
+    /// A decision was taken.
+    Decision,
+}
+
+impl EventKind {
+    /// The kind's name in the event log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Failure => "failure",
+            EventKind::RepairStarted => "repair_started",
+            EventKind::Repaired => "repaired",
+            EventKind::SafetyTrip => "safety_trip",
+            EventKind::TripResetReady => "trip_reset_ready",
+            EventKind::TripReset => "trip_reset",
+            EventKind::HealthAlert => "health_alert",
+            EventKind::PlannedStop => "planned_stop",
+            EventKind::PlcFault => "plc_fault",
+            EventKind::Alarm => "alarm",
+            EventKind::Operator => "operator",
+            EventKind::CommLoss => "comm_loss",
+            EventKind::CommRestored => "comm_restored",
+            EventKind::WriteFailed => "write_failed",
+            EventKind::Schedule => "schedule",
+            EventKind::ConnectionRefused => "connection_refused",
+            EventKind::DpiBlock => "dpi_block",
+            EventKind::DpiAlert => "dpi_alert",
+            EventKind::VendorOnsite => "vendor_onsite",
+            EventKind::VendorCalled => "vendor_called",
+            EventKind::DeviceAlert => "device_alert",
+            EventKind::Contained => "contained",
+            EventKind::IdsAlert => "ids_alert",
+            EventKind::AttackStep => "attack_step",
+            EventKind::AttackResult => "attack_result",
+            EventKind::LineHold => "line_hold",
+            EventKind::LocalStart => "local_start",
+            EventKind::PlcReset => "plc_reset",
+            EventKind::HmiReconnect => "hmi_reconnect",
+            EventKind::FlowBlocked => "flow_blocked",
+            EventKind::HmiDisconnected => "hmi_disconnected",
+            EventKind::ExerciseAction => "exercise_action",
+            EventKind::ControlSwitch => "control_switch",
+            EventKind::Inject => "inject",
+            EventKind::Decision => "decision",
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for EventKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for EventKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// A line in the event log.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
     pub t_us: Micros,
-    pub kind: &'static str,
+    pub kind: EventKind,
     pub source: String,
     pub detail: String,
 }
@@ -208,7 +345,7 @@ impl Metrics {
         self.last_good = good;
     }
 
-    pub fn event(&mut self, t_us: Micros, kind: &'static str, source: &str, detail: String) {
+    pub fn event(&mut self, t_us: Micros, kind: EventKind, source: &str, detail: String) {
         if let Some(ev) = &mut self.events {
             ev.push(Event {
                 t_us,

@@ -11,6 +11,7 @@ pub use faultline_core::act;
 pub mod prompt;
 pub mod report;
 
+use crate::metrics::EventKind;
 use crate::report::Summary;
 use crate::scenario::{Problem, Scenario, ScenarioError};
 use crate::world::{Recording, World};
@@ -509,9 +510,12 @@ pub fn play(
     let mut applied = Vec::new();
     for (i, inject) in ex.exercise.injects.iter().enumerate() {
         w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
-        w.ledger
-            .metrics
-            .event(w.now, "inject", "facilitator", inject.title.clone());
+        w.ledger.metrics.event(
+            w.now,
+            EventKind::Inject,
+            "facilitator",
+            inject.title.clone(),
+        );
         let Some(d) = &inject.decision else { continue };
         let sit = situation(&w);
         let (key, secs) = chooser.choose(ex, i, d, &sit)?;
@@ -521,7 +525,7 @@ pub fn play(
             })?;
         w.ledger.metrics.event(
             w.now,
-            "decision",
+            EventKind::Decision,
             &d.asked,
             format!("{}: {}", inject.title, option.label),
         );

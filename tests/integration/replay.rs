@@ -114,7 +114,7 @@ fn a_log_of_frames_garbage_malformed_and_viewer_inputs_replays_exactly() {
         .events
         .iter()
         .flatten()
-        .map(|e| e.kind)
+        .map(|e| e.kind.as_str())
         .collect();
     assert!(
         kinds.iter().filter(|k| **k == "control_switch").count() == 2,

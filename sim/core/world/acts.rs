@@ -5,6 +5,7 @@ use super::World;
 use super::input::Command;
 use crate::act::Act;
 use crate::controls::ControlId;
+use crate::metrics::EventKind;
 use crate::scenario::VendorAccess;
 use crate::time::{Micros, from_secs};
 
@@ -107,7 +108,7 @@ impl World {
         };
         self.ledger
             .metrics
-            .event(t, "exercise_action", "table", text.clone());
+            .event(t, EventKind::ExerciseAction, "table", text.clone());
         text
     }
 
@@ -205,7 +206,7 @@ impl World {
                     let t = w.now;
                     w.ledger
                         .metrics
-                        .event(t, "control_switch", "facilitator", text.into());
+                        .event(t, EventKind::ControlSwitch, "facilitator", text.into());
                     return text.into();
                 }
                 let act = match control {

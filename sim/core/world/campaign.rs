@@ -4,6 +4,7 @@
 use super::World;
 use crate::attack::{Awaited, Flood, HTTP_PROBE, Outcome, REPLY_TIMEOUT, Spoof};
 use crate::bus::Owner;
+use crate::metrics::EventKind;
 use crate::modbus::{Request, Response, diag, parse_adu, request_adu};
 use crate::network::Verdict;
 use crate::plc::{Admission, ConnId, map};
@@ -100,7 +101,7 @@ impl World {
                     .clone();
                 self.ledger.metrics.event(
                     t,
-                    "attack_step",
+                    EventKind::AttackStep,
                     &from,
                     format!("{id} {name}: {:?}", self.campaign.attacks[i].spec.step),
                 );
@@ -468,7 +469,7 @@ impl World {
         let from = self.net.network.hosts[r.host].name.clone();
         self.ledger.metrics.event(
             t,
-            "attack_result",
+            EventKind::AttackResult,
             &from,
             format!("{id} {outcome:?}: {detail}"),
         );
@@ -581,6 +582,6 @@ impl World {
         };
         self.ledger
             .metrics
-            .event(t, "line_hold", "management", why.into());
+            .event(t, EventKind::LineHold, "management", why.into());
     }
 }

@@ -8,6 +8,7 @@ use crate::controls::ControlId;
 use crate::controls::dpi::{Flow, OnBlock};
 use crate::controls::gate::{GateRequest, GateVerdict, MAX_GATES};
 use crate::controls::stats::AuditRecord;
+use crate::metrics::EventKind;
 use crate::modbus::parse_adu;
 use crate::plc::ConnId;
 use crate::time::{Micros, from_secs};
@@ -104,7 +105,11 @@ impl World {
         );
         self.ledger.metrics.event(
             t,
-            if enforce { "dpi_block" } else { "dpi_alert" },
+            if enforce {
+                EventKind::DpiBlock
+            } else {
+                EventKind::DpiAlert
+            },
             &source,
             what,
         );
@@ -150,7 +155,7 @@ impl World {
                 (_, Some(onsite)) => {
                     self.ledger.metrics.event(
                         called,
-                        "vendor_onsite",
+                        EventKind::VendorOnsite,
                         &name,
                         "remote access refused: the vendor sends an engineer".into(),
                     );
@@ -194,7 +199,7 @@ impl World {
                 (open - called) as f64 / crate::time::US_PER_H as f64;
             self.ledger.metrics.event(
                 called,
-                "vendor_called",
+                EventKind::VendorCalled,
                 &name,
                 format!("the repair needs {}", v.host),
             );
@@ -248,7 +253,7 @@ impl World {
             }
             self.ledger
                 .metrics
-                .event(t, "device_alert", &name, what.join(", "));
+                .event(t, EventKind::DeviceAlert, &name, what.join(", "));
             for r in self.campaign.attacks.iter_mut() {
                 let aimed = r.spec.step.target().is_none_or(|n| n == name);
                 if r.started && r.at <= t && aimed && !r.done() && r.detected_at.is_none() {
@@ -302,7 +307,7 @@ impl World {
                 let name = self.net.network.hosts[host].name.clone();
                 self.ledger.metrics.event(
                     at,
-                    "contained",
+                    EventKind::Contained,
                     &name,
                     "isolated by the incident response".into(),
                 );
@@ -363,7 +368,9 @@ impl World {
             crate::metrics::tally(&mut st.by_kind, label);
             if a.kind == AlertKind::FalseAlarm {
                 st.false_alarms += 1;
-                self.ledger.metrics.event(a.at, "ids_alert", "ids", kind);
+                self.ledger
+                    .metrics
+                    .event(a.at, EventKind::IdsAlert, "ids", kind);
                 continue;
             }
             let source = self.net.network.hosts[a.source].name.clone();
@@ -373,9 +380,12 @@ impl World {
                 st.true_alerts += 1;
             }
             let plc = self.devices.plcs[a.plc].name.clone();
-            self.ledger
-                .metrics
-                .event(a.at, "ids_alert", &source, format!("to {plc}: {kind}"));
+            self.ledger.metrics.event(
+                a.at,
+                EventKind::IdsAlert,
+                &source,
+                format!("to {plc}: {kind}"),
+            );
             for r in self.campaign.attacks.iter_mut() {
                 let aimed = r.spec.step.target().is_none_or(|n| n == plc);
                 if r.host == a.source

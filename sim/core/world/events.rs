@@ -3,6 +3,7 @@
 
 use super::World;
 use crate::hmi::{HmiEvent, Task};
+use crate::metrics::EventKind;
 use crate::plant::PlantEvent;
 use crate::scenario::Action;
 use crate::time::Micros;
@@ -15,14 +16,17 @@ impl World {
                 self.hmi.start_line();
                 self.ledger
                     .metrics
-                    .event(t, "schedule", "schedule", "start line".into());
+                    .event(t, EventKind::Schedule, "schedule", "start line".into());
             }
             Action::StopLine => {
                 self.plan.planned = false;
                 self.hmi.stop_line();
-                self.ledger
-                    .metrics
-                    .event(t, "schedule", "schedule", "stop line (planned)".into());
+                self.ledger.metrics.event(
+                    t,
+                    EventKind::Schedule,
+                    "schedule",
+                    "stop line (planned)".into(),
+                );
             }
             Action::Changeover { product, setpoints } => {
                 let s = &self.scenario;
@@ -30,7 +34,7 @@ impl World {
                     .changeover(*product, setpoints, |n| s.station_index(n));
                 self.ledger.metrics.event(
                     t,
-                    "schedule",
+                    EventKind::Schedule,
                     "schedule",
                     format!("changeover to product {product}: {setpoints:?}"),
                 );
@@ -48,11 +52,13 @@ impl World {
         for (t, e) in std::mem::take(&mut self.plant.events) {
             let name = |i: &usize| self.plant.stations[*i].name.clone();
             let (kind, source, detail) = match &e {
-                PlantEvent::Failure { station } => {
-                    ("failure", name(station), "machine failure".to_string())
-                }
+                PlantEvent::Failure { station } => (
+                    EventKind::Failure,
+                    name(station),
+                    "machine failure".to_string(),
+                ),
                 PlantEvent::RepairStarted { station, by_floor } => (
-                    "repair_started",
+                    EventKind::RepairStarted,
                     name(station),
                     if *by_floor {
                         "noticed on the floor (no maintenance call)".into()
@@ -61,28 +67,28 @@ impl World {
                     },
                 ),
                 PlantEvent::Repaired { station } => {
-                    ("repaired", name(station), "repair done".into())
+                    (EventKind::Repaired, name(station), "repair done".into())
                 }
                 PlantEvent::Trip { station, temp_c } => (
-                    "safety_trip",
+                    EventKind::SafetyTrip,
                     name(station),
                     format!("temperature above {temp_c} °C"),
                 ),
                 PlantEvent::TripReady { station } => (
-                    "trip_reset_ready",
+                    EventKind::TripResetReady,
                     name(station),
                     "cooled and inspected".into(),
                 ),
                 PlantEvent::TripReset { station } => {
-                    ("trip_reset", name(station), "operator reset".into())
+                    (EventKind::TripReset, name(station), "operator reset".into())
                 }
                 PlantEvent::HealthAlert { station } => (
-                    "health_alert",
+                    EventKind::HealthAlert,
                     name(station),
                     "degradation seen: maintenance planned".into(),
                 ),
                 PlantEvent::PlannedStop { station } => (
-                    "planned_stop",
+                    EventKind::PlannedStop,
                     name(station),
                     "stopped for planned maintenance".into(),
                 ),
@@ -97,7 +103,7 @@ impl World {
                 let name = self.devices.plcs[p].name.clone();
                 self.ledger
                     .metrics
-                    .event(t, "plc_fault", &name, format!("{cause:?}"));
+                    .event(t, EventKind::PlcFault, &name, format!("{cause:?}"));
             }
         }
         for (t, e) in std::mem::take(&mut self.hmi.events) {
@@ -105,7 +111,7 @@ impl World {
             let plc = |i: &usize| self.devices.plcs[*i].name.clone();
             let (kind, source, detail) = match &e {
                 HmiEvent::AlarmSeen { station, state } => {
-                    ("alarm", st(station), format!("HMI shows {state}"))
+                    (EventKind::Alarm, st(station), format!("HMI shows {state}"))
                 }
                 HmiEvent::OperatorAction(task) => {
                     let (what, who) = match task {
@@ -118,16 +124,16 @@ impl World {
                             ("restore the recipe's temperature setpoint", st(s))
                         }
                     };
-                    ("operator", who, what.to_string())
+                    (EventKind::Operator, who, what.to_string())
                 }
                 HmiEvent::CommLoss { plc: p } => {
-                    ("comm_loss", plc(p), "3 polls without reply".into())
+                    (EventKind::CommLoss, plc(p), "3 polls without reply".into())
                 }
                 HmiEvent::CommRestored { plc: p } => {
-                    ("comm_restored", plc(p), "replies again".into())
+                    (EventKind::CommRestored, plc(p), "replies again".into())
                 }
                 HmiEvent::WriteFailed { plc: p, function } => {
-                    ("write_failed", plc(p), format!("FC {function:02X}"))
+                    (EventKind::WriteFailed, plc(p), format!("FC {function:02X}"))
                 }
             };
             self.ledger.metrics.event(t, kind, &source, detail);

@@ -3,6 +3,7 @@
 //! logged by the live adapter for replay.
 
 use super::World;
+use crate::metrics::EventKind;
 use crate::plc::{Admission, ConnId};
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +75,7 @@ impl World {
                     Admission::AcceptedClosing(old) => self.close_external(plc, old),
                     Admission::Refused => self.ledger.metrics.event(
                         t,
-                        "connection_refused",
+                        EventKind::ConnectionRefused,
                         &self.devices.plcs[plc].name.clone(),
                         format!("connection {conn}: all taken"),
                     ),

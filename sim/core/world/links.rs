@@ -4,6 +4,7 @@
 use super::EXTERNAL_CONN;
 use super::World;
 use crate::bus::Owner;
+use crate::metrics::EventKind;
 use crate::network::{FlowKey, Refused, Verdict};
 use crate::plc::{Admission, ConnId};
 use crate::time::Micros;
@@ -36,7 +37,7 @@ impl World {
                     self.net.bus.reopen(link);
                     self.ledger.metrics.event(
                         t,
-                        "hmi_reconnect",
+                        EventKind::HmiReconnect,
                         &self.devices.plcs[p].name.clone(),
                         "HMI connection re-established".into(),
                     );
@@ -70,7 +71,7 @@ impl World {
             );
             self.ledger.metrics.event(
                 t,
-                "flow_blocked",
+                EventKind::FlowBlocked,
                 &a,
                 format!(
                     "to {b}:{port} ({})",
@@ -137,7 +138,7 @@ impl World {
             self.net.reconnect_at[conn as usize] = self.now + 5_000_000;
             self.ledger.metrics.event(
                 self.now,
-                "hmi_disconnected",
+                EventKind::HmiDisconnected,
                 &self.devices.plcs[plc].name.clone(),
                 "the device closed the HMI's connection".into(),
             );

@@ -6,7 +6,7 @@ use crate::bus::{Bus, Owner};
 use crate::controls::Controls;
 pub use crate::controls::stats::{AuditRecord, DeviceStats, DpiStats, IdsStats, VendorStats};
 use crate::hmi::{Hmi, Task};
-use crate::metrics::{Ledger, Metrics};
+use crate::metrics::{EventKind, Ledger, Metrics};
 use crate::network::{FlowKey, Net, Network, Refused, Verdict};
 use crate::plan::Plan;
 use crate::plant::Plant;
@@ -282,7 +282,7 @@ impl World {
                 if self.hmi.line_should_run && plc.local_start() {
                     self.ledger.metrics.event(
                         at,
-                        "local_start",
+                        EventKind::LocalStart,
                         &plc.name,
                         "the HMI cannot reach this PLC: stations started at the local panel".into(),
                     );
@@ -292,7 +292,7 @@ impl World {
                 plc.restart_communications();
                 self.ledger.metrics.event(
                     at,
-                    "plc_reset",
+                    EventKind::PlcReset,
                     &plc.name,
                     "operator restarted the PLC's communications".into(),
                 );
@@ -300,7 +300,7 @@ impl World {
                 if plc.reset_fault(at) {
                     self.ledger.metrics.event(
                         at,
-                        "plc_reset",
+                        EventKind::PlcReset,
                         &plc.name,
                         "operator reset at the cabinet".into(),
                     );
