@@ -13,6 +13,7 @@ pub mod bus;
 pub mod controls;
 pub mod dist;
 pub mod hmi;
+pub mod loss;
 pub mod metrics;
 pub mod modbus;
 pub mod network;

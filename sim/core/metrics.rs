@@ -32,6 +32,9 @@ pub enum Condition {
 pub enum Blame {
     /// An attack (the step, when known).
     Attack(Option<usize>),
+    /// The line held stopped by a decision (a shutdown order, or no MES without island
+    /// mode): the attack step whose consequences led to it, when there is one.
+    Held(Option<usize>),
     Control,
 }
 
@@ -265,6 +268,8 @@ pub struct Metrics {
     /// Good units made in each whole simulated hour (kept in every run: a sweep's
     /// throughput chart averages it over seeds).
     pub hourly_good: Vec<u64>,
+    /// The loss tree's running book.
+    pub loss: crate::loss::LossBook,
     last_good: u64,
     last_hour_good: u64,
 }
@@ -282,6 +287,7 @@ impl Metrics {
             line_loss: vec![[0; Condition::N]; stations],
             bottleneck,
             attack_loss: vec![0; attacks],
+            loss: crate::loss::LossBook::default(),
             planned_production: 0,
             timeline: timeline.then(Vec::new),
             events: events.then(Vec::new),
@@ -292,7 +298,14 @@ impl Metrics {
     }
 
     /// Account the tick [t, t + dt) by the states the stations ended it in.
-    pub fn account(&mut self, plant: &Plant, planned: bool, dt: Micros, blame: &[Option<Blame>]) {
+    pub fn account(
+        &mut self,
+        plant: &Plant,
+        planned: bool,
+        dt: Micros,
+        blame: &[Option<Blame>],
+        causes: &[crate::loss::StationCauses],
+    ) {
         for (i, st) in plant.stations.iter().enumerate() {
             let c = maintained(plant, i, Condition::of(st.state(), planned));
             self.station_time[i][blamed(c, blame[i]) as usize] += dt;
@@ -304,15 +317,21 @@ impl Metrics {
                 let (root, cond) = root_cause(plant, b, planned);
                 let cond = maintained(plant, root, cond);
                 let charged = blamed(cond, blame[root]);
+                let lost = crate::loss::classify(cond, blame[root], causes[root]);
+                *self.loss.time.entry(lost).or_default() += dt;
                 self.line_loss[root][charged as usize] += dt;
                 if charged == Condition::Attack
-                    && let Some(Blame::Attack(Some(step))) = blame[root]
+                    && let Some(Blame::Attack(Some(step)) | Blame::Held(Some(step))) = blame[root]
                     && let Some(l) = self.attack_loss.get_mut(step)
                 {
                     *l += dt;
                 }
+            } else {
+                let speed = plant.stations[b].speed_pct;
+                self.loss.book_speed(dt, speed, causes[b].speed);
             }
         }
+        self.loss.book_units(plant, planned, causes);
     }
 
     /// Close a simulated hour: the good units made in it.
@@ -378,9 +397,10 @@ fn maintained(plant: &Plant, i: usize, c: Condition) -> Condition {
 /// A stop charged to whoever caused it.
 fn blamed(c: Condition, blame: Option<Blame>) -> Condition {
     match (c, blame) {
-        (Condition::Stopped | Condition::PlcStop | Condition::PlcFault, Some(Blame::Attack(_))) => {
-            Condition::Attack
-        }
+        (
+            Condition::Stopped | Condition::PlcStop | Condition::PlcFault,
+            Some(Blame::Attack(_) | Blame::Held(_)),
+        ) => Condition::Attack,
         (Condition::Stopped | Condition::Failed, Some(Blame::Control)) => Condition::Control,
         _ => c,
     }
@@ -443,4 +463,6 @@ pub struct Ledger {
     pub blame: Vec<Option<Blame>>,
     /// Whether blame needs working out (attacks or controls in the scenario).
     pub track_blame: bool,
+    /// Per station: who set its speed and temperature, this tick (for the loss tree).
+    pub causes: Vec<crate::loss::StationCauses>,
 }

@@ -22,6 +22,28 @@ pub struct Summary {
     pub security: SecuritySummary,
     pub scorecard: Scorecard,
     pub cost: CostSummary,
+    pub loss_tree: LossTree,
+}
+
+/// Where every unit short of target went: target units = good units + Σ losses, each loss
+/// with one category and one cause (see `loss.rs`). Closes to within rounding.
+#[derive(Clone, Debug, Serialize)]
+pub struct LossTree {
+    /// Units per hour at the bottleneck stage's nominal rate (the tree's reference).
+    pub nominal_per_h: f64,
+    pub target_units: f64,
+    pub good_units: u64,
+    /// What a unit short of target costs: the downtime cost of an hour over the nominal rate.
+    pub unit_value: f64,
+    pub losses: Vec<LossLine>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LossLine {
+    pub category: crate::loss::LossCategory,
+    pub cause: String,
+    pub units: f64,
+    pub cost: f64,
 }
 
 /// The IT side: attack steps and what became of them, and the flows the network refused.
@@ -313,7 +335,9 @@ impl Summary {
                 scrap_units: scrap,
             },
         };
+        let loss_tree = loss_tree(w);
         Summary {
+            loss_tree,
             scenario: s.name.clone(),
             seed: w.seed,
             duration_h: round(w.now as f64 / US_PER_H as f64, 4),
@@ -568,4 +592,53 @@ fn false_positives(security: &SecuritySummary) -> u64 {
             .as_ref()
             .map(|i| i.false_alarms + i.alerts_on_legitimate_traffic)
             .unwrap_or(0)
+}
+
+/// The run's loss tree, causes named.
+fn loss_tree(w: &World) -> LossTree {
+    let m = &w.ledger.metrics;
+    let nominal_per_h = crate::world::bottleneck(&w.scenario).1;
+    let good = w.plant.line_output();
+    let unit_value = w.scenario.cost.downtime_per_h / nominal_per_h;
+    let losses = m
+        .loss
+        .tree(
+            nominal_per_h,
+            w.plan.target_per_h,
+            m.planned_production,
+            good,
+        )
+        .into_iter()
+        .map(|(category, cause, units)| LossLine {
+            category,
+            cause: cause_name(w, cause),
+            units: round(units, 3),
+            cost: round(units * unit_value, 2),
+        })
+        .collect();
+    LossTree {
+        nominal_per_h: round(nominal_per_h, 3),
+        target_units: round(w.plan.target_per_h * to_hours(m.planned_production), 3),
+        good_units: good,
+        unit_value: round(unit_value, 4),
+        losses,
+    }
+}
+
+/// A cause as the reports name it.
+pub fn cause_name(w: &World, cause: crate::loss::Cause) -> String {
+    use crate::loss::Cause;
+    match cause {
+        Cause::Normal => "normal operation".into(),
+        Cause::Attack(k) => match w.campaign.attacks.get(k) {
+            Some(r) => {
+                let (id, name) = r.spec.step.technique();
+                format!("step {}: {id} {name} from {}", k + 1, r.spec.from)
+            }
+            None => format!("attack step {k}"),
+        },
+        Cause::Control(c) => format!("control: {}", c.name()),
+        Cause::Schedule => "schedule".into(),
+        Cause::Decision => "decision".into(),
+    }
 }

@@ -116,7 +116,9 @@ fn look(w: &World, i: usize) -> Look {
     let st = &w.plant.stations[i];
     if let Some(b) = w.ledger.blame.get(i).copied().flatten() {
         match b {
-            crate::metrics::Blame::Attack(_) => return Look::Attacked,
+            crate::metrics::Blame::Attack(_) | crate::metrics::Blame::Held(_) => {
+                return Look::Attacked;
+            }
             crate::metrics::Blame::Control => return Look::Blocked,
         }
     }

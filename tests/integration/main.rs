@@ -9,6 +9,7 @@ mod golden;
 mod ledger;
 mod live;
 mod loading;
+mod loss_tree;
 mod network;
 mod plc_profiles;
 mod proxy;

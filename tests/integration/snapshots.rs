@@ -95,7 +95,7 @@ fn cases() -> Vec<Case> {
             digested: vec!["capture.pcap", "summary.json"],
         });
     }
-    let root = env!("CARGO_MANIFEST_DIR");
+    let root = ".";
     cases.push(Case {
         name: "sweep-all-controls-toggle".into(),
         args: [
@@ -134,9 +134,10 @@ fn cases() -> Vec<Case> {
         whole: vec!["summary.json"],
         digested: vec!["runs.csv", "report.html"],
     });
-    let mut exercises: Vec<PathBuf> = std::fs::read_dir(format!("{root}/scenarios/exercises"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
+    let mut exercises: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/exercises"))
+            .unwrap()
+            .map(|e| Path::new("scenarios/exercises").join(e.unwrap().file_name()))
         .filter(|p| p.extension().is_some_and(|e| e == "ron"))
         .collect();
     exercises.sort();

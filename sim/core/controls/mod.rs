@@ -44,6 +44,8 @@ pub struct Controls {
     pub dpi_stats: DpiStats,
     /// Requests the DPI answered for (link, transaction id), for the attack records.
     pub dpi_blocked: BTreeSet<(ConnId, u16)>,
+    /// PLCs the DPI kept a legitimate (HMI) request from.
+    pub dpi_blocked_hmi: BTreeSet<usize>,
     pub ids: Option<ids::Ids>,
     pub ids_stats: IdsStats,
     /// The vendor's remote access as it stands (a gateway put in during the run).
@@ -53,6 +55,9 @@ pub struct Controls {
     /// this long for an engineer on site, and nothing comes in over the vendor's access.
     pub vendor_refused: Option<Micros>,
     pub vendor_rng: Stream,
+    /// Per station waiting for the vendor: from when to when the wait is the access's
+    /// doing (beyond the connection time an always-on VPN takes), and whose.
+    pub vendor_wait: BTreeMap<usize, (Micros, Micros, crate::loss::Cause)>,
     /// The gateway's append-only audit log.
     pub audit: Vec<AuditRecord>,
     /// The incident response, while deployed.
@@ -77,6 +82,7 @@ impl Controls {
             dpi,
             dpi_stats: DpiStats::default(),
             dpi_blocked: BTreeSet::new(),
+            dpi_blocked_hmi: BTreeSet::new(),
             ids: s.ids.as_ref().map(|spec| ids::Ids::new(spec, seed)),
             ids_stats: IdsStats::default(),
             vendor: s.vendor.clone(),
@@ -92,6 +98,7 @@ impl Controls {
             },
             vendor_refused: None,
             vendor_rng: stream(seed, "vendor"),
+            vendor_wait: BTreeMap::new(),
             audit: Vec::new(),
             response: s.response.clone(),
             response_rng: stream(seed, "response"),

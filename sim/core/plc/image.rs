@@ -154,7 +154,10 @@ impl Plc {
                     self.mode_run = *v == 1;
                     self.mode_writer = self.current_conn;
                 }
-                Loc::Station(s, o) => self.slots[s].holding[usize::from(o)] = *v,
+                Loc::Station(s, o) => {
+                    self.slots[s].holding[usize::from(o)] = *v;
+                    self.slots[s].holding_writer[usize::from(o)] = self.current_conn;
+                }
             }
         }
         Ok(())

@@ -76,6 +76,8 @@ struct Slot {
     station: usize,
     /// Who last wrote the run coil.
     run_writer: Option<ConnId>,
+    /// Who last wrote each holding register (none: as commissioned, or restored).
+    holding_writer: [Option<ConnId>; 7],
     thermal: bool,
     coils: [bool; 4],
     holding: [u16; 7],
@@ -189,6 +191,7 @@ impl Plc {
                 let mut slot = Slot {
                     station,
                     run_writer: None,
+                    holding_writer: [None; 7],
                     thermal: false,
                     coils: [false; 4],
                     holding: [100, 1, 0, 0, 0, 0, 0],
@@ -249,6 +252,7 @@ impl Plc {
     pub fn restore_backup(&mut self, recipe: impl Fn(usize) -> Option<u16>) {
         for slot in &mut self.slots {
             slot.holding = slot.backup;
+            slot.holding_writer = [None; 7];
             if slot.thermal
                 && let Some(sp) = recipe(slot.station)
             {
@@ -312,6 +316,20 @@ impl Plc {
             .get(slot)
             .is_some_and(|s| s.coils[C_RUN as usize])
     }
+    /// Who last wrote holding register `reg` of a station's block (none: as commissioned).
+    pub fn holding_writer(&self, slot: usize, reg: u16) -> Option<ConnId> {
+        self.slots
+            .get(slot)
+            .and_then(|s| s.holding_writer.get(usize::from(reg)).copied().flatten())
+    }
+
+    /// The value of holding register `reg` of a station's block.
+    pub fn holding(&self, slot: usize, reg: u16) -> Option<u16> {
+        self.slots
+            .get(slot)
+            .and_then(|s| s.holding.get(usize::from(reg)).copied())
+    }
+
     pub fn run_writer(&self, slot: usize) -> Option<ConnId> {
         self.slots.get(slot).and_then(|s| s.run_writer)
     }

@@ -3,6 +3,7 @@
 
 use super::World;
 use crate::bus::Owner;
+use crate::loss::{Cause, StationCauses};
 use crate::network::FlowKey;
 use crate::plc::ConnId;
 
@@ -26,7 +27,8 @@ impl World {
             let p = self.devices.station_plc[st];
             let plc = &self.devices.plcs[p];
             let slot = plc.stations().position(|s| s == st).unwrap_or(0);
-            let attack = if self.campaign.line_held && !plc.run_coil(slot) {
+            let held = self.campaign.line_held && !plc.run_coil(slot);
+            let attack = if held {
                 Some(self.campaign.held_by)
             } else if let Some(f) = &plc.fault {
                 self.attack_of(f.source).map(Some)
@@ -52,12 +54,53 @@ impl World {
             let unseen_failure =
                 station.state() == crate::plant::State::Failed && !station.repair_in_progress();
             self.ledger.blame[st] = if let Some(step) = attack {
-                Some(Blame::Attack(step))
+                Some(if held {
+                    Blame::Held(step)
+                } else {
+                    Blame::Attack(step)
+                })
             } else if cut_off && (!plc.run_coil(slot) || unseen_failure) {
                 Some(Blame::Control)
             } else {
                 None
             };
+            self.ledger.causes[st] = self.station_causes(st, p, slot);
+        }
+    }
+
+    /// Who set a station's speed and its temperature where they are: an attack step whose
+    /// connection wrote the register, the DPI when it kept the recipe's write from a
+    /// thermal PLC, else the plan (speed) and normal operation (temperature).
+    fn station_causes(&self, st: usize, p: usize, slot: usize) -> StationCauses {
+        use crate::plc::map::{H_SPEED, H_TEMP_SP};
+        let plc = &self.devices.plcs[p];
+        let speed = match self.attack_of(plc.holding_writer(slot, H_SPEED)) {
+            Some(k) => Cause::Attack(k),
+            _ => Cause::Schedule,
+        };
+        let temperature = if !plc.is_thermal_slot(slot) {
+            Cause::Normal
+        } else if let Some(k) = self.attack_of(plc.holding_writer(slot, H_TEMP_SP)) {
+            Cause::Attack(k)
+        } else {
+            let recipe = self.hmi.temp_recipe.get(st).copied().flatten();
+            let holds = plc.holding(slot, H_TEMP_SP);
+            if recipe.is_some_and(|r| Some(r) != holds)
+                && self.controls.dpi_blocked_hmi.contains(&p)
+            {
+                Cause::Control(crate::controls::ControlId::Dpi)
+            } else {
+                Cause::Normal
+            }
+        };
+        let breakdown = match self.controls.vendor_wait.get(&st) {
+            Some(&(from, until, owner)) if (from..until).contains(&self.now) => owner,
+            _ => Cause::Normal,
+        };
+        StationCauses {
+            speed,
+            temperature,
+            breakdown,
         }
     }
 }

@@ -117,6 +117,9 @@ impl World {
             return true;
         };
         self.controls.dpi_stats.blocked += 1;
+        if owner == Owner::Hmi {
+            self.controls.dpi_blocked_hmi.insert(p);
+        }
         match parse_adu(adu) {
             Ok((h, pdu)) => {
                 self.controls.dpi_blocked.insert((l, h.transaction_id));
@@ -197,6 +200,22 @@ impl World {
             };
             self.controls.vendor_stats.wait_h +=
                 (open - called) as f64 / crate::time::US_PER_H as f64;
+            // The wait beyond an always-on VPN's is the access's doing: the gateway's
+            // approval and MFA, or the refusal (an engineer on the way).
+            let owner = match (&v.access, self.controls.vendor_refused) {
+                (_, Some(_)) => Some(crate::loss::Cause::Decision),
+                (VendorAccess::Gateway { .. }, None) => Some(crate::loss::Cause::Control(
+                    crate::controls::ControlId::Gateway,
+                )),
+                (VendorAccess::AlwaysOnVpn, None) => None,
+            };
+            if let Some(owner) = owner
+                && open > called + connect
+            {
+                self.controls
+                    .vendor_wait
+                    .insert(station, (called + connect, open, owner));
+            }
             self.ledger.metrics.event(
                 called,
                 EventKind::VendorCalled,

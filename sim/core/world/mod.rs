@@ -140,7 +140,10 @@ impl World {
         if let Some(a) = &s.attacker {
             attacks.extend(crate::attack::campaign(a, &network, seed));
         }
-        let track_blame = !attacks.is_empty() || s.segmentation.is_some() || s.dpi.is_some();
+        let track_blame = !attacks.is_empty()
+            || s.segmentation.is_some()
+            || s.dpi.is_some()
+            || s.vendor.is_some();
         let mut station_plc = vec![0; s.stations.len()];
         for (p, plc) in plcs.iter().enumerate() {
             for st in plc.stations() {
@@ -148,6 +151,14 @@ impl World {
             }
         }
         let (bottleneck, capacity_per_h) = bottleneck(s);
+        let mut metrics = Metrics::new(
+            s.stations.len(),
+            bottleneck,
+            rec.timeline,
+            rec.events,
+            attacks.len(),
+        );
+        metrics.loss = crate::loss::LossBook::new(&plant, bottleneck);
         let n_links = bus.links.len();
         World {
             seed,
@@ -155,15 +166,10 @@ impl World {
             tick: u64::from(s.tick_ms) * US_PER_MS,
             end: from_secs(s.duration_h * 3600.0),
             ledger: Ledger {
-                metrics: Metrics::new(
-                    s.stations.len(),
-                    bottleneck,
-                    rec.timeline,
-                    rec.events,
-                    attacks.len(),
-                ),
+                metrics,
                 blame: vec![None; s.stations.len()],
                 track_blame,
+                causes: vec![crate::loss::StationCauses::default(); s.stations.len()],
             },
             plant,
             devices: Devices {
@@ -355,9 +361,13 @@ impl World {
         if self.ledger.track_blame {
             self.work_out_blame();
         }
-        self.ledger
-            .metrics
-            .account(&self.plant, self.plan.planned, dt, &self.ledger.blame);
+        self.ledger.metrics.account(
+            &self.plant,
+            self.plan.planned,
+            dt,
+            &self.ledger.blame,
+            &self.ledger.causes,
+        );
         self.collect_events();
         self.now = t + dt;
         if self.now.is_multiple_of(US_PER_MIN) {

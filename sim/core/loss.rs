@@ -1,0 +1,292 @@
+//! The loss tree: every unit of output the line fell short of its target, booked once, to
+//! one category (ISO 22400 / the TPM "six big losses", and the twin's own: communication
+//! loss, holds) and one cause (normal operation, an attack step, a control, the schedule, a
+//! decision).
+//!
+//! It is measured at the bottleneck stage, against its nominal rate `c` (units per hour at
+//! 100 % speed), over planned production time `P`:
+//!
+//! ```text
+//! target − good = (target − c·P)                          target gap (the plan's rate vs the line's)
+//!               + c · (time the bottleneck did not run)    by category and cause of its root stop
+//!               + c · (running time lost to lower speed)   speed loss, by who set the speed
+//!               + units the bottleneck scrapped            quality loss, by cause
+//!               + (c·run − made − scrapped − speed loss)   speed loss: normal variation
+//!               + units scrapped after the bottleneck      quality loss, by cause
+//!               + (made − good − scrapped after)           work in process at the end
+//! ```
+//!
+//! Each line is computed from its own counters; the two residual lines (normal speed
+//! variation and work in process) are checked against what they should be in
+//! `tests/integration/loss_tree.rs` (variation small where nothing slows the line; work in
+//! process equal to the units inside the line after the bottleneck at the end).
+
+use crate::controls::ControlId;
+use crate::plant::Plant;
+use crate::time::{Micros, US_PER_H};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What kind of loss: where the lost output went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossCategory {
+    /// The plan asks for more (or less) than the bottleneck's nominal rate.
+    TargetGap,
+    /// Machine failures and safety trips.
+    Breakdown,
+    /// Planned maintenance stops (condition monitoring).
+    PlannedStop,
+    /// Starved or blocked with the neighbours working: flow losses and minor stops.
+    MinorStops,
+    /// Stopped by a command or a PLC in STOP during planned production.
+    Stopped,
+    /// A PLC fault or the HMI cut off from a PLC.
+    CommunicationOrPlcFault,
+    /// The line held stopped by a decision (a shutdown order, no MES without island mode).
+    HeldByDecision,
+    /// Running below the nominal rate.
+    SpeedLoss,
+    /// Units scrapped at or after the bottleneck.
+    QualityLoss,
+    /// Units made but still inside the line at the end (a negative figure: units the
+    /// bottleneck made outside planned production time).
+    WorkInProcess,
+}
+
+impl LossCategory {
+    pub fn label(self) -> &'static str {
+        match self {
+            LossCategory::TargetGap => "target gap",
+            LossCategory::Breakdown => "breakdown",
+            LossCategory::PlannedStop => "planned stop",
+            LossCategory::MinorStops => "starved/blocked and minor stops",
+            LossCategory::Stopped => "stopped",
+            LossCategory::CommunicationOrPlcFault => "communication loss or PLC fault",
+            LossCategory::HeldByDecision => "held by decision",
+            LossCategory::SpeedLoss => "speed loss",
+            LossCategory::QualityLoss => "quality loss",
+            LossCategory::WorkInProcess => "work in process",
+        }
+    }
+}
+
+/// Who or what a loss is owed to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cause {
+    /// Normal operation: failures, variation, process noise.
+    Normal,
+    /// Attack step k (index into the World's attacks).
+    Attack(usize),
+    /// A control.
+    Control(ControlId),
+    /// The production plan (recipes, the target).
+    Schedule,
+    /// A decision: a shutdown order, a hold.
+    Decision,
+}
+
+/// The causes the World works out for each station, each tick (with blame).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StationCauses {
+    /// Whoever set the station's speed below 100 %.
+    pub speed: Cause,
+    /// Whoever put the station's temperature where it is (thermal stations).
+    pub temperature: Cause,
+    /// Whoever keeps a failed station waiting for its repair (the vendor's access).
+    pub breakdown: Cause,
+}
+
+impl Default for StationCauses {
+    fn default() -> Self {
+        StationCauses {
+            speed: Cause::Schedule,
+            temperature: Cause::Normal,
+            breakdown: Cause::Normal,
+        }
+    }
+}
+
+/// The running book, kept by the ledger each tick.
+#[derive(Clone, Debug, Default)]
+pub struct LossBook {
+    /// The bottleneck stage (the bottleneck and its parallel peers).
+    pub stage: Vec<usize>,
+    /// Stations after the stage (reachable downstream from it).
+    pub after: Vec<bool>,
+    /// Time the stage did not run, by category and cause.
+    pub time: BTreeMap<(LossCategory, Cause), Micros>,
+    /// Running time lost to speed, by cause (µs × the fraction of speed missing).
+    pub speed: BTreeMap<Cause, f64>,
+    /// Scrap by category position and cause: (at or after the stage, cause) → units.
+    pub scrap: BTreeMap<Cause, u64>,
+    /// Good units the stage made during planned production, and outside it.
+    pub made_planned: u64,
+    pub made_unplanned: u64,
+    /// Units the stage scrapped during planned production (already in `scrap`).
+    pub stage_scrap_planned: u64,
+    /// Counters at the last look, per station: (units out, quality scrap, temperature scrap).
+    last: Vec<(u64, u64, u64)>,
+}
+
+impl LossBook {
+    pub fn new(plant: &Plant, bottleneck: usize) -> LossBook {
+        let st = &plant.stations;
+        let stage: Vec<usize> = (0..st.len())
+            .filter(|&j| {
+                st[j].upstream == st[bottleneck].upstream
+                    && st[j].downstream == st[bottleneck].downstream
+            })
+            .collect();
+        let mut after = vec![false; st.len()];
+        let mut todo: Vec<usize> = stage
+            .iter()
+            .flat_map(|&i| st[i].downstream.clone())
+            .collect();
+        while let Some(j) = todo.pop() {
+            if !after[j] && !stage.contains(&j) {
+                after[j] = true;
+                todo.extend(st[j].downstream.iter().copied());
+            }
+        }
+        LossBook {
+            stage,
+            after,
+            last: vec![(0, 0, 0); st.len()],
+            ..LossBook::default()
+        }
+    }
+
+    /// Book the tick's scrap and the stage's output by cause.
+    pub fn book_units(&mut self, plant: &Plant, planned: bool, causes: &[StationCauses]) {
+        for (i, st) in plant.stations.iter().enumerate() {
+            let c = &st.counters;
+            let now = (c.units_out, c.scrap_quality, c.scrap_temperature);
+            let last = self.last[i];
+            if now == last {
+                continue;
+            }
+            self.last[i] = now;
+            let in_stage = self.stage.contains(&i);
+            if in_stage {
+                if planned {
+                    self.made_planned += now.0 - last.0;
+                } else {
+                    self.made_unplanned += now.0 - last.0;
+                }
+            }
+            if in_stage || self.after[i] {
+                let (q, t) = (now.1 - last.1, now.2 - last.2);
+                if q > 0 {
+                    *self.scrap.entry(Cause::Normal).or_default() += q;
+                }
+                if t > 0 {
+                    *self.scrap.entry(causes[i].temperature).or_default() += t;
+                }
+                if in_stage && planned {
+                    self.stage_scrap_planned += q + t;
+                }
+            }
+        }
+    }
+
+    /// Running time of the stage's bottleneck at a lower speed.
+    pub fn book_speed(&mut self, dt: Micros, speed_pct: u16, cause: Cause) {
+        if speed_pct < 100 {
+            let missing = f64::from(100 - speed_pct) / 100.0;
+            *self.speed.entry(cause).or_default() += dt as f64 * missing;
+        }
+    }
+
+    /// The tree at the end of a run, as (category, cause, units): `nominal_per_h` is the
+    /// stage's nominal rate, `target_per_h` the plan's, `planned` the planned production
+    /// time, `good` the line's good output.
+    pub fn tree(
+        &self,
+        nominal_per_h: f64,
+        target_per_h: f64,
+        planned: Micros,
+        good: u64,
+    ) -> Vec<(LossCategory, Cause, f64)> {
+        let per_us = nominal_per_h / US_PER_H as f64;
+        let p = planned as f64;
+        let mut out: BTreeMap<(LossCategory, Cause), f64> = BTreeMap::new();
+        let mut add = |k: (LossCategory, Cause), units: f64| {
+            *out.entry(k).or_default() += units;
+        };
+        add(
+            (LossCategory::TargetGap, Cause::Schedule),
+            (target_per_h - nominal_per_h) * p / US_PER_H as f64,
+        );
+        let mut down: Micros = 0;
+        for (&k, &t) in &self.time {
+            down += t;
+            add(k, t as f64 * per_us);
+        }
+        let mut speed = 0.0;
+        for (&c, &t) in &self.speed {
+            speed += t * per_us;
+            add((LossCategory::SpeedLoss, c), t * per_us);
+        }
+        for (&c, &n) in &self.scrap {
+            add((LossCategory::QualityLoss, c), n as f64);
+        }
+        let run = (p - down as f64).max(0.0);
+        let variation =
+            run * per_us - self.made_planned as f64 - self.stage_scrap_planned as f64 - speed;
+        add((LossCategory::SpeedLoss, Cause::Normal), variation);
+        let scrap_after: u64 = self.scrap.values().sum::<u64>() - self.stage_scrap_planned;
+        let made = self.made_planned + self.made_unplanned;
+        let wip = made as f64 - good as f64 - scrap_after as f64 - self.made_unplanned as f64;
+        add((LossCategory::WorkInProcess, Cause::Normal), wip);
+        out.into_iter()
+            .filter(|(_, u)| u.abs() >= 1e-9)
+            .map(|((cat, cause), u)| (cat, cause, u))
+            .collect()
+    }
+}
+
+/// The category and cause of a stop of the bottleneck, from its root station's condition
+/// (before blame), what is to blame for it, and the root station's causes.
+pub fn classify(
+    cond: crate::metrics::Condition,
+    blame: Option<crate::metrics::Blame>,
+    causes: StationCauses,
+) -> (LossCategory, Cause) {
+    use crate::metrics::{Blame, Condition as C};
+    let blamed = match blame {
+        Some(Blame::Attack(Some(k))) => Some(Cause::Attack(k)),
+        Some(Blame::Attack(None)) => Some(Cause::Decision),
+        Some(Blame::Held(Some(k))) => Some(Cause::Attack(k)),
+        Some(Blame::Held(None)) => Some(Cause::Decision),
+        Some(Blame::Control) => Some(Cause::Control(ControlId::Segmentation)),
+        None => None,
+    };
+    let held = matches!(blame, Some(Blame::Held(_)));
+    match cond {
+        C::Failed => (
+            LossCategory::Breakdown,
+            match blame {
+                Some(Blame::Control) => Cause::Control(ControlId::Segmentation),
+                _ => causes.breakdown,
+            },
+        ),
+        C::SafetyTrip => (LossCategory::Breakdown, causes.temperature),
+        C::Maintenance => (
+            LossCategory::PlannedStop,
+            Cause::Control(ControlId::ConditionMonitoring),
+        ),
+        C::Starved | C::Blocked => (LossCategory::MinorStops, Cause::Normal),
+        C::Stopped | C::PlcStop if held => (
+            LossCategory::HeldByDecision,
+            blamed.unwrap_or(Cause::Decision),
+        ),
+        C::Stopped | C::PlcStop => (LossCategory::Stopped, blamed.unwrap_or(Cause::Normal)),
+        C::PlcFault => (
+            LossCategory::CommunicationOrPlcFault,
+            blamed.unwrap_or(Cause::Normal),
+        ),
+        // Conditions after blame, and running or off: not a stop's root condition.
+        C::Attack | C::Control | C::Running | C::Planned => (LossCategory::Stopped, Cause::Normal),
+    }
+}
