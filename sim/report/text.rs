@@ -436,19 +436,20 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
     }
     let _ = writeln!(
         out,
-        "ranking by expected net saving (attack losses avoided − control friction):"
+        "ranking by expected net saving (= attack losses avoided − control friction + other costs avoided):"
     );
     for (i, r) in s.ranking.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  {}. {:<26} {:>10.0} $/run [{:.0}, {:.0}]  (attack downtime and response avoided {:.0}, control friction added {:.0})",
+            "  {}. {:<26} {:>10.0} $/run [{:.0}, {:.0}]  (attack downtime and response avoided {:.0}, control friction added {:.0}, other costs avoided {:.0})",
             i + 1,
             r.name,
             r.net_saving.mean,
             r.net_saving.ci95.0,
             r.net_saving.ci95.1,
             r.attack_losses_avoided,
-            r.control_friction_added
+            r.control_friction_added,
+            r.other_costs_avoided
         );
     }
     out

@@ -82,10 +82,9 @@ pub(crate) fn figures(w: &World, s: &Summary) -> Vec<f64> {
         s.scorecard.it.legitimate_flows_blocked as f64,
         s.scorecard.it.false_positives as f64,
         round(c.downtime_attacks + c.incident_response, 2),
-        round(
-            c.downtime_controls + c.false_positives + c.control_friction,
-            2,
-        ),
+        // Control friction already holds the controls' downtime and false positives: each
+        // cost line once.
+        c.control_friction,
         c.total,
     ];
     for cause in causes() {

@@ -89,8 +89,12 @@ pub struct VariantSummary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Rank {
     pub name: String,
+    /// The net saving's parts, per run: attack downtime and response avoided, minus the
+    /// control friction added, plus every other change of cost (normal operation's
+    /// failures and scrap on the same seeds). They add up to the net saving's mean.
     pub attack_losses_avoided: f64,
     pub control_friction_added: f64,
+    pub other_costs_avoided: f64,
     pub net_saving: Stat,
     pub p_saves_money: f64,
 }
@@ -280,11 +284,15 @@ impl Aggregator {
                     mean: -d[cost].mean,
                     m2: d[cost].m2,
                 };
+                let (avoided, friction) = (round(-d[attacks].mean, 2), round(d[controls].mean, 2));
+                let net = saving.stat();
                 Rank {
                     name: s.name.clone(),
-                    attack_losses_avoided: round(-d[attacks].mean, 2),
-                    control_friction_added: round(d[controls].mean, 2),
-                    net_saving: saving.stat(),
+                    attack_losses_avoided: avoided,
+                    control_friction_added: friction,
+                    // The rest of the net, so the parts add up to it exactly.
+                    other_costs_avoided: round(net.mean - avoided + friction, 2),
+                    net_saving: net,
                     p_saves_money: s.p_saves_money,
                 }
             })

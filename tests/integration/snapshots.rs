@@ -138,8 +138,8 @@ fn cases() -> Vec<Case> {
         std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/exercises"))
             .unwrap()
             .map(|e| Path::new("scenarios/exercises").join(e.unwrap().file_name()))
-        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
-        .collect();
+            .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+            .collect();
     exercises.sort();
     for p in exercises {
         let stem = p.file_stem().unwrap().to_string_lossy().to_string();

@@ -411,3 +411,31 @@ fn a_precision_is_refused_on_a_shard() {
     );
     assert!(!dir.join("shard-0000-of-0002").exists());
 }
+
+#[test]
+fn one_false_positive_costs_its_price_once_and_the_ranking_parts_add_up() {
+    let s = load(Path::new("scenarios/attack-setpoint-dpi.ron")).unwrap();
+    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
+    // On seed 42 the DPI blocks one legitimate write (the changeover's recipe): one false
+    // positive at the scenario's price, and no downtime from controls.
+    let r = faultline::sweep::run_one(&variants[1], 1, 42, 42);
+    assert_eq!(r.figures[metric("false_positives")], 1.0);
+    assert_eq!(r.figures[metric("control_downtime_h")], 0.0);
+    assert_eq!(
+        r.figures[metric("cost_controls")],
+        s.cost.per_false_positive,
+        "one false positive counted once"
+    );
+    // Every variant's net saving is its parts: avoided − friction + other, to the cent.
+    let sum = run_sweep(&variants, 3, 40, 2, &|| {}, None, None).unwrap();
+    assert_eq!(sum.ranking.len(), 2);
+    for r in &sum.ranking {
+        let parts = r.attack_losses_avoided - r.control_friction_added + r.other_costs_avoided;
+        assert!(
+            (parts - r.net_saving.mean).abs() < 0.011,
+            "{}: {parts} vs {}",
+            r.name,
+            r.net_saving.mean
+        );
+    }
+}

@@ -95,6 +95,7 @@ pub fn sweep_page(s: &SweepSummary) -> String {
                     "95 % interval",
                     "attack losses avoided",
                     "control friction added",
+                    "other costs avoided",
                     "P(saves money)",
                 ]
                 .map(String::from)
@@ -151,6 +152,7 @@ fn ranking_rows(s: &SweepSummary) -> Vec<Vec<String>> {
                 ),
                 fmt(r.attack_losses_avoided),
                 fmt(r.control_friction_added),
+                fmt(r.other_costs_avoided),
                 format!("{:.0} %", r.p_saves_money * 100.0),
             ]
         })
