@@ -15,6 +15,7 @@ pub use faultline_core::{
 pub mod capture;
 pub mod exercise;
 pub mod files;
+pub mod impact;
 pub mod live;
 pub mod proxy;
 pub mod report;

@@ -2,6 +2,8 @@
 
 use super::{Failure, load_for, write_atomic};
 use anyhow::{Context, Result};
+use faultline::impact::Impact;
+use faultline::report::impact::{impact_text, summary_with_impact_json};
 use faultline::report::{Summary, events_jsonl, render_text, summary_json, timeline_csv};
 use faultline::{Recording, World};
 use std::path::{Path, PathBuf};
@@ -28,6 +30,14 @@ pub struct Args {
     /// Replay the inputs a live session logged (DIR/inputs.log): same report.
     #[arg(long)]
     pub replay: Option<PathBuf>,
+    /// Also run the counterfactual twins: the same seed without each attack step and
+    /// without each control, and report each one's impact (leads the report).
+    #[arg(long)]
+    pub impact: bool,
+    /// The impact over this many seeds from the run's seed, with 95 % intervals
+    /// (implies --impact).
+    #[arg(long, value_name = "N")]
+    pub impact_seeds: Option<u64>,
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -39,6 +49,8 @@ pub fn run(a: Args) -> Result<(), Failure> {
         json,
         pcap,
         replay,
+        impact,
+        impact_seeds,
     } = a;
     let s = load_for(&scenario, hours)?;
     let replay = match &replay {
@@ -61,7 +73,17 @@ pub fn run(a: Args) -> Result<(), Failure> {
         Some(log) => log.replay(&mut world).map_err(Failure::Output)?,
     }
     let wall = started.elapsed().as_secs_f64();
-    finish(&world, Some(wall), out.as_deref(), json)?;
+    let impact = match (impact || impact_seeds.is_some(), impact_seeds) {
+        (_, Some(0)) => return Err(Failure::Usage("--impact-seeds must be at least 1".into())),
+        (true, n) if replay.is_none() => Some(faultline::impact::impact(&s, seed, n.unwrap_or(1))),
+        (true, _) => {
+            return Err(Failure::Usage(
+                "--impact runs twins from the scenario; it does not apply to a replay".into(),
+            ));
+        }
+        (false, _) => None,
+    };
+    finish_with(&world, Some(wall), out.as_deref(), json, impact.as_ref())?;
     if let Some(path) = pcap {
         write_pcap(&path, &world).map_err(Failure::Output)?;
         eprintln!("wrote {}", path.display());
@@ -76,10 +98,24 @@ pub(super) fn finish(
     out: Option<&Path>,
     json: bool,
 ) -> Result<(), Failure> {
+    finish_with(world, wall, out, json, None)
+}
+
+/// Print the report (led by the impact table, when there is one) and write the files.
+fn finish_with(
+    world: &World,
+    wall: Option<f64>,
+    out: Option<&Path>,
+    json: bool,
+    impact: Option<&Impact>,
+) -> Result<(), Failure> {
     let summary = Summary::from_world(world);
     if json {
-        print!("{}", summary_json(&summary));
+        print!("{}", summary_file(&summary, impact));
     } else {
+        if let Some(i) = impact {
+            println!("{}", impact_text(i, &summary.cost.currency));
+        }
         print!("{}", render_text(&summary));
         if let Some(wall) = wall {
             let sim_s = world.now as f64 / 1e6;
@@ -92,7 +128,7 @@ pub(super) fn finish(
         }
     }
     if let Some(dir) = out {
-        write_outputs(dir, world, &summary).map_err(Failure::Output)?;
+        write_outputs(dir, world, &summary, impact).map_err(Failure::Output)?;
         eprintln!(
             "wrote {}/summary.json, timeline.csv, events.jsonl, report.html",
             dir.display()
@@ -101,15 +137,27 @@ pub(super) fn finish(
     Ok(())
 }
 
-fn write_outputs(dir: &Path, world: &World, summary: &Summary) -> Result<()> {
+fn summary_file(summary: &Summary, impact: Option<&Impact>) -> String {
+    match impact {
+        Some(i) => summary_with_impact_json(summary, i),
+        None => summary_json(summary),
+    }
+}
+
+fn write_outputs(
+    dir: &Path,
+    world: &World,
+    summary: &Summary,
+    impact: Option<&Impact>,
+) -> Result<()> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create output folder {}", dir.display()))?;
-    write_atomic(&dir.join("summary.json"), &summary_json(summary))?;
+    write_atomic(&dir.join("summary.json"), &summary_file(summary, impact))?;
     write_atomic(&dir.join("timeline.csv"), &timeline_csv(world))?;
     write_atomic(&dir.join("events.jsonl"), &events_jsonl(world))?;
     write_atomic(
         &dir.join("report.html"),
-        &faultline::report::html::run_page(world, summary),
+        &faultline::report::html::run_page_with(world, summary, impact),
     )?;
     if !world.controls.audit.is_empty() {
         // The gateway's audit log, in time order, one JSON object per line.

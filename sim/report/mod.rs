@@ -2,6 +2,7 @@
 //! lines and HTML with SVG charts. Same run, same bytes.
 
 pub mod html;
+pub mod impact;
 pub mod text;
 mod writers;
 

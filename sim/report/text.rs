@@ -22,7 +22,8 @@ fn money(v: f64, currency: &str) -> String {
     } else {
         String::new()
     };
-    format!("{sym}{}{suffix}", thousands(v.round().max(0.0) as u64))
+    let sign = if v.round() < 0.0 { "−" } else { "" };
+    format!("{sign}{sym}{}{suffix}", thousands(v.round().abs() as u64))
 }
 
 fn pct(v: f64) -> String {
@@ -32,6 +33,7 @@ fn pct(v: f64) -> String {
 pub fn render_text(s: &Summary) -> String {
     let mut o = String::new();
     production(s, &mut o);
+    loss_tree(s, &mut o);
     stations(s, &mut o);
     devices(s, &mut o);
     security_steps(s, &mut o);
@@ -453,4 +455,29 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
         );
     }
     out
+}
+
+/// The loss tree: from target to good units, every loss with its category and cause.
+fn loss_tree(s: &Summary, o: &mut String) {
+    let t = &s.loss_tree;
+    let _ = writeln!(
+        o,
+        "loss tree   target {:.0} units (at {:.0}/h) − losses = {} good; a unit short costs {}",
+        t.target_units,
+        t.nominal_per_h,
+        thousands(t.good_units),
+        money(t.unit_value, &s.cost.currency)
+    );
+    let mut lines: Vec<&crate::report::LossLine> = t.losses.iter().collect();
+    lines.sort_by(|a, b| b.units.abs().total_cmp(&a.units.abs()));
+    for l in lines {
+        let _ = writeln!(
+            o,
+            "  {:>9.0} units  {:<32} {:<52} {}",
+            l.units,
+            l.category.label(),
+            l.cause,
+            money(l.cost, &s.cost.currency)
+        );
+    }
 }

@@ -12,7 +12,7 @@ pub(crate) struct Acc {
 }
 
 impl Acc {
-    fn push(&mut self, x: f64) {
+    pub(crate) fn push(&mut self, x: f64) {
         if !x.is_finite() {
             return;
         }
@@ -34,7 +34,7 @@ impl Acc {
         t * (self.m2 / (n - 1.0)).sqrt() / n.sqrt()
     }
 
-    fn stat(&self) -> Stat {
+    pub(crate) fn stat(&self) -> Stat {
         let n = self.n as f64;
         let sd = if self.n > 1 {
             (self.m2 / (n - 1.0)).sqrt()

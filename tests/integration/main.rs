@@ -6,6 +6,7 @@ mod codec_props;
 mod determinism;
 mod exercises;
 mod golden;
+mod impact;
 mod ledger;
 mod live;
 mod loading;

@@ -69,6 +69,8 @@ pub struct Page {
     pub cost_title: String,
     /// Further tables: (heading, header, rows), cells as text.
     pub tables: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
+    /// Tables that lead the page, before the scorecard (the impact table).
+    pub lead: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
 }
 
 pub fn esc(s: &str) -> String {
@@ -158,6 +160,13 @@ pub fn render(p: &Page) -> String {
 /// The page's sections (scorecard, charts, tables), for embedding in another page.
 pub fn sections(p: &Page) -> String {
     let mut out = String::new();
+    for (i, (h, head, rows)) in p.lead.iter().enumerate() {
+        out.push_str(&format!(
+            "<section id=\"lead-{i}\"><h2>{}</h2>{}</section>\n",
+            esc(h),
+            table(head, rows, None)
+        ));
+    }
     // The scorecard first: IT's and OT's figures side by side.
     out.push_str("<section id=\"scorecard-section\"><h2>IT/OT scorecard</h2>");
     out.push_str("<table id=\"scorecard\"><thead><tr><th>side</th><th>figure</th>");

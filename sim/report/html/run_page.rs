@@ -33,7 +33,16 @@ pub(crate) fn fmt(v: f64) -> String {
 
 /// The page of a single run (`faultline run --out`).
 pub fn run_page(w: &World, s: &Summary) -> String {
-    render(&run_model(w, s))
+    run_page_with(w, s, None)
+}
+
+/// The page of one run, led by its impact table when there is one.
+pub fn run_page_with(w: &World, s: &Summary, impact: Option<&crate::impact::Impact>) -> String {
+    let mut page = run_model(w, s);
+    if let Some(i) = impact {
+        page.lead.push(crate::report::impact::impact_table(i));
+    }
+    render(&page)
 }
 
 /// The page model of a single run.
@@ -92,6 +101,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             steps,
         ));
     }
+    tables.push(loss_tree_table(s));
     tables.push((
         "Stations".to_string(),
         [
@@ -138,6 +148,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         cost: ledger,
         cost_title: format!("Cost of the run ({})", s.cost.currency),
         tables,
+        lead: Vec::new(),
     }
 }
 
@@ -214,4 +225,40 @@ fn attack_markers(w: &World) -> Vec<ChartMarker> {
         }
     }
     markers
+}
+
+/// The loss tree as a table: target, every loss with its category and cause, good units.
+fn loss_tree_table(s: &Summary) -> (String, Vec<String>, Vec<Vec<String>>) {
+    let t = &s.loss_tree;
+    let mut rows = vec![vec![
+        "target".to_string(),
+        String::new(),
+        fmt(t.target_units),
+        String::new(),
+    ]];
+    for l in &t.losses {
+        rows.push(vec![
+            l.category.label().to_string(),
+            l.cause.clone(),
+            fmt(-l.units),
+            fmt(-l.cost),
+        ]);
+    }
+    rows.push(vec![
+        "good units".to_string(),
+        String::new(),
+        t.good_units.to_string(),
+        String::new(),
+    ]);
+    (
+        format!(
+            "Loss tree: from target to good units (at {} units/h; a unit short costs {})",
+            fmt(t.nominal_per_h),
+            fmt(t.unit_value)
+        ),
+        ["loss", "cause", "units", "cost"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    )
 }

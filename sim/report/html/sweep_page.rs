@@ -86,6 +86,7 @@ pub fn sweep_page(s: &SweepSummary) -> String {
         downtime_title: "Mean line downtime by cause, per variant (hours per run)".into(),
         cost,
         cost_title: "Mean total cost per run, per variant, with 95 % intervals".into(),
+        lead: Vec::new(),
         tables: vec![
             (
                 "Ranking by expected net saving against the baseline".into(),
