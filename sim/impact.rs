@@ -200,7 +200,12 @@ impl RowAcc {
 /// in parallel (in a fixed order: the same bytes on any thread count).
 pub fn impact(s: &Scenario, first_seed: u64, seeds: u64) -> Impact {
     let fs = factors(s);
-    let mut scenarios: Vec<Scenario> = vec![s.clone(), bare(s)];
+    // With nothing to take away, the run is its own bare twin: run it once.
+    let mut scenarios: Vec<Scenario> = if fs.is_empty() {
+        vec![s.clone()]
+    } else {
+        vec![s.clone(), bare(s)]
+    };
     scenarios.extend(fs.iter().map(|&f| without(s, f)));
     let jobs: Vec<(u64, usize)> = (first_seed..first_seed + seeds)
         .flat_map(|seed| (0..scenarios.len()).map(move |k| (seed, k)))
@@ -212,10 +217,11 @@ pub fn impact(s: &Scenario, first_seed: u64, seeds: u64) -> Impact {
     let mut parts: Vec<RowAcc> = fs.iter().map(|_| RowAcc::default()).collect();
     let (mut interaction, mut total) = (RowAcc::default(), RowAcc::default());
     for seed_runs in runs.chunks(scenarios.len()) {
-        let (with, none) = (&seed_runs[0], &seed_runs[1]);
+        let with = &seed_runs[0];
+        let none = seed_runs.get(1).unwrap_or(with);
         let whole = with.minus(none);
         let mut sum = Figures::default();
-        for (i, twin) in seed_runs[2..].iter().enumerate() {
+        for (i, twin) in seed_runs.iter().skip(2).enumerate() {
             let d = with.minus(twin);
             parts[i].push(&d);
             sum = sum.plus(&d);

@@ -23,6 +23,7 @@ pub mod plc;
 pub mod rng;
 pub mod scenario;
 pub mod summary;
+pub mod tally;
 pub mod time;
 pub mod view;
 pub mod world;

@@ -317,7 +317,7 @@ impl Metrics {
                 let (root, cond) = root_cause(plant, b, planned);
                 let cond = maintained(plant, root, cond);
                 let charged = blamed(cond, blame[root]);
-                let lost = crate::loss::classify(cond, blame[root], causes[root]);
+                let lost = classify(cond, blame[root], causes[root]);
                 *self.loss.time.entry(lost).or_default() += dt;
                 self.line_loss[root][charged as usize] += dt;
                 if charged == Condition::Attack
@@ -373,15 +373,6 @@ impl Metrics {
                 detail,
             });
         }
-    }
-}
-
-/// Count one more `key` in a list of (key, count) kept in order of first sight (a list,
-/// not a map, so reports keep a stable order).
-pub fn tally<K: PartialEq>(list: &mut Vec<(K, u64)>, key: K) {
-    match list.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, n)) => *n += 1,
-        None => list.push((key, 1)),
     }
 }
 
@@ -465,4 +456,50 @@ pub struct Ledger {
     pub track_blame: bool,
     /// Per station: who set its speed and temperature, this tick (for the loss tree).
     pub causes: Vec<crate::loss::StationCauses>,
+}
+
+/// The category and cause of a stop of the bottleneck, from its root station's condition
+/// (before blame), what is to blame for it, and the root station's causes.
+fn classify(
+    cond: Condition,
+    blame: Option<Blame>,
+    causes: crate::loss::StationCauses,
+) -> (crate::loss::LossCategory, crate::loss::Cause) {
+    use crate::loss::{Cause, LossCategory};
+    use Condition as C;
+    let blamed = match blame {
+        Some(Blame::Attack(Some(k))) => Some(Cause::Attack(k)),
+        Some(Blame::Attack(None)) => Some(Cause::Decision),
+        Some(Blame::Held(Some(k))) => Some(Cause::Attack(k)),
+        Some(Blame::Held(None)) => Some(Cause::Decision),
+        Some(Blame::Control) => Some(Cause::Control(crate::controls::ControlId::Segmentation)),
+        None => None,
+    };
+    let held = matches!(blame, Some(Blame::Held(_)));
+    match cond {
+        C::Failed => (
+            LossCategory::Breakdown,
+            match blame {
+                Some(Blame::Control) => Cause::Control(crate::controls::ControlId::Segmentation),
+                _ => causes.breakdown,
+            },
+        ),
+        C::SafetyTrip => (LossCategory::Breakdown, causes.temperature),
+        C::Maintenance => (
+            LossCategory::PlannedStop,
+            Cause::Control(crate::controls::ControlId::ConditionMonitoring),
+        ),
+        C::Starved | C::Blocked => (LossCategory::MinorStops, Cause::Normal),
+        C::Stopped | C::PlcStop if held => (
+            LossCategory::HeldByDecision,
+            blamed.unwrap_or(Cause::Decision),
+        ),
+        C::Stopped | C::PlcStop => (LossCategory::Stopped, blamed.unwrap_or(Cause::Normal)),
+        C::PlcFault => (
+            LossCategory::CommunicationOrPlcFault,
+            blamed.unwrap_or(Cause::Normal),
+        ),
+        // Conditions after blame, and running or off: not a stop's root condition.
+        C::Attack | C::Control | C::Running | C::Planned => (LossCategory::Stopped, Cause::Normal),
+    }
 }

@@ -16,6 +16,15 @@ use crate::time::Micros;
 use stats::{AuditRecord, DeviceStats, DpiStats, IdsStats, VendorStats};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Why a repair waits for the vendor longer than an always-on VPN would take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VendorWait {
+    /// The gateway's approval and MFA.
+    Gateway,
+    /// Remote access refused: an engineer on the way.
+    Refused,
+}
+
 /// What device monitoring saw of a PLC at its last look.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct DeviceSeen {
@@ -57,7 +66,7 @@ pub struct Controls {
     pub vendor_rng: Stream,
     /// Per station waiting for the vendor: from when to when the wait is the access's
     /// doing (beyond the connection time an always-on VPN takes), and whose.
-    pub vendor_wait: BTreeMap<usize, (Micros, Micros, crate::loss::Cause)>,
+    pub vendor_wait: BTreeMap<usize, (Micros, Micros, VendorWait)>,
     /// The gateway's append-only audit log.
     pub audit: Vec<AuditRecord>,
     /// The incident response, while deployed.

@@ -103,7 +103,7 @@ pub struct PlcStats {
 
 impl PlcStats {
     fn count_fault(&mut self, cause: FaultCause) {
-        crate::metrics::tally(&mut self.faults, cause);
+        crate::tally::tally(&mut self.faults, cause);
         self.faults.sort();
     }
 }

@@ -94,7 +94,12 @@ impl World {
             }
         };
         let breakdown = match self.controls.vendor_wait.get(&st) {
-            Some(&(from, until, owner)) if (from..until).contains(&self.now) => owner,
+            Some(&(from, until, owner)) if (from..until).contains(&self.now) => match owner {
+                crate::controls::VendorWait::Gateway => {
+                    Cause::Control(crate::controls::ControlId::Gateway)
+                }
+                crate::controls::VendorWait::Refused => Cause::Decision,
+            },
             _ => Cause::Normal,
         };
         StationCauses {

@@ -87,7 +87,7 @@ impl World {
         let owner = self.net.bus.links[l as usize].owner;
         let st = &mut self.controls.dpi_stats;
         st.violations += 1;
-        crate::metrics::tally(&mut st.by_kind, why.clone());
+        crate::tally::tally(&mut st.by_kind, why.clone());
         let legit = owner == Owner::Hmi;
         if legit {
             st.false_positives += 1;
@@ -203,10 +203,8 @@ impl World {
             // The wait beyond an always-on VPN's is the access's doing: the gateway's
             // approval and MFA, or the refusal (an engineer on the way).
             let owner = match (&v.access, self.controls.vendor_refused) {
-                (_, Some(_)) => Some(crate::loss::Cause::Decision),
-                (VendorAccess::Gateway { .. }, None) => Some(crate::loss::Cause::Control(
-                    crate::controls::ControlId::Gateway,
-                )),
+                (_, Some(_)) => Some(crate::controls::VendorWait::Refused),
+                (VendorAccess::Gateway { .. }, None) => Some(crate::controls::VendorWait::Gateway),
                 (VendorAccess::AlwaysOnVpn, None) => None,
             };
             if let Some(owner) = owner
@@ -384,7 +382,7 @@ impl World {
                 AlertKind::UnusualFunction(_) => "unusual function code".to_string(),
                 _ => kind.clone(),
             };
-            crate::metrics::tally(&mut st.by_kind, label);
+            crate::tally::tally(&mut st.by_kind, label);
             if a.kind == AlertKind::FalseAlarm {
                 st.false_alarms += 1;
                 self.ledger
