@@ -114,10 +114,10 @@ pub struct LossBook {
     pub stage: Vec<usize>,
     /// Stations after the stage (reachable downstream from it).
     pub after: Vec<bool>,
-    /// Time the stage did not run, by category and cause.
-    pub time: BTreeMap<(LossCategory, Cause), Micros>,
+    /// Time the stage did not run, by category and cause (few keys: a list, searched).
+    pub time: Vec<((LossCategory, Cause), Micros)>,
     /// Running time lost to speed, by cause (µs × the fraction of speed missing).
-    pub speed: BTreeMap<Cause, f64>,
+    pub speed: Vec<(Cause, f64)>,
     /// Scrap by category position and cause: (at or after the stage, cause) → units.
     pub scrap: BTreeMap<Cause, u64>,
     /// Good units the stage made during planned production, and outside it.
@@ -127,6 +127,21 @@ pub struct LossBook {
     pub stage_scrap_planned: u64,
     /// Counters at the last look, per station: (units out, quality scrap, temperature scrap).
     last: Vec<(u64, u64, u64)>,
+    /// Per station: in the bottleneck stage.
+    in_stage: Vec<bool>,
+    /// Thermal stations at or after the stage (whose temperature scrap is booked by cause).
+    thermal: Vec<usize>,
+    /// The open segment: planned production or not, and each station's temperature cause.
+    seg_planned: bool,
+    seg_temperature: Vec<Cause>,
+}
+
+/// Add `v` under `k` in a short list of (key, sum).
+fn add<K: PartialEq + Copy, V: std::ops::AddAssign + Copy>(list: &mut Vec<(K, V)>, k: K, v: V) {
+    match list.iter_mut().find(|(key, _)| *key == k) {
+        Some((_, sum)) => *sum += v,
+        None => list.push((k, v)),
+    }
 }
 
 impl LossBook {
@@ -149,16 +164,51 @@ impl LossBook {
                 todo.extend(st[j].downstream.iter().copied());
             }
         }
+        let in_stage: Vec<bool> = (0..st.len()).map(|i| stage.contains(&i)).collect();
+        let thermal = (0..st.len())
+            .filter(|&i| st[i].thermal.is_some() && (in_stage[i] || after[i]))
+            .collect();
         LossBook {
             stage,
             after,
+            in_stage,
+            thermal,
+            seg_planned: false,
+            seg_temperature: vec![Cause::Normal; st.len()],
             last: vec![(0, 0, 0); st.len()],
             ..LossBook::default()
         }
     }
 
-    /// Book the tick's scrap and the stage's output by cause.
+    /// Book the stage's output and the scrap by cause. Counting is done in segments:
+    /// only when planned production starts or stops, or a thermal station's temperature
+    /// cause changes, are the units since the last change booked (to the state that held
+    /// until then); `closed` books the open segment at the end.
     pub fn book_units(&mut self, plant: &Plant, planned: bool, causes: &[StationCauses]) {
+        let changed = planned != self.seg_planned
+            || self
+                .thermal
+                .iter()
+                .any(|&i| causes[i].temperature != self.seg_temperature[i]);
+        if !changed {
+            return;
+        }
+        self.close_segment(plant);
+        self.seg_planned = planned;
+        for &i in &self.thermal {
+            self.seg_temperature[i] = causes[i].temperature;
+        }
+    }
+
+    /// The book with its open segment booked: what the tree is made from.
+    pub fn closed(&self, plant: &Plant) -> LossBook {
+        let mut b = self.clone();
+        b.close_segment(plant);
+        b
+    }
+
+    fn close_segment(&mut self, plant: &Plant) {
+        let planned = self.seg_planned;
         for (i, st) in plant.stations.iter().enumerate() {
             let c = &st.counters;
             let now = (c.units_out, c.scrap_quality, c.scrap_temperature);
@@ -167,7 +217,7 @@ impl LossBook {
                 continue;
             }
             self.last[i] = now;
-            let in_stage = self.stage.contains(&i);
+            let in_stage = self.in_stage[i];
             if in_stage {
                 if planned {
                     self.made_planned += now.0 - last.0;
@@ -181,7 +231,7 @@ impl LossBook {
                     *self.scrap.entry(Cause::Normal).or_default() += q;
                 }
                 if t > 0 {
-                    *self.scrap.entry(causes[i].temperature).or_default() += t;
+                    *self.scrap.entry(self.seg_temperature[i]).or_default() += t;
                 }
                 if in_stage && planned {
                     self.stage_scrap_planned += q + t;
@@ -190,11 +240,17 @@ impl LossBook {
         }
     }
 
+    /// Time the stage stood, by category and cause.
+    #[inline]
+    pub fn book_time(&mut self, key: (LossCategory, Cause), dt: Micros) {
+        add(&mut self.time, key, dt);
+    }
+
     /// Running time of the stage's bottleneck at a lower speed.
     pub fn book_speed(&mut self, dt: Micros, speed_pct: u16, cause: Cause) {
         if speed_pct < 100 {
             let missing = f64::from(100 - speed_pct) / 100.0;
-            *self.speed.entry(cause).or_default() += dt as f64 * missing;
+            add(&mut self.speed, cause, dt as f64 * missing);
         }
     }
 
@@ -212,19 +268,19 @@ impl LossBook {
         let p = planned as f64;
         let mut out: BTreeMap<(LossCategory, Cause), f64> = BTreeMap::new();
         let mut add = |k: (LossCategory, Cause), units: f64| {
-            *out.entry(k).or_default() += units;
+            *out.entry(k).or_insert(0.0) += units;
         };
         add(
             (LossCategory::TargetGap, Cause::Schedule),
             (target_per_h - nominal_per_h) * p / US_PER_H as f64,
         );
         let mut down: Micros = 0;
-        for (&k, &t) in &self.time {
+        for &(k, t) in &self.time {
             down += t;
             add(k, t as f64 * per_us);
         }
         let mut speed = 0.0;
-        for (&c, &t) in &self.speed {
+        for &(c, t) in &self.speed {
             speed += t * per_us;
             add((LossCategory::SpeedLoss, c), t * per_us);
         }

@@ -318,7 +318,7 @@ impl Metrics {
                 let cond = maintained(plant, root, cond);
                 let charged = blamed(cond, blame[root]);
                 let lost = classify(cond, blame[root], causes[root]);
-                *self.loss.time.entry(lost).or_default() += dt;
+                self.loss.book_time(lost, dt);
                 self.line_loss[root][charged as usize] += dt;
                 if charged == Condition::Attack
                     && let Some(Blame::Attack(Some(step)) | Blame::Held(Some(step))) = blame[root]
@@ -456,6 +456,9 @@ pub struct Ledger {
     pub track_blame: bool,
     /// Per station: who set its speed and temperature, this tick (for the loss tree).
     pub causes: Vec<crate::loss::StationCauses>,
+    /// Per station: the state the causes were worked out from (its PLC's holding-register
+    /// writes, the DPI's blocks of legitimate requests): unchanged, so are the causes.
+    pub causes_seen: Vec<(u64, usize)>,
 }
 
 /// The category and cause of a stop of the bottleneck, from its root station's condition

@@ -89,7 +89,7 @@ fn work_in_process_is_what_sits_after_the_bottleneck_and_variation_is_small() {
         let s = load(Path::new(path)).unwrap();
         for seed in [3, 42] {
             let (w, r) = run(&s, seed);
-            let book = &w.ledger.metrics.loss;
+            let book = &w.ledger.metrics.loss.closed(&w.plant);
             // Units inside the line after the bottleneck stage at the end: in the buffers
             // in front of those stations and inside them.
             let inside: u64 = (0..w.plant.stations.len())

@@ -155,6 +155,7 @@ impl Plc {
                     self.mode_writer = self.current_conn;
                 }
                 Loc::Station(s, o) => {
+                    self.holding_writes += 1;
                     self.slots[s].holding[usize::from(o)] = *v;
                     self.slots[s].holding_writer[usize::from(o)] = self.current_conn;
                 }

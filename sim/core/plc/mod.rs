@@ -168,6 +168,9 @@ pub struct Plc {
     /// The connection whose request is being served (for the record of who wrote what).
     current_conn: Option<ConnId>,
     mode_writer: Option<ConnId>,
+    /// Counts writes to the holding registers (and restores): who set what can only have
+    /// changed when it moves.
+    pub holding_writes: u64,
     /// The connection whose request last overflowed the queue.
     last_overflow_conn: Option<ConnId>,
     pub stats: PlcStats,
@@ -241,6 +244,7 @@ impl Plc {
             overflow_since_scan: 0,
             current_conn: None,
             mode_writer: None,
+            holding_writes: 0,
             last_overflow_conn: None,
             stats: PlcStats::default(),
             new_faults: Vec::new(),
@@ -250,6 +254,7 @@ impl Plc {
     /// commissioned, the CPU in RUN and communications on. `recipe` gives a thermal slot's
     /// temperature setpoint for the product now running, where the HMI knows it.
     pub fn restore_backup(&mut self, recipe: impl Fn(usize) -> Option<u16>) {
+        self.holding_writes += 1;
         for slot in &mut self.slots {
             slot.holding = slot.backup;
             slot.holding_writer = [None; 7];

@@ -64,7 +64,20 @@ impl World {
             } else {
                 None
             };
-            self.ledger.causes[st] = self.station_causes(st, p, slot);
+            // The causes the ledger reads: the bottleneck's speed, thermal stations'
+            // temperature, breakdowns while a repair waits for the vendor.
+            let seen = (
+                self.devices.plcs[p].holding_writes,
+                self.controls.dpi_blocked_hmi.len(),
+            );
+            let wanted =
+                st == self.ledger.metrics.bottleneck || self.plant.stations[st].thermal.is_some();
+            if !self.controls.vendor_wait.is_empty()
+                || (wanted && seen != self.ledger.causes_seen[st])
+            {
+                self.ledger.causes_seen[st] = seen;
+                self.ledger.causes[st] = self.station_causes(st, p, slot);
+            }
         }
     }
 
@@ -74,9 +87,15 @@ impl World {
     fn station_causes(&self, st: usize, p: usize, slot: usize) -> StationCauses {
         use crate::plc::map::{H_SPEED, H_TEMP_SP};
         let plc = &self.devices.plcs[p];
-        let speed = match self.attack_of(plc.holding_writer(slot, H_SPEED)) {
-            Some(k) => Cause::Attack(k),
-            _ => Cause::Schedule,
+        // Only what the ledger reads is worked out: the bottleneck's speed, the thermal
+        // stations' temperature, the breakdowns of stations waiting for the vendor.
+        let speed = if st != self.ledger.metrics.bottleneck {
+            Cause::Schedule
+        } else {
+            match self.attack_of(plc.holding_writer(slot, H_SPEED)) {
+                Some(k) => Cause::Attack(k),
+                _ => Cause::Schedule,
+            }
         };
         let temperature = if !plc.is_thermal_slot(slot) {
             Cause::Normal
@@ -93,7 +112,10 @@ impl World {
                 Cause::Normal
             }
         };
-        let breakdown = match self.controls.vendor_wait.get(&st) {
+        let breakdown = match (!self.controls.vendor_wait.is_empty())
+            .then(|| self.controls.vendor_wait.get(&st))
+            .flatten()
+        {
             Some(&(from, until, owner)) if (from..until).contains(&self.now) => match owner {
                 crate::controls::VendorWait::Gateway => {
                     Cause::Control(crate::controls::ControlId::Gateway)

@@ -170,6 +170,7 @@ impl World {
                 blame: vec![None; s.stations.len()],
                 track_blame,
                 causes: vec![crate::loss::StationCauses::default(); s.stations.len()],
+                causes_seen: vec![(u64::MAX, 0); s.stations.len()],
             },
             plant,
             devices: Devices {
