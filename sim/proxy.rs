@@ -149,28 +149,8 @@ async fn session(
                     break;
                 }
             };
-            let flow = Flow {
-                from_host: &client_ip,
-                from_zone: "client",
-                to_host: "upstream",
-                to_zone: "upstream",
-                conn,
-            };
             let t = started.elapsed().as_micros() as u64;
-            // The same gate as the twin's DPI: the policy's verdict on this request.
-            let verdict = {
-                let mut d = dpi
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("policy lock poisoned"))?;
-                let request = GateRequest {
-                    from: 0,
-                    plc: 0,
-                    flow,
-                    adu: &adu,
-                    framed: true,
-                };
-                d.decide(&request, t)
-            };
+            let verdict = decide(&dpi, &client_ip, conn, &adu, t)?;
             let (tid, unit, function) = parse_adu(&adu)
                 .map(|(h, pdu)| {
                     (
@@ -218,4 +198,25 @@ async fn session(
     drop(to_client);
     let _ = writer.await;
     result
+}
+
+/// The same gate as the twin's DPI: the policy's verdict on one request from a client.
+fn decide(dpi: &Mutex<Dpi>, client_ip: &str, conn: u64, adu: &[u8], t: u64) -> Result<GateVerdict> {
+    let mut d = dpi
+        .lock()
+        .map_err(|_| anyhow::anyhow!("policy lock poisoned"))?;
+    let request = GateRequest {
+        from: 0,
+        plc: 0,
+        flow: Flow {
+            from_host: client_ip,
+            from_zone: "client",
+            to_host: "upstream",
+            to_zone: "upstream",
+            conn,
+        },
+        adu,
+        framed: true,
+    };
+    Ok(d.decide(&request, t))
 }

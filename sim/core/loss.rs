@@ -254,16 +254,20 @@ impl LossBook {
         }
     }
 
-    /// The tree at the end of a run, as (category, cause, units): `nominal_per_h` is the
-    /// stage's nominal rate, `target_per_h` the plan's, `planned` the planned production
+    /// The tree at the end of a run (`plant` as it ended), as (category, cause, units):
+    /// `nominal_per_h` is the stage's nominal rate, `target_per_h` the plan's, `planned` the planned production
     /// time, `good` the line's good output.
     pub fn tree(
         &self,
+        plant: &Plant,
         nominal_per_h: f64,
         target_per_h: f64,
         planned: Micros,
         good: u64,
     ) -> Vec<(LossCategory, Cause, f64)> {
+        // The open segment's units are booked first: the tree is always of the whole run.
+        let book = self.closed(plant);
+        let this = &book;
         let per_us = nominal_per_h / US_PER_H as f64;
         let p = planned as f64;
         let mut out: BTreeMap<(LossCategory, Cause), f64> = BTreeMap::new();
@@ -275,25 +279,25 @@ impl LossBook {
             (target_per_h - nominal_per_h) * p / US_PER_H as f64,
         );
         let mut down: Micros = 0;
-        for &(k, t) in &self.time {
+        for &(k, t) in &this.time {
             down += t;
             add(k, t as f64 * per_us);
         }
         let mut speed = 0.0;
-        for &(c, t) in &self.speed {
+        for &(c, t) in &this.speed {
             speed += t * per_us;
             add((LossCategory::SpeedLoss, c), t * per_us);
         }
-        for (&c, &n) in &self.scrap {
+        for (&c, &n) in &this.scrap {
             add((LossCategory::QualityLoss, c), n as f64);
         }
         let run = (p - down as f64).max(0.0);
         let variation =
-            run * per_us - self.made_planned as f64 - self.stage_scrap_planned as f64 - speed;
+            run * per_us - this.made_planned as f64 - this.stage_scrap_planned as f64 - speed;
         add((LossCategory::SpeedLoss, Cause::Normal), variation);
-        let scrap_after: u64 = self.scrap.values().sum::<u64>() - self.stage_scrap_planned;
-        let made = self.made_planned + self.made_unplanned;
-        let wip = made as f64 - good as f64 - scrap_after as f64 - self.made_unplanned as f64;
+        let scrap_after: u64 = this.scrap.values().sum::<u64>() - this.stage_scrap_planned;
+        let made = this.made_planned + this.made_unplanned;
+        let wip = made as f64 - good as f64 - scrap_after as f64 - this.made_unplanned as f64;
         add((LossCategory::WorkInProcess, Cause::Normal), wip);
         out.into_iter()
             .filter(|(_, u)| u.abs() >= 1e-9)

@@ -603,6 +603,7 @@ fn loss_tree(w: &World) -> LossTree {
     let losses = m
         .loss
         .tree(
+            &w.plant,
             nominal_per_h,
             w.plan.target_per_h,
             m.planned_production,

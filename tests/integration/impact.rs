@@ -5,7 +5,7 @@
 use faultline::impact::{bare, factors, impact, without};
 use faultline::report::Summary;
 use faultline::{Scenario, World, load};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn cost(s: &Scenario, seed: u64) -> f64 {
     let mut w = World::new(s, seed);
@@ -13,25 +13,10 @@ fn cost(s: &Scenario, seed: u64) -> f64 {
     Summary::from_world(&w).cost.total
 }
 
-fn shipped() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for dir in ["scenarios", "scenarios/exercises/twins", "scenarios/sweeps"] {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let n = p.file_name().unwrap().to_string_lossy().to_string();
-            if n.ends_with(".ron") && !n.ends_with("-variants.ron") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn parts_and_interaction_add_up_to_the_total_and_each_part_is_its_twin() {
     let mut checked = 0;
-    for path in shipped() {
+    for path in crate::shipped_scenarios() {
         let s = load(&path).unwrap();
         let fs = factors(&s);
         if fs.is_empty() {

@@ -8,21 +8,6 @@ use faultline::{Scenario, World, load};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-fn shipped() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for dir in ["scenarios", "scenarios/exercises/twins", "scenarios/sweeps"] {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().to_string();
-            if name.ends_with(".ron") && !name.ends_with("-variants.ron") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 fn run(s: &Scenario, seed: u64) -> (World, Summary) {
     let mut w = World::new(s, seed);
     w.run();
@@ -41,7 +26,7 @@ fn units(r: &Summary, pick: impl Fn(LossCategory, &str) -> bool) -> f64 {
 
 #[test]
 fn the_loss_tree_closes_for_every_shipped_scenario_at_20_seeds() {
-    let jobs: Vec<(PathBuf, u64)> = shipped()
+    let jobs: Vec<(PathBuf, u64)> = crate::shipped_scenarios()
         .into_iter()
         .flat_map(|p| (1..=20).map(move |seed| (p.clone(), seed)))
         .collect();

@@ -39,3 +39,20 @@ pub fn scenario(text: &str) -> Scenario {
 pub const INSTANT_PROFILE: &str = r#"(name: "instant", max_connections: 16, when_full: RefuseNew,
     requests_per_scan: 0, reply_latency_scans: 0, queue_limit: 1000,
     on_unsupported: Reject, on_malformed: Reject)"#;
+
+/// Every shipped scenario file: scenarios/, the exercises' twins and the sweeps' overlays
+/// (not variants files), in order.
+pub fn shipped_scenarios() -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for dir in ["scenarios", "scenarios/exercises/twins", "scenarios/sweeps"] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            let n = p.file_name().unwrap().to_string_lossy().to_string();
+            if n.ends_with(".ron") && !n.ends_with("-variants.ron") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
