@@ -2,7 +2,7 @@
 
 use crate::rng::Stream;
 use rand::RngExt;
-use rand_distr::{Distribution, Exp, LogNormal, Normal, Weibull};
+use rand_distr::{Distribution, Exp, LogNormal, Normal, Pert, Weibull};
 use serde::{Deserialize, Serialize};
 
 /// A distribution of non-negative durations or quantities, in the unit the field names.
@@ -19,6 +19,9 @@ pub enum Dist {
     LogNormal { mean: f64, cv: f64 },
     /// Uniform between the two bounds.
     Uniform(f64, f64),
+    /// PERT (a beta between `min` and `max` peaking at `likely`): an estimate given as
+    /// minimum, most likely and maximum, as Open FAIR analyses elicit them.
+    Pert { min: f64, likely: f64, max: f64 },
 }
 
 impl Dist {
@@ -27,6 +30,7 @@ impl Dist {
             Dist::Fixed(v) | Dist::Exponential(v) => v,
             Dist::Weibull { mean, .. } | Dist::LogNormal { mean, .. } => mean,
             Dist::Uniform(a, b) => (a + b) / 2.0,
+            Dist::Pert { min, likely, max } => (min + 4.0 * likely + max) / 6.0,
         }
     }
 
@@ -57,6 +61,14 @@ impl Dist {
             Dist::Uniform(a, b) if !(finite_nonneg(a) && finite_nonneg(b) && a <= b) => Some(
                 format!("Uniform({a}, {b}): bounds must be ≥ 0 and in order"),
             ),
+            Dist::Pert { min, likely, max }
+                if !(finite_nonneg(min) && likely.is_finite() && max.is_finite())
+                    || !(min <= likely && likely <= max) =>
+            {
+                Some(format!(
+                    "Pert(min: {min}, likely: {likely}, max: {max}): must be ≥ 0 and min ≤ likely ≤ max"
+                ))
+            }
             _ => None,
         }
     }
@@ -89,6 +101,16 @@ impl Dist {
                     a
                 } else {
                     a + (b - a) * rng.random::<f64>()
+                }
+            }
+            Dist::Pert { min, likely, max } => {
+                if min == max {
+                    min
+                } else {
+                    Pert::new(min, max)
+                        .with_mode(likely)
+                        .map(|d| d.sample(rng))
+                        .unwrap_or(likely)
                 }
             }
         };

@@ -120,6 +120,9 @@ pub struct LossBook {
     pub speed: Vec<(Cause, f64)>,
     /// Scrap by category position and cause: (at or after the stage, cause) → units.
     pub scrap: BTreeMap<Cause, u64>,
+    /// Scrap of every station (before the stage too) by cause: the materials the ledger
+    /// charges to each cause.
+    pub scrap_all: BTreeMap<Cause, u64>,
     /// Good units the stage made during planned production, and outside it.
     pub made_planned: u64,
     pub made_unplanned: u64,
@@ -129,7 +132,7 @@ pub struct LossBook {
     last: Vec<(u64, u64, u64)>,
     /// Per station: in the bottleneck stage.
     in_stage: Vec<bool>,
-    /// Thermal stations at or after the stage (whose temperature scrap is booked by cause).
+    /// Thermal stations (whose temperature scrap is booked by cause).
     thermal: Vec<usize>,
     /// The open segment: planned production or not, and each station's temperature cause.
     seg_planned: bool,
@@ -166,7 +169,7 @@ impl LossBook {
         }
         let in_stage: Vec<bool> = (0..st.len()).map(|i| stage.contains(&i)).collect();
         let thermal = (0..st.len())
-            .filter(|&i| st[i].thermal.is_some() && (in_stage[i] || after[i]))
+            .filter(|&i| st[i].thermal.is_some())
             .collect();
         LossBook {
             stage,
@@ -218,6 +221,13 @@ impl LossBook {
             }
             self.last[i] = now;
             let in_stage = self.in_stage[i];
+            let (q, t) = (now.1 - last.1, now.2 - last.2);
+            if q > 0 {
+                *self.scrap_all.entry(Cause::Normal).or_default() += q;
+            }
+            if t > 0 {
+                *self.scrap_all.entry(self.seg_temperature[i]).or_default() += t;
+            }
             if in_stage {
                 if planned {
                     self.made_planned += now.0 - last.0;
@@ -226,7 +236,6 @@ impl LossBook {
                 }
             }
             if in_stage || self.after[i] {
-                let (q, t) = (now.1 - last.1, now.2 - last.2);
                 if q > 0 {
                     *self.scrap.entry(Cause::Normal).or_default() += q;
                 }

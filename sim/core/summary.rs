@@ -8,6 +8,9 @@ use crate::time::{Micros, US_PER_H, to_hours};
 use crate::world::World;
 use serde::Serialize;
 
+mod cost;
+pub use cost::{CauseCost, CauseKind, CostSummary};
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub scenario: String,
@@ -85,7 +88,11 @@ pub struct StepRow {
     pub contained_after_s: Option<f64>,
     /// Line downtime this step caused (stops, faults, holds it is to blame for).
     pub downtime_h: f64,
-    pub downtime_cost: f64,
+    /// Lost units the loss tree owes to this step (every category).
+    pub lost_units: f64,
+    /// Everything the cost ledger owes to this step: lost output, scrap materials,
+    /// incident response.
+    pub cost: f64,
     pub detail: String,
 }
 
@@ -124,7 +131,6 @@ pub struct CauseRow {
     pub cause: String,
     pub station: String,
     pub hours: f64,
-    pub cost: f64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -174,24 +180,6 @@ pub struct PlcSummary {
     pub faults: Vec<(FaultCause, u64)>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct CostSummary {
-    pub currency: String,
-    /// All unplanned downtime at the bottleneck.
-    pub downtime: f64,
-    /// Of which charged to attacks.
-    pub downtime_attacks: f64,
-    /// Of which charged to controls' side effects (flows they blocked).
-    pub downtime_controls: f64,
-    pub scrap: f64,
-    pub incident_response: f64,
-    /// Reviewing legitimate requests a control blocked.
-    pub false_positives: f64,
-    /// What the controls cost the line: their downtime and their false positives.
-    pub control_friction: f64,
-    pub total: f64,
-}
-
 /// The IT/OT table of ../shared/references.md, in numbers.
 #[derive(Clone, Debug, Serialize)]
 pub struct Scorecard {
@@ -222,6 +210,9 @@ pub struct OtColumn {
     pub unplanned_downtime_h: f64,
     pub downtime_from_attacks_h: f64,
     pub downtime_from_controls_h: f64,
+    /// Units short of target the loss tree owes to attacks, and to controls.
+    pub lost_units_attacks: f64,
+    pub lost_units_controls: f64,
     pub oee: f64,
     pub safety_trips: u64,
     pub scrap_units: u64,
@@ -264,7 +255,6 @@ impl Summary {
         let s = &w.scenario;
         let m = &w.ledger.metrics;
         let planned = m.planned_production;
-        let cost_h = s.cost.downtime_per_h;
         let (causes, downtime) = loss_causes(w);
 
         let good = w.plant.line_output();
@@ -283,9 +273,7 @@ impl Summary {
         let stations = station_rows(w);
         let thermal = thermal_rows(w);
         let plcs = plc_rows(w);
-        let security = security_summary(w);
-        let downtime_cost = round(to_hours(downtime) * cost_h, 2);
-        let scrap_cost = round(scrap as f64 * s.cost.scrap_per_unit, 2);
+        let mut security = security_summary(w);
         let charged = |c: Condition| -> f64 {
             m.line_loss
                 .iter()
@@ -293,15 +281,18 @@ impl Summary {
                 .sum()
         };
         let (attack_h, control_h) = (charged(Condition::Attack), charged(Condition::Control));
-        let incidents = security
-            .steps
-            .iter()
-            .filter(|st| st.outcome == "succeeded" || st.detected_after_s.is_some())
-            .count() as f64;
-        let incident_cost = round(incidents * s.cost.incident_response_per_step, 2);
         let false_positives = false_positives(&security);
-        let fp_cost = round(false_positives as f64 * s.cost.per_false_positive, 2);
-        let control_downtime_cost = round(control_h * cost_h, 2);
+        let (raw, loss_tree) = loss_tree(w);
+        let cost = cost::ledger(w, &raw, &loss_tree, &security);
+        let lost_units = |kind: CauseKind| {
+            let u: f64 = raw
+                .iter()
+                .filter(|l| cost::priced(l.0) && CauseKind::of(l.1) == kind)
+                .map(|l| l.2)
+                .sum();
+            round(u, 3)
+        };
+        step_costs(w, &raw, &cost, &mut security);
         let scorecard = Scorecard {
             it: ItColumn {
                 attack_steps: security.steps_attempted,
@@ -330,12 +321,13 @@ impl Summary {
                 unplanned_downtime_h: round(to_hours(downtime), 4),
                 downtime_from_attacks_h: round(attack_h, 4),
                 downtime_from_controls_h: round(control_h, 4),
+                lost_units_attacks: lost_units(CauseKind::Attack),
+                lost_units_controls: lost_units(CauseKind::Control),
                 oee: round(line_oee.min(1.0), 4),
                 safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
                 scrap_units: scrap,
             },
         };
-        let loss_tree = loss_tree(w);
         Summary {
             loss_tree,
             scenario: s.name.clone(),
@@ -363,17 +355,7 @@ impl Summary {
             hmi: w.hmi.stats.clone(),
             security,
             scorecard,
-            cost: CostSummary {
-                currency: s.cost.currency.clone(),
-                downtime: downtime_cost,
-                downtime_attacks: round(attack_h * cost_h, 2),
-                downtime_controls: control_downtime_cost,
-                scrap: scrap_cost,
-                incident_response: incident_cost,
-                false_positives: fp_cost,
-                control_friction: round(control_downtime_cost + fp_cost, 2),
-                total: round(downtime_cost + scrap_cost + incident_cost + fp_cost, 2),
-            },
+            cost,
         }
     }
 }
@@ -381,7 +363,6 @@ impl Summary {
 /// Every loss on the line, by cause and station, longest first; and their total.
 fn loss_causes(w: &World) -> (Vec<CauseRow>, Micros) {
     let m = &w.ledger.metrics;
-    let cost_h = w.scenario.cost.downtime_per_h;
     let mut causes: Vec<CauseRow> = Vec::new();
     let mut downtime: Micros = 0;
     for (i, row) in m.line_loss.iter().enumerate() {
@@ -393,7 +374,6 @@ fn loss_causes(w: &World) -> (Vec<CauseRow>, Micros) {
                     cause: c.label().to_string(),
                     station: w.plant.stations[i].name.clone(),
                     hours: round(to_hours(t), 4),
-                    cost: round(to_hours(t) * cost_h, 2),
                 });
             }
         }
@@ -487,7 +467,6 @@ fn plc_rows(w: &World) -> Vec<PlcSummary> {
 /// What the attack steps did and what each control did.
 fn security_summary(w: &World) -> SecuritySummary {
     let m = &w.ledger.metrics;
-    let cost_h = w.scenario.cost.downtime_per_h;
     let mut security = SecuritySummary::default();
     for (k, r) in w.campaign.attacks.iter().enumerate() {
         if !r.started {
@@ -528,7 +507,8 @@ fn security_summary(w: &World) -> SecuritySummary {
                 .contained_at
                 .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
             downtime_h: round(to_hours(step_loss), 4),
-            downtime_cost: round(to_hours(step_loss) * cost_h, 2),
+            lost_units: 0.0,
+            cost: 0.0,
             detail: r.detail.clone(),
         });
     }
@@ -594,36 +574,64 @@ fn false_positives(security: &SecuritySummary) -> u64 {
             .unwrap_or(0)
 }
 
-/// The run's loss tree, causes named.
-fn loss_tree(w: &World) -> LossTree {
+/// Each started attack step's lost units and cost, from the tree and the ledger.
+fn step_costs(
+    w: &World,
+    raw: &[(crate::loss::LossCategory, crate::loss::Cause, f64)],
+    cost: &CostSummary,
+    security: &mut SecuritySummary,
+) {
+    let started = w
+        .campaign
+        .attacks
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.started)
+        .map(|(k, _)| k);
+    for (row, k) in security.steps.iter_mut().zip(started) {
+        let cause = crate::loss::Cause::Attack(k);
+        let units: f64 = raw
+            .iter()
+            .filter(|l| l.1 == cause && cost::priced(l.0))
+            .map(|l| l.2)
+            .sum();
+        row.lost_units = round(units, 3);
+        let name = cause_name(w, cause);
+        row.cost = cost
+            .by_cause
+            .iter()
+            .find(|c| c.cause == name)
+            .map_or(0.0, |c| c.total);
+    }
+}
+
+/// The run's raw loss tree (causes as the World knows them), and the tree with its causes
+/// named and its lines priced.
+#[allow(clippy::type_complexity)]
+fn loss_tree(w: &World) -> (Vec<(crate::loss::LossCategory, crate::loss::Cause, f64)>, LossTree) {
     let m = &w.ledger.metrics;
     let nominal_per_h = crate::world::bottleneck(&w.scenario).1;
     let good = w.plant.line_output();
     let unit_value = w.scenario.cost.downtime_per_h / nominal_per_h;
-    let losses = m
-        .loss
-        .tree(
-            &w.plant,
-            nominal_per_h,
-            w.plan.target_per_h,
-            m.planned_production,
-            good,
-        )
-        .into_iter()
-        .map(|(category, cause, units)| LossLine {
-            category,
-            cause: cause_name(w, cause),
-            units: round(units, 3),
-            cost: round(units * unit_value, 2),
-        })
+    let raw = m.loss.tree(
+        &w.plant,
+        nominal_per_h,
+        w.plan.target_per_h,
+        m.planned_production,
+        good,
+    );
+    let losses = raw
+        .iter()
+        .map(|&(category, cause, units)| cost::line(category, cause_name(w, cause), units, unit_value))
         .collect();
-    LossTree {
+    let tree = LossTree {
         nominal_per_h: round(nominal_per_h, 3),
         target_units: round(w.plan.target_per_h * to_hours(m.planned_production), 3),
         good_units: good,
         unit_value: round(unit_value, 4),
         losses,
-    }
+    };
+    (raw, tree)
 }
 
 /// A cause as the reports name it.

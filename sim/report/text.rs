@@ -83,17 +83,14 @@ fn production(s: &Summary, o: &mut String) {
     );
     let _ = writeln!(
         o,
-        "  {:<14} {:<16} {:>8} {:>12}",
-        "cause", "station", "hours", "cost"
+        "  {:<14} {:<16} {:>8}",
+        "cause", "station", "hours"
     );
     for c in l.downtime_by_cause.iter().take(12) {
         let _ = writeln!(
             o,
-            "  {:<14} {:<16} {:>8.2} {:>12}",
-            c.cause,
-            c.station,
-            c.hours,
-            money(c.cost, &s.cost.currency)
+            "  {:<14} {:<16} {:>8.2}",
+            c.cause, c.station, c.hours
         );
     }
     if l.downtime_by_cause.len() > 12 {
@@ -244,11 +241,12 @@ fn security_steps(s: &Summary, o: &mut String) {
                 st.target,
                 st.outcome,
                 st.detail,
-                if st.downtime_h > 0.0 {
+                if st.cost > 0.0 {
                     format!(
-                        " — {:.2} h of line downtime, {}",
+                        " — {:.2} h of line downtime, {:.0} units short, {}",
                         st.downtime_h,
-                        money(st.downtime_cost, &s.cost.currency)
+                        st.lost_units,
+                        money(st.cost, &s.cost.currency)
                     )
                 } else {
                     String::new()
@@ -363,29 +361,29 @@ fn scorecard(s: &Summary, o: &mut String) {
     }
 }
 
-/// The cost ledger.
+/// The cost ledger: its lines, and the same total by cause.
 fn cost(s: &Summary, o: &mut String) {
     let c = &s.cost;
-    if c.incident_response > 0.0 || c.control_friction > 0.0 || c.downtime_attacks > 0.0 {
-        let _ = writeln!(
-            o,
-            "cost ledger downtime from attacks {} · from controls {} · incident response {} · false positives {} · control friction {}",
-            money(c.downtime_attacks, &c.currency),
-            money(c.downtime_controls, &c.currency),
-            money(c.incident_response, &c.currency),
-            money(c.false_positives, &c.currency),
-            money(c.control_friction, &c.currency)
-        );
-    }
     let _ = writeln!(
         o,
-        "cost        downtime {} + scrap {} + incident response {} + false positives {} = {}",
-        money(c.downtime, &c.currency),
-        money(c.scrap, &c.currency),
+        "cost        lost output {} + scrap materials {} + incident response {} + false-positive review {} = {}",
+        money(c.lost_output, &c.currency),
+        money(c.scrap_materials, &c.currency),
         money(c.incident_response, &c.currency),
-        money(c.false_positives, &c.currency),
+        money(c.false_positive_review, &c.currency),
         money(c.total, &c.currency)
     );
+    let _ = writeln!(
+        o,
+        "  owed to   attacks {} + controls {} + operations {} = {}",
+        money(c.attacks, &c.currency),
+        money(c.controls, &c.currency),
+        money(c.operations, &c.currency),
+        money(c.total, &c.currency)
+    );
+    for r in c.by_cause.iter().take(10) {
+        let _ = writeln!(o, "  {:>12}  {}", money(r.total, &c.currency), r.cause);
+    }
 }
 
 /// A sweep's result as a terminal table: per variant the line's output and cost with
@@ -443,7 +441,7 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
     for (i, r) in s.ranking.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  {}. {:<26} {:>10.0} $/run [{:.0}, {:.0}]  (attack downtime and response avoided {:.0}, control friction added {:.0}, other costs avoided {:.0})",
+            "  {}. {:<26} {:>10.0} $/run [{:.0}, {:.0}]  (attack losses avoided {:.0}, control friction added {:.0}, other costs avoided {:.0})",
             i + 1,
             r.name,
             r.net_saving.mean,

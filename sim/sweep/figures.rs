@@ -32,6 +32,7 @@ pub const METRICS: &[MetricDef] = &[
     m("false_positives", "false positives"),
     m("cost_attacks", "attack losses ($)"),
     m("cost_controls", "control friction ($)"),
+    m("cost_operations", "operations' losses ($)"),
     m("cost_total", "total cost ($)"),
     m("down_starved_h", "starved"),
     m("down_blocked_h", "blocked"),
@@ -81,10 +82,10 @@ pub(crate) fn figures(w: &World, s: &Summary) -> Vec<f64> {
         s.security.mean_time_to_detect_s.unwrap_or(f64::NAN),
         s.scorecard.it.legitimate_flows_blocked as f64,
         s.scorecard.it.false_positives as f64,
-        round(c.downtime_attacks + c.incident_response, 2),
-        // Control friction already holds the controls' downtime and false positives: each
-        // cost line once.
-        c.control_friction,
+        // The ledger's total by who is owed it: attacks + controls + operations = total.
+        c.attacks,
+        c.controls,
+        c.operations,
         c.total,
     ];
     for cause in causes() {

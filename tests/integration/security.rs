@@ -233,7 +233,7 @@ fn the_ids_detects_the_new_talker_but_stops_nothing() {
     assert!(ids.by_kind.iter().any(|(k, _)| k == "new talker"));
     // What it costs: the analysts' time on alerts about the plant's own traffic.
     assert!(r.scorecard.it.false_positives >= ids.alerts_on_legitimate_traffic);
-    assert!(r.cost.false_positives > 0.0);
+    assert!(r.cost.false_positive_review > 0.0);
 }
 
 #[test]

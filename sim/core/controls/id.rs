@@ -125,4 +125,10 @@ mod tests {
         assert_eq!(ControlId::from_name("firewall"), None);
         assert_eq!(ControlId::from_key('x'), None);
     }
+
+    #[test]
+    fn the_scenario_knows_every_control_by_its_name() {
+        let names: Vec<&str> = ControlId::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names, crate::scenario::CONTROL_NAMES);
+    }
 }

@@ -68,6 +68,67 @@ pub struct Scenario {
     /// Health monitoring of the PLCs themselves (their diagnostics, read out of band).
     #[serde(default)]
     pub device_monitoring: Option<DeviceMonitoringSpec>,
+    /// Risk per year (Open FAIR): how often a campaign like this scenario's attacks reaches
+    /// the plant, and what each control costs to own. `faultline sweep` annualizes with it.
+    #[serde(default)]
+    pub risk: Option<RiskSpec>,
+}
+
+/// How a sweep turns one simulated day into a year (Open FAIR: threat event frequency ×
+/// loss magnitude; ENISA's return on security investment).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSpec {
+    /// How many campaigns like this scenario's attacks reach the plant in a year (the
+    /// threat event frequency), e.g. `Pert(min: 0.1, likely: 0.5, max: 2.0)`. Each year
+    /// of the simulation draws a rate from it, then a Poisson number of campaigns.
+    pub campaigns_per_year: crate::dist::Dist,
+    /// Days a year the line runs: each bears the controls' measured friction.
+    #[serde(default = "default_operating_days")]
+    pub operating_days: f64,
+    /// What each control costs to own; a control not listed costs nothing to own.
+    #[serde(default)]
+    pub controls: Vec<ControlPrice>,
+}
+
+fn default_operating_days() -> f64 {
+    330.0
+}
+
+/// The controls' names (`controls::ControlId::name`, which a test holds equal), for
+/// scenario validation without the scenario depending on the controls.
+pub const CONTROL_NAMES: [&str; 8] = [
+    "segmentation",
+    "dpi",
+    "ids",
+    "gateway",
+    "health",
+    "devices",
+    "response",
+    "island",
+];
+
+/// What owning a control costs: its purchase spread over its life, and its running cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlPrice {
+    /// The control's name, as `sweep --toggle` knows it (`segmentation`, `dpi`, `ids`,
+    /// `gateway`, `health`, `devices`, `response`, `island`).
+    pub control: String,
+    /// Purchase and deployment, once.
+    pub purchase: f64,
+    /// Years over which the purchase is written off (straight line).
+    pub life_years: f64,
+    /// Licences, support and the staff time to run it, per year.
+    #[serde(default)]
+    pub running_per_year: f64,
+}
+
+impl ControlPrice {
+    /// The control's cost per year: purchase / life + running.
+    pub fn per_year(&self) -> f64 {
+        self.purchase / self.life_years + self.running_per_year
+    }
 }
 
 /// Watches every PLC's connection table and communication queue: saturation (all
@@ -412,21 +473,31 @@ pub struct LineSpec {
 pub struct CostModel {
     #[serde(default = "default_currency")]
     pub currency: String,
-    /// Cost of an hour of unplanned line downtime.
+    /// Cost of an hour of unplanned line downtime. A unit of output lost (the loss tree)
+    /// is priced at this rate spread over the bottleneck's nominal rate.
     pub downtime_per_h: f64,
-    /// Cost of one scrapped unit (materials and disposal).
+    /// Materials and disposal of one scrapped unit. The output a scrapped unit stands for
+    /// is already priced in the loss tree (quality loss): do not add it here.
     pub scrap_per_unit: f64,
-    /// Incident response per attack step that succeeded or was detected (triage,
-    /// forensics, recovery work); an assumption of the default model.
-    #[serde(default = "default_incident")]
-    pub incident_response_per_step: f64,
+    /// Incident response to an attack step that succeeded: recovery (restoring the
+    /// device or host, forensics). An assumption of the default model.
+    #[serde(default = "default_recovery", alias = "incident_response_per_step")]
+    pub incident_recovery_per_step: f64,
+    /// Incident response to a step that was detected or blocked but did not succeed:
+    /// triage (an analyst reviews the alert or the firewall log). An assumption.
+    #[serde(default = "default_triage")]
+    pub incident_triage_per_step: f64,
     /// Engineer's time to review and release one blocked legitimate request.
     #[serde(default = "default_false_positive")]
     pub per_false_positive: f64,
 }
 
-fn default_incident() -> f64 {
+fn default_recovery() -> f64 {
     5_000.0
+}
+
+fn default_triage() -> f64 {
+    800.0
 }
 
 fn default_false_positive() -> f64 {
@@ -445,7 +516,8 @@ impl Default for CostModel {
             currency: default_currency(),
             downtime_per_h: 36_000.0,
             scrap_per_unit: 0.25,
-            incident_response_per_step: default_incident(),
+            incident_recovery_per_step: default_recovery(),
+            incident_triage_per_step: default_triage(),
             per_false_positive: default_false_positive(),
         }
     }

@@ -187,17 +187,22 @@ fn score_cells(s: &Summary) -> Vec<String> {
 fn cost_bars(s: &Summary) -> Vec<CostBar> {
     let cost = &s.cost;
     vec![
-        ("downtime".to_string(), cost.downtime, None),
-        ("of it: attacks".to_string(), cost.downtime_attacks, None),
-        ("of it: controls".to_string(), cost.downtime_controls, None),
-        ("scrap".to_string(), cost.scrap, None),
+        ("lost output".to_string(), cost.lost_output, None),
+        ("scrap materials".to_string(), cost.scrap_materials, None),
         (
             "incident response".to_string(),
             cost.incident_response,
             None,
         ),
-        ("false positives".to_string(), cost.false_positives, None),
+        (
+            "false-positive review".to_string(),
+            cost.false_positive_review,
+            None,
+        ),
         ("total".to_string(), cost.total, None),
+        ("of it: attacks".to_string(), cost.attacks, None),
+        ("of it: controls".to_string(), cost.controls, None),
+        ("of it: operations".to_string(), cost.operations, None),
     ]
 }
 

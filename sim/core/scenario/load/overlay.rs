@@ -40,6 +40,8 @@ pub(crate) struct Overlay {
     attacker: Option<crate::scenario::AttackerSpec>,
     #[serde(default)]
     device_monitoring: Option<crate::scenario::DeviceMonitoringSpec>,
+    #[serde(default)]
+    risk: Option<crate::scenario::RiskSpec>,
 }
 
 impl Overlay {
@@ -57,6 +59,9 @@ impl Overlay {
         }
         if let Some(v) = self.cost {
             s.cost = v;
+        }
+        if self.risk.is_some() {
+            s.risk = self.risk;
         }
         if self.network.is_some() {
             s.network = self.network;

@@ -87,7 +87,47 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     attack_checks(s, &mut c);
     c.non_negative("cost.downtime_per_h", s.cost.downtime_per_h);
     c.non_negative("cost.scrap_per_unit", s.cost.scrap_per_unit);
+    c.non_negative(
+        "cost.incident_recovery_per_step",
+        s.cost.incident_recovery_per_step,
+    );
+    c.non_negative(
+        "cost.incident_triage_per_step",
+        s.cost.incident_triage_per_step,
+    );
+    c.non_negative("cost.per_false_positive", s.cost.per_false_positive);
+    if let Some(r) = &s.risk {
+        risk_checks(r, &mut c);
+    }
     c.problems
+}
+
+/// Risk per year: a frequency, operating days within a year, each control priced once.
+fn risk_checks(r: &crate::scenario::RiskSpec, c: &mut Checker) {
+    c.dist("risk.campaigns_per_year", &r.campaigns_per_year);
+    if !(r.operating_days.is_finite() && r.operating_days > 0.0 && r.operating_days <= 366.0) {
+        c.fail(
+            "risk.operating_days",
+            format!("{} must be > 0 and at most 366", r.operating_days),
+        );
+    }
+    c.unique("risk.controls", r.controls.iter().map(|p| p.control.as_str()));
+    for (i, p) in r.controls.iter().enumerate() {
+        let at = |f: &str| format!("risk.controls[{i}].{f}");
+        if !crate::scenario::CONTROL_NAMES.contains(&p.control.as_str()) {
+            c.fail(
+                at("control"),
+                format!(
+                    "unknown control \"{}\"; known: {}",
+                    p.control,
+                    crate::scenario::CONTROL_NAMES.join(", ")
+                ),
+            );
+        }
+        c.non_negative(at("purchase"), p.purchase);
+        c.positive(at("life_years"), p.life_years);
+        c.non_negative(at("running_per_year"), p.running_per_year);
+    }
 }
 /// The stations and the flow graph; returns the stations' names.
 fn station_checks<'a>(s: &'a Scenario, c: &mut Checker) -> BTreeSet<&'a str> {

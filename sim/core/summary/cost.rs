@@ -1,0 +1,194 @@
+//! The cost ledger: every cost line once, each owed to one cause.
+//!
+//! ```text
+//! total = lost output            Σ the loss tree's priced lines (units × unit value)
+//!       + scrap materials        every scrapped unit × scrap_per_unit, to what scrapped it
+//!       + incident response      recovery per succeeded step, triage per detected or blocked one
+//!       + false-positive review  per legitimate request a control blocked or flagged
+//!       = Σ by cause             = attacks + controls + operations
+//! ```
+//!
+//! The target gap (the plan against the line's nominal rate) and work in process (units
+//! still inside the line) are in the loss tree so that it closes, but they are not losses
+//! anyone caused: they are not priced.
+
+use super::{LossLine, LossTree, SecuritySummary, round};
+use crate::controls::ControlId;
+use crate::loss::{Cause, LossCategory};
+use crate::world::World;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Who a cost is owed to, in three: attacks, controls, and the plant's own operation
+/// (failures, variation, the schedule, decisions that are not an attack's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CauseKind {
+    Attack,
+    Control,
+    Operations,
+}
+
+impl CauseKind {
+    pub fn of(c: Cause) -> CauseKind {
+        match c {
+            Cause::Attack(_) => CauseKind::Attack,
+            Cause::Control(_) => CauseKind::Control,
+            Cause::Normal | Cause::Schedule | Cause::Decision => CauseKind::Operations,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CostSummary {
+    pub currency: String,
+    /// What a unit short of target costs: the downtime cost of an hour over the
+    /// bottleneck's nominal rate.
+    pub unit_value: f64,
+    /// The loss tree's priced lines.
+    pub lost_output: f64,
+    /// Materials and disposal of every scrapped unit.
+    pub scrap_materials: f64,
+    /// Recovery of succeeded attack steps and triage of detected or blocked ones.
+    pub incident_response: f64,
+    /// Reviewing legitimate requests a control blocked or flagged.
+    pub false_positive_review: f64,
+    /// The four lines above; also the sum of `by_cause`, and of attacks + controls + operations.
+    pub total: f64,
+    /// Owed to attack steps.
+    pub attacks: f64,
+    /// Owed to controls: their friction (blocked flows, false positives and what they did
+    /// to production, approval delays, maintenance stops).
+    pub controls: f64,
+    /// Owed to the plant's own operation.
+    pub operations: f64,
+    /// Each cause's lines, largest total first.
+    pub by_cause: Vec<CauseCost>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct CauseCost {
+    pub cause: String,
+    pub kind: Option<CauseKind>,
+    pub lost_output: f64,
+    pub scrap_materials: f64,
+    pub incident_response: f64,
+    pub false_positive_review: f64,
+    pub total: f64,
+}
+
+/// The tree's lines priced: the target gap and work in process are not.
+pub(super) fn priced(category: LossCategory) -> bool {
+    !matches!(
+        category,
+        LossCategory::TargetGap | LossCategory::WorkInProcess
+    )
+}
+
+/// The ledger of a finished World, from its raw loss tree (causes not yet named).
+pub(super) fn ledger(
+    w: &World,
+    raw: &[(LossCategory, Cause, f64)],
+    tree: &LossTree,
+    security: &SecuritySummary,
+) -> CostSummary {
+    let c = &w.scenario.cost;
+    let mut rows: BTreeMap<Cause, CauseCost> = BTreeMap::new();
+    for ((_, cause, _), line) in raw.iter().zip(&tree.losses) {
+        if line.cost != 0.0 {
+            rows.entry(*cause).or_default().lost_output += line.cost;
+        }
+    }
+    let book = w.ledger.metrics.loss.closed(&w.plant);
+    for (&cause, &n) in &book.scrap_all {
+        rows.entry(cause).or_default().scrap_materials += n as f64 * c.scrap_per_unit;
+    }
+    for (k, r) in w.campaign.attacks.iter().enumerate() {
+        if !r.started {
+            continue;
+        }
+        let succeeded = matches!(r.outcome, Some(crate::attack::Outcome::Succeeded));
+        let blocked = matches!(r.outcome, Some(crate::attack::Outcome::Blocked));
+        let price = if succeeded {
+            c.incident_recovery_per_step
+        } else if blocked || r.detected_at.is_some() {
+            c.incident_triage_per_step
+        } else {
+            0.0
+        };
+        if price > 0.0 {
+            rows.entry(Cause::Attack(k)).or_default().incident_response += price;
+        }
+    }
+    let fp = [
+        (
+            ControlId::Dpi,
+            security.dpi.as_ref().map_or(0, |d| d.false_positives),
+        ),
+        (
+            ControlId::Ids,
+            security
+                .ids
+                .as_ref()
+                .map_or(0, |i| i.false_alarms + i.alerts_on_legitimate_traffic),
+        ),
+    ];
+    for (control, n) in fp {
+        if n > 0 {
+            rows.entry(Cause::Control(control))
+                .or_default()
+                .false_positive_review += n as f64 * c.per_false_positive;
+        }
+    }
+    let mut by_cause: Vec<CauseCost> = rows
+        .into_iter()
+        .map(|(cause, mut r)| {
+            r.cause = super::cause_name(w, cause);
+            r.kind = Some(CauseKind::of(cause));
+            r.lost_output = round(r.lost_output, 2);
+            r.scrap_materials = round(r.scrap_materials, 2);
+            r.incident_response = round(r.incident_response, 2);
+            r.false_positive_review = round(r.false_positive_review, 2);
+            r.total = round(
+                r.lost_output + r.scrap_materials + r.incident_response + r.false_positive_review,
+                2,
+            );
+            r
+        })
+        .collect();
+    by_cause.sort_by(|a, b| b.total.total_cmp(&a.total).then(a.cause.cmp(&b.cause)));
+    let sum = |f: &dyn Fn(&CauseCost) -> f64| round(by_cause.iter().map(f).sum(), 2);
+    let kind = |k: CauseKind| sum(&|r: &CauseCost| if r.kind == Some(k) { r.total } else { 0.0 });
+    CostSummary {
+        currency: c.currency.clone(),
+        unit_value: tree.unit_value,
+        lost_output: sum(&|r| r.lost_output),
+        scrap_materials: sum(&|r| r.scrap_materials),
+        incident_response: sum(&|r| r.incident_response),
+        false_positive_review: sum(&|r| r.false_positive_review),
+        total: sum(&|r| r.total),
+        attacks: kind(CauseKind::Attack),
+        controls: kind(CauseKind::Control),
+        operations: kind(CauseKind::Operations),
+        by_cause,
+    }
+}
+
+/// A loss line priced (or not).
+pub(super) fn line(
+    category: LossCategory,
+    cause: String,
+    units: f64,
+    unit_value: f64,
+) -> LossLine {
+    LossLine {
+        category,
+        cause,
+        units: round(units, 3),
+        cost: if priced(category) {
+            round(units * unit_value, 2)
+        } else {
+            0.0
+        },
+    }
+}
