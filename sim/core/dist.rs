@@ -62,8 +62,11 @@ impl Dist {
                 format!("Uniform({a}, {b}): bounds must be ≥ 0 and in order"),
             ),
             Dist::Pert { min, likely, max }
-                if !(finite_nonneg(min) && likely.is_finite() && max.is_finite())
-                    || !(min <= likely && likely <= max) =>
+                if !(finite_nonneg(min)
+                    && likely.is_finite()
+                    && max.is_finite()
+                    && min <= likely
+                    && likely <= max) =>
             {
                 Some(format!(
                     "Pert(min: {min}, likely: {likely}, max: {max}): must be ≥ 0 and min ≤ likely ≤ max"
@@ -176,6 +179,12 @@ mod tests {
                 cv: 0.5,
             },
             Dist::Uniform(5.0, 15.0),
+            // (2 + 4·9.5 + 20) / 6 = 10
+            Dist::Pert {
+                min: 2.0,
+                likely: 9.5,
+                max: 20.0,
+            },
         ] {
             let n = 200_000;
             let m: f64 = (0..n).map(|_| d.sample(&mut rng)).sum::<f64>() / n as f64;
@@ -188,5 +197,14 @@ mod tests {
         assert!(Dist::Exponential(0.0).check().is_some());
         assert!(Dist::Uniform(3.0, 1.0).check().is_some());
         assert!(Dist::LogNormal { mean: 1.0, cv: 0.2 }.check().is_none());
+        assert!(
+            Dist::Pert {
+                min: 1.0,
+                likely: 3.0,
+                max: 2.0
+            }
+            .check()
+            .is_some()
+        );
     }
 }

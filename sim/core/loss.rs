@@ -168,9 +168,7 @@ impl LossBook {
             }
         }
         let in_stage: Vec<bool> = (0..st.len()).map(|i| stage.contains(&i)).collect();
-        let thermal = (0..st.len())
-            .filter(|&i| st[i].thermal.is_some())
-            .collect();
+        let thermal = (0..st.len()).filter(|&i| st[i].thermal.is_some()).collect();
         LossBook {
             stage,
             after,

@@ -608,7 +608,12 @@ fn step_costs(
 /// The run's raw loss tree (causes as the World knows them), and the tree with its causes
 /// named and its lines priced.
 #[allow(clippy::type_complexity)]
-fn loss_tree(w: &World) -> (Vec<(crate::loss::LossCategory, crate::loss::Cause, f64)>, LossTree) {
+fn loss_tree(
+    w: &World,
+) -> (
+    Vec<(crate::loss::LossCategory, crate::loss::Cause, f64)>,
+    LossTree,
+) {
     let m = &w.ledger.metrics;
     let nominal_per_h = crate::world::bottleneck(&w.scenario).1;
     let good = w.plant.line_output();
@@ -622,7 +627,9 @@ fn loss_tree(w: &World) -> (Vec<(crate::loss::LossCategory, crate::loss::Cause, 
     );
     let losses = raw
         .iter()
-        .map(|&(category, cause, units)| cost::line(category, cause_name(w, cause), units, unit_value))
+        .map(|&(category, cause, units)| {
+            cost::line(category, cause_name(w, cause), units, unit_value)
+        })
         .collect();
     let tree = LossTree {
         nominal_per_h: round(nominal_per_h, 3),

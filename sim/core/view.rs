@@ -222,11 +222,23 @@ impl Snapshot {
                 "from controls".into(),
                 format!("{:.2} h", sc.ot.downtime_from_controls_h),
             ),
+            (
+                "units lost to attacks".into(),
+                format!("{:.0}", sc.ot.lost_units_attacks),
+            ),
+            (
+                "units lost to controls".into(),
+                format!("{:.0}", sc.ot.lost_units_controls),
+            ),
             ("OEE".into(), format!("{:.2}", sc.ot.oee)),
             ("safety trips".into(), sc.ot.safety_trips.to_string()),
             (
                 "cost".into(),
                 format!("{} {:.0}", s.cost.currency, s.cost.total),
+            ),
+            (
+                "of it attacks / controls".into(),
+                format!("{:.0} / {:.0}", s.cost.attacks, s.cost.controls),
             ),
         ];
         let attacks = attack_states(w);

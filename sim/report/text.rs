@@ -81,17 +81,9 @@ fn production(s: &Summary, o: &mut String) {
         "unplanned downtime at the bottleneck: {:.2} h, by root cause",
         l.downtime_h
     );
-    let _ = writeln!(
-        o,
-        "  {:<14} {:<16} {:>8}",
-        "cause", "station", "hours"
-    );
+    let _ = writeln!(o, "  {:<14} {:<16} {:>8}", "cause", "station", "hours");
     for c in l.downtime_by_cause.iter().take(12) {
-        let _ = writeln!(
-            o,
-            "  {:<14} {:<16} {:>8.2}",
-            c.cause, c.station, c.hours
-        );
+        let _ = writeln!(o, "  {:<14} {:<16} {:>8.2}", c.cause, c.station, c.hours);
     }
     if l.downtime_by_cause.len() > 12 {
         let _ = writeln!(
@@ -452,7 +444,66 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
             r.other_costs_avoided
         );
     }
+    if let (Some(a), Some(r)) = (&s.annual, &s.risk) {
+        annual_table(&mut out, a, r);
+    }
     out
+}
+
+/// Risk and return per year: each variant's annualized loss exposure, its controls' cost,
+/// and against the baseline the net benefit, ROSI and P(net > 0).
+fn annual_table(out: &mut String, annual: &[crate::sweep::Annual], r: &crate::sweep::RiskInputs) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        out,
+        "per year ({:.2} campaigns a year on average, {:.0} operating days; {} simulated years):",
+        r.campaigns_per_year.mean(),
+        r.operating_days,
+        crate::sweep::YEARS
+    );
+    let _ = writeln!(
+        out,
+        "  {:<26} {:>26} {:>10} {:>10} {:>24}",
+        "variant", "ALE $ (95 % CI)", "P90", "P99", "controls $/yr (95 % CI)"
+    );
+    for a in annual {
+        let _ = writeln!(
+            out,
+            "  {:<26} {:>10.0} [{:>6.0}, {:>6.0}] {:>10.0} {:>10.0} {:>8.0} [{:.0}, {:.0}]",
+            a.name,
+            a.ale.mean,
+            a.ale.ci95.0,
+            a.ale.ci95.1,
+            a.ale_p90,
+            a.ale_p99,
+            a.control_cost.mean,
+            a.control_cost.ci95.0,
+            a.control_cost.ci95.1
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  net benefit per year (= attack losses avoided + other losses avoided − control cost added):"
+    );
+    for a in annual {
+        if let Some(d) = &a.vs_baseline {
+            let rosi = d.rosi.as_ref().map_or("-".to_string(), |x| {
+                format!("{:.2} [{:.2}, {:.2}]", x.mean, x.ci95.0, x.ci95.1)
+            });
+            let _ = writeln!(
+                out,
+                "  {:<26} {:>10.0} $/yr [{:.0}, {:.0}] = {:.0} + {:.0} − {:.0}; ROSI {rosi}; P(net > 0) {:.2}",
+                a.name,
+                d.net_benefit.mean,
+                d.net_benefit.ci95.0,
+                d.net_benefit.ci95.1,
+                d.attack_losses_avoided,
+                d.other_losses_avoided,
+                d.control_cost_added,
+                d.p_net_positive
+            );
+        }
+    }
 }
 
 /// The loss tree: from target to good units, every loss with its category and cause.

@@ -34,6 +34,8 @@ pub const METRICS: &[MetricDef] = &[
     m("cost_controls", "control friction ($)"),
     m("cost_operations", "operations' losses ($)"),
     m("cost_total", "total cost ($)"),
+    m("ordinary_cost", "ordinary day's cost ($)"),
+    m("ordinary_controls", "ordinary day's control friction ($)"),
     m("down_starved_h", "starved"),
     m("down_blocked_h", "blocked"),
     m("down_failure_h", "failure"),
@@ -64,7 +66,9 @@ pub fn first_cause() -> usize {
     metric("down_starved_h")
 }
 
-pub(crate) fn figures(w: &World, s: &Summary) -> Vec<f64> {
+/// The figures of a run; `ordinary` is the same seed's day without the attack campaign
+/// (its total cost and the part owed to controls), when the sweep annualizes.
+pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<(f64, f64)>) -> Vec<f64> {
     let c = &s.cost;
     let mut f = vec![
         s.line.good_units as f64,
@@ -87,6 +91,8 @@ pub(crate) fn figures(w: &World, s: &Summary) -> Vec<f64> {
         c.controls,
         c.operations,
         c.total,
+        ordinary.map_or(f64::NAN, |o| o.0),
+        ordinary.map_or(f64::NAN, |o| o.1),
     ];
     for cause in causes() {
         let t: u64 = w
@@ -152,10 +158,21 @@ pub fn run_one(variant: &Variant, v: usize, seed: u64, first_seed: u64) -> RunRe
     let mut w = World::new(&variant.scenario, seed);
     w.run();
     let summary = Summary::from_world(&w);
+    let s = &variant.scenario;
+    let ordinary = s.risk.as_ref().map(|_| {
+        if s.attacks.is_empty() && s.attacker.is_none() {
+            (summary.cost.total, summary.cost.controls)
+        } else {
+            let mut o = World::new(&ordinary(s), seed);
+            o.run();
+            let c = Summary::from_world(&o).cost;
+            (c.total, c.controls)
+        }
+    });
     RunRecord {
         seed,
         variant: v,
-        figures: figures(&w, &summary),
+        figures: figures(&w, &summary, ordinary),
         hourly_good: w.ledger.metrics.hourly_good.clone(),
         markers: (seed == first_seed).then(|| markers(&w)),
     }

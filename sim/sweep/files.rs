@@ -97,6 +97,9 @@ pub struct Partial {
     pub hourly_sums: Vec<Vec<u64>>,
     /// Per variant: attack markers, from the shard holding the first seed.
     pub markers: Option<Vec<Vec<Marker>>>,
+    /// The scenario's risk section, per variant, when the sweep annualizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskInputs>,
 }
 
 pub const PARTIAL_FORMAT: &str = "faultline-sweep-partial/1";

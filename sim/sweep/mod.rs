@@ -4,8 +4,9 @@
 //! - Common random numbers: seed i is shared by every variant, so differences against the
 //!   baseline (the first variant) are paired.
 //! - Streaming: runs are executed in chunks of seeds and folded, in (seed, variant) order,
-//!   into running accumulators (Welford), so memory does not grow with N and results do not
-//!   depend on the thread count.
+//!   into running accumulators (Welford), so memory does not grow with N (but for the year
+//!   model's three numbers per run, when the scenario has a `risk` section) and results do
+//!   not depend on the thread count.
 //! - Sharding: shard k of n takes a contiguous block of seeds (all variants of a seed stay
 //!   together) and writes a partial result; [`merge`] folds the partials' rows in the same
 //!   order, so the merged `summary.json` is byte-identical to the unsharded one.
@@ -55,6 +56,7 @@ impl SweepError {
 
 mod figures;
 mod files;
+mod risk;
 mod run;
 mod shards;
 mod statistics;
@@ -62,6 +64,7 @@ mod variants;
 
 pub use figures::*;
 pub use files::*;
+pub use risk::*;
 pub use run::*;
 pub use shards::*;
 pub use statistics::*;

@@ -66,7 +66,7 @@ pub fn run_sweep(
     csv: Option<&Path>,
     precision: Option<f64>,
 ) -> Result<SweepSummary, SweepError> {
-    let mut agg = Aggregator::new(names(variants));
+    let mut agg = Aggregator::new(names(variants), RiskInputs::of(variants));
     let mut sink = match csv {
         Some(p) => Some((CsvSink::create(p).map_err(SweepError::io(p))?, p)),
         None => None,

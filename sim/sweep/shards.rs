@@ -179,7 +179,7 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, SweepError> {
     }
     let names: Vec<String> = first.variants.iter().map(|v| v.0.clone()).collect();
     let nv = names.len();
-    let mut agg = Aggregator::new(first.variants.clone());
+    let mut agg = Aggregator::new(first.variants.clone(), first.risk.clone());
     let mut sink = CsvSink::create(csv).map_err(SweepError::io(csv))?;
     for (p, d) in &parts {
         let path = d.join("runs.csv");
@@ -316,6 +316,7 @@ pub fn run_shard(
         seeds: (seeds.start, seeds.end),
         hourly_sums: extras.hourly_sums,
         markers: extras.markers,
+        risk: RiskInputs::of(variants),
     };
     let json = serde_json::to_string_pretty(&partial)
         .map_err(|e| SweepError::Merge(format!("partial.json: {e}")))?

@@ -113,6 +113,13 @@ pub struct SweepSummary {
     pub variants: Vec<VariantSummary>,
     /// Variants by expected net saving against the baseline, best first.
     pub ranking: Vec<Rank>,
+    /// The scenario's risk section as the sweep used it, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<RiskInputs>,
+    /// Risk and return per year, per variant (baseline first), when the scenario has a
+    /// risk section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annual: Option<Vec<Annual>>,
 }
 
 /// A sweep that stops once its answer is precise enough: after each chunk of seeds, when
@@ -175,11 +182,15 @@ pub struct Aggregator {
     hourly: Vec<Vec<u64>>,
     markers: Vec<Vec<Marker>>,
     seeds: u64,
+    risk: Option<RiskInputs>,
+    /// Per variant, one day per seed (only when the sweep annualizes: 24 bytes a run).
+    days: Vec<Vec<Day>>,
 }
 
 impl Aggregator {
-    /// For variants given as (name, description), baseline first.
-    pub fn new(names: Vec<(String, String)>) -> Self {
+    /// For variants given as (name, description), baseline first; `risk` when the sweep
+    /// annualizes.
+    pub fn new(names: Vec<(String, String)>, risk: Option<RiskInputs>) -> Self {
         let nv = names.len();
         Aggregator {
             names,
@@ -189,6 +200,8 @@ impl Aggregator {
             hourly: vec![Vec::new(); nv],
             markers: vec![Vec::new(); nv],
             seeds: 0,
+            risk,
+            days: vec![Vec::new(); nv],
         }
     }
 
@@ -203,6 +216,9 @@ impl Aggregator {
             }
             if f[cost] < base[cost] {
                 self.cheaper[v] += 1;
+            }
+            if self.risk.is_some() {
+                self.days[v].push(Day::of(f));
             }
         }
         self.seeds += 1;
@@ -313,6 +329,11 @@ impl Aggregator {
                 .iter()
                 .map(|d| (d.name.to_string(), d.label.to_string()))
                 .collect(),
+            annual: self
+                .risk
+                .as_ref()
+                .map(|r| annual(r, &self.names, &self.days, first_seed)),
+            risk: self.risk,
             variants,
             ranking,
         }

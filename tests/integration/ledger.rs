@@ -31,7 +31,10 @@ fn closes(r: &Summary) {
         assert!(
             cents(
                 row.total,
-                row.lost_output + row.scrap_materials + row.incident_response + row.false_positive_review
+                row.lost_output
+                    + row.scrap_materials
+                    + row.incident_response
+                    + row.false_positive_review
             ),
             "{row:?}"
         );
@@ -54,18 +57,27 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
     closes(&r);
 
     // Lost output: every priced unit of the tree at the unit value (units to 3 decimals).
-    assert!(cents(c.unit_value, p.downtime_per_h / r.loss_tree.nominal_per_h));
+    assert!(cents(
+        c.unit_value,
+        p.downtime_per_h / r.loss_tree.nominal_per_h
+    ));
     for l in &r.loss_tree.losses {
         let priced = !matches!(
             l.category,
             faultline::loss::LossCategory::TargetGap | faultline::loss::LossCategory::WorkInProcess
         );
         let want = if priced { l.units * c.unit_value } else { 0.0 };
-        assert!((l.cost - want).abs() <= 0.0005 * c.unit_value + 0.01, "{l:?}");
+        assert!(
+            (l.cost - want).abs() <= 0.0005 * c.unit_value + 0.01,
+            "{l:?}"
+        );
     }
     // Scrap materials: every scrapped unit at its price.
     assert!(
-        cents(c.scrap_materials, r.line.scrap_units as f64 * p.scrap_per_unit),
+        cents(
+            c.scrap_materials,
+            r.line.scrap_units as f64 * p.scrap_per_unit
+        ),
         "{c:?}"
     );
     // Incident response: recovery for a succeeded step, triage for one detected or blocked.
@@ -108,8 +120,14 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
             .find(|x| x.cause == name)
             .map_or(0.0, |x| x.false_positive_review)
     };
-    assert!(cents(owed("control: dpi"), dpi as f64 * p.per_false_positive));
-    assert!(cents(owed("control: ids"), ids as f64 * p.per_false_positive));
+    assert!(cents(
+        owed("control: dpi"),
+        dpi as f64 * p.per_false_positive
+    ));
+    assert!(cents(
+        owed("control: ids"),
+        ids as f64 * p.per_false_positive
+    ));
 }
 
 #[test]

@@ -93,3 +93,37 @@ fn a_missing_base_names_the_file_it_looked_for() {
     assert!(matches!(err, ScenarioError::Io { .. }), "{err}");
     assert!(err.to_string().contains("gone.ron"), "{err}");
 }
+
+#[test]
+fn a_risk_section_is_checked_for_meaning_with_its_fields_named() {
+    let files = [
+        ("plant/base.ron", minimal()),
+        (
+            "plant/priced.ron",
+            r#"Overlay(base: "base.ron", name: "Priced", risk: Some((
+                campaigns_per_year: Pert(min: 2.0, likely: 1.0, max: 3.0),
+                operating_days: 400.0,
+                controls: [
+                    (control: "firewall", purchase: 1.0, life_years: 0.0),
+                    (control: "dpi", purchase: -5.0, life_years: 5.0),
+                    (control: "dpi", purchase: 5.0, life_years: 5.0),
+                ],
+            )))"#
+                .into(),
+        ),
+    ];
+    let mut read = sources(&files);
+    let err = load_with(Path::new("plant/priced.ron"), &mut read).unwrap_err();
+    let text = err.to_string();
+    for want in [
+        "risk.campaigns_per_year: Pert(min: 2, likely: 1, max: 3)",
+        "risk.operating_days: 400 must be > 0 and at most 366",
+        "risk.controls[0].control: unknown control \"firewall\"; known: segmentation, dpi",
+        "risk.controls[0].life_years",
+        "risk.controls[1].purchase",
+        "risk.controls",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    assert!(matches!(err, ScenarioError::Invalid { .. }), "{err:?}");
+}

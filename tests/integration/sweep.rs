@@ -310,8 +310,11 @@ fn the_html_report_is_self_contained_with_scorecard_and_charts() {
     for v in &sum.variants {
         assert!(page.contains(&format!("<th>{}</th>", v.name)), "{}", v.name);
     }
-    // Three charts, each inline SVG.
-    assert_eq!(page.matches("<svg").count(), 3);
+    // Four charts, each inline SVG: throughput, downtime, cost, and (a risk section) the
+    // loss exceedance curve beside the per-year table.
+    assert_eq!(page.matches("<svg").count(), 4);
+    assert!(page.contains("id=\"exceedance\""));
+    assert!(page.contains("annualized loss exposure"));
     // Nothing fetched: no external references, no script.
     // Nothing fetched: no external references, no script (the SVG namespace is a name).
     let bare = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
@@ -334,7 +337,9 @@ fn the_html_report_is_self_contained_with_scorecard_and_charts() {
     let summary = faultline::report::Summary::from_world(&w);
     let page = faultline::report::html::run_page(&w, &summary);
     assert!(page.contains("id=\"scorecard\""));
-    assert_eq!(page.matches("<svg").count(), 3);
+    // Throughput, downtime, cost and the waterfall from target to good units.
+    assert_eq!(page.matches("<svg").count(), 4);
+    assert!(page.contains("id=\"waterfall\""));
     assert!(page.contains("Attack steps"));
     assert!(!page.contains("chart not drawn"));
 }
@@ -438,4 +443,57 @@ fn one_false_positive_costs_its_price_once_and_the_ranking_parts_add_up() {
             r.net_saving.mean
         );
     }
+}
+
+#[test]
+fn the_year_adds_up_and_a_campaign_costs_its_day_less_the_ordinary_day() {
+    let s = short_all_controls();
+    let r = s
+        .risk
+        .clone()
+        .expect("all-controls.ron prices its controls");
+    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
+    let sum = run_sweep(&variants, 4, 42, 2, &|| {}, None, None).unwrap();
+    let annual = sum.annual.as_ref().expect("a risk section gives a year");
+    assert_eq!(annual.len(), 2);
+
+    // Owning the controls: purchase / life + running, for the controls each variant deploys.
+    let price = |name: &str| {
+        r.controls
+            .iter()
+            .find(|p| p.control == name)
+            .map_or(0.0, |p| p.purchase / p.life_years + p.running_per_year)
+    };
+    let owned = price("segmentation") + price("ids");
+    assert!((annual[0].ownership - owned).abs() < 0.01);
+    assert!((annual[1].ownership - owned - price("dpi")).abs() < 0.01);
+
+    // A campaign's loss magnitude on seed 42: the scenario's day less the same seed
+    // without the attacks, run here separately.
+    let day = faultline::sweep::run_one(&variants[0], 0, 42, 42);
+    let mut w = faultline::World::new(&faultline::sweep::ordinary(&variants[0].scenario), 42);
+    w.run();
+    let ordinary = faultline::report::Summary::from_world(&w).cost;
+    assert_eq!(day.figures[metric("ordinary_cost")], ordinary.total);
+    assert_eq!(day.figures[metric("ordinary_controls")], ordinary.controls);
+    assert!(day.figures[metric("cost_total")] > ordinary.total);
+
+    // ALE = E[frequency] × the mean loss magnitude; percentiles in order.
+    let lambda = r.campaigns_per_year.mean();
+    for a in annual {
+        assert!(
+            (a.ale.mean - lambda * a.loss_magnitude.mean).abs() < 0.01 * a.ale.mean.abs() + 0.01,
+            "{a:?}"
+        );
+        assert!(a.ale_p90 <= a.ale_p99);
+        assert!(a.exceedance.windows(2).all(|w| w[1].1 <= w[0].1));
+    }
+    // The net benefit is its parts, to the cent; ROSI is the net over the cost added.
+    let d = annual[1].vs_baseline.as_ref().unwrap();
+    let parts = d.attack_losses_avoided + d.other_losses_avoided - d.control_cost_added;
+    assert!((parts - d.net_benefit.mean).abs() < 0.011, "{d:?}");
+    let rosi = d.rosi.as_ref().unwrap();
+    assert!((rosi.mean - d.net_benefit.mean / d.control_cost_added).abs() < 0.001);
+    assert!(annual[0].vs_baseline.is_none());
+    assert!((0.0..=1.0).contains(&d.p_net_positive));
 }

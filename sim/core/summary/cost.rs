@@ -175,12 +175,7 @@ pub(super) fn ledger(
 }
 
 /// A loss line priced (or not).
-pub(super) fn line(
-    category: LossCategory,
-    cause: String,
-    units: f64,
-    unit_value: f64,
-) -> LossLine {
+pub(super) fn line(category: LossCategory, cause: String, units: f64, unit_value: f64) -> LossLine {
     LossLine {
         category,
         cause,

@@ -14,10 +14,12 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
 mod charts;
+mod decision_charts;
 mod run_page;
 mod sweep_page;
 
 use charts::*;
+pub use decision_charts::*;
 pub use run_page::*;
 pub use sweep_page::*;
 
@@ -71,6 +73,8 @@ pub struct Page {
     pub tables: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
     /// Tables that lead the page, before the scorecard (the impact table).
     pub lead: Vec<(String, Vec<String>, Vec<Vec<String>>)>,
+    /// Further charts after the cost: (section id, heading, SVG).
+    pub figures: Vec<(String, String, String)>,
 }
 
 pub fn esc(s: &str) -> String {
@@ -205,6 +209,13 @@ pub fn sections(p: &Page) -> String {
         esc(&p.cost_title),
         cost_chart(p)
     ));
+    for (id, h, svg) in &p.figures {
+        out.push_str(&format!(
+            "<section id=\"{}\"><h2>{}</h2>{svg}</section>\n",
+            esc(id),
+            esc(h)
+        ));
+    }
     for (i, (h, head, rows)) in p.tables.iter().enumerate() {
         out.push_str(&format!(
             "<section id=\"table-{i}\"><h2>{}</h2>{}</section>\n",

@@ -19,6 +19,8 @@ pub(crate) const SCORE_ROWS: &[(&str, &str, &str)] = &[
     ("safety_trips", "safety trips", "OT"),
     ("scrap_units", "scrap units", "OT"),
     ("cost_total", "total cost", "cost"),
+    ("cost_attacks", "of it owed to attacks", "cost"),
+    ("cost_controls", "of it owed to controls", "cost"),
 ];
 
 pub(crate) fn fmt(v: f64) -> String {
@@ -149,6 +151,15 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         cost_title: format!("Cost of the run ({})", s.cost.currency),
         tables,
         lead: Vec::new(),
+        figures: vec![(
+            "waterfall".into(),
+            "From target to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
+            waterfall_chart(
+                s.loss_tree.target_units,
+                s.line.good_units as f64,
+                &waterfall_steps(s, 12),
+            ),
+        )],
     }
 }
 
@@ -180,6 +191,8 @@ fn score_cells(s: &Summary) -> Vec<String> {
         sc.ot.safety_trips.to_string(),
         sc.ot.scrap_units.to_string(),
         format!("{} {:.0}", s.cost.currency, s.cost.total),
+        format!("{} {:.0}", s.cost.currency, s.cost.attacks),
+        format!("{} {:.0}", s.cost.currency, s.cost.controls),
     ]
 }
 

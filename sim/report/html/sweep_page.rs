@@ -87,7 +87,24 @@ pub fn sweep_page(s: &SweepSummary) -> String {
         cost,
         cost_title: "Mean total cost per run, per variant, with 95 % intervals".into(),
         lead: Vec::new(),
-        tables: vec![
+        figures: s
+            .annual
+            .as_ref()
+            .map(|a| {
+                let curves: Vec<(String, Vec<(f64, f64)>)> = a
+                    .iter()
+                    .map(|v| (v.name.clone(), v.exceedance.clone()))
+                    .collect();
+                vec![(
+                    "exceedance".to_string(),
+                    "Loss exceedance: the chance that a year's attack losses exceed each amount, per variant".to_string(),
+                    exceedance_chart(&curves, "$"),
+                )]
+            })
+            .unwrap_or_default(),
+        tables: annual_tables(s)
+            .into_iter()
+            .chain(vec![
             (
                 "Ranking by expected net saving against the baseline".into(),
                 [
@@ -110,8 +127,66 @@ pub fn sweep_page(s: &SweepSummary) -> String {
                     .to_vec(),
                 steps,
             ),
-        ],
+        ])
+            .collect(),
     })
+}
+
+/// Risk and return per year, when the scenario has a risk section.
+fn annual_tables(s: &SweepSummary) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+    let (Some(annual), Some(r)) = (&s.annual, &s.risk) else {
+        return Vec::new();
+    };
+    let ci =
+        |st: &crate::sweep::Stat| format!("{:.0} [{:.0}, {:.0}]", st.mean, st.ci95.0, st.ci95.1);
+    let rows = annual
+        .iter()
+        .map(|a| {
+            let d = a.vs_baseline.as_ref();
+            vec![
+                a.name.clone(),
+                ci(&a.ale),
+                format!("{:.0}", a.ale_p90),
+                format!("{:.0}", a.ale_p99),
+                format!("{:.0}", a.ownership),
+                ci(&a.friction),
+                d.map_or("baseline".into(), |d| ci(&d.net_benefit)),
+                d.map_or(String::new(), |d| {
+                    format!(
+                        "{:.0} + {:.0} − {:.0}",
+                        d.attack_losses_avoided, d.other_losses_avoided, d.control_cost_added
+                    )
+                }),
+                d.and_then(|d| d.rosi.as_ref()).map_or(String::new(), |x| {
+                    format!("{:.2} [{:.2}, {:.2}]", x.mean, x.ci95.0, x.ci95.1)
+                }),
+                d.map_or(String::new(), |d| format!("{:.2}", d.p_net_positive)),
+            ]
+        })
+        .collect();
+    vec![(
+        format!(
+            "Per year: {:.2} campaigns a year on average, {:.0} operating days ({} simulated years)",
+            r.campaigns_per_year.mean(),
+            r.operating_days,
+            crate::sweep::YEARS
+        ),
+        [
+            "variant",
+            "annualized loss exposure (95 % CI)",
+            "P90",
+            "P99",
+            "owning the controls /yr",
+            "friction /yr (95 % CI)",
+            "net benefit /yr (95 % CI)",
+            "= attack losses avoided + other losses avoided − control cost added",
+            "ROSI (95 % CI)",
+            "P(net > 0)",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    )]
 }
 
 /// The scorecard: one column per variant, means with 95 % intervals.

@@ -111,7 +111,10 @@ fn risk_checks(r: &crate::scenario::RiskSpec, c: &mut Checker) {
             format!("{} must be > 0 and at most 366", r.operating_days),
         );
     }
-    c.unique("risk.controls", r.controls.iter().map(|p| p.control.as_str()));
+    c.unique(
+        "risk.controls",
+        r.controls.iter().map(|p| p.control.as_str()),
+    );
     for (i, p) in r.controls.iter().enumerate() {
         let at = |f: &str| format!("risk.controls[{i}].{f}");
         if !crate::scenario::CONTROL_NAMES.contains(&p.control.as_str()) {

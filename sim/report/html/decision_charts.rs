@@ -1,0 +1,166 @@
+//! The charts a budget meeting reads: the waterfall from target to good units by loss
+//! category and cause (a run), and the loss exceedance curve of each variant (a sweep).
+
+use super::*;
+
+/// A step of the waterfall: its label, its lost units (negative: units made up), and
+/// whether an attack or a control owns it (for its colour).
+pub struct WaterfallStep {
+    pub label: String,
+    pub units: f64,
+    pub owner: Owner,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Attack,
+    Control,
+    Operations,
+}
+
+/// The run's loss tree as waterfall steps: the largest `keep` lines by size, the rest
+/// folded into one step, so target − Σ steps = good exactly as the tree closes.
+pub fn waterfall_steps(s: &Summary, keep: usize) -> Vec<WaterfallStep> {
+    let mut lines: Vec<&crate::report::LossLine> = s
+        .loss_tree
+        .losses
+        .iter()
+        .filter(|l| l.units.abs() >= 0.5)
+        .collect();
+    lines.sort_by(|a, b| b.units.abs().total_cmp(&a.units.abs()));
+    let owner = |cause: &str| {
+        if cause.starts_with("step ") {
+            Owner::Attack
+        } else if cause.starts_with("control: ") {
+            Owner::Control
+        } else {
+            Owner::Operations
+        }
+    };
+    let mut steps: Vec<WaterfallStep> = lines
+        .iter()
+        .take(keep)
+        .map(|l| WaterfallStep {
+            label: format!("{} — {}", l.category.label(), short(&l.cause)),
+            units: l.units,
+            owner: owner(&l.cause),
+        })
+        .collect();
+    let shown: f64 = steps.iter().map(|x| x.units).sum();
+    let all: f64 = s.loss_tree.losses.iter().map(|l| l.units).sum();
+    let rest = all - shown;
+    if rest.abs() >= 0.5 {
+        steps.push(WaterfallStep {
+            label: "everything else".into(),
+            units: rest,
+            owner: Owner::Operations,
+        });
+    }
+    steps
+}
+
+fn short(cause: &str) -> String {
+    let c: String = cause.chars().take(44).collect();
+    if c.len() < cause.len() { c + "…" } else { c }
+}
+
+fn colour(o: Owner) -> RGBColor {
+    match o {
+        Owner::Attack => ATTACK,
+        Owner::Control => CONTROL,
+        Owner::Operations => RGBColor(150, 150, 150),
+    }
+}
+
+/// From target (top bar) down through each loss to good units (bottom bar).
+pub fn waterfall_chart(target: f64, good: f64, steps: &[WaterfallStep]) -> String {
+    let n = steps.len() + 2;
+    let mut level = target;
+    let mut bars: Vec<(String, f64, f64, RGBColor)> =
+        vec![("target".into(), 0.0, target, RGBColor(60, 60, 60))];
+    for st in steps {
+        let next = level - st.units;
+        bars.push((
+            format!("{} ({:+.0})", st.label, -st.units),
+            next.min(level),
+            next.max(level),
+            colour(st.owner),
+        ));
+        level = next;
+    }
+    bars.push(("good units".into(), 0.0, good, RGBColor(60, 60, 60)));
+    let xmax = nice_max(bars.iter().map(|b| b.2).fold(0.0, f64::max));
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    svg((960, 40 + 26 * n as u32), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(380)
+            .build_cartesian_2d(0f64..xmax, (0..n - 1).into_segmented())?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_desc("units")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| match v {
+                // Top to bottom: row 0 is drawn last (highest).
+                SegmentValue::CenterOf(i) => labels.get(n - 1 - *i).cloned().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .y_labels(n)
+            .light_line_style(RGBColor(240, 240, 240))
+            .draw()?;
+        chart.draw_series(bars.iter().enumerate().map(|(k, (_, lo, hi, c))| {
+            let row = n - 1 - k;
+            let mut r = Rectangle::new(
+                [
+                    (*lo, SegmentValue::Exact(row)),
+                    (hi.max(lo + xmax * 0.001), SegmentValue::Exact(row + 1)),
+                ],
+                c.filled(),
+            );
+            r.set_margin(4, 4, 0, 0);
+            r
+        }))?;
+        Ok(())
+    })
+}
+
+/// Each variant's loss exceedance curve: P(a year's attack losses > x).
+pub fn exceedance_chart(curves: &[(String, Vec<(f64, f64)>)], currency: &str) -> String {
+    let xmax = nice_max(
+        curves
+            .iter()
+            .flat_map(|c| c.1.iter().map(|p| p.0))
+            .fold(0.0, f64::max),
+    );
+    svg((960, 360), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0f64..xmax, 0f64..1f64)?;
+        chart
+            .configure_mesh()
+            .x_desc(format!("a year's attack losses ({currency})"))
+            .y_desc("probability of exceeding")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{:.0} %", v * 100.0))
+            .light_line_style(RGBColor(240, 240, 240))
+            .draw()?;
+        for (i, (name, pts)) in curves.iter().enumerate() {
+            let c = SERIES[i % SERIES.len()];
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
+                .label(name.clone())
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], c.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .draw()?;
+        Ok(())
+    })
+}
