@@ -124,6 +124,9 @@ pub struct Hmi {
     pub views: Vec<StationReading>,
     /// What the schedule wants: production planned.
     pub line_should_run: bool,
+    /// The line is held stopped by a decision (a shutdown order, the MES lost without
+    /// island mode): the operator restarts nothing until it is lifted.
+    pub held: bool,
     speed_recipe: Vec<u16>,
     /// Temperature setpoint of each thermal station in the recipe, 0.1 °C.
     pub(crate) temp_recipe: Vec<Option<u16>>,
@@ -177,6 +180,7 @@ impl Hmi {
             station_loc,
             views: vec![StationReading::default(); s.stations.len()],
             line_should_run: false,
+            held: false,
             speed_recipe: vec![100; s.stations.len()],
             temp_recipe: s
                 .stations
@@ -208,6 +212,11 @@ impl Hmi {
         let (ch, base) = self.station_loc[station];
         let req = req_for(base);
         self.channels[ch].enqueue_write(req);
+    }
+
+    /// Whether the operator may start stations: the schedule says run and no hold stands.
+    pub fn may_run(&self) -> bool {
+        self.line_should_run && !self.held
     }
 
     /// Schedule: every station's run command on.
@@ -475,10 +484,10 @@ impl Hmi {
             Some(State::Tripped) if flags & map::F_TRIP_READY != 0 => {
                 self.schedule(t, Task::ResetTrip(st))
             }
-            Some(State::Stopped(StopReason::Command)) if self.line_should_run => {
+            Some(State::Stopped(StopReason::Command)) if self.may_run() => {
                 self.schedule(t, Task::RestartStation(st))
             }
-            Some(State::Stopped(StopReason::PlcStop)) if self.line_should_run => {
+            Some(State::Stopped(StopReason::PlcStop)) if self.may_run() => {
                 let plc = self.channels[self.station_loc[st].0].plc;
                 self.schedule(t, Task::SetPlcRun(plc));
             }
@@ -530,10 +539,10 @@ impl Hmi {
                 }
                 Task::ResetTrip(s) => self.views[s].state == Some(State::Tripped),
                 Task::RestartStation(s) => {
-                    self.line_should_run
+                    self.may_run()
                         && self.views[s].state == Some(State::Stopped(StopReason::Command))
                 }
-                Task::SetPlcRun(_) => self.line_should_run,
+                Task::SetPlcRun(_) => self.may_run(),
                 Task::ResetPlc(p) => !self.channels.iter().any(|c| c.plc == p && c.comm_ok),
                 Task::RestoreSetpoint(s) => self.views[s].flags & map::F_OUT_OF_BAND != 0,
             };

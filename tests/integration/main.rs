@@ -3,6 +3,7 @@
 mod architecture;
 mod closed_form;
 mod codec_props;
+mod corrections;
 mod determinism;
 mod exercises;
 mod golden;

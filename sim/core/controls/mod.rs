@@ -64,9 +64,10 @@ pub struct Controls {
     /// this long for an engineer on site, and nothing comes in over the vendor's access.
     pub vendor_refused: Option<Micros>,
     pub vendor_rng: Stream,
-    /// Per station waiting for the vendor: from when to when the wait is the access's
-    /// doing (beyond the connection time an always-on VPN takes), and whose.
-    pub vendor_wait: BTreeMap<usize, (Micros, Micros, VendorWait)>,
+    /// Per station waiting for the vendor: the spans in which the wait is the access's
+    /// doing (beyond the connection time an always-on VPN takes: approval and MFA, each
+    /// new session a time box makes necessary), and whose.
+    pub vendor_wait: BTreeMap<usize, Vec<(Micros, Micros, VendorWait)>>,
     /// The gateway's append-only audit log.
     pub audit: Vec<AuditRecord>,
     /// The incident response, while deployed.

@@ -367,8 +367,20 @@ impl Plant {
         self.begin_repair(i, t, by_floor);
     }
     /// The vendor's session opened at `t`: the repair starts.
-    pub fn vendor_repair(&mut self, i: usize, t: Micros) {
+    /// The vendor's repair of station i begins at t; returns how long it will take.
+    pub fn vendor_repair(&mut self, i: usize, t: Micros) -> Option<Micros> {
         self.begin_repair(i, t, false);
+        let f = self.stations[i].failure.as_ref()?;
+        f.repair_done_at.map(|d| d.saturating_sub(t))
+    }
+
+    /// A repair under way takes `by` longer (its work was interrupted).
+    pub fn delay_repair(&mut self, i: usize, by: Micros) {
+        if let Some(f) = &mut self.stations[i].failure
+            && let Some(d) = &mut f.repair_done_at
+        {
+            *d += by;
+        }
     }
     fn begin_repair(&mut self, i: usize, t: Micros, by_floor: bool) {
         let st = &mut self.stations[i];

@@ -112,11 +112,13 @@ impl World {
                 Cause::Normal
             }
         };
+        let now = self.now;
         let breakdown = match (!self.controls.vendor_wait.is_empty())
             .then(|| self.controls.vendor_wait.get(&st))
             .flatten()
+            .and_then(|spans| spans.iter().find(|(from, until, _)| (*from..*until).contains(&now)))
         {
-            Some(&(from, until, owner)) if (from..until).contains(&self.now) => match owner {
+            Some(&(_, _, owner)) => match owner {
                 crate::controls::VendorWait::Gateway => {
                     Cause::Control(crate::controls::ControlId::Gateway)
                 }

@@ -561,9 +561,17 @@ impl World {
         let mes_lost = t < self.campaign.mes_down_until && !self.controls.island_mode;
         let hold = mes_lost || t < self.campaign.hold_until;
         if hold == self.campaign.line_held {
+            if hold {
+                // A hold is a lockout: whatever switched a station on (the schedule, a
+                // command) is switched off again at the panel while it stands.
+                for plc in &mut self.devices.plcs {
+                    plc.local_stop();
+                }
+            }
             return;
         }
         self.campaign.line_held = hold;
+        self.hmi.held = hold;
         for plc in &mut self.devices.plcs {
             if hold {
                 plc.local_stop();

@@ -165,36 +165,12 @@ impl World {
                     called + onsite
                 }
                 (VendorAccess::AlwaysOnVpn, None) => called + connect,
-                (
-                    VendorAccess::Gateway {
-                        approval_min,
-                        mfa_min,
-                        session_h,
-                    },
-                    None,
-                ) => {
+                (VendorAccess::Gateway { approval_min, mfa_min, .. }, None) => {
                     let approved = called
                         + from_secs(approval_min.sample(&mut self.controls.vendor_rng) * 60.0);
                     let open = approved + from_secs(mfa_min * 60.0) + connect;
-                    let close = open + from_secs(session_h * 3600.0);
                     self.controls.vendor_stats.audited += 1;
-                    for (t_us, event, detail) in [
-                        (called, "requested", format!("repair of {name}")),
-                        (approved, "approved", "by the shift supervisor".to_string()),
-                        (
-                            open,
-                            "opened",
-                            format!("MFA passed; {} from {}", v.host, name),
-                        ),
-                        (close, "closed", "time box expired".to_string()),
-                    ] {
-                        self.controls.audit.push(AuditRecord {
-                            t_us,
-                            session,
-                            event: event.into(),
-                            detail,
-                        });
-                    }
+                    self.audit_session(session, called, approved, open, &name, &v.host);
                     open
                 }
             };
@@ -207,12 +183,11 @@ impl World {
                 (VendorAccess::Gateway { .. }, None) => Some(crate::controls::VendorWait::Gateway),
                 (VendorAccess::AlwaysOnVpn, None) => None,
             };
+            let mut spans = Vec::new();
             if let Some(owner) = owner
                 && open > called + connect
             {
-                self.controls
-                    .vendor_wait
-                    .insert(station, (called + connect, open, owner));
+                spans.push((called + connect, open, owner));
             }
             self.ledger.metrics.event(
                 called,
@@ -220,7 +195,99 @@ impl World {
                 &name,
                 format!("the repair needs {}", v.host),
             );
-            self.plant.vendor_repair(station, open);
+            let work = self.plant.vendor_repair(station, open);
+            if let (
+                VendorAccess::Gateway {
+                    approval_min,
+                    mfa_min,
+                    session_h,
+                },
+                None,
+                Some(work),
+            ) = (&v.access, self.controls.vendor_refused, work)
+            {
+                let time_box = from_secs(session_h * 3600.0).max(1);
+                self.time_boxed(station, open, work, time_box, approval_min, *mfa_min, &mut spans);
+            }
+            if !spans.is_empty() {
+                self.controls.vendor_wait.insert(station, spans);
+            }
+        }
+    }
+
+    /// A gateway session's first audit lines: requested, approved, opened.
+    fn audit_session(
+        &mut self,
+        session: u64,
+        called: Micros,
+        approved: Micros,
+        open: Micros,
+        station: &str,
+        host: &str,
+    ) {
+        for (t_us, event, detail) in [
+            (called, "requested", format!("repair of {station}")),
+            (approved, "approved", "by the shift supervisor".to_string()),
+            (open, "opened", format!("MFA passed; {host} from {station}")),
+        ] {
+            self.controls.audit.push(AuditRecord {
+                t_us,
+                session,
+                event: event.into(),
+                detail,
+            });
+        }
+    }
+
+    /// The gateway's time box: a session ends when its box expires; work left over needs a
+    /// new request (approval, MFA, connection) and a new session, and the repair waits
+    /// meanwhile (owed to the gateway).
+    #[allow(clippy::too_many_arguments)]
+    fn time_boxed(
+        &mut self,
+        station: usize,
+        open: Micros,
+        work: Micros,
+        time_box: Micros,
+        approval_min: &crate::dist::Dist,
+        mfa_min: f64,
+        spans: &mut Vec<(Micros, Micros, crate::controls::VendorWait)>,
+    ) {
+        let v = self.controls.vendor.clone().expect("a vendor");
+        let name = self.plant.stations[station].name.clone();
+        let (mut open, mut left) = (open, work);
+        loop {
+            let session = self.controls.vendor_stats.sessions;
+            if left <= time_box {
+                self.controls.audit.push(AuditRecord {
+                    t_us: open + left,
+                    session,
+                    event: "closed".into(),
+                    detail: "repair done".into(),
+                });
+                return;
+            }
+            let close = open + time_box;
+            left -= time_box;
+            self.controls.audit.push(AuditRecord {
+                t_us: close,
+                session,
+                event: "closed".into(),
+                detail: "time box expired: work left over needs a new request".into(),
+            });
+            self.controls.vendor_stats.sessions += 1;
+            self.controls.vendor_stats.audited += 1;
+            let rng = &mut self.controls.vendor_rng;
+            let approved = close + from_secs(approval_min.sample(rng) * 60.0);
+            let connect = from_secs(v.connect_min.sample(rng) * 60.0);
+            let next = approved + from_secs(mfa_min * 60.0) + connect;
+            let session = self.controls.vendor_stats.sessions;
+            self.audit_session(session, close, approved, next, &name, &v.host);
+            self.controls.vendor_stats.wait_h +=
+                (next - close) as f64 / crate::time::US_PER_H as f64;
+            self.plant.delay_repair(station, next - close);
+            spans.push((close, next, crate::controls::VendorWait::Gateway));
+            open = next;
         }
     }
 

@@ -286,7 +286,7 @@ impl World {
             if plc.fault.is_none() && !plc.is_listen_only() {
                 // Nothing wrong at the cabinet: the PLC runs but the HMI cannot reach
                 // it. The operator starts its stations at the local panel.
-                if self.hmi.line_should_run && plc.local_start() {
+                if self.hmi.may_run() && plc.local_start() {
                     self.ledger.metrics.event(
                         at,
                         EventKind::LocalStart,

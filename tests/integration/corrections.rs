@@ -1,0 +1,107 @@
+//! Model corrections: each test here failed on the model before its fix (behaviour that was
+//! wrong, or certain by construction).
+
+use faultline::scenario::AttackStep;
+use faultline::{Scenario, World, load};
+use std::path::Path;
+
+fn hourly(s: &Scenario, seed: u64) -> Vec<u64> {
+    let mut w = World::new(s, seed);
+    w.run();
+    w.ledger.metrics.hourly_good.clone()
+}
+
+fn ransomware(island: bool, shutdown_h: Option<f64>) -> Scenario {
+    let mut s = load(Path::new("scenarios/ransomware-segmented-island.ron")).unwrap();
+    s.line.island_mode = island;
+    for a in &mut s.attacks {
+        if let AttackStep::Ransomware {
+            precautionary_shutdown_h,
+            ..
+        } = &mut a.step
+        {
+            *precautionary_shutdown_h = shutdown_h;
+        }
+    }
+    s
+}
+
+#[test]
+fn a_held_line_stays_held_until_the_hold_is_lifted() {
+    // The MES lost at 06:00 for 8 h and no island mode: nothing is made until 14:00, though
+    // the operator sees stopped stations all along.
+    let h = hourly(&ransomware(false, None), 42);
+    for hour in 7..14 {
+        assert_eq!(h[hour], 0, "hour {hour}: {h:?}");
+    }
+    assert!(h[15] > 1000, "released at 14:00: {h:?}");
+    // Island mode, but management orders a 4 h precautionary shutdown: held until 10:00.
+    let h = hourly(&ransomware(true, Some(4.0)), 42);
+    for hour in 7..10 {
+        assert_eq!(h[hour], 0, "hour {hour}: {h:?}");
+    }
+    assert!(h[11] > 1000, "released at 10:00: {h:?}");
+}
+
+#[test]
+fn the_gateways_time_box_ends_sessions_and_leftover_work_needs_a_new_request() {
+    use faultline::scenario::VendorAccess;
+    let mut s = load(Path::new("scenarios/vendor-gateway.ron")).unwrap();
+    s.attacks.clear();
+    let boxed = |s: &mut Scenario, h: f64| {
+        if let Some(v) = &mut s.vendor
+            && let VendorAccess::Gateway { session_h, .. } = &mut v.access
+        {
+            *session_h = h;
+        }
+    };
+    // A 6-minute box: shorter than most of the filler's repairs.
+    boxed(&mut s, 0.1);
+    let mut w = World::new(&s, 42);
+    w.run();
+    let audit = &w.controls.audit;
+    let mut opened = std::collections::BTreeMap::new();
+    let mut closed = std::collections::BTreeMap::new();
+    for r in audit {
+        match r.event.as_str() {
+            "opened" => {
+                opened.insert(r.session, r.t_us);
+            }
+            "closed" => {
+                closed.insert(r.session, (r.t_us, r.detail.clone()));
+            }
+            _ => {}
+        }
+    }
+    assert!(!opened.is_empty());
+    let mut expired = 0;
+    for (k, open) in &opened {
+        let (close, why) = &closed[k];
+        assert!(
+            close - open <= 360_000_000,
+            "session {k} lasted {} s past its 6-minute box",
+            (close - open) / 1_000_000
+        );
+        if why.starts_with("time box expired") {
+            expired += 1;
+            // The next session is a new request: approved and opened after this one closed.
+            assert!(opened.get(&(k + 1)).is_some_and(|o| o > close), "{audit:#?}");
+        }
+    }
+    assert!(expired > 0, "no repair outlasted a 6-minute box: {audit:#?}");
+    // The extra waits are the gateway's: longer repairs than with a box nothing outlasts.
+    let gateway_units = |s: &Scenario| {
+        let mut w = World::new(s, 42);
+        w.run();
+        faultline::report::Summary::from_world(&w)
+            .loss_tree
+            .losses
+            .iter()
+            .filter(|l| l.cause == "control: gateway")
+            .map(|l| l.units)
+            .sum::<f64>()
+    };
+    let short = gateway_units(&s);
+    boxed(&mut s, 24.0);
+    assert!(short > gateway_units(&s), "{short}");
+}
