@@ -50,6 +50,8 @@ pub struct Network {
     pub hosts: Vec<Host>,
     /// The role of each host declared in the scenario (None for the HMI and the PLCs).
     pub roles: Vec<Option<crate::scenario::HostRole>>,
+    /// Per host: administered by the plant (the HMI and the PLCs are).
+    pub managed: Vec<bool>,
     zone_latency: Micros,
     firewall: Option<(Vec<Rule>, Micros)>,
 }
@@ -80,6 +82,7 @@ impl Network {
                 zones: vec!["plant".into()],
                 conduits: Vec::new(),
                 roles,
+                managed: vec![true; hosts.len()],
                 hosts,
                 zone_latency: from_secs(s.hmi.latency_ms / 1000.0),
                 firewall: None,
@@ -117,6 +120,9 @@ impl Network {
                 }
             })
             .collect();
+        let managed = (0..hosts.len())
+            .map(|i| i <= s.plcs.len() || n.hosts[i - 1 - s.plcs.len()].is_managed())
+            .collect();
         let firewall = segmentation.filter(|g| g.enabled).map(|g| {
             let rules = g
                 .allow
@@ -144,6 +150,7 @@ impl Network {
                 .collect(),
             hosts,
             roles,
+            managed,
             zone_latency: from_secs(n.zone_latency_ms / 1000.0),
             firewall,
         }

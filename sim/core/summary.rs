@@ -79,6 +79,9 @@ pub struct StepRow {
     pub at: String,
     pub technique: String,
     pub name: String,
+    /// Every technique the step realises ("T0856 Spoof Reporting Message", …), the main
+    /// one first; a step through the vendor's remote access adds T0822 and T0859.
+    pub techniques: Vec<String>,
     pub from: String,
     pub target: String,
     pub outcome: String,
@@ -490,10 +493,22 @@ fn security_summary(w: &World) -> SecuritySummary {
             }
             None => "in progress",
         };
+        let mut techniques: Vec<String> = r
+            .spec
+            .step
+            .techniques()
+            .iter()
+            .map(|(id, name)| format!("{id} {name}"))
+            .collect();
+        if w.net.network.roles[r.host] == Some(crate::scenario::HostRole::VendorLaptop) {
+            techniques.push("T0822 External Remote Services".into());
+            techniques.push("T0859 Valid Accounts".into());
+        }
         security.steps.push(StepRow {
             at: crate::time::clock(r.at),
             technique: id.into(),
             name: name.into(),
+            techniques,
             from: r.spec.from.clone(),
             target: match r.spec.step {
                 crate::scenario::AttackStep::Ransomware { .. } => "IT hosts".into(),

@@ -244,6 +244,9 @@ fn security_steps(s: &Summary, o: &mut String) {
                     String::new()
                 }
             );
+            if st.techniques.len() > 1 {
+                let _ = writeln!(o, "      also {}", st.techniques[1..].join(", "));
+            }
         }
         if let Some(d) = &sec.dpi {
             let _ = writeln!(
@@ -387,12 +390,16 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} — {} seed(s) from {}, {} h each; baseline: {}",
+        "{} — {} seed(s) from {}, {} h each; baseline: \"{}\" ({})",
         s.scenario,
         s.runs,
         s.first_seed,
         s.duration_h,
-        s.variants.first().map(|v| v.name.as_str()).unwrap_or("-")
+        s.variants.first().map(|v| v.name.as_str()).unwrap_or("-"),
+        s.variants
+            .first()
+            .map(|v| v.description.as_str())
+            .unwrap_or("-")
     );
     if let Some(st) = &s.stopping {
         let _ = writeln!(out, "{}", st.describe(s.runs));
@@ -406,24 +413,27 @@ pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
         "saving vs baseline (95 % CI)",
         "P(saves)"
     );
-    for v in &s.variants {
+    for (k, v) in s.variants.iter().enumerate() {
         let g = &v.metrics[good].1;
         let c = &v.metrics[cost].1;
         let d = &v.vs_baseline[cost].1;
+        let (saving, p) = if k == 0 {
+            (format!("{:>30}", "(the baseline)"), format!("{:>8}", "–"))
+        } else {
+            (
+                format!(
+                    "{:>10.0} [{:>8.0}, {:>8.0}]",
+                    0.0 - d.mean,
+                    0.0 - d.ci95.1,
+                    0.0 - d.ci95.0
+                ),
+                format!("{:>8.2}", v.p_saves_money),
+            )
+        };
         let _ = writeln!(
             out,
-            "{:<28} {:>8.0} [{:>6.0}, {:>6.0}] {:>9.0} [{:>7.0}, {:>7.0}] {:>10.0} [{:>8.0}, {:>8.0}] {:>8.2}",
-            v.name,
-            g.mean,
-            g.ci95.0,
-            g.ci95.1,
-            c.mean,
-            c.ci95.0,
-            c.ci95.1,
-            0.0 - d.mean,
-            0.0 - d.ci95.1,
-            0.0 - d.ci95.0,
-            v.p_saves_money
+            "{:<28} {:>8.0} [{:>6.0}, {:>6.0}] {:>9.0} [{:>7.0}, {:>7.0}] {saving} {p}",
+            v.name, g.mean, g.ci95.0, g.ci95.1, c.mean, c.ci95.0, c.ci95.1,
         );
     }
     let _ = writeln!(

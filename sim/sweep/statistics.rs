@@ -111,7 +111,8 @@ pub struct SweepSummary {
     /// Column names and labels of the metrics, in order.
     pub metric_labels: Vec<(String, String)>,
     pub variants: Vec<VariantSummary>,
-    /// Variants by expected net saving against the baseline, best first.
+    /// Variants by expected net saving against the baseline, best first (the baseline
+    /// itself is not ranked).
     pub ranking: Vec<Rank>,
     /// The scenario's risk section as the sweep used it, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,9 +291,11 @@ impl Aggregator {
                 markers: self.markers[v].clone(),
             })
             .collect();
+        // The baseline is what the others are ranked against: it is not in the ranking.
         let mut ranking: Vec<Rank> = variants
             .iter()
             .enumerate()
+            .skip(1)
             .map(|(v, s)| {
                 let d = &self.diff[v];
                 let saving = Acc {

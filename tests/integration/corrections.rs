@@ -85,10 +85,16 @@ fn the_gateways_time_box_ends_sessions_and_leftover_work_needs_a_new_request() {
         if why.starts_with("time box expired") {
             expired += 1;
             // The next session is a new request: approved and opened after this one closed.
-            assert!(opened.get(&(k + 1)).is_some_and(|o| o > close), "{audit:#?}");
+            assert!(
+                opened.get(&(k + 1)).is_some_and(|o| o > close),
+                "{audit:#?}"
+            );
         }
     }
-    assert!(expired > 0, "no repair outlasted a 6-minute box: {audit:#?}");
+    assert!(
+        expired > 0,
+        "no repair outlasted a 6-minute box: {audit:#?}"
+    );
     // The extra waits are the gateway's: longer repairs than with a box nothing outlasts.
     let gateway_units = |s: &Scenario| {
         let mut w = World::new(s, 42);
@@ -104,4 +110,89 @@ fn the_gateways_time_box_ends_sessions_and_leftover_work_needs_a_new_request() {
     let short = gateway_units(&s);
     boxed(&mut s, 24.0);
     assert!(short > gateway_units(&s), "{short}");
+}
+
+#[test]
+fn ransomware_spares_hosts_the_plant_does_not_administer() {
+    let s = load(Path::new("scenarios/ransomware-flat.ron")).unwrap();
+    let mut w = World::new(&s, 42);
+    w.run();
+    let r = faultline::report::Summary::from_world(&w);
+    let step = r
+        .security
+        .steps
+        .iter()
+        .find(|x| x.technique == "T0828")
+        .expect("the ransomware step");
+    assert!(step.detail.contains("mes"), "{}", step.detail);
+    assert!(
+        !step.detail.contains("vendor-laptop"),
+        "the vendor's own laptop is not the plant's: {}",
+        step.detail
+    );
+}
+
+#[test]
+fn containment_stops_what_comes_after_and_leaves_what_happened() {
+    // The spoofing runs from 03:59 and rewrites the HMI's view; the workstation is isolated
+    // at 05:00. The step had succeeded by then: it stays succeeded.
+    let s = load(Path::new("scenarios/attack-setpoint-hidden.ron")).unwrap();
+    let mut w = World::new(&s, 42);
+    w.run_until(5 * 3_600_000_000);
+    w.act(&faultline::act::Act::IsolateHost("eng-ws".into()));
+    w.run();
+    let r = faultline::report::Summary::from_world(&w);
+    let spoof = r
+        .security
+        .steps
+        .iter()
+        .find(|x| x.technique == "T0856")
+        .expect("the spoofing step");
+    assert_eq!(spoof.outcome, "succeeded", "{spoof:?}");
+    assert!(spoof.contained_after_s.is_some(), "{spoof:?}");
+    assert!(
+        spoof.detail.contains("before the host was isolated"),
+        "{spoof:?}"
+    );
+}
+
+#[test]
+fn every_step_carries_every_technique_it_realises() {
+    let techniques = |file: &str| -> Vec<Vec<String>> {
+        let s = load(Path::new(file)).unwrap();
+        let mut w = World::new(&s, 42);
+        w.run();
+        faultline::report::Summary::from_world(&w)
+            .security
+            .steps
+            .into_iter()
+            .map(|x| x.techniques)
+            .collect()
+    };
+    // Stolen vendor credentials: every step came in through the vendor's remote access.
+    let vpn = techniques("scenarios/vendor-vpn-stolen.ron");
+    assert!(!vpn.is_empty());
+    for t in &vpn {
+        assert!(t.iter().any(|x| x.starts_with("T0822 ")), "{t:?}");
+    }
+    // The hidden setpoint: the spoofing manipulates the operator's view.
+    let hidden = techniques("scenarios/attack-setpoint-hidden.ron");
+    assert!(
+        hidden
+            .iter()
+            .flatten()
+            .any(|x| x == "T0832 Manipulation of View"),
+        "{hidden:?}"
+    );
+    // And the report says so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "run",
+            "scenarios/attack-setpoint-hidden.ron",
+            "--seed",
+            "42",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("T0832 Manipulation of View"));
 }

@@ -634,6 +634,19 @@ pub struct HostSpec {
     pub zone: String,
     pub address: String,
     pub role: HostRole,
+    /// Whether the plant administers this host (its domain, its software, its backups):
+    /// ransomware spreading through the plant reaches only such hosts, and only their loss
+    /// is the plant's. Default: every role but `VendorLaptop` (the vendor's own machine).
+    #[serde(default)]
+    pub managed: Option<bool>,
+}
+
+impl HostSpec {
+    /// Whether the plant administers it (see `managed`).
+    pub fn is_managed(&self) -> bool {
+        self.managed
+            .unwrap_or(!matches!(self.role, HostRole::VendorLaptop))
+    }
 }
 
 /// One end of a firewall rule.
@@ -742,6 +755,28 @@ impl AttackStep {
             AttackStep::SpoofReporting { .. } => ("T0856", "Spoof Reporting Message"),
             AttackStep::Ransomware { .. } => ("T0828", "Loss of Productivity and Revenue"),
         }
+    }
+
+    /// Every ATT&CK for ICS technique the step realises, its main one first
+    /// (../shared/references.md lists the IDs).
+    pub fn techniques(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out = vec![self.technique()];
+        let unauthorized = ("T0855", "Unauthorized Command Message");
+        match self {
+            AttackStep::WriteRegister { .. }
+            | AttackStep::WriteCoil { .. }
+            | AttackStep::StopPlc { .. } => out.push(unauthorized),
+            AttackStep::ListenOnly { .. } => {
+                out.push(unauthorized);
+                out.push(("T0814", "Denial of Service"));
+            }
+            AttackStep::SpoofReporting { .. } => {
+                out.push(("T0830", "Adversary-in-the-Middle"));
+                out.push(("T0832", "Manipulation of View"));
+            }
+            AttackStep::Scan { .. } | AttackStep::Flood { .. } | AttackStep::Ransomware { .. } => {}
+        }
+        out
     }
 
     pub fn target(&self) -> Option<&str> {

@@ -116,8 +116,11 @@ impl World {
         let breakdown = match (!self.controls.vendor_wait.is_empty())
             .then(|| self.controls.vendor_wait.get(&st))
             .flatten()
-            .and_then(|spans| spans.iter().find(|(from, until, _)| (*from..*until).contains(&now)))
-        {
+            .and_then(|spans| {
+                spans
+                    .iter()
+                    .find(|(from, until, _)| (*from..*until).contains(&now))
+            }) {
             Some(&(_, _, owner)) => match owner {
                 crate::controls::VendorWait::Gateway => {
                     Cause::Control(crate::controls::ControlId::Gateway)

@@ -175,7 +175,11 @@ impl World {
                 let mut hit = Vec::new();
                 for h in 0..self.net.network.hosts.len() {
                     let kind = self.net.network.hosts[h].kind;
-                    if matches!(kind, crate::network::HostKind::Plc(_)) {
+                    // PLCs run no Windows; hosts the plant does not administer (the
+                    // vendor's laptop) are not the plant's to lose.
+                    if matches!(kind, crate::network::HostKind::Plc(_))
+                        || !self.net.network.managed[h]
+                    {
                         continue;
                     }
                     if h == host
@@ -443,8 +447,23 @@ impl World {
                 } else {
                     Outcome::Failed
                 };
+                // The PLC's drop counter counts every request it dropped while flooded,
+                // the HMI's polls among them: say which is which.
+                let dpi = if self.controls.dpi.is_some() {
+                    format!("the DPI stopped {by_dpi}; ")
+                } else {
+                    String::new()
+                };
+                let drops = if dropped > sent {
+                    format!(
+                        "the PLC dropped {dropped} requests, at least {} of them the HMI's polls",
+                        dropped - sent
+                    )
+                } else {
+                    format!("the PLC dropped {dropped}")
+                };
                 let detail = format!(
-                    "{sent} requests; the DPI stopped {by_dpi}; the PLC dropped {dropped}{}",
+                    "{sent} requests; {dpi}{drops}{}",
                     if plc.fault.is_some() {
                         " and faulted"
                     } else {

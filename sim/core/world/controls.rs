@@ -165,7 +165,14 @@ impl World {
                     called + onsite
                 }
                 (VendorAccess::AlwaysOnVpn, None) => called + connect,
-                (VendorAccess::Gateway { approval_min, mfa_min, .. }, None) => {
+                (
+                    VendorAccess::Gateway {
+                        approval_min,
+                        mfa_min,
+                        ..
+                    },
+                    None,
+                ) => {
                     let approved = called
                         + from_secs(approval_min.sample(&mut self.controls.vendor_rng) * 60.0);
                     let open = approved + from_secs(mfa_min * 60.0) + connect;
@@ -207,7 +214,15 @@ impl World {
             ) = (&v.access, self.controls.vendor_refused, work)
             {
                 let time_box = from_secs(session_h * 3600.0).max(1);
-                self.time_boxed(station, open, work, time_box, approval_min, *mfa_min, &mut spans);
+                self.time_boxed(
+                    station,
+                    open,
+                    work,
+                    time_box,
+                    approval_min,
+                    *mfa_min,
+                    &mut spans,
+                );
             }
             if !spans.is_empty() {
                 self.controls.vendor_wait.insert(station, spans);
@@ -400,9 +415,12 @@ impl World {
         self.end_contained_steps(t);
     }
 
-    /// Steps whose host is isolated end: a flood stops, a man in the middle lets go.
+    /// Steps whose host is isolated end: a flood stops, a man in the middle lets go. What
+    /// a step did before is a fact: a man in the middle that had rewritten replies
+    /// succeeded; containment only stops what comes after.
     pub(crate) fn end_contained_steps(&mut self, t: Micros) {
-        for run in self.campaign.attacks.iter_mut() {
+        let mut ended = Vec::new();
+        for (i, run) in self.campaign.attacks.iter_mut().enumerate() {
             if let Some(&at) = self.controls.contained.get(&run.host)
                 && at <= t
             {
@@ -410,10 +428,31 @@ impl World {
                 if run.contained_at.is_none() && run.started && run.at < at {
                     run.contained_at = Some(at);
                 }
-                run.spoof = None;
+                if let Some(sp) = run.spoof.take()
+                    && run.outcome.is_none()
+                {
+                    ended.push((i, sp.rewritten));
+                }
                 if let Some(f) = &mut run.flood {
                     f.until = f.until.min(t);
                 }
+            }
+        }
+        for (i, rewritten) in ended {
+            if rewritten > 0 {
+                self.end_step(
+                    i,
+                    t,
+                    crate::attack::Outcome::Succeeded,
+                    format!("{rewritten} status replies to the HMI rewritten before the host was isolated"),
+                );
+            } else {
+                self.end_step(
+                    i,
+                    t,
+                    crate::attack::Outcome::Blocked,
+                    "the host was isolated before it rewrote a reply".into(),
+                );
             }
         }
     }

@@ -76,7 +76,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         .map(|st| {
             vec![
                 st.at.clone(),
-                format!("{} {}", st.technique, st.name),
+                st.techniques.join(" · "),
                 st.from.clone(),
                 st.target.clone(),
                 st.outcome.clone(),
