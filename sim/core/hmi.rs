@@ -21,6 +21,13 @@ pub struct StationReading {
     pub flags: u16,
     pub units_out: u32,
     pub temp_c: Option<f64>,
+    /// The speed the station runs at, percent.
+    pub speed_pct: u16,
+    /// The rate alarm stands (running below the recipe's speed).
+    pub slow: bool,
+    /// The temperature setpoint the PLC holds (thermal stations), from the slow poll of
+    /// the holding registers.
+    pub setpoint: Option<u16>,
     pub seen_at: Micros,
 }
 
@@ -84,17 +91,35 @@ pub enum Task {
     SetPlcRun(usize),
     /// Go to the cabinet of a PLC that stopped answering and reset it.
     ResetPlc(usize),
-    /// A thermal station out of its band: put the recipe's setpoint back.
+    /// A thermal station out of its band with a setpoint that is not the recipe's: put
+    /// the recipe's setpoint back.
     RestoreSetpoint(usize),
+    /// A station running below the recipe's speed: put the recipe's speed back.
+    RestoreSpeed(usize),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum HmiEvent {
-    AlarmSeen { station: usize, state: &'static str },
+    AlarmSeen {
+        station: usize,
+        state: &'static str,
+    },
+    /// A station runs below the recipe's speed (a rate alarm).
+    SlowRunning {
+        station: usize,
+        speed_pct: u16,
+    },
     OperatorAction(Task),
-    CommLoss { plc: usize },
-    CommRestored { plc: usize },
-    WriteFailed { plc: usize, function: u8 },
+    CommLoss {
+        plc: usize,
+    },
+    CommRestored {
+        plc: usize,
+    },
+    WriteFailed {
+        plc: usize,
+        function: u8,
+    },
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -212,6 +237,15 @@ impl Hmi {
         let (ch, base) = self.station_loc[station];
         let req = req_for(base);
         self.channels[ch].enqueue_write(req);
+    }
+
+    /// Whether the HMI shows station `st` holding a temperature setpoint other than the
+    /// recipe's.
+    fn setpoint_off(&self, st: usize) -> bool {
+        match (self.views[st].setpoint, self.temp_recipe[st]) {
+            (Some(sp), Some(recipe)) => sp != recipe,
+            _ => false,
+        }
     }
 
     /// Whether the operator may start stations: the schedule says run and no hold stands.
@@ -434,6 +468,16 @@ impl Hmi {
                     }
                 }
             }
+            Ok(Response::ReadHoldingRegisters(regs)) => {
+                if let Request::ReadHoldingRegisters { address, .. } = f.q.req {
+                    let block = usize::from(address / BLOCK);
+                    if let Some(&(st, thermal)) = self.channels[c].slots.get(block)
+                        && thermal
+                    {
+                        self.views[st].setpoint = regs.get(usize::from(map::H_TEMP_SP)).copied();
+                    }
+                }
+            }
             Ok(Response::Exception { .. }) => {
                 self.stats.exceptions += 1;
                 if f.q.purpose == Purpose::Write {
@@ -463,7 +507,19 @@ impl Hmi {
             (u32::from(get(map::I_UNITS_OUT)) << 16) | u32::from(get(map::I_UNITS_OUT + 1));
         v.temp_c = (regs.len() > usize::from(map::I_TEMP))
             .then(|| f64::from(get(map::I_TEMP) as i16) / 10.0);
+        v.speed_pct = get(map::I_SPEED);
         v.seen_at = t;
+        let slow = state == Some(State::Running) && v.speed_pct < self.speed_recipe[st];
+        let slow_before = std::mem::replace(&mut v.slow, slow);
+        if slow && !slow_before {
+            self.events.push((
+                t,
+                HmiEvent::SlowRunning {
+                    station: st,
+                    speed_pct: v.speed_pct,
+                },
+            ));
+        }
         let flags = v.flags;
         if state != before
             && let Some(s @ (State::Failed | State::Tripped | State::Stopped(_))) = state
@@ -491,13 +547,16 @@ impl Hmi {
                 let plc = self.channels[self.station_loc[st].0].plc;
                 self.schedule(t, Task::SetPlcRun(plc));
             }
-            // Product out of its temperature band: put the recipe's setpoint back (it
-            // is what the operator would check first; a no-op if it was never changed).
+            // Product out of its temperature band and the setpoint not the recipe's: put
+            // the recipe's back. Out of band with the right setpoint is the process's own
+            // variation: the controller handles it, the operator does not write.
             Some(State::Running | State::Starved | State::Blocked)
-                if flags & map::F_OUT_OF_BAND != 0 =>
+                if flags & map::F_OUT_OF_BAND != 0 && self.setpoint_off(st) =>
             {
                 self.schedule(t, Task::RestoreSetpoint(st))
             }
+            // Running below the recipe's speed: the rate alarm; put the recipe's speed back.
+            Some(State::Running) if slow => self.schedule(t, Task::RestoreSpeed(st)),
             _ => {}
         }
     }
@@ -544,7 +603,13 @@ impl Hmi {
                 }
                 Task::SetPlcRun(_) => self.may_run(),
                 Task::ResetPlc(p) => !self.channels.iter().any(|c| c.plc == p && c.comm_ok),
-                Task::RestoreSetpoint(s) => self.views[s].flags & map::F_OUT_OF_BAND != 0,
+                Task::RestoreSetpoint(s) => {
+                    self.views[s].flags & map::F_OUT_OF_BAND != 0 && self.setpoint_off(s)
+                }
+                Task::RestoreSpeed(s) => {
+                    self.views[s].state == Some(State::Running)
+                        && self.views[s].speed_pct < self.speed_recipe[s]
+                }
             };
             if !still {
                 continue;
@@ -573,6 +638,13 @@ impl Hmi {
                     }
                 }
                 Task::ResetPlc(_) => self.local_actions.push((t, task)),
+                Task::RestoreSpeed(s) => {
+                    let value = self.speed_recipe[s];
+                    self.write(s, |b| Request::WriteSingleRegister {
+                        address: b + map::H_SPEED,
+                        value,
+                    });
+                }
                 Task::RestoreSetpoint(s) => {
                     if let Some(value) = self.temp_recipe[s] {
                         self.write(s, |b| Request::WriteSingleRegister {

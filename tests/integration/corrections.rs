@@ -196,3 +196,119 @@ fn every_step_carries_every_technique_it_realises() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("T0832 Manipulation of View"));
 }
+
+/// Runs of `s` on seeds `seeds`, two threads, summaries in seed order.
+fn summaries(s: &Scenario, seeds: std::ops::Range<u64>) -> Vec<faultline::report::Summary> {
+    let seeds: Vec<u64> = seeds.collect();
+    let mut out: Vec<(u64, faultline::report::Summary)> = std::thread::scope(|sc| {
+        let halves: Vec<_> = seeds
+            .chunks(seeds.len().div_ceil(2))
+            .map(|chunk| {
+                sc.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|&seed| {
+                            let mut w = World::new(s, seed);
+                            w.run();
+                            (seed, faultline::report::Summary::from_world(&w))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        halves.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    out.sort_by_key(|x| x.0);
+    out.into_iter().map(|x| x.1).collect()
+}
+
+#[test]
+fn the_ids_raises_false_alarms_at_its_configured_rate() {
+    let mut s = load(Path::new("scenarios/monitoring-ids.ron")).unwrap();
+    s.attacks.clear();
+    let rate = s.ids.as_ref().unwrap().false_alarms_per_day;
+    let runs = summaries(&s, 1..51);
+    let days = runs.len() as f64 * s.duration_h / 24.0;
+    let mut alarms = 0;
+    for r in &runs {
+        let ids = r.security.ids.as_ref().unwrap();
+        // Commissioned on the plant's normal operation: the HMI's own commands, recipes and
+        // the operator's answers to alarms are not anomalies.
+        assert_eq!(
+            ids.alerts_on_legitimate_traffic, 0,
+            "seed {}: {ids:?}",
+            r.seed
+        );
+        alarms += ids.false_alarms + ids.alerts_on_legitimate_traffic;
+    }
+    // A Poisson count over `days`: within its 95 % interval around the configured rate.
+    let expected = rate * days;
+    assert!(
+        (alarms as f64 - expected).abs() <= 1.96 * expected.sqrt(),
+        "{alarms} alarms in {days} days, configured {rate}/day"
+    );
+}
+
+#[test]
+fn with_nothing_wrong_the_operator_writes_only_for_the_schedule_and_real_alarms() {
+    use faultline::scenario::Action;
+    let s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    let n = s.stations.len() as u64;
+    let schedule: u64 = s
+        .schedule
+        .iter()
+        .map(|e| match &e.action {
+            Action::Changeover { setpoints, .. } => {
+                n + setpoints
+                    .iter()
+                    .filter(|x| matches!(x, faultline::scenario::Setpoint::Temperature(..)))
+                    .count() as u64
+            }
+            _ => n,
+        })
+        .sum();
+    for r in summaries(&s, 1..11) {
+        // Every operator write answers an alarm the HMI showed (a failure, a trip, a stop).
+        assert!(
+            r.hmi.writes <= schedule + r.hmi.operator_actions,
+            "seed {}: {} writes, {schedule} scheduled, {} operator actions",
+            r.seed,
+            r.hmi.writes,
+            r.hmi.operator_actions
+        );
+        assert!(
+            r.hmi.operator_actions <= r.line.failures + r.line.safety_trips + 2 * n,
+            "seed {}: {} operator actions for {} failures and {} trips",
+            r.seed,
+            r.hmi.operator_actions,
+            r.line.failures,
+            r.line.safety_trips
+        );
+    }
+}
+
+#[test]
+fn slow_running_raises_a_rate_alarm_and_the_operator_restores_the_speed() {
+    let s = load(Path::new("scenarios/attack-speed-write.ron")).unwrap();
+    let mut w = World::with_recording(
+        &s,
+        42,
+        faultline::world::Recording {
+            timeline: false,
+            events: true,
+            frames: false,
+        },
+    );
+    w.run();
+    let events = w.ledger.metrics.events.as_ref().unwrap();
+    let alarm = events
+        .iter()
+        .find(|e| e.detail.contains("below the recipe's speed"))
+        .expect("a rate alarm");
+    let restore = events
+        .iter()
+        .find(|e| e.detail == "restore the recipe's speed")
+        .expect("the operator restores the speed");
+    assert_eq!(alarm.source, "filler");
+    assert!(restore.t_us >= alarm.t_us && restore.t_us - alarm.t_us < 30 * 60 * 1_000_000);
+}

@@ -148,9 +148,9 @@ fn a_speed_write_is_priced_as_speed_loss_owned_by_the_step() {
     let owned = units(&r, |c, cause| {
         c == LossCategory::SpeedLoss && cause.contains("T0836")
     });
-    // 80 % of the filler's 3,600 an hour, from 03:00 until the changeover's recipe at 08:15,
-    // less the time it stood for other reasons.
-    assert!(owned > 8_000.0 && owned < 15_200.0, "{owned}");
+    // 80 % of the filler's 3,600 an hour while it runs slow: from its return from repair
+    // (03:11) until the operator answers the rate alarm (about 90 s later).
+    assert!(owned > 20.0 && owned < 400.0, "{owned}");
     let cost: f64 = r
         .loss_tree
         .losses

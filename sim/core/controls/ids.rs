@@ -88,6 +88,25 @@ impl Ids {
         }
     }
 
+    /// What commissioning taught it: `source` talks to `plc` with these function codes
+    /// and writes these (address, lowest, highest) values.
+    pub fn commission(
+        &mut self,
+        source: usize,
+        plc: usize,
+        functions: &[u8],
+        writes: &[(u16, u16, u16)],
+    ) {
+        self.talkers.insert((source, plc));
+        for &f in functions {
+            self.functions.insert((source, plc, f));
+        }
+        for &(a, lo, hi) in writes {
+            let e = self.writes.entry((source, plc, a)).or_insert((lo, hi));
+            *e = (e.0.min(lo), e.1.max(hi));
+        }
+    }
+
     /// A request from host `source` to PLC `plc` crossed the wire at `t`.
     pub fn observe(&mut self, t: Micros, source: usize, plc: usize, adu: &[u8]) {
         let learning = t < self.learn_until;

@@ -136,6 +136,17 @@ pub struct IdsSpec {
     /// A source's requests in a 10-second window above this multiple of its learned peak.
     #[serde(default = "default_spike")]
     pub rate_spike_factor: f64,
+    /// The IDS was commissioned on the plant's normal operation before the run (weeks of
+    /// learning, then tuned by the OT team, as real deployments are): it knows the HMI as
+    /// each PLC's talker, the function codes the HMI uses, and the values its commands and
+    /// recipes write (run and stop, fault resets, maintenance calls, every recipe's speed,
+    /// product and temperature). `false`: it knows only the first `learn_h` hours.
+    #[serde(default = "default_commissioned")]
+    pub commissioned: bool,
+}
+
+fn default_commissioned() -> bool {
+    true
 }
 
 fn default_spike() -> f64 {

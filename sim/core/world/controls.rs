@@ -306,6 +306,75 @@ impl World {
         }
     }
 
+    /// A commissioned IDS knows the HMI's normal operation: its talk to every PLC, the
+    /// function codes it uses, and the values its commands and every recipe write.
+    pub(crate) fn commission_ids(&mut self) {
+        use crate::plc::map::{
+            BLOCK, C_FAULT_RESET, C_MAINTENANCE, C_RUN, H_PRODUCT, H_SPEED, H_TEMP_SP, S_MODE,
+            SYSTEM,
+        };
+        use crate::scenario::{Action, Setpoint, StationKind};
+        let s = &self.scenario;
+        if !s.ids.as_ref().is_some_and(|i| i.commissioned) {
+            return;
+        }
+        let deci = |c: f64| ((c * 10.0).round() as i16) as u16;
+        let n = s.stations.len();
+        let mut speed = vec![(100u16, 100u16); n];
+        let mut temp: Vec<Option<(u16, u16)>> = s
+            .stations
+            .iter()
+            .map(|st| match &st.kind {
+                StationKind::Thermal(t) => Some((deci(t.setpoint_c), deci(t.setpoint_c))),
+                _ => None,
+            })
+            .collect();
+        let (mut plo, mut phi) = (1u16, 1u16);
+        for e in &s.schedule {
+            if let Action::Changeover { product, setpoints } = &e.action {
+                (plo, phi) = (plo.min(*product), phi.max(*product));
+                for sp in setpoints {
+                    let i = |name: &str| s.stations.iter().position(|x| x.name == name);
+                    match sp {
+                        Setpoint::Speed(name, pct) => {
+                            if let Some(i) = i(name) {
+                                speed[i] = (speed[i].0.min(*pct), speed[i].1.max(*pct));
+                            }
+                        }
+                        Setpoint::Temperature(name, c) => {
+                            if let Some(i) = i(name)
+                                && let Some(r) = &mut temp[i]
+                            {
+                                *r = (r.0.min(deci(*c)), r.1.max(deci(*c)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let hmi = self.net.network.hmi();
+        let Some(ids) = &mut self.controls.ids else {
+            return;
+        };
+        for (p, plc) in self.devices.plcs.iter().enumerate() {
+            let mut writes = vec![(SYSTEM + S_MODE, 1, 1)];
+            for (k, st) in plc.stations().enumerate() {
+                let b = k as u16 * BLOCK;
+                writes.extend([
+                    (b + C_RUN, 0, 1),
+                    (b + C_FAULT_RESET, 1, 1),
+                    (b + C_MAINTENANCE, 1, 1),
+                    (b + H_SPEED, speed[st].0, speed[st].1),
+                    (b + H_PRODUCT, plo, phi),
+                ]);
+                if let Some((lo, hi)) = temp[st] {
+                    writes.push((b + H_TEMP_SP, lo, hi));
+                }
+            }
+            ids.commission(hmi, p, &[0x01, 0x03, 0x04, 0x05, 0x06, 0x10], &writes);
+        }
+    }
+
     /// Whether the gateway refuses an attacker's traffic through the vendor's access: the
     /// stolen credentials open no session without the plant's approval and the vendor's
     /// second factor, even while the real vendor has one open.

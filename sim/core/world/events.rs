@@ -113,6 +113,11 @@ impl World {
                 HmiEvent::AlarmSeen { station, state } => {
                     (EventKind::Alarm, st(station), format!("HMI shows {state}"))
                 }
+                HmiEvent::SlowRunning { station, speed_pct } => (
+                    EventKind::Alarm,
+                    st(station),
+                    format!("HMI shows running at {speed_pct} %, below the recipe's speed"),
+                ),
                 HmiEvent::OperatorAction(task) => {
                     let (what, who) = match task {
                         Task::CallMaintenance(s) => ("call maintenance", st(s)),
@@ -123,6 +128,7 @@ impl World {
                         Task::RestoreSetpoint(s) => {
                             ("restore the recipe's temperature setpoint", st(s))
                         }
+                        Task::RestoreSpeed(s) => ("restore the recipe's speed", st(s)),
                     };
                     (EventKind::Operator, who, what.to_string())
                 }

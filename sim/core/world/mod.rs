@@ -160,7 +160,7 @@ impl World {
         );
         metrics.loss = crate::loss::LossBook::new(&plant, bottleneck);
         let n_links = bus.links.len();
-        World {
+        let mut w = World {
             seed,
             now: 0,
             tick: u64::from(s.tick_ms) * US_PER_MS,
@@ -191,7 +191,9 @@ impl World {
             campaign: Campaign::new(attacks),
             controls: Controls::new(s, seed, dpi),
             scenario: s.clone(),
-        }
+        };
+        w.commission_ids();
+        w
     }
 
     pub fn done(&self) -> bool {
