@@ -99,6 +99,36 @@ fn markdown_map(s: &faultline::Scenario) -> String {
             st.join(", ")
         );
     }
+    let _ = writeln!(o, "\n## Device profiles\n\n{PROFILES_INTRO}\n");
+    let _ = writeln!(
+        o,
+        "| profile | modelled on (sourced / assumption) | connections | when full | requests per scan | reply after | queue | watchdog (scans, recovery s) | bad traffic | P(hang) per probe |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for p in s.all_profiles() {
+        let wd = p.watchdog.as_ref().map_or("none".to_string(), |w| {
+            format!("{:?}, {:?}", w.overload_scans, w.recovery_s)
+        });
+        let bad = |b: faultline::scenario::OnBadTraffic| format!("{b:?}");
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {} | {:?} | {} | {} scan(s) | {} | {} | unsupported: {}, malformed: {} | {} |",
+            p.name,
+            p.modelled_on,
+            p.max_connections,
+            p.when_full,
+            if p.requests_per_scan == 0 {
+                "no limit".to_string()
+            } else {
+                p.requests_per_scan.to_string()
+            },
+            p.reply_latency_scans,
+            p.queue_limit,
+            wd,
+            bad(p.on_unsupported),
+            bad(p.on_malformed),
+            p.fault_probability
+        );
+    }
     let _ = writeln!(o, "\n## Station block (offsets from the block base)\n");
     let _ = writeln!(
         o,
@@ -194,5 +224,14 @@ registers start at 9000. Points marked *thermal only* exist on thermal stations 
 addresses answer exception 02. 32-bit counters span two registers, high word first; temperatures are signed 16-bit \
 tenths of a degree.\n\nReading outside a block answers exception 02 (Illegal Data Address); writing a value outside \
 a register's range answers 03 (Illegal Data Value). Function codes other than 01–06, 08 (sub-functions 00, 01, 04), \
-0F, 10, 11, 17 and 2B/0E answer 01 (Illegal Function) on the `modern` profile and fault a `legacy` one. FC 08/04 \
-(force listen-only) silences the PLC until FC 08/01 (restart communications).";
+0F, 10, 11, 17 and 2B/0E answer 01 (Illegal Function) on the `modern` profile and may hang a `legacy` one, as \
+bytes that are not Modbus (a service scan's probes) may: each such request or probe with the profile's \
+probability. Report Server ID (11) and Read Device Identification (2B/0E), what nmap's modbus-discover sends, \
+are answered. FC 08/04 (force listen-only) silences the PLC until FC 08/01 (restart communications).";
+
+const PROFILES_INTRO: &str = "The profiles in force: the shipped library (`modern` and `legacy` are aliases of \
+the M580 and the M218) and the scenario's own. Each names the device it is modelled on and which of its figures \
+come from the manufacturer's documentation (sourced) and which are assumptions; ../shared/references.md lists the \
+sources. A fragile device's faults are chances, not certainties: each probe it cannot parse hangs it with the \
+probability shown, the watchdog trips after a number of overloaded scans drawn for each overload episode, and the \
+recovery before a reset takes is drawn for each fault, all from the PLC's own random stream.";

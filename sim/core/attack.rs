@@ -38,8 +38,14 @@ pub fn campaign(
 
 /// How long a step waits for a reply.
 pub(crate) const REPLY_TIMEOUT: Micros = 2 * US_PER_S;
-/// The probe an `nmap -sV` service scan sends to an unknown port (GetRequest).
-pub const HTTP_PROBE: &[u8] = b"GET / HTTP/1.0\r\n\r\n";
+/// The first of nmap -sV's service probes long enough to be seen as not Modbus (an MBAP
+/// header is 7 bytes; GenericLines' 4 leave a device waiting), in nmap-service-probes'
+/// order: GetRequest, HTTPOptions, RTSPRequest, each on a connection of its own.
+pub const SERVICE_PROBES: [&[u8]; 3] = [
+    b"GET / HTTP/1.0\r\n\r\n",
+    b"OPTIONS / HTTP/1.0\r\n\r\n",
+    b"OPTIONS / RTSP/1.0\r\n\r\n",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Outcome {
@@ -68,7 +74,16 @@ pub struct Flood {
     /// The fraction of a request due but not yet sent (the rate is not whole per tick).
     pub carry: f64,
     pub sent: u64,
+    /// When the attacker tries again after its connection was dropped (by the device, or
+    /// shed by the OT team); `None` while connected.
+    pub reconnect_at: Option<Micros>,
+    /// Connections it opened again after one was dropped.
+    pub reconnects: u32,
 }
+
+/// How long a flooding tool waits before it reconnects when its connection is dropped or
+/// refused (an assumption: scripted floods retry within seconds).
+pub const FLOOD_RECONNECT: Micros = 5 * US_PER_S;
 
 /// An adversary in the middle between the HMI and a PLC, replaying frozen status.
 #[derive(Clone, Debug)]

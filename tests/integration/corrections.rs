@@ -312,3 +312,187 @@ fn slow_running_raises_a_rate_alarm_and_the_operator_restores_the_speed() {
     assert_eq!(alarm.source, "filler");
     assert!(restore.t_us >= alarm.t_us && restore.t_us - alarm.t_us < 30 * 60 * 1_000_000);
 }
+
+fn reconnections(detail: &str) -> u32 {
+    if detail.contains("reconnected once") {
+        return 1;
+    }
+    detail
+        .split("reconnected ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_shed_flood_comes_back_until_its_host_is_contained() {
+    let mut s = load(Path::new("scenarios/device-monitoring.ron")).unwrap();
+    s.duration_h = 3.0;
+    s.schedule.retain(|e| e.at_h <= 3.0);
+    let mut w = World::new(&s, 42);
+    w.run();
+    let run = &w.campaign.attacks[0];
+    let shed = w.controls.device_stats.connections_shed;
+    // Dropped every time it came back: 20 minutes of flood, a retry 5 s after each drop.
+    assert!(reconnections(&run.detail) >= 50, "{}", run.detail);
+    assert!(shed >= 50, "{shed}");
+    // Isolating the laptop ends it: no reconnection after the containment.
+    s.response = Some(faultline::scenario::ResponseSpec {
+        contain_min: faultline::dist::Dist::Fixed(2.0),
+    });
+    let mut w = World::new(&s, 42);
+    w.run();
+    let run = &w.campaign.attacks[0];
+    let n = reconnections(&run.detail);
+    assert!((1..=30).contains(&n), "{}", run.detail);
+    let ended = run.ended_at.unwrap();
+    assert!(ended < run.at + 5 * 60 * 1_000_000, "{ended}");
+}
+
+#[test]
+fn a_stochastic_attacker_step_that_can_never_work_is_refused_with_its_place() {
+    let text = std::fs::read_to_string("scenarios/stochastic-attacker.ron")
+        .unwrap()
+        .replace(r#"from: "eng-ws","#, r#"from: "it-laptop","#);
+    let dir = std::env::temp_dir().join(format!("faultline-infeasible-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy("scenarios/bottling-line.ron", dir.join("bottling-line.ron")).unwrap();
+    let path = dir.join("s.ron");
+    std::fs::write(&path, text).unwrap();
+    let e = load(&path).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(e.contains("attacker.steps[1].step"), "{e}");
+    assert!(e.contains("not on the path"), "{e}");
+    // The shipped scenario's attacker starts where each of its steps can work.
+    assert!(load(Path::new("scenarios/stochastic-attacker.ron")).is_ok());
+}
+
+#[test]
+fn product_2_at_product_1s_temperature_is_scrapped() {
+    use faultline::scenario::{Action, Setpoint};
+    let base = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    let mut wrong = base.clone();
+    for e in &mut wrong.schedule {
+        if let Action::Changeover { setpoints, .. } = &mut e.action {
+            setpoints.retain(|s| !matches!(s, Setpoint::Temperature(..)));
+        }
+    }
+    let scrap = |s: &Scenario| {
+        let mut w = World::new(s, 42);
+        w.run();
+        faultline::report::Summary::from_world(&w).thermal[0].scrap_temperature
+    };
+    let (right, wrong) = (scrap(&base), scrap(&wrong));
+    // Product 2 (from 08:15) at product 1's 62 °C is under its recipe's 63 °C: scrap.
+    assert!(right < 100, "{right}");
+    assert!(wrong > 20_000, "{wrong}");
+}
+
+#[test]
+fn legacy_devices_fault_by_chance_and_recover_in_varying_time() {
+    let s = load(Path::new("scenarios/attack-it-scan.ron")).unwrap();
+    let runs = summaries(&s, 1..21);
+    let downtime: Vec<f64> = runs
+        .iter()
+        .map(|r| r.scorecard.ot.downtime_from_attacks_h)
+        .collect();
+    let faulted: Vec<usize> = runs
+        .iter()
+        .map(|r| r.plcs.iter().filter(|p| !p.faults.is_empty()).count())
+        .collect();
+    let mut distinct = downtime.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    assert!(distinct.len() >= 10, "{downtime:?}");
+    // Each legacy PLC hangs with 1 − 0.7³ ≈ 0.66 per scan (three probes at 0.3): some
+    // seeds lose none, some all three.
+    assert!(faulted.iter().any(|&n| n == 0), "{faulted:?}");
+    assert!(faulted.iter().any(|&n| n == 3), "{faulted:?}");
+    let mean = faulted.iter().sum::<usize>() as f64 / faulted.len() as f64;
+    assert!((1.3..=2.7).contains(&mean), "{mean}");
+}
+
+#[test]
+fn the_m218_refuses_a_new_connection_when_every_one_is_busy() {
+    use faultline::modbus::{Request, request_adu};
+    use faultline::plc::Admission;
+    let s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    let mut w = World::new(&s, 1);
+    let p = w
+        .devices
+        .plcs
+        .iter()
+        .position(|p| p.name == "plc-depal")
+        .unwrap();
+    let plc = &mut w.devices.plcs[p];
+    let busy = |plc: &mut faultline::plc::Plc, c: u32| {
+        plc.receive(
+            c,
+            request_adu(
+                1,
+                1,
+                &Request::ReadHoldingRegisters {
+                    address: 0,
+                    quantity: 1,
+                },
+            ),
+        );
+    };
+    // The HMI holds one; three more fill the table.
+    for c in 100..103 {
+        assert_eq!(plc.connect(c), Admission::Accepted);
+    }
+    // All four idle: the oldest idle one is closed for the newcomer.
+    assert!(matches!(plc.connect(103), Admission::AcceptedClosing(_)));
+    // Every connection with a request in progress: the newcomer is refused.
+    for c in [100, 101, 102, 103] {
+        if plc.has_connection(c) {
+            busy(plc, c);
+        }
+    }
+    let hmi_or_other: Vec<u32> = (0..200).filter(|c| plc.has_connection(*c)).collect();
+    for c in hmi_or_other {
+        busy(plc, c);
+    }
+    assert_eq!(plc.connect(104), Admission::Refused);
+}
+
+#[test]
+fn the_profile_library_names_its_devices_and_keeps_the_aliases() {
+    use faultline::scenario::ProfileSpec;
+    let all = ProfileSpec::builtin();
+    let names: Vec<&str> = all.iter().map(|p| p.name.as_str()).collect();
+    for n in [
+        "modern",
+        "legacy",
+        "m580-bmenor2200h",
+        "m218",
+        "momentum-m1e",
+        "quantum-noe771",
+        "micro850",
+        "s7-1200",
+    ] {
+        assert!(names.contains(&n), "{n} missing from {names:?}");
+    }
+    let same = |a: &ProfileSpec, b: &ProfileSpec| {
+        ProfileSpec {
+            name: String::new(),
+            ..a.clone()
+        } == ProfileSpec {
+            name: String::new(),
+            ..b.clone()
+        }
+    };
+    assert!(same(&ProfileSpec::legacy(), &ProfileSpec::m218()));
+    assert!(same(&ProfileSpec::modern(), &ProfileSpec::m580()));
+    // The sourced figures.
+    assert_eq!(ProfileSpec::momentum_m1e().max_connections, 16);
+    assert_eq!(ProfileSpec::momentum_m1e().requests_per_scan, 4);
+    assert_eq!(ProfileSpec::quantum_noe771().requests_per_scan, 8);
+    assert_eq!(ProfileSpec::micro850().max_connections, 16);
+    assert_eq!(ProfileSpec::s7_1200().max_connections, 8);
+    for p in &all {
+        assert!(!p.modelled_on.is_empty(), "{}", p.name);
+    }
+}

@@ -59,9 +59,9 @@ fn connection_caps_follow_the_profile() {
     for c in 100..103 {
         assert_eq!(plc.connect(c), Admission::Accepted);
     }
-    // Full: the M218-like device closes the oldest — the HMI's.
+    // Full: the M218 closes the oldest idle connection — the HMI's, between its polls.
     assert_eq!(plc.connect(200), Admission::AcceptedClosing(0));
-    let mut modern = Plc::new(&w.scenario.plcs[2], &w.scenario, &ProfileSpec::modern());
+    let mut modern = Plc::new(&w.scenario.plcs[2], &w.scenario, &ProfileSpec::modern(), 1);
     for c in 0..32 {
         assert_eq!(modern.connect(c), Admission::Accepted);
     }

@@ -170,13 +170,14 @@ fn dpi_blocks_the_tampering_and_counts_its_false_positive() {
     assert!(g.security.mean_time_to_detect_s.unwrap() < 1.0);
     assert!(g.thermal[0].scrap_temperature < o.thermal[0].scrap_temperature);
     assert_eq!(hours_of(&g, Condition::Attack.label()), 0.0);
-    // The changeover's legitimate 63.5 °C is outside the learned range: one false positive.
+    // The changeover's legitimate 65.0 °C is outside the learned range: one false positive
+    // (the operator's retries before the engineer releases it are the same ticket).
     let dpi = g.security.dpi.as_ref().unwrap();
     assert_eq!(dpi.false_positives, 1, "{:?}", dpi.by_kind);
     assert!(
         dpi.by_kind
             .iter()
-            .any(|(k, _)| k.contains("value 635 at address 2"))
+            .any(|(k, _)| k.contains("value 650 at address 2"))
     );
 }
 

@@ -55,6 +55,10 @@ pub struct Controls {
     pub dpi_blocked: BTreeSet<(ConnId, u16)>,
     /// PLCs the DPI kept a legitimate (HMI) request from.
     pub dpi_blocked_hmi: BTreeSet<usize>,
+    /// False-positive tickets: (PLC, why) of a blocked legitimate request, and when an
+    /// engineer releases it (from then on the same request passes).
+    pub dpi_tickets: Vec<(usize, String, Micros)>,
+    pub dpi_review_rng: Stream,
     pub ids: Option<ids::Ids>,
     pub ids_stats: IdsStats,
     /// The vendor's remote access as it stands (a gateway put in during the run).
@@ -112,6 +116,8 @@ impl Controls {
             audit: Vec::new(),
             response: s.response.clone(),
             response_rng: stream(seed, "response"),
+            dpi_tickets: Vec::new(),
+            dpi_review_rng: stream(seed, "dpi-review"),
             contained: BTreeMap::new(),
             device_monitoring: s.device_monitoring.clone(),
             device_stats: DeviceStats::default(),

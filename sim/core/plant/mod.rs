@@ -401,6 +401,14 @@ impl Plant {
             ));
         }
     }
+    /// A changeover: the product now made, whose recipe's temperature band applies.
+    pub fn set_product(&mut self, product: u16) {
+        for st in &mut self.stations {
+            if let Some(th) = &mut st.thermal {
+                th.set_product(product);
+            }
+        }
+    }
     /// An operator's reset of a tripped station: taken only once it is cooled and inspected.
     pub fn reset_trip(&mut self, i: usize, t: Micros) -> bool {
         let st = &mut self.stations[i];

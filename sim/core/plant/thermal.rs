@@ -15,7 +15,12 @@ pub struct Thermal {
     pub tau_s: f64,
     pub gain_c: f64,
     pub load_c: f64,
+    /// The band of the product now in the zone.
     pub band_c: (f64, f64),
+    /// The band of product 1 and of products without their own.
+    default_band: (f64, f64),
+    /// Products with a band of their own.
+    product_bands: Vec<(u16, (f64, f64))>,
     pub trip_above_c: f64,
     pub reset_below_c: f64,
     pub inspection: Micros,
@@ -49,6 +54,8 @@ impl Thermal {
             gain_c: spec.gain_c,
             load_c: spec.load_c,
             band_c: spec.band_c,
+            default_band: spec.band_c,
+            product_bands: spec.product_bands.clone(),
             trip_above_c: spec.trip_above_c,
             reset_below_c: spec.reset_below_c,
             inspection: from_secs(spec.inspection_min * 60.0),
@@ -66,6 +73,15 @@ impl Thermal {
             excursions: 0,
             in_band,
         }
+    }
+
+    /// The product in the zone changes (a changeover): its recipe's band applies.
+    pub fn set_product(&mut self, product: u16) {
+        self.band_c = self
+            .product_bands
+            .iter()
+            .find(|(p, _)| *p == product)
+            .map_or(self.default_band, |(_, b)| *b);
     }
 
     /// Steady-state temperature for the given heater output and load.

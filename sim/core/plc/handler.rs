@@ -28,10 +28,14 @@ impl Plc {
         }
         // Watchdog: the queue overflowed since the last scan, scan after scan.
         let overflowed = std::mem::take(&mut self.overflow_since_scan) > 0;
-        if let Some((limit, _)) = self.profile.watchdog {
+        if let Some((limit, _)) = &self.profile.watchdog {
             if overflowed {
+                if self.overload_scans == 0 {
+                    // A new overload episode: how long this one takes to trip the device.
+                    self.overload_limit = limit.sample(&mut self.rng).round().max(1.0) as u32;
+                }
                 self.overload_scans += 1;
-                if self.overload_scans >= limit {
+                if self.overload_scans >= self.overload_limit {
                     self.raise_fault(t, FaultCause::Overload);
                 }
             } else {
@@ -66,9 +70,8 @@ impl Plc {
                 }
                 let r = self.handle(&req);
                 if r == Err(ExceptionCode::IllegalFunction)
-                    && self.profile.on_unsupported == OnBadTraffic::Fault
+                    && self.maybe_hang(t, self.profile.on_unsupported, FaultCause::Unsupported)
                 {
-                    self.raise_fault(t, FaultCause::Unsupported);
                     return None;
                 }
                 if let Request::Diagnostics {
@@ -81,8 +84,7 @@ impl Plc {
                 r.map_err(|e| (req.function(), e))
             }
             Err(e) => {
-                if self.profile.on_malformed == OnBadTraffic::Fault {
-                    self.raise_fault(t, FaultCause::Malformed);
+                if self.maybe_hang(t, self.profile.on_malformed, FaultCause::Malformed) {
                     return None;
                 }
                 Err((e.function().unwrap_or(0), e.exception()))

@@ -40,6 +40,8 @@ impl Plc {
             if let Some(th) = &st.thermal {
                 inp[I_TEMP as usize] = deci(th.temp_c);
                 inp[I_HEATER as usize] = (th.heater * 1000.0).round() as u16;
+                inp[I_BAND_LOW as usize] = deci(th.band_c.0);
+                inp[I_BAND_HIGH as usize] = deci(th.band_c.1);
                 out_of_band = th.temp_c < th.band_c.0 || th.temp_c > th.band_c.1;
                 if out_of_band {
                     flags |= F_OUT_OF_BAND;

@@ -13,7 +13,10 @@ pub mod map;
 use crate::modbus::{ExceptionCode, Request, Response, diag, parse_adu, response_adu};
 use crate::plant::{Plant, State, StopReason};
 use crate::scenario::{OnBadTraffic, PlcSpec, ProfileSpec, Scenario, StationKind, WhenFull};
+use crate::dist::Dist;
+use crate::rng::Stream;
 use crate::time::{Micros, US_PER_MS, from_secs};
+use rand::RngExt;
 use core::net::Ipv4Addr;
 use map::*;
 use serde::Serialize;
@@ -117,9 +120,11 @@ pub struct Profile {
     pub requests_per_scan: usize,
     pub reply_latency_scans: u64,
     pub queue_limit: usize,
-    pub watchdog: Option<(u32, Micros)>,
+    /// Scans of sustained overflow that trip the watchdog, and the recovery time (s).
+    pub watchdog: Option<(Dist, Dist)>,
     pub on_unsupported: OnBadTraffic,
     pub on_malformed: OnBadTraffic,
+    pub fault_probability: f64,
 }
 
 impl From<&ProfileSpec> for Profile {
@@ -138,9 +143,10 @@ impl From<&ProfileSpec> for Profile {
             watchdog: p
                 .watchdog
                 .as_ref()
-                .map(|w| (w.overload_scans, from_secs(w.recovery_s))),
+                .map(|w| (w.overload_scans.clone(), w.recovery_s.clone())),
             on_unsupported: p.on_unsupported,
             on_malformed: p.on_malformed,
+            fault_probability: p.fault_probability,
         }
     }
 }
@@ -163,6 +169,10 @@ pub struct Plc {
     connections: Vec<ConnId>,
     pub fault: Option<PlcFault>,
     overload_scans: u32,
+    /// The scans of overflow that trip the watchdog in this overload episode.
+    overload_limit: u32,
+    /// The device's own random stream (`plc:NAME`): its fragility and recovery times.
+    rng: Stream,
     /// Requests dropped for a full queue since the last scan.
     overflow_since_scan: u32,
     /// The connection whose request is being served (for the record of who wrote what).
@@ -184,7 +194,7 @@ fn deci(c: f64) -> u16 {
 }
 
 impl Plc {
-    pub fn new(spec: &PlcSpec, scenario: &Scenario, profile: &ProfileSpec) -> Plc {
+    pub fn new(spec: &PlcSpec, scenario: &Scenario, profile: &ProfileSpec, seed: u64) -> Plc {
         let slots = spec
             .stations
             .iter()
@@ -241,6 +251,8 @@ impl Plc {
             connections: Vec::new(),
             fault: None,
             overload_scans: 0,
+            overload_limit: u32::MAX,
+            rng: crate::rng::stream(seed, &format!("plc:{}", spec.name)),
             overflow_since_scan: 0,
             current_conn: None,
             mode_writer: None,
@@ -358,14 +370,28 @@ impl Plc {
                 self.stats.connections_refused += 1;
                 Admission::Refused
             }
-            WhenFull::CloseOldest => {
-                let oldest = self.connections.remove(0);
-                self.drop_connection_requests(oldest);
-                self.connections.push(conn);
-                self.stats.connections_evicted += 1;
-                Admission::AcceptedClosing(oldest)
+            WhenFull::CloseOldest => self.evict(0, conn),
+            WhenFull::CloseOldestIdle => {
+                let busy = |c: &ConnId| {
+                    self.inbox.iter().any(|r| r.conn == *c)
+                        || self.outbox.iter().any(|r| r.conn == *c)
+                };
+                match self.connections.iter().position(|c| !busy(c)) {
+                    Some(i) => self.evict(i, conn),
+                    None => {
+                        self.stats.connections_refused += 1;
+                        Admission::Refused
+                    }
+                }
             }
         }
+    }
+    fn evict(&mut self, i: usize, conn: ConnId) -> Admission {
+        let oldest = self.connections.remove(i);
+        self.drop_connection_requests(oldest);
+        self.connections.push(conn);
+        self.stats.connections_evicted += 1;
+        Admission::AcceptedClosing(oldest)
     }
     pub fn disconnect(&mut self, conn: ConnId) {
         self.connections.retain(|c| *c != conn);
@@ -394,18 +420,27 @@ impl Plc {
     /// Bytes on the connection that are not Modbus (a framing error). Returns true when
     /// the connection is to be closed (always: the stream is out of step).
     pub fn garbage(&mut self, t: Micros) -> bool {
-        if self.profile.on_malformed == OnBadTraffic::Fault {
-            self.raise_fault(t, FaultCause::Malformed);
-        }
+        self.maybe_hang(t, self.profile.on_malformed, FaultCause::Malformed);
         true
+    }
+    /// Traffic the device does not understand: a fragile one hangs with the profile's
+    /// probability (drawn from the device's stream). True if it faulted.
+    pub(crate) fn maybe_hang(&mut self, t: Micros, on: OnBadTraffic, cause: FaultCause) -> bool {
+        if on != OnBadTraffic::Fault || self.fault.is_some() {
+            return false;
+        }
+        let p = self.profile.fault_probability;
+        if p >= 1.0 || (p > 0.0 && self.rng.random::<f64>() < p) {
+            self.raise_fault(t, cause);
+            return true;
+        }
+        false
     }
     /// A framed request that does not decode (seen by a live server's tap before the
     /// Modbus stack rejects it): a fragile device hangs on it.
     pub fn malformed(&mut self, t: Micros) {
         self.stats.requests += 1;
-        if self.profile.on_malformed == OnBadTraffic::Fault {
-            self.raise_fault(t, FaultCause::Malformed);
-        }
+        self.maybe_hang(t, self.profile.on_malformed, FaultCause::Malformed);
     }
     /// Whether reads may be answered from the published image without waiting for a
     /// scan: no per-scan limit, replies in the same scan, communicating normally.
@@ -419,7 +454,10 @@ impl Plc {
         if self.fault.is_some() {
             return;
         }
-        let recovery = self.profile.watchdog.map(|(_, r)| r).unwrap_or(0);
+        let recovery = match &self.profile.watchdog {
+            Some((_, r)) => from_secs(r.sample(&mut self.rng)),
+            None => 0,
+        };
         let source = if cause == FaultCause::Overload {
             self.last_overflow_conn
         } else {

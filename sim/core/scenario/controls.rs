@@ -114,6 +114,19 @@ pub struct DpiSpec {
     #[serde(default = "default_dpi_latency")]
     pub latency_ms: f64,
     pub rules: Vec<PolicyRule>,
+    /// Minutes from a blocked legitimate request (a false positive: the operator's write
+    /// refused) to an engineer releasing that request for its PLC, after which the same
+    /// request passes; repeats before the release are the same ticket, not new false
+    /// positives. Default: about an hour (log-normal, mean 60, cv 0.5; an assumption).
+    #[serde(default = "default_review")]
+    pub review_min: Dist,
+}
+
+fn default_review() -> Dist {
+    Dist::LogNormal {
+        mean: 60.0,
+        cv: 0.5,
+    }
 }
 
 fn default_on_block() -> OnBlock {

@@ -281,14 +281,29 @@ pub struct ThermalSpec {
     /// Steady-state drop while product flows through (cold bottles absorb heat).
     pub load_c: f64,
     pub setpoint_c: f64,
-    /// Product completed outside [low, high] is under- or over-processed: scrap.
+    /// Product completed outside [low, high] is under- or over-processed: scrap. The band
+    /// of product 1 and of any product without a band of its own in `product_bands`.
     pub band_c: (f64, f64),
+    /// The recipe's band for other products: `[(2, (63.0, 66.0))]` — product 2 completed
+    /// outside 63–66 °C is scrap. The band changes at the changeover to the product.
+    #[serde(default)]
+    pub product_bands: Vec<(u16, (f64, f64))>,
     /// The independent safety function trips the station above this temperature.
     pub trip_above_c: f64,
     /// After a trip the station cools below this before inspection can start.
     pub reset_below_c: f64,
     pub inspection_min: f64,
     pub pid: PidSpec,
+}
+
+impl ThermalSpec {
+    /// The recipe's temperature band for a product.
+    pub fn band_for(&self, product: u16) -> (f64, f64) {
+        self.product_bands
+            .iter()
+            .find(|(p, _)| *p == product)
+            .map_or(self.band_c, |(_, b)| *b)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -329,8 +344,13 @@ fn default_scan_ms() -> u32 {
 /// What a device does when all its server connections are taken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WhenFull {
+    /// Refuse the new connection.
     RefuseNew,
+    /// Close the oldest connection to make room.
     CloseOldest,
+    /// Close the oldest idle connection (no request waiting or in progress); refuse the
+    /// new one when every connection is busy (the M218).
+    CloseOldestIdle,
 }
 
 /// How a device reacts to traffic it does not understand.
@@ -362,15 +382,25 @@ pub struct ProfileSpec {
     pub watchdog: Option<WatchdogSpec>,
     pub on_unsupported: OnBadTraffic,
     pub on_malformed: OnBadTraffic,
+    /// The chance that one request or probe the device does not understand hangs it,
+    /// where `on_unsupported`/`on_malformed` is `Fault` (1: every one does).
+    #[serde(default = "certain")]
+    pub fault_probability: f64,
+}
+
+fn certain() -> f64 {
+    1.0
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WatchdogSpec {
-    /// Consecutive scans with a full queue that fault the PLC.
-    pub overload_scans: u32,
-    /// Time the faulted PLC needs before an operator's reset takes.
-    pub recovery_s: f64,
+    /// Consecutive scans with a full queue that fault the PLC, drawn afresh for every
+    /// overload episode (`Fixed(50)` for a device that always trips at 50).
+    pub overload_scans: Dist,
+    /// Time the faulted PLC needs before an operator's reset takes, in seconds, drawn
+    /// for every fault.
+    pub recovery_s: Dist,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -524,12 +554,31 @@ impl Default for CostModel {
 }
 
 impl ProfileSpec {
-    /// Modelled on the Schneider M580 BMENOR2200H: 32 server connections, at most 8
-    /// incoming requests processed per scan (../shared/references.md, "Device limits").
+    /// The M580's Ethernet module (alias `modern`).
     pub fn modern() -> Self {
         ProfileSpec {
             name: "modern".into(),
-            modelled_on: "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan"
+            ..ProfileSpec::m580()
+        }
+    }
+
+    /// The M218 (alias `legacy`).
+    pub fn legacy() -> Self {
+        ProfileSpec {
+            name: "legacy".into(),
+            ..ProfileSpec::m218()
+        }
+    }
+
+    /// Schneider Modicon M580 with the BMENOR2200H module: 32 server connections and at
+    /// most 8 incoming requests processed per scan (Schneider, BMENOR2200H user manual;
+    /// ../shared/references.md, "Device limits"). Reply latency 1 scan and the queue of
+    /// 64 are assumptions.
+    pub fn m580() -> Self {
+        ProfileSpec {
+            name: "m580-bmenor2200h".into(),
+            modelled_on: "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per \
+                          scan (sourced); 1-scan replies, queue 64 (assumptions)"
                 .into(),
             max_connections: 32,
             when_full: WhenFull::RefuseNew,
@@ -539,35 +588,146 @@ impl ProfileSpec {
             watchdog: None,
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
+            fault_probability: 1.0,
         }
     }
 
-    /// Modelled on the Schneider M218 (4 server connections; when full it closes the
-    /// oldest) and the rule of thumb of 1–2 scans per reply; a small queue whose sustained
-    /// overflow faults the device, as scans do to real legacy PLCs (ATT&CK T0814; RISI
-    /// "PLCs Crashed by IT Audit"; ../shared/references.md).
-    pub fn legacy() -> Self {
+    /// Schneider Modicon M218: 4 server connections; when all are taken it closes the
+    /// oldest idle one and refuses the new one if every connection is busy (Schneider,
+    /// M218 Logic Controller programming guide, Modbus TCP server; references.md). The
+    /// rest are assumptions, marked so: 2 requests per scan and replies 2 scans later
+    /// (the rule of thumb of 1–2 scans per reply), a queue of 8, a watchdog tripping
+    /// after about 50 scans of sustained overflow (log-normal, cv 0.5), a chance of 0.3
+    /// that one probe it does not understand hangs its communication module (ATT&CK
+    /// T0814; RISI "PLCs crashed by IT audit" reports the effect, not the odds), and a
+    /// recovery of about 15 minutes before a reset takes (a power cycle, the program
+    /// restarting and the machine checked; log-normal, cv 0.5).
+    pub fn m218() -> Self {
         ProfileSpec {
-            name: "legacy".into(),
-            modelled_on: "Schneider M218: 4 server connections, closes the oldest when full".into(),
+            name: "m218".into(),
+            modelled_on: "Schneider M218: 4 server connections, closes the oldest idle one \
+                          and refuses when all are busy (sourced); per-scan limit, latency, \
+                          queue, watchdog and fault odds are assumptions"
+                .into(),
             max_connections: 4,
-            when_full: WhenFull::CloseOldest,
+            when_full: WhenFull::CloseOldestIdle,
             requests_per_scan: 2,
             reply_latency_scans: 2,
             queue_limit: 8,
-            // Recovery: a power cycle, the program restarting and the machine checked before
-            // the reset takes — 15 minutes (an assumption; ipscan issue 467's took days).
             watchdog: Some(WatchdogSpec {
-                overload_scans: 50,
-                recovery_s: 900.0,
+                overload_scans: Dist::LogNormal {
+                    mean: 50.0,
+                    cv: 0.5,
+                },
+                recovery_s: Dist::LogNormal {
+                    mean: 900.0,
+                    cv: 0.5,
+                },
             }),
             on_unsupported: OnBadTraffic::Fault,
             on_malformed: OnBadTraffic::Fault,
+            fault_probability: 0.3,
         }
     }
 
+    /// Schneider Modicon Momentum M1E: 16 connections, 4 server requests per cycle
+    /// (Schneider, Momentum M1/M1E processor adaptors user guide; references.md). Reply
+    /// latency 1 scan and the queue of 16 are assumptions.
+    pub fn momentum_m1e() -> Self {
+        ProfileSpec {
+            name: "momentum-m1e".into(),
+            modelled_on: "Schneider Momentum M1E: 16 connections, 4 server requests per \
+                          cycle (sourced); 1-scan replies, queue 16 (assumptions)"
+                .into(),
+            max_connections: 16,
+            when_full: WhenFull::RefuseNew,
+            requests_per_scan: 4,
+            reply_latency_scans: 1,
+            queue_limit: 16,
+            watchdog: None,
+            on_unsupported: OnBadTraffic::Reject,
+            on_malformed: OnBadTraffic::Reject,
+            fault_probability: 1.0,
+        }
+    }
+
+    /// Schneider Quantum with the 140NOE771x1: the NOE serves 8 register requests per
+    /// scan (20 messages in total; Schneider, Quantum NOE 771 user manual;
+    /// references.md). 64 connections, 1-scan replies and the queue of 32 are assumptions.
+    pub fn quantum_noe771() -> Self {
+        ProfileSpec {
+            name: "quantum-noe771".into(),
+            modelled_on: "Schneider Quantum 140NOE771x1: 8 register requests per scan \
+                          (sourced); 64 connections, 1-scan replies, queue 32 (assumptions)"
+                .into(),
+            max_connections: 64,
+            when_full: WhenFull::RefuseNew,
+            requests_per_scan: 8,
+            reply_latency_scans: 1,
+            queue_limit: 32,
+            watchdog: None,
+            on_unsupported: OnBadTraffic::Reject,
+            on_malformed: OnBadTraffic::Reject,
+            fault_probability: 1.0,
+        }
+    }
+
+    /// Rockwell Allen-Bradley Micro850: 16 Modbus/TCP server connections (Rockwell,
+    /// 2080-UM002L). 4 requests per scan, 1-scan replies and the queue of 16 are
+    /// assumptions.
+    pub fn micro850() -> Self {
+        ProfileSpec {
+            name: "micro850".into(),
+            modelled_on: "Rockwell Micro850: 16 Modbus/TCP server connections (sourced, \
+                          2080-UM002L); 4 requests per scan, 1-scan replies, queue 16 \
+                          (assumptions)"
+                .into(),
+            max_connections: 16,
+            when_full: WhenFull::RefuseNew,
+            requests_per_scan: 4,
+            reply_latency_scans: 1,
+            queue_limit: 16,
+            watchdog: None,
+            on_unsupported: OnBadTraffic::Reject,
+            on_malformed: OnBadTraffic::Reject,
+            fault_probability: 1.0,
+        }
+    }
+
+    /// Siemens S7-1200 as a Modbus server: one connection per MB_SERVER instance, the
+    /// total capped by the CPU's open user communication connections (commonly 8;
+    /// Siemens S7-1200 system manual; references.md). One MB_SERVER call per connection
+    /// per cycle (8 per scan), 1-scan replies and the queue of 8 are assumptions.
+    pub fn s7_1200() -> Self {
+        ProfileSpec {
+            name: "s7-1200".into(),
+            modelled_on: "Siemens S7-1200 MB_SERVER: about 8 connections (sourced); 8 \
+                          requests per scan, 1-scan replies, queue 8 (assumptions)"
+                .into(),
+            max_connections: 8,
+            when_full: WhenFull::RefuseNew,
+            requests_per_scan: 8,
+            reply_latency_scans: 1,
+            queue_limit: 8,
+            watchdog: None,
+            on_unsupported: OnBadTraffic::Reject,
+            on_malformed: OnBadTraffic::Reject,
+            fault_probability: 1.0,
+        }
+    }
+
+    /// The shipped library: `modern` and `legacy` (aliases) and the named devices.
     pub fn builtin() -> Vec<ProfileSpec> {
-        vec![ProfileSpec::modern(), ProfileSpec::legacy()]
+        vec![
+            ProfileSpec::modern(),
+            ProfileSpec::legacy(),
+            ProfileSpec::m580(),
+            ProfileSpec::m218(),
+            ProfileSpec::momentum_m1e(),
+            ProfileSpec::quantum_noe771(),
+            ProfileSpec::micro850(),
+            ProfileSpec::s7_1200(),
+        ]
     }
 }
 

@@ -2,7 +2,7 @@
 //! sends its traffic through the network and the controls, and ends recorded.
 
 use super::World;
-use crate::attack::{Awaited, Flood, HTTP_PROBE, Outcome, REPLY_TIMEOUT, Spoof};
+use crate::attack::{Awaited, FLOOD_RECONNECT, Flood, Outcome, SERVICE_PROBES, REPLY_TIMEOUT, Spoof};
 use crate::bus::Owner;
 use crate::metrics::EventKind;
 use crate::modbus::{Request, Response, diag, parse_adu, request_adu};
@@ -246,6 +246,8 @@ impl World {
                         until: t + from_secs(duration_s),
                         carry: 0.0,
                         sent: 0,
+                        reconnect_at: None,
+                        reconnects: 0,
                     });
                 }
             }
@@ -352,9 +354,11 @@ impl World {
                 break;
             }
             self.campaign.attacks[i].next_target += 1;
-            // The service probe: bytes that are not Modbus.
-            if let Some(link) = self.attack_connect(i, k, true, t) {
-                self.net.bus.send_to_server(link, t, HTTP_PROBE.to_vec());
+            // The service probes: bytes that are not Modbus.
+            for probe in SERVICE_PROBES {
+                if let Some(link) = self.attack_connect(i, k, true, t) {
+                    self.net.bus.send_to_server(link, t, probe.to_vec());
+                }
             }
             // modbus-discover: Report Server ID and Device Identification.
             if let Some(link) = self.attack_connect(i, k, false, t) {
@@ -402,14 +406,51 @@ impl World {
         }
     }
 
-    /// A flood goes on at its rate while its connection is open, until its end.
+    /// A flood goes on at its rate while its connection is open, until its end. A dropped
+    /// or refused connection is opened again from the same host after a delay, unless
+    /// the host is blocked or contained (then the flood ends).
     fn continue_flood(&mut self, i: usize, t: Micros, rate_per_s: f64) {
+        if let Some(f) = self.campaign.attacks[i].flood.as_mut()
+            && t < f.until
+            && !self.net.bus.is_open(f.link)
+        {
+            match f.reconnect_at {
+                None => {
+                    f.reconnect_at = Some(t + FLOOD_RECONNECT);
+                    return;
+                }
+                Some(at) if t < at => return,
+                Some(_) => {
+                    let p = f.plc;
+                    let refused = self.campaign.attacks[i].refused;
+                    let link = self.attack_connect(i, p, false, t);
+                    let r = &mut self.campaign.attacks[i];
+                    let f = r.flood.as_mut().expect("flooding");
+                    match link {
+                        Some(l) => {
+                            f.link = l;
+                            f.reconnect_at = None;
+                            f.reconnects += 1;
+                        }
+                        // The table was full: try again later.
+                        None if r.refused > refused => {
+                            f.reconnect_at = Some(t + FLOOD_RECONNECT);
+                            return;
+                        }
+                        // Blocked or contained: the flood is over.
+                        None => f.until = t,
+                    }
+                }
+            }
+        }
         if let Some(Flood {
             link,
             plc: p,
             until,
             carry,
             sent,
+            reconnect_at,
+            reconnects,
         }) = self.campaign.attacks[i].flood
         {
             if t < until && self.net.bus.is_open(link) {
@@ -435,6 +476,8 @@ impl World {
                     until,
                     carry: due - n as f64,
                     sent: sent + n,
+                    reconnect_at,
+                    reconnects,
                 });
             } else {
                 let plc = &self.devices.plcs[p];
@@ -462,8 +505,13 @@ impl World {
                 } else {
                     format!("the PLC dropped {dropped}")
                 };
+                let again = match reconnects {
+                    0 => String::new(),
+                    1 => "; reconnected once after its connection was dropped".into(),
+                    n => format!("; reconnected {n} times after its connection was dropped"),
+                };
                 let detail = format!(
-                    "{sent} requests; {dpi}{drops}{}",
+                    "{sent} requests{again}; {dpi}{drops}{}",
                     if plc.fault.is_some() {
                         " and faulted"
                     } else {

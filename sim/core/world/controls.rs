@@ -85,12 +85,31 @@ impl World {
         let enforce = answer.is_some();
         let why = why.to_string();
         let owner = self.net.bus.links[l as usize].owner;
+        let legit = owner == Owner::Hmi;
+        // A legitimate request already ticketed: released (it passes), or waiting for the
+        // engineer (blocked again, the same false positive).
+        let mut new_ticket = legit;
+        if legit
+            && let Some(&(_, _, released)) = self
+                .controls
+                .dpi_tickets
+                .iter()
+                .find(|(q, w, _)| *q == p && *w == why)
+        {
+            if released <= t {
+                return true;
+            }
+            new_ticket = false;
+        }
         let st = &mut self.controls.dpi_stats;
         st.violations += 1;
         crate::tally::tally(&mut st.by_kind, why.clone());
-        let legit = owner == Owner::Hmi;
-        if legit {
+        if new_ticket {
             st.false_positives += 1;
+            let review = self.scenario.dpi.as_ref().map_or(0, |d| {
+                from_secs(60.0 * d.review_min.sample(&mut self.controls.dpi_review_rng))
+            });
+            self.controls.dpi_tickets.push((p, why.clone(), t + review));
         }
         if let Owner::Attack(i) = owner
             && self.campaign.attacks[i].detected_at.is_none()

@@ -29,6 +29,8 @@ impl World {
                 );
             }
             Action::Changeover { product, setpoints } => {
+                // The new product reaches the line; its recipe's band applies.
+                self.plant.set_product(*product);
                 let s = &self.scenario;
                 self.hmi
                     .changeover(*product, setpoints, |n| s.station_index(n));

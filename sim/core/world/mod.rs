@@ -88,7 +88,7 @@ impl World {
                     .iter()
                     .find(|q| q.name == p.profile)
                     .expect("validated scenario");
-                Plc::new(p, s, profile)
+                Plc::new(p, s, profile, seed)
             })
             .collect();
         let mut bus = Bus {

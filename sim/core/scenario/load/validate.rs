@@ -188,6 +188,22 @@ fn station_checks<'a>(s: &'a Scenario, c: &mut Checker) -> BTreeSet<&'a str> {
                     format!("{} lies outside band_c ({lo}, {hi})", t.setpoint_c),
                 );
             }
+            let mut seen = BTreeSet::new();
+            for (k, (product, (plo, phi))) in t.product_bands.iter().enumerate() {
+                let f = at(&format!("product_bands[{k}]"));
+                if !seen.insert(*product) {
+                    c.fail(f.clone(), format!("product {product} has a band already"));
+                }
+                if !(plo.is_finite() && phi.is_finite() && plo < phi && *phi < t.trip_above_c) {
+                    c.fail(
+                        f,
+                        format!(
+                            "({plo}, {phi}) must satisfy low < high < trip_above_c ({})",
+                            t.trip_above_c
+                        ),
+                    );
+                }
+            }
             if t.reset_below_c >= t.trip_above_c {
                 c.fail(
                     at("reset_below_c"),
@@ -234,13 +250,23 @@ fn plc_checks(
             c.fail(format!("profiles[{i}].queue_limit"), "must be at least 1");
         }
         if let Some(w) = &p.watchdog {
-            c.positive(format!("profiles[{i}].watchdog.recovery_s"), w.recovery_s);
-            if w.overload_scans == 0 {
+            c.dist(format!("profiles[{i}].watchdog.recovery_s"), &w.recovery_s);
+            c.dist(
+                format!("profiles[{i}].watchdog.overload_scans"),
+                &w.overload_scans,
+            );
+            if w.overload_scans.mean() < 1.0 {
                 c.fail(
                     format!("profiles[{i}].watchdog.overload_scans"),
-                    "must be at least 1",
+                    "must be at least 1 scan on average",
                 );
             }
+        }
+        if !(0.0..=1.0).contains(&p.fault_probability) {
+            c.fail(
+                format!("profiles[{i}].fault_probability"),
+                format!("{} is not a probability: give a number from 0 to 1", p.fault_probability),
+            );
         }
     }
     let profile_names: BTreeSet<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
@@ -341,7 +367,7 @@ fn operation_checks(
                 ),
             );
         }
-        if let Action::Changeover { setpoints, .. } = &e.action {
+        if let Action::Changeover { setpoints, product } = &e.action {
             for (j, sp) in setpoints.iter().enumerate() {
                 let at = format!("schedule[{i}].action.setpoints[{j}]");
                 match sp {
@@ -355,13 +381,15 @@ fn operation_checks(
                         if c.known(at.clone(), "station", name, names) {
                             match s.stations.iter().find(|x| &x.name == name).map(|x| &x.kind) {
                                 Some(StationKind::Thermal(th))
-                                    if !(th.band_c.0..=th.band_c.1).contains(t) =>
+                                    if !(th.band_for(*product).0..=th.band_for(*product).1)
+                                        .contains(t) =>
                                 {
                                     c.fail(
                                         at,
                                         format!(
-                                            "{t} °C lies outside {name}'s band_c {:?}",
-                                            th.band_c
+                                            "{t} °C lies outside {name}'s band for product \
+                                             {product} {:?}",
+                                            th.band_for(*product)
                                         ),
                                     );
                                 }
@@ -555,6 +583,7 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
     }
     if let Some(d) = &s.dpi {
         c.non_negative("dpi.latency_ms", d.latency_ms);
+        c.dist("dpi.review_min", &d.review_min);
         for (i, r) in d.rules.iter().enumerate() {
             for (end, p) in [("from", &r.from), ("to", &r.to)] {
                 let field = format!("dpi.rules[{i}].{end}");
@@ -617,6 +646,35 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
     }
 }
 
+/// A stochastic attacker only draws steps it can carry out from its foothold: a man in
+/// the middle needs a host on the path between the HMI and the PLC (a control that stops a
+/// step is a result; a step that cannot happen at all is a mistake in the scenario).
+fn feasible_steps(s: &Scenario, a: &crate::scenario::AttackerSpec, c: &mut Checker) {
+    if !c.problems.is_empty() {
+        return;
+    }
+    let net = crate::network::Network::new(s, s.segmentation.as_ref());
+    let (Some(from), Some(hmi)) = (net.host(&a.from), net.host(&s.hmi.name)) else {
+        return;
+    };
+    for (j, st) in a.steps.iter().enumerate() {
+        if let crate::scenario::AttackStep::SpoofReporting { plc, .. } = &st.step
+            && let Some(p) = s.plcs.iter().position(|x| &x.name == plc)
+            && !net.on_path(from, hmi, net.plc_host(p))
+        {
+            c.fail(
+                format!("attacker.steps[{j}].step"),
+                format!(
+                    "SpoofReporting on {plc} can never work from \"{}\": it is not on the path \
+                     between the HMI and the PLC (hint: start the attacker on a host in the HMI's \
+                     or the PLC's zone, or a zone the path crosses, or remove the step)",
+                    a.from
+                ),
+            );
+        }
+    }
+}
+
 /// The attacker, condition monitoring, the IDS and the attack steps.
 fn attack_checks(s: &Scenario, c: &mut Checker) {
     let plcs: BTreeSet<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
@@ -643,6 +701,7 @@ fn attack_checks(s: &Scenario, c: &mut Checker) {
                 c.known(format!("attacker.steps[{j}].step.plc"), "PLC", t, &plcs);
             }
         }
+        feasible_steps(s, a, c);
     }
     for (j, h) in s.health.iter().enumerate() {
         let at = |f: &str| format!("health[{j}].{f}");
