@@ -27,6 +27,7 @@ pub mod tally;
 pub mod time;
 pub mod view;
 pub mod world;
+pub mod zones;
 
 pub use scenario::{Scenario, load_with, parse};
 pub use world::{Recording, World};

@@ -7,7 +7,7 @@
 use crate::scenario::{Peer, Scenario, SegmentationSpec};
 use crate::time::{Micros, from_secs};
 use core::net::Ipv4Addr;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostKind {
@@ -168,55 +168,22 @@ impl Network {
         1 + plc
     }
 
+    /// The zone graph's edges.
+    fn edges(&self) -> Vec<(usize, usize)> {
+        self.conduits.iter().map(|&(a, b, _)| (a, b)).collect()
+    }
+
     /// Conduits on the shortest path between two zones (fewest hops; ties to the
     /// conduits listed first).
     fn path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
-        if from == to {
-            return Some(Vec::new());
-        }
-        let mut prev: Vec<Option<(usize, usize)>> = vec![None; self.zones.len()];
-        let mut seen = vec![false; self.zones.len()];
-        seen[from] = true;
-        let mut q = VecDeque::from([from]);
-        while let Some(z) = q.pop_front() {
-            for (k, &(a, b, _)) in self.conduits.iter().enumerate() {
-                let next = if a == z {
-                    b
-                } else if b == z {
-                    a
-                } else {
-                    continue;
-                };
-                if !seen[next] {
-                    seen[next] = true;
-                    prev[next] = Some((z, k));
-                    q.push_back(next);
-                }
-            }
-        }
-        let mut path = Vec::new();
-        let mut z = to;
-        while z != from {
-            let (p, k) = prev[z]?;
-            path.push(k);
-            z = p;
-        }
-        path.reverse();
-        Some(path)
+        crate::zones::path(self.zones.len(), &self.edges(), from, to)
     }
 
     /// Whether host `mid` sits in a zone the traffic between `a` and `b` crosses (where an
     /// adversary in the middle can intercept it).
     pub fn on_path(&self, mid: usize, a: usize, b: usize) -> bool {
         let (za, zb, zm) = (self.hosts[a].zone, self.hosts[b].zone, self.hosts[mid].zone);
-        let Some(path) = self.path(za, zb) else {
-            return false;
-        };
-        zm == za
-            || zm == zb
-            || path
-                .iter()
-                .any(|&k| self.conduits[k].0 == zm || self.conduits[k].1 == zm)
+        crate::zones::on_path(self.zones.len(), &self.edges(), zm, za, zb)
     }
 
     fn matches(&self, peer: &Peer, host: usize) -> bool {

@@ -50,9 +50,23 @@ fn closes(r: &Summary) {
 #[test]
 fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
     let s = load(Path::new("scenarios/all-controls.ron")).unwrap();
-    let mut w = World::new(&s, 42);
-    w.run();
-    let r = Summary::from_world(&w);
+    // The first seed from 42 whose day has a false positive (a commissioned IDS raises about
+    // two a day, the DPI none here), so that every line of the ledger is exercised.
+    let fp = |r: &Summary| {
+        r.security.dpi.as_ref().map_or(0, |d| d.false_positives)
+            + r.security
+                .ids
+                .as_ref()
+                .map_or(0, |i| i.false_alarms + i.alerts_on_legitimate_traffic)
+    };
+    let r = (42..52)
+        .map(|seed| {
+            let mut w = World::new(&s, seed);
+            w.run();
+            Summary::from_world(&w)
+        })
+        .find(|r| fp(r) > 0)
+        .expect("no false positive in ten days");
     let (c, p) = (&r.cost, &s.cost);
     closes(&r);
 

@@ -111,7 +111,13 @@ fn modern_profile_answers_unsupported_function_with_exception() {
 
 #[test]
 fn legacy_profile_faults_on_unsupported_function_and_stops_its_station() {
-    let mut w = world();
+    // A legacy device that hangs on every unsupported request (the M218's odds are 0.3).
+    let mut s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    s.profiles.push(ProfileSpec {
+        fault_probability: 1.0,
+        ..ProfileSpec::legacy()
+    });
+    let mut w = World::new(&s, 1);
     let p = plc(&mut w, "plc-labelers");
     w.run_until(60_000_000);
     let before = w
@@ -147,8 +153,10 @@ fn legacy_profile_faults_on_unsupported_function_and_stops_its_station() {
         st.state(),
         faultline::plant::State::Stopped(faultline::plant::StopReason::PlcFault)
     );
-    // The HMI loses contact, the operator goes to the cabinet and resets after recovery.
-    w.run_until(20 * 60_000_000);
+    // The HMI loses contact, the operator goes to the cabinet and resets after recovery
+    // (drawn for the fault: the reset takes at the end of it).
+    let recovered = w.devices.plcs[p].fault.as_ref().unwrap().recovered_at;
+    w.run_until(recovered + 10 * 60_000_000);
     assert!(
         w.devices.plcs[p].fault.is_none(),
         "the operator's reset did not take"

@@ -35,27 +35,29 @@ fn an_it_scan_faults_the_legacy_plcs_and_costs_throughput() {
     let base = scenario("bottling-line.ron", 12.0);
     let scan = scenario("attack-it-scan.ron", 12.0);
     let mut lost = 0i64;
+    let mut hung = 0;
     for seed in 1..=3 {
         let (_, b) = run(&base, seed);
         let (_, a) = run(&scan, seed);
         lost += b.line.good_units as i64 - a.line.good_units as i64;
-        // Every legacy PLC hangs on the scanner's HTTP probe; no modern one does.
+        // Only legacy PLCs hang on the scanner's service probes (each by chance); no
+        // modern one does.
         for p in &a.plcs {
             let malformed = p.faults.iter().any(|(c, _)| *c == FaultCause::Malformed);
-            assert_eq!(
-                malformed,
-                p.profile == "legacy",
-                "{}: {:?}",
-                p.name,
-                p.faults
+            if p.profile != "legacy" {
+                assert!(!malformed, "{}: {:?}", p.name, p.faults);
+            }
+            hung += usize::from(malformed);
+        }
+        if a.plcs.iter().any(|p| !p.faults.is_empty()) {
+            assert!(
+                hours_of(&a, Condition::Attack.label()) > 0.0,
+                "no downtime charged to the attack"
             );
         }
-        assert!(
-            hours_of(&a, Condition::Attack.label()) > 0.0,
-            "no downtime charged to the attack"
-        );
         assert_eq!(a.security.steps_succeeded, 1);
     }
+    assert!(hung >= 1, "{hung} legacy PLCs hung over three seeds");
     assert!(
         lost > 0,
         "the scan cost no production over three seeds ({lost})"
@@ -168,7 +170,18 @@ fn dpi_blocks_the_tampering_and_counts_its_false_positive() {
         (2, 2)
     );
     assert!(g.security.mean_time_to_detect_s.unwrap() < 1.0);
-    assert!(g.thermal[0].scrap_temperature < o.thermal[0].scrap_temperature);
+    // No scrap from the attack before the changeover; after it, the false positive keeps
+    // product 2 at product 1's setpoint (below its band) until the write is released.
+    let before = |s: &Summary| s.thermal[0].scrap_temperature;
+    let (_, g8) = run(&scenario("attack-setpoint-dpi.ron", 8.0), 1);
+    let (_, o8) = run(&scenario("attack-setpoint.ron", 8.0), 1);
+    assert!(
+        before(&g8) < before(&o8),
+        "{} vs {}",
+        before(&g8),
+        before(&o8)
+    );
+    assert!(g.thermal[0].scrap_temperature > g8.thermal[0].scrap_temperature);
     assert_eq!(hours_of(&g, Condition::Attack.label()), 0.0);
     // The changeover's legitimate 65.0 °C is outside the learned range: one false positive
     // (the operator's retries before the engineer releases it are the same ticket).
@@ -232,9 +245,13 @@ fn the_ids_detects_the_new_talker_but_stops_nothing() {
     let ids = r.security.ids.as_ref().unwrap();
     assert!(ids.true_alerts >= 1);
     assert!(ids.by_kind.iter().any(|(k, _)| k == "new talker"));
-    // What it costs: the analysts' time on alerts about the plant's own traffic.
+    // What it costs: the analysts' time on alerts about the plant's own traffic (about two
+    // false alarms a day: over four 9-hour runs, some).
     assert!(r.scorecard.it.false_positives >= ids.alerts_on_legitimate_traffic);
-    assert!(r.cost.false_positive_review > 0.0);
+    let review: f64 = (1..=4)
+        .map(|seed| run(&s, seed).1.cost.false_positive_review)
+        .sum();
+    assert!(review > 0.0);
 }
 
 #[test]

@@ -422,14 +422,31 @@ fn one_false_positive_costs_its_price_once_and_the_ranking_parts_add_up() {
     let s = load(Path::new("scenarios/attack-setpoint-dpi.ron")).unwrap();
     let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
     // On seed 42 the DPI blocks one legitimate write (the changeover's recipe): one false
-    // positive at the scenario's price, and no downtime from controls.
+    // positive at the scenario's price — the operator's retries until the engineer releases
+    // it are the same ticket — plus the product 2 it held below its band, owed to the DPI.
     let r = faultline::sweep::run_one(&variants[1], 1, 42, 42);
     assert_eq!(r.figures[metric("false_positives")], 1.0);
     assert_eq!(r.figures[metric("control_downtime_h")], 0.0);
+    let mut w = faultline::World::new(&s, 42);
+    w.run();
+    let ledger = faultline::report::Summary::from_world(&w).cost;
+    let dpi = ledger
+        .by_cause
+        .iter()
+        .find(|c| c.cause == "control: dpi")
+        .unwrap();
     assert_eq!(
-        r.figures[metric("cost_controls")],
-        s.cost.per_false_positive,
+        dpi.false_positive_review, s.cost.per_false_positive,
         "one false positive counted once"
+    );
+    assert!(
+        dpi.lost_output > 0.0 && dpi.scrap_materials > 0.0,
+        "{dpi:?}"
+    );
+    assert!(
+        (r.figures[metric("cost_controls")] - dpi.total).abs() < 0.005,
+        "{} vs {dpi:?}",
+        r.figures[metric("cost_controls")]
     );
     // Every variant's net saving is its parts: avoided − friction + other, to the cent.
     let sum = run_sweep(&variants, 3, 40, 2, &|| {}, None, None).unwrap();

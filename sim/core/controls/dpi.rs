@@ -237,6 +237,7 @@ mod tests {
                 unit_ids: vec![1],
                 rate_limit: Some((10.0, 2.0)),
             }],
+            review_min: crate::dist::Dist::Fixed(60.0),
         }
     }
 

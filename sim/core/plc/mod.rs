@@ -10,15 +10,15 @@ mod image;
 mod logic;
 pub mod map;
 
+use crate::dist::Dist;
 use crate::modbus::{ExceptionCode, Request, Response, diag, parse_adu, response_adu};
 use crate::plant::{Plant, State, StopReason};
-use crate::scenario::{OnBadTraffic, PlcSpec, ProfileSpec, Scenario, StationKind, WhenFull};
-use crate::dist::Dist;
 use crate::rng::Stream;
+use crate::scenario::{OnBadTraffic, PlcSpec, ProfileSpec, Scenario, StationKind, WhenFull};
 use crate::time::{Micros, US_PER_MS, from_secs};
-use rand::RngExt;
 use core::net::Ipv4Addr;
 use map::*;
+use rand::RngExt;
 use serde::Serialize;
 use std::collections::VecDeque;
 

@@ -2,7 +2,9 @@
 //! sends its traffic through the network and the controls, and ends recorded.
 
 use super::World;
-use crate::attack::{Awaited, FLOOD_RECONNECT, Flood, Outcome, SERVICE_PROBES, REPLY_TIMEOUT, Spoof};
+use crate::attack::{
+    Awaited, FLOOD_RECONNECT, Flood, Outcome, REPLY_TIMEOUT, SERVICE_PROBES, Spoof,
+};
 use crate::bus::Owner;
 use crate::metrics::EventKind;
 use crate::modbus::{Request, Response, diag, parse_adu, request_adu};

@@ -265,7 +265,10 @@ fn plc_checks(
         if !(0.0..=1.0).contains(&p.fault_probability) {
             c.fail(
                 format!("profiles[{i}].fault_probability"),
-                format!("{} is not a probability: give a number from 0 to 1", p.fault_probability),
+                format!(
+                    "{} is not a probability: give a number from 0 to 1",
+                    p.fault_probability
+                ),
             );
         }
     }
@@ -650,17 +653,36 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
 /// the middle needs a host on the path between the HMI and the PLC (a control that stops a
 /// step is a result; a step that cannot happen at all is a mistake in the scenario).
 fn feasible_steps(s: &Scenario, a: &crate::scenario::AttackerSpec, c: &mut Checker) {
+    let Some(n) = &s.network else {
+        return;
+    };
     if !c.problems.is_empty() {
         return;
     }
-    let net = crate::network::Network::new(s, s.segmentation.as_ref());
-    let (Some(from), Some(hmi)) = (net.host(&a.from), net.host(&s.hmi.name)) else {
+    let zone = |name: &str| n.zones.iter().position(|z| z == name);
+    let edges: Vec<(usize, usize)> = n
+        .conduits
+        .iter()
+        .filter_map(|k| Some((zone(&k.between.0)?, zone(&k.between.1)?)))
+        .collect();
+    let host_zone = |h: &str| {
+        if h == s.hmi.name {
+            zone(&n.hmi_zone)
+        } else {
+            n.hosts
+                .iter()
+                .find(|x| x.name == h)
+                .and_then(|x| zone(&x.zone))
+        }
+    };
+    let (Some(from), Some(hmi), Some(plcs)) =
+        (host_zone(&a.from), zone(&n.hmi_zone), zone(&n.plc_zone))
+    else {
         return;
     };
     for (j, st) in a.steps.iter().enumerate() {
         if let crate::scenario::AttackStep::SpoofReporting { plc, .. } = &st.step
-            && let Some(p) = s.plcs.iter().position(|x| &x.name == plc)
-            && !net.on_path(from, hmi, net.plc_host(p))
+            && !crate::zones::on_path(n.zones.len(), &edges, from, hmi, plcs)
         {
             c.fail(
                 format!("attacker.steps[{j}].step"),
