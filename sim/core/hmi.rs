@@ -152,7 +152,8 @@ pub struct Hmi {
     /// The line is held stopped by a decision (a shutdown order, the MES lost without
     /// island mode): the operator restarts nothing until it is lifted.
     pub held: bool,
-    speed_recipe: Vec<u16>,
+    /// Speed setpoint of each station in the recipe, % of nominal.
+    pub speed_recipe: Vec<u16>,
     /// Temperature setpoint of each thermal station in the recipe, 0.1 °C.
     pub(crate) temp_recipe: Vec<Option<u16>>,
     product: u16,

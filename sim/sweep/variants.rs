@@ -90,12 +90,16 @@ pub fn toggle_variants(base: &Scenario, toggles: &[String]) -> Result<Vec<Varian
                     on.push(t.as_str());
                 }
             }
-            let name = if on.is_empty() {
+            let name = if n == 0 {
+                "as written".to_string()
+            } else if on.is_empty() {
                 "none".to_string()
             } else {
                 on.join("+")
             };
-            let description = if on.is_empty() {
+            let description = if n == 0 {
+                format!("{}, as written", base.name)
+            } else if on.is_empty() {
                 format!("{} without {}", base.name, toggles.join(", "))
             } else {
                 format!("{} with {} on", base.name, on.join(", "))

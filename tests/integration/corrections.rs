@@ -496,3 +496,32 @@ fn the_profile_library_names_its_devices_and_keeps_the_aliases() {
         assert!(!p.modelled_on.is_empty(), "{}", p.name);
     }
 }
+
+#[test]
+fn with_the_hmi_down_the_shift_sets_the_recipe_at_the_local_panels() {
+    // Ransomware encrypts the HMI's workstation 06:00–14:00; in island mode the line runs,
+    // and the 08:15 changeover to product 2 is made at the machines' panels: product 2 is
+    // pasteurized at its own temperature, not scrapped below its band.
+    let mut s = load(Path::new("scenarios/ransomware-flat.ron")).unwrap();
+    s.line.island_mode = true;
+    for a in &mut s.attacks {
+        if let AttackStep::Ransomware {
+            precautionary_shutdown_h,
+            ..
+        } = &mut a.step
+        {
+            *precautionary_shutdown_h = None;
+        }
+    }
+    let mut w = faultline::World::with_recording(&s, 42, faultline::Recording::all());
+    w.run();
+    let r = faultline::report::Summary::from_world(&w);
+    let events = w.ledger.metrics.events.as_ref().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.detail.contains("recipe set at the machines' local panels")),
+        "no changeover at the panels"
+    );
+    assert!(r.thermal[0].scrap_temperature < 500, "{:?}", r.thermal[0]);
+}

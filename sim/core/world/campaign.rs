@@ -349,21 +349,26 @@ impl World {
     /// and asked for their identity; done when every PLC was tried.
     fn continue_scan(&mut self, i: usize, t: Micros, rate_per_s: f64) {
         let n = self.devices.plcs.len();
-        while self.campaign.attacks[i].next_target < n {
-            let k = self.campaign.attacks[i].next_target;
-            let due = self.campaign.attacks[i].at + from_secs(k as f64 / rate_per_s);
+        // Each target in turn, at the scan's rate: the service probes one after another
+        // (nmap -sV moves to the next probe when the port closes the connection), then
+        // modbus-discover, a quarter of the target's slot apart.
+        const PER_TARGET: usize = SERVICE_PROBES.len() + 1;
+        while self.campaign.attacks[i].next_target < n * PER_TARGET {
+            let step = self.campaign.attacks[i].next_target;
+            let (k, j) = (step / PER_TARGET, step % PER_TARGET);
+            let slot = k as f64 + j as f64 / PER_TARGET as f64;
+            let due = self.campaign.attacks[i].at + from_secs(slot / rate_per_s);
             if due > t {
                 break;
             }
             self.campaign.attacks[i].next_target += 1;
-            // The service probes: bytes that are not Modbus.
-            for probe in SERVICE_PROBES {
+            if let Some(probe) = SERVICE_PROBES.get(j) {
+                // A service probe: bytes that are not Modbus.
                 if let Some(link) = self.attack_connect(i, k, true, t) {
                     self.net.bus.send_to_server(link, t, probe.to_vec());
                 }
-            }
-            // modbus-discover: Report Server ID and Device Identification.
-            if let Some(link) = self.attack_connect(i, k, false, t) {
+            } else if let Some(link) = self.attack_connect(i, k, false, t) {
+                // modbus-discover: Report Server ID and Device Identification.
                 self.attack_send(i, link, k, &Request::ReportServerId, t);
                 self.attack_send(
                     i,
@@ -377,7 +382,8 @@ impl World {
                 );
             }
         }
-        if self.campaign.attacks[i].next_target >= n && self.campaign.attacks[i].waiting.is_empty()
+        if self.campaign.attacks[i].next_target >= n * PER_TARGET
+            && self.campaign.attacks[i].waiting.is_empty()
         {
             let r = &self.campaign.attacks[i];
             let found = r.discovered.len();
@@ -390,7 +396,7 @@ impl World {
                 .collect();
             let outcome = if found > 0 {
                 Outcome::Succeeded
-            } else if r.blocked as usize >= n || r.blocked_by_dpi > 0 {
+            } else if r.blocked as usize >= n * PER_TARGET || r.blocked_by_dpi > 0 {
                 Outcome::Blocked
             } else {
                 Outcome::Failed

@@ -34,6 +34,9 @@ impl World {
                 let s = &self.scenario;
                 self.hmi
                     .changeover(*product, setpoints, |n| s.station_index(n));
+                if t < self.campaign.hmi_down_until {
+                    self.changeover_at_the_panels(t, *product);
+                }
                 self.ledger.metrics.event(
                     t,
                     EventKind::Schedule,
@@ -42,6 +45,38 @@ impl World {
                 );
             }
         }
+    }
+
+    /// With the HMI's workstation down, the shift sets the recipe at each machine's local
+    /// panel (no Modbus): speed, product code and temperature setpoints.
+    fn changeover_at_the_panels(&mut self, t: Micros, product: u16) {
+        use crate::modbus::Request;
+        use crate::plc::map::{BLOCK, H_SPEED, H_TEMP_SP};
+        for st in 0..self.plant.stations.len() {
+            let p = self.devices.station_plc[st];
+            let plc = &mut self.devices.plcs[p];
+            let Some(slot) = plc.stations().position(|x| x == st) else {
+                continue;
+            };
+            let b = slot as u16 * BLOCK;
+            plc.set_current_conn(None);
+            let _ = plc.handle(&Request::WriteMultipleRegisters {
+                address: b + H_SPEED,
+                values: vec![self.hmi.speed_recipe[st], product],
+            });
+            if let Some(value) = self.hmi.temp_recipe.get(st).copied().flatten() {
+                let _ = plc.handle(&Request::WriteSingleRegister {
+                    address: b + H_TEMP_SP,
+                    value,
+                });
+            }
+        }
+        self.ledger.metrics.event(
+            t,
+            EventKind::Schedule,
+            "schedule",
+            format!("the HMI is down: product {product}'s recipe set at the machines' local panels"),
+        );
     }
 
     pub(super) fn collect_events(&mut self) {
