@@ -407,8 +407,8 @@ fn legacy_devices_fault_by_chance_and_recover_in_varying_time() {
     assert!(distinct.len() >= 10, "{downtime:?}");
     // Each legacy PLC hangs with 1 − 0.7³ ≈ 0.66 per scan (three probes at 0.3): some
     // seeds lose none, some all three.
-    assert!(faulted.iter().any(|&n| n == 0), "{faulted:?}");
-    assert!(faulted.iter().any(|&n| n == 3), "{faulted:?}");
+    assert!(faulted.contains(&0), "{faulted:?}");
+    assert!(faulted.contains(&3), "{faulted:?}");
     let mean = faulted.iter().sum::<usize>() as f64 / faulted.len() as f64;
     assert!((1.3..=2.7).contains(&mean), "{mean}");
 }
@@ -518,9 +518,9 @@ fn with_the_hmi_down_the_shift_sets_the_recipe_at_the_local_panels() {
     let r = faultline::report::Summary::from_world(&w);
     let events = w.ledger.metrics.events.as_ref().unwrap();
     assert!(
-        events
-            .iter()
-            .any(|e| e.detail.contains("recipe set at the machines' local panels")),
+        events.iter().any(|e| e
+            .detail
+            .contains("recipe set at the machines' local panels")),
         "no changeover at the panels"
     );
     assert!(r.thermal[0].scrap_temperature < 500, "{:?}", r.thermal[0]);

@@ -160,9 +160,7 @@ fn attack_steps_from_an_unknown_host_or_to_an_unknown_plc_are_placed_errors() {
 
 #[test]
 fn dpi_blocks_the_tampering_and_counts_its_false_positive() {
-    let open = scenario("attack-setpoint.ron", 12.0);
     let guarded = scenario("attack-setpoint-dpi.ron", 12.0);
-    let (_, o) = run(&open, 1);
     let (_, g) = run(&guarded, 1);
     // Both steps stopped and flagged at once; no scrap from the attack, no STOP downtime.
     assert_eq!(

@@ -75,7 +75,9 @@ impl World {
             t,
             EventKind::Schedule,
             "schedule",
-            format!("the HMI is down: product {product}'s recipe set at the machines' local panels"),
+            format!(
+                "the HMI is down: product {product}'s recipe set at the machines' local panels"
+            ),
         );
     }
 
