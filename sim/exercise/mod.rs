@@ -564,6 +564,10 @@ pub struct Consequences {
     pub steps_blocked: u64,
     pub steps_detected: u64,
     pub cost: f64,
+    /// The cost ledger's owners, which add up to `cost`: attacks, controls, operations.
+    pub cost_attacks: f64,
+    pub cost_controls: f64,
+    pub cost_operations: f64,
 }
 
 impl Consequences {
@@ -586,6 +590,9 @@ impl Consequences {
             steps_blocked: s.security.steps_blocked,
             steps_detected: s.security.steps_detected,
             cost: s.cost.total,
+            cost_attacks: s.cost.attacks,
+            cost_controls: s.cost.controls,
+            cost_operations: s.cost.operations,
         }
     }
 }

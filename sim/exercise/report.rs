@@ -178,7 +178,7 @@ fn briefing(e: &super::Exercise, body: &mut String) {
 fn road_not_taken(compare: &[PointComparison], body: &mut String) {
     // The road not taken.
     if !compare.is_empty() {
-        body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise with the same seed; the table's other choices kept. ★ the table's choice; best and worst by total cost.</p>");
+        body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise with the same seed; the table's other choices kept. ★ the table's choice; best and worst by total cost. The cost is the run's ledger: what it owes to the attacks, to the controls and to operations adds up to it.</p>");
         for c in compare {
             let rows: Vec<Vec<String>> = c
                 .options
@@ -205,6 +205,9 @@ fn road_not_taken(compare: &[PointComparison], body: &mut String) {
                         o.steps_succeeded.to_string(),
                         o.steps_blocked.to_string(),
                         o.steps_detected.to_string(),
+                        format!("{:.0}", o.cost_attacks),
+                        format!("{:.0}", o.cost_controls),
+                        format!("{:.0}", o.cost_operations),
                         format!("{:.0}", o.cost),
                     ]
                 })
@@ -226,6 +229,9 @@ fn road_not_taken(compare: &[PointComparison], body: &mut String) {
                     "IT: steps succeeded",
                     "IT: steps blocked",
                     "IT: steps detected",
+                    "owed to attacks",
+                    "owed to controls",
+                    "owed to operations",
                     "cost",
                 ]
                 .map(String::from),

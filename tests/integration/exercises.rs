@@ -232,3 +232,17 @@ fn a_bad_exercise_names_each_problem_at_its_place() {
     let err = exercise::load(&f).unwrap_err().to_string();
     assert!(err.contains("bad.ron:3:"), "{err}");
 }
+
+#[test]
+fn every_option_owes_its_cost_to_attacks_controls_and_operations() {
+    for name in ["vendor-2am", "ransomware-monday", "scan-legacy"] {
+        for (key, o) in options(name) {
+            let parts = o.cost_attacks + o.cost_controls + o.cost_operations;
+            assert!((parts - o.cost).abs() < 0.01, "{name}/{key}: {o:?}");
+        }
+    }
+    // The gateway's friction is the controls' share; leaving the VPN open is the attacks'.
+    let o = options("vendor-2am");
+    assert!(get(&o, "gateway").cost_controls > 0.0);
+    assert!(get(&o, "approve").cost_attacks > 0.0);
+}
