@@ -21,7 +21,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tap::{ConnControl, Tap};
@@ -108,6 +108,57 @@ pub struct Shared {
     snapshots: Vec<RwLock<Option<Plc>>>,
     capture: Option<Mutex<Option<CaptureTx>>>,
     next_conn: AtomicU32,
+    /// Per PLC, in wall time: how long a request may wait for its reply before the
+    /// endpoint stops waiting (the device dropped it, faulted or went listen-only: no
+    /// reply will come, and the connection must go on reading to see the client close),
+    /// and the device's idle and half-frame timeouts.
+    timing: Vec<EndpointTiming>,
+    /// Client connections open on all endpoints, and the most the process may hold
+    /// (below its open-file limit, so that accepting never runs out of descriptors).
+    open_conns: AtomicUsize,
+    max_conns: usize,
+    /// Connections turned away at the descriptor cap, and accept errors survived.
+    pub turned_away: AtomicU64,
+    pub accept_errors: AtomicU64,
+}
+
+/// An endpoint's timings in wall time (the device's, divided by the session's speed).
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointTiming {
+    pub give_up: Duration,
+    pub idle: Duration,
+    pub frame: Duration,
+}
+
+impl EndpointTiming {
+    fn of(plc: &Plc, speed: f64) -> EndpointTiming {
+        let p = &plc.profile;
+        let wall = |us: Micros| Duration::from_secs_f64(us as f64 / 1e6 / speed);
+        // The longest a served request can take: a full queue ahead of it, then the reply
+        // latency, with two scans to spare — never less than a second of wall time.
+        let per_scan = p.requests_per_scan.clamp(1, p.queue_limit.max(1));
+        let scans = (p.queue_limit.div_ceil(per_scan) as u64) + p.reply_latency_scans + 2;
+        EndpointTiming {
+            give_up: wall(scans * plc.scan).max(Duration::from_secs(1)),
+            // Floors in wall time, so that a fast session does not cut off a real client
+            // whose request arrives in two segments.
+            idle: wall(p.idle_timeout).max(Duration::from_secs(1)),
+            frame: wall(p.frame_timeout).max(Duration::from_millis(500)),
+        }
+    }
+}
+
+/// The soft limit on open files (Linux: /proc/self/limits), or 1024 where unknown.
+fn open_file_limit() -> usize {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(1024)
 }
 
 impl Shared {
@@ -179,14 +230,17 @@ impl tokio_modbus::server::Service for PlcService {
             tid,
             reply,
         });
+        let give_up = self.shared.timing[self.plc].give_up;
         Box::pin(async move {
             if sent.is_err() {
                 return Ok(None);
             }
-            match rx.await {
-                Ok(adu) => convert::reply_adu(&adu),
-                // The device never answers (dropped, faulted, listen-only): the client times out.
-                Err(_) => std::future::pending().await,
+            match tokio::time::timeout(give_up, rx).await {
+                Ok(Ok(adu)) => convert::reply_adu(&adu),
+                // The device will not answer (it dropped the request, faulted or went
+                // listen-only): no reply is sent, the client times out, and the connection
+                // goes on reading — so it sees the client close and frees its slot.
+                Ok(Err(_)) | Err(_) => Ok(None),
             }
         })
     }
@@ -255,6 +309,17 @@ impl Live {
             snapshots: (0..n).map(|_| RwLock::new(None)).collect(),
             capture,
             next_conn: AtomicU32::new(EXTERNAL_CONN),
+            timing: world
+                .devices
+                .plcs
+                .iter()
+                .map(|p| EndpointTiming::of(p, if cfg.speed > 0.0 { cfg.speed } else { 1.0 }))
+                .collect(),
+            open_conns: AtomicUsize::new(0),
+            // Room for the listeners, the files the session writes and the runtime's own.
+            max_conns: open_file_limit().saturating_sub(64 + n).max(16),
+            turned_away: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
         });
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         // Bind every endpoint before anything runs, so the table printed is true.
@@ -286,6 +351,7 @@ impl Live {
             });
         }
         for (i, l) in listeners.into_iter().enumerate() {
+            let name = endpoints[i].plc.clone();
             let tx = tx.clone();
             let shared = shared.clone();
             let server_addr = endpoints[i].address;
@@ -294,12 +360,30 @@ impl Live {
                     return;
                 };
                 let server = Server::new(listener);
+                let errors = shared.clone();
                 let on_connected = move |stream: tokio::net::TcpStream, peer: SocketAddr| {
                     let tx = tx.clone();
                     let shared = shared.clone();
                     async move { accept(stream, peer, server_addr, i, tx, shared).await }
                 };
-                let _ = server.serve(&on_connected, |_err| {}).await;
+                // An accept error (out of descriptors, a connection reset before it was
+                // taken) must not end the endpoint: say so, back off, listen again. The
+                // connections already served by this endpoint end with the failed serve.
+                let mut backoff = Duration::from_millis(50);
+                while !errors.stop.load(Ordering::Acquire) {
+                    let Err(e) = server.serve(&on_connected, |_err| {}).await else {
+                        break;
+                    };
+                    let n = errors.accept_errors.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n <= 10 || n.is_power_of_two() {
+                        eprintln!(
+                            "warning: {name}'s endpoint {server_addr}: accept failed ({e}); listening again in {} ms ({n} accept error(s) so far)",
+                            backoff.as_millis()
+                        );
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
             });
         }
         let log = match &cfg.input_log {
@@ -371,6 +455,13 @@ async fn accept(
     shared: Arc<Shared>,
 ) -> std::io::Result<Option<(PlcService, Tap)>> {
     let _ = stream.set_nodelay(true);
+    // Below the open-file limit, always: past the cap a new client is closed at once (as
+    // a full device would), so the listeners keep the descriptors they need to accept.
+    if shared.open_conns.fetch_add(1, Ordering::AcqRel) >= shared.max_conns {
+        shared.open_conns.fetch_sub(1, Ordering::AcqRel);
+        shared.turned_away.fetch_add(1, Ordering::Relaxed);
+        return Ok(None);
+    }
     let conn = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     let control = Arc::new(ConnControl::default());
     if let Ok(mut m) = shared.controls.lock() {
@@ -408,6 +499,7 @@ async fn accept(
         next_tid: AtomicU16::new(1),
         shared: shared.clone(),
     };
+    let timing = shared.timing[plc];
     let tap = Tap {
         inner: stream,
         plc,
@@ -416,6 +508,8 @@ async fn accept(
         garbage_reported: false,
         tx,
         control,
+        deadline: Box::pin(tokio::time::sleep(timing.idle)),
+        timing,
         shared,
     };
     Ok(Some((service, tap)))
@@ -608,7 +702,18 @@ pub struct LiveView {
 
 /// The gateway's audit records that simulated time has reached, appended to the audit log
 /// in time order; each is flushed as written. `written` counts those already out.
-fn write_due_audit(world: &World, file: &mut std::fs::File, written: &mut usize) -> Result<()> {
+/// A file the audit log can be made durable in.
+trait Durable: Write {
+    fn sync(&mut self) -> std::io::Result<()>;
+}
+
+impl Durable for std::fs::File {
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.sync_data()
+    }
+}
+
+fn write_due_audit(world: &World, file: &mut impl Durable, written: &mut usize) -> Result<()> {
     let mut due: Vec<&crate::world::AuditRecord> = world
         .controls
         .audit
@@ -617,12 +722,63 @@ fn write_due_audit(world: &World, file: &mut std::fs::File, written: &mut usize)
         .collect();
     due.sort_by_key(|r| r.t_us);
     for r in due.iter().skip(*written) {
-        let line = serde_json::json!({
+        // The whole line in one write, then the sync: a process killed at any moment
+        // leaves whole records only (a reader never sees half a line).
+        let mut line = serde_json::json!({
             "t": crate::time::clock(r.t_us), "session": r.session, "event": r.event, "detail": r.detail,
-        });
-        writeln!(file, "{line}")?;
-        file.sync_data()?;
+        })
+        .to_string();
+        line.push('\n');
+        file.write_all(line.as_bytes())?;
+        file.sync()?;
     }
     *written = due.len();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records every write and sync.
+    #[derive(Default)]
+    struct Recorder {
+        calls: Vec<Result<Vec<u8>, ()>>,
+    }
+
+    impl Write for Recorder {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.calls.push(Ok(b.to_vec()));
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Durable for Recorder {
+        fn sync(&mut self) -> std::io::Result<()> {
+            self.calls.push(Err(()));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn each_audit_record_is_one_whole_line_written_once_then_synced() {
+        let s = crate::load(std::path::Path::new("scenarios/vendor-gateway.ron")).unwrap();
+        let mut w = World::new(&s, 42);
+        w.run();
+        let mut r = Recorder::default();
+        let mut written = 0;
+        write_due_audit(&w, &mut r, &mut written).unwrap();
+        assert!(written > 3, "{written} records");
+        assert_eq!(r.calls.len(), 2 * written);
+        for pair in r.calls.chunks(2) {
+            let line = pair[0].as_ref().expect("a write, then its sync");
+            assert!(pair[1].is_err(), "each write is followed by its sync");
+            assert_eq!(line.last(), Some(&b'\n'));
+            assert_eq!(line.iter().filter(|&&c| c == b'\n').count(), 1);
+            serde_json::from_slice::<serde_json::Value>(line).unwrap();
+        }
+    }
 }

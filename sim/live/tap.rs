@@ -40,6 +40,9 @@ pub struct Tap {
     pub tx: UnboundedSender<Msg>,
     pub control: Arc<ConnControl>,
     pub shared: Arc<Shared>,
+    /// The device's idle and half-frame timeouts: the connection ends at this deadline.
+    pub deadline: Pin<Box<tokio::time::Sleep>>,
+    pub timing: super::EndpointTiming,
 }
 
 impl Tap {
@@ -87,6 +90,9 @@ impl Drop for Tap {
             key: u64::from(self.conn),
         });
         self.shared.forget(self.conn);
+        self.shared
+            .open_conns
+            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
 }
 
@@ -109,6 +115,22 @@ impl AsyncRead for Tap {
         {
             let new = buf.filled()[before..].to_vec();
             this.inspect(&new);
+            // A frame under way must be finished soon; a connection between requests may
+            // sit idle for longer.
+            let wait = if this.framer.pending() > 0 {
+                this.timing.frame
+            } else {
+                this.timing.idle
+            };
+            this.deadline
+                .as_mut()
+                .reset(tokio::time::Instant::now() + wait);
+            return r;
+        }
+        if r.is_pending() && this.deadline.as_mut().poll(cx).is_ready() {
+            // Idle, or a half frame, for too long: the device closes the connection.
+            this.control.closed.store(true, Ordering::Release);
+            return Poll::Ready(Ok(()));
         }
         r
     }

@@ -286,7 +286,9 @@ fn hostile_clients_do_not_take_the_twin_down() {
     let mut probe = TcpStream::connect(depal).unwrap();
     let _ = probe.write_all(b"GET / HTTP/1.0\r\n\r\n");
 
-    // Meanwhile other PLCs answer as fast as before.
+    // Meanwhile other PLCs answer as fast as before (on a fresh connection: the first has
+    // been idle past the packer's idle timeout, 120 s simulated, 6 s at this speed).
+    let mut watch = Client::connect(packer).unwrap();
     for _ in 0..20 {
         let t = Instant::now();
         watch.call(&read).unwrap();
@@ -358,4 +360,230 @@ fn unsupported_function_gets_illegal_function_from_a_modern_plc_over_tcp() {
     );
     live.stop();
     live.join().unwrap();
+}
+
+/// Descriptors open in process `pid` (Linux).
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// The connections a PLC counts (input register 9001), read on a fresh connection.
+fn connections_counted(addr: SocketAddr) -> Option<u16> {
+    let mut c = Client::connect(addr).ok()?;
+    let pdu = c
+        .call(&Request::ReadInputRegisters {
+            address: 9001,
+            quantity: 1,
+        })
+        .ok()?;
+    (pdu.first() == Some(&0x04)).then(|| u16::from_be_bytes([pdu[2], pdu[3]]))
+}
+
+/// Wait up to `limit` for `ok`, checking every 100 ms (a deadline for the wait, not a
+/// timing assertion: the condition is what is tested).
+fn eventually(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok()
+}
+
+#[test]
+fn a_soak_under_a_small_descriptor_limit_leaves_every_port_alive_and_no_socket_behind() {
+    // `faultline live` on the reference line with 256 descriptors, then: service probes on
+    // every legacy port, a 2,000-connection burst on a modern PLC, 300 request-then-close
+    // connections to a faulted PLC, 40 half-frame connections.
+    let dir = std::env::temp_dir().join(format!("faultline-soak-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 256 && exec '{}' live scenarios/bottling-line.ron --base-port 0 --speed 20 --hours 2 --out '{}'",
+            env!("CARGO_BIN_EXE_faultline"),
+            dir.display()
+        ))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let eps = dir.join("endpoints.json");
+    assert!(eventually(Duration::from_secs(30), || eps.exists()));
+    let table: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&eps).unwrap()).unwrap();
+    let endpoints: Vec<(String, String, SocketAddr)> = table
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["plc"].as_str().unwrap().to_string(),
+                e["profile"].as_str().unwrap().to_string(),
+                e["address"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    let addr = |name: &str| endpoints.iter().find(|e| e.0 == name).unwrap().2;
+    std::thread::sleep(Duration::from_millis(500));
+    let fds_before = open_fds(pid);
+
+    // nmap -sV-like probes on every legacy port, each on its own connection.
+    for (_, _, a) in endpoints.iter().filter(|e| e.1 == "legacy") {
+        for k in 0..30 {
+            if let Ok(mut s) = TcpStream::connect_timeout(a, Duration::from_secs(2)) {
+                let probe: &[u8] = match k % 3 {
+                    0 => b"GET / HTTP/1.0\r\n\r\n",
+                    1 => b"OPTIONS / HTTP/1.0\r\n\r\n",
+                    _ => b"OPTIONS / RTSP/1.0\r\n\r\n",
+                };
+                let _ = s.write_all(probe);
+            }
+        }
+    }
+    // A burst of 2,000 connections on the filler, 200 at a time.
+    for _ in 0..10 {
+        let burst: Vec<TcpStream> = (0..200)
+            .filter_map(|_| {
+                TcpStream::connect_timeout(&addr("plc-filler"), Duration::from_secs(2)).ok()
+            })
+            .collect();
+        drop(burst);
+    }
+    // 300 requests to a faulted legacy PLC, each on a connection closed at once.
+    let read = request_adu(
+        1,
+        1,
+        &Request::ReadHoldingRegisters {
+            address: 0,
+            quantity: 2,
+        },
+    );
+    for _ in 0..300 {
+        if let Ok(mut s) = TcpStream::connect_timeout(&addr("plc-depal"), Duration::from_secs(2)) {
+            let _ = s.write_all(&read);
+        }
+    }
+    // 40 connections holding half a frame on the packer.
+    let half: Vec<TcpStream> = (0..40)
+        .filter_map(|_| {
+            let mut s =
+                TcpStream::connect_timeout(&addr("plc-packer"), Duration::from_secs(2)).ok()?;
+            s.write_all(&read[..5]).ok()?;
+            Some(s)
+        })
+        .collect();
+    assert!(half.len() >= 20, "{} half-frame connections", half.len());
+    // The packer closes each after its half-frame timeout (2 s simulated, 0.5 s here).
+    let closed_by_server = |s: &TcpStream| {
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let mut b = [0u8; 1];
+        match (&*s).read(&mut b) {
+            Ok(0) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+            Ok(_) => false,
+        }
+    };
+    assert!(
+        eventually(Duration::from_secs(20), || half
+            .iter()
+            .all(closed_by_server)),
+        "half-frame connections left open"
+    );
+    drop(half);
+
+    // Every port accepts; every modern PLC answers; the descriptors are back; the
+    // connection tables hold only live connections (the HMI's, and the reader's own).
+    for (name, _, a) in &endpoints {
+        assert!(
+            TcpStream::connect_timeout(a, Duration::from_secs(2)).is_ok(),
+            "{name}'s port no longer accepts"
+        );
+    }
+    for (name, _, a) in endpoints.iter().filter(|e| e.1 == "modern") {
+        let mut c = Client::connect(*a).unwrap();
+        let pdu = c
+            .call(&Request::ReadHoldingRegisters {
+                address: 0,
+                quantity: 1,
+            })
+            .unwrap_or_else(|e| panic!("{name} does not answer: {e}"));
+        assert_eq!(pdu[0], 0x03, "{name}: {pdu:?}");
+    }
+    assert!(
+        eventually(Duration::from_secs(20), || open_fds(pid) <= fds_before + 20),
+        "{} descriptors open, {fds_before} before",
+        open_fds(pid)
+    );
+    for (name, _, a) in endpoints.iter().filter(|e| e.1 == "modern") {
+        assert!(
+            eventually(Duration::from_secs(20), || connections_counted(*a)
+                == Some(2)),
+            "{name} counts {:?} connections (the HMI's and this reader's)",
+            connections_counted(*a)
+        );
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn an_audit_log_killed_at_a_hundred_points_holds_only_whole_records() {
+    // The vendor gateway's audit log of a live session at 36,000× (a day in 2.4 s), the
+    // process killed with SIGKILL after a pseudo-random delay, 100 times, four at a time.
+    let base = std::env::temp_dir().join(format!("faultline-audit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let seen: usize = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..4u64)
+            .map(|lane| {
+                let base = base.clone();
+                sc.spawn(move || {
+                    let mut x = 0x9e37_79b9_7f4a_7c15u64 ^ lane;
+                    let mut records = 0;
+                    for k in 0..25 {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        let dir = base.join(format!("{lane}-{k}"));
+                        std::fs::create_dir_all(&dir).unwrap();
+                        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+                            .args(["live", "scenarios/vendor-gateway.ron", "--base-port", "0"])
+                            .args(["--speed", "36000", "--out"])
+                            .arg(&dir)
+                            .stdout(std::process::Stdio::null())
+                            .stderr(std::process::Stdio::null())
+                            .spawn()
+                            .unwrap();
+                        std::thread::sleep(Duration::from_millis(100 + x % 2400));
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        let log = std::fs::read(dir.join("audit.jsonl")).unwrap_or_default();
+                        assert!(
+                            log.is_empty() || log.ends_with(b"\n"),
+                            "a partial line: {}",
+                            String::from_utf8_lossy(&log)
+                        );
+                        for line in log.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                            serde_json::from_slice::<serde_json::Value>(line).unwrap_or_else(|e| {
+                                panic!("{e}: {}", String::from_utf8_lossy(line))
+                            });
+                            records += 1;
+                        }
+                    }
+                    records
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let _ = std::fs::remove_dir_all(&base);
+    // The kills fell while records were being written, not only before or after.
+    assert!(seen > 100, "{seen} records in 100 logs");
 }

@@ -125,6 +125,9 @@ pub struct Profile {
     pub on_unsupported: OnBadTraffic,
     pub on_malformed: OnBadTraffic,
     pub fault_probability: f64,
+    /// Idle and half-frame timeouts of a connection (enforced by the live adapter).
+    pub idle_timeout: Micros,
+    pub frame_timeout: Micros,
 }
 
 impl From<&ProfileSpec> for Profile {
@@ -147,6 +150,8 @@ impl From<&ProfileSpec> for Profile {
             on_unsupported: p.on_unsupported,
             on_malformed: p.on_malformed,
             fault_probability: p.fault_probability,
+            idle_timeout: from_secs(p.idle_timeout_s),
+            frame_timeout: from_secs(p.frame_timeout_s),
         }
     }
 }

@@ -386,6 +386,23 @@ pub struct ProfileSpec {
     /// where `on_unsupported`/`on_malformed` is `Fault` (1: every one does).
     #[serde(default = "certain")]
     pub fault_probability: f64,
+    /// A connection with no complete request for this long (simulated seconds) is closed
+    /// by the device, as Ethernet modules close idle connections. Default 120 s (an
+    /// assumption; modules make it configurable).
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout_s: f64,
+    /// A request begun but not completed within this long (a half frame) closes the
+    /// connection. Default 2 s (an assumption).
+    #[serde(default = "default_frame_timeout")]
+    pub frame_timeout_s: f64,
+}
+
+fn default_idle_timeout() -> f64 {
+    120.0
+}
+
+fn default_frame_timeout() -> f64 {
+    2.0
 }
 
 fn certain() -> f64 {
@@ -589,6 +606,8 @@ impl ProfileSpec {
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
             fault_probability: 1.0,
+            idle_timeout_s: default_idle_timeout(),
+            frame_timeout_s: default_frame_timeout(),
         }
     }
 
@@ -627,6 +646,8 @@ impl ProfileSpec {
             on_unsupported: OnBadTraffic::Fault,
             on_malformed: OnBadTraffic::Fault,
             fault_probability: 0.3,
+            idle_timeout_s: default_idle_timeout(),
+            frame_timeout_s: default_frame_timeout(),
         }
     }
 
@@ -648,6 +669,8 @@ impl ProfileSpec {
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
             fault_probability: 1.0,
+            idle_timeout_s: default_idle_timeout(),
+            frame_timeout_s: default_frame_timeout(),
         }
     }
 
@@ -669,6 +692,8 @@ impl ProfileSpec {
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
             fault_probability: 1.0,
+            idle_timeout_s: default_idle_timeout(),
+            frame_timeout_s: default_frame_timeout(),
         }
     }
 
@@ -691,6 +716,8 @@ impl ProfileSpec {
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
             fault_probability: 1.0,
+            idle_timeout_s: default_idle_timeout(),
+            frame_timeout_s: default_frame_timeout(),
         }
     }
 
@@ -713,6 +740,8 @@ impl ProfileSpec {
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
             fault_probability: 1.0,
+            idle_timeout_s: default_idle_timeout(),
+            frame_timeout_s: default_frame_timeout(),
         }
     }
 

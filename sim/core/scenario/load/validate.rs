@@ -262,6 +262,8 @@ fn plc_checks(
                 );
             }
         }
+        c.positive(format!("profiles[{i}].idle_timeout_s"), p.idle_timeout_s);
+        c.positive(format!("profiles[{i}].frame_timeout_s"), p.frame_timeout_s);
         if !(0.0..=1.0).contains(&p.fault_probability) {
             c.fail(
                 format!("profiles[{i}].fault_probability"),
