@@ -1,13 +1,20 @@
 //! `faultline proxy`: the DPI policy engine as a standalone Modbus/TCP proxy in front of
 //! any server (the live twin or a real device). Fails closed: a policy that does not load
-//! stops it before it listens, and a frame that does not parse is never forwarded (the
-//! connection is closed). Every decision is logged as a JSON line, flushed as written.
+//! or does not make sense stops it before it listens; bytes that are not Modbus/TCP close
+//! the connection; a framed request that does not decode is answered by the proxy with the
+//! specification's exception and not forwarded (unless `forward_unparsed`, in Monitor
+//! mode). The upstream closing is passed on. Every decision is logged as a JSON line,
+//! flushed as written.
 
 use crate::controls::dpi::{Dpi, DpiSpec, Flow, OnBlock};
 use crate::controls::gate::{Gate, GateRequest, GateVerdict};
+use crate::modbus::Request;
 use crate::modbus::{ExceptionCode, Framer, Response, parse_adu, response_adu};
+use crate::scenario::Peer;
 use anyhow::{Context, Result};
+use std::collections::BTreeMap;
 use std::io::Write;
+use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -15,11 +22,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// Load a policy file (RON, a `DpiSpec`); every error placed as for scenarios.
+/// Load a policy file (RON, a `DpiSpec`); every error placed as for scenarios, and the
+/// policy checked for meaning by the same checks as a scenario's `dpi` (one validation for
+/// both). A proxy's client is `Host("<its IP address>")` or `Zone("client")`; the server
+/// it protects is `Host("upstream")` or `Zone("upstream")`.
 pub fn load_policy(path: &std::path::Path) -> Result<DpiSpec> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read the policy", path.display()))?;
-    ron::Options::default().from_str(&text).map_err(|e| {
+    let spec: DpiSpec = ron::Options::default().from_str(&text).map_err(|e| {
         let line = text.lines().nth(e.span.start.line.saturating_sub(1)).unwrap_or("");
         anyhow::anyhow!(
             "{}:{}:{}: {}\n  | {line}\nhint: a policy is a DpiSpec, e.g. (mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly)])",
@@ -28,7 +38,38 @@ pub fn load_policy(path: &std::path::Path) -> Result<DpiSpec> {
             e.span.start.col,
             e.code
         )
-    })
+    })?;
+    let problems = crate::scenario::policy_problems(&spec, "", &proxy_peer);
+    if !problems.is_empty() {
+        let mut msg = format!("{}: {} problem(s):", path.display(), problems.len());
+        for p in &problems {
+            msg.push_str(&format!("\n  {}: {}", p.field, p.message));
+        }
+        anyhow::bail!(msg);
+    }
+    Ok(spec)
+}
+
+/// What a proxy policy's rule ends may name.
+fn proxy_peer(end: &str, p: &Peer) -> Option<String> {
+    match (end, p) {
+        ("from", Peer::Zone(z)) if z == "client" => None,
+        ("from", Peer::Host(h)) if h.parse::<IpAddr>().is_ok() => None,
+        ("from", Peer::Zone(z)) => Some(format!(
+            "no zone named \"{z}\"; known: client (a proxy's clients)"
+        )),
+        ("from", Peer::Host(h)) => Some(format!(
+            "no host named \"{h}\"; a proxy knows its clients by IP address (Host(\"10.10.1.20\")) or as Zone(\"client\")"
+        )),
+        (_, Peer::Zone(z)) if z == "upstream" => None,
+        (_, Peer::Host(h)) if h == "upstream" => None,
+        (_, Peer::Zone(z)) => Some(format!(
+            "no zone named \"{z}\"; known: upstream (the server behind the proxy)"
+        )),
+        (_, Peer::Host(h)) => Some(format!(
+            "no host named \"{h}\"; known: upstream (the server behind the proxy)"
+        )),
+    }
 }
 
 /// Where decisions go.
@@ -41,23 +82,49 @@ fn log(log: &DecisionLog, line: serde_json::Value) {
     }
 }
 
+/// How the proxy treats what it does not understand.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProxyOptions {
+    /// Forward frames that are framed as Modbus/TCP but whose request does not decode (an
+    /// unknown function code, a coil value other than 0x0000/0xFF00, a zero quantity) in
+    /// Monitor mode, logged. Off by default: such a frame is answered by the proxy with the
+    /// exception the specification gives, and never reaches the device — it is what hangs
+    /// fragile ones.
+    pub forward_unparsed: bool,
+}
+
 /// Serve until the listener fails. Each client gets its own upstream connection.
 /// In a proxy policy, a client is `Host("<its IP>")` in zone `client`; the server is
-/// `Host("upstream")` in zone `upstream`.
+/// `Host("upstream")` in zone `upstream`. A rule's rate limit holds per source address,
+/// across that client's connections.
 pub async fn serve(
     listener: TcpListener,
     upstream: SocketAddr,
     spec: DpiSpec,
     decisions: DecisionLog,
+    options: ProxyOptions,
 ) -> Result<()> {
     let dpi = Arc::new(Mutex::new(Dpi::new(&spec)));
     let started = Instant::now();
-    let mut next_conn = 0u64;
+    // The rate buckets are keyed by source address: one per client IP.
+    let mut sources: BTreeMap<IpAddr, u64> = BTreeMap::new();
     loop {
-        let (client, peer) = listener.accept().await?;
-        next_conn += 1;
+        let (client, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of descriptors or a connection reset before it was taken: say so,
+                // wait a moment, listen on.
+                log(
+                    &decisions,
+                    serde_json::json!({"ts": now(), "event": "accept failed", "why": e.to_string()}),
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let next = sources.len() as u64 + 1;
+        let source = *sources.entry(peer.ip()).or_insert(next);
         let (dpi, decisions) = (dpi.clone(), decisions.clone());
-        let conn = next_conn;
         tokio::spawn(async move {
             if let Err(e) = session(
                 client,
@@ -65,8 +132,9 @@ pub async fn serve(
                 upstream,
                 dpi,
                 decisions.clone(),
-                conn,
+                source,
                 started,
+                options,
             )
             .await
             {
@@ -86,14 +154,47 @@ fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The address and values a request touches, for the decision log.
+fn touches(req: &Request) -> serde_json::Value {
+    use Request::*;
+    match req {
+        ReadCoils { address, quantity }
+        | ReadDiscreteInputs { address, quantity }
+        | ReadHoldingRegisters { address, quantity }
+        | ReadInputRegisters { address, quantity } => {
+            serde_json::json!({"address": address, "quantity": quantity})
+        }
+        WriteSingleCoil { address, value } => {
+            serde_json::json!({"address": address, "value": value})
+        }
+        WriteSingleRegister { address, value } => {
+            serde_json::json!({"address": address, "value": value})
+        }
+        WriteMultipleCoils { address, values } => {
+            serde_json::json!({"address": address, "values": values})
+        }
+        WriteMultipleRegisters { address, values } => {
+            serde_json::json!({"address": address, "values": values})
+        }
+        other => serde_json::json!({"request": format!("{other:?}")}),
+    }
+}
+
+/// The proxy's own answer to a request it does not forward.
+fn exception(tid: u16, unit: u8, function: u8, code: ExceptionCode) -> Vec<u8> {
+    response_adu(tid, unit, &Response::exception(function, code))
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn session(
     client: TcpStream,
     peer: SocketAddr,
     upstream: SocketAddr,
     dpi: Arc<Mutex<Dpi>>,
     decisions: DecisionLog,
-    conn: u64,
+    source: u64,
     started: Instant,
+    options: ProxyOptions,
 ) -> Result<()> {
     client.set_nodelay(true)?;
     let server = TcpStream::connect(upstream)
@@ -111,28 +212,43 @@ async fn session(
             }
         }
     });
+    // The upstream closing (or failing) is passed on: the client is closed, and told why
+    // in the log.
+    let (lost_tx, mut lost) = tokio::sync::oneshot::channel::<String>();
     let back = to_client.clone();
     let reader = tokio::spawn(async move {
         let mut buf = vec![0u8; 4096];
-        loop {
+        let why = loop {
             match server_rd.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
+                Ok(0) => break "the upstream closed the connection".to_string(),
+                Err(e) => break format!("the upstream connection failed: {e}"),
                 Ok(n) => {
                     if back.send(buf[..n].to_vec()).is_err() {
-                        break;
+                        break "the client is gone".to_string();
                     }
                 }
             }
-        }
+        };
+        let _ = lost_tx.send(why);
     });
     let client_ip = peer.ip().to_string();
     let mut framer = Framer::new();
     let mut buf = vec![0u8; 4096];
     let result = loop {
-        let n = match client_rd.read(&mut buf).await {
-            Ok(0) => break Ok(()),
-            Ok(n) => n,
-            Err(e) => break Err(e.into()),
+        let n = tokio::select! {
+            r = client_rd.read(&mut buf) => match r {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) => break Err(e.into()),
+            },
+            why = &mut lost => {
+                let why = why.unwrap_or_else(|_| "the upstream connection ended".into());
+                log(
+                    &decisions,
+                    serde_json::json!({"ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(), "event": "upstream lost", "why": why}),
+                );
+                break Ok(());
+            }
         };
         framer.push(&buf[..n]);
         let mut stop = None;
@@ -149,8 +265,6 @@ async fn session(
                     break;
                 }
             };
-            let t = started.elapsed().as_micros() as u64;
-            let verdict = decide(&dpi, &client_ip, conn, &adu, t)?;
             let (tid, unit, function) = parse_adu(&adu)
                 .map(|(h, pdu)| {
                     (
@@ -160,34 +274,60 @@ async fn session(
                     )
                 })
                 .unwrap_or((0, 0, 0));
+            let decoded = Request::decode_pdu(&adu[7..]);
+            let t = started.elapsed().as_micros() as u64;
+            let verdict = decide(&dpi, &client_ip, source, &adu, t)?;
+            let mut entry = serde_json::json!({
+                "ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(),
+                "tid": tid, "unit": unit, "fc": function,
+            });
+            if let Ok(req) = &decoded
+                && let (Some(e), serde_json::Value::Object(t)) =
+                    (entry.as_object_mut(), touches(req))
+            {
+                e.extend(t);
+            }
+            // A request that does not decode (or whose function code Modbus does not
+            // define, so that its bytes cannot be checked) is answered here, whatever the
+            // mode, unless the operator asked for it to be forwarded.
+            let unparsed = match &decoded {
+                Err(e) => Some((format!("does not parse: {e}"), e.exception())),
+                Ok(Request::Raw { function, .. }) => Some((
+                    format!("function code 0x{function:02X} is not one Modbus defines"),
+                    ExceptionCode::IllegalFunction,
+                )),
+                Ok(_) => None,
+            };
+            if let Some((why, code)) = unparsed
+                && !(options.forward_unparsed && matches!(verdict, GateVerdict::Alert { .. }))
+            {
+                entry["verdict"] = "block".into();
+                entry["reason"] = why.into();
+                log(&decisions, entry);
+                let _ = to_client.send(exception(tid, unit, function, code));
+                continue;
+            }
             let (name, reason, block) = match &verdict {
                 GateVerdict::Pass => ("allow", None, None),
                 GateVerdict::Alert { why, .. } => ("alert", Some(why.to_string()), None),
-                GateVerdict::Block { why, answer, .. } => {
-                    ("block", Some(why.to_string()), Some(*answer))
-                }
+                GateVerdict::Block { why, answer, .. } => (
+                    "block",
+                    Some(why.to_string()),
+                    Some((*answer, why.exception())),
+                ),
             };
-            log(
-                &decisions,
-                serde_json::json!({
-                    "ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(),
-                    "tid": tid, "unit": unit, "fc": function,
-                    "verdict": name,
-                    "reason": reason,
-                }),
-            );
-            if block.is_none() {
-                server_wr.write_all(&adu).await?;
-            } else if block == Some(OnBlock::Exception) && parse_adu(&adu).is_ok() {
-                let reply = response_adu(
-                    tid,
-                    unit,
-                    &Response::exception(function, ExceptionCode::IllegalFunction),
-                );
-                let _ = to_client.send(reply);
-            } else {
-                stop = Some(Ok(()));
-                break;
+            entry["verdict"] = name.into();
+            entry["reason"] = reason.into();
+            log(&decisions, entry);
+            match block {
+                None => server_wr.write_all(&adu).await?,
+                Some((OnBlock::Exception, code)) => {
+                    let _ = to_client.send(exception(tid, unit, function, code));
+                }
+                Some(_) => {
+                    stop = Some(Ok(()));
+                    break;
+                }
             }
         }
         if let Some(r) = stop {
@@ -201,7 +341,13 @@ async fn session(
 }
 
 /// The same gate as the twin's DPI: the policy's verdict on one request from a client.
-fn decide(dpi: &Mutex<Dpi>, client_ip: &str, conn: u64, adu: &[u8], t: u64) -> Result<GateVerdict> {
+fn decide(
+    dpi: &Mutex<Dpi>,
+    client_ip: &str,
+    source: u64,
+    adu: &[u8],
+    t: u64,
+) -> Result<GateVerdict> {
     let mut d = dpi
         .lock()
         .map_err(|_| anyhow::anyhow!("policy lock poisoned"))?;
@@ -213,7 +359,7 @@ fn decide(dpi: &Mutex<Dpi>, client_ip: &str, conn: u64, adu: &[u8], t: u64) -> R
             from_zone: "client",
             to_host: "upstream",
             to_zone: "upstream",
-            conn,
+            conn: source,
         },
         adu,
         framed: true,

@@ -18,6 +18,10 @@ pub struct Args {
     /// Decisions as JSON lines (default: standard output).
     #[arg(long)]
     pub log: Option<PathBuf>,
+    /// In Monitor mode, forward framed requests that do not decode (logged) instead of
+    /// answering them with an exception. Off by default: they are what hangs fragile PLCs.
+    #[arg(long)]
+    pub forward_unparsed: bool,
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -26,6 +30,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
         upstream,
         policy,
         log,
+        forward_unparsed,
     } = a;
     // Fail closed: no policy, no proxy.
     let spec = faultline::proxy::load_policy(&policy).map_err(Failure::Policy)?;
@@ -62,7 +67,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
             spec.mode
         );
         tokio::select! {
-            r = faultline::proxy::serve(listener, upstream, spec, decisions) => r,
+            r = faultline::proxy::serve(listener, upstream, spec, decisions, faultline::proxy::ProxyOptions { forward_unparsed }) => r,
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })

@@ -4,7 +4,7 @@
 use crate::live::Client;
 use faultline::live::{Live, LiveConfig};
 use faultline::modbus::Request;
-use faultline::proxy::{load_policy, serve};
+use faultline::proxy::{ProxyOptions, load_policy, serve};
 use faultline::{World, load};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -26,6 +26,14 @@ impl Write for Log {
 }
 
 fn start_proxy(upstream: SocketAddr, policy: &str) -> (SocketAddr, Log, tokio::runtime::Runtime) {
+    start_proxy_with(upstream, policy, ProxyOptions::default())
+}
+
+fn start_proxy_with(
+    upstream: SocketAddr,
+    policy: &str,
+    options: ProxyOptions,
+) -> (SocketAddr, Log, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -38,7 +46,13 @@ fn start_proxy(upstream: SocketAddr, policy: &str) -> (SocketAddr, Log, tokio::r
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let addr = listener.local_addr().unwrap();
-    rt.spawn(serve(listener, upstream, spec, Arc::new(Mutex::new(sink))));
+    rt.spawn(serve(
+        listener,
+        upstream,
+        spec,
+        Arc::new(Mutex::new(sink)),
+        options,
+    ));
     (addr, log, rt)
 }
 
@@ -85,14 +99,15 @@ fn proxy_forwards_what_the_policy_allows_and_blocks_the_rest() {
         .unwrap(),
         vec![0x06, 0, 0, 0, 95]
     );
-    // Outside the value bounds: the proxy answers exception 01, the PLC never sees it.
+    // Outside the value bounds: the proxy answers exception 03 (Illegal Data Value), the
+    // PLC never sees it.
     assert_eq!(
         via.call(&Request::WriteSingleRegister {
             address: 0,
             value: 180
         })
         .unwrap(),
-        vec![0x86, 0x01]
+        vec![0x86, 0x03]
     );
     assert_eq!(
         direct.call(&read).unwrap()[1..5],
@@ -163,4 +178,210 @@ fn a_policy_that_does_not_load_stops_the_proxy_before_it_listens() {
         "{err}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A server that accepts connections and keeps every byte it is sent; `close_at_once`
+/// closes each connection as soon as it is accepted.
+fn recording_upstream(close_at_once: bool) -> (SocketAddr, Arc<Mutex<Vec<u8>>>) {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let keep = got.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { break };
+            if close_at_once {
+                drop(s);
+                continue;
+            }
+            let keep = keep.clone();
+            std::thread::spawn(move || {
+                let mut b = [0u8; 1024];
+                while let Ok(n) = s.read(&mut b) {
+                    if n == 0 {
+                        break;
+                    }
+                    keep.lock().unwrap().extend_from_slice(&b[..n]);
+                }
+            });
+        }
+    });
+    (addr, got)
+}
+
+fn policy_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-policy-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("policy.ron");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// One request ADU with a raw PDU, and the reply PDU (or None: the connection closed).
+fn raw_call(s: &mut TcpStream, tid: u16, pdu: &[u8]) -> Option<Vec<u8>> {
+    let mut adu = vec![(tid >> 8) as u8, tid as u8, 0, 0];
+    adu.extend_from_slice(&((pdu.len() + 1) as u16).to_be_bytes());
+    adu.push(1);
+    adu.extend_from_slice(pdu);
+    s.write_all(&adu).ok()?;
+    let mut head = [0u8; 7];
+    s.read_exact(&mut head).ok()?;
+    let len = u16::from_be_bytes([head[4], head[5]]) as usize;
+    let mut out = vec![0u8; len - 1];
+    s.read_exact(&mut out).ok()?;
+    Some(out)
+}
+
+#[test]
+fn monitor_mode_forwards_nothing_that_does_not_parse() {
+    let policy = policy_file(
+        "monitor",
+        "(mode: Monitor, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly)])",
+    );
+    let unparsable: [(&[u8], u8); 3] = [
+        // FC05 with a value that is neither 0x0000 nor 0xFF00: 03.
+        (&[0x05, 0x00, 0x00, 0x12, 0x34], 0x03),
+        // FC03 for zero registers: 03.
+        (&[0x03, 0x00, 0x00, 0x00, 0x00], 0x03),
+        // FC 0x5A, no such function: 01.
+        (&[0x5A, 0xDE, 0xAD], 0x01),
+    ];
+    let (up, got) = recording_upstream(false);
+    let (proxy, log, _rt) = start_proxy_with(up, policy.to_str().unwrap(), ProxyOptions::default());
+    let mut c = TcpStream::connect(proxy).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for (k, (pdu, code)) in unparsable.iter().enumerate() {
+        let reply = raw_call(&mut c, k as u16 + 1, pdu).unwrap_or_else(|| {
+            panic!(
+                "not answered: {}",
+                String::from_utf8_lossy(&log.0.lock().unwrap())
+            )
+        });
+        assert_eq!(reply, vec![pdu[0] | 0x80, *code], "{pdu:02X?}");
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        got.lock().unwrap().is_empty(),
+        "forwarded: {:?}",
+        got.lock().unwrap()
+    );
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.matches("\"verdict\":\"block\"").count(), 3, "{text}");
+
+    // With the documented option, Monitor mode forwards them (and logs them).
+    let (up, got) = recording_upstream(false);
+    let (proxy, _log, _rt2) = start_proxy_with(
+        up,
+        policy.to_str().unwrap(),
+        ProxyOptions {
+            forward_unparsed: true,
+        },
+    );
+    let mut c = TcpStream::connect(proxy).unwrap();
+    for (k, (pdu, _)) in unparsable.iter().enumerate() {
+        let mut adu = vec![0, k as u8 + 1, 0, 0, 0, pdu.len() as u8 + 1, 1];
+        adu.extend_from_slice(pdu);
+        c.write_all(&adu).unwrap();
+    }
+    let want: usize = unparsable.iter().map(|(p, _)| p.len() + 7).sum();
+    let t = std::time::Instant::now();
+    while got.lock().unwrap().len() < want && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(got.lock().unwrap().len(), want);
+    std::fs::remove_dir_all(policy.parent().unwrap()).ok();
+}
+
+#[test]
+fn the_upstream_closing_is_passed_on_to_the_client() {
+    let policy = policy_file(
+        "lost",
+        "(mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly)])",
+    );
+    let (up, _) = recording_upstream(true);
+    let (proxy, log, _rt) = start_proxy(up, policy.to_str().unwrap());
+    let mut c = TcpStream::connect(proxy).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The client is closed, not left waiting for replies that cannot come.
+    let mut b = [0u8; 8];
+    assert!(matches!(c.read(&mut b), Ok(0)), "the client was not closed");
+    std::thread::sleep(Duration::from_millis(100));
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("upstream lost"), "{text}");
+    std::fs::remove_dir_all(policy.parent().unwrap()).ok();
+}
+
+#[test]
+fn the_rate_limit_holds_per_source_across_reconnects() {
+    let policy = policy_file(
+        "rate",
+        "(mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly, rate_limit: Some((0.1, 2.0)))])",
+    );
+    let (up, got) = recording_upstream(false);
+    let (proxy, _log, _rt) = start_proxy(up, policy.to_str().unwrap());
+    // A new connection for every request: the bucket is the source's, not the connection's.
+    let mut busy = 0;
+    for k in 0..6u16 {
+        let mut c = TcpStream::connect(proxy).unwrap();
+        c.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        if let Some(reply) = raw_call(&mut c, k + 1, &[0x03, 0x00, 0x00, 0x00, 0x01]) {
+            assert_eq!(
+                reply,
+                vec![0x83, 0x06],
+                "a blocked request is told the server is busy"
+            );
+            busy += 1;
+        }
+    }
+    // Two (the burst) reached the server; the other four were refused as busy.
+    assert_eq!(busy, 4);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(got.lock().unwrap().len(), 2 * 12);
+    std::fs::remove_dir_all(policy.parent().unwrap()).ok();
+}
+
+#[test]
+fn every_policy_a_scenario_rejects_the_proxy_rejects_with_the_same_message() {
+    let rules = [
+        ("rate_limit: Some((1.0, NaN))", "rate > 0 and burst ≥ 1"),
+        ("read_ranges: [(100, 10)]", "ranges must run low to high"),
+        (
+            "value_bounds: [(addresses: (2, 2), min: 700, max: 600)]",
+            "ranges must run low to high",
+        ),
+    ];
+    for (extra, message) in rules {
+        let proxy = policy_file(
+            "meaning",
+            &format!(
+                "(mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly, {extra})])"
+            ),
+        );
+        let e = load_policy(&proxy).unwrap_err().to_string();
+        assert!(e.contains("rules[0].") && e.contains(message), "{e}");
+        let scenario = std::fs::read_to_string("scenarios/bottling-line.ron")
+            .unwrap()
+            .replace(
+                "    cost: (",
+                &format!(
+                    "    dpi: Some((mode: Enforce, rules: [(from: Host(\"scada\"), to: Zone(\"control\"), preset: ReadOnly, {extra})])),\n    cost: ("
+                ),
+            );
+        let e = faultline::scenario::parse(&scenario, "s.ron")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dpi.rules[0].") && e.contains(message), "{e}");
+        std::fs::remove_dir_all(proxy.parent().unwrap()).ok();
+    }
+    // A host the proxy cannot know, and a rule twice.
+    let proxy = policy_file(
+        "hosts",
+        "(mode: Enforce, rules: [(from: Host(\"scada\"), to: Zone(\"upstream\"), preset: ReadOnly), (from: Zone(\"client\"), to: Host(\"plc\"), preset: ReadOnly), (from: Zone(\"client\"), to: Host(\"plc\"), preset: ReadOnly)])",
+    );
+    let e = load_policy(&proxy).unwrap_err().to_string();
+    assert!(e.contains("rules[0].from: no host named \"scada\""), "{e}");
+    assert!(e.contains("rules[1].to: no host named \"plc\""), "{e}");
+    assert!(e.contains("rules[2]: the same rule as rules[1]"), "{e}");
+    std::fs::remove_dir_all(proxy.parent().unwrap()).ok();
 }

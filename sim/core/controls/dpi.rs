@@ -52,6 +52,23 @@ impl std::fmt::Display for Violation {
     }
 }
 
+impl Violation {
+    /// The exception a blocking gateway answers with, as the Modbus specification means
+    /// each code: a function not allowed is 01, an address outside the ranges 02, a value
+    /// outside its bounds 03, a unit id not reachable through it 0A (gateway path
+    /// unavailable), a rate limit 06 (server busy: try later).
+    pub fn exception(&self) -> crate::modbus::ExceptionCode {
+        use crate::modbus::ExceptionCode::*;
+        match self {
+            Violation::NoRule | Violation::Function(_) => IllegalFunction,
+            Violation::Address { .. } => IllegalDataAddress,
+            Violation::Value { .. } | Violation::Unparsable => IllegalDataValue,
+            Violation::Unit(_) => GatewayPathUnavailable,
+            Violation::Rate => ServerDeviceBusy,
+        }
+    }
+}
+
 /// Who is talking to whom, as the policy sees it: names and zones of both ends.
 #[derive(Clone, Copy, Debug)]
 pub struct Flow<'a> {

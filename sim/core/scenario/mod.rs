@@ -5,7 +5,7 @@
 pub(crate) mod load;
 
 pub mod controls;
-pub use load::{Problem, ScenarioError, Sources, from_ron, load_with, parse};
+pub use load::{Problem, ScenarioError, Sources, from_ron, load_with, parse, policy_problems};
 
 use crate::dist::Dist;
 use serde::{Deserialize, Serialize};

@@ -83,6 +83,7 @@ impl World {
             GateVerdict::Block { why, answer, .. } => (why, Some(answer)),
         };
         let enforce = answer.is_some();
+        let why_code = why.exception();
         let why = why.to_string();
         let owner = self.net.bus.links[l as usize].owner;
         let legit = owner == Owner::Hmi;
@@ -144,10 +145,7 @@ impl World {
                 self.controls.dpi_blocked.insert((l, h.transaction_id));
                 if answer == OnBlock::Exception {
                     let function = pdu.first().copied().unwrap_or(0);
-                    let exception = crate::modbus::Response::exception(
-                        function,
-                        crate::modbus::ExceptionCode::IllegalFunction,
-                    );
+                    let exception = crate::modbus::Response::exception(function, why_code);
                     let reply =
                         crate::modbus::response_adu(h.transaction_id, h.unit_id, &exception);
                     self.net.bus.send_to_client(l, t, reply);

@@ -587,38 +587,21 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
         }
     }
     if let Some(d) = &s.dpi {
-        c.non_negative("dpi.latency_ms", d.latency_ms);
-        c.dist("dpi.review_min", &d.review_min);
-        for (i, r) in d.rules.iter().enumerate() {
-            for (end, p) in [("from", &r.from), ("to", &r.to)] {
-                let field = format!("dpi.rules[{i}].{end}");
-                match p {
-                    Peer::Zone(z) if s.network.is_some() => {
-                        c.known(field, "zone", z, &zones);
-                    }
-                    Peer::Zone(_) => c.fail(field, "zones need a `network` section"),
-                    Peer::Host(h) => {
-                        c.known(field, "host", h, &peers);
-                    }
-                }
+        let known_peer = |p: &Peer| match p {
+            Peer::Zone(_) if s.network.is_none() => {
+                Some("zones need a `network` section".to_string())
             }
-            for (j, b) in r.value_bounds.iter().enumerate() {
-                if b.min > b.max || b.addresses.0 > b.addresses.1 {
-                    c.fail(
-                        format!("dpi.rules[{i}].value_bounds[{j}]"),
-                        "ranges must run low to high",
-                    );
-                }
-            }
-            if let Some((rate, burst)) = r.rate_limit
-                && !(rate.is_finite() && rate > 0.0 && burst >= 1.0)
-            {
-                c.fail(
-                    format!("dpi.rules[{i}].rate_limit"),
-                    format!("({rate}, {burst}): rate > 0 and burst ≥ 1"),
-                );
-            }
-        }
+            Peer::Zone(z) => (!zones.contains(z.as_str())).then(|| {
+                let list: Vec<&str> = zones.iter().copied().collect();
+                format!("no zone named \"{z}\"; known: {}", list.join(", "))
+            }),
+            Peer::Host(h) => (!peers.contains(h.as_str())).then(|| {
+                let list: Vec<&str> = peers.iter().copied().collect();
+                format!("no host named \"{h}\"; known: {}", list.join(", "))
+            }),
+        };
+        c.problems
+            .extend(policy_problems(d, "dpi.", &|_, p| known_peer(p)));
     }
     if let Some(v) = &s.vendor {
         let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
@@ -649,6 +632,72 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
     if let Some(r) = &s.response {
         c.dist("response.contain_min", &r.contain_min);
     }
+}
+
+/// What is wrong with a DPI policy, each problem at its field (`prefix` + `rules[i]…`):
+/// the same checks for a scenario's `dpi` and for `faultline proxy --policy`. `peer` says
+/// what is wrong with a rule's end (`"from"` or `"to"`), or `None` when it names something
+/// that exists.
+pub fn policy_problems(
+    d: &crate::scenario::controls::DpiSpec,
+    prefix: &str,
+    peer: &dyn Fn(&str, &Peer) -> Option<String>,
+) -> Vec<Problem> {
+    let mut c = Checker {
+        problems: Vec::new(),
+    };
+    c.non_negative(format!("{prefix}latency_ms"), d.latency_ms);
+    c.dist(format!("{prefix}review_min"), &d.review_min);
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in d.rules.iter().enumerate() {
+        let at = |f: &str| format!("{prefix}rules[{i}]{f}");
+        for (end, p) in [("from", &r.from), ("to", &r.to)] {
+            if let Some(m) = peer(end, p) {
+                c.fail(at(&format!(".{end}")), m);
+            }
+        }
+        let ranges = |c: &mut Checker, field: String, list: &[(u16, u16)]| {
+            for (j, (lo, hi)) in list.iter().enumerate() {
+                if lo > hi {
+                    c.fail(
+                        format!("{field}[{j}]"),
+                        format!("({lo}, {hi}): ranges must run low to high"),
+                    );
+                }
+            }
+        };
+        ranges(&mut c, at(".read_ranges"), &r.read_ranges);
+        ranges(&mut c, at(".write_ranges"), &r.write_ranges);
+        for (j, f) in r.function_ranges.iter().enumerate() {
+            ranges(
+                &mut c,
+                at(&format!(".function_ranges[{j}].ranges")),
+                &f.ranges,
+            );
+        }
+        for (j, b) in r.value_bounds.iter().enumerate() {
+            if b.min > b.max || b.addresses.0 > b.addresses.1 {
+                c.fail(
+                    at(&format!(".value_bounds[{j}]")),
+                    "ranges must run low to high",
+                );
+            }
+        }
+        if let Some((rate, burst)) = r.rate_limit
+            && !(rate.is_finite() && rate > 0.0 && burst.is_finite() && burst >= 1.0)
+        {
+            c.fail(
+                at(".rate_limit"),
+                format!("({rate}, {burst}): rate > 0 and burst ≥ 1, both finite"),
+            );
+        }
+        // The same rule twice is a mistake (the second can never decide anything).
+        let key = format!("{r:?}");
+        if let Some(first) = seen.insert(key, i) {
+            c.fail(at(""), format!("the same rule as {prefix}rules[{first}]"));
+        }
+    }
+    c.problems
 }
 
 /// A stochastic attacker only draws steps it can carry out from its foothold: a man in
