@@ -261,6 +261,7 @@ fn main() {
             addr,
             spec,
             Arc::new(std::sync::Mutex::new(sink)),
+            faultline::proxy::ProxyOptions::default(),
         ));
         let mut direct = Vec::new();
         let mut proxied = Vec::new();
