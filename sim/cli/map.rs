@@ -227,7 +227,12 @@ a register's range answers 03 (Illegal Data Value). Function codes other than 01
 0F, 10, 11, 17 and 2B/0E answer 01 (Illegal Function) on the `modern` profile and may hang a `legacy` one, as \
 bytes that are not Modbus (a service scan's probes) may: each such request or probe with the profile's \
 probability. Report Server ID (11) and Read Device Identification (2B/0E), what nmap's modbus-discover sends, \
-are answered. FC 08/04 (force listen-only) silences the PLC until FC 08/01 (restart communications).";
+are answered. FC 08/04 (force listen-only) silences the PLC until FC 08/01 (restart communications): nothing is \
+answered meanwhile, not even with an exception, and the restart itself is not answered. Requests the specification \
+answers with an exception get it on a connection that stays open: a coil value other than 0000/FF00, a byte count \
+that disagrees with the quantity (FC 0F, 10, 17), a read device id code other than 01–04 answer 03; an MEI type \
+other than 0E and function codes 80 and above answer 01. Unit ids: every profile serves any unit id (a Modbus/TCP \
+server that is not a gateway accepts any) except 0, a broadcast: writes are acted on, nothing is answered.";
 
 const PROFILES_INTRO: &str = "The profiles in force: the shipped library (`modern` and `legacy` are aliases of \
 the M580 and the M218) and the scenario's own. Each names the device it is modelled on and which of its figures \

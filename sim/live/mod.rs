@@ -192,7 +192,7 @@ struct PlcService {
     plc: usize,
     conn: ConnId,
     tx: mpsc::UnboundedSender<Msg>,
-    next_tid: AtomicU16,
+    next_tid: Arc<AtomicU16>,
     shared: Arc<Shared>,
 }
 
@@ -492,11 +492,12 @@ async fn accept(
         client: peer,
         server,
     });
+    let next_tid = Arc::new(AtomicU16::new(1));
     let service = PlcService {
         plc,
         conn,
         tx: tx.clone(),
-        next_tid: AtomicU16::new(1),
+        next_tid: next_tid.clone(),
         shared: shared.clone(),
     };
     let timing = shared.timing[plc];
@@ -511,6 +512,10 @@ async fn accept(
         deadline: Box::pin(tokio::time::sleep(timing.idle)),
         timing,
         shared,
+        ready: Vec::new(),
+        side: Arc::new(Mutex::new(Vec::new())),
+        unsent: Vec::new(),
+        next_tid,
     };
     Ok(Some((service, tap)))
 }

@@ -10,8 +10,8 @@ use crate::world::Input;
 use futures_util::task::AtomicWaker;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -43,6 +43,22 @@ pub struct Tap {
     /// The device's idle and half-frame timeouts: the connection ends at this deadline.
     pub deadline: Pin<Box<tokio::time::Sleep>>,
     pub timing: super::EndpointTiming,
+    /// Whole frames the Modbus stack may read.
+    pub ready: Vec<u8>,
+    /// Replies the device gave to frames the Modbus stack never saw, to be written.
+    pub side: Arc<Mutex<Vec<u8>>>,
+    pub unsent: Vec<u8>,
+    /// The connection's transaction ids towards the device (shared with its service).
+    pub next_tid: Arc<AtomicU16>,
+}
+
+/// Whether tokio-modbus's server can take the frame: a request our codec decodes, whose
+/// function code is one Modbus defines below 0x80. Anything else the device itself
+/// answers (the exception the specification gives), hangs on, or ignores — tokio-modbus
+/// would close the connection instead.
+fn stack_takes(adu: &[u8]) -> bool {
+    adu.get(7).is_some_and(|&f| f < 0x80)
+        && matches!(Request::decode_pdu(&adu[7..]), Ok(r) if !matches!(r, Request::Raw { .. }))
 }
 
 impl Tap {
@@ -59,14 +75,8 @@ impl Tap {
         loop {
             match self.framer.next_frame() {
                 None => break,
-                Some(Ok(adu)) => {
-                    if Request::decode_pdu(&adu[7..]).is_err() {
-                        let _ = self.tx.send(Msg::input(Input::Malformed {
-                            plc: self.plc,
-                            conn: self.conn,
-                        }));
-                    }
-                }
+                Some(Ok(adu)) if stack_takes(&adu) => self.ready.extend_from_slice(&adu),
+                Some(Ok(adu)) => self.to_device(adu),
                 Some(Err(_)) => {
                     self.garbage_reported = true;
                     let _ = self.tx.send(Msg::input(Input::Garbage {
@@ -77,6 +87,62 @@ impl Tap {
                 }
             }
         }
+    }
+
+    /// A frame the Modbus stack cannot take goes to the device as it is; its reply, if
+    /// it gives one, is written on this connection with the client's transaction id.
+    fn to_device(&mut self, mut adu: Vec<u8>) {
+        let client_tid = [adu[0], adu[1]];
+        let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
+        adu[..2].copy_from_slice(&tid.to_be_bytes());
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let sent = self.tx.send(Msg::Request {
+            input: Input::Frame {
+                plc: self.plc,
+                conn: self.conn,
+                adu,
+            },
+            tid,
+            reply,
+        });
+        if sent.is_err() {
+            return;
+        }
+        let (side, control, give_up) =
+            (self.side.clone(), self.control.clone(), self.timing.give_up);
+        tokio::spawn(async move {
+            if let Ok(Ok(mut adu)) = tokio::time::timeout(give_up, rx).await {
+                adu[..2].copy_from_slice(&client_tid);
+                if let Ok(mut s) = side.lock() {
+                    s.extend_from_slice(&adu);
+                }
+                control.waker.wake();
+            }
+        });
+    }
+
+    /// Write what the device answered outside the Modbus stack, as far as the socket
+    /// takes it now.
+    fn flush_side(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if let Ok(mut s) = self.side.lock() {
+            self.unsent.append(&mut s);
+        }
+        while !self.unsent.is_empty() {
+            match Pin::new(&mut self.inner).poll_write(cx, &self.unsent) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(n)) => {
+                    self.shared.capture(CaptureMsg::Data {
+                        key: u64::from(self.conn),
+                        to_server: false,
+                        bytes: self.unsent[..n].to_vec(),
+                    });
+                    self.unsent.drain(..n);
+                }
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => break,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -108,31 +174,49 @@ impl AsyncRead for Tap {
             // The device closed the connection: end of stream.
             return Poll::Ready(Ok(()));
         }
-        let before = buf.filled().len();
-        let r = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = r
-            && buf.filled().len() > before
-        {
-            let new = buf.filled()[before..].to_vec();
-            this.inspect(&new);
-            // A frame under way must be finished soon; a connection between requests may
-            // sit idle for longer.
-            let wait = if this.framer.pending() > 0 {
-                this.timing.frame
-            } else {
-                this.timing.idle
-            };
-            this.deadline
-                .as_mut()
-                .reset(tokio::time::Instant::now() + wait);
-            return r;
+        if let Err(e) = this.flush_side(cx) {
+            return Poll::Ready(Err(e));
         }
-        if r.is_pending() && this.deadline.as_mut().poll(cx).is_ready() {
-            // Idle, or a half frame, for too long: the device closes the connection.
-            this.control.closed.store(true, Ordering::Release);
-            return Poll::Ready(Ok(()));
+        loop {
+            if !this.ready.is_empty() {
+                let n = this.ready.len().min(buf.remaining());
+                buf.put_slice(&this.ready[..n]);
+                this.ready.drain(..n);
+                return Poll::Ready(Ok(()));
+            }
+            let mut scratch = [0u8; 4096];
+            let mut rb = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) if rb.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => {
+                    let new = rb.filled().to_vec();
+                    this.inspect(&new);
+                    // A frame under way must be finished soon; a connection between
+                    // requests may sit idle for longer.
+                    let wait = if this.framer.pending() > 0 {
+                        this.timing.frame
+                    } else {
+                        this.timing.idle
+                    };
+                    this.deadline
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + wait);
+                    if this.garbage_reported && this.ready.is_empty() {
+                        // Not Modbus: the device decides (it closes the connection).
+                        return Poll::Pending;
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {
+                    if this.deadline.as_mut().poll(cx).is_ready() {
+                        // Idle, or a half frame, for too long: the device closes it.
+                        this.control.closed.store(true, Ordering::Release);
+                        return Poll::Ready(Ok(()));
+                    }
+                    return Poll::Pending;
+                }
+            }
         }
-        r
     }
 }
 

@@ -167,3 +167,91 @@ def test_fast_mode_capture_opens_clean_in_tshark(tmp_path):
     # The HMI (10.0.0.10) polls input registers at 0 on both PLCs, at scenario addresses.
     assert "10.0.0.10\t10.0.0.11\t1\t4\t0" in rows
     assert "10.0.0.10\t10.0.0.12\t1\t4\t0" in rows
+
+
+def _adu(pdu, unit=1, tid=0x1234):
+    """The MBAP header (Modbus Messaging on TCP/IP Implementation Guide v1.0b, 3.1.3)."""
+    import struct
+
+    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+
+
+def _reply(sock, timeout=3.0):
+    """The reply PDU on `sock`, or None when nothing comes within `timeout`."""
+    import socket
+    import struct
+
+    sock.settimeout(timeout)
+    try:
+        head = b""
+        while len(head) < 7:
+            chunk = sock.recv(7 - len(head))
+            if not chunk:
+                return b"<closed>"
+            head += chunk
+        _, _, length, _ = struct.unpack(">HHHB", head)
+        body = b""
+        while len(body) < length - 1:
+            body += sock.recv(length - 1 - len(body))
+        return body
+    except socket.timeout:
+        return None
+
+
+def test_replies_follow_the_modbus_specification(twin):
+    """Each request the specification answers with an exception gets that exception, on a
+    connection that stays open (Modbus Application Protocol v1.1b3, 6.5, 6.12, 6.17, 6.21,
+    7). umodbus builds the well-formed requests; the malformed ones are the spec's layout
+    with one field wrong."""
+    import socket
+    import struct
+
+    from umodbus.client import tcp
+
+    t = twin(speed=10)
+    s = socket.create_connection(("127.0.0.1", t.port("plc-filler")), timeout=3)
+    cases = [
+        # FC05 with a value other than 0x0000/0xFF00: Illegal Data Value.
+        (tcp.write_single_coil(1, 0, 1)[:-2] + b"\x12\x34", 0x03),
+        # FC10 whose byte count disagrees with the quantity: Illegal Data Value.
+        (_adu(b"\x10\x00\x00\x00\x02\x03\x00\x01\x00"), 0x03),
+        # FC17 whose write byte count disagrees with its quantity: Illegal Data Value.
+        (_adu(b"\x17\x00\x00\x00\x01\x00\x00\x00\x01\x04\x00\x01"), 0x03),
+        # FC2B/0E with read device id code 05 (only 01-04 exist): Illegal Data Value.
+        (_adu(b"\x2b\x0e\x05\x00"), 0x03),
+        # FC2B with an MEI type other than 0x0E: Illegal Function.
+        (_adu(b"\x2b\x0d\x01\x00"), 0x01),
+        # A function code of 0x80 or above: Illegal Function.
+        (_adu(b"\x81\x00\x00"), 0x01),
+    ]
+    for adu, code in cases:
+        s.sendall(adu)
+        r = _reply(s)
+        assert r is not None and r != b"<closed>", (adu.hex(), r)
+        assert r[0] == (adu[7] | 0x80) & 0xFF and r[1] == code, (adu.hex(), r.hex())
+    # The connection is still served.
+    s.sendall(tcp.read_holding_registers(1, 0, 1))
+    assert _reply(s)[0] == 0x03
+    s.close()
+
+    # Unit id 0 is a broadcast: the write is acted on, nothing is answered.
+    s = socket.create_connection(("127.0.0.1", t.port("plc-capper")), timeout=3)
+    s.sendall(_adu(struct.pack(">BHH", 0x06, 0, 93), unit=0))
+    assert _reply(s, timeout=1.0) is None
+    s.sendall(tcp.read_holding_registers(1, 0, 1))
+    assert _reply(s) == b"\x03\x02\x00\x5d"
+
+    # Listen-only (FC08/04): no answer at all, not even an exception, until FC08/01,
+    # which is not answered either (6.8). Short waits: at 10x the operator restarts the
+    # PLC's communications at the cabinet within about a minute simulated.
+    s.sendall(_adu(b"\x08\x00\x04\x00\x00"))
+    assert _reply(s, timeout=0.3) is None
+    for pdu in (b"\x03\x00\x00\x00\x01", b"\x03\x00\x00\x00\x00", b"\x41\x01"):
+        s.sendall(_adu(pdu))
+        assert _reply(s, timeout=0.3) is None, pdu.hex()
+    s.sendall(_adu(b"\x08\x00\x01\x00\x00"))
+    assert _reply(s, timeout=0.3) is None
+    s.sendall(tcp.read_holding_registers(1, 0, 1))
+    assert _reply(s) == b"\x03\x02\x00\x5d"
+    s.close()
+    t.stop()

@@ -54,18 +54,30 @@ impl Plc {
         };
         let tid = header.transaction_id;
         let unit = header.unit_id;
-        let result = match Request::decode_pdu(pdu) {
+        let decoded = Request::decode_pdu(pdu);
+        if self.listen_only {
+            // Listen-only: nothing is answered, not even with an exception; only the
+            // restart of communications ends it (and is not answered either).
+            if let Ok(Request::Diagnostics {
+                sub_function: diag::RESTART_COMMUNICATIONS,
+                ..
+            }) = decoded
+            {
+                self.listen_only = false;
+            }
+            self.stats.dropped += 1;
+            return None;
+        }
+        // Unit id 0 is a broadcast: writes are acted on, nothing is answered. Any other
+        // unit id is served (a Modbus/TCP server that is not a gateway accepts any).
+        let broadcast = unit == 0;
+        let result = match decoded {
             Ok(req) => {
-                if self.listen_only {
-                    // Listen-only: nothing is answered but the restart that ends it.
-                    if let Request::Diagnostics {
-                        sub_function: diag::RESTART_COMMUNICATIONS,
-                        ..
-                    } = req
-                    {
-                        self.listen_only = false;
+                if broadcast {
+                    if req.is_write() {
+                        let _ = self.handle(&req);
                     }
-                    self.stats.dropped += 1;
+                    self.stats.dropped += u64::from(!req.is_write());
                     return None;
                 }
                 let r = self.handle(&req);
@@ -84,7 +96,8 @@ impl Plc {
                 r.map_err(|e| (req.function(), e))
             }
             Err(e) => {
-                if self.maybe_hang(t, self.profile.on_malformed, FaultCause::Malformed) {
+                if self.maybe_hang(t, self.profile.on_malformed, FaultCause::Malformed) || broadcast
+                {
                     return None;
                 }
                 Err((e.function().unwrap_or(0), e.exception()))

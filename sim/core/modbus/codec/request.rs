@@ -182,6 +182,10 @@ impl Request {
             fc::READ_WRITE_MULTIPLE_REGISTERS => decode_read_write(pdu)?,
             fc::ENCAPSULATED_INTERFACE if pdu.get(1) == Some(&fc::MEI_READ_DEVICE_ID) => {
                 exact(function, pdu, 4)?;
+                // Read device id codes are 01-04 (spec 6.21): another is a bad value.
+                if !(1..=4).contains(&pdu[2]) {
+                    return Err(PduError::Value { function });
+                }
                 Request::ReadDeviceIdentification {
                     read_code: pdu[2],
                     object_id: pdu[3],
