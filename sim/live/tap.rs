@@ -76,7 +76,7 @@ impl Tap {
             match self.framer.next_frame() {
                 None => break,
                 Some(Ok(adu)) if stack_takes(&adu) => self.ready.extend_from_slice(&adu),
-                Some(Ok(adu)) => self.to_device(adu),
+                Some(Ok(adu)) => self.send_to_device(adu),
                 Some(Err(_)) => {
                     self.garbage_reported = true;
                     let _ = self.tx.send(Msg::input(Input::Garbage {
@@ -91,7 +91,7 @@ impl Tap {
 
     /// A frame the Modbus stack cannot take goes to the device as it is; its reply, if
     /// it gives one, is written on this connection with the client's transaction id.
-    fn to_device(&mut self, mut adu: Vec<u8>) {
+    fn send_to_device(&mut self, mut adu: Vec<u8>) {
         let client_tid = [adu[0], adu[1]];
         let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
         adu[..2].copy_from_slice(&tid.to_be_bytes());
