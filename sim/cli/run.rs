@@ -38,6 +38,12 @@ pub struct Args {
     /// (implies --impact).
     #[arg(long, value_name = "N")]
     pub impact_seeds: Option<u64>,
+    /// Switch these controls off for this run (names as for `sweep --toggle`).
+    #[arg(long, value_delimiter = ',', value_name = "CONTROLS")]
+    pub off: Vec<String>,
+    /// Keep these controls on (each must be deployed in the scenario).
+    #[arg(long, value_delimiter = ',', value_name = "CONTROLS")]
+    pub on: Vec<String>,
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -51,8 +57,11 @@ pub fn run(a: Args) -> Result<(), Failure> {
         replay,
         impact,
         impact_seeds,
+        off,
+        on,
     } = a;
-    let s = load_for(&scenario, hours)?;
+    let mut s = load_for(&scenario, hours)?;
+    faultline::sweep::switch_controls(&mut s, &off, &on).map_err(Failure::Usage)?;
     let replay = match &replay {
         Some(p) => Some(faultline::live::InputLog::read(p).map_err(Failure::Output)?),
         None => None,

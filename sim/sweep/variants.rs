@@ -69,6 +69,40 @@ pub(crate) fn check_control(s: &Scenario, name: &str) -> Result<ControlId, Strin
     Ok(control)
 }
 
+/// Switch controls for one run (`faultline run --off dpi,ids --on segmentation`), with the
+/// names of `sweep --toggle`: each `off` control is removed, each `on` control must be
+/// deployed (it is what the scenario has; naming it checks that). The scenario's name says
+/// what was switched off.
+pub fn switch_controls(s: &mut Scenario, off: &[String], on: &[String]) -> Result<(), String> {
+    for name in on {
+        if off.contains(name) {
+            return Err(format!("\"{name}\" is both in --on and in --off"));
+        }
+        let Some(c) = ControlId::from_name(name).filter(|c| ControlId::TOGGLED.contains(c)) else {
+            return Err(format!(
+                "unknown control \"{name}\"; known: {}",
+                toggles().join(", ")
+            ));
+        };
+        if !present(s, c) {
+            return Err(format!(
+                "the scenario does not deploy \"{name}\": it cannot be switched on from the command line (add it to the scenario, or an overlay)"
+            ));
+        }
+    }
+    let mut ids = Vec::new();
+    for name in off {
+        ids.push(check_control(s, name)?);
+    }
+    for c in ids {
+        switch_off(s, c);
+    }
+    if !off.is_empty() {
+        s.name = format!("{} (switched off: {})", s.name, off.join(", "));
+    }
+    Ok(())
+}
+
 /// Every combination of the toggled controls on and off; the first (all off) is the
 /// baseline the others are compared with. Each control must be deployed in the scenario.
 pub fn toggle_variants(base: &Scenario, toggles: &[String]) -> Result<Vec<Variant>, SweepError> {

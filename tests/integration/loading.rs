@@ -127,3 +127,77 @@ fn a_risk_section_is_checked_for_meaning_with_its_fields_named() {
     }
     assert!(matches!(err, ScenarioError::Invalid { .. }), "{err:?}");
 }
+
+#[test]
+fn an_overlay_can_remove_a_section_and_empty_a_list_and_names_what_it_cannot() {
+    let base = std::fs::read_to_string("scenarios/attack-setpoint-dpi.ron").unwrap();
+    let reference = std::fs::read_to_string("scenarios/bottling-line.ron").unwrap();
+    let overlay =
+        |body: &str| format!("Overlay(base: \"attack-setpoint-dpi.ron\", name: \"x\", {body})");
+    let load = |body: &str| {
+        let files = [
+            ("s/bottling-line.ron", reference.clone()),
+            ("s/attack-setpoint-dpi.ron", base.clone()),
+            ("s/x.ron", overlay(body)),
+        ];
+        let mut src = sources(&files);
+        load_with(Path::new("s/x.ron"), &mut src)
+    };
+    // As written, the base has a DPI and two attack steps.
+    let s = load("").unwrap();
+    assert!(s.dpi.is_some());
+    assert_eq!(s.attacks.len(), 2);
+    // `dpi: None` removes it; `clear: ["attacks"]` empties the list before adding.
+    let s = load(r#"dpi: None, clear: ["attacks"], attacks: [(at_h: 1.0, from: "eng-ws", step: StopPlc(plc: "plc-filler"))]"#)
+        .unwrap();
+    assert!(s.dpi.is_none());
+    assert_eq!(s.attacks.len(), 1);
+    // A list it cannot empty is an error at its place, never ignored.
+    let e = load(r#"clear: ["schedule"]"#).unwrap_err();
+    match &e {
+        ScenarioError::Invalid { problems, .. } => {
+            assert_eq!(problems[0].field, "clear[0]", "{e}");
+            assert!(problems[0].message.contains("attacks, health"), "{e}");
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn run_switches_controls_off_for_one_run_with_the_sweeps_names() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args([
+                "run",
+                "scenarios/attack-setpoint-dpi.ron",
+                "--hours",
+                "12",
+                "--json",
+            ])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let off = run(&["--off", "dpi"]);
+    assert!(
+        off.status.success(),
+        "{}",
+        String::from_utf8_lossy(&off.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&off.stdout).unwrap();
+    assert!(j["security"]["dpi"].is_null(), "{}", j["security"]);
+    assert!(
+        j["scenario"]
+            .as_str()
+            .unwrap()
+            .contains("switched off: dpi")
+    );
+    // The steps the DPI blocked now get through.
+    assert_eq!(j["security"]["steps_succeeded"], 2);
+    let bad = run(&["--on", "ids"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("does not deploy \"ids\""));
+    let bad = run(&["--off", "firewall"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown control \"firewall\""));
+}

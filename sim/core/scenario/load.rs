@@ -76,7 +76,13 @@ fn load_depth(
     } else {
         from_ron(&base_text, &base_path.display().to_string())?
     };
-    checked(overlay.apply(base), &shown)
+    match overlay.apply(base) {
+        Ok(s) => checked(s, &shown),
+        Err(problems) => Err(ScenarioError::Invalid {
+            path: shown,
+            problems,
+        }),
+    }
 }
 
 /// Parse and validate scenario text; `origin` names it in errors.

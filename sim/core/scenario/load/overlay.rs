@@ -2,7 +2,23 @@
 
 use super::*;
 
-/// A scenario made from another: the base file with these parts replaced.
+/// A field written in the overlay (`Some(Some(x))` for `dpi: Some(…)`, `Some(None)` for
+/// `dpi: None`), or not written at all (`None`): an optional section an overlay can set,
+/// replace or remove.
+fn written<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// The lists an overlay can empty with `clear` before adding its own.
+pub const CLEARABLE: [&str; 2] = ["attacks", "health"];
+
+/// A scenario made from another: the base file with these parts replaced. An optional
+/// section written as `None` removes the base's (`dpi: None`: no DPI); `attacks` are added
+/// to the base's and `health` replaces it, after the lists named in `clear` are emptied.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Overlay {
@@ -18,34 +34,55 @@ pub(crate) struct Overlay {
     operator: Option<crate::scenario::OperatorSpec>,
     #[serde(default)]
     cost: Option<crate::scenario::CostModel>,
+    #[serde(default, deserialize_with = "written")]
+    network: Option<Option<crate::scenario::NetworkSpec>>,
+    #[serde(default, deserialize_with = "written")]
+    segmentation: Option<Option<crate::scenario::SegmentationSpec>>,
+    /// Lists of the base to empty first (`clear: ["attacks"]`).
     #[serde(default)]
-    network: Option<crate::scenario::NetworkSpec>,
-    #[serde(default)]
-    segmentation: Option<crate::scenario::SegmentationSpec>,
+    clear: Vec<String>,
     #[serde(default)]
     attacks: Vec<crate::scenario::AttackSpec>,
-    #[serde(default)]
-    dpi: Option<crate::scenario::controls::DpiSpec>,
-    #[serde(default)]
-    ids: Option<crate::scenario::controls::IdsSpec>,
+    #[serde(default, deserialize_with = "written")]
+    dpi: Option<Option<crate::scenario::controls::DpiSpec>>,
+    #[serde(default, deserialize_with = "written")]
+    ids: Option<Option<crate::scenario::controls::IdsSpec>>,
     #[serde(default)]
     line: Option<crate::scenario::LineSpec>,
-    #[serde(default)]
-    vendor: Option<crate::scenario::VendorSpec>,
+    #[serde(default, deserialize_with = "written")]
+    vendor: Option<Option<crate::scenario::VendorSpec>>,
     #[serde(default)]
     health: Vec<crate::scenario::HealthSpec>,
-    #[serde(default)]
-    response: Option<crate::scenario::ResponseSpec>,
-    #[serde(default)]
-    attacker: Option<crate::scenario::AttackerSpec>,
-    #[serde(default)]
-    device_monitoring: Option<crate::scenario::DeviceMonitoringSpec>,
-    #[serde(default)]
-    risk: Option<crate::scenario::RiskSpec>,
+    #[serde(default, deserialize_with = "written")]
+    response: Option<Option<crate::scenario::ResponseSpec>>,
+    #[serde(default, deserialize_with = "written")]
+    attacker: Option<Option<crate::scenario::AttackerSpec>>,
+    #[serde(default, deserialize_with = "written")]
+    device_monitoring: Option<Option<crate::scenario::DeviceMonitoringSpec>>,
+    #[serde(default, deserialize_with = "written")]
+    risk: Option<Option<crate::scenario::RiskSpec>>,
 }
 
 impl Overlay {
-    pub(crate) fn apply(self, mut s: Scenario) -> Scenario {
+    /// The base with the overlay applied, or the overlay's fields that cannot apply.
+    pub(crate) fn apply(self, mut s: Scenario) -> Result<Scenario, Vec<Problem>> {
+        let mut problems = Vec::new();
+        for (i, list) in self.clear.iter().enumerate() {
+            match list.as_str() {
+                "attacks" => s.attacks.clear(),
+                "health" => s.health.clear(),
+                other => problems.push(Problem {
+                    field: format!("clear[{i}]"),
+                    message: format!(
+                        "\"{other}\" is not a list an overlay can empty; known: {}",
+                        CLEARABLE.join(", ")
+                    ),
+                }),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
         s.name = self.name;
         s.description = self.description;
         if let Some(v) = self.seed {
@@ -60,40 +97,40 @@ impl Overlay {
         if let Some(v) = self.cost {
             s.cost = v;
         }
-        if self.risk.is_some() {
-            s.risk = self.risk;
+        if let Some(v) = self.risk {
+            s.risk = v;
         }
-        if self.network.is_some() {
-            s.network = self.network;
+        if let Some(v) = self.network {
+            s.network = v;
         }
-        if self.segmentation.is_some() {
-            s.segmentation = self.segmentation;
+        if let Some(v) = self.segmentation {
+            s.segmentation = v;
         }
         s.attacks.extend(self.attacks);
-        if self.dpi.is_some() {
-            s.dpi = self.dpi;
+        if let Some(v) = self.dpi {
+            s.dpi = v;
         }
-        if self.ids.is_some() {
-            s.ids = self.ids;
+        if let Some(v) = self.ids {
+            s.ids = v;
         }
         if let Some(line) = self.line {
             s.line = line;
         }
-        if self.vendor.is_some() {
-            s.vendor = self.vendor;
+        if let Some(v) = self.vendor {
+            s.vendor = v;
         }
         if !self.health.is_empty() {
             s.health = self.health;
         }
-        if self.response.is_some() {
-            s.response = self.response;
+        if let Some(v) = self.response {
+            s.response = v;
         }
-        if self.attacker.is_some() {
-            s.attacker = self.attacker;
+        if let Some(v) = self.attacker {
+            s.attacker = v;
         }
-        if self.device_monitoring.is_some() {
-            s.device_monitoring = self.device_monitoring;
+        if let Some(v) = self.device_monitoring {
+            s.device_monitoring = v;
         }
-        s
+        Ok(s)
     }
 }
