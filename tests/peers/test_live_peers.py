@@ -37,7 +37,9 @@ def test_pymodbus_run_coil_stops_the_station_and_its_counter_freezes(twin):
     c = client_for(t, "plc-capper")
     time.sleep(1.0)
     before, state = units_in(c)
-    assert state == 1 and before > 0, "the capper should be running and have taken bottles"
+    # Running, or waiting a moment for the next bottle from the filler (the bottleneck, so
+    # the capper is often starved between bottles): in production either way.
+    assert state in (1, 2) and before > 0, f"the capper should be in production (state {state})"
     assert not c.write_coil(RUN_CMD, False, device_id=1).isError()
     time.sleep(0.3)  # next tick, next scan
     frozen, state = units_in(c)
