@@ -201,3 +201,27 @@ fn run_switches_controls_off_for_one_run_with_the_sweeps_names() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown control \"firewall\""));
 }
+
+#[test]
+fn syntax_errors_say_the_fix_in_the_scenarios_words() {
+    let reference = std::fs::read_to_string("scenarios/bottling-line.ron").unwrap();
+    // An optional field given a bare value.
+    let text = reference.replace("target_per_h: Some(3600.0)", "target_per_h: 3600.0");
+    let e = faultline::scenario::parse(&text, "x.ron")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("hint: this field is optional: write Some(3600.0)"),
+        "{e}"
+    );
+    // An enum value written as a string.
+    let dpi = std::fs::read_to_string("scenarios/attack-setpoint-dpi.ron")
+        .unwrap()
+        .replace("preset: ReadOnly", "preset: \"ReadOnly\"");
+    let files = [("s/bottling-line.ron", reference.clone()), ("s/x.ron", dpi)];
+    let mut src = sources(&files);
+    let e = load_with(Path::new("s/x.ron"), &mut src)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("hint: write ReadOnly without quotes"), "{e}");
+}

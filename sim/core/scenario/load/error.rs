@@ -46,7 +46,7 @@ impl fmt::Display for ScenarioError {
                 writeln!(f, "{:gutter$} |", "")?;
                 writeln!(f, "{line} | {excerpt}")?;
                 write!(f, "{:gutter$} | {:>col$}", "", "^")?;
-                if let Some(hint) = syntax_hint(message) {
+                if let Some(hint) = syntax_hint_at(message, excerpt, *col) {
                     write!(f, "\nhint: {hint}")?;
                 }
                 Ok(())
@@ -65,6 +65,36 @@ impl fmt::Display for ScenarioError {
             }
         }
     }
+}
+
+/// A hint in the scenario's words, using what stands at the error's column: an optional
+/// field given a bare value, an enum value written as a string.
+pub(crate) fn syntax_hint_at(message: &str, excerpt: &str, col: usize) -> Option<String> {
+    let at: String = excerpt.chars().skip(col.saturating_sub(1)).collect();
+    let value: String = at
+        .trim_start()
+        .chars()
+        .take_while(|c| !matches!(c, ',' | ')' | ']') && !c.is_whitespace())
+        .collect();
+    if message.contains("Expected option") {
+        let v = if value.is_empty() {
+            "…"
+        } else {
+            value.as_str()
+        };
+        return Some(format!(
+            "this field is optional: write Some({v}) (or None for none)"
+        ));
+    }
+    if message.contains("Expected identifier")
+        && let Some(quoted) = at.trim_start().strip_prefix('"')
+        && let Some(name) = quoted.split('"').next()
+    {
+        return Some(format!(
+            "write {name} without quotes: a choice among named values (an enum) is a name, not a string"
+        ));
+    }
+    syntax_hint(message).map(String::from)
 }
 
 pub(crate) fn syntax_hint(message: &str) -> Option<&'static str> {
