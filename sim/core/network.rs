@@ -45,8 +45,10 @@ struct Rule {
 #[derive(Clone, Debug)]
 pub struct Network {
     pub zones: Vec<String>,
-    /// (zone a, zone b, latency).
-    conduits: Vec<(usize, usize, Micros)>,
+    /// (zone a, zone b): the zone graph's edges.
+    conduits: Vec<(usize, usize)>,
+    /// Each conduit's latency.
+    conduit_latency: Vec<Micros>,
     pub hosts: Vec<Host>,
     /// The role of each host declared in the scenario (None for the HMI and the PLCs).
     pub roles: Vec<Option<crate::scenario::HostRole>>,
@@ -81,6 +83,7 @@ impl Network {
             return Network {
                 zones: vec!["plant".into()],
                 conduits: Vec::new(),
+                conduit_latency: Vec::new(),
                 roles,
                 managed: vec![true; hosts.len()],
                 hosts,
@@ -140,13 +143,12 @@ impl Network {
             conduits: n
                 .conduits
                 .iter()
-                .map(|k| {
-                    (
-                        zone(&k.between.0),
-                        zone(&k.between.1),
-                        from_secs(k.latency_ms / 1000.0),
-                    )
-                })
+                .map(|k| (zone(&k.between.0), zone(&k.between.1)))
+                .collect(),
+            conduit_latency: n
+                .conduits
+                .iter()
+                .map(|k| from_secs(k.latency_ms / 1000.0))
                 .collect(),
             hosts,
             roles,
@@ -168,22 +170,17 @@ impl Network {
         1 + plc
     }
 
-    /// The zone graph's edges.
-    fn edges(&self) -> Vec<(usize, usize)> {
-        self.conduits.iter().map(|&(a, b, _)| (a, b)).collect()
-    }
-
     /// Conduits on the shortest path between two zones (fewest hops; ties to the
     /// conduits listed first).
     fn path(&self, from: usize, to: usize) -> Option<Vec<usize>> {
-        crate::zones::path(self.zones.len(), &self.edges(), from, to)
+        crate::zones::path(self.zones.len(), &self.conduits, from, to)
     }
 
     /// Whether host `mid` sits in a zone the traffic between `a` and `b` crosses (where an
     /// adversary in the middle can intercept it).
     pub fn on_path(&self, mid: usize, a: usize, b: usize) -> bool {
         let (za, zb, zm) = (self.hosts[a].zone, self.hosts[b].zone, self.hosts[mid].zone);
-        crate::zones::on_path(self.zones.len(), &self.edges(), zm, za, zb)
+        crate::zones::on_path(self.zones.len(), &self.conduits, zm, za, zb)
     }
 
     fn matches(&self, peer: &Peer, host: usize) -> bool {
@@ -200,8 +197,11 @@ impl Network {
         let Some(path) = self.path(zf, zt) else {
             return Verdict::NoRoute;
         };
-        let mut latency =
-            self.zone_latency + path.iter().map(|&k| self.conduits[k].2).sum::<Micros>();
+        let mut latency = self.zone_latency
+            + path
+                .iter()
+                .map(|&k| self.conduit_latency[k])
+                .sum::<Micros>();
         if let Some((rules, fw_latency)) = &self.firewall
             && !path.is_empty()
         {

@@ -217,24 +217,14 @@ impl tokio_modbus::server::Service for PlcService {
             let reply = convert::reply(result);
             return Box::pin(async move { reply });
         }
-        let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
         let mut adu = Vec::with_capacity(7 + pdu.len());
-        crate::modbus::encode_adu(&mut adu, tid, unit, |o| o.extend_from_slice(&pdu));
-        let (reply, rx) = oneshot::channel();
-        let sent = self.tx.send(Msg::Request {
-            input: Input::Frame {
-                plc: self.plc,
-                conn: self.conn,
-                adu,
-            },
-            tid,
-            reply,
-        });
+        crate::modbus::encode_adu(&mut adu, 0, unit, |o| o.extend_from_slice(&pdu));
+        let sent = to_device(&self.tx, &self.next_tid, self.plc, self.conn, adu);
         let give_up = self.shared.timing[self.plc].give_up;
         Box::pin(async move {
-            if sent.is_err() {
+            let Some(rx) = sent else {
                 return Ok(None);
-            }
+            };
             match tokio::time::timeout(give_up, rx).await {
                 Ok(Ok(adu)) => convert::reply_adu(&adu),
                 // The device will not answer (it dropped the request, faulted or went
@@ -244,6 +234,28 @@ impl tokio_modbus::server::Service for PlcService {
             }
         })
     }
+}
+
+/// A request ADU to the device on connection `conn`, under the connection's next
+/// transaction id (its replies are matched by it); the receiver of the device's reply, or
+/// `None` when the simulation has ended.
+fn to_device(
+    tx: &mpsc::UnboundedSender<Msg>,
+    next_tid: &AtomicU16,
+    plc: usize,
+    conn: ConnId,
+    mut adu: Vec<u8>,
+) -> Option<oneshot::Receiver<Vec<u8>>> {
+    let tid = next_tid.fetch_add(1, Ordering::Relaxed);
+    adu[..2].copy_from_slice(&tid.to_be_bytes());
+    let (reply, rx) = oneshot::channel();
+    tx.send(Msg::Request {
+        input: Input::Frame { plc, conn, adu },
+        tid,
+        reply,
+    })
+    .ok()?;
+    Some(rx)
 }
 
 /// A running live twin.

@@ -91,23 +91,11 @@ impl Tap {
 
     /// A frame the Modbus stack cannot take goes to the device as it is; its reply, if
     /// it gives one, is written on this connection with the client's transaction id.
-    fn send_to_device(&mut self, mut adu: Vec<u8>) {
+    fn send_to_device(&mut self, adu: Vec<u8>) {
         let client_tid = [adu[0], adu[1]];
-        let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
-        adu[..2].copy_from_slice(&tid.to_be_bytes());
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        let sent = self.tx.send(Msg::Request {
-            input: Input::Frame {
-                plc: self.plc,
-                conn: self.conn,
-                adu,
-            },
-            tid,
-            reply,
-        });
-        if sent.is_err() {
+        let Some(rx) = super::to_device(&self.tx, &self.next_tid, self.plc, self.conn, adu) else {
             return;
-        }
+        };
         let (side, control, give_up) =
             (self.side.clone(), self.control.clone(), self.timing.give_up);
         tokio::spawn(async move {

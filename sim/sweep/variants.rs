@@ -54,19 +54,25 @@ pub(crate) fn present(s: &Scenario, control: ControlId) -> bool {
 /// The control a `--toggle` or `off` name stands for, or why it cannot be switched off in
 /// `s` (unknown, or not deployed).
 pub(crate) fn check_control(s: &Scenario, name: &str) -> Result<ControlId, String> {
-    let Some(control) = ControlId::from_name(name).filter(|c| ControlId::TOGGLED.contains(c))
-    else {
-        return Err(format!(
-            "unknown control \"{name}\"; known: {}",
-            toggles().join(", ")
-        ));
-    };
+    let control = toggled_control(name)?;
     if !present(s, control) {
         return Err(format!(
             "the scenario does not deploy \"{name}\" (nothing to switch off)"
         ));
     }
     Ok(control)
+}
+
+/// The control a `--toggle`, `--off` or `--on` name stands for.
+fn toggled_control(name: &str) -> Result<ControlId, String> {
+    ControlId::from_name(name)
+        .filter(|c| ControlId::TOGGLED.contains(c))
+        .ok_or_else(|| {
+            format!(
+                "unknown control \"{name}\"; known: {}",
+                toggles().join(", ")
+            )
+        })
 }
 
 /// Switch controls for one run (`faultline run --off dpi,ids --on segmentation`), with the
@@ -78,13 +84,7 @@ pub fn switch_controls(s: &mut Scenario, off: &[String], on: &[String]) -> Resul
         if off.contains(name) {
             return Err(format!("\"{name}\" is both in --on and in --off"));
         }
-        let Some(c) = ControlId::from_name(name).filter(|c| ControlId::TOGGLED.contains(c)) else {
-            return Err(format!(
-                "unknown control \"{name}\"; known: {}",
-                toggles().join(", ")
-            ));
-        };
-        if !present(s, c) {
+        if !present(s, toggled_control(name)?) {
             return Err(format!(
                 "the scenario does not deploy \"{name}\": it cannot be switched on from the command line (add it to the scenario, or an overlay)"
             ));

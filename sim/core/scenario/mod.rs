@@ -592,23 +592,13 @@ impl ProfileSpec {
     /// ../shared/references.md, "Device limits"). Reply latency 1 scan and the queue of
     /// 64 are assumptions.
     pub fn m580() -> Self {
-        ProfileSpec {
-            name: "m580-bmenor2200h".into(),
-            modelled_on: "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per \
-                          scan (sourced); 1-scan replies, queue 64 (assumptions)"
-                .into(),
-            max_connections: 32,
-            when_full: WhenFull::RefuseNew,
-            requests_per_scan: 8,
-            reply_latency_scans: 1,
-            queue_limit: 64,
-            watchdog: None,
-            on_unsupported: OnBadTraffic::Reject,
-            on_malformed: OnBadTraffic::Reject,
-            fault_probability: 1.0,
-            idle_timeout_s: default_idle_timeout(),
-            frame_timeout_s: default_frame_timeout(),
-        }
+        ProfileSpec::robust(
+            "m580-bmenor2200h",
+            "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan (sourced); 1-scan replies, queue 64 (assumptions)",
+            32,
+            8,
+            64,
+        )
     }
 
     /// Schneider Modicon M218: 4 server connections; when all are taken it closes the
@@ -655,70 +645,39 @@ impl ProfileSpec {
     /// (Schneider, Momentum M1/M1E processor adaptors user guide; references.md). Reply
     /// latency 1 scan and the queue of 16 are assumptions.
     pub fn momentum_m1e() -> Self {
-        ProfileSpec {
-            name: "momentum-m1e".into(),
-            modelled_on: "Schneider Momentum M1E: 16 connections, 4 server requests per \
-                          cycle (sourced); 1-scan replies, queue 16 (assumptions)"
-                .into(),
-            max_connections: 16,
-            when_full: WhenFull::RefuseNew,
-            requests_per_scan: 4,
-            reply_latency_scans: 1,
-            queue_limit: 16,
-            watchdog: None,
-            on_unsupported: OnBadTraffic::Reject,
-            on_malformed: OnBadTraffic::Reject,
-            fault_probability: 1.0,
-            idle_timeout_s: default_idle_timeout(),
-            frame_timeout_s: default_frame_timeout(),
-        }
+        ProfileSpec::robust(
+            "momentum-m1e",
+            "Schneider Momentum M1E: 16 connections, 4 server requests per cycle (sourced); 1-scan replies, queue 16 (assumptions)",
+            16,
+            4,
+            16,
+        )
     }
 
     /// Schneider Quantum with the 140NOE771x1: the NOE serves 8 register requests per
     /// scan (20 messages in total; Schneider, Quantum NOE 771 user manual;
     /// references.md). 64 connections, 1-scan replies and the queue of 32 are assumptions.
     pub fn quantum_noe771() -> Self {
-        ProfileSpec {
-            name: "quantum-noe771".into(),
-            modelled_on: "Schneider Quantum 140NOE771x1: 8 register requests per scan \
-                          (sourced); 64 connections, 1-scan replies, queue 32 (assumptions)"
-                .into(),
-            max_connections: 64,
-            when_full: WhenFull::RefuseNew,
-            requests_per_scan: 8,
-            reply_latency_scans: 1,
-            queue_limit: 32,
-            watchdog: None,
-            on_unsupported: OnBadTraffic::Reject,
-            on_malformed: OnBadTraffic::Reject,
-            fault_probability: 1.0,
-            idle_timeout_s: default_idle_timeout(),
-            frame_timeout_s: default_frame_timeout(),
-        }
+        ProfileSpec::robust(
+            "quantum-noe771",
+            "Schneider Quantum 140NOE771x1: 8 register requests per scan (sourced); 64 connections, 1-scan replies, queue 32 (assumptions)",
+            64,
+            8,
+            32,
+        )
     }
 
     /// Rockwell Allen-Bradley Micro850: 16 Modbus/TCP server connections (Rockwell,
     /// 2080-UM002L). 4 requests per scan, 1-scan replies and the queue of 16 are
     /// assumptions.
     pub fn micro850() -> Self {
-        ProfileSpec {
-            name: "micro850".into(),
-            modelled_on: "Rockwell Micro850: 16 Modbus/TCP server connections (sourced, \
-                          2080-UM002L); 4 requests per scan, 1-scan replies, queue 16 \
-                          (assumptions)"
-                .into(),
-            max_connections: 16,
-            when_full: WhenFull::RefuseNew,
-            requests_per_scan: 4,
-            reply_latency_scans: 1,
-            queue_limit: 16,
-            watchdog: None,
-            on_unsupported: OnBadTraffic::Reject,
-            on_malformed: OnBadTraffic::Reject,
-            fault_probability: 1.0,
-            idle_timeout_s: default_idle_timeout(),
-            frame_timeout_s: default_frame_timeout(),
-        }
+        ProfileSpec::robust(
+            "micro850",
+            "Rockwell Micro850: 16 Modbus/TCP server connections (sourced, 2080-UM002L); 4 requests per scan, 1-scan replies, queue 16 (assumptions)",
+            16,
+            4,
+            16,
+        )
     }
 
     /// Siemens S7-1200 as a Modbus server: one connection per MB_SERVER instance, the
@@ -726,16 +685,32 @@ impl ProfileSpec {
     /// Siemens S7-1200 system manual; references.md). One MB_SERVER call per connection
     /// per cycle (8 per scan), 1-scan replies and the queue of 8 are assumptions.
     pub fn s7_1200() -> Self {
+        ProfileSpec::robust(
+            "s7-1200",
+            "Siemens S7-1200 MB_SERVER: about 8 connections (sourced); 8 requests per scan, 1-scan replies, queue 8 (assumptions)",
+            8,
+            8,
+            8,
+        )
+    }
+
+    /// A device that refuses a connection when full, replies a scan after a request, has no
+    /// watchdog and answers what it does not understand with an exception.
+    fn robust(
+        name: &str,
+        modelled_on: &str,
+        max_connections: u16,
+        requests_per_scan: u16,
+        queue_limit: u16,
+    ) -> Self {
         ProfileSpec {
-            name: "s7-1200".into(),
-            modelled_on: "Siemens S7-1200 MB_SERVER: about 8 connections (sourced); 8 \
-                          requests per scan, 1-scan replies, queue 8 (assumptions)"
-                .into(),
-            max_connections: 8,
+            name: name.into(),
+            modelled_on: modelled_on.into(),
+            max_connections,
             when_full: WhenFull::RefuseNew,
-            requests_per_scan: 8,
+            requests_per_scan,
             reply_latency_scans: 1,
-            queue_limit: 8,
+            queue_limit,
             watchdog: None,
             on_unsupported: OnBadTraffic::Reject,
             on_malformed: OnBadTraffic::Reject,
