@@ -18,6 +18,7 @@ pub mod files;
 pub mod impact;
 pub mod live;
 pub mod proxy;
+pub mod reference;
 pub mod report;
 pub mod scenario;
 pub mod sweep;

@@ -6,6 +6,7 @@ mod live;
 mod map;
 mod proxy;
 mod run;
+mod schema;
 mod sweep;
 mod view;
 
@@ -79,6 +80,9 @@ enum Verb {
     Validate(map::ValidateArgs),
     /// Print the Modbus register map of a scenario's PLCs.
     Map(map::MapArgs),
+    /// Print the scenario reference (every section and field: type, unit, default,
+    /// range, meaning, example), one section of it, or a file format's JSON Schema.
+    Schema(schema::Args),
 }
 
 enum Failure {
@@ -134,6 +138,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Verb::View(a) => view::run(a),
         Verb::Validate(a) => map::validate(a),
         Verb::Map(a) => map::map(a),
+        Verb::Schema(a) => schema::run(a),
     }
 }
 

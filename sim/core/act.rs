@@ -4,7 +4,8 @@
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// What an option of an exercise's decision does in the twin, at the decision's time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Act {
     /// Carry on as before.
     Nothing,

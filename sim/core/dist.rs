@@ -6,7 +6,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Normal, Pert, Weibull};
 use serde::{Deserialize, Serialize};
 
 /// A distribution of non-negative durations or quantities, in the unit the field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum Dist {
     /// Always this value.
@@ -14,14 +14,31 @@ pub enum Dist {
     /// Exponential with this mean (memoryless: random failures, arrivals).
     Exponential(f64),
     /// Weibull with this mean and shape (shape > 1: wear-out, < 1: infant mortality).
-    Weibull { mean: f64, shape: f64 },
+    Weibull {
+        /// The mean.
+        mean: f64,
+        /// The shape (> 1: wear-out, < 1: infant mortality, 1: exponential).
+        shape: f64,
+    },
     /// Log-normal with this mean and coefficient of variation (repair and response times).
-    LogNormal { mean: f64, cv: f64 },
+    LogNormal {
+        /// The mean.
+        mean: f64,
+        /// The coefficient of variation (standard deviation / mean).
+        cv: f64,
+    },
     /// Uniform between the two bounds.
     Uniform(f64, f64),
     /// PERT (a beta between `min` and `max` peaking at `likely`): an estimate given as
     /// minimum, most likely and maximum, as Open FAIR analyses elicit them.
-    Pert { min: f64, likely: f64, max: f64 },
+    Pert {
+        /// The smallest value.
+        min: f64,
+        /// The most likely value.
+        likely: f64,
+        /// The largest value.
+        max: f64,
+    },
 }
 
 impl Dist {

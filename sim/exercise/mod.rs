@@ -34,39 +34,51 @@ pub enum PlayError {
 }
 
 /// Which side of the house a role, a question or an objective belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Side {
+    /// Information technology: the network, the hosts, the SOC.
     IT,
+    /// Operations technology: the line, the PLCs, the HMI, the shift.
     OT,
     /// Management, or everyone at the table.
     All,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A person at the table.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Role {
+    /// The role's name (unique), as decisions and injects name it.
     pub name: String,
+    /// The side the role sits on.
     pub side: Side,
     /// What this person knows and cares about, read out at the start.
     #[serde(default)]
     pub brief: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// What each side should practise, as the after-action report scores it.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Objectives {
+    /// IT's objectives.
     pub it: Vec<String>,
+    /// OT's objectives.
     pub ot: Vec<String>,
 }
 
 /// What kind of inject it is (how the facilitator presents it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum InjectKind {
     /// An attack step the twin is about to run, or has run.
     AttackStep,
+    /// An alert from the IDS or the DPI.
     IdsAlert,
+    /// The OEM vendor calls.
     VendorCall,
+    /// A ransom note appears.
     RansomNote,
+    /// The safety function tripped a station.
     SafetyTrip,
     /// A plan or a request from inside the company (a scan, a go-live).
     Request,
@@ -74,51 +86,70 @@ pub enum InjectKind {
     Situation,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A discussion question for one side.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
+    /// The side it is put to.
     pub side: Side,
+    /// The question.
     pub text: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One option of a decision and what it does in the twin.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
+    /// A short key the facilitator types (unique within the decision).
     pub key: String,
+    /// The option as the table hears it.
     pub label: String,
+    /// What choosing it does in the twin, at the decision's time.
     pub actions: Vec<Act>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A decision point: the options put to one role.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Decision {
     /// The role that decides.
     pub asked: String,
+    /// The question put to the table.
     pub prompt: String,
     /// The option taken by `--choose default`.
     pub default: String,
+    /// The options (at least two).
     pub options: Vec<Choice>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// An inject: what the table is told at a moment of the run.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Inject {
+    /// When, hours into the run.
     pub at_h: f64,
+    /// A short title.
     pub title: String,
+    /// What kind of inject it is.
     pub kind: InjectKind,
+    /// What the table is told.
     pub text: String,
     /// Roles the inject is handed to (empty: the whole table).
     #[serde(default)]
     pub to: Vec<String>,
+    /// Discussion questions, per side.
     #[serde(default)]
     pub questions: Vec<Question>,
+    /// A decision the table must take here (None: discussion only).
     #[serde(default)]
     pub decision: Option<Decision>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// A tabletop exercise: a scenario, roles, objectives and timed injects.
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Exercise")]
 pub struct Exercise {
+    /// The exercise's name.
     pub name: String,
     /// The scenario (or overlay) to run, relative to the exercise file.
     pub scenario: String,
@@ -131,9 +162,13 @@ pub struct Exercise {
     /// The seed the exercise is written for (default: the scenario's).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Read out at the start: the situation before the first inject.
     pub briefing: String,
+    /// The roles at the table.
     pub roles: Vec<Role>,
+    /// What each side should practise.
     pub objectives: Objectives,
+    /// The injects, in time order.
     pub injects: Vec<Inject>,
 }
 
@@ -701,4 +736,9 @@ pub fn compare(
             .unwrap_or_default();
     }
     Ok(out)
+}
+
+/// The schema of an exercise file (for the reference, editors and validation).
+pub fn exercise_schema() -> serde_json::Value {
+    faultline_core::scenario::schema::annotated(schemars::schema_for!(Exercise))
 }

@@ -156,15 +156,18 @@ pub fn toggle_variants(base: &Scenario, toggles: &[String]) -> Result<Vec<Varian
 ///     (name: "DPI in monitor mode", scenario: "dpi-monitor.ron", off: ["segmentation"]),
 /// ])
 /// ```
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename = "Variants")]
 pub(crate) struct VariantsFile {
+    /// The variants, the baseline first.
     variants: Vec<VariantEntry>,
 }
 
-#[derive(Deserialize)]
+/// One variant of a sweep: the sweep's scenario (or another file) with controls off.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VariantEntry {
+    /// The variant's name in the comparison (unique).
     name: String,
     /// Another scenario or overlay file (relative to the variants file) instead of the
     /// sweep's scenario: how parameters are changed.
@@ -245,4 +248,9 @@ pub fn load_variants(path: &Path, base: &Scenario) -> Result<Vec<Variant>, Scena
             problems,
         })
     }
+}
+
+/// The schema of a sweep's variants file (for the reference and editors).
+pub fn variants_schema() -> serde_json::Value {
+    faultline_core::scenario::schema::annotated(schemars::schema_for!(VariantsFile))
 }

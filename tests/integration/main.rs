@@ -15,6 +15,7 @@ mod loss_tree;
 mod network;
 mod plc_profiles;
 mod proxy;
+mod reference;
 mod replay;
 mod scenarios;
 mod security;
@@ -40,6 +41,19 @@ pub fn scenario(text: &str) -> Scenario {
 pub const INSTANT_PROFILE: &str = r#"(name: "instant", max_connections: 16, when_full: RefuseNew,
     requests_per_scan: 0, reply_latency_scans: 0, queue_limit: 1000,
     on_unsupported: Reject, on_malformed: Reject)"#;
+
+/// Run the faultline binary: exit code, stdout, stderr.
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
 
 /// Every shipped scenario file: scenarios/, the exercises' twins and the sweeps' overlays
 /// (not variants files), in order.

@@ -1,10 +1,10 @@
 //! Every shipped scenario loads and runs; bad files give placed errors and exit codes.
 
+use crate::cli;
 use faultline::report::Summary;
 use faultline::scenario::Action;
 use faultline::{World, load};
 use std::path::Path;
-use std::process::Command;
 
 #[test]
 fn every_shipped_scenario_validates_and_runs() {
@@ -94,21 +94,9 @@ fn reference_scenario_is_believable() {
     assert_eq!(l.scrap_units, scrapped);
 }
 
-fn faultline(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
-}
-
 #[test]
 fn syntax_error_names_file_line_column_and_text() {
-    let (code, _, err) = faultline(&["validate", "tests/data/bad-syntax.ron"]);
+    let (code, _, err) = cli(&["validate", "tests/data/bad-syntax.ron"]);
     assert_eq!(code, 65);
     assert!(err.contains("tests/data/bad-syntax.ron:6:39"), "{err}");
     assert!(
@@ -120,7 +108,7 @@ fn syntax_error_names_file_line_column_and_text() {
 
 #[test]
 fn unknown_field_is_rejected_with_its_place() {
-    let (code, _, err) = faultline(&["validate", "tests/data/bad-unknown-field.ron"]);
+    let (code, _, err) = cli(&["validate", "tests/data/bad-unknown-field.ron"]);
     assert_eq!(code, 65);
     assert!(err.contains("bad-unknown-field.ron:6:"), "{err}");
     assert!(err.contains("cycle_time"), "{err}");
@@ -128,7 +116,7 @@ fn unknown_field_is_rejected_with_its_place() {
 
 #[test]
 fn dangling_reference_names_field_path_and_known_names() {
-    let (code, _, err) = faultline(&["validate", "tests/data/bad-dangling.ron"]);
+    let (code, _, err) = cli(&["validate", "tests/data/bad-dangling.ron"]);
     assert_eq!(code, 65);
     assert!(
         err.contains(r#"stations[3].feeds[0]: no station named "capper2"; known: capper, filler, labeler, packer"#),
@@ -138,7 +126,7 @@ fn dangling_reference_names_field_path_and_known_names() {
 
 #[test]
 fn negative_time_is_rejected() {
-    let (code, _, err) = faultline(&["validate", "tests/data/bad-negative.ron"]);
+    let (code, _, err) = cli(&["validate", "tests/data/bad-negative.ron"]);
     assert_eq!(code, 65);
     assert!(
         err.contains("stations[1].cycle_s: -0.5 must be a number > 0"),
@@ -148,13 +136,10 @@ fn negative_time_is_rejected() {
 
 #[test]
 fn missing_file_and_usage_errors_have_conventional_exit_codes() {
-    assert_eq!(faultline(&["validate", "no/such/file.ron"]).0, 66);
-    assert_eq!(faultline(&["run"]).0, 2);
-    assert_eq!(
-        faultline(&["run", "scenarios/minimal.ron", "--hours", "-1"]).0,
-        2
-    );
-    let (code, out, _) = faultline(&["validate", "scenarios/minimal.ron"]);
+    assert_eq!(cli(&["validate", "no/such/file.ron"]).0, 66);
+    assert_eq!(cli(&["run"]).0, 2);
+    assert_eq!(cli(&["run", "scenarios/minimal.ron", "--hours", "-1"]).0, 2);
+    let (code, out, _) = cli(&["validate", "scenarios/minimal.ron"]);
     assert_eq!(code, 0);
     assert!(out.contains("ok"));
 }
@@ -162,7 +147,7 @@ fn missing_file_and_usage_errors_have_conventional_exit_codes() {
 #[test]
 fn run_writes_its_outputs_and_prints_the_seed_first() {
     let dir = std::env::temp_dir().join(format!("faultline-test-{}", std::process::id()));
-    let (code, out, err) = faultline(&[
+    let (code, out, err) = cli(&[
         "run",
         "scenarios/minimal.ron",
         "--seed",
@@ -191,7 +176,7 @@ fn run_writes_its_outputs_and_prints_the_seed_first() {
 
 #[test]
 fn map_prints_every_plc() {
-    let (code, out, _) = faultline(&["map", "scenarios/bottling-line.ron"]);
+    let (code, out, _) = cli(&["map", "scenarios/bottling-line.ron"]);
     assert_eq!(code, 0);
     for plc in ["plc-depal", "plc-pasteur", "plc-labelers"] {
         assert!(out.contains(plc), "{plc} missing");
@@ -202,7 +187,7 @@ fn map_prints_every_plc() {
 
 #[test]
 fn register_map_doc_is_in_step_with_the_code() {
-    let (code, out, _) = faultline(&["map", "scenarios/bottling-line.ron", "--markdown"]);
+    let (code, out, _) = cli(&["map", "scenarios/bottling-line.ron", "--markdown"]);
     assert_eq!(code, 0);
     let doc = std::fs::read_to_string("docs/register-map.md").unwrap();
     assert!(
@@ -213,7 +198,7 @@ fn register_map_doc_is_in_step_with_the_code() {
 
 #[test]
 fn live_warns_when_bound_beyond_loopback_and_ends_with_the_report() {
-    let (code, out, err) = faultline(&[
+    let (code, out, err) = cli(&[
         "live",
         "scenarios/minimal.ron",
         "--bind",
@@ -235,7 +220,7 @@ fn live_warns_when_bound_beyond_loopback_and_ends_with_the_report() {
 
 #[test]
 fn live_binds_loopback_by_default_without_a_warning() {
-    let (code, out, err) = faultline(&[
+    let (code, out, err) = cli(&[
         "live",
         "scenarios/minimal.ron",
         "--base-port",

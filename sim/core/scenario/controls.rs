@@ -7,7 +7,8 @@ use crate::dist::Dist;
 use crate::modbus::fc;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Whether the DPI only watches or also blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Mode {
     /// Log and count what would be blocked; let everything through.
     Monitor,
@@ -15,7 +16,8 @@ pub enum Mode {
     Enforce,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// How the DPI refuses a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum OnBlock {
     /// Answer the client with exception 01 (Illegal Function), as the device would.
     Exception,
@@ -23,7 +25,8 @@ pub enum OnBlock {
     Reset,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The function codes a rule allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Preset {
     /// FC 01–04.
     ReadOnly,
@@ -61,28 +64,36 @@ impl Preset {
 }
 
 /// Address ranges for one function code.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionRanges {
+    /// The Modbus function code.
     pub function: u8,
+    /// Inclusive address ranges it may touch.
     pub ranges: Vec<(u16, u16)>,
 }
 
 /// Bounds on the values written to a range of holding registers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueBound {
+    /// Inclusive range of holding register addresses.
     pub addresses: (u16, u16),
+    /// Smallest value allowed.
     pub min: u16,
+    /// Largest value allowed.
     pub max: u16,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A DPI rule: what one peer may do to a PLC or a zone of PLCs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyRule {
+    /// The client (a host by name, or a zone).
     pub from: Peer,
     /// A PLC (by name) or a zone of PLCs.
     pub to: Peer,
+    /// The function codes allowed.
     pub preset: Preset,
     /// Inclusive address ranges reads may touch (empty: any).
     #[serde(default)]
@@ -94,6 +105,7 @@ pub struct PolicyRule {
     /// that code (e.g. FC05 only on the run coils, FC06 only on the setpoints).
     #[serde(default)]
     pub function_ranges: Vec<FunctionRanges>,
+    /// Bounds on the values written to holding registers (a setpoint's safe range).
     #[serde(default)]
     pub value_bounds: Vec<ValueBound>,
     /// Unit ids allowed (empty: any).
@@ -104,15 +116,20 @@ pub struct PolicyRule {
     pub rate_limit: Option<(f64, f64)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Modbus deep packet inspection in front of the PLCs: an allow list of function codes,
+/// addresses and values per client.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DpiSpec {
+    /// Monitor (log only) or Enforce (block).
     pub mode: Mode,
+    /// How a blocked request is refused.
     #[serde(default = "default_on_block")]
     pub on_block: OnBlock,
     /// Inspection time added to every request.
     #[serde(default = "default_dpi_latency")]
     pub latency_ms: f64,
+    /// The allow list; a request no rule allows is blocked (in Enforce).
     pub rules: Vec<PolicyRule>,
     /// Minutes from a blocked legitimate request (a false positive: the operator's write
     /// refused) to an engineer releasing that request for its PLC, after which the same
@@ -137,7 +154,8 @@ fn default_dpi_latency() -> f64 {
     0.05
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A passive Modbus IDS that learns normal traffic and alerts on what departs from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdsSpec {
     /// Hours of traffic learned as normal from the start of the run.

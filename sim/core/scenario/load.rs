@@ -13,6 +13,7 @@ mod overlay;
 mod validate;
 
 pub use error::*;
+pub use overlay::overlay_schema;
 use overlay::*;
 pub use validate::*;
 

@@ -5,35 +5,50 @@
 pub(crate) mod load;
 
 pub mod controls;
-pub use load::{Problem, ScenarioError, Sources, from_ron, load_with, parse, policy_problems};
+pub mod schema;
+pub use load::{
+    Problem, ScenarioError, Sources, from_ron, load_with, overlay_schema, parse, policy_problems,
+};
 
 use crate::dist::Dist;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A scenario: the line, its PLCs and HMI, the network, the controls and the attacks of one
+/// run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    /// The scenario's name, shown in reports.
     pub name: String,
+    /// What the scenario shows, in a sentence or two (reports print it).
     #[serde(default)]
     pub description: String,
     /// The run's seed; `faultline run --seed` overrides it.
     pub seed: u64,
+    /// Simulated length of the run.
     pub duration_h: f64,
     /// The fixed simulation step. PLC scan periods and HMI intervals are multiples of it.
     #[serde(default = "default_tick_ms")]
     pub tick_ms: u32,
+    /// The line's stations, upstream first; `feeds` joins them.
     pub stations: Vec<StationSpec>,
+    /// The PLCs and the stations each one controls.
     pub plcs: Vec<PlcSpec>,
     /// Device profiles beyond the built-in `modern` and `legacy` (same name: replaces it).
     #[serde(default)]
     pub profiles: Vec<ProfileSpec>,
+    /// The HMI/SCADA server that polls every PLC over Modbus/TCP.
     pub hmi: HmiSpec,
+    /// How fast the operators react to what the HMI shows.
     #[serde(default)]
     pub operator: OperatorSpec,
+    /// The operating schedule: line starts, stops and changeovers the HMI commands.
     #[serde(default)]
     pub schedule: Vec<ScheduleEntry>,
+    /// The line's planned rate, its bottleneck and whether it can run without the MES.
     #[serde(default)]
     pub line: LineSpec,
+    /// What an hour of downtime, a scrapped unit and incident response cost.
     #[serde(default)]
     pub cost: CostModel,
     /// Hosts, zones and conduits. Without it the network is one flat segment.
@@ -76,7 +91,7 @@ pub struct Scenario {
 
 /// How a sweep turns one simulated day into a year (Open FAIR: threat event frequency ×
 /// loss magnitude; ENISA's return on security investment).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RiskSpec {
     /// How many campaigns like this scenario's attacks reach the plant in a year (the
@@ -109,7 +124,7 @@ pub const CONTROL_NAMES: [&str; 8] = [
 ];
 
 /// What owning a control costs: its purchase spread over its life, and its running cost.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ControlPrice {
     /// The control's name, as `sweep --toggle` knows it (`segmentation`, `dpi`, `ids`,
@@ -134,22 +149,28 @@ impl ControlPrice {
 /// Watches every PLC's connection table and communication queue: saturation (all
 /// connections taken), scan overruns (requests dropped), faults. With `shed`, the OT team
 /// closes connections that are not the HMI's when a device saturates or overruns.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceMonitoringSpec {
+    /// How often the monitor reads every PLC's diagnostics.
     pub poll_s: f64,
+    /// Whether the OT team sheds connections that are not the HMI's from a saturated or
+    /// overrunning device.
     #[serde(default)]
     pub shed: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Incident response: a host whose traffic was detected is isolated after a delay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSpec {
     /// From the first detection of a host's traffic to that host being isolated, minutes.
     pub contain_min: Dist,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An attacker that chooses its own timing: it enters at `start_h`, then tries each step
+/// after a dwell time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttackerSpec {
     /// The foothold (a `network.hosts` name).
@@ -158,12 +179,15 @@ pub struct AttackerSpec {
     pub start_h: Dist,
     /// Time between steps, hours.
     pub dwell_h: Dist,
+    /// The steps tried in order, each working with its probability.
     pub steps: Vec<ChanceStep>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One step of the stochastic attacker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChanceStep {
+    /// The technique tried (as in `attacks`).
     pub step: AttackStep,
     /// The chance that the technique works when tried (an exploit, a guessed password…).
     pub success_probability: f64,
@@ -173,18 +197,24 @@ pub struct ChanceStep {
 /// for `pf_interval_h` of operating time (the P-F interval of reliability engineering);
 /// the monitor sees it with `detect_probability`, and maintenance stops the machine
 /// `lead_min` later for `planned_stop_min`, which renews it as a repair would.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HealthSpec {
+    /// The monitored station (a `stations` name).
     pub station: String,
+    /// Operating time during which degradation is detectable before the failure (the P-F
+    /// interval).
     pub pf_interval_h: f64,
+    /// The chance that the monitor sees the degradation in time.
     pub detect_probability: f64,
+    /// From the warning to maintenance stopping the machine.
     pub lead_min: f64,
+    /// Length of the planned stop that replaces the failure.
     pub planned_stop_min: f64,
 }
 
 /// Third-party remote access.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VendorSpec {
     /// The vendor's laptop (a `network.hosts` name).
@@ -193,10 +223,12 @@ pub struct VendorSpec {
     pub stations: Vec<String>,
     /// From the maintenance call to the vendor's engineer being connected, in minutes.
     pub connect_min: Dist,
+    /// How the vendor reaches the plant: an always-on VPN or a gateway.
     pub access: VendorAccess,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The vendor's way in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum VendorAccess {
     /// The default: a VPN from the vendor's laptop that is always up, unaudited. Whoever
     /// holds its credentials is in.
@@ -205,8 +237,11 @@ pub enum VendorAccess {
     /// delay, opened with MFA, limited in time and recorded in an append-only audit log.
     /// Traffic from the vendor's host outside an approved session is refused.
     Gateway {
+        /// From the vendor's request to the plant approving the session.
         approval_min: Dist,
+        /// Time the vendor spends on multi-factor authentication per session.
         mfa_min: f64,
+        /// Length of an approved session; traffic after it is refused.
         session_h: f64,
     },
 }
@@ -215,10 +250,13 @@ fn default_tick_ms() -> u32 {
     100
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One station of the line: a machine or a thermal process, with its buffer and failures.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StationSpec {
+    /// The station's name (unique); PLCs, feeds and reports use it.
     pub name: String,
+    /// A plain machine (the default) or a thermal process.
     #[serde(default)]
     pub kind: StationKind,
     /// Nominal cycle time per unit at 100 % speed.
@@ -234,6 +272,7 @@ pub struct StationSpec {
     /// Several: a split (each unit goes to the one with the most free space).
     #[serde(default)]
     pub feeds: Vec<String>,
+    /// Random breakdowns of the machine (None: it never fails).
     #[serde(default)]
     pub failures: Option<FailureSpec>,
     /// Fraction of units that come out good; the rest are scrapped here.
@@ -249,16 +288,19 @@ fn one() -> f64 {
     1.0
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// What a station does to a unit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum StationKind {
+    /// A machine that processes a unit per cycle.
     #[default]
     Machine,
     /// A thermal process (tunnel pasteurizer) with a PID-controlled heater and a safety trip.
     Thermal(ThermalSpec),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Random breakdowns: operating time between failures and the repair time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FailureSpec {
     /// Operating time between failures (counted while the station runs), in hours.
@@ -267,9 +309,11 @@ pub struct FailureSpec {
     pub repair_min: Dist,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A heated zone: first-order temperature, a PID heater, a recipe band and a safety trip.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThermalSpec {
+    /// Temperature of the surroundings (the zone's temperature with the heater off).
     pub ambient_c: f64,
     /// Temperature at the start of the run (default: ambient).
     #[serde(default)]
@@ -280,6 +324,7 @@ pub struct ThermalSpec {
     pub gain_c: f64,
     /// Steady-state drop while product flows through (cold bottles absorb heat).
     pub load_c: f64,
+    /// The PID's setpoint at the start of the run (a changeover can change it).
     pub setpoint_c: f64,
     /// Product completed outside [low, high] is under- or over-processed: scrap. The band
     /// of product 1 and of any product without a band of its own in `product_bands`.
@@ -292,7 +337,9 @@ pub struct ThermalSpec {
     pub trip_above_c: f64,
     /// After a trip the station cools below this before inspection can start.
     pub reset_below_c: f64,
+    /// After a safety trip, the inspection before the station may restart.
     pub inspection_min: f64,
+    /// The heater's PID controller.
     pub pid: PidSpec,
 }
 
@@ -306,7 +353,8 @@ impl ThermalSpec {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A PID controller's tuning (ISA form).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PidSpec {
     /// Proportional gain, % output per °C of error.
@@ -318,17 +366,22 @@ pub struct PidSpec {
     pub td_s: f64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A virtual PLC: its stations, its device profile and its address.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlcSpec {
+    /// The PLC's name (unique), used by attacks, rules and reports.
     pub name: String,
     /// Stations this PLC controls; station k's registers start at k × 100.
     pub stations: Vec<String>,
+    /// The device profile (`modern`, `legacy`, a library name or one of `profiles`).
     pub profile: String,
     /// IPv4 address on the plant network (shown in captures and in live mode).
     pub address: String,
+    /// The Modbus unit identifier the PLC answers to.
     #[serde(default = "default_unit")]
     pub unit_id: u8,
+    /// The PLC's scan cycle (a multiple of `tick_ms`).
     #[serde(default = "default_scan_ms")]
     pub scan_ms: u32,
 }
@@ -342,7 +395,7 @@ fn default_scan_ms() -> u32 {
 }
 
 /// What a device does when all its server connections are taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum WhenFull {
     /// Refuse the new connection.
     RefuseNew,
@@ -354,7 +407,7 @@ pub enum WhenFull {
 }
 
 /// How a device reacts to traffic it does not understand.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum OnBadTraffic {
     /// Answer with an exception (or close the connection when the bytes are not Modbus).
     Reject,
@@ -362,14 +415,19 @@ pub enum OnBadTraffic {
     Fault,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// How a device's communication behaves under load and bad traffic, modelled on real
+/// devices.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSpec {
+    /// The profile's name; the same name as a built-in profile replaces it.
     pub name: String,
     /// What real devices this profile is modelled on, with the source.
     #[serde(default)]
     pub modelled_on: String,
+    /// Modbus/TCP server connections the device accepts at once.
     pub max_connections: u16,
+    /// What the device does with a new connection when all are taken.
     pub when_full: WhenFull,
     /// Requests served per scan; the rest wait in the queue (0: no limit).
     pub requests_per_scan: u16,
@@ -380,7 +438,9 @@ pub struct ProfileSpec {
     /// Sustained overload faults the PLC.
     #[serde(default)]
     pub watchdog: Option<WatchdogSpec>,
+    /// What a function code the device does not implement does to it.
     pub on_unsupported: OnBadTraffic,
+    /// What bytes that are not well-formed Modbus do to it.
     pub on_malformed: OnBadTraffic,
     /// The chance that one request or probe the device does not understand hangs it,
     /// where `on_unsupported`/`on_malformed` is `Fault` (1: every one does).
@@ -409,7 +469,8 @@ fn certain() -> f64 {
     1.0
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The communication watchdog: sustained overload faults the PLC.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WatchdogSpec {
     /// Consecutive scans with a full queue that fault the PLC, drawn afresh for every
@@ -420,17 +481,21 @@ pub struct WatchdogSpec {
     pub recovery_s: Dist,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The HMI/SCADA server and its polling.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HmiSpec {
+    /// The HMI's host name (rules and reports use it).
     #[serde(default = "default_hmi_name")]
     pub name: String,
+    /// The HMI's IPv4 address.
     pub address: String,
     /// Fast poll of every PLC's status block (FC04).
     pub poll_ms: u32,
     /// Every n-th poll also reads coils (FC01) and setpoints (FC03).
     #[serde(default = "default_slow_every")]
     pub slow_poll_every: u32,
+    /// A poll with no answer within this is a communication loss.
     pub timeout_ms: u32,
     /// One-way network latency between the HMI and a PLC.
     #[serde(default = "default_latency_ms")]
@@ -449,7 +514,8 @@ fn default_latency_ms() -> f64 {
     1.0
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The operators at the HMI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorSpec {
     /// Time from an alarm showing on the HMI to the operator acting on it, in seconds.
@@ -470,15 +536,18 @@ impl Default for OperatorSpec {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One entry of the operating schedule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleEntry {
+    /// When, hours into the run.
     pub at_h: f64,
+    /// What the HMI commands then.
     pub action: Action,
 }
 
 /// What the operating schedule has the HMI do. Each becomes Modbus writes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Action {
     /// Run command on for every station (production is planned from here).
     StartLine,
@@ -486,12 +555,15 @@ pub enum Action {
     StopLine,
     /// A product changeover: new product code and setpoints.
     Changeover {
+        /// The new product code.
         product: u16,
+        /// The recipe's setpoints for the new product.
         setpoints: Vec<Setpoint>,
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// One setpoint of a recipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Setpoint {
     /// Station speed in percent of nominal.
     Speed(String, u16),
@@ -499,7 +571,8 @@ pub enum Setpoint {
     Temperature(String, f64),
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// The line as a whole: its planned rate, its bottleneck, island mode.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineSpec {
     /// Planned output rate (default: the bottleneck's nominal rate).
@@ -515,9 +588,11 @@ pub struct LineSpec {
     pub island_mode: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The cost model: what lost output, scrap and incident response cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CostModel {
+    /// The currency every cost is in (a code such as USD or EUR).
     #[serde(default = "default_currency")]
     pub currency: String,
     /// Cost of an hour of unplanned line downtime. A unit of output lost (the loss tree)
@@ -755,14 +830,19 @@ impl Scenario {
 
 /// The plant network: zones joined by conduits, hosts placed in zones. The HMI and the
 /// PLCs are hosts too (in `hmi_zone` and `plc_zone`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
+    /// The zones' names (IEC 62443 zones: enterprise, supervisory, control…).
     pub zones: Vec<String>,
+    /// The links between zones.
     pub conduits: Vec<ConduitSpec>,
+    /// The hosts besides the HMI and the PLCs.
     #[serde(default)]
     pub hosts: Vec<HostSpec>,
+    /// The zone the HMI is in.
     pub hmi_zone: String,
+    /// The zone the PLCs are in.
     pub plc_zone: String,
     /// One-way latency between two hosts of the same zone.
     #[serde(default = "default_zone_latency")]
@@ -773,30 +853,44 @@ fn default_zone_latency() -> f64 {
     0.1
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A conduit: a link between two zones (with a firewall where segmentation is on).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConduitSpec {
+    /// The two zones it joins.
     pub between: (String, String),
+    /// One-way latency across it.
     pub latency_ms: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// What a host is for (reports and ransomware use it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum HostRole {
+    /// The engineers' workstation that programs the PLCs.
     EngineeringWorkstation,
+    /// The process historian.
     Historian,
+    /// The manufacturing execution system (orders, recipes, labels).
     Mes,
+    /// An office workstation in IT.
     ItWorkstation,
+    /// The OEM vendor's laptop.
     VendorLaptop,
     /// The attacker's foothold.
     Foothold,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A host on the plant network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HostSpec {
+    /// The host's name (unique among hosts, the HMI and the PLCs).
     pub name: String,
+    /// The zone it is in (a `network.zones` name).
     pub zone: String,
+    /// Its IPv4 address (unique).
     pub address: String,
+    /// What it is for.
     pub role: HostRole,
     /// Whether the plant administers this host (its domain, its software, its backups):
     /// ransomware spreading through the plant reaches only such hosts, and only their loss
@@ -814,17 +908,21 @@ impl HostSpec {
 }
 
 /// One end of a firewall rule.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Peer {
+    /// Every host of a zone, by the zone's name.
     Zone(String),
     /// A host, the HMI or a PLC, by name.
     Host(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A firewall rule: connections from one peer to another (on one port) are allowed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AllowRule {
+    /// Where the connection comes from.
     pub from: Peer,
+    /// Where it goes.
     pub to: Peer,
     /// Destination port (None: any).
     #[serde(default)]
@@ -833,11 +931,13 @@ pub struct AllowRule {
 
 /// Zone firewalls on every conduit: a connection between zones passes only if a rule
 /// allows it (default deny). Traffic inside a zone is not filtered.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentationSpec {
+    /// Whether the firewalls filter (false: deployed but passing everything).
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// The allow list; everything else between zones is dropped.
     pub allow: Vec<AllowRule>,
     /// Added per firewall crossed.
     #[serde(default = "default_firewall_latency")]
@@ -853,54 +953,83 @@ fn default_firewall_latency() -> f64 {
 }
 
 /// An attack step: real Modbus/TCP traffic from a host, at a time on the timeline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttackSpec {
+    /// When the step starts, hours into the run.
     pub at_h: f64,
     /// The host the step runs from (a `network.hosts` name).
     pub from: String,
+    /// The technique and its target.
     pub step: AttackStep,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An ATT&CK for ICS technique carried out as real Modbus/TCP traffic.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum AttackStep {
     /// T0846 Remote System Discovery: a service scan of every PLC's Modbus port (an
     /// nmap -sV probe, then Report Server ID and Device Identification), `rate_per_s`
     /// targets a second.
-    Scan { rate_per_s: f64 },
+    Scan {
+        /// Targets probed per second.
+        rate_per_s: f64,
+    },
     /// T0836 Modify Parameter (through T0855 Unauthorized Command Message): FC06.
     WriteRegister {
+        /// The target PLC (a `plcs` name).
         plc: String,
+        /// The register or coil address (see docs/register-map.md).
         address: u16,
+        /// The value written.
         value: u16,
     },
     /// T0831 Manipulation of Control (through T0855): FC05.
     WriteCoil {
+        /// The target PLC (a `plcs` name).
         plc: String,
+        /// The register or coil address (see docs/register-map.md).
         address: u16,
+        /// The value written.
         value: bool,
     },
     /// T0814 Denial of Service: back-to-back FC03 reads.
     Flood {
+        /// The target PLC (a `plcs` name).
         plc: String,
+        /// Requests (or targets, for a scan) per second.
         rate_per_s: f64,
+        /// How long the step lasts.
         duration_s: f64,
     },
     /// T0858 Change Operating Mode: the mode register to STOP.
-    StopPlc { plc: String },
+    StopPlc {
+        /// The target PLC (a `plcs` name).
+        plc: String,
+    },
     /// T0858 Change Operating Mode: FC08/04 force listen-only.
-    ListenOnly { plc: String },
+    ListenOnly {
+        /// The target PLC (a `plcs` name).
+        plc: String,
+    },
     /// T0856 Spoof Reporting Message (T0832 Manipulation of View): an adversary in the
     /// middle of the HMI's connection to `plc` replays the status it showed when the step
     /// began (state, alarms, temperature) for `duration_s`. Needs a host in a zone on the
     /// path between the HMI and the PLC.
-    SpoofReporting { plc: String, duration_s: f64 },
+    SpoofReporting {
+        /// The PLC whose reports are spoofed (a `plcs` name).
+        plc: String,
+        /// How long the replay lasts.
+        duration_s: f64,
+    },
     /// Ransomware in IT (T0828 Loss of Productivity and Revenue, by way of IT): every host
     /// it can reach over SMB (port 445) through the network and its firewalls is encrypted
     /// — MES, historian, workstations, and the HMI if nothing stops it — until restored
     /// after `recovery_h`. Management may order a precautionary shutdown of the line.
     Ransomware {
+        /// Time to restore the encrypted hosts.
         recovery_h: f64,
+        /// Management orders the line stopped for this long as a precaution (None: it keeps
+        /// running).
         precautionary_shutdown_h: Option<f64>,
     },
 }

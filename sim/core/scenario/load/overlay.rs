@@ -19,47 +19,75 @@ pub const CLEARABLE: [&str; 2] = ["attacks", "health"];
 /// A scenario made from another: the base file with these parts replaced. An optional
 /// section written as `None` removes the base's (`dpi: None`: no DPI); `attacks` are added
 /// to the base's and `health` replaces it, after the lists named in `clear` are emptied.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Overlay {
+    /// The scenario this overlay changes (a path relative to the overlay's folder; it may itself be an overlay).
     pub(crate) base: String,
+    /// The new scenario's name.
     name: String,
+    /// What the variant shows.
     #[serde(default)]
     description: String,
+    /// Replaces the base's seed.
     #[serde(default)]
     seed: Option<u64>,
+    /// Replaces the base's run length.
     #[serde(default)]
     duration_h: Option<f64>,
+    /// Replaces the base's operators.
     #[serde(default)]
     operator: Option<crate::scenario::OperatorSpec>,
+    /// Replaces the base's cost model.
     #[serde(default)]
     cost: Option<crate::scenario::CostModel>,
+    /// Replaces the base's network (`None`: a flat network).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::NetworkSpec>")]
     network: Option<Option<crate::scenario::NetworkSpec>>,
+    /// Replaces the base's zone firewalls (`None`: no segmentation).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::SegmentationSpec>")]
     segmentation: Option<Option<crate::scenario::SegmentationSpec>>,
     /// Lists of the base to empty first (`clear: ["attacks"]`).
     #[serde(default)]
     clear: Vec<String>,
+    /// Attack steps added to the base's (after `clear`).
     #[serde(default)]
     attacks: Vec<crate::scenario::AttackSpec>,
+    /// Replaces the base's DPI (`None`: no DPI).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::controls::DpiSpec>")]
     dpi: Option<Option<crate::scenario::controls::DpiSpec>>,
+    /// Replaces the base's IDS (`None`: no IDS).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::controls::IdsSpec>")]
     ids: Option<Option<crate::scenario::controls::IdsSpec>>,
+    /// Replaces the base's line settings.
     #[serde(default)]
     line: Option<crate::scenario::LineSpec>,
+    /// Replaces the base's vendor access (`None`: no vendor).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::VendorSpec>")]
     vendor: Option<Option<crate::scenario::VendorSpec>>,
+    /// Replaces the base's condition monitoring (when not empty).
     #[serde(default)]
     health: Vec<crate::scenario::HealthSpec>,
+    /// Replaces the base's incident response (`None`: none).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::ResponseSpec>")]
     response: Option<Option<crate::scenario::ResponseSpec>>,
+    /// Replaces the base's stochastic attacker (`None`: none).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::AttackerSpec>")]
     attacker: Option<Option<crate::scenario::AttackerSpec>>,
+    /// Replaces the base's device monitoring (`None`: none).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::DeviceMonitoringSpec>")]
     device_monitoring: Option<Option<crate::scenario::DeviceMonitoringSpec>>,
+    /// Replaces the base's per-year risk (`None`: none).
     #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::RiskSpec>")]
     risk: Option<Option<crate::scenario::RiskSpec>>,
 }
 
@@ -133,4 +161,9 @@ impl Overlay {
         }
         Ok(s)
     }
+}
+
+/// The schema of an overlay file (for the reference and editors).
+pub fn overlay_schema() -> serde_json::Value {
+    crate::scenario::schema::annotated(schemars::schema_for!(Overlay))
 }

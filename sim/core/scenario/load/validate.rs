@@ -85,19 +85,22 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     network_checks(s, &mut c);
     control_checks(s, &mut c);
     attack_checks(s, &mut c);
-    c.non_negative("cost.downtime_per_h", s.cost.downtime_per_h);
-    c.non_negative("cost.scrap_per_unit", s.cost.scrap_per_unit);
-    c.non_negative(
-        "cost.incident_recovery_per_step",
-        s.cost.incident_recovery_per_step,
-    );
-    c.non_negative(
-        "cost.incident_triage_per_step",
-        s.cost.incident_triage_per_step,
-    );
-    c.non_negative("cost.per_false_positive", s.cost.per_false_positive);
     if let Some(r) = &s.risk {
         risk_checks(r, &mut c);
+    }
+    // Units, ranges, empty names and repeated items, as the schema (and the reference)
+    // states them; a field a check above already placed is not reported twice.
+    let placed: Vec<String> = c.problems.iter().map(|p| p.field.clone()).collect();
+    let related = |a: &str, b: &str| {
+        a == b || a.starts_with(&format!("{b}.")) || a.starts_with(&format!("{b}["))
+    };
+    for p in crate::scenario::schema::scenario_problems(s) {
+        if !placed
+            .iter()
+            .any(|f| related(f, &p.field) || related(&p.field, f))
+        {
+            c.problems.push(p);
+        }
     }
     c.problems
 }
