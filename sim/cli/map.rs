@@ -9,11 +9,38 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct ValidateArgs {
+    /// A scenario, an overlay or an exercise file.
     scenario: PathBuf,
 }
 
 pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
     let ValidateArgs { scenario } = a;
+    // An exercise file is checked as an exercise (and the scenario it runs with it).
+    let text = std::fs::read_to_string(&scenario).unwrap_or_default();
+    match faultline::scenario::top_level(&text) {
+        "Exercise" => {
+            let ex = faultline::exercise::load(&scenario).map_err(Failure::Scenario)?;
+            println!(
+                "{}: ok — exercise \"{}\", {} injects, {} decision points, {} roles, on \"{}\" ({} h)",
+                scenario.display(),
+                ex.exercise.name,
+                ex.exercise.injects.len(),
+                ex.points().len(),
+                ex.exercise.roles.len(),
+                ex.scenario.name,
+                ex.scenario.duration_h
+            );
+            return Ok(());
+        }
+        "Variants" => {
+            return Err(Failure::Usage(format!(
+                "{} is a sweep's variants file: it is checked against the scenario it varies, with `faultline sweep SCENARIO --variants {}`",
+                scenario.display(),
+                scenario.display()
+            )));
+        }
+        _ => {}
+    }
     let s = load(&scenario).map_err(Failure::Scenario)?;
     println!(
         "{}: ok — \"{}\", {} stations, {} PLCs, {} h",

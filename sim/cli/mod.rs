@@ -4,6 +4,7 @@
 mod exercise;
 mod live;
 mod map;
+mod new;
 mod proxy;
 mod run;
 mod schema;
@@ -83,6 +84,9 @@ enum Verb {
     /// Print the scenario reference (every section and field: type, unit, default,
     /// range, meaning, example), one section of it, or a file format's JSON Schema.
     Schema(schema::Args),
+    /// Write a commented starting scenario (a short line, PLCs, HMI, zones, no attacks)
+    /// to NAME.ron.
+    New(new::Args),
 }
 
 enum Failure {
@@ -139,6 +143,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Verb::Validate(a) => map::validate(a),
         Verb::Map(a) => map::map(a),
         Verb::Schema(a) => schema::run(a),
+        Verb::New(a) => new::run(a),
     }
 }
 

@@ -205,7 +205,19 @@ pub fn load(path: &Path) -> Result<Loaded, ScenarioError> {
         .parent()
         .unwrap_or(Path::new("."))
         .join(&exercise.scenario);
-    let mut scenario = crate::scenario::load(&scenario_path)?;
+    let mut scenario = crate::scenario::load(&scenario_path).map_err(|e| match e {
+        ScenarioError::Io { error, .. } => ScenarioError::Invalid {
+            path: shown.clone(),
+            problems: vec![Problem {
+                field: "scenario".into(),
+                message: format!(
+                    "cannot read {}: {error} (a path relative to the exercise's folder)",
+                    scenario_path.display()
+                ),
+            }],
+        },
+        other => other,
+    })?;
     if let Some(seed) = exercise.seed {
         scenario.seed = seed;
     }
@@ -344,6 +356,16 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
             "injects".into(),
             "no inject has a decision: an exercise needs at least one decision point".into(),
         );
+    }
+    // Units, ranges, empty names and repeated items, as the reference states them (where
+    // a check above has not placed the field already).
+    let schema = serde_json::to_value(e)
+        .map(|v| crate::scenario::schema::value_problems(&v, &exercise_schema()))
+        .unwrap_or_default();
+    for extra in schema {
+        if !p.iter().any(|q| q.field == extra.field) {
+            p.push(extra);
+        }
     }
     p
 }

@@ -84,14 +84,19 @@ fn an_overlay_cycle_is_refused_naming_the_base_field() {
 }
 
 #[test]
-fn a_missing_base_names_the_file_it_looked_for() {
+fn a_missing_base_names_the_base_field_and_the_file_it_looked_for() {
     let files = [(
         "top.ron",
         r#"Overlay(base: "gone.ron", name: "Top", seed: Some(1))"#.to_string(),
     )];
     let err = load_with(Path::new("top.ron"), &mut sources(&files)).unwrap_err();
-    assert!(matches!(err, ScenarioError::Io { .. }), "{err}");
-    assert!(err.to_string().contains("gone.ron"), "{err}");
+    match &err {
+        ScenarioError::Invalid { problems, .. } => {
+            assert_eq!(problems[0].field, "base");
+            assert!(problems[0].message.contains("gone.ron"), "{err}");
+        }
+        other => panic!("expected the base field named, got {other}"),
+    }
 }
 
 #[test]
@@ -224,4 +229,101 @@ fn syntax_errors_say_the_fix_in_the_scenarios_words() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("hint: write ReadOnly without quotes"), "{e}");
+}
+
+/// The problems of the shipped file `name` with `edits` (from, to) applied, loaded with
+/// the shipped bases.
+fn problems_of(name: &str, edits: &[(&str, &str)]) -> Vec<String> {
+    let path = format!("scenarios/{name}");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from} not in {name}");
+        text = text.replacen(from, to, 1);
+    }
+    let mut files = vec![(path.as_str(), text)];
+    let base = std::fs::read_to_string("scenarios/bottling-line.ron").unwrap();
+    if name != "bottling-line.ron" {
+        files.push(("scenarios/bottling-line.ron", base));
+    }
+    match load_with(Path::new(&path), &mut sources(&files)) {
+        Err(ScenarioError::Invalid { problems, .. }) => problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect(),
+        other => panic!("expected problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn absurd_values_empty_names_and_repeats_are_refused_with_their_unit_and_place() {
+    let p = problems_of(
+        "bottling-line.ron",
+        &[
+            (
+                "repair_min: LogNormal(mean: 10.0,",
+                "repair_min: LogNormal(mean: 1e20,",
+            ),
+            ("currency: \"USD\"", "currency: \"\""),
+            ("(name: \"historian\",", "(name: \"\","),
+        ],
+    );
+    let want = [
+        "stations[0].failures.repair_min.mean: 1e20 min is out of range: allowed 0 to 527040 min",
+        "cost.currency: must not be empty",
+        "network.hosts[1].name: must not be empty",
+    ];
+    for w in want {
+        assert!(p.iter().any(|x| x == w), "{w} not in {p:#?}");
+    }
+    let p = problems_of(
+        "attack-it-scan.ron",
+        &[("Scan(rate_per_s: 2.0)", "Scan(rate_per_s: 1e308)")],
+    );
+    assert!(
+        p.iter()
+            .any(|x| x.starts_with("attacks[0].step.rate_per_s: 1e308 per second is out of range")),
+        "{p:#?}"
+    );
+    let dup_rule = "(from: Host(\"scada\"), to: Zone(\"control\"), preset: ReadWrite),";
+    let dup_step = "(at_h: 10.0, from: \"eng-ws\", step: StopPlc(plc: \"plc-filler\")),";
+    let p = problems_of(
+        "attack-setpoint-dpi.ron",
+        &[
+            (dup_rule, &format!("{dup_rule}\n{dup_rule}")),
+            (dup_step, &format!("{dup_step}\n{dup_step}")),
+        ],
+    );
+    assert!(
+        p.iter()
+            .any(|x| x == "dpi.rules[2]: the same rule as dpi.rules[1]"),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|x| x == "attacks[2]: repeats attacks[1]: remove one of them"),
+        "{p:#?}"
+    );
+}
+
+#[test]
+fn a_field_inside_an_attack_step_that_does_not_exist_is_an_error() {
+    let text = std::fs::read_to_string("scenarios/ransomware-flat.ron").unwrap();
+    let bad = text.replacen("precautionary_shutdown_h:", "precautionary_shutdown_hx:", 1);
+    assert_ne!(bad, text);
+    let files = [
+        ("scenarios/ransomware-flat.ron", bad),
+        (
+            "scenarios/bottling-line.ron",
+            std::fs::read_to_string("scenarios/bottling-line.ron").unwrap(),
+        ),
+    ];
+    match load_with(
+        Path::new("scenarios/ransomware-flat.ron"),
+        &mut sources(&files),
+    ) {
+        Err(ScenarioError::Syntax { message, .. }) => {
+            assert!(message.contains("precautionary_shutdown_hx"), "{message}")
+        }
+        other => panic!("expected a syntax error, got {other:?}"),
+    }
 }

@@ -12,6 +12,7 @@ mod ledger;
 mod live;
 mod loading;
 mod loss_tree;
+mod mutants;
 mod network;
 mod plc_profiles;
 mod proxy;

@@ -140,3 +140,55 @@ fn the_reference_states_units_ranges_and_defaults() {
         assert!(doc.contains(want), "missing: {want}");
     }
 }
+
+#[test]
+fn new_writes_a_starting_scenario_that_validates_and_runs_and_keeps_what_exists() {
+    let dir = std::env::temp_dir().join(format!("faultline-new-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("snack-line.ron");
+    let _ = std::fs::remove_file(&file);
+    let stem = dir.join("snack-line");
+    let (code, out, err) = cli(&["new", stem.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("faultline validate"), "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("docs/scenario-reference.md"),
+        "no pointer to the reference"
+    );
+    assert!(text.contains("name: \"snack-line\""));
+    let (code, out, err) = cli(&["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("3 stations, 2 PLCs"), "{out}");
+    let (code, out, err) = cli(&["run", file.to_str().unwrap(), "--hours", "1"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("good of"), "{out}");
+    // An existing file is not overwritten without --force.
+    std::fs::write(&file, "kept").unwrap();
+    let (code, _, err) = cli(&["new", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "kept");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn validate_checks_an_exercise_file_as_an_exercise() {
+    let (code, out, err) = cli(&["validate", "scenarios/exercises/vendor-2am.ron"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("ok — exercise \"The vendor at 2 a.m.\""),
+        "{out}"
+    );
+    // A scenario it cannot read is named by its field.
+    let dir = std::env::temp_dir().join(format!("faultline-ex-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string("scenarios/exercises/vendor-2am.ron").unwrap();
+    let bad = text.replacen("scenario: \"", "scenario: \"nowhere/", 1);
+    let file = dir.join("vendor.ron");
+    std::fs::write(&file, bad).unwrap();
+    let (code, _, err) = cli(&["validate", file.to_str().unwrap()]);
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("scenario: cannot read"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

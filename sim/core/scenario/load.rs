@@ -2,7 +2,6 @@
 //! semantic errors carry the field path (`stations[3].feeds[0]`) and a hint.
 
 use super::{Action, AttackStep, Peer, Scenario, Setpoint, StationKind};
-use crate::time::US_PER_MS;
 use core::net::Ipv4Addr;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -71,7 +70,18 @@ fn load_depth(
         });
     }
     let base_path = path.parent().unwrap_or(Path::new(".")).join(&overlay.base);
-    let base_text = read(&base_path, sources)?;
+    let base_text = sources
+        .read(&base_path)
+        .map_err(|error| ScenarioError::Invalid {
+            path: shown.clone(),
+            problems: vec![Problem {
+                field: "base".into(),
+                message: format!(
+                    "cannot read the base scenario {}: {error} (a path relative to this file's folder)",
+                    base_path.display()
+                ),
+            }],
+        })?;
     let base: Scenario = if is_overlay(&base_text) {
         load_depth(&base_path, sources, depth + 1)?
     } else {
@@ -122,6 +132,12 @@ pub fn from_ron<T: serde::de::DeserializeOwned>(
 
 /// Whether the first token of the file (after comments) is `Overlay`.
 fn is_overlay(text: &str) -> bool {
+    top_level(text) == "Overlay"
+}
+
+/// The first word of a RON file after comments: what the file holds (`Scenario`,
+/// `Overlay`, `Exercise`, `Variants`; empty for an unnamed top level).
+pub fn top_level(text: &str) -> &str {
     let mut rest = text;
     loop {
         rest = rest.trim_start();
@@ -130,7 +146,10 @@ fn is_overlay(text: &str) -> bool {
         } else if let Some(r) = rest.strip_prefix("/*") {
             rest = r.split_once("*/").map(|(_, r)| r).unwrap_or("");
         } else {
-            return rest.starts_with("Overlay");
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            return &rest[..end];
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod controls;
 pub mod schema;
 pub use load::{
     Problem, ScenarioError, Sources, from_ron, load_with, overlay_schema, parse, policy_problems,
+    top_level,
 };
 
 use crate::dist::Dist;
@@ -229,6 +230,7 @@ pub struct VendorSpec {
 
 /// The vendor's way in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub enum VendorAccess {
     /// The default: a VPN from the vendor's laptop that is always up, unaudited. Whoever
     /// holds its credentials is in.
@@ -548,6 +550,7 @@ pub struct ScheduleEntry {
 
 /// What the operating schedule has the HMI do. Each becomes Modbus writes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub enum Action {
     /// Run command on for every station (production is planned from here).
     StartLine,
@@ -966,6 +969,7 @@ pub struct AttackSpec {
 
 /// An ATT&CK for ICS technique carried out as real Modbus/TCP traffic.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub enum AttackStep {
     /// T0846 Remote System Discovery: a service scan of every PLC's Modbus port (an
     /// nmap -sV probe, then Report Server ID and Device Identification), `rate_per_s`

@@ -351,9 +351,7 @@ fn operation_checks(
         c.fail("hmi.timeout_ms", "must be at least 1");
     }
     c.non_negative("hmi.latency_ms", h.latency_ms);
-    if h.latency_ms.is_finite()
-        && (h.latency_ms * US_PER_MS as f64) as u64 * 2 >= u64::from(h.timeout_ms) * US_PER_MS
-    {
+    if h.latency_ms.is_finite() && 2.0 * h.latency_ms >= f64::from(h.timeout_ms) {
         c.fail(
             "hmi.latency_ms",
             format!(
