@@ -327,3 +327,18 @@ fn a_field_inside_an_attack_step_that_does_not_exist_is_an_error() {
         other => panic!("expected a syntax error, got {other:?}"),
     }
 }
+
+#[test]
+fn the_second_plants_overlay_that_removes_its_controls_is_the_plant_without_them() {
+    let without = faultline::load(Path::new("scenarios/snack-fryer-tamper.ron")).unwrap();
+    let controlled =
+        faultline::load(Path::new("scenarios/snack-fryer-tamper-controls.ron")).unwrap();
+    let mut removed =
+        faultline::load(Path::new("scenarios/snack-fryer-tamper-no-controls.ron")).unwrap();
+    assert!(controlled.dpi.is_some() && controlled.segmentation.is_some());
+    assert!(removed.dpi.is_none() && removed.segmentation.is_none());
+    // Same inputs, same run: the overlay differs from the uncontrolled plant only by name.
+    removed.name = without.name.clone();
+    removed.description = without.description.clone();
+    assert_eq!(removed, without);
+}

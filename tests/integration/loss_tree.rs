@@ -80,6 +80,10 @@ fn work_in_process_is_what_sits_after_the_bottleneck_and_variation_is_small() {
     for path in [
         "scenarios/bottling-line.ron",
         "scenarios/attack-setpoint.ron",
+        // The bottleneck (the fryer) is often blocked: a tick that ended with it blocked
+        // while the station downstream freed room later in that tick was once booked as
+        // lost while the fryer produced, a normal speed variation of −0.4 %.
+        "scenarios/snack-line.ron",
     ] {
         let s = load(Path::new(path)).unwrap();
         for seed in [3, 42] {
@@ -111,12 +115,12 @@ fn work_in_process_is_what_sits_after_the_bottleneck_and_variation_is_small() {
                 (wip - expected).abs() < 1e-6,
                 "{path} seed {seed}: work in process {wip}, expected {expected}"
             );
-            // Cycle-time variation at the bottleneck averages out: well under 1 % of target.
+            // Cycle-time variation at the bottleneck averages out: well under 0.1 % of target.
             let variation = units(&r, |c, cause| {
                 c == LossCategory::SpeedLoss && cause == "normal operation"
             });
             assert!(
-                variation.abs() < 0.01 * r.loss_tree.target_units,
+                variation.abs() < 0.001 * r.loss_tree.target_units,
                 "{path} seed {seed}: speed variation {variation}"
             );
         }

@@ -10,6 +10,32 @@ impl Plant {
             let i = self.order[k];
             self.advance_station(i, t0, t_end);
         }
+        // A station that found the buffer downstream full may have seen it freed later in
+        // the tick by the station downstream, which moves after it in flow order: let the
+        // blocked ones (and what they feed) move again until nothing moves, so the tick
+        // ends in the states the line is really in. Their event times are exact either way;
+        // without this, a blocked bottleneck's last tick of each stop was booked as lost
+        // while it was producing (a negative speed loss in the loss tree).
+        while self
+            .stations
+            .iter()
+            .any(|st| matches!(st.phase, Phase::Holding { .. }))
+        {
+            let mut moved = false;
+            for k in 0..self.order.len() {
+                let i = self.order[k];
+                let before = (
+                    self.stations[i].counters.units_in,
+                    self.stations[i].counters.units_out,
+                );
+                self.run_events(i, t_end);
+                let st = &self.stations[i];
+                moved |= (st.counters.units_in, st.counters.units_out) != before;
+            }
+            if !moved {
+                break;
+            }
+        }
     }
 
     /// Condition monitoring: see degradation coming, and stop for maintenance before the

@@ -169,6 +169,12 @@ fn station_checks<'a>(s: &'a Scenario, c: &mut Checker) -> BTreeSet<&'a str> {
         if let StationKind::Thermal(t) = &st.kind {
             let at = |f: &str| format!("stations[{i}].kind.Thermal.{f}");
             c.positive(at("tau_s"), t.tau_s);
+            if let Some(v) = t.initial_c
+                && !v.is_finite()
+            {
+                // (The schema check sees a non-finite option as None.)
+                c.fail(at("initial_c"), format!("{v} must be a finite temperature"));
+            }
             c.positive(at("gain_c"), t.gain_c);
             c.non_negative(at("load_c"), t.load_c);
             c.non_negative(at("inspection_min"), t.inspection_min);
