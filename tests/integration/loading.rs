@@ -228,7 +228,19 @@ fn syntax_errors_say_the_fix_in_the_scenarios_words() {
     let e = load_with(Path::new("s/x.ron"), &mut src)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("hint: write ReadOnly without quotes"), "{e}");
+    assert!(
+        e.contains("hint: write ReadOnly without quotes (one of ReadOnly, ReadWrite, Programming)"),
+        "{e}"
+    );
+    // A misspelt value in quotes: the choices come from the field's type.
+    let dpi = std::fs::read_to_string("scenarios/attack-setpoint-dpi.ron")
+        .unwrap()
+        .replace("mode: Enforce", "mode: \"Enforcing\"");
+    let files = [("s/bottling-line.ron", reference.clone()), ("s/x.ron", dpi)];
+    let e = load_with(Path::new("s/x.ron"), &mut sources(&files))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("(one of Monitor, Enforce)"), "{e}");
 }
 
 /// The problems of the shipped file `name` with `edits` (from, to) applied, loaded with

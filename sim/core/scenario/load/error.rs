@@ -90,11 +90,67 @@ pub(crate) fn syntax_hint_at(message: &str, excerpt: &str, col: usize) -> Option
         && let Some(quoted) = at.trim_start().strip_prefix('"')
         && let Some(name) = quoted.split('"').next()
     {
+        let before: String = excerpt.chars().take(col.saturating_sub(1)).collect();
+        let field = before
+            .trim_end()
+            .strip_suffix(':')
+            .map(|b| {
+                b.trim_end()
+                    .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let choices = match enum_choices(&field, name) {
+            Some(v) => format!(" (one of {})", v.join(", ")),
+            None => String::new(),
+        };
         return Some(format!(
-            "write {name} without quotes: a choice among named values (an enum) is a name, not a string"
+            "write {name} without quotes{choices}: a choice among named values (an enum) is a name, not a string"
         ));
     }
     syntax_hint(message).map(String::from)
+}
+
+/// The values of the enum a field takes (by the field's name), or of the enum that has a
+/// value named `name`, from the scenario's schema.
+fn enum_choices(field: &str, name: &str) -> Option<Vec<String>> {
+    let schema = crate::scenario::schema::scenario_schema();
+    let defs = schema.get("$defs")?.as_object()?;
+    let values = |def: &serde_json::Value| -> Vec<String> {
+        def.get("oneOf")
+            .and_then(|b| b.as_array())
+            .map(|branches| {
+                branches
+                    .iter()
+                    .flat_map(|b| {
+                        let mut names: Vec<String> = Vec::new();
+                        if let Some(e) = b.get("enum").and_then(|e| e.as_array()) {
+                            names.extend(e.iter().filter_map(|x| x.as_str().map(String::from)));
+                        }
+                        if let Some(c) = b.get("const").and_then(|c| c.as_str()) {
+                            names.push(c.to_string());
+                        }
+                        if let Some(p) = b.get("properties").and_then(|p| p.as_object()) {
+                            names.extend(p.keys().cloned());
+                        }
+                        names
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let by_field = defs.values().find_map(|d| {
+        let r = d.get("properties")?.get(field)?.get("$ref")?.as_str()?;
+        let v = values(defs.get(r.trim_start_matches("#/$defs/"))?);
+        (!v.is_empty()).then_some(v)
+    });
+    by_field.or_else(|| {
+        defs.values()
+            .map(values)
+            .find(|v| v.iter().any(|x| x == name))
+    })
 }
 
 pub(crate) fn syntax_hint(message: &str) -> Option<&'static str> {
@@ -103,7 +159,7 @@ pub(crate) fn syntax_hint(message: &str) -> Option<&'static str> {
         || message.contains("NoSuchStructField")
     {
         Some(
-            "check the spelling against the format in README.md (\"Scenario format\"); unknown fields are rejected",
+            "check the spelling against docs/scenario-reference.md (or `faultline schema SECTION`); unknown fields are rejected",
         )
     } else if message.contains("missing") || message.contains("Missing") {
         Some(
