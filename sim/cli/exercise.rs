@@ -15,9 +15,13 @@ pub struct Args {
     /// Play recorded decisions (a decisions.json written by an earlier session).
     #[arg(long, conflicts_with = "choose")]
     pub decisions: Option<PathBuf>,
-    /// From each decision point, run every option to the end with the same seed.
+    /// From each decision point, run every option to the end, over --seeds seeds.
     #[arg(long)]
     pub compare: bool,
+    /// With --compare: the seeds each option runs on (the session's seed first; every
+    /// option sees the same seeds). "Best" is stamped only where the intervals separate.
+    #[arg(long, default_value_t = 32, requires = "compare", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub seeds: u32,
     /// With --compare: only these options (keys), besides the table's choice.
     #[arg(long, value_delimiter = ',', requires = "compare")]
     pub only: Vec<String>,
@@ -35,10 +39,12 @@ pub fn run(a: Args) -> Result<(), Failure> {
         choose,
         decisions,
         compare,
+        seeds,
         only,
         seed,
         out,
     } = a;
+    let compare = compare.then_some(seeds);
     run_exercise(&exercise, choose, decisions, compare, &only, seed, out)
 }
 
@@ -46,7 +52,7 @@ fn run_exercise(
     path: &Path,
     choose: Option<String>,
     decisions: Option<PathBuf>,
-    compare: bool,
+    compare: Option<u32>,
     only: &[String],
     seed: Option<u64>,
     out: Option<PathBuf>,
@@ -97,12 +103,12 @@ fn run_exercise(
         seed,
         decisions: played.decisions.clone(),
     };
-    let comparison = if compare {
+    let comparison = if let Some(seeds) = compare {
         let started = Instant::now();
-        let c = ex::compare(&loaded, seed, &played.decisions, only)
+        let c = ex::compare(&loaded, seed, &played.decisions, only, seeds)
             .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
         eprintln!(
-            "compared {} option run(s) in {:.2} s",
+            "compared {} option(s) × {seeds} seed(s) in {:.2} s",
             c.iter().map(|p| p.options.len()).sum::<usize>(),
             started.elapsed().as_secs_f64()
         );
@@ -122,14 +128,27 @@ fn run_exercise(
         o.cost
     );
     for c in &comparison {
-        println!("at \"{}\" ({} decided):", c.title, c.asked);
-        for (key, label, o) in &c.options {
+        println!(
+            "at \"{}\" ({} decided) — over {} seeds, Δ against the table's choice (*):",
+            c.title, c.asked, c.seeds
+        );
+        for ((key, label, _), st) in c.options.iter().zip(&c.stats) {
             let mark = if *key == c.chosen { "*" } else { " " };
             println!(
-                "  {mark} {key:<12} cost {:>9.0}  lost {:>6.0} units  downtime {:>5.2} h  trips {}  steps succeeded {}  — {label}",
-                o.cost, o.production_lost, o.downtime_h, o.safety_trips, o.steps_succeeded
+                "  {mark} {key:<12} cost {:>9.0} [{:.0}, {:.0}]  Δ cost {:>+9.0} [{:+.0}, {:+.0}]  Δ good {:>+7.0} [{:+.0}, {:+.0}]  cheapest on {:.0} % of seeds  — {label}",
+                st.cost.mean,
+                st.cost.ci95.0,
+                st.cost.ci95.1,
+                st.delta_cost.mean,
+                st.delta_cost.ci95.0,
+                st.delta_cost.ci95.1,
+                st.delta_good_units.mean,
+                st.delta_good_units.ci95.0,
+                st.delta_good_units.ci95.1,
+                st.cheapest_share * 100.0
             );
         }
+        println!("  {}", c.verdict());
     }
     if let Some(dir) = out {
         write_exercise(
@@ -137,7 +156,7 @@ fn run_exercise(
             &loaded,
             &played,
             &log,
-            compare.then_some(&comparison[..]),
+            compare.map(|_| &comparison[..]),
         )?;
     }
     Ok(())

@@ -661,22 +661,63 @@ pub struct PointComparison {
     pub title: String,
     pub asked: String,
     pub chosen: String,
-    /// (key, label, outcome) per option.
+    /// (key, label, outcome) per option, on the session's seed.
     pub options: Vec<(String, String, Consequences)>,
-    /// Keys of the cheapest and the dearest option.
+    /// Seeds each option ran on (the session's first; common random numbers).
+    pub seeds: u64,
+    /// Each option over those seeds, in the order of `options`.
+    pub stats: Vec<OptionStats>,
+    /// The option cheaper than every other over the seeds, where the 95 % intervals of the
+    /// paired differences all exclude zero; empty when there is no clear winner.
     pub best: String,
+    /// The option dearer than every other, on the same rule; empty when none is.
     pub worst: String,
 }
 
+/// One option of a decision point over many seeds.
+#[derive(Clone, Debug, Serialize)]
+pub struct OptionStats {
+    pub key: String,
+    /// Total cost (the run's ledger) and good units.
+    pub cost: crate::sweep::Stat,
+    pub good_units: crate::sweep::Stat,
+    /// This option minus the table's choice, seed by seed.
+    pub delta_cost: crate::sweep::Stat,
+    pub delta_good_units: crate::sweep::Stat,
+    /// Fraction of the seeds on which it was the cheapest option (ties to the first).
+    pub cheapest_share: f64,
+}
+
+impl PointComparison {
+    /// What the comparison concludes, in words.
+    pub fn verdict(&self) -> String {
+        if self.best.is_empty() {
+            format!(
+                "no clear winner over {} seeds: the intervals of the cost differences overlap",
+                self.seeds
+            )
+        } else {
+            format!(
+                "{} is the cheapest over {} seeds (its cost below every other option's, intervals apart)",
+                self.best, self.seeds
+            )
+        }
+    }
+}
+
 /// The road not taken: from each decision point, every option (or only those in `only`)
-/// to the end with the same seed, the table's choices elsewhere kept. Runs in parallel;
-/// results in exercise order.
+/// to the end, the table's choices elsewhere kept, on `seeds` seeds from `seed` on (common
+/// random numbers: every option sees the same seeds). Runs in parallel; results in
+/// exercise order. "Best" and "worst" are stamped only where the paired 95 % intervals
+/// separate the option from every other.
 pub fn compare(
     ex: &Loaded,
     seed: u64,
     table: &[Taken],
     only: &[String],
+    seeds: u32,
 ) -> Result<Vec<PointComparison>, PlayError> {
+    let seeds = seeds.max(1);
     let mut jobs = Vec::new();
     for (i, d) in ex.points() {
         for o in &d.options {
@@ -684,13 +725,15 @@ pub fn compare(
                 || only.contains(&o.key)
                 || table.iter().any(|t| t.inject == i && t.key == o.key)
             {
-                jobs.push((i, o.key.clone()));
+                for k in 0..seeds {
+                    jobs.push((i, o.key.clone(), seed.wrapping_add(u64::from(k))));
+                }
             }
         }
     }
     let results: Vec<Result<Consequences, PlayError>> = jobs
         .par_iter()
-        .map(|(i, key)| {
+        .map(|(i, key, run_seed)| {
             let path: Vec<Taken> = table
                 .iter()
                 .map(|t| Taken {
@@ -703,13 +746,23 @@ pub fn compare(
                     deliberation_s: 0.0,
                 })
                 .collect();
-            let p = play(ex, seed, Recording::default(), &mut Recorded(path))?;
+            let p = play(ex, *run_seed, Recording::default(), &mut Recorded(path))?;
             Ok(Consequences::of(&p.summary))
         })
         .collect();
-    let mut out: Vec<PointComparison> = Vec::new();
-    for ((i, key), r) in jobs.into_iter().zip(results) {
+    // (point, key) → its outcomes, seed by seed.
+    let mut runs: Vec<(usize, String, Vec<Consequences>)> = Vec::new();
+    for ((i, key, _), r) in jobs.into_iter().zip(results) {
         let outcome = r?;
+        match runs.last_mut() {
+            Some((j, k, v)) if *j == i && *k == key => v.push(outcome),
+            _ => runs.push((i, key, vec![outcome])),
+        }
+    }
+    let mut out: Vec<PointComparison> = Vec::new();
+    // Per point, per option: its outcomes seed by seed.
+    let mut samples: Vec<Vec<Vec<Consequences>>> = Vec::new();
+    for (i, key, outcomes) in runs {
         let inject = &ex.exercise.injects[i];
         let d = inject
             .decision
@@ -732,32 +785,85 @@ pub fn compare(
                     .map(|t| t.key.clone())
                     .unwrap_or_default(),
                 options: Vec::new(),
+                seeds: u64::from(seeds),
+                stats: Vec::new(),
                 best: String::new(),
                 worst: String::new(),
             });
+            samples.push(Vec::new());
         }
-        if let Some(p) = out.last_mut() {
-            p.options.push((key, label, outcome));
+        if let (Some(p), Some(s)) = (out.last_mut(), samples.last_mut()) {
+            p.options.push((key, label, outcomes[0].clone()));
+            s.push(outcomes);
         }
     }
-    for p in &mut out {
-        let by_cost = |a: &&(String, String, Consequences), b: &&(String, String, Consequences)| {
-            a.2.cost.total_cmp(&b.2.cost).then_with(|| a.0.cmp(&b.0))
-        };
-        p.best = p
-            .options
-            .iter()
-            .min_by(by_cost)
-            .map(|o| o.0.clone())
-            .unwrap_or_default();
-        p.worst = p
-            .options
-            .iter()
-            .max_by(by_cost)
-            .map(|o| o.0.clone())
-            .unwrap_or_default();
+    for (p, s) in out.iter_mut().zip(&samples) {
+        judge(p, s);
     }
     Ok(out)
+}
+
+fn stat(values: impl Iterator<Item = f64>) -> crate::sweep::Stat {
+    let mut acc = crate::sweep::Acc::default();
+    for v in values {
+        acc.push(v);
+    }
+    acc.stat()
+}
+
+/// Each option's figures over the seeds, paired with the table's choice, and the best and
+/// worst options where the paired intervals separate them from every other.
+fn judge(p: &mut PointComparison, samples: &[Vec<Consequences>]) {
+    let chosen = p.options.iter().position(|o| o.0 == p.chosen).unwrap_or(0);
+    let seeds = samples.iter().map(Vec::len).min().unwrap_or(0);
+    let cheapest: Vec<usize> = (0..seeds)
+        .map(|k| {
+            (0..samples.len())
+                .min_by(|&a, &b| {
+                    samples[a][k]
+                        .cost
+                        .total_cmp(&samples[b][k].cost)
+                        .then(a.cmp(&b))
+                })
+                .unwrap_or(0)
+        })
+        .collect();
+    let paired = |a: usize, b: usize, f: &dyn Fn(&Consequences) -> f64| {
+        stat((0..seeds).map(|k| f(&samples[a][k]) - f(&samples[b][k])))
+    };
+    p.stats = (0..samples.len())
+        .map(|o| OptionStats {
+            key: p.options[o].0.clone(),
+            cost: stat(samples[o].iter().map(|c| c.cost)),
+            good_units: stat(samples[o].iter().map(|c| c.good_units as f64)),
+            delta_cost: paired(o, chosen, &|c| c.cost),
+            delta_good_units: paired(o, chosen, &|c| c.good_units as f64),
+            cheapest_share: crate::report::round(
+                cheapest.iter().filter(|&&c| c == o).count() as f64 / seeds.max(1) as f64,
+                4,
+            ),
+        })
+        .collect();
+    if seeds < 2 {
+        // One seed is an anecdote: no interval, no winner.
+        p.best.clear();
+        p.worst.clear();
+        return;
+    }
+    let others = |o: usize| (0..samples.len()).filter(move |&x| x != o);
+    // Separated: the paired difference's interval lies wholly on one side of zero.
+    let below_all =
+        |o: usize| samples.len() > 1 && others(o).all(|x| paired(o, x, &|c| c.cost).ci95.1 < 0.0);
+    let above_all =
+        |o: usize| samples.len() > 1 && others(o).all(|x| paired(o, x, &|c| c.cost).ci95.0 > 0.0);
+    p.best = (0..samples.len())
+        .find(|&o| below_all(o))
+        .map(|o| p.options[o].0.clone())
+        .unwrap_or_default();
+    p.worst = (0..samples.len())
+        .find(|&o| above_all(o))
+        .map(|o| p.options[o].0.clone())
+        .unwrap_or_default();
 }
 
 /// The schema of an exercise file (for the reference, editors and validation).

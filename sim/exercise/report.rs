@@ -178,12 +178,13 @@ fn briefing(e: &super::Exercise, body: &mut String) {
 fn road_not_taken(compare: &[PointComparison], body: &mut String) {
     // The road not taken.
     if !compare.is_empty() {
-        body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise with the same seed; the table's other choices kept. ★ the table's choice; best and worst by total cost. The cost is the run's ledger: what it owes to the attacks, to the controls and to operations adds up to it.</p>");
+        body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise; the table's other choices kept. The columns per option are the session's seed; the last four are over many seeds (the session's first, every option on the same seeds): the mean cost with its 95 % interval, the cost and good units against the table's choice seed by seed, and how often the option was the cheapest. ★ the table's choice; best and worst are marked only where the intervals of the cost differences separate the option from every other — otherwise there is no clear winner. The cost is the run's ledger: what it owes to the attacks, to the controls and to operations adds up to it.</p>");
         for c in compare {
             let rows: Vec<Vec<String>> = c
                 .options
                 .iter()
-                .map(|(key, label, o)| {
+                .zip(&c.stats)
+                .map(|((key, label, o), st)| {
                     let mut mark = String::new();
                     if *key == c.chosen {
                         mark.push_str("★ ");
@@ -209,13 +210,29 @@ fn road_not_taken(compare: &[PointComparison], body: &mut String) {
                         format!("{:.0}", o.cost_controls),
                         format!("{:.0}", o.cost_operations),
                         format!("{:.0}", o.cost),
+                        format!(
+                            "{:.0} [{:.0}, {:.0}]",
+                            st.cost.mean, st.cost.ci95.0, st.cost.ci95.1
+                        ),
+                        format!(
+                            "{:+.0} [{:+.0}, {:+.0}]",
+                            st.delta_cost.mean, st.delta_cost.ci95.0, st.delta_cost.ci95.1
+                        ),
+                        format!(
+                            "{:+.0} [{:+.0}, {:+.0}]",
+                            st.delta_good_units.mean,
+                            st.delta_good_units.ci95.0,
+                            st.delta_good_units.ci95.1
+                        ),
+                        format!("{:.0} %", st.cheapest_share * 100.0),
                     ]
                 })
                 .collect();
             body.push_str(&format!(
-                "<h3>{} — asked: {}</h3>",
+                "<h3>{} — asked: {}</h3><p>{}</p>",
                 esc(&c.title),
-                esc(&c.asked)
+                esc(&c.asked),
+                esc(&c.verdict())
             ));
             body.push_str(&table(
                 &[
@@ -233,6 +250,10 @@ fn road_not_taken(compare: &[PointComparison], body: &mut String) {
                     "owed to controls",
                     "owed to operations",
                     "cost",
+                    "mean cost over the seeds [95 % CI]",
+                    "Δ cost vs the table's choice [95 % CI]",
+                    "Δ good units vs the table's choice [95 % CI]",
+                    "cheapest on",
                 ]
                 .map(String::from),
                 &rows,

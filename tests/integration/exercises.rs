@@ -16,7 +16,7 @@ fn options(name: &str) -> Vec<(String, Consequences)> {
     let ex = load(name);
     let seed = ex.scenario.seed;
     let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
-    let c = compare(&ex, seed, &table.decisions, &[]).unwrap();
+    let c = compare(&ex, seed, &table.decisions, &[], 1).unwrap();
     c[0].options
         .iter()
         .map(|(k, _, o)| (k.clone(), o.clone()))
@@ -245,4 +245,46 @@ fn every_option_owes_its_cost_to_attacks_controls_and_operations() {
     let o = options("vendor-2am");
     assert!(get(&o, "gateway").cost_controls > 0.0);
     assert!(get(&o, "approve").cost_attacks > 0.0);
+}
+
+#[test]
+fn the_road_not_taken_is_judged_over_seeds_and_best_only_where_intervals_separate() {
+    let ex = load("vendor-2am");
+    let seed = ex.scenario.seed;
+    let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+    // One seed is an anecdote: nothing is stamped.
+    for p in compare(&ex, seed, &table.decisions, &[], 1).unwrap() {
+        assert!(p.best.is_empty() && p.worst.is_empty(), "{}", p.title);
+        assert!(p.verdict().starts_with("no clear winner"));
+    }
+    let points = compare(&ex, seed, &table.decisions, &[], 4).unwrap();
+    assert!(!points.is_empty());
+    for p in &points {
+        assert_eq!(p.seeds, 4);
+        assert_eq!(p.stats.len(), p.options.len());
+        let share: f64 = p.stats.iter().map(|s| s.cheapest_share).sum();
+        assert!((share - 1.0).abs() < 1e-9, "cheapest shares sum to {share}");
+        for (o, st) in p.options.iter().zip(&p.stats) {
+            assert_eq!(o.0, st.key);
+            assert_eq!(st.cost.n, 4);
+            if o.0 == p.chosen {
+                // Paired with itself: no difference on any seed.
+                assert_eq!(st.delta_cost.mean, 0.0);
+                assert_eq!(st.delta_cost.ci95, (0.0, 0.0));
+            }
+        }
+        // "Best" only where the paired interval against the table's choice excludes zero
+        // in its favour (and, when the best is the table's choice, every other option's
+        // interval lies above it).
+        if !p.best.is_empty() {
+            let best = p.stats.iter().find(|s| s.key == p.best).unwrap();
+            if p.best == p.chosen {
+                for s in p.stats.iter().filter(|s| s.key != p.best) {
+                    assert!(s.delta_cost.ci95.0 > 0.0, "{}: {:?}", s.key, s.delta_cost);
+                }
+            } else {
+                assert!(best.delta_cost.ci95.1 < 0.0, "{:?}", best.delta_cost);
+            }
+        }
+    }
 }
