@@ -236,12 +236,8 @@ pub fn section(name: &str) -> Option<String> {
         return Some(out);
     }
     for part in &all {
-        let view = View { root: &part.schema };
         let start = if let Some(prop) = part.schema["properties"].get(name) {
-            referenced(view, prop)
-                .into_iter()
-                .next()
-                .map(|t| (t, Some(name)))
+            referenced(prop).into_iter().next().map(|t| (t, Some(name)))
         } else if part.schema["$defs"].get(name).is_some() {
             Some((name.to_string(), None))
         } else {
@@ -254,7 +250,7 @@ pub fn section(name: &str) -> Option<String> {
                 let _ = writeln!(
                     out,
                     "`{f}`: {} — {}\n",
-                    type_of(view, prop),
+                    type_of(prop),
                     one_line(prop.get("description"))
                 );
             }
@@ -425,7 +421,7 @@ fn variants<'a>(view: View<'a>, def: &'a Value) -> Vec<(String, &'a Value)> {
 }
 
 /// The definitions `s` names, directly or inside lists, options and pairs.
-fn referenced(view: View, s: &Value) -> Vec<String> {
+fn referenced(s: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(r) = s["$ref"].as_str() {
         out.push(r.trim_start_matches("#/$defs/").to_string());
@@ -433,16 +429,16 @@ fn referenced(view: View, s: &Value) -> Vec<String> {
     for key in ["anyOf", "oneOf", "prefixItems"] {
         if let Some(a) = s[key].as_array() {
             for x in a {
-                out.extend(referenced(view, x));
+                out.extend(referenced(x));
             }
         }
     }
     if s.get("items").is_some() {
-        out.extend(referenced(view, &s["items"]));
+        out.extend(referenced(&s["items"]));
     }
     if let Some(props) = s["properties"].as_object() {
         for p in props.values() {
-            out.extend(referenced(view, p));
+            out.extend(referenced(p));
         }
     }
     out
@@ -452,7 +448,7 @@ fn anchor(name: &str) -> String {
     name.to_lowercase()
 }
 
-fn type_of(view: View, s: &Value) -> String {
+fn type_of(s: &Value) -> String {
     if let Some(r) = s["$ref"].as_str() {
         let name = r.trim_start_matches("#/$defs/");
         return format!("[`{name}`](#{})", anchor(name));
@@ -461,7 +457,7 @@ fn type_of(view: View, s: &Value) -> String {
         let inner: Vec<String> = a
             .iter()
             .filter(|b| b["type"] != "null")
-            .map(|b| type_of(view, b))
+            .map(type_of)
             .collect();
         return format!("optional {}", inner.join(" or "));
     }
@@ -478,9 +474,9 @@ fn type_of(view: View, s: &Value) -> String {
         Some("boolean") => "`true`/`false`".to_string(),
         Some("array") => {
             if let Some(each) = s.get("items") {
-                format!("list of {}", type_of(view, each))
+                format!("list of {}", type_of(each))
             } else if let Some(a) = s["prefixItems"].as_array() {
-                let inner: Vec<String> = a.iter().map(|x| type_of(view, x)).collect();
+                let inner: Vec<String> = a.iter().map(type_of).collect();
                 format!("({})", inner.join(", "))
             } else {
                 "list".to_string()
@@ -644,7 +640,7 @@ fn render_types(
         if !fs.is_empty() {
             field_table(out, view, &name, &fs, ex);
             for (_, p) in &fs {
-                queue.extend(referenced(view, p));
+                queue.extend(referenced(p));
             }
         }
         let vs = variants(view, d);
@@ -661,13 +657,11 @@ fn render_types(
                         .collect();
                     format!("`{v}({})`", names.join(", "))
                 } else if let Some(a) = inner["prefixItems"].as_array() {
-                    let names: Vec<String> = a
-                        .iter()
-                        .map(|x| type_of(view, x).replace('`', ""))
-                        .collect();
+                    let names: Vec<String> =
+                        a.iter().map(|x| type_of(x).replace('`', "")).collect();
                     format!("`{v}({})`", names.join(", "))
                 } else {
-                    format!("`{v}({})`", type_of(view, inner).replace('`', ""))
+                    format!("`{v}({})`", type_of(inner).replace('`', ""))
                 };
                 let range = range_of(inner);
                 let range = if range.is_empty() {
@@ -689,7 +683,7 @@ fn render_types(
                     let _ = writeln!(out, "Fields of `{name}::{v}`:\n");
                     field_table(out, view, &format!("{name}::{v}"), &fs, ex);
                 }
-                queue.extend(referenced(view, inner));
+                queue.extend(referenced(inner));
             }
         }
     }
@@ -713,7 +707,7 @@ fn field_table(
         let _ = writeln!(
             out,
             "| `{k}` | {} | {default} | {} | {} | {example} |",
-            type_of(view, p),
+            type_of(p),
             range_of(p),
             one_line(p.get("description")),
         );
