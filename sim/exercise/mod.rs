@@ -370,14 +370,17 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
     p
 }
 
-/// One decision taken: the session's input log.
+/// One moment of the session, an inject: the input log holds one per inject.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Taken {
     /// The inject's index in the exercise.
     pub inject: usize,
+    /// The option chosen; empty (and not written) for an inject without a decision.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub key: String,
-    /// Seconds the table took (wall clock at the prompt; as recorded on replay; 0 for
-    /// `--choose default`). It is a record of the session, not an input of the twin.
+    /// Seconds the table took to discuss or decide (wall clock at the prompt; as recorded
+    /// on replay; 0 for `--choose default`). A record of the session, not an input of the
+    /// twin.
     pub deliberation_s: f64,
 }
 
@@ -399,8 +402,18 @@ pub struct Situation {
     pub it: Vec<(String, String)>,
 }
 
-/// Who picks an option at a decision point.
+/// Who picks an option at a decision point, and holds the session at every inject.
 pub trait Chooser {
+    /// An inject without a decision: the table discusses it; return the seconds it took.
+    fn discuss(
+        &mut self,
+        _ex: &Loaded,
+        _inject: usize,
+        _situation: &Situation,
+    ) -> Result<f64, PlayError> {
+        Ok(0.0)
+    }
+
     /// Return the key of the chosen option and the seconds the table took.
     fn choose(
         &mut self,
@@ -430,6 +443,20 @@ impl Chooser for Defaults {
 pub struct Recorded(pub Vec<Taken>);
 
 impl Chooser for Recorded {
+    fn discuss(&mut self, _: &Loaded, inject: usize, _: &Situation) -> Result<f64, PlayError> {
+        // A log written before every inject was a moment has none: no time recorded.
+        Ok(
+            match self
+                .0
+                .iter()
+                .position(|t| t.inject == inject && t.key.is_empty())
+            {
+                Some(pos) => self.0.remove(pos).deliberation_s,
+                None => 0.0,
+            },
+        )
+    }
+
     fn choose(
         &mut self,
         ex: &Loaded,
@@ -437,7 +464,11 @@ impl Chooser for Recorded {
         d: &Decision,
         _: &Situation,
     ) -> Result<(String, f64), PlayError> {
-        let Some(pos) = self.0.iter().position(|t| t.inject == inject) else {
+        let Some(pos) = self
+            .0
+            .iter()
+            .position(|t| t.inject == inject && !t.key.is_empty())
+        else {
             return Err(PlayError::Decisions(format!(
                 "the decisions file has no choice for inject {inject} (\"{}\")",
                 ex.exercise.injects[inject].title
@@ -463,8 +494,10 @@ impl Chooser for Recorded {
 pub struct Played {
     pub world: World,
     pub summary: Summary,
+    /// One per inject, in order: the choice at a decision point, the discussion time at
+    /// every inject.
     pub decisions: Vec<Taken>,
-    /// The situation shown at each decision point, in order.
+    /// The situation shown at each inject, in order.
     pub situations: Vec<Situation>,
     /// What each applied action did, (inject, text).
     pub applied: Vec<(usize, String)>,
@@ -573,8 +606,18 @@ pub fn play(
             "facilitator",
             inject.title.clone(),
         );
-        let Some(d) = &inject.decision else { continue };
         let sit = situation(&w);
+        let Some(d) = &inject.decision else {
+            // Every inject is a moment: the session holds for the table's discussion.
+            let secs = chooser.discuss(ex, i, &sit)?;
+            situations.push(sit);
+            decisions.push(Taken {
+                inject: i,
+                key: String::new(),
+                deliberation_s: secs,
+            });
+            continue;
+        };
         let (key, secs) = chooser.choose(ex, i, d, &sit)?;
         let option =
             d.options.iter().find(|o| o.key == key).ok_or_else(|| {

@@ -6,7 +6,76 @@ use std::time::Instant;
 /// The facilitator's prompt: the situation as each side sees it, the options, the choice.
 pub struct Prompt;
 
+/// The inject as the table hears it: who it is for, its text, each side's screen, the
+/// questions.
+fn show(ex: &super::Loaded, inject: usize, sit: &super::Situation) {
+    let j = &ex.exercise.injects[inject];
+    println!(
+        "\n== inject {} of {} · {} — {} ({:?})",
+        inject + 1,
+        ex.exercise.injects.len(),
+        sit.at,
+        j.title,
+        j.kind
+    );
+    println!(
+        "-- for {}",
+        if j.to.is_empty() {
+            "the whole table".to_string()
+        } else {
+            j.to.join(", ")
+        }
+    );
+    println!("{}", j.text);
+    println!("-- OT sees");
+    for (k, v) in &sit.ot {
+        println!("   {k:<20} {v}");
+    }
+    println!("-- IT sees");
+    for (k, v) in &sit.it {
+        println!("   {k:<20} {v}");
+    }
+    for q in &j.questions {
+        println!("   ? [{:?}] {}", q.side, q.text);
+    }
+}
+
+fn read_line() -> Result<String, super::PlayError> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    if std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| super::PlayError::Prompt(e.to_string()))?
+        == 0
+    {
+        return Err(super::PlayError::Prompt(
+            "closed before the table was done".into(),
+        ));
+    }
+    Ok(line.trim().to_string())
+}
+
+fn seconds(since: Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 10.0).round() / 10.0
+}
+
 impl super::Chooser for Prompt {
+    fn discuss(
+        &mut self,
+        ex: &super::Loaded,
+        inject: usize,
+        sit: &super::Situation,
+    ) -> Result<f64, super::PlayError> {
+        use std::io::Write;
+        show(ex, inject, sit);
+        let started = Instant::now();
+        print!("discussion — Enter when the table is ready to go on: ");
+        let _ = std::io::stdout().flush();
+        read_line()?;
+        Ok(seconds(started))
+    }
+
     fn choose(
         &mut self,
         ex: &super::Loaded,
@@ -14,43 +83,19 @@ impl super::Chooser for Prompt {
         d: &super::Decision,
         sit: &super::Situation,
     ) -> Result<(String, f64), super::PlayError> {
-        use std::io::{BufRead, Write};
-        let j = &ex.exercise.injects[inject];
-        println!("\n== {} — {} ({:?})", sit.at, j.title, j.kind);
-        println!("{}", j.text);
-        println!("-- OT sees");
-        for (k, v) in &sit.ot {
-            println!("   {k:<20} {v}");
-        }
-        println!("-- IT sees");
-        for (k, v) in &sit.it {
-            println!("   {k:<20} {v}");
-        }
-        for q in &j.questions {
-            println!("   ? [{:?}] {}", q.side, q.text);
-        }
+        use std::io::Write;
+        show(ex, inject, sit);
         println!("-- {} decides: {}", d.asked, d.prompt);
         for (n, o) in d.options.iter().enumerate() {
             let mark = if o.key == d.default { " (default)" } else { "" };
             println!("   {}. {:<12} {}{mark}", n + 1, o.key, o.label);
         }
         let started = Instant::now();
-        let stdin = std::io::stdin();
         loop {
             print!("choice [number or key, Enter = default]: ");
             let _ = std::io::stdout().flush();
-            let mut line = String::new();
-            if stdin
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| super::PlayError::Prompt(e.to_string()))?
-                == 0
-            {
-                return Err(super::PlayError::Prompt(
-                    "closed before a choice was made".into(),
-                ));
-            }
-            let line = line.trim();
+            let line = read_line()?;
+            let line = line.as_str();
             let key = if line.is_empty() {
                 Some(d.default.clone())
             } else if let Ok(n) = line.parse::<usize>() {
@@ -62,7 +107,7 @@ impl super::Chooser for Prompt {
                     .map(|o| o.key.clone())
             };
             match key {
-                Some(k) => return Ok((k, (started.elapsed().as_secs_f64() * 10.0).round() / 10.0)),
+                Some(k) => return Ok((k, seconds(started))),
                 None => println!("no option \"{line}\""),
             }
         }

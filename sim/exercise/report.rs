@@ -49,6 +49,11 @@ pub fn after_action(
                     .unwrap_or_else(|| t.key.clone());
                 (d.asked.clone(), label, format!("{:.0} s", t.deliberation_s))
             }
+            (None, Some(t)) => (
+                "–".into(),
+                "discussion".into(),
+                format!("{:.0} s", t.deliberation_s),
+            ),
             _ => ("–".into(), "–".into(), "–".into()),
         };
         let applied: Vec<String> = p
@@ -92,14 +97,20 @@ pub fn after_action(
         &rows,
         Some("timeline-table"),
     ));
-    // The situation each side saw at each decision point.
-    for (n, (t, sit)) in p.decisions.iter().zip(&p.situations).enumerate() {
-        let title = &e.injects[t.inject].title;
+    // The situation each side saw at each inject.
+    for (t, sit) in p.decisions.iter().zip(&p.situations) {
+        let j = &e.injects[t.inject];
+        let what = if j.decision.is_some() {
+            "decision"
+        } else {
+            "discussion"
+        };
         body.push_str(&format!(
-            "<h3>Decision {} at {} — {}</h3><table><thead><tr><th colspan=\"2\">OT saw</th><th colspan=\"2\">IT saw</th></tr></thead><tbody>",
-            n + 1,
+            "<h3>Inject {} at {} — {} ({what}, {:.0} s)</h3><table><thead><tr><th colspan=\"2\">OT saw</th><th colspan=\"2\">IT saw</th></tr></thead><tbody>",
+            t.inject + 1,
             esc(&sit.at),
-            esc(title)
+            esc(&j.title),
+            t.deliberation_s
         ));
         for r in 0..sit.ot.len().max(sit.it.len()) {
             let cell = |v: &Vec<(String, String)>| {
@@ -137,10 +148,11 @@ pub fn after_action(
     document(
         &format!("After-action report — {}", e.name),
         &format!(
-            "seed {}, {} h simulated, {} decision point(s)",
+            "seed {}, {} h simulated, {} inject(s), {} decision point(s)",
             log.seed,
             ex.scenario.duration_h,
-            p.decisions.len()
+            p.decisions.len(),
+            p.decisions.iter().filter(|t| !t.key.is_empty()).count()
         ),
         &body,
     )

@@ -92,7 +92,43 @@ fn every_shipped_exercise_runs_unattended_and_writes_the_same_bytes_twice() {
             std::fs::read(replay.join("summary.json")).unwrap(),
             pages[0].1
         );
+        // Every inject is a moment: the input log holds one entry per inject, a choice
+        // where the inject has a decision and none where it is discussion only.
+        let ex = exercise::load(f).unwrap();
+        let log: exercise::DecisionLog =
+            serde_json::from_str(&std::fs::read_to_string(&log).unwrap()).unwrap();
+        assert_eq!(log.decisions.len(), ex.exercise.injects.len(), "{stem}");
+        for (t, j) in log.decisions.iter().zip(&ex.exercise.injects) {
+            assert_eq!(
+                t.key.is_empty(),
+                j.decision.is_none(),
+                "{stem}: {}",
+                j.title
+            );
+        }
     }
+}
+
+#[test]
+fn a_log_from_before_every_inject_was_a_moment_still_replays() {
+    let ex = load("vendor-2am");
+    let seed = ex.scenario.seed;
+    let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+    assert_eq!(table.decisions.len(), ex.exercise.injects.len());
+    // Only the choices, as logs were written before.
+    let choices: Vec<Taken> = table
+        .decisions
+        .iter()
+        .filter(|t| !t.key.is_empty())
+        .cloned()
+        .collect();
+    assert!(
+        choices.len() < table.decisions.len(),
+        "vendor-2am has a discussion inject"
+    );
+    let again = play(&ex, seed, Recording::default(), &mut Recorded(choices)).unwrap();
+    assert_eq!(again.decisions, table.decisions);
+    assert_eq!(again.summary.line.good_units, table.summary.line.good_units);
 }
 
 #[test]
