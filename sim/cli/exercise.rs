@@ -25,12 +25,23 @@ pub struct Args {
     /// With --compare: only these options (keys), besides the table's choice.
     #[arg(long, value_delimiter = ',', requires = "compare")]
     pub only: Vec<String>,
+    /// At the prompt, show only this side's screen and questions (IT or OT).
+    #[arg(long, value_parser = parse_side)]
+    pub side: Option<faultline::exercise::Side>,
     /// Seed (default: the scenario's, or the decisions file's).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Write after-action.html, decisions.json and summary.json here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+fn parse_side(s: &str) -> Result<faultline::exercise::Side, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "it" => Ok(faultline::exercise::Side::IT),
+        "ot" => Ok(faultline::exercise::Side::OT),
+        _ => Err(format!("\"{s}\": one of it, ot")),
+    }
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -41,22 +52,13 @@ pub fn run(a: Args) -> Result<(), Failure> {
         compare,
         seeds,
         only,
+        side,
         seed,
         out,
     } = a;
     let compare = compare.then_some(seeds);
-    run_exercise(&exercise, choose, decisions, compare, &only, seed, out)
-}
-
-fn run_exercise(
-    path: &Path,
-    choose: Option<String>,
-    decisions: Option<PathBuf>,
-    compare: Option<u32>,
-    only: &[String],
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-) -> Result<(), Failure> {
+    let only = &only[..];
+    let path = exercise.as_path();
     use faultline::exercise as ex;
     use std::io::IsTerminal;
     let loaded = ex::load(path).map_err(Failure::Scenario)?;
@@ -88,7 +90,7 @@ fn run_exercise(
             for r in &loaded.exercise.roles {
                 println!("  {} ({:?}): {}", r.name, r.side, r.brief);
             }
-            Box::new(ex::prompt::Prompt)
+            Box::new(ex::prompt::Prompt { side })
         }
     };
     let rec = faultline::world::Recording {

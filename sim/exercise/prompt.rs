@@ -4,11 +4,18 @@
 use std::time::Instant;
 
 /// The facilitator's prompt: the situation as each side sees it, the options, the choice.
-pub struct Prompt;
+/// With a side, only that side's screen and questions are shown (one screen per side of
+/// the room: run one prompt per side).
+#[derive(Default)]
+pub struct Prompt {
+    pub side: Option<super::Side>,
+}
 
 /// The inject as the table hears it: who it is for, its text, each side's screen, the
 /// questions.
-fn show(ex: &super::Loaded, inject: usize, sit: &super::Situation) {
+fn show(ex: &super::Loaded, inject: usize, sit: &super::Situation, side: Option<super::Side>) {
+    use super::Side;
+    let shows = |s: Side| side.is_none_or(|only| only == s || s == Side::All);
     let j = &ex.exercise.injects[inject];
     println!(
         "\n== inject {} of {} · {} — {} ({:?})",
@@ -27,15 +34,19 @@ fn show(ex: &super::Loaded, inject: usize, sit: &super::Situation) {
         }
     );
     println!("{}", j.text);
-    println!("-- OT sees");
-    for (k, v) in &sit.ot {
-        println!("   {k:<20} {v}");
+    if shows(Side::OT) {
+        println!("-- OT sees");
+        for (k, v) in &sit.ot {
+            println!("   {k:<20} {v}");
+        }
     }
-    println!("-- IT sees");
-    for (k, v) in &sit.it {
-        println!("   {k:<20} {v}");
+    if shows(Side::IT) {
+        println!("-- IT sees");
+        for (k, v) in &sit.it {
+            println!("   {k:<20} {v}");
+        }
     }
-    for q in &j.questions {
+    for q in j.questions.iter().filter(|q| shows(q.side)) {
         println!("   ? [{:?}] {}", q.side, q.text);
     }
 }
@@ -68,7 +79,7 @@ impl super::Chooser for Prompt {
         sit: &super::Situation,
     ) -> Result<f64, super::PlayError> {
         use std::io::Write;
-        show(ex, inject, sit);
+        show(ex, inject, sit, self.side);
         let started = Instant::now();
         print!("discussion — Enter when the table is ready to go on: ");
         let _ = std::io::stdout().flush();
@@ -84,7 +95,7 @@ impl super::Chooser for Prompt {
         sit: &super::Situation,
     ) -> Result<(String, f64), super::PlayError> {
         use std::io::Write;
-        show(ex, inject, sit);
+        show(ex, inject, sit, self.side);
         println!("-- {} decides: {}", d.asked, d.prompt);
         for (n, o) in d.options.iter().enumerate() {
             let mark = if o.key == d.default { " (default)" } else { "" };

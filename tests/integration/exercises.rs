@@ -324,3 +324,48 @@ fn the_road_not_taken_is_judged_over_seeds_and_best_only_where_intervals_separat
         }
     }
 }
+
+#[test]
+fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_table() {
+    // The prompt needs a terminal: `script` (util-linux) gives it one.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no `script` to give the prompt a terminal");
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("faultline-side-{}", std::process::id()));
+    let cmd = format!(
+        "{} exercise scenarios/exercises/vendor-2am.ron --side ot --out {}",
+        env!("CARGO_BIN_EXE_faultline"),
+        out.display()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        // Enter at the decision (the default) and at the discussion inject.
+        stdin.write_all(b"\n\n").unwrap();
+    }
+    let r = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(r.status.success(), "{text}");
+    assert!(text.contains("-- OT sees"), "{text}");
+    assert!(
+        !text.contains("-- IT sees"),
+        "the IT screen shown to OT:\n{text}"
+    );
+    assert!(
+        text.contains("inject 2 of 2"),
+        "the discussion inject was not shown:\n{text}"
+    );
+    assert!(text.contains("discussion — Enter"), "{text}");
+    let log: exercise::DecisionLog =
+        serde_json::from_str(&std::fs::read_to_string(out.join("decisions.json")).unwrap())
+            .unwrap();
+    assert_eq!(log.decisions.len(), 2);
+    std::fs::remove_dir_all(&out).unwrap();
+}
