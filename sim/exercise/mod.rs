@@ -10,6 +10,7 @@
 pub use faultline_core::act;
 pub mod prompt;
 pub mod report;
+pub mod template;
 
 use crate::metrics::EventKind;
 use crate::report::Summary;
@@ -132,7 +133,10 @@ pub struct Inject {
     pub title: String,
     /// What kind of inject it is.
     pub kind: InjectKind,
-    /// What the table is told.
+    /// What the table is told. `{…}` fields are filled from the twin at the inject:
+    /// `{time}`, `{good}`, `{target_pct}`, `{downtime_h}`, `{alarms}`, `{steps_seen}`,
+    /// `{steps_succeeded}`, `{station.NAME.state}`, `{station.NAME.temp_c}`,
+    /// `{station.NAME.setpoint_c}`, `{plc.NAME.mode}`; a field it does not know is an error.
     pub text: String,
     /// Roles the inject is handed to (empty: the whole table).
     #[serde(default)]
@@ -282,6 +286,9 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
     let mut points = 0;
     for (i, j) in e.injects.iter().enumerate() {
         let at = format!("injects[{i}]");
+        for problem in template::check(&j.text, s) {
+            fail(format!("{at}.text"), problem);
+        }
         if !(j.at_h.is_finite() && j.at_h >= 0.0 && j.at_h < s.duration_h) {
             fail(
                 format!("{at}.at_h"),
@@ -400,6 +407,8 @@ pub struct Situation {
     pub ot: Vec<(String, String)>,
     /// IT: alerts, attack steps seen, blocked, open sessions.
     pub it: Vec<(String, String)>,
+    /// The inject's text with its fields filled from the twin at this moment.
+    pub text: String,
 }
 
 /// Who picks an option at a decision point, and holds the session at every inject.
@@ -584,6 +593,7 @@ pub fn situation(w: &World) -> Situation {
         at: crate::time::clock(w.now),
         ot,
         it,
+        text: String::new(),
     }
 }
 
@@ -606,7 +616,8 @@ pub fn play(
             "facilitator",
             inject.title.clone(),
         );
-        let sit = situation(&w);
+        let mut sit = situation(&w);
+        sit.text = template::render(&inject.text, &w);
         let Some(d) = &inject.decision else {
             // Every inject is a moment: the session holds for the table's discussion.
             let secs = chooser.discuss(ex, i, &sit)?;

@@ -33,7 +33,7 @@ fn show(ex: &super::Loaded, inject: usize, sit: &super::Situation, side: Option<
             j.to.join(", ")
         }
     );
-    println!("{}", j.text);
+    println!("{}", sit.text);
     if shows(Side::OT) {
         println!("-- OT sees");
         for (k, v) in &sit.ot {

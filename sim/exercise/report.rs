@@ -106,11 +106,12 @@ pub fn after_action(
             "discussion"
         };
         body.push_str(&format!(
-            "<h3>Inject {} at {} — {} ({what}, {:.0} s)</h3><table><thead><tr><th colspan=\"2\">OT saw</th><th colspan=\"2\">IT saw</th></tr></thead><tbody>",
+            "<h3>Inject {} at {} — {} ({what}, {:.0} s)</h3><p>{}</p><table><thead><tr><th colspan=\"2\">OT saw</th><th colspan=\"2\">IT saw</th></tr></thead><tbody>",
             t.inject + 1,
             esc(&sit.at),
             esc(&j.title),
-            t.deliberation_s
+            t.deliberation_s,
+            esc(&sit.text)
         ));
         for r in 0..sit.ot.len().max(sit.it.len()) {
             let cell = |v: &Vec<(String, String)>| {

@@ -1,0 +1,175 @@
+//! Inject text that knows the plant: `{…}` fields filled from the twin at the inject's
+//! moment, so what the table is told agrees with what the twin shows. Checked when the
+//! exercise loads: a misspelt field is an error at the inject's `text`.
+//!
+//! Fields: `time`, `good`, `target_pct`, `downtime_h`, `alarms`, `steps_seen`,
+//! `steps_succeeded`, `station.NAME.state`, `station.NAME.temp_c` and
+//! `station.NAME.setpoint_c` (thermal stations), `plc.NAME.mode`.
+
+use crate::World;
+use crate::scenario::{Scenario, StationKind};
+
+/// The fields a template may use, for error messages.
+pub const FIELDS: &str = "time, good, target_pct, downtime_h, alarms, steps_seen, steps_succeeded, \
+station.NAME.state, station.NAME.temp_c, station.NAME.setpoint_c, plc.NAME.mode";
+
+/// The `{…}` fields of a text, in order, or the unclosed brace's message.
+fn fields(text: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err("a `{` without its `}`".into());
+        };
+        out.push(after[..close].trim());
+        rest = &after[close + 1..];
+    }
+    Ok(out)
+}
+
+/// Problems with a text's fields against the scenario (empty when every field is known).
+pub fn check(text: &str, s: &Scenario) -> Vec<String> {
+    let fields = match fields(text) {
+        Ok(f) => f,
+        Err(e) => return vec![e],
+    };
+    let mut out = Vec::new();
+    for f in fields {
+        let parts: Vec<&str> = f.split('.').collect();
+        let known = match parts.as_slice() {
+            [
+                "time" | "good" | "target_pct" | "downtime_h" | "alarms" | "steps_seen"
+                | "steps_succeeded",
+            ] => Ok(()),
+            ["station", name, what] => match s.stations.iter().find(|st| st.name == *name) {
+                None => Err(format!(
+                    "{{{f}}}: no station \"{name}\"; stations: {}",
+                    s.stations
+                        .iter()
+                        .map(|st| st.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                Some(st) => match *what {
+                    "state" => Ok(()),
+                    "temp_c" | "setpoint_c" if matches!(st.kind, StationKind::Thermal(_)) => Ok(()),
+                    "temp_c" | "setpoint_c" => {
+                        Err(format!("{{{f}}}: \"{name}\" is not a thermal station"))
+                    }
+                    _ => Err(format!("{{{f}}}: a station has state, temp_c, setpoint_c")),
+                },
+            },
+            ["plc", name, "mode"] => {
+                if s.plcs.iter().any(|p| p.name == *name) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{{{f}}}: no PLC \"{name}\"; PLCs: {}",
+                        s.plcs
+                            .iter()
+                            .map(|p| p.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                }
+            }
+            _ => Err(format!("{{{f}}}: not a field; fields: {FIELDS}")),
+        };
+        if let Err(e) = known {
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// The text with every field filled from the twin now. Fields were checked at load; one
+/// that cannot be read (a station gone) is left as written.
+pub fn render(text: &str, w: &World) -> String {
+    let Ok(fields) = fields(text) else {
+        return text.to_string();
+    };
+    if fields.is_empty() {
+        return text.to_string();
+    }
+    let s = crate::report::Summary::from_world(w);
+    let mut out = String::new();
+    let mut rest = text;
+    for f in fields {
+        let Some(open) = rest.find('{') else { break };
+        let close = open + rest[open..].find('}').unwrap_or(rest.len() - open);
+        out.push_str(&rest[..open]);
+        out.push_str(&value(f, w, &s).unwrap_or_else(|| rest[open..=close].to_string()));
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn value(f: &str, w: &World, s: &crate::report::Summary) -> Option<String> {
+    let parts: Vec<&str> = f.split('.').collect();
+    let station = |name: &str| w.plant.stations.iter().position(|st| st.name == name);
+    Some(match parts.as_slice() {
+        ["time"] => {
+            let c = crate::time::clock(w.now);
+            c.get(..5).unwrap_or(&c).to_string()
+        }
+        ["good"] => s.line.good_units.to_string(),
+        ["target_pct"] => format!("{:.1} %", s.line.attainment_pct),
+        ["downtime_h"] => format!("{:.2} h", s.line.downtime_h),
+        ["alarms"] => {
+            let alarms: Vec<String> = w
+                .plant
+                .stations
+                .iter()
+                .filter(|st| {
+                    !matches!(
+                        st.state(),
+                        crate::plant::State::Running
+                            | crate::plant::State::Starved
+                            | crate::plant::State::Blocked
+                    )
+                })
+                .map(|st| format!("{} {}", st.name, st.state().label()))
+                .collect();
+            if alarms.is_empty() {
+                "none".into()
+            } else {
+                alarms.join(", ")
+            }
+        }
+        ["steps_seen"] => s
+            .security
+            .steps
+            .iter()
+            .filter(|x| x.detected_after_s.is_some() || x.outcome == "blocked")
+            .count()
+            .to_string(),
+        ["steps_succeeded"] => s.security.steps_succeeded.to_string(),
+        ["station", name, "state"] => w.plant.stations[station(name)?].state().label().to_string(),
+        ["station", name, "temp_c"] => {
+            format!(
+                "{:.1}",
+                w.plant.stations[station(name)?].thermal.as_ref()?.temp_c
+            )
+        }
+        ["station", name, "setpoint_c"] => {
+            let i = station(name)?;
+            let plc = &w.devices.plcs[*w.devices.station_plc.get(i)?];
+            format!("{:.1}", plc.setpoint_c(i)?)
+        }
+        ["plc", name, "mode"] => {
+            let p = w.devices.plcs.iter().find(|p| p.name == *name)?;
+            if p.fault.is_some() {
+                "FAULT".into()
+            } else if p.is_listen_only() {
+                "LISTEN-ONLY".into()
+            } else if p.mode_is_run() {
+                "RUN".into()
+            } else {
+                "STOP".into()
+            }
+        }
+        _ => return None,
+    })
+}
