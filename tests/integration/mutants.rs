@@ -188,6 +188,7 @@ fn mutants_of_the_shipped_scenarios_never_panic_are_placed_and_absurd_numbers_ar
             }
         }
     }
+    eprintln!("{total} mutants loaded");
     assert!(total >= 300, "only {total} mutants");
     assert!(
         failures.is_empty(),
