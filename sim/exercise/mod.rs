@@ -147,6 +147,63 @@ pub struct Inject {
     /// A decision the table must take here (None: discussion only).
     #[serde(default)]
     pub decision: Option<Decision>,
+    /// Show this inject only when the condition holds (None: always): on the table's
+    /// earlier choices or on the twin's state at the inject, so injects branch.
+    #[serde(default)]
+    pub when: Option<When>,
+}
+
+/// When an inject is shown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum When {
+    /// The table chose this option (key) at that earlier inject (its index in `injects`).
+    Chose(usize, String),
+    /// The table did not choose this option there (or was not asked).
+    NotChose(usize, String),
+    /// An inject-text field reads this value now: `Is("plc.plc-filler.mode", "STOP")`.
+    Is(String, String),
+    /// Every one of these holds.
+    All(Vec<When>),
+}
+
+impl When {
+    /// Whether it holds, given the choices so far and the twin now.
+    pub fn holds(&self, taken: &[Taken], w: &World) -> bool {
+        let chose = |i: usize, key: &str| taken.iter().any(|t| t.inject == i && t.key == key);
+        match self {
+            When::Chose(i, key) => chose(*i, key),
+            When::NotChose(i, key) => !chose(*i, key),
+            When::Is(field, value) => template::render(&format!("{{{field}}}"), w) == *value,
+            When::All(all) => all.iter().all(|c| c.holds(taken, w)),
+        }
+    }
+
+    /// Problems with the condition of inject `at` (empty when it is sound).
+    fn problems(&self, at: usize, e: &Exercise, s: &Scenario) -> Vec<String> {
+        let earlier = |i: usize, key: &str| -> Option<String> {
+            let Some(j) = e.injects.get(i).filter(|_| i < at) else {
+                return Some(format!("inject {i} is not an earlier inject"));
+            };
+            let Some(d) = &j.decision else {
+                return Some(format!("inject {i} (\"{}\") has no decision", j.title));
+            };
+            (!d.options.iter().any(|o| o.key == key)).then(|| {
+                format!(
+                    "inject {i} has no option \"{key}\"; options: {}",
+                    d.options
+                        .iter()
+                        .map(|o| o.key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        };
+        match self {
+            When::Chose(i, key) | When::NotChose(i, key) => earlier(*i, key).into_iter().collect(),
+            When::Is(field, _) => template::check(&format!("{{{field}}}"), s),
+            When::All(all) => all.iter().flat_map(|c| c.problems(at, e, s)).collect(),
+        }
+    }
 }
 
 /// A tabletop exercise: a scenario, roles, objectives and timed injects.
@@ -289,6 +346,11 @@ fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> {
         for problem in template::check(&j.text, s) {
             fail(format!("{at}.text"), problem);
         }
+        if let Some(when) = &j.when {
+            for problem in when.problems(i, e, s) {
+                fail(format!("{at}.when"), problem);
+            }
+        }
         if !(j.at_h.is_finite() && j.at_h >= 0.0 && j.at_h < s.duration_h) {
             fail(
                 format!("{at}.at_h"),
@@ -389,6 +451,9 @@ pub struct Taken {
     /// on replay; 0 for `--choose default`). A record of the session, not an input of the
     /// twin.
     pub deliberation_s: f64,
+    /// The inject was not shown: its `when` did not hold.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 /// The input log file: replaying it gives the same bytes.
@@ -496,6 +561,36 @@ impl Chooser for Recorded {
             )));
         }
         Ok((t.key, t.deliberation_s))
+    }
+}
+
+/// A road through the exercise that differs from the table's: the table's choices where
+/// it made them; where its road never reached a point (an inject shown only on this one),
+/// the point's default.
+pub struct Alternative(pub Recorded);
+
+impl Chooser for Alternative {
+    fn discuss(&mut self, ex: &Loaded, inject: usize, sit: &Situation) -> Result<f64, PlayError> {
+        self.0.discuss(ex, inject, sit)
+    }
+
+    fn choose(
+        &mut self,
+        ex: &Loaded,
+        inject: usize,
+        d: &Decision,
+        sit: &Situation,
+    ) -> Result<(String, f64), PlayError> {
+        if self
+            .0
+            .0
+            .iter()
+            .any(|t| t.inject == inject && !t.key.is_empty())
+        {
+            self.0.choose(ex, inject, d, sit)
+        } else {
+            Ok((d.default.clone(), 0.0))
+        }
     }
 }
 
@@ -617,6 +712,19 @@ pub fn play(
             inject.title.clone(),
         );
         let mut sit = situation(&w);
+        if let Some(when) = &inject.when
+            && !when.holds(&decisions, &w)
+        {
+            sit.text = "(not shown: its condition did not hold)".into();
+            situations.push(sit);
+            decisions.push(Taken {
+                inject: i,
+                key: String::new(),
+                deliberation_s: 0.0,
+                skipped: true,
+            });
+            continue;
+        }
         sit.text = template::render(&inject.text, &w);
         let Some(d) = &inject.decision else {
             // Every inject is a moment: the session holds for the table's discussion.
@@ -626,6 +734,7 @@ pub fn play(
                 inject: i,
                 key: String::new(),
                 deliberation_s: secs,
+                skipped: false,
             });
             continue;
         };
@@ -648,6 +757,7 @@ pub fn play(
             inject: i,
             key,
             deliberation_s: secs,
+            skipped: false,
         });
     }
     w.run();
@@ -774,6 +884,11 @@ pub fn compare(
     let seeds = seeds.max(1);
     let mut jobs = Vec::new();
     for (i, d) in ex.points() {
+        // A point the table's road never reached (its `when` did not hold) has no road
+        // not taken.
+        if !table.iter().any(|t| t.inject == i && !t.key.is_empty()) {
+            continue;
+        }
         for o in &d.options {
             if only.is_empty()
                 || only.contains(&o.key)
@@ -798,9 +913,15 @@ pub fn compare(
                         t.key.clone()
                     },
                     deliberation_s: 0.0,
+                    skipped: false,
                 })
                 .collect();
-            let p = play(ex, *run_seed, Recording::default(), &mut Recorded(path))?;
+            let p = play(
+                ex,
+                *run_seed,
+                Recording::default(),
+                &mut Alternative(Recorded(path)),
+            )?;
             Ok(Consequences::of(&p.summary))
         })
         .collect();

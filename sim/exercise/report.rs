@@ -49,6 +49,11 @@ pub fn after_action(
                     .unwrap_or_else(|| t.key.clone());
                 (d.asked.clone(), label, format!("{:.0} s", t.deliberation_s))
             }
+            (_, Some(t)) if t.skipped => (
+                "–".into(),
+                "not shown: its condition did not hold".into(),
+                "–".into(),
+            ),
             (None, Some(t)) => (
                 "–".into(),
                 "discussion".into(),

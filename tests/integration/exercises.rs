@@ -213,6 +213,7 @@ fn recorded_decisions_must_name_real_options() {
         inject: 0,
         key: "panic".into(),
         deliberation_s: 0.0,
+        skipped: false,
     }];
     let err = play(&ex, 1, Recording::default(), &mut Recorded(bad))
         .err()
@@ -387,6 +388,7 @@ fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
         inject: 0,
         key: "refuse".into(),
         deliberation_s: 0.0,
+        skipped: false,
     }];
     let p = play(&ex, seed, Recording::default(), &mut Recorded(refuse)).unwrap();
     assert!(
@@ -413,6 +415,87 @@ fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(
         err.contains("injects[1].text: {plc.plc-filer.mode}: no PLC \"plc-filer\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn injects_branch_on_the_tables_choices_and_on_the_twin() {
+    // vendor-2am with its 02:30 inject split in two: one for a table that left the VPN
+    // open, one for a table that did not, and a third shown only if the filler's PLC
+    // reads STOP at 02:40.
+    let mut ex = load("vendor-2am");
+    let mut open = ex.exercise.injects[1].clone();
+    open.title = "VPN left open".into();
+    open.when = Some(exercise::When::Chose(0, "approve".into()));
+    let mut closed = ex.exercise.injects[1].clone();
+    closed.title = "VPN closed".into();
+    closed.when = Some(exercise::When::NotChose(0, "approve".into()));
+    let mut stopped = ex.exercise.injects[1].clone();
+    stopped.at_h = 2.67;
+    stopped.title = "Filler PLC in STOP".into();
+    stopped.when = Some(exercise::When::Is(
+        "plc.plc-filler.mode".into(),
+        "STOP".into(),
+    ));
+    ex.exercise.injects = vec![ex.exercise.injects[0].clone(), open, closed, stopped];
+    let seed = ex.scenario.seed;
+    let shown = |p: &exercise::Played| -> Vec<usize> {
+        p.decisions
+            .iter()
+            .filter(|t| !t.skipped)
+            .map(|t| t.inject)
+            .collect()
+    };
+    let approve = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+    assert_eq!(
+        approve.decisions.len(),
+        4,
+        "one record per inject, shown or not"
+    );
+    let refuse = vec![Taken {
+        inject: 0,
+        key: "refuse".into(),
+        deliberation_s: 0.0,
+        skipped: false,
+    }];
+    let refused = play(&ex, seed, Recording::default(), &mut Recorded(refuse)).unwrap();
+    assert!(shown(&approve).contains(&1) && !shown(&approve).contains(&2));
+    assert!(shown(&refused).contains(&2) && !shown(&refused).contains(&1));
+    // The twin decides the third: the operators put the filler back in RUN by 02:40.
+    assert!(!shown(&approve).contains(&3) && !shown(&refused).contains(&3));
+    let run = exercise::When::Is("plc.plc-filler.mode".into(), "RUN".into());
+    let stop = exercise::When::Is("plc.plc-filler.mode".into(), "STOP".into());
+    assert!(run.holds(&approve.decisions, &approve.world));
+    assert!(!stop.holds(&approve.decisions, &approve.world));
+    let both = exercise::When::All(vec![run, exercise::When::Chose(0, "approve".into())]);
+    assert!(both.holds(&approve.decisions, &approve.world));
+    assert!(!both.holds(&refused.decisions, &refused.world));
+    // A condition on a later inject, or on an option that does not exist, is an error.
+    let mut bad = ex.exercise.clone();
+    bad.injects[1].when = Some(exercise::When::Chose(3, "x".into()));
+    bad.injects[2].when = Some(exercise::When::Chose(0, "maybe".into()));
+    let dir = std::env::temp_dir().join(format!("faultline-when-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = ron::ser::to_string(&bad).unwrap();
+    text = text.replacen(
+        "scenario:\"",
+        &format!(
+            "scenario:\"{}/scenarios/exercises/",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        1,
+    );
+    let file = dir.join("x.ron");
+    std::fs::write(&file, &text).unwrap();
+    let err = exercise::load(&file).unwrap_err().to_string();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        err.contains("injects[1].when: inject 3 is not an earlier inject"),
+        "{err}"
+    );
+    assert!(
+        err.contains("injects[2].when: inject 0 has no option \"maybe\""),
         "{err}"
     );
 }
