@@ -607,12 +607,9 @@ pub struct Played {
     pub applied: Vec<(usize, String)>,
 }
 
-/// What each side would see on its screens now.
-pub fn situation(w: &World) -> Situation {
-    let s = Summary::from_world(w);
-    let sec = &s.security;
-    let alarms: Vec<String> = w
-        .plant
+/// The stations in alarm now (not running, starved or blocked), as the HMI lists them.
+pub(crate) fn alarms(w: &World) -> Vec<String> {
+    w.plant
         .stations
         .iter()
         .filter(|st| {
@@ -624,12 +621,24 @@ pub fn situation(w: &World) -> Situation {
             )
         })
         .map(|st| format!("{} {}", st.name, st.state().label()))
-        .collect();
-    let seen = sec
+        .collect()
+}
+
+/// Attack steps the defenders have seen so far: blocked or detected.
+pub(crate) fn steps_seen(s: &Summary) -> usize {
+    s.security
         .steps
         .iter()
         .filter(|x| x.detected_after_s.is_some() || x.outcome == "blocked")
-        .count();
+        .count()
+}
+
+/// What each side would see on its screens now.
+pub fn situation(w: &World) -> Situation {
+    let s = Summary::from_world(w);
+    let sec = &s.security;
+    let alarms = alarms(w);
+    let seen = steps_seen(&s);
     let ot = vec![
         (
             "production".into(),

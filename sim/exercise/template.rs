@@ -118,33 +118,14 @@ fn value(f: &str, w: &World, s: &crate::report::Summary) -> Option<String> {
         ["target_pct"] => format!("{:.1} %", s.line.attainment_pct),
         ["downtime_h"] => format!("{:.2} h", s.line.downtime_h),
         ["alarms"] => {
-            let alarms: Vec<String> = w
-                .plant
-                .stations
-                .iter()
-                .filter(|st| {
-                    !matches!(
-                        st.state(),
-                        crate::plant::State::Running
-                            | crate::plant::State::Starved
-                            | crate::plant::State::Blocked
-                    )
-                })
-                .map(|st| format!("{} {}", st.name, st.state().label()))
-                .collect();
+            let alarms = super::alarms(w);
             if alarms.is_empty() {
                 "none".into()
             } else {
                 alarms.join(", ")
             }
         }
-        ["steps_seen"] => s
-            .security
-            .steps
-            .iter()
-            .filter(|x| x.detected_after_s.is_some() || x.outcome == "blocked")
-            .count()
-            .to_string(),
+        ["steps_seen"] => super::steps_seen(s).to_string(),
         ["steps_succeeded"] => s.security.steps_succeeded.to_string(),
         ["station", name, "state"] => w.plant.stations[station(name)?].state().label().to_string(),
         ["station", name, "temp_c"] => {
