@@ -20,7 +20,8 @@ pub enum Act {
     /// wait for an engineer on site, this many hours after the call.
     RefuseVendor(f64),
     /// Let the vendor in only through the remote-access gateway: approval by the shift
-    /// (this many minutes, mean), MFA, a four-hour time box, an audit log.
+    /// (this many minutes, mean), MFA, a four-hour time box, an audit log. After
+    /// `RefuseVendor` it re-opens remote access, through the gateway.
     VendorGateway(f64),
     /// Switch the Modbus DPI to enforce (true) or monitor (false).
     DpiEnforce(bool),

@@ -166,6 +166,7 @@ impl AttackRun {
 
 /// The attack campaign part of the World: the steps, and the consequences that outlast
 /// them (an encrypted HMI, a lost MES, a line held stopped).
+#[derive(Clone)]
 pub struct Campaign {
     pub attacks: Vec<AttackRun>,
     /// The HMI's workstation is encrypted until then: no polling, no operator at the screen.

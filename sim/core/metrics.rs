@@ -448,6 +448,7 @@ fn pick(plant: &Plant, neighbours: &[usize], planned: bool) -> Option<usize> {
 
 /// The ledger part of the World: the run's counters and records, and who is to blame for
 /// each stopped station this tick.
+#[derive(Clone)]
 pub struct Ledger {
     pub metrics: Metrics,
     /// Per station: what is to blame for it being stopped, this tick.

@@ -241,6 +241,7 @@ pub type FlowLedger = BTreeMap<FlowKey, Refused>;
 /// The network part of the World: hosts, zones and firewalls; the bus that carries the
 /// Modbus bytes over it; the framers of links that carry arbitrary bytes; the ledger of
 /// refused flows; and when each HMI link may try to reconnect.
+#[derive(Clone)]
 pub struct Net {
     pub network: Network,
     pub bus: crate::bus::Bus,

@@ -4,6 +4,7 @@
 use crate::scenario::{Action, Scenario};
 use crate::time::{Micros, from_secs};
 
+#[derive(Clone)]
 pub struct Plan {
     /// The schedule's actions in time order (entries at the same time keep file order).
     pub schedule: Vec<(Micros, Action)>,

@@ -701,18 +701,32 @@ pub fn situation(w: &World) -> Situation {
     }
 }
 
-/// Run the exercise from the start to the end, asking `chooser` at each decision point.
-pub fn play(
-    ex: &Loaded,
-    seed: u64,
-    rec: Recording,
-    chooser: &mut dyn Chooser,
-) -> Result<Played, PlayError> {
-    let mut w = World::with_recording(&ex.scenario, seed, rec);
-    let mut decisions = Vec::new();
-    let mut situations = Vec::new();
-    let mut applied = Vec::new();
-    for (i, inject) in ex.exercise.injects.iter().enumerate() {
+/// A road through the exercise as far as it has been played: the twin and what the table
+/// saw and chose so far. Cloned at a decision point, it is the point from which the roads
+/// not taken go on (the same twin, to the byte, as a road replayed from the start).
+#[derive(Clone)]
+struct Road {
+    w: World,
+    decisions: Vec<Taken>,
+    situations: Vec<Situation>,
+    applied: Vec<(usize, String)>,
+}
+
+impl Road {
+    fn new(ex: &Loaded, seed: u64, rec: Recording) -> Road {
+        Road {
+            w: World::with_recording(&ex.scenario, seed, rec),
+            decisions: Vec::new(),
+            situations: Vec::new(),
+            applied: Vec::new(),
+        }
+    }
+
+    /// Run to inject `i` and play it: shown (or skipped by its condition), discussed,
+    /// decided and its option's actions applied.
+    fn inject(&mut self, ex: &Loaded, i: usize, chooser: &mut dyn Chooser) -> Result<(), PlayError> {
+        let inject = &ex.exercise.injects[i];
+        let w = &mut self.w;
         w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
         w.ledger.metrics.event(
             w.now,
@@ -720,32 +734,32 @@ pub fn play(
             "facilitator",
             inject.title.clone(),
         );
-        let mut sit = situation(&w);
+        let mut sit = situation(w);
         if let Some(when) = &inject.when
-            && !when.holds(&decisions, &w)
+            && !when.holds(&self.decisions, w)
         {
             sit.text = "(not shown: its condition did not hold)".into();
-            situations.push(sit);
-            decisions.push(Taken {
+            self.situations.push(sit);
+            self.decisions.push(Taken {
                 inject: i,
                 key: String::new(),
                 deliberation_s: 0.0,
                 skipped: true,
             });
-            continue;
+            return Ok(());
         }
-        sit.text = template::render(&inject.text, &w);
+        sit.text = template::render(&inject.text, w);
         let Some(d) = &inject.decision else {
             // Every inject is a moment: the session holds for the table's discussion.
             let secs = chooser.discuss(ex, i, &sit)?;
-            situations.push(sit);
-            decisions.push(Taken {
+            self.situations.push(sit);
+            self.decisions.push(Taken {
                 inject: i,
                 key: String::new(),
                 deliberation_s: secs,
                 skipped: false,
             });
-            continue;
+            return Ok(());
         };
         let (key, secs) = chooser.choose(ex, i, d, &sit)?;
         let option =
@@ -759,25 +773,43 @@ pub fn play(
             format!("{}: {}", inject.title, option.label),
         );
         for a in &option.actions {
-            applied.push((i, w.act(a)));
+            self.applied.push((i, w.act(a)));
         }
-        situations.push(sit);
-        decisions.push(Taken {
+        self.situations.push(sit);
+        self.decisions.push(Taken {
             inject: i,
             key,
             deliberation_s: secs,
             skipped: false,
         });
+        Ok(())
     }
-    w.run();
-    let summary = Summary::from_world(&w);
-    Ok(Played {
-        world: w,
-        summary,
-        decisions,
-        situations,
-        applied,
-    })
+
+    /// Play the injects from `from` on, then run to the end.
+    fn finish(mut self, ex: &Loaded, from: usize, chooser: &mut dyn Chooser) -> Result<Played, PlayError> {
+        for i in from..ex.exercise.injects.len() {
+            self.inject(ex, i, chooser)?;
+        }
+        self.w.run();
+        let summary = Summary::from_world(&self.w);
+        Ok(Played {
+            world: self.w,
+            summary,
+            decisions: self.decisions,
+            situations: self.situations,
+            applied: self.applied,
+        })
+    }
+}
+
+/// Run the exercise from the start to the end, asking `chooser` at each decision point.
+pub fn play(
+    ex: &Loaded,
+    seed: u64,
+    rec: Recording,
+    chooser: &mut dyn Chooser,
+) -> Result<Played, PlayError> {
+    Road::new(ex, seed, rec).finish(ex, 0, chooser)
 }
 
 /// The consequences of a path, in both columns.
@@ -891,56 +923,106 @@ pub fn compare(
     seeds: u32,
 ) -> Result<Vec<PointComparison>, PlayError> {
     let seeds = seeds.max(1);
-    let mut jobs = Vec::new();
+    // The points the table's road reached (a point whose `when` did not hold has no road
+    // not taken) and the options to run there.
+    let mut points: Vec<(usize, Vec<String>)> = Vec::new();
     for (i, d) in ex.points() {
-        // A point the table's road never reached (its `when` did not hold) has no road
-        // not taken.
         if !table.iter().any(|t| t.inject == i && !t.key.is_empty()) {
             continue;
         }
-        for o in &d.options {
-            if only.is_empty()
-                || only.contains(&o.key)
-                || table.iter().any(|t| t.inject == i && t.key == o.key)
-            {
-                for k in 0..seeds {
-                    jobs.push((i, o.key.clone(), seed.wrapping_add(u64::from(k))));
+        let keys = d
+            .options
+            .iter()
+            .filter(|o| {
+                only.is_empty()
+                    || only.contains(&o.key)
+                    || table.iter().any(|t| t.inject == i && t.key == o.key)
+            })
+            .map(|o| o.key.clone())
+            .collect();
+        points.push((i, keys));
+    }
+    // The table's choices, at `i` this key instead (usize::MAX: none changed).
+    let path = |i: usize, key: &str| -> Vec<Taken> {
+        table
+            .iter()
+            .map(|t| Taken {
+                inject: t.inject,
+                key: if t.inject == i { key.to_string() } else { t.key.clone() },
+                deliberation_s: 0.0,
+                skipped: false,
+            })
+            .collect()
+    };
+    let chosen = |i: usize| -> &str {
+        table
+            .iter()
+            .find(|t| t.inject == i)
+            .map(|t| t.key.as_str())
+            .unwrap_or_default()
+    };
+    // Per seed, the table's road once, kept as it stood at each point before the choice
+    // (common random numbers: every option at a point starts from the same twin).
+    type Forks = Vec<(usize, Road)>;
+    let roads: Vec<Result<(Consequences, Forks), PlayError>> = (0..seeds)
+        .into_par_iter()
+        .map(|k| {
+            let mut road = Road::new(ex, seed.wrapping_add(u64::from(k)), Recording::default());
+            let mut chooser = Alternative(Recorded(path(usize::MAX, "")));
+            let mut forks = Vec::new();
+            for i in 0..ex.exercise.injects.len() {
+                if points.iter().any(|(p, _)| *p == i) {
+                    forks.push((i, road.clone()));
+                }
+                road.inject(ex, i, &mut chooser)?;
+            }
+            let len = ex.exercise.injects.len();
+            Ok((Consequences::of(&road.finish(ex, len, &mut chooser)?.summary), forks))
+        })
+        .collect();
+    let roads = roads.into_iter().collect::<Result<Vec<_>, _>>()?;
+    // Every other option, from its fork.
+    let mut jobs = Vec::new();
+    for (i, keys) in &points {
+        for key in keys {
+            if key != chosen(*i) {
+                for k in 0..seeds as usize {
+                    jobs.push((*i, key.clone(), k));
                 }
             }
         }
     }
     let results: Vec<Result<Consequences, PlayError>> = jobs
         .par_iter()
-        .map(|(i, key, run_seed)| {
-            let path: Vec<Taken> = table
+        .map(|(i, key, k)| {
+            let road = roads[*k]
+                .1
                 .iter()
-                .map(|t| Taken {
-                    inject: t.inject,
-                    key: if t.inject == *i {
-                        key.clone()
-                    } else {
-                        t.key.clone()
-                    },
-                    deliberation_s: 0.0,
-                    skipped: false,
-                })
-                .collect();
-            let p = play(
-                ex,
-                *run_seed,
-                Recording::default(),
-                &mut Alternative(Recorded(path)),
-            )?;
+                .find(|(p, _)| p == i)
+                .map(|(_, r)| r.clone())
+                .ok_or_else(|| PlayError::Decisions(format!("no fork at inject {i}")))?;
+            let p = road.finish(ex, *i, &mut Alternative(Recorded(path(*i, key))))?;
             Ok(Consequences::of(&p.summary))
         })
         .collect();
-    // (point, key) → its outcomes, seed by seed.
+    let mut others = jobs.into_iter().zip(results);
+    // (point, key) → its outcomes, seed by seed, in the points' and options' order.
     let mut runs: Vec<(usize, String, Vec<Consequences>)> = Vec::new();
-    for ((i, key, _), r) in jobs.into_iter().zip(results) {
-        let outcome = r?;
-        match runs.last_mut() {
-            Some((j, k, v)) if *j == i && *k == key => v.push(outcome),
-            _ => runs.push((i, key, vec![outcome])),
+    for (i, keys) in &points {
+        for key in keys {
+            let outcomes = if key == chosen(*i) {
+                roads.iter().map(|r| r.0.clone()).collect()
+            } else {
+                let mut v = Vec::with_capacity(seeds as usize);
+                for _ in 0..seeds {
+                    let ((_, _, _), r) = others
+                        .next()
+                        .ok_or_else(|| PlayError::Decisions("a road went missing".into()))?;
+                    v.push(r?);
+                }
+                v
+            };
+            runs.push((*i, key.clone(), outcomes));
         }
     }
     let mut out: Vec<PointComparison> = Vec::new();

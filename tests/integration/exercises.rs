@@ -101,11 +101,25 @@ fn every_shipped_exercise_runs_unattended_and_writes_the_same_bytes_twice() {
         for (t, j) in log.decisions.iter().zip(&ex.exercise.injects) {
             assert_eq!(
                 t.key.is_empty(),
-                j.decision.is_none(),
+                t.skipped || j.decision.is_none(),
                 "{stem}: {}",
                 j.title
             );
+            // Only an inject with a condition is ever skipped.
+            assert!(!t.skipped || j.when.is_some(), "{stem}: {}", j.title);
         }
+        // At least three decision points, and the default road meets three of them.
+        assert!(ex.points().len() >= 3, "{stem}: {} decision points", ex.points().len());
+        let decided = log.decisions.iter().filter(|t| !t.key.is_empty()).count();
+        assert!(decided >= 3, "{stem}: the default road decides {decided} times");
+        // Injects follow the table's choices: some inject depends on an earlier choice.
+        assert!(
+            ex.exercise
+                .injects
+                .iter()
+                .any(|j| format!("{:?}", j.when).contains("Chose(")),
+            "{stem}: no inject follows the table's choices"
+        );
     }
 }
 
@@ -159,7 +173,8 @@ fn scanning_in_production_costs_output_that_passive_monitoring_does_not() {
 fn refusing_the_vendor_prevents_the_setpoint_attack_at_the_price_of_repair_time() {
     let o = options("vendor-2am");
     let (approve, gateway, refuse) = (get(&o, "approve"), get(&o, "gateway"), get(&o, "refuse"));
-    assert_eq!(approve.steps_succeeded, 2, "{approve:?}");
+    // Both changes tonight and the return at 10:00 (the VPN stays open on the default road).
+    assert_eq!(approve.steps_succeeded, 3, "{approve:?}");
     assert_eq!(refuse.steps_succeeded, 0, "{refuse:?}");
     assert_eq!(gateway.steps_succeeded, 0, "{gateway:?}");
     // Waiting for an engineer on site costs more downtime than the gateway's approval.
@@ -348,8 +363,9 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
     {
         use std::io::Write;
         let stdin = child.stdin.as_mut().unwrap();
-        // Enter at the decision (the default) and at the discussion inject.
-        stdin.write_all(b"\n\n").unwrap();
+        // Enter at each inject the default road shows: three decisions (the default) and
+        // the discussion inject; two injects on other roads are skipped.
+        stdin.write_all(b"\n\n\n\n").unwrap();
     }
     let r = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&r.stdout);
@@ -360,14 +376,15 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
         "the IT screen shown to OT:\n{text}"
     );
     assert!(
-        text.contains("inject 2 of 2"),
+        text.contains("inject 2 of 6") && text.contains("inject 6 of 6"),
         "the discussion inject was not shown:\n{text}"
     );
     assert!(text.contains("discussion — Enter"), "{text}");
     let log: exercise::DecisionLog =
         serde_json::from_str(&std::fs::read_to_string(out.join("decisions.json")).unwrap())
             .unwrap();
-    assert_eq!(log.decisions.len(), 2);
+    assert_eq!(log.decisions.len(), 6);
+    assert_eq!(log.decisions.iter().filter(|t| t.skipped).count(), 2);
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -375,7 +392,7 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
 fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
     let ex = load("vendor-2am");
     let seed = ex.scenario.seed;
-    // The table leaves the VPN open (the default): both remote changes get through.
+    // The table leaves the VPN open (the default): both remote changes tonight get through.
     let p = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
     let text = &p.situations[1].text;
     assert!(
@@ -390,7 +407,13 @@ fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
         deliberation_s: 0.0,
         skipped: false,
     }];
-    let p = play(&ex, seed, Recording::default(), &mut Recorded(refuse)).unwrap();
+    let p = play(
+        &ex,
+        seed,
+        Recording::default(),
+        &mut exercise::Alternative(Recorded(refuse)),
+    )
+    .unwrap();
     assert!(
         p.situations[1].text.contains("got through tonight: 0"),
         "{}",
@@ -498,4 +521,40 @@ fn injects_branch_on_the_tables_choices_and_on_the_twin() {
         err.contains("injects[2].when: inject 0 has no option \"maybe\""),
         "{err}"
     );
+}
+
+#[test]
+fn a_road_not_taken_forked_at_its_point_equals_the_same_road_replayed_from_the_start() {
+    // compare() plays the table's road once per seed and forks the twin at each point; a
+    // road from the start with the same choices must come to the same figures, to the bit.
+    use faultline::exercise::Alternative;
+    for name in ["vendor-2am", "ransomware-monday"] {
+        let ex = load(name);
+        let seed = ex.scenario.seed;
+        let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+        let points = compare(&ex, seed, &table.decisions, &[], 2).unwrap();
+        assert!(points.len() >= 3, "{name}: {} points reached", points.len());
+        for p in &points {
+            for (key, _, forked) in &p.options {
+                let path: Vec<Taken> = table
+                    .decisions
+                    .iter()
+                    .map(|t| Taken {
+                        key: if t.inject == p.inject { key.clone() } else { t.key.clone() },
+                        deliberation_s: 0.0,
+                        skipped: false,
+                        ..t.clone()
+                    })
+                    .collect();
+                let replay = play(&ex, seed, Recording::default(), &mut Alternative(Recorded(path)))
+                    .unwrap();
+                assert_eq!(
+                    &Consequences::of(&replay.summary),
+                    forked,
+                    "{name}: {} → {key}",
+                    p.title
+                );
+            }
+        }
+    }
 }

@@ -35,7 +35,7 @@ pub struct DeviceSeen {
 }
 
 /// Controls switched off at run time (viewer), with their state, to switch back on.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Parked {
     pub ids: Option<ids::Ids>,
     pub response: Option<ResponseSpec>,
@@ -44,6 +44,7 @@ pub struct Parked {
 
 /// The controls part of the World. Starts as the scenario deploys them; what a facilitator
 /// or an exercise switches during the run changes this, never the scenario.
+#[derive(Clone)]
 pub struct Controls {
     /// The zone firewalls as they stand (rules added, switched off).
     pub segmentation: Option<SegmentationSpec>,

@@ -521,6 +521,7 @@ pub use crate::modbus::SUPPORTED;
 
 /// The devices part of the World: the PLCs with their connection tables, which PLC runs
 /// each station, and what the devices have for clients outside the World (live sockets).
+#[derive(Clone)]
 pub struct Devices {
     pub plcs: Vec<Plc>,
     /// Stations' PLC index, for labels.

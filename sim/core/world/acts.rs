@@ -42,6 +42,8 @@ impl World {
                 )
             }
             Act::VendorGateway(approval_min) => {
+                // After a refusal this re-opens remote access, through the gateway.
+                self.controls.vendor_refused = None;
                 if let Some(v) = &mut self.controls.vendor {
                     v.access = VendorAccess::Gateway {
                         approval_min: crate::dist::Dist::LogNormal {

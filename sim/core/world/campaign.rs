@@ -174,6 +174,8 @@ impl World {
             } => {
                 let host = self.campaign.attacks[i].host;
                 let until = t + from_secs(recovery_h * 3600.0);
+                // An isolated host encrypts itself but reaches no other.
+                let isolated = self.contained(host, t);
                 let mut hit = Vec::new();
                 for h in 0..self.net.network.hosts.len() {
                     let kind = self.net.network.hosts[h].kind;
@@ -185,7 +187,8 @@ impl World {
                         continue;
                     }
                     if h == host
-                        || matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_))
+                        || !isolated
+                            && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_))
                     {
                         hit.push(self.net.network.hosts[h].name.clone());
                         match kind {

@@ -49,6 +49,7 @@ pub use input::{Command, EXTERNAL_CONN, Input};
 /// The twin: the parts below, owned here and called in [`World::step`] in a fixed order.
 /// No part names the World; the glue in this module's files (campaign, controls, acts,
 /// input, links, blame, events) is the World's own.
+#[derive(Clone)]
 pub struct World {
     /// The scenario as loaded: configuration, never changed during a run (what a
     /// facilitator or an exercise switches lives in the parts' run-time state).

@@ -73,7 +73,7 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Option<Result<MbapHeader, FrameError
 /// Splits a TCP byte stream into ADUs by the MBAP length, whatever the function code.
 /// Bytes may arrive in any pieces. After an error the stream is out of step and the
 /// framer stays failed: the caller closes the connection.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct Framer {
     buf: Vec<u8>,
     failed: Option<FrameError>,
