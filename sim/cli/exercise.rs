@@ -34,6 +34,11 @@ pub struct Args {
     /// Write after-action.html, decisions.json and summary.json here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write the printable pack here instead of running a session: situation manual, role
+    /// cards, inject cards, controller/evaluator handbook, feedback form (HTML, print
+    /// stylesheet). With --compare the handbook carries each option's consequences.
+    #[arg(long, conflicts_with_all = ["decisions", "out", "side"])]
+    pub pack: Option<PathBuf>,
 }
 
 fn parse_side(s: &str) -> Result<faultline::exercise::Side, String> {
@@ -55,6 +60,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
         side,
         seed,
         out,
+        pack,
     } = a;
     let compare = compare.then_some(seeds);
     let only = &only[..];
@@ -78,6 +84,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
         .or(recorded.as_ref().map(|r| r.seed))
         .unwrap_or(loaded.scenario.seed);
     let mut chooser: Box<dyn ex::Chooser> = match (&choose, recorded) {
+        _ if pack.is_some() => Box::new(ex::Defaults),
         (Some(_), _) => Box::new(ex::Defaults),
         (None, Some(r)) => Box::new(ex::Recorded(r.decisions)),
         (None, None) => {
@@ -118,6 +125,9 @@ pub fn run(a: Args) -> Result<(), Failure> {
     } else {
         Vec::new()
     };
+    if let Some(dir) = pack {
+        return write_pack(&dir, &loaded, &played, &comparison);
+    }
     let o = ex::Consequences::of(&played.summary);
     println!(
         "\n{}: {} good units ({} short of target), downtime {:.2} h, {} safety trip(s), {} attack step(s) succeeded, cost {:.0}",
@@ -164,8 +174,8 @@ pub fn run(a: Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The session's files: decisions.json (the input log), summary.json, compare.json (with
-/// --compare) and after-action.html.
+/// The session's files: decisions.json (the input log), summary.json, compare.json and
+/// compare.md (with --compare) and after-action.html.
 fn write_exercise(
     dir: &Path,
     loaded: &faultline::exercise::Loaded,
@@ -191,6 +201,11 @@ fn write_exercise(
                 + "\n"),
         )
         .map_err(Failure::Output)?;
+        write_atomic(
+            &dir.join("compare.md"),
+            &ex::report::compare_markdown(loaded, comparison),
+        )
+        .map_err(Failure::Output)?;
     }
     write_atomic(
         &dir.join("after-action.html"),
@@ -201,10 +216,36 @@ fn write_exercise(
         "wrote {}/after-action.html, decisions.json, summary.json{}",
         dir.display(),
         if comparison.is_some() {
-            ", compare.json"
+            ", compare.json, compare.md"
         } else {
             ""
         }
+    );
+    Ok(())
+}
+
+/// The printable pack: index.html and one page per document.
+fn write_pack(
+    dir: &Path,
+    loaded: &faultline::exercise::Loaded,
+    played: &faultline::exercise::Played,
+    comparison: &[faultline::exercise::PointComparison],
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))
+        .map_err(Failure::Output)?;
+    let files = faultline::exercise::pack::pack(loaded, played, comparison);
+    for (name, html) in &files {
+        write_atomic(&dir.join(name), html).map_err(Failure::Output)?;
+    }
+    eprintln!(
+        "wrote the pack to {}: {}",
+        dir.display(),
+        files
+            .iter()
+            .map(|f| f.0.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(())
 }

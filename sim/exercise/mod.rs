@@ -8,6 +8,7 @@
 //! to the end with the same seed: the road not taken.
 
 pub use faultline_core::act;
+pub mod pack;
 pub mod prompt;
 pub mod report;
 pub mod template;
@@ -724,7 +725,12 @@ impl Road {
 
     /// Run to inject `i` and play it: shown (or skipped by its condition), discussed,
     /// decided and its option's actions applied.
-    fn inject(&mut self, ex: &Loaded, i: usize, chooser: &mut dyn Chooser) -> Result<(), PlayError> {
+    fn inject(
+        &mut self,
+        ex: &Loaded,
+        i: usize,
+        chooser: &mut dyn Chooser,
+    ) -> Result<(), PlayError> {
         let inject = &ex.exercise.injects[i];
         let w = &mut self.w;
         w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
@@ -786,7 +792,12 @@ impl Road {
     }
 
     /// Play the injects from `from` on, then run to the end.
-    fn finish(mut self, ex: &Loaded, from: usize, chooser: &mut dyn Chooser) -> Result<Played, PlayError> {
+    fn finish(
+        mut self,
+        ex: &Loaded,
+        from: usize,
+        chooser: &mut dyn Chooser,
+    ) -> Result<Played, PlayError> {
         for i in from..ex.exercise.injects.len() {
             self.inject(ex, i, chooser)?;
         }
@@ -948,7 +959,11 @@ pub fn compare(
             .iter()
             .map(|t| Taken {
                 inject: t.inject,
-                key: if t.inject == i { key.to_string() } else { t.key.clone() },
+                key: if t.inject == i {
+                    key.to_string()
+                } else {
+                    t.key.clone()
+                },
                 deliberation_s: 0.0,
                 skipped: false,
             })
@@ -977,7 +992,10 @@ pub fn compare(
                 road.inject(ex, i, &mut chooser)?;
             }
             let len = ex.exercise.injects.len();
-            Ok((Consequences::of(&road.finish(ex, len, &mut chooser)?.summary), forks))
+            Ok((
+                Consequences::of(&road.finish(ex, len, &mut chooser)?.summary),
+                forks,
+            ))
         })
         .collect();
     let roads = roads.into_iter().collect::<Result<Vec<_>, _>>()?;

@@ -4,8 +4,10 @@
 
 use super::{DecisionLog, Loaded, Played, PointComparison, Side};
 use crate::report::html::{document, esc, run_model, sections, table};
+use std::fmt::Write as _;
 
-fn side(s: Side) -> &'static str {
+/// A side's short name, as the pages print it.
+pub(super) fn side_name(s: Side) -> &'static str {
     match s {
         Side::IT => "IT",
         Side::OT => "OT",
@@ -137,6 +139,7 @@ pub fn after_action(
     body.push_str("</section>\n");
 
     road_not_taken(compare, &mut body);
+    aar_ip(ex, p, compare, &mut body);
     questions(e, &mut body);
 
     // The consequences of the table's path: the run report's scorecard and charts.
@@ -174,7 +177,7 @@ fn briefing(e: &super::Exercise, body: &mut String) {
     let roles: Vec<Vec<String>> = e
         .roles
         .iter()
-        .map(|r| vec![r.name.clone(), side(r.side).into(), r.brief.clone()])
+        .map(|r| vec![r.name.clone(), side_name(r.side).into(), r.brief.clone()])
         .collect();
     body.push_str(&table(
         &["role", "side", "brief"].map(String::from),
@@ -294,10 +297,248 @@ fn questions(e: &super::Exercise, body: &mut String) {
         for q in &j.questions {
             body.push_str(&format!(
                 "<p><b>{}</b> {}</p><textarea aria-label=\"notes\"></textarea>",
-                side(q.side),
+                side_name(q.side),
                 esc(&q.text)
             ));
         }
     }
+    body.push_str("</section>\n");
+}
+
+/// The road not taken as markdown, for a facilitator guide: per decision point, each
+/// option's mean cost and production over the seeds against the table's choice, with
+/// 95 % intervals, how often it was the cheapest, and the verdict. `faultline exercise
+/// FILE --choose default --compare --seeds N --out DIR` writes it as DIR/compare.md; the
+/// guides under docs/exercises/ hold it between `<!-- compare -->` markers, and a test
+/// holds them equal.
+pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
+    let mut out = String::new();
+    for c in compare {
+        let min = (ex.exercise.injects[c.inject].at_h * 60.0).round() as u64;
+        out.push_str(&format!(
+            "**{:02}:{:02} — {}** (inject {}, {} decides; {} seeds)\n\n",
+            min / 60,
+            min % 60,
+            c.title,
+            c.inject,
+            c.asked,
+            c.seeds
+        ));
+        out.push_str(
+            "| option | cost, mean [95 % CI] | Δ cost vs ★ [95 % CI] | Δ good units vs ★ [95 % CI] | cheapest on |\n|---|---|---|---|---|\n",
+        );
+        for ((key, label, _), st) in c.options.iter().zip(&c.stats) {
+            let mut mark = String::new();
+            if *key == c.chosen {
+                mark.push_str(" ★");
+            }
+            if *key == c.best {
+                mark.push_str(" best");
+            }
+            if *key == c.worst {
+                mark.push_str(" worst");
+            }
+            out.push_str(&format!(
+                "| `{key}`{mark} — {label} | ${:.0} [{:.0}, {:.0}] | {:+.0} [{:+.0}, {:+.0}] | {:+.0} [{:+.0}, {:+.0}] | {:.0} % |\n",
+                st.cost.mean,
+                st.cost.ci95.0,
+                st.cost.ci95.1,
+                st.delta_cost.mean,
+                st.delta_cost.ci95.0,
+                st.delta_cost.ci95.1,
+                st.delta_good_units.mean,
+                st.delta_good_units.ci95.0,
+                st.delta_good_units.ci95.1,
+                st.cheapest_share * 100.0
+            ));
+        }
+        out.push_str(&format!("\n{}.\n\n", c.verdict()));
+    }
+    out
+}
+
+/// A judgement of one decision the table took, from the road not taken.
+enum Finding {
+    Strength(String),
+    Area { text: String, action: String },
+}
+
+/// What the comparison says about the table's choice at one point.
+fn judge_choice(ex: &Loaded, c: &PointComparison) -> Finding {
+    let e = &ex.exercise;
+    let j = &e.injects[c.inject];
+    let label = |key: &str| {
+        j.decision
+            .as_ref()
+            .and_then(|d| d.options.iter().find(|o| o.key == key))
+            .map(|o| o.label.clone())
+            .unwrap_or_else(|| key.to_string())
+    };
+    let min = (j.at_h * 60.0).round() as u64;
+    let at = format!("{:02}:{:02} ({})", min / 60, min % 60, j.title);
+    let asked = &c.asked;
+    let chose = label(&c.chosen);
+    // Options cheaper than the table's choice with the paired interval clear of zero.
+    let mut cheaper: Vec<&super::OptionStats> = c
+        .stats
+        .iter()
+        .filter(|s| s.key != c.chosen && s.delta_cost.ci95.1 < 0.0)
+        .collect();
+    cheaper.sort_by(|a, b| a.delta_cost.mean.total_cmp(&b.delta_cost.mean));
+    if let Some(b) = cheaper.first() {
+        Finding::Area {
+            text: format!(
+                "At {at} the {asked} chose \u{201c}{chose}\u{201d}; \u{201c}{}\u{201d} would have cost {:.0} less [{:.0}, {:.0}] and made {:+.0} good units [{:+.0}, {:+.0}], over {} seeds.",
+                label(&b.key),
+                -b.delta_cost.mean,
+                -b.delta_cost.ci95.1,
+                -b.delta_cost.ci95.0,
+                b.delta_good_units.mean,
+                b.delta_good_units.ci95.0,
+                b.delta_good_units.ci95.1,
+                c.seeds
+            ),
+            action: format!(
+                "Write \u{201c}{}\u{201d} into the procedure for this situation ({}), and rehearse it.",
+                label(&b.key),
+                j.title
+            ),
+        }
+    } else if c.best == c.chosen {
+        Finding::Strength(format!(
+            "At {at} the {asked} chose \u{201c}{chose}\u{201d}: the cheapest option over {} seeds, every other option's cost difference clear of zero.",
+            c.seeds
+        ))
+    } else {
+        Finding::Strength(format!(
+            "At {at} the {asked} chose \u{201c}{chose}\u{201d}: no option was cheaper with intervals apart over {} seeds.",
+            c.seeds
+        ))
+    }
+}
+
+/// The after-action report and improvement plan in the HSEEP shape: per objective, the
+/// strengths and areas for improvement, each with the computed consequences of the table's
+/// choices; then an improvement plan (action, owner, dates) for the facilitator to fill.
+fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut String) {
+    let e = &ex.exercise;
+    let side_of = |role: &str| {
+        e.roles
+            .iter()
+            .find(|r| r.name == role)
+            .map(|r| r.side)
+            .unwrap_or(Side::All)
+    };
+    let o = super::Consequences::of(&p.summary);
+    body.push_str("<section id=\"aar\"><h2>After-action report: objectives, strengths and areas for improvement</h2>");
+    if compare.is_empty() {
+        body.push_str("<p>Run the session (or replay its decisions) with <code>--compare</code> to judge each decision against the roads not taken; below, each objective with the decisions that bear on it and the consequences of the table's road.</p>");
+    } else {
+        body.push_str("<p>Each decision is judged against the roads not taken over the same seeds: an area for improvement where another option was cheaper with the 95 % interval of the paired difference clear of zero, a strength otherwise. A decision counts for the objectives of the side of the role that took it (a role of all sides counts for both). The twin judges by cost over this exercise's hours only: what a choice leaves open afterwards (a credential that still works, an attacker not yet removed) is for the table to weigh.</p>");
+    }
+    let mut plan: Vec<(String, String, String)> = Vec::new();
+    for (sd, objectives) in [(Side::IT, &e.objectives.it), (Side::OT, &e.objectives.ot)] {
+        let road = match sd {
+            Side::IT => format!(
+                "On the table's road: {} attack step(s) succeeded, {} blocked, {} detected; {:.0} of the cost owed to the attacks, {:.0} to the controls.",
+                o.steps_succeeded,
+                o.steps_blocked,
+                o.steps_detected,
+                o.cost_attacks,
+                o.cost_controls
+            ),
+            _ => format!(
+                "On the table's road: {} good units ({:.0} short of target), {:.2} h downtime ({}), {} safety trip(s), {} scrapped; cost {:.0}.",
+                o.good_units,
+                o.production_lost,
+                o.downtime_h,
+                causes(&o),
+                o.safety_trips,
+                o.scrap_units,
+                o.cost
+            ),
+        };
+        for (k, objective) in objectives.iter().enumerate() {
+            let mut strengths = Vec::new();
+            let mut areas = Vec::new();
+            for t in p.decisions.iter().filter(|t| !t.key.is_empty()) {
+                let Some(d) = &e.injects[t.inject].decision else {
+                    continue;
+                };
+                let s = side_of(&d.asked);
+                if s != sd && s != Side::All {
+                    continue;
+                }
+                match compare.iter().find(|c| c.inject == t.inject) {
+                    Some(c) => match judge_choice(ex, c) {
+                        Finding::Strength(x) => strengths.push(x),
+                        Finding::Area { text, action } => {
+                            let who = format!("{} {}: {objective}", side_name(sd), k + 1);
+                            match plan.iter_mut().find(|r| r.1 == text) {
+                                Some(row) => row.0 = format!("{}; {who}", row.0),
+                                None => plan.push((who, text.clone(), action)),
+                            }
+                            areas.push(text)
+                        }
+                    },
+                    None => strengths.push(format!(
+                        "At {} the {} chose \u{201c}{}\u{201d} (not judged: no --compare).",
+                        e.injects[t.inject].title, d.asked, t.key
+                    )),
+                }
+            }
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "<li>none observed in the twin</li>".to_string()
+                } else {
+                    v.iter().fold(String::new(), |mut acc, x| {
+                        let _ = write!(acc, "<li>{}</li>", esc(x));
+                        acc
+                    })
+                }
+            };
+            let _ = write!(
+                body,
+                "<div class=\"objective\"><h3>{} objective {}: {}</h3><p>{}</p><p><b>Strengths</b> (the cheapest option, or as cheap as any the twin can tell apart)</p><ul>{}</ul><p><b>Areas for improvement</b></p><ul>{}</ul></div>",
+                side_name(sd),
+                k + 1,
+                esc(objective),
+                esc(&road),
+                list(&strengths),
+                list(&areas)
+            );
+        }
+    }
+    body.push_str("<h2>Improvement plan</h2><p>One row per area for improvement, with the twin's suggestion; the owner and dates are the facilitator's to fill with the plant.</p>");
+    let mut rows: Vec<Vec<String>> = plan
+        .into_iter()
+        .map(|(objective, area, action)| {
+            vec![
+                objective,
+                area,
+                action,
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect();
+    // Room for what the table raised that the twin does not model.
+    for _ in 0..3 {
+        rows.push(vec![String::new(); 6]);
+    }
+    body.push_str(&table(
+        &[
+            "objective",
+            "area for improvement",
+            "corrective action",
+            "owner",
+            "start",
+            "completion",
+        ]
+        .map(String::from),
+        &rows,
+        Some("improvement-plan"),
+    ));
     body.push_str("</section>\n");
 }

@@ -137,6 +137,12 @@ td.side,th.side{text-align:center;font-weight:bold}
 .sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
 .err{color:#c81e1e}
 textarea{width:100%;min-height:3em}
+#roles td,#agenda td,#controller td,#expected td,#feedback td,#evaluator td{text-align:left}
+.card h2{font-size:20px}.card .meta,.card .note,.card .side{color:#555;font-size:13px}
+.card .when{font-style:italic}.inject-text{font-size:16px;line-height:1.45}
+.lines{height:5.5em;background:repeating-linear-gradient(#fff 0 1.35em,#999 1.35em calc(1.35em + 1px))}
+@page{size:A4;margin:14mm}
+@media print{body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;margin:0 0 10px;break-inside:avoid}.card{break-after:page}footer{display:none}a{color:#000;text-decoration:none}}
 ";
 
 /// A whole HTML document around `body` (sections), self-contained.

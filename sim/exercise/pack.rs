@@ -1,0 +1,728 @@
+//! `faultline exercise FILE --pack DIR`: the printed material a facilitator runs a session
+//! from, in the shape of CISA's tabletop packages (CTEP): a situation manual, role cards,
+//! inject cards one per page, a controller/evaluator handbook and a participant feedback
+//! form. Each is one self-contained HTML page (inline CSS and SVG, no script, nothing
+//! fetched) with a print stylesheet: A4, one card per sheet.
+//!
+//! Inject text is a template filled from the twin at the inject; the cards show it filled
+//! from the default road (`--choose default`), and say so, because the figures on the day
+//! depend on the table's choices.
+
+use super::report::side_name;
+use super::{Decision, Exercise, Inject, Loaded, Played, PointComparison, Side, When};
+use crate::report::html::{document, esc, table};
+use crate::scenario::Scenario;
+
+/// Minutes of the session given to each part (the agenda's module timings).
+const BRIEFING_MIN: u32 = 15;
+const DECISION_MIN: u32 = 15;
+const DISCUSSION_MIN: u32 = 8;
+const ROAD_NOT_TAKEN_MIN: u32 = 20;
+const HOT_WASH_MIN: u32 = 15;
+
+/// The pack's files: (file name, HTML), index first.
+pub fn pack(
+    ex: &Loaded,
+    default_road: &Played,
+    compare: &[PointComparison],
+) -> Vec<(String, String)> {
+    let e = &ex.exercise;
+    let files = vec![
+        (
+            "situation-manual.html",
+            "Situation manual",
+            situation_manual(ex, default_road),
+        ),
+        ("role-cards.html", "Role cards", role_cards(e)),
+        (
+            "inject-cards.html",
+            "Inject cards",
+            inject_cards(e, default_road),
+        ),
+        (
+            "handbook.html",
+            "Controller and evaluator handbook",
+            handbook(ex, default_road, compare),
+        ),
+        (
+            "feedback-form.html",
+            "Participant feedback form",
+            feedback_form(e),
+        ),
+    ];
+    let mut index = String::from(
+        "<section id=\"contents\"><h2>Contents</h2><p>Print each document double-sided on A4; the cards print one per sheet.</p><ul>",
+    );
+    for (file, title, _) in &files {
+        index.push_str(&format!("<li><a href=\"{file}\">{title}</a></li>"));
+    }
+    index.push_str("</ul></section>");
+    let mut out = vec![(
+        "index.html".to_string(),
+        document(
+            &format!("Exercise pack — {}", e.name),
+            &scope_line(ex),
+            &index,
+        ),
+    )];
+    out.extend(files.into_iter().map(|(f, title, body)| {
+        (
+            f.to_string(),
+            document(&format!("{title} — {}", e.name), &scope_line(ex), &body),
+        )
+    }));
+    out
+}
+
+fn scope_line(ex: &Loaded) -> String {
+    format!(
+        "on the twin \"{}\", seed {}, {} h simulated; {} injects, {} decision points",
+        ex.scenario.name,
+        ex.scenario.seed,
+        ex.scenario.duration_h,
+        ex.exercise.injects.len(),
+        ex.points().len()
+    )
+}
+
+fn clock(at_h: f64) -> String {
+    let min = (at_h * 60.0).round() as u64;
+    format!("{:02}:{:02}", min / 60, min % 60)
+}
+
+/// A condition in words.
+fn when_text(w: &When, e: &Exercise) -> String {
+    let option = |i: usize, key: &str| -> String {
+        let j = &e.injects[i];
+        let label = j
+            .decision
+            .as_ref()
+            .and_then(|d| d.options.iter().find(|o| o.key == key))
+            .map(|o| o.label.as_str())
+            .unwrap_or(key);
+        format!("\u{201c}{label}\u{201d} at inject {} ({})", i + 1, j.title)
+    };
+    match w {
+        When::Chose(i, k) => format!("the table chose {}", option(*i, k)),
+        When::NotChose(i, k) => format!("the table did not choose {}", option(*i, k)),
+        When::Is(f, v) => format!("the twin's {{{f}}} reads {v}"),
+        When::All(all) => all
+            .iter()
+            .map(|c| when_text(c, e))
+            .collect::<Vec<_>>()
+            .join(", and "),
+    }
+}
+
+/// Whether the inject was shown on the default road.
+fn shown(p: &Played, i: usize) -> bool {
+    p.decisions.iter().any(|t| t.inject == i && !t.skipped)
+}
+
+/// The agenda: (start minute, minutes, module), and the total on the default road.
+fn agenda(e: &Exercise, p: &Played) -> (Vec<(u32, u32, String)>, u32) {
+    let mut rows = Vec::new();
+    let mut at = 0;
+    rows.push((
+        at,
+        BRIEFING_MIN,
+        "Welcome, ground rules, briefing and roles".to_string(),
+    ));
+    at += BRIEFING_MIN;
+    for (i, j) in e.injects.iter().enumerate() {
+        let min = if j.decision.is_some() {
+            DECISION_MIN
+        } else {
+            DISCUSSION_MIN
+        };
+        let what = if j.decision.is_some() {
+            "decision"
+        } else {
+            "discussion"
+        };
+        let cond = match &j.when {
+            Some(w) => format!(" — only if {}", when_text(w, e)),
+            None => String::new(),
+        };
+        rows.push((
+            at,
+            min,
+            format!(
+                "Inject {} ({} in the twin): {} — {what}{cond}",
+                i + 1,
+                clock(j.at_h),
+                j.title
+            ),
+        ));
+        if shown(p, i) {
+            at += min;
+        }
+    }
+    rows.push((
+        at,
+        ROAD_NOT_TAKEN_MIN,
+        "The road not taken: the twin's consequences of each option".to_string(),
+    ));
+    at += ROAD_NOT_TAKEN_MIN;
+    rows.push((
+        at,
+        HOT_WASH_MIN,
+        "Hot wash: strengths, areas for improvement; feedback forms".to_string(),
+    ));
+    at += HOT_WASH_MIN;
+    (rows, at)
+}
+
+fn objectives_table(e: &Exercise) -> String {
+    let mut s = String::from(
+        "<table id=\"objectives\"><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ol>",
+    );
+    for o in &e.objectives.it {
+        s.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    s.push_str("</ol></td><td style=\"text-align:left\"><ol>");
+    for o in &e.objectives.ot {
+        s.push_str(&format!("<li>{}</li>", esc(o)));
+    }
+    s.push_str("</ol></td></tr></tbody></table>");
+    s
+}
+
+fn situation_manual(ex: &Loaded, p: &Played) -> String {
+    let e = &ex.exercise;
+    let s = &ex.scenario;
+    let mut b = String::new();
+    b.push_str(&format!(
+        "<section id=\"scope\"><h2>Scope</h2><p>A discussion-based exercise for a mixed IT and OT table on <b>{}</b>: {} stations, {} PLCs, {} simulated hours from 00:00. The twin (faultline) runs the line between injects; every figure the table is given is the twin's own at that moment, and every decision's consequence is computed, not argued.</p><p>{}</p></section>",
+        esc(&s.name),
+        s.stations.len(),
+        s.plcs.len(),
+        s.duration_h,
+        esc(&s.description)
+    ));
+    b.push_str(&format!(
+        "<section id=\"objectives-section\"><h2>Objectives</h2>{}</section>",
+        objectives_table(e)
+    ));
+    b.push_str(&format!(
+        "<section id=\"situation\"><h2>The situation</h2><p>{}</p></section>",
+        esc(&e.briefing)
+    ));
+    b.push_str(&format!(
+        "<section id=\"line\"><h2>The line</h2><p>Stations in flow order, each with the PLC that runs it; the number under a station is its input buffer (units).</p>{}</section>",
+        line_svg(s)
+    ));
+    b.push_str(&format!(
+        "<section id=\"network\"><h2>The network</h2><p>Zones, the hosts in them and the conduits between them{}.</p>{}</section>",
+        if s.segmentation.is_some() {
+            " (zone firewalls on the conduits)"
+        } else {
+            ""
+        },
+        network_svg(s)
+    ));
+    let roles: Vec<Vec<String>> = e
+        .roles
+        .iter()
+        .map(|r| vec![r.name.clone(), side_name(r.side).into(), r.brief.clone()])
+        .collect();
+    b.push_str("<section id=\"roles\"><h2>Roles</h2>");
+    b.push_str(&table(
+        &["role", "side", "brief"].map(String::from),
+        &roles,
+        None,
+    ));
+    b.push_str("</section>");
+    b.push_str(
+        "<section id=\"ground-rules\"><h2>Ground rules</h2><ul>\
+         <li>No-fault: this is a discussion of the plant's process, not a test of anyone.</li>\
+         <li>Answer from your role and your current knowledge; say what you would do, who you would call and what you would need.</li>\
+         <li>The twin's figures are the situation: do not fight the scenario; ask what would change it.</li>\
+         <li>Decisions are taken by the role asked, after the table has spoken; the facilitator keeps time.</li>\
+         <li>IT and OT hear each other's screens only when they ask for them.</li>\
+         <li>Notes are welcome; what is said stays at the table unless it becomes an improvement action.</li>\
+         </ul></section>",
+    );
+    let (rows, total) = agenda(e, p);
+    let rows: Vec<Vec<String>> = rows
+        .into_iter()
+        .map(|(at, min, what)| vec![format!("+{at} min"), format!("{min} min"), what])
+        .collect();
+    b.push_str(&format!(
+        "<section id=\"agenda\"><h2>Agenda</h2><p>About {total} minutes on the default road (modules whose condition does not hold are skipped; their time is not counted).</p>"
+    ));
+    b.push_str(&table(
+        &["starts", "for", "module"].map(String::from),
+        &rows,
+        Some("agenda-table"),
+    ));
+    b.push_str("</section>");
+    b
+}
+
+/// The line as stations in flow order (columns by depth from the sources), arrows for
+/// what feeds what, and each station's PLC.
+pub fn line_svg(s: &Scenario) -> String {
+    let n = s.stations.len();
+    let index = |name: &str| s.stations.iter().position(|x| x.name == name);
+    // Depth: the longest chain of stations feeding this one.
+    let mut depth = vec![0usize; n];
+    for _ in 0..n {
+        for (i, st) in s.stations.iter().enumerate() {
+            for f in &st.feeds {
+                if let Some(j) = index(f) {
+                    depth[j] = depth[j].max(depth[i] + 1);
+                }
+            }
+        }
+    }
+    let cols = depth.iter().max().map_or(1, |d| d + 1);
+    let mut row = vec![0usize; n];
+    let mut per_col = vec![0usize; cols];
+    for i in 0..n {
+        row[i] = per_col[depth[i]];
+        per_col[depth[i]] += 1;
+    }
+    let rows = per_col.iter().copied().max().unwrap_or(1).max(1);
+    let (bw, bh, gx, gy) = (118.0, 54.0, 34.0, 40.0);
+    let width = cols as f64 * (bw + gx) + gx;
+    let height = rows as f64 * (bh + gy + 16.0) + gy;
+    let pos = |i: usize| {
+        (
+            gx + depth[i] as f64 * (bw + gx),
+            gy / 2.0 + row[i] as f64 * (bh + gy + 16.0),
+        )
+    };
+    let plc_of = |name: &str| {
+        s.plcs
+            .iter()
+            .find(|p| p.stations.iter().any(|x| x == name))
+            .map(|p| p.name.as_str())
+            .unwrap_or("–")
+    };
+    let mut svg = format!(
+        "<svg id=\"line-diagram\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" role=\"img\" aria-label=\"the line\" style=\"max-width:100%;height:auto;font-family:sans-serif\">\
+         <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#333\"/></marker></defs>"
+    );
+    for (i, st) in s.stations.iter().enumerate() {
+        let (x, y) = pos(i);
+        for f in &st.feeds {
+            if let Some(j) = index(f) {
+                let (x2, y2) = pos(j);
+                svg.push_str(&format!(
+                    "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#333\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>",
+                    x + bw,
+                    y + bh / 2.0,
+                    x2 - 2.0,
+                    y2 + bh / 2.0
+                ));
+            }
+        }
+    }
+    for (i, st) in s.stations.iter().enumerate() {
+        let (x, y) = pos(i);
+        svg.push_str(&format!(
+            "<g class=\"station\"><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bw}\" height=\"{bh}\" rx=\"4\" fill=\"#d9d9d9\" stroke=\"#444\" stroke-width=\"1.5\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#1e5ac8\">{}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#555\">{}</text></g>",
+            x + bw / 2.0,
+            y + 22.0,
+            esc(&st.name),
+            x + bw / 2.0,
+            y + 40.0,
+            esc(plc_of(&st.name)),
+            x + bw / 2.0,
+            y + bh + 13.0,
+            if st.feeds.is_empty() {
+                "→ line output".to_string()
+            } else {
+                format!("buffer {}", st.buffer)
+            }
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The network: one box per zone with its hosts (the HMI and the PLCs in theirs), and the
+/// conduits between zones as arcs with their latency.
+pub fn network_svg(s: &Scenario) -> String {
+    let mut zones: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    let (hmi_zone, plc_zone) = match &s.network {
+        Some(n) => {
+            for z in &n.zones {
+                zones.push((z.clone(), Vec::new()));
+            }
+            (n.hmi_zone.clone(), n.plc_zone.clone())
+        }
+        None => {
+            zones.push(("flat network".into(), Vec::new()));
+            ("flat network".into(), "flat network".into())
+        }
+    };
+    let mut put = |zone: &str, name: &str, addr: &str| {
+        if let Some(z) = zones.iter_mut().find(|z| z.0 == zone) {
+            z.1.push((name.to_string(), addr.to_string()));
+        }
+    };
+    put(&hmi_zone, &format!("{} (HMI)", s.hmi.name), &s.hmi.address);
+    if let Some(n) = &s.network {
+        for h in &n.hosts {
+            put(&h.zone, &h.name, &h.address);
+        }
+    }
+    for p in &s.plcs {
+        put(&plc_zone, &p.name, &p.address);
+    }
+    let (zw, gx, line) = (168.0, 22.0, 28.0);
+    let top = 70.0;
+    let tallest = zones.iter().map(|z| z.1.len()).max().unwrap_or(0) as f64;
+    let zh = 34.0 + tallest * line;
+    let width = zones.len() as f64 * (zw + gx) + gx;
+    let height = top + zh + 20.0;
+    let x_of = |i: usize| gx + i as f64 * (zw + gx);
+    let mut svg = format!(
+        "<svg id=\"network-diagram\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" role=\"img\" aria-label=\"the network\" style=\"max-width:100%;height:auto;font-family:sans-serif\">"
+    );
+    if let Some(n) = &s.network {
+        for c in &n.conduits {
+            let a = zones.iter().position(|z| z.0 == c.between.0);
+            let b = zones.iter().position(|z| z.0 == c.between.1);
+            if let (Some(a), Some(b)) = (a, b) {
+                let (x1, x2) = (x_of(a) + zw / 2.0, x_of(b) + zw / 2.0);
+                let lift = 18.0 + 12.0 * (a.abs_diff(b) as f64 - 1.0).max(0.0);
+                svg.push_str(&format!(
+                    "<path class=\"conduit\" d=\"M{x1:.1},{top:.1} Q{:.1},{:.1} {x2:.1},{top:.1}\" fill=\"none\" stroke=\"#1e5ac8\" stroke-width=\"2\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#1e5ac8\">{} ms</text>",
+                    (x1 + x2) / 2.0,
+                    top - 2.0 * lift,
+                    (x1 + x2) / 2.0,
+                    top - lift - 4.0,
+                    c.latency_ms
+                ));
+            }
+        }
+    }
+    for (i, (zone, hosts)) in zones.iter().enumerate() {
+        let x = x_of(i);
+        svg.push_str(&format!(
+            "<g class=\"zone\"><rect x=\"{x:.1}\" y=\"{top:.1}\" width=\"{zw}\" height=\"{zh:.1}\" rx=\"6\" fill=\"#f4f4f4\" stroke=\"#444\" stroke-width=\"1.5\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">{}</text>",
+            x + zw / 2.0,
+            top + 20.0,
+            esc(zone)
+        ));
+        for (k, (name, addr)) in hosts.iter().enumerate() {
+            let y = top + 34.0 + k as f64 * line;
+            svg.push_str(&format!(
+                "<rect x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" rx=\"3\" fill=\"#d9d9d9\" stroke=\"#777\"/>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10.5\" fill=\"#222\">{} <tspan fill=\"#555\">{}</tspan></text>",
+                x + 6.0,
+                zw - 12.0,
+                line - 5.0,
+                x + 11.0,
+                y + 15.0,
+                esc(name),
+                esc(addr)
+            ));
+        }
+        svg.push_str("</g>");
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn role_cards(e: &Exercise) -> String {
+    let mut b = String::new();
+    for r in &e.roles {
+        let objectives: Vec<&String> = match r.side {
+            Side::IT => e.objectives.it.iter().collect(),
+            Side::OT => e.objectives.ot.iter().collect(),
+            Side::All => e.objectives.it.iter().chain(&e.objectives.ot).collect(),
+        };
+        b.push_str(&format!(
+            "<section class=\"card role-card\"><h2>{}</h2><p class=\"side\">Side: {}</p><p>{}</p><h3>What your side practises</h3><ul>",
+            esc(&r.name),
+            side_name(r.side),
+            esc(&r.brief)
+        ));
+        for o in objectives {
+            b.push_str(&format!("<li>{}</li>", esc(o)));
+        }
+        b.push_str("</ul><h3>Injects handed to you</h3><ul>");
+        for (i, j) in e.injects.iter().enumerate() {
+            if j.to.is_empty() || j.to.contains(&r.name) {
+                b.push_str(&format!(
+                    "<li>{} — inject {}: {}</li>",
+                    clock(j.at_h),
+                    i + 1,
+                    esc(&j.title)
+                ));
+            }
+        }
+        b.push_str("</ul>");
+        let asked: Vec<(usize, &Inject, &Decision)> = e
+            .injects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, j)| j.decision.as_ref().map(|d| (i, j, d)))
+            .filter(|(_, _, d)| d.asked == r.name)
+            .collect();
+        if !asked.is_empty() {
+            b.push_str("<h3>Decisions that are yours</h3><ul>");
+            for (i, j, d) in asked {
+                b.push_str(&format!(
+                    "<li>{} — inject {}: {}</li>",
+                    clock(j.at_h),
+                    i + 1,
+                    esc(&d.prompt)
+                ));
+            }
+            b.push_str("</ul>");
+        }
+        b.push_str("</section>");
+    }
+    b
+}
+
+fn inject_cards(e: &Exercise, p: &Played) -> String {
+    let mut b = String::new();
+    for (i, j) in e.injects.iter().enumerate() {
+        let text = match p.situations.get(i) {
+            Some(sit) if shown(p, i) && j.text.contains('{') => format!(
+                "<p class=\"inject-text\">{}</p><p class=\"note\">Figures as the twin has them on the default road; on another road read them from the screen.</p>",
+                esc(&sit.text)
+            ),
+            _ if !j.text.contains('{') => {
+                format!("<p class=\"inject-text\">{}</p>", esc(&j.text))
+            }
+            _ => format!(
+                "<p class=\"inject-text\">{}</p><p class=\"note\">Fields in braces are filled from the twin when the inject is shown.</p>",
+                esc(&j.text)
+            ),
+        };
+        b.push_str(&format!(
+            "<section class=\"card inject-card\"><h2>Inject {} — {}</h2><p class=\"meta\">{} in the twin · {:?} · handed to: {}</p>{}{text}",
+            i + 1,
+            esc(&j.title),
+            clock(j.at_h),
+            j.kind,
+            if j.to.is_empty() {
+                "the whole table".to_string()
+            } else {
+                esc(&j.to.join(", "))
+            },
+            match &j.when {
+                Some(w) => format!(
+                    "<p class=\"when\">Only if {}.</p>",
+                    esc(&when_text(w, e))
+                ),
+                None => String::new(),
+            }
+        ));
+        if !j.questions.is_empty() {
+            b.push_str("<h3>Questions</h3><ul>");
+            for q in &j.questions {
+                b.push_str(&format!(
+                    "<li><b>{}</b>: {}</li>",
+                    side_name(q.side),
+                    esc(&q.text)
+                ));
+            }
+            b.push_str("</ul>");
+        }
+        if let Some(d) = &j.decision {
+            b.push_str(&format!(
+                "<h3>Decision — {} decides</h3><p>{}</p><ol>",
+                esc(&d.asked),
+                esc(&d.prompt)
+            ));
+            for o in &d.options {
+                b.push_str(&format!(
+                    "<li>{} <span class=\"key\">({})</span></li>",
+                    esc(&o.label),
+                    esc(&o.key)
+                ));
+            }
+            b.push_str("</ol>");
+        }
+        b.push_str("</section>");
+    }
+    b
+}
+
+fn handbook(ex: &Loaded, p: &Played, compare: &[PointComparison]) -> String {
+    let e = &ex.exercise;
+    let mut b = String::new();
+    let (agenda, total) = agenda(e, p);
+    b.push_str(&format!(
+        "<section id=\"controller\"><h2>For the controller</h2><p>Run the twin with <code>faultline exercise {} --out DIR</code> (add <code>--side it</code> or <code>--side ot</code> on a second screen for each side). It stops at every inject; read the card, let the table talk, enter the decision. About {total} minutes on the default road.</p>",
+        esc(&ex.path.display().to_string())
+    ));
+    let rows: Vec<Vec<String>> = e
+        .injects
+        .iter()
+        .enumerate()
+        .map(|(i, j)| {
+            vec![
+                format!("+{} min", agenda[i + 1].0),
+                clock(j.at_h),
+                format!("{} — {}", i + 1, j.title),
+                j.when
+                    .as_ref()
+                    .map(|w| format!("only if {}", when_text(w, e)))
+                    .unwrap_or_else(|| "always".into()),
+                match &j.decision {
+                    Some(d) => format!("{} decides", d.asked),
+                    None => "discussion".into(),
+                },
+            ]
+        })
+        .collect();
+    b.push_str(&table(
+        &[
+            "session time",
+            "twin time",
+            "inject",
+            "shown",
+            "what the table does",
+        ]
+        .map(String::from),
+        &rows,
+        Some("timed-injects"),
+    ));
+    b.push_str("</section>");
+    b.push_str("<section id=\"expected\"><h2>Expected actions and their consequences</h2>");
+    if compare.is_empty() {
+        b.push_str("<p>Each option and what it does in the twin. For the computed consequences over many seeds, build the pack with <code>--compare</code> (or see the facilitator guide).</p>");
+    } else {
+        b.push_str("<p>Each option, what it does in the twin and, from <code>--compare</code>, its mean cost and production against the default choice over the seeds, with 95 % intervals.</p>");
+    }
+    for (i, d) in ex.points() {
+        let j = &e.injects[i];
+        b.push_str(&format!(
+            "<h3>Inject {} at {} — {} ({} decides; default: {})</h3>",
+            i + 1,
+            clock(j.at_h),
+            esc(&j.title),
+            esc(&d.asked),
+            esc(&d.default)
+        ));
+        let c = compare.iter().find(|c| c.inject == i);
+        let rows: Vec<Vec<String>> = d
+            .options
+            .iter()
+            .map(|o| {
+                let mut row = vec![
+                    format!("{} ({})", o.label, o.key),
+                    o.actions
+                        .iter()
+                        .map(|a| format!("{a:?}"))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ];
+                if let Some(c) = c {
+                    let st = c.stats.iter().find(|s| s.key == o.key);
+                    row.push(st.map_or("–".into(), |st| {
+                        format!(
+                            "{:+.0} [{:+.0}, {:+.0}]",
+                            st.delta_cost.mean, st.delta_cost.ci95.0, st.delta_cost.ci95.1
+                        )
+                    }));
+                    row.push(st.map_or("–".into(), |st| {
+                        format!(
+                            "{:+.0} [{:+.0}, {:+.0}]",
+                            st.delta_good_units.mean,
+                            st.delta_good_units.ci95.0,
+                            st.delta_good_units.ci95.1
+                        )
+                    }));
+                }
+                row
+            })
+            .collect();
+        let mut head = vec!["option".to_string(), "in the twin".to_string()];
+        if let Some(c) = c {
+            head.push(format!("Δ cost vs {} [95 % CI]", c.chosen));
+            head.push(format!("Δ good units vs {} [95 % CI]", c.chosen));
+        }
+        b.push_str(&table(&head, &rows, None));
+        if let Some(c) = c {
+            b.push_str(&format!("<p>{}.</p>", esc(&c.verdict())));
+        }
+    }
+    b.push_str("</section>");
+    // What to watch for, per objective: the questions that serve it and room to observe.
+    b.push_str(
+        "<section id=\"evaluator\"><h2>For the evaluator: what to watch for, per objective</h2>",
+    );
+    for (side, objectives) in [(Side::IT, &e.objectives.it), (Side::OT, &e.objectives.ot)] {
+        for (k, o) in objectives.iter().enumerate() {
+            b.push_str(&format!(
+                "<div class=\"objective\"><h3>{} objective {}: {}</h3><p>Listen for the answers to:</p><ul>",
+                side_name(side),
+                k + 1,
+                esc(o)
+            ));
+            for j in &e.injects {
+                for q in j
+                    .questions
+                    .iter()
+                    .filter(|q| q.side == side || q.side == Side::All)
+                {
+                    b.push_str(&format!(
+                        "<li>{} ({}): {}</li>",
+                        esc(&j.title),
+                        clock(j.at_h),
+                        esc(&q.text)
+                    ));
+                }
+            }
+            b.push_str("</ul><p>Observed — strengths:</p><div class=\"lines\"></div><p>Observed — areas for improvement:</p><div class=\"lines\"></div></div>");
+        }
+    }
+    b.push_str("</section>");
+    b
+}
+
+fn feedback_form(e: &Exercise) -> String {
+    let mut b = String::from(
+        "<section id=\"feedback\"><h2>Participant feedback</h2><p>Your role: ____________________ &nbsp; Side: ☐ IT ☐ OT ☐ other</p><p>Rate each statement from 1 (disagree) to 5 (agree).</p>",
+    );
+    let mut statements = vec![
+        "The scenario was realistic for our plant.".to_string(),
+        "The twin's figures helped the table decide.".to_string(),
+        "I understand what the other side needs after this exercise.".to_string(),
+        "I know what I would do differently on a real night like this.".to_string(),
+    ];
+    for o in e.objectives.it.iter().chain(&e.objectives.ot) {
+        statements.push(format!("The exercise met this objective: {o}"));
+    }
+    let rows: Vec<Vec<String>> = statements
+        .into_iter()
+        .map(|s| {
+            let mut r = vec![s];
+            r.extend((1..=5).map(|_| "☐".to_string()));
+            r
+        })
+        .collect();
+    b.push_str(&table(
+        &["statement", "1", "2", "3", "4", "5"].map(String::from),
+        &rows,
+        Some("ratings"),
+    ));
+    for q in [
+        "What was the most useful thing you learned?",
+        "Which decision would you take differently, and why?",
+        "What should the plant change first (a control, a procedure, a contact list)?",
+        "What would make this exercise better?",
+    ] {
+        b.push_str(&format!(
+            "<p><b>{}</b></p><div class=\"lines\"></div>",
+            esc(q)
+        ));
+    }
+    b.push_str("</section>");
+    b
+}
