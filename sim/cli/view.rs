@@ -7,7 +7,13 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
+    /// A scenario, or an exercise file: then the twin follows the exercise, stopping at
+    /// each inject (Space goes on) with the recorded or default choices applied.
     pub scenario: PathBuf,
+    /// With an exercise: the choices to apply (a decisions.json of a session); without,
+    /// each decision point's default.
+    #[arg(long)]
+    pub decisions: Option<PathBuf>,
     /// Also serve every PLC on Modbus/TCP, as `faultline live` (real time × --speed).
     #[arg(long)]
     pub live: bool,
@@ -41,6 +47,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<(), Failure> {
     let Args {
         scenario,
+        decisions,
         live,
         speed,
         seed,
@@ -52,7 +59,37 @@ pub fn run(a: Args) -> Result<(), Failure> {
         launch,
         print_layout,
     } = a;
-    let s = load(&scenario).map_err(Failure::Scenario)?;
+    let text = std::fs::read_to_string(&scenario).unwrap_or_default();
+    let follow = if faultline::scenario::top_level(&text) == "Exercise" {
+        if live {
+            return Err(Failure::Usage(
+                "an exercise is followed in the local twin: drop --live".into(),
+            ));
+        }
+        let ex = faultline::exercise::load(&scenario).map_err(Failure::Scenario)?;
+        let recorded = match &decisions {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .map_err(|e| Failure::Usage(format!("{}: {e}", f.display())))?;
+                let log: faultline::exercise::DecisionLog = serde_json::from_str(&text)
+                    .map_err(|e| Failure::Usage(format!("{}: {e}", f.display())))?;
+                log.decisions
+            }
+            None => Vec::new(),
+        };
+        Some(faultline::exercise::Follow::new(ex, recorded))
+    } else {
+        if decisions.is_some() {
+            return Err(Failure::Usage(
+                "--decisions goes with an exercise file".into(),
+            ));
+        }
+        None
+    };
+    let s = match &follow {
+        Some(f) => f.ex.scenario.clone(),
+        None => load(&scenario).map_err(Failure::Scenario)?,
+    };
     let mut fails = Vec::new();
     for f in &fail {
         match s.station_index(f) {
@@ -104,6 +141,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
             frame_times,
             fails,
             launch: launch.iter().map(|k| k.saturating_sub(1)).collect(),
+            follow,
         },
     )
 }
@@ -119,6 +157,7 @@ struct ViewArgs {
     frame_times: Option<u32>,
     fails: Vec<usize>,
     launch: Vec<usize>,
+    follow: Option<faultline::exercise::Follow>,
 }
 
 #[cfg(not(feature = "viewer"))]
@@ -160,8 +199,9 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         launch: a.launch,
     };
     if !a.live {
-        return app::run(model::Twin::local(world), layout, names, tick_s, opts)
-            .map_err(|e| Failure::Output(e.into()));
+        let mut twin = model::Twin::local(world);
+        twin.exercise = a.follow;
+        return app::run(twin, layout, names, tick_s, opts).map_err(|e| Failure::Output(e.into()));
     }
     a.endpoints.warn_if_exposed();
     let live_speed: f64 = a

@@ -731,63 +731,11 @@ impl Road {
         i: usize,
         chooser: &mut dyn Chooser,
     ) -> Result<(), PlayError> {
-        let inject = &ex.exercise.injects[i];
-        let w = &mut self.w;
-        w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
-        w.ledger.metrics.event(
-            w.now,
-            EventKind::Inject,
-            "facilitator",
-            inject.title.clone(),
-        );
-        let mut sit = situation(w);
-        if let Some(when) = &inject.when
-            && !when.holds(&self.decisions, w)
-        {
-            sit.text = "(not shown: its condition did not hold)".into();
-            self.situations.push(sit);
-            self.decisions.push(Taken {
-                inject: i,
-                key: String::new(),
-                deliberation_s: 0.0,
-                skipped: true,
-            });
-            return Ok(());
-        }
-        sit.text = template::render(&inject.text, w);
-        let Some(d) = &inject.decision else {
-            // Every inject is a moment: the session holds for the table's discussion.
-            let secs = chooser.discuss(ex, i, &sit)?;
-            self.situations.push(sit);
-            self.decisions.push(Taken {
-                inject: i,
-                key: String::new(),
-                deliberation_s: secs,
-                skipped: false,
-            });
-            return Ok(());
-        };
-        let (key, secs) = chooser.choose(ex, i, d, &sit)?;
-        let option =
-            d.options.iter().find(|o| o.key == key).ok_or_else(|| {
-                PlayError::Decisions(format!("no option \"{key}\" at inject {i}"))
-            })?;
-        w.ledger.metrics.event(
-            w.now,
-            EventKind::Decision,
-            &d.asked,
-            format!("{}: {}", inject.title, option.label),
-        );
-        for a in &option.actions {
-            self.applied.push((i, w.act(a)));
-        }
+        self.w
+            .run_until(crate::time::from_secs(ex.exercise.injects[i].at_h * 3600.0));
+        let (sit, applied) = at_inject(ex, &mut self.w, i, &mut self.decisions, chooser)?;
         self.situations.push(sit);
-        self.decisions.push(Taken {
-            inject: i,
-            key,
-            deliberation_s: secs,
-            skipped: false,
-        });
+        self.applied.extend(applied.into_iter().map(|t| (i, t)));
         Ok(())
     }
 
@@ -810,6 +758,117 @@ impl Road {
             situations: self.situations,
             applied: self.applied,
         })
+    }
+}
+
+/// Inject `i`, the twin having run to its time: shown (or skipped by its condition),
+/// discussed, decided and its option's actions applied. Appends the moment to `decisions`;
+/// returns what each side saw and what each applied action did.
+pub fn at_inject(
+    ex: &Loaded,
+    w: &mut World,
+    i: usize,
+    decisions: &mut Vec<Taken>,
+    chooser: &mut dyn Chooser,
+) -> Result<(Situation, Vec<String>), PlayError> {
+    let inject = &ex.exercise.injects[i];
+    w.ledger.metrics.event(
+        w.now,
+        EventKind::Inject,
+        "facilitator",
+        inject.title.clone(),
+    );
+    let mut sit = situation(w);
+    let mut taken = Taken {
+        inject: i,
+        key: String::new(),
+        deliberation_s: 0.0,
+        skipped: false,
+    };
+    if let Some(when) = &inject.when
+        && !when.holds(decisions, w)
+    {
+        sit.text = "(not shown: its condition did not hold)".into();
+        taken.skipped = true;
+        decisions.push(taken);
+        return Ok((sit, Vec::new()));
+    }
+    sit.text = template::render(&inject.text, w);
+    let Some(d) = &inject.decision else {
+        // Every inject is a moment: the session holds for the table's discussion.
+        taken.deliberation_s = chooser.discuss(ex, i, &sit)?;
+        decisions.push(taken);
+        return Ok((sit, Vec::new()));
+    };
+    let (key, secs) = chooser.choose(ex, i, d, &sit)?;
+    let option = d
+        .options
+        .iter()
+        .find(|o| o.key == key)
+        .ok_or_else(|| PlayError::Decisions(format!("no option \"{key}\" at inject {i}")))?;
+    w.ledger.metrics.event(
+        w.now,
+        EventKind::Decision,
+        &d.asked,
+        format!("{}: {}", inject.title, option.label),
+    );
+    let applied = option.actions.iter().map(|a| w.act(a)).collect();
+    taken.key = key;
+    taken.deliberation_s = secs;
+    decisions.push(taken);
+    Ok((sit, applied))
+}
+
+/// The exercise followed by a twin that something else steps (the viewer): before each
+/// step, [`Follow::due`] plays the inject whose time has come, exactly as [`play`] would,
+/// with the recorded choices (or each point's default where none is recorded).
+pub struct Follow {
+    pub ex: Loaded,
+    chooser: Alternative,
+    next: usize,
+    pub decisions: Vec<Taken>,
+}
+
+impl Follow {
+    pub fn new(ex: Loaded, recorded: Vec<Taken>) -> Follow {
+        Follow {
+            ex,
+            chooser: Alternative(Recorded(recorded)),
+            next: 0,
+            decisions: Vec::new(),
+        }
+    }
+
+    /// If the next inject is due at the twin's time, play it: (its index, whether it was
+    /// shown, a line for the facilitator).
+    pub fn due(&mut self, w: &mut World) -> Option<Result<(usize, bool, String), PlayError>> {
+        let i = self.next;
+        let j = self.ex.exercise.injects.get(i)?;
+        if w.now < crate::time::from_secs(j.at_h * 3600.0) {
+            return None;
+        }
+        self.next += 1;
+        Some(
+            at_inject(&self.ex, w, i, &mut self.decisions, &mut self.chooser).map(|_| {
+                let n = self.ex.exercise.injects.len();
+                let t = &self.decisions[i];
+                if t.skipped {
+                    return (
+                        i,
+                        false,
+                        format!("inject {}/{n} skipped: {}", i + 1, j.title),
+                    );
+                }
+                // Plain ASCII: the viewer's font has no dashes or arrows.
+                let chose = j
+                    .decision
+                    .as_ref()
+                    .and_then(|d| d.options.iter().find(|o| o.key == t.key))
+                    .map(|o| format!(" -> {}", o.label))
+                    .unwrap_or_else(|| " (discussion)".into());
+                (i, true, format!("inject {}/{n} {}{chose}", i + 1, j.title))
+            }),
+        )
     }
 }
 

@@ -47,6 +47,11 @@ pub struct Twin {
     pub commands: Vec<Command>,
     /// What the commands did, newest last.
     pub feedback: Vec<String>,
+    /// An exercise the twin follows: at each inject's time the twin stops, the choice is
+    /// applied (recorded, or the point's default) and the facilitator goes on with Space.
+    pub exercise: Option<crate::exercise::Follow>,
+    /// The inject the twin is stopped at, for the banner.
+    pub at_inject: Option<String>,
 }
 
 impl Twin {
@@ -58,6 +63,8 @@ impl Twin {
             step_once: false,
             commands: Vec::new(),
             feedback: Vec::new(),
+            exercise: None,
+            at_inject: None,
         }
     }
 
@@ -125,9 +132,27 @@ pub fn advance(mut twin: ResMut<Twin>) {
                 }
             };
             twin.step_once = false;
+            if !twin.paused {
+                twin.at_inject = None;
+            }
             let started = std::time::Instant::now();
             let mut k = 0;
             while k < n && !w.done() {
+                // An inject due now is played before the tick, as `exercise::play` does.
+                if let Some(due) = twin.exercise.as_mut().and_then(|f| f.due(w)) {
+                    match due {
+                        Ok((_, shown, line)) => {
+                            twin.feedback.push(line.clone());
+                            if shown {
+                                twin.paused = true;
+                                twin.at_inject = Some(line);
+                                break;
+                            }
+                        }
+                        Err(e) => twin.feedback.push(format!("exercise: {e}")),
+                    }
+                    continue;
+                }
                 w.step();
                 k += 1;
                 if twin.speed == Speed::Max && !twin.paused && started.elapsed() > MAX_BUDGET {

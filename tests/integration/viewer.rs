@@ -123,3 +123,79 @@ fn pause_holds_the_twin_and_step_advances_one_tick() {
     app.update();
     assert_eq!(now(&app), t0 + 100_000);
 }
+
+#[test]
+fn the_viewer_follows_an_exercise_stopping_at_each_inject_to_the_same_end_as_play() {
+    // vendor-2am on its default road: the twin stops at every inject shown (Space goes on),
+    // skips the two that the road does not reach, and ends where `exercise::play` ends.
+    use faultline::exercise::{self, Consequences, Defaults, Follow};
+    let ex = exercise::load(Path::new("scenarios/exercises/vendor-2am.ron")).unwrap();
+    let seed = ex.scenario.seed;
+    let played = exercise::play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+    let w = World::with_recording(
+        &ex.scenario,
+        seed,
+        Recording {
+            timeline: false,
+            events: true,
+            frames: false,
+        },
+    );
+    let snap = Snapshot::of(&w);
+    let stations = ex.scenario.stations.len();
+    let injects = ex.exercise.injects.clone();
+    let mut twin = Twin::local(w);
+    twin.speed = Speed::Max;
+    twin.exercise = Some(Follow::new(ex, Vec::new()));
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+            100,
+        )))
+        .insert_resource(twin)
+        .insert_resource(Snap(snap))
+        .add_plugins(ModelPlugin { tick_s: 0.1 });
+    spawn_model(app.world_mut(), stations);
+    let mut stops = Vec::new();
+    for _ in 0..1_000_000 {
+        app.update();
+        let mut twin = app.world_mut().resource_mut::<Twin>();
+        if let Some(line) = twin.at_inject.clone() {
+            assert!(twin.paused, "at an inject the twin waits");
+            let Source::Local(w) = &twin.source else {
+                unreachable!()
+            };
+            stops.push((line, w.now));
+            twin.paused = false;
+        }
+        let Source::Local(w) = &twin.source else {
+            unreachable!()
+        };
+        if w.done() {
+            break;
+        }
+    }
+    // Stopped at each inject the default road shows, at its time (to the tick).
+    let shown: Vec<usize> = played
+        .decisions
+        .iter()
+        .filter(|t| !t.skipped)
+        .map(|t| t.inject)
+        .collect();
+    assert_eq!(stops.len(), shown.len(), "{stops:?}");
+    for ((line, t), i) in stops.iter().zip(&shown) {
+        let at = (injects[*i].at_h * 3.6e9) as u64;
+        assert!(*t >= at && *t < at + 100_000, "{line} at {t}");
+        assert!(line.contains(&injects[*i].title), "{line}");
+    }
+    let twin = app.world().resource::<Twin>();
+    let Source::Local(w) = &twin.source else {
+        unreachable!()
+    };
+    let follow = twin.exercise.as_ref().unwrap();
+    assert_eq!(follow.decisions, played.decisions);
+    assert_eq!(
+        Consequences::of(&faultline::report::Summary::from_world(w)),
+        Consequences::of(&played.summary)
+    );
+}

@@ -54,6 +54,7 @@ pub(crate) fn station_labels(
 
 pub(crate) fn banner(
     snap: Res<Snap>,
+    twin: Res<Twin>,
     time: Res<Time<Real>>,
     mut bar: Query<&mut Sprite, With<Banner>>,
     mut txt: Query<(&mut Text2d, &mut TextColor), With<BannerText>>,
@@ -70,7 +71,12 @@ pub(crate) fn banner(
         });
     }
     for (mut t, mut c) in &mut txt {
-        t.0 = if alarms.is_empty() {
+        t.0 = if let Some(inject) = &twin.at_inject {
+            format!(
+                "{}  {inject}  [Space]",
+                &snap.0.clock[..snap.0.clock.len().min(5)]
+            )
+        } else if alarms.is_empty() {
             format!("{}  no active alarms", snap.0.clock)
         } else {
             format!("{}  ALARM  {}", snap.0.clock, alarms.join("   "))
