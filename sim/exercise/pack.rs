@@ -8,7 +8,7 @@
 //! from the default road (`--choose default`), and say so, because the figures on the day
 //! depend on the table's choices.
 
-use super::report::side_name;
+use super::report::{clock_hm as clock, objectives_table, side_name};
 use super::{Decision, Exercise, Inject, Loaded, Played, PointComparison, Side, When};
 use crate::report::html::{document, esc, table};
 use crate::scenario::Scenario;
@@ -83,11 +83,6 @@ fn scope_line(ex: &Loaded) -> String {
         ex.exercise.injects.len(),
         ex.points().len()
     )
-}
-
-fn clock(at_h: f64) -> String {
-    let min = (at_h * 60.0).round() as u64;
-    format!("{:02}:{:02}", min / 60, min % 60)
 }
 
 /// A condition in words.
@@ -171,21 +166,6 @@ fn agenda(e: &Exercise, p: &Played) -> (Vec<(u32, u32, String)>, u32) {
     ));
     at += HOT_WASH_MIN;
     (rows, at)
-}
-
-fn objectives_table(e: &Exercise) -> String {
-    let mut s = String::from(
-        "<table id=\"objectives\"><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ol>",
-    );
-    for o in &e.objectives.it {
-        s.push_str(&format!("<li>{}</li>", esc(o)));
-    }
-    s.push_str("</ol></td><td style=\"text-align:left\"><ol>");
-    for o in &e.objectives.ot {
-        s.push_str(&format!("<li>{}</li>", esc(o)));
-    }
-    s.push_str("</ol></td></tr></tbody></table>");
-    s
 }
 
 fn situation_manual(ex: &Loaded, p: &Played) -> String {

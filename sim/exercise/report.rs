@@ -6,6 +6,27 @@ use super::{DecisionLog, Loaded, Played, PointComparison, Side};
 use crate::report::html::{document, esc, run_model, sections, table};
 use std::fmt::Write as _;
 
+/// Hours into the run as a wall-clock time, HH:MM.
+pub(super) fn clock_hm(at_h: f64) -> String {
+    let min = (at_h * 60.0).round() as u64;
+    format!("{:02}:{:02}", min / 60, min % 60)
+}
+
+/// The objectives side by side, IT's and OT's, numbered.
+pub(super) fn objectives_table(e: &super::Exercise) -> String {
+    let list = |v: &[String]| {
+        v.iter().fold(String::new(), |mut acc, o| {
+            let _ = write!(acc, "<li>{}</li>", esc(o));
+            acc
+        })
+    };
+    format!(
+        "<table id=\"objectives\"><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ol>{}</ol></td><td style=\"text-align:left\"><ol>{}</ol></td></tr></tbody></table>",
+        list(&e.objectives.it),
+        list(&e.objectives.ot)
+    )
+}
+
 /// A side's short name, as the pages print it.
 pub(super) fn side_name(s: Side) -> &'static str {
     match s {
@@ -184,15 +205,9 @@ fn briefing(e: &super::Exercise, body: &mut String) {
         &roles,
         Some("roles"),
     ));
-    body.push_str("<h2>Learning objectives</h2><table><thead><tr><th>for IT staff</th><th>for OT staff</th></tr></thead><tbody><tr><td style=\"text-align:left\"><ul>");
-    for o in &e.objectives.it {
-        body.push_str(&format!("<li>{}</li>", esc(o)));
-    }
-    body.push_str("</ul></td><td style=\"text-align:left\"><ul>");
-    for o in &e.objectives.ot {
-        body.push_str(&format!("<li>{}</li>", esc(o)));
-    }
-    body.push_str("</ul></td></tr></tbody></table></section>\n");
+    body.push_str("<h2>Learning objectives</h2>");
+    body.push_str(&objectives_table(e));
+    body.push_str("</section>\n");
 }
 
 /// Every option of every decision point, run to the end: the road not taken.
@@ -314,11 +329,9 @@ fn questions(e: &super::Exercise, body: &mut String) {
 pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
     let mut out = String::new();
     for c in compare {
-        let min = (ex.exercise.injects[c.inject].at_h * 60.0).round() as u64;
         out.push_str(&format!(
-            "**{:02}:{:02} — {}** (inject {}, {} decides; {} seeds)\n\n",
-            min / 60,
-            min % 60,
+            "**{} — {}** (inject {}, {} decides; {} seeds)\n\n",
+            clock_hm(ex.exercise.injects[c.inject].at_h),
             c.title,
             c.inject,
             c.asked,
@@ -374,8 +387,7 @@ fn judge_choice(ex: &Loaded, c: &PointComparison) -> Finding {
             .map(|o| o.label.clone())
             .unwrap_or_else(|| key.to_string())
     };
-    let min = (j.at_h * 60.0).round() as u64;
-    let at = format!("{:02}:{:02} ({})", min / 60, min % 60, j.title);
+    let at = format!("{} ({})", clock_hm(j.at_h), j.title);
     let asked = &c.asked;
     let chose = label(&c.chosen);
     // Options cheaper than the table's choice with the paired interval clear of zero.
