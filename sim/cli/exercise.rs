@@ -147,16 +147,10 @@ pub fn run(a: Args) -> Result<(), Failure> {
         for ((key, label, _), st) in c.options.iter().zip(&c.stats) {
             let mark = if *key == c.chosen { "*" } else { " " };
             println!(
-                "  {mark} {key:<12} cost {:>9.0} [{:.0}, {:.0}]  Δ cost {:>+9.0} [{:+.0}, {:+.0}]  Δ good {:>+7.0} [{:+.0}, {:+.0}]  cheapest on {:.0} % of seeds  — {label}",
-                st.cost.mean,
-                st.cost.ci95.0,
-                st.cost.ci95.1,
-                st.delta_cost.mean,
-                st.delta_cost.ci95.0,
-                st.delta_cost.ci95.1,
-                st.delta_good_units.mean,
-                st.delta_good_units.ci95.0,
-                st.delta_good_units.ci95.1,
+                "  {mark} {key:<12} cost {:<26}  Δ cost {:<29}  Δ good {:<23}  cheapest on {:.0} % of seeds  — {label}",
+                st.cost.interval(),
+                st.delta_cost.delta(),
+                st.delta_good_units.delta(),
                 st.cheapest_share * 100.0
             );
         }

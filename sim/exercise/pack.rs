@@ -604,20 +604,8 @@ fn handbook(ex: &Loaded, p: &Played, compare: &[PointComparison]) -> String {
                 ];
                 if let Some(c) = c {
                     let st = c.stats.iter().find(|s| s.key == o.key);
-                    row.push(st.map_or("–".into(), |st| {
-                        format!(
-                            "{:+.0} [{:+.0}, {:+.0}]",
-                            st.delta_cost.mean, st.delta_cost.ci95.0, st.delta_cost.ci95.1
-                        )
-                    }));
-                    row.push(st.map_or("–".into(), |st| {
-                        format!(
-                            "{:+.0} [{:+.0}, {:+.0}]",
-                            st.delta_good_units.mean,
-                            st.delta_good_units.ci95.0,
-                            st.delta_good_units.ci95.1
-                        )
-                    }));
+                    row.push(st.map_or("–".into(), |st| st.delta_cost.delta()));
+                    row.push(st.map_or("–".into(), |st| st.delta_good_units.delta()));
                 }
                 row
             })

@@ -246,20 +246,9 @@ fn road_not_taken(compare: &[PointComparison], body: &mut String) {
                         format!("{:.0}", o.cost_controls),
                         format!("{:.0}", o.cost_operations),
                         format!("{:.0}", o.cost),
-                        format!(
-                            "{:.0} [{:.0}, {:.0}]",
-                            st.cost.mean, st.cost.ci95.0, st.cost.ci95.1
-                        ),
-                        format!(
-                            "{:+.0} [{:+.0}, {:+.0}]",
-                            st.delta_cost.mean, st.delta_cost.ci95.0, st.delta_cost.ci95.1
-                        ),
-                        format!(
-                            "{:+.0} [{:+.0}, {:+.0}]",
-                            st.delta_good_units.mean,
-                            st.delta_good_units.ci95.0,
-                            st.delta_good_units.ci95.1
-                        ),
+                        st.cost.interval(),
+                        st.delta_cost.delta(),
+                        st.delta_good_units.delta(),
                         format!("{:.0} %", st.cheapest_share * 100.0),
                     ]
                 })
@@ -352,16 +341,10 @@ pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
                 mark.push_str(" worst");
             }
             out.push_str(&format!(
-                "| `{key}`{mark} — {label} | ${:.0} [{:.0}, {:.0}] | {:+.0} [{:+.0}, {:+.0}] | {:+.0} [{:+.0}, {:+.0}] | {:.0} % |\n",
-                st.cost.mean,
-                st.cost.ci95.0,
-                st.cost.ci95.1,
-                st.delta_cost.mean,
-                st.delta_cost.ci95.0,
-                st.delta_cost.ci95.1,
-                st.delta_good_units.mean,
-                st.delta_good_units.ci95.0,
-                st.delta_good_units.ci95.1,
+                "| `{key}`{mark} — {label} | ${} | {} | {} | {:.0} % |\n",
+                st.cost.interval(),
+                st.delta_cost.delta(),
+                st.delta_good_units.delta(),
                 st.cheapest_share * 100.0
             ));
         }

@@ -68,6 +68,21 @@ pub struct Stat {
     pub ci95: (f64, f64),
 }
 
+impl Stat {
+    /// "mean [low, high]", whole numbers: how the reports print a figure over seeds.
+    pub fn interval(&self) -> String {
+        format!("{:.0} [{:.0}, {:.0}]", self.mean, self.ci95.0, self.ci95.1)
+    }
+
+    /// "+mean [+low, +high]": a paired difference, signs shown.
+    pub fn delta(&self) -> String {
+        format!(
+            "{:+.0} [{:+.0}, {:+.0}]",
+            self.mean, self.ci95.0, self.ci95.1
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VariantSummary {
     pub name: String,

@@ -24,9 +24,17 @@ fn app(speed: Speed) -> (App, usize) {
         },
     );
     let filler = s.station_index("filler").unwrap();
-    let snap = Snapshot::of(&w);
     let mut twin = Twin::local(w);
     twin.speed = speed;
+    (model_app(twin, s.stations.len()), filler)
+}
+
+/// The viewer's model around this twin, without a window.
+fn model_app(twin: Twin, stations: usize) -> App {
+    let Source::Local(w) = &twin.source else {
+        unreachable!()
+    };
+    let snap = Snapshot::of(w);
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
         // One update = one scenario tick of wall time: exactly one fixed step each.
@@ -36,8 +44,8 @@ fn app(speed: Speed) -> (App, usize) {
         .insert_resource(twin)
         .insert_resource(Snap(snap))
         .add_plugins(ModelPlugin { tick_s: 0.1 });
-    spawn_model(app.world_mut(), s.stations.len());
-    (app, filler)
+    spawn_model(app.world_mut(), stations);
+    app
 }
 
 fn now(app: &App) -> u64 {
@@ -141,21 +149,12 @@ fn the_viewer_follows_an_exercise_stopping_at_each_inject_to_the_same_end_as_pla
             frames: false,
         },
     );
-    let snap = Snapshot::of(&w);
     let stations = ex.scenario.stations.len();
     let injects = ex.exercise.injects.clone();
     let mut twin = Twin::local(w);
     twin.speed = Speed::Max;
     twin.exercise = Some(Follow::new(ex, Vec::new()));
-    let mut app = App::new();
-    app.add_plugins(MinimalPlugins)
-        .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
-            100,
-        )))
-        .insert_resource(twin)
-        .insert_resource(Snap(snap))
-        .add_plugins(ModelPlugin { tick_s: 0.1 });
-    spawn_model(app.world_mut(), stations);
+    let mut app = model_app(twin, stations);
     let mut stops = Vec::new();
     for _ in 0..1_000_000 {
         app.update();

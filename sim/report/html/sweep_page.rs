@@ -137,8 +137,7 @@ fn annual_tables(s: &SweepSummary) -> Vec<(String, Vec<String>, Vec<Vec<String>>
     let (Some(annual), Some(r)) = (&s.annual, &s.risk) else {
         return Vec::new();
     };
-    let ci =
-        |st: &crate::sweep::Stat| format!("{:.0} [{:.0}, {:.0}]", st.mean, st.ci95.0, st.ci95.1);
+    let ci = |st: &crate::sweep::Stat| st.interval();
     let rows = annual
         .iter()
         .map(|a| {
