@@ -296,10 +296,26 @@ fn a_bad_exercise_names_each_problem_at_its_place() {
 
 #[test]
 fn every_option_owes_its_cost_to_attacks_controls_and_operations() {
-    for name in ["vendor-2am", "ransomware-monday", "scan-legacy"] {
-        for (key, o) in options(name) {
-            let parts = o.cost_attacks + o.cost_controls + o.cost_operations;
-            assert!((parts - o.cost).abs() < 0.01, "{name}/{key}: {o:?}");
+    // Every option of every point each exercise's default road reaches.
+    for name in [
+        "vendor-2am",
+        "ransomware-monday",
+        "scan-legacy",
+        "quiet-setpoint",
+        "segmentation-go-live",
+    ] {
+        let ex = load(name);
+        let seed = ex.scenario.seed;
+        let table = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
+        for p in compare(&ex, seed, &table.decisions, &[], 1).unwrap() {
+            for (key, _, o) in &p.options {
+                let parts = o.cost_attacks + o.cost_controls + o.cost_operations;
+                assert!(
+                    (parts - o.cost).abs() < 0.01,
+                    "{name}/{}/{key}: {o:?}",
+                    p.title
+                );
+            }
         }
     }
     // The gateway's friction is the controls' share; leaving the VPN open is the attacks'.
