@@ -77,6 +77,7 @@ fn live(n: usize, profile: &str) -> Live {
         audit_log: None,
         status: false,
         view: None,
+        listen_in: None,
     };
     Live::start(World::new(&s, 1), cfg).expect("live twin")
 }

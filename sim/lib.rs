@@ -8,15 +8,17 @@
 //! See docs/architecture.md.
 
 pub use faultline_core::{
-    act, attack, bus, controls, dist, hmi, loss, metrics, modbus, network, plan, plant, plc, rng,
-    summary, time, view, world,
+    act, attack, bus, controls, dist, hmi, loss, metrics, modbus, network, nft, plan, plant, plc,
+    rng, summary, time, view, world,
 };
 
 pub mod capture;
 pub mod exercise;
+pub mod export;
 pub mod files;
 pub mod impact;
 pub mod live;
+pub mod netns;
 pub mod proxy;
 pub mod reference;
 pub mod report;

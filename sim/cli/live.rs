@@ -27,6 +27,15 @@ pub struct Args {
     pub pcap: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    /// Build the plant's network for real: a network namespace per zone and a firewall
+    /// namespace running the scenario's segmentation as nftables; each PLC listens on its
+    /// own address, port 502, in its zone's namespace (needs root, `ip` and `nft`; all of
+    /// it is removed on exit). Point tools at it with `ip netns exec PREFIX-ZONE …`.
+    #[arg(long)]
+    pub netns: bool,
+    /// The namespaces' name prefix (with --netns).
+    #[arg(long, default_value = "faultline")]
+    pub netns_prefix: String,
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -39,6 +48,8 @@ pub fn run(a: Args) -> Result<(), Failure> {
         out,
         pcap,
         json,
+        netns,
+        netns_prefix,
     } = a;
     let s = load(&scenario).map_err(Failure::Scenario)?;
     if !(speed.is_finite() && speed > 0.0) {
@@ -51,7 +62,12 @@ pub fn run(a: Args) -> Result<(), Failure> {
     {
         return Err(Failure::Usage(format!("--hours {h}: must be a number > 0")));
     }
-    endpoints.warn_if_exposed();
+    let lab = if netns {
+        Some(build_lab(&s, &netns_prefix).map_err(Failure::Output)?)
+    } else {
+        endpoints.warn_if_exposed();
+        None
+    };
     let seed = seed.unwrap_or(s.seed);
     eprintln!("seed: {seed}");
     if let Some(dir) = &out {
@@ -69,6 +85,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
         audit_log: out.as_ref().map(|d| d.join("audit.jsonl")),
         status: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         view: None,
+        listen_in: lab.as_ref().map(|(_, places)| places.clone()),
     };
     let world = World::with_recording(
         &s,
@@ -94,6 +111,16 @@ pub fn run(a: Args) -> Result<(), Failure> {
             e.stations.join(", ")
         );
     }
+    if let Some((lab, _)) = &lab {
+        println!("network namespaces (removed on exit):");
+        for (z, ns) in s.network.iter().flat_map(|n| &n.zones).zip(&lab.zone_ns) {
+            println!("  {z:<14} {ns}");
+        }
+        println!(
+            "  {:<14} {} (the rule set: ip netns exec {} nft list ruleset)",
+            "firewall", lab.firewall_ns, lab.firewall_ns
+        );
+    }
     if let Some(dir) = &out {
         let json = serde_json::to_string_pretty(&live.endpoints).unwrap_or_default();
         write_atomic(&dir.join("endpoints.json"), &json).map_err(Failure::Output)?;
@@ -113,6 +140,9 @@ pub fn run(a: Args) -> Result<(), Failure> {
         }
     });
     let world = live.join().map_err(Failure::Output)?;
+    if let Some((mut lab, _)) = lab {
+        lab.teardown().map_err(Failure::Output)?;
+    }
     finish(&world, None, out.as_deref(), json)?;
     if let Some(dir) = &out {
         eprintln!(
@@ -123,4 +153,29 @@ pub fn run(a: Args) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// The lab for `live --netns`: namespaces, the rule set loaded, and where each PLC
+/// listens (its zone's namespace, its address, port 502).
+fn build_lab(
+    s: &faultline::Scenario,
+    prefix: &str,
+) -> Result<(faultline::netns::Lab, Vec<(String, std::net::SocketAddr)>)> {
+    if s.network.is_none() {
+        anyhow::bail!("--netns needs zones: the scenario has no `network` section");
+    }
+    faultline::netns::available().map_err(|why| anyhow::anyhow!("--netns: {why}"))?;
+    let network = faultline_core::network::Network::new(s, s.segmentation.as_ref());
+    let lab = faultline::netns::Lab::build(prefix, &network, &faultline::export::interfaces(s))?;
+    lab.load_scenario(s)?;
+    let places = (0..s.plcs.len())
+        .map(|p| {
+            let h = &network.hosts[network.plc_host(p)];
+            (
+                lab.zone_ns[h.zone].clone(),
+                std::net::SocketAddr::new(h.address.into(), 502),
+            )
+        })
+        .collect();
+    Ok((lab, places))
 }

@@ -222,6 +222,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         audit_log: None,
         status: false,
         view: Some(shared.clone()),
+        listen_in: None,
     };
     let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
     for e in &live.endpoints {

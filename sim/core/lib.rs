@@ -17,6 +17,7 @@ pub mod loss;
 pub mod metrics;
 pub mod modbus;
 pub mod network;
+pub mod nft;
 pub mod plan;
 pub mod plant;
 pub mod plc;

@@ -55,7 +55,29 @@ pub struct Network {
     /// Per host: administered by the plant (the HMI and the PLCs are).
     pub managed: Vec<bool>,
     zone_latency: Micros,
-    firewall: Option<(Vec<Rule>, Micros)>,
+    firewall: Option<(Filter, Micros)>,
+}
+
+/// What the zone firewall filters by.
+#[derive(Clone, Debug)]
+enum Filter {
+    /// The allow list (default deny).
+    AllowList(Vec<Rule>),
+    /// An nftables rule set, with allow rules added during the run ahead of it, and the
+    /// interface facing each zone (by zone index).
+    Nft {
+        set: std::sync::Arc<crate::nft::RuleSet>,
+        ahead: Vec<Rule>,
+        interfaces: Vec<String>,
+    },
+}
+
+/// A connection's fate at the firewall, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    /// The rule set's evaluation, where an nftables rule set decided.
+    pub nft: Option<crate::nft::Connection>,
 }
 
 impl Network {
@@ -136,7 +158,23 @@ impl Network {
                     port: r.port,
                 })
                 .collect();
-            (rules, from_secs(g.firewall_latency_ms / 1000.0))
+            let filter = match g
+                .nftables
+                .as_ref()
+                .and_then(|x| x.loaded.clone().map(|l| (x, l)))
+            {
+                Some((spec, set)) => Filter::Nft {
+                    set,
+                    ahead: rules,
+                    interfaces: n
+                        .zones
+                        .iter()
+                        .map(|z| spec.interface(z).to_string())
+                        .collect(),
+                },
+                None => Filter::AllowList(rules),
+            };
+            (filter, from_secs(g.firewall_latency_ms / 1000.0))
         });
         Network {
             zones: n.zones.clone(),
@@ -176,6 +214,11 @@ impl Network {
         crate::zones::path(self.zones.len(), &self.conduits, from, to)
     }
 
+    /// Whether a route joins zones `a` and `b` (through conduits, or the same zone).
+    pub fn zones_joined(&self, a: usize, b: usize) -> bool {
+        self.path(a, b).is_some()
+    }
+
     /// Whether host `mid` sits in a zone the traffic between `a` and `b` crosses (where an
     /// adversary in the middle can intercept it).
     pub fn on_path(&self, mid: usize, a: usize, b: usize) -> bool {
@@ -193,29 +236,82 @@ impl Network {
 
     /// A TCP connection from host `from` to host `to` on `port`.
     pub fn connect(&self, from: usize, to: usize, port: u16) -> Verdict {
+        self.decide(from, to, port).verdict
+    }
+
+    /// A TCP connection from host `from` to host `to` on `port`, and what the firewall's
+    /// rule set made of it.
+    pub fn decide(&self, from: usize, to: usize, port: u16) -> Decision {
         let (zf, zt) = (self.hosts[from].zone, self.hosts[to].zone);
         let Some(path) = self.path(zf, zt) else {
-            return Verdict::NoRoute;
+            return Decision {
+                verdict: Verdict::NoRoute,
+                nft: None,
+            };
         };
         let mut latency = self.zone_latency
             + path
                 .iter()
                 .map(|&k| self.conduit_latency[k])
                 .sum::<Micros>();
-        if let Some((rules, fw_latency)) = &self.firewall
+        let mut nft = None;
+        if let Some((filter, fw_latency)) = &self.firewall
             && !path.is_empty()
         {
-            let allowed = rules.iter().any(|r| {
-                self.matches(&r.from, from)
-                    && self.matches(&r.to, to)
-                    && r.port.is_none_or(|p| p == port)
-            });
+            let listed = |rules: &[Rule]| {
+                rules.iter().any(|r| {
+                    self.matches(&r.from, from)
+                        && self.matches(&r.to, to)
+                        && r.port.is_none_or(|p| p == port)
+                })
+            };
+            let allowed = match filter {
+                Filter::AllowList(rules) => listed(rules),
+                Filter::Nft {
+                    set,
+                    ahead,
+                    interfaces,
+                } => {
+                    listed(ahead) || {
+                        let c = set.connect(&crate::nft::Flow {
+                            client_if: &interfaces[zf],
+                            server_if: &interfaces[zt],
+                            client: self.hosts[from].address,
+                            client_port: crate::nft::CLIENT_PORT,
+                            server: self.hosts[to].address,
+                            server_port: port,
+                        });
+                        let ok = c.outcome == crate::nft::Outcome::Connected;
+                        nft = Some(c);
+                        ok
+                    }
+                }
+            };
             if !allowed {
-                return Verdict::Blocked;
+                return Decision {
+                    verdict: Verdict::Blocked,
+                    nft,
+                };
             }
-            latency += fw_latency * path.len() as Micros;
+            // The model of one firewall between the zones: crossed once.
+            let crossed = match filter {
+                Filter::AllowList(_) => path.len(),
+                Filter::Nft { .. } => 1,
+            };
+            latency += fw_latency * crossed as Micros;
         }
-        Verdict::Allow(latency)
+        Decision {
+            verdict: Verdict::Allow(latency),
+            nft,
+        }
+    }
+
+    /// The nftables rule set the firewall runs, if it runs one.
+    pub fn ruleset(&self) -> Option<&crate::nft::RuleSet> {
+        match &self.firewall {
+            Some((Filter::Nft { set, .. }, _)) => Some(set),
+            _ => None,
+        }
     }
 }
 
@@ -248,6 +344,9 @@ pub struct Net {
     /// Servers' framers for links that carry arbitrary bytes.
     pub framers: BTreeMap<crate::plc::ConnId, crate::modbus::Framer>,
     pub blocked_flows: FlowLedger,
+    /// The flows the network carried (attempts that got through), for the rule set's
+    /// report: its counters, dead rules and over-broad rules.
+    pub passed_flows: FlowLedger,
     /// When each HMI link may try to reconnect (by link id; others never).
     pub reconnect_at: Vec<Micros>,
 }

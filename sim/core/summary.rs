@@ -9,6 +9,7 @@ use crate::world::World;
 use serde::Serialize;
 
 mod cost;
+pub mod firewall;
 pub use cost::{CauseCost, CauseKind, CostSummary};
 
 #[derive(Clone, Debug, Serialize)]
@@ -72,6 +73,9 @@ pub struct SecuritySummary {
     pub vendor: Option<crate::world::VendorStats>,
     /// Connections a zone firewall (or the lack of a route) refused.
     pub flows_blocked: Vec<FlowRow>,
+    /// The nftables rule set's report, when the segmentation is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub firewall: Option<firewall::FirewallReport>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -107,6 +111,10 @@ pub struct FlowRow {
     pub attempts: u64,
     /// A flow the plant needs (the HMI's), not attack traffic.
     pub legitimate: bool,
+    /// The nftables rule (or chain policy) that stopped it, when the segmentation is a
+    /// rule set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -562,16 +570,18 @@ fn security_summary(w: &World) -> SecuritySummary {
         v.wait_h = round(v.wait_h, 4);
         v
     });
-    for (&crate::network::FlowKey { from, to, port }, r) in &w.net.blocked_flows {
+    for (key, r) in &w.net.blocked_flows {
         let (attempts, legitimate) = (r.attempts, r.legitimate);
         security.flows_blocked.push(FlowRow {
-            from: w.net.network.hosts[from].name.clone(),
-            to: w.net.network.hosts[to].name.clone(),
-            port,
+            from: w.net.network.hosts[key.from].name.clone(),
+            to: w.net.network.hosts[key.to].name.clone(),
+            port: key.port,
             attempts,
             legitimate,
+            rule: firewall::stopped_by(&w.net.network, key),
         });
     }
+    security.firewall = firewall::report(&w.net.network, &w.net.passed_flows, &w.net.blocked_flows);
     security
 }
 

@@ -45,6 +45,9 @@ pub struct LiveConfig {
     pub status: bool,
     /// A viewer watching the session: snapshots out, commands in (logged as inputs).
     pub view: Option<Arc<LiveView>>,
+    /// Per PLC: the network namespace and address its endpoint listens in (`live
+    /// --netns`), in place of `bind` and `base_port`.
+    pub listen_in: Option<Vec<(String, SocketAddr)>>,
 }
 
 /// A PLC endpoint as it listens.
@@ -345,9 +348,19 @@ impl Live {
                     .checked_add(i as u16)
                     .context("port range past 65535")?
             };
-            let addr = SocketAddr::new(cfg.bind, port);
-            let std_listener = std::net::TcpListener::bind(addr)
-                .with_context(|| format!("cannot listen on {addr} for {}", plc.name))?;
+            let std_listener = match &cfg.listen_in {
+                Some(places) => {
+                    let (ns, addr) = places.get(i).context("a namespace for every PLC")?;
+                    crate::netns::inside(ns, || std::net::TcpListener::bind(addr))?.with_context(
+                        || format!("cannot listen on {addr} in {ns} for {}", plc.name),
+                    )?
+                }
+                None => {
+                    let addr = SocketAddr::new(cfg.bind, port);
+                    std::net::TcpListener::bind(addr)
+                        .with_context(|| format!("cannot listen on {addr} for {}", plc.name))?
+                }
+            };
             std_listener.set_nonblocking(true)?;
             let local = std_listener.local_addr()?;
             listeners.push(std_listener);

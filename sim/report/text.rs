@@ -296,6 +296,12 @@ fn security_steps(s: &Summary, o: &mut String) {
                     ""
                 }
             );
+            if let Some(rule) = &f.rule {
+                let _ = writeln!(o, "    dropped by {rule}");
+            }
+        }
+        if let Some(fw) = &sec.firewall {
+            firewall_text(o, fw);
         }
     }
 }
@@ -538,5 +544,37 @@ fn loss_tree(s: &Summary, o: &mut String) {
             l.cause,
             money(l.cost, &s.cost.currency)
         );
+    }
+}
+
+/// The nftables rule set against the run: counters, dead rules, over-broad rules.
+fn firewall_text(o: &mut String, fw: &faultline_core::summary::firewall::FirewallReport) {
+    let _ = writeln!(o, "  nftables rule set: connections each rule matched");
+    for r in &fw.rules {
+        let _ = writeln!(o, "    {:>8}  {}", r.matched, r.rule);
+    }
+    for d in &fw.dead {
+        let _ = writeln!(o, "  dead rule (nothing matched it): {d}");
+    }
+    for b in &fw.over_broad {
+        let _ = writeln!(o, "  over-broad rule: {} admits {}", b.rule, b.admits);
+        let _ = writeln!(o, "    exists for: {}", b.needed_for.join(", "));
+        for a in &b.used_by_attacks {
+            let _ = writeln!(o, "    used by the attack: {a}");
+        }
+        if !b.also_allows.is_empty() {
+            let shown: Vec<&str> = b.also_allows.iter().take(6).map(|s| s.as_str()).collect();
+            let more = b.also_allows.len().saturating_sub(shown.len());
+            let _ = writeln!(
+                o,
+                "    also lets through: {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" … and {more} more in summary.json")
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
 }

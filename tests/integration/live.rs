@@ -58,6 +58,7 @@ fn config(speed: f64, hours: f64) -> LiveConfig {
         audit_log: None,
         status: false,
         view: None,
+        listen_in: None,
     }
 }
 

@@ -6,6 +6,7 @@ mod codec_props;
 mod corrections;
 mod determinism;
 mod exercises;
+mod firewall;
 mod golden;
 mod impact;
 mod ledger;

@@ -58,6 +58,7 @@ fn zones_without_a_conduit_have_no_route_and_firewalls_refuse_what_no_rule_allow
             to: Peer::Zone("control".into()),
             port: Some(502),
         }],
+        nftables: None,
         firewall_latency_ms: 0.1,
     };
     let n = Network::new(&s, Some(&seg));

@@ -22,6 +22,16 @@ pub trait Sources {
     /// The text of the file at `path` (as the scenario names it, relative paths already
     /// joined to the folder of the file that names them).
     fn read(&mut self, path: &Path) -> std::io::Result<String>;
+
+    /// The JSON form of an nftables rule set written as text (`path` ends in `.nft`).
+    /// The core cannot convert it: the CLI's sources do, with `nft`.
+    fn nft_json(&mut self, path: &Path, _text: &str) -> Result<String, String> {
+        Err(format!(
+            "{} is an nft text rule set, which needs the faultline CLI to convert (with \
+             nft); or give the JSON form (`nft -j list ruleset`)",
+            path.display()
+        ))
+    }
 }
 
 impl<F: FnMut(&Path) -> std::io::Result<String>> Sources for F {
@@ -54,10 +64,14 @@ fn load_depth(
 ) -> Result<Scenario, ScenarioError> {
     let shown = path.display().to_string();
     let text = read(path, sources)?;
+    let folder = path.parent().unwrap_or(Path::new("."));
     if !is_overlay(&text) {
-        return parse(&text, &shown);
+        let mut s: Scenario = from_ron(&text, &shown)?;
+        read_ruleset(s.segmentation.as_mut(), folder, sources, &shown)?;
+        return checked(s, &shown);
     }
-    let overlay: Overlay = from_ron(&text, &shown)?;
+    let mut overlay: Overlay = from_ron(&text, &shown)?;
+    read_ruleset(overlay.segmentation_mut(), folder, sources, &shown)?;
     if depth >= MAX_OVERLAY_DEPTH {
         return Err(ScenarioError::Invalid {
             path: shown,
@@ -85,7 +99,11 @@ fn load_depth(
     let base: Scenario = if is_overlay(&base_text) {
         load_depth(&base_path, sources, depth + 1)?
     } else {
-        from_ron(&base_text, &base_path.display().to_string())?
+        let shown = base_path.display().to_string();
+        let mut s: Scenario = from_ron(&base_text, &shown)?;
+        let folder = base_path.parent().unwrap_or(Path::new("."));
+        read_ruleset(s.segmentation.as_mut(), folder, sources, &shown)?;
+        s
     };
     match overlay.apply(base) {
         Ok(s) => checked(s, &shown),
@@ -94,6 +112,47 @@ fn load_depth(
             problems,
         }),
     }
+}
+
+/// Read the nftables rule set a segmentation section names (relative to `folder`, the
+/// folder of the file that names it) and parse it.
+fn read_ruleset(
+    seg: Option<&mut super::SegmentationSpec>,
+    folder: &Path,
+    sources: &mut dyn Sources,
+    shown: &str,
+) -> Result<(), ScenarioError> {
+    let Some(n) = seg.and_then(|g| g.nftables.as_mut()) else {
+        return Ok(());
+    };
+    if n.loaded.is_some() {
+        return Ok(());
+    }
+    let fail = |message: String| ScenarioError::Invalid {
+        path: shown.to_string(),
+        problems: vec![Problem {
+            field: "segmentation.nftables.ruleset".into(),
+            message,
+        }],
+    };
+    let path = folder.join(&n.ruleset);
+    let file = path.display().to_string();
+    let text = sources.read(&path).map_err(|e| {
+        fail(format!(
+            "cannot read {file}: {e} (a path relative to this file's folder)"
+        ))
+    })?;
+    let (json, lines) = if path.extension().is_some_and(|e| e == "nft") {
+        let json = sources.nft_json(&path, &text).map_err(fail)?;
+        (json, crate::nft::text_lines(&text, &file))
+    } else {
+        (text, BTreeMap::new())
+    };
+    let set =
+        crate::nft::RuleSet::from_json(&json, &file, &lines).map_err(|e| fail(e.to_string()))?;
+    n.loaded = Some(std::sync::Arc::new(set));
+    n.source = Some(path);
+    Ok(())
 }
 
 /// Parse and validate scenario text; `origin` names it in errors.

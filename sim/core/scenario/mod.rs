@@ -940,8 +940,15 @@ pub struct SegmentationSpec {
     /// Whether the firewalls filter (false: deployed but passing everything).
     #[serde(default = "yes")]
     pub enabled: bool,
-    /// The allow list; everything else between zones is dropped.
+    /// The allow list; everything else between zones is dropped. With `nftables`, allow
+    /// rules are exceptions evaluated ahead of the rule set (a flow allowed during the
+    /// run).
+    #[serde(default)]
     pub allow: Vec<AllowRule>,
+    /// The firewall's own nftables rule set in place of the allow list (see
+    /// docs/nftables.md for the subset the twin evaluates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nftables: Option<NftablesSpec>,
     /// Added per firewall crossed.
     #[serde(default = "default_firewall_latency")]
     pub firewall_latency_ms: f64,
@@ -949,6 +956,40 @@ pub struct SegmentationSpec {
 
 fn yes() -> bool {
     true
+}
+
+/// A real nftables rule set as the zone firewall: one firewall between the zones, with
+/// an interface facing each zone. A connection between zones passes only if the rule
+/// set's forward hook passes each of its packets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NftablesSpec {
+    /// The rule set, a path relative to the scenario file: the JSON form (`nft -j list
+    /// ruleset`, `.json`) or the text form (`.nft`, which the CLI converts with `nft` in
+    /// a throwaway network namespace: needs `nft` and CAP_NET_ADMIN).
+    pub ruleset: String,
+    /// The firewall's interface facing each zone, by zone name (`iifname`/`oifname` in
+    /// the rule set). A zone not listed faces an interface named as the zone.
+    #[serde(default)]
+    pub interfaces: std::collections::BTreeMap<String, String>,
+    /// The rule set as read (filled in by loading).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub loaded: Option<std::sync::Arc<crate::nft::RuleSet>>,
+    /// Where it was read from (filled in by loading).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub source: Option<std::path::PathBuf>,
+}
+
+impl NftablesSpec {
+    /// The interface facing `zone`.
+    pub fn interface<'a>(&'a self, zone: &'a str) -> &'a str {
+        self.interfaces
+            .get(zone)
+            .map(|s| s.as_str())
+            .unwrap_or(zone)
+    }
 }
 
 fn default_firewall_latency() -> f64 {

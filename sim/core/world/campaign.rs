@@ -38,6 +38,7 @@ impl World {
         }
         match self.net.network.connect(host, to, 502) {
             Verdict::Allow(latency) => {
+                self.note_passed(host, to, 502, false);
                 let latency = latency + self.controls.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
                 let name = self.net.network.hosts[host].name.clone();
                 let link = self
@@ -186,10 +187,13 @@ impl World {
                     {
                         continue;
                     }
-                    if h == host
-                        || !isolated
-                            && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_))
-                    {
+                    let reached = h != host
+                        && !isolated
+                        && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_));
+                    if reached {
+                        self.note_passed(host, h, 445, false);
+                    }
+                    if h == host || reached {
                         hit.push(self.net.network.hosts[h].name.clone());
                         match kind {
                             crate::network::HostKind::Hmi => {

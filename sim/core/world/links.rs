@@ -28,6 +28,7 @@ impl World {
                 self.net.reconnect_at[l] = t + RETRY;
                 continue;
             }
+            self.note_passed(from, to, 502, true);
             match self.devices.plcs[p].connect(link) {
                 Admission::Refused => self.net.reconnect_at[l] = t + RETRY,
                 a => {
@@ -44,6 +45,18 @@ impl World {
                 }
             }
         }
+    }
+
+    /// A connection the network carried.
+    pub(crate) fn note_passed(&mut self, from: usize, to: usize, port: u16, legitimate: bool) {
+        self.net
+            .passed_flows
+            .entry(FlowKey { from, to, port })
+            .or_insert(Refused {
+                attempts: 0,
+                legitimate,
+            })
+            .attempts += 1;
     }
 
     /// A connection the network refused.

@@ -114,7 +114,21 @@ impl World {
             .collect();
         let hmi = Hmi::new(s, &plcs, &mut bus, seed, &latency);
         let mut blocked_flows = BTreeMap::new();
+        let mut passed_flows: crate::network::FlowLedger = BTreeMap::new();
         for (link, p) in hmi.links() {
+            if matches!(verdicts[p], Verdict::Allow(_)) {
+                passed_flows
+                    .entry(FlowKey {
+                        from: network.hmi(),
+                        to: network.plc_host(p),
+                        port: 502,
+                    })
+                    .or_insert(Refused {
+                        attempts: 0,
+                        legitimate: true,
+                    })
+                    .attempts += 1;
+            }
             if !matches!(verdicts[p], Verdict::Allow(_)) {
                 // A flow the plant needs that the network does not carry.
                 bus.close(link);
@@ -187,6 +201,7 @@ impl World {
                 bus,
                 framers: BTreeMap::new(),
                 blocked_flows,
+                passed_flows,
                 reconnect_at: vec![0; n_links],
             },
             campaign: Campaign::new(attacks),

@@ -92,6 +92,11 @@ pub(crate) struct Overlay {
 }
 
 impl Overlay {
+    /// The segmentation section the overlay sets, if any.
+    pub(crate) fn segmentation_mut(&mut self) -> Option<&mut crate::scenario::SegmentationSpec> {
+        self.segmentation.as_mut().and_then(|s| s.as_mut())
+    }
+
     /// The base with the overlay applied, or the overlay's fields that cannot apply.
     pub(crate) fn apply(self, mut s: Scenario) -> Result<Scenario, Vec<Problem>> {
         let mut problems = Vec::new();

@@ -561,6 +561,51 @@ fn host_names(s: &Scenario) -> BTreeSet<&str> {
         .collect()
 }
 
+/// An nftables segmentation: the rule set read, each zone facing an interface the
+/// kernel would accept as a name, no two zones on one interface.
+fn nftables_checks(n: &crate::scenario::NftablesSpec, zones: &BTreeSet<&str>, c: &mut Checker) {
+    if n.loaded.is_none() {
+        c.fail(
+            "segmentation.nftables.ruleset",
+            "the rule set was not read: load the scenario from its file (the rule set is a \
+             path relative to it)",
+        );
+    }
+    for z in n.interfaces.keys() {
+        c.known(
+            format!("segmentation.nftables.interfaces.{z}"),
+            "zone",
+            z,
+            zones,
+        );
+    }
+    let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+    for z in zones {
+        let name = n.interface(z);
+        let field = format!("segmentation.nftables.interfaces.{z}");
+        if name.is_empty()
+            || name.len() > 15
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            c.fail(
+                field.clone(),
+                format!(
+                    "\"{name}\" cannot name a Linux interface (1 to 15 letters, digits, - _ .): \
+                     map the zone to one in `interfaces`"
+                ),
+            );
+        }
+        if let Some(other) = seen.insert(name, z) {
+            c.fail(
+                field,
+                format!("zones {other} and {z} both face interface {name}"),
+            );
+        }
+    }
+}
+
 /// The controls: segmentation, DPI, vendor access, device monitoring, response.
 fn control_checks(s: &Scenario, c: &mut Checker) {
     let plcs: BTreeSet<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
@@ -579,6 +624,9 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
             );
         }
         c.non_negative("segmentation.firewall_latency_ms", seg.firewall_latency_ms);
+        if let Some(n) = &seg.nftables {
+            nftables_checks(n, &zones, c);
+        }
         for (i, r) in seg.allow.iter().enumerate() {
             for (end, p) in [("from", &r.from), ("to", &r.to)] {
                 let field = format!("segmentation.allow[{i}].{end}");
