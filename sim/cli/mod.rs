@@ -2,6 +2,7 @@
 //! One module per command; this one holds the parser, the exit codes and what they share.
 
 mod exercise;
+mod export;
 mod live;
 mod map;
 mod new;
@@ -74,6 +75,9 @@ enum Verb {
     /// Run a tabletop exercise: the twin runs to each inject and asks the table at each
     /// decision point; writes after-action.html and the decisions (the input log).
     Exercise(exercise::Args),
+    /// Write what was validated in the twin in the form a real device takes: the
+    /// segmentation as an nftables rule set, the DPI rules as a proxy policy.
+    Export(export::Args),
     /// Open the viewer: an HMI-style mimic of the running line (build with
     /// `--features viewer`).
     View(view::Args),
@@ -140,6 +144,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Verb::Merge(a) => sweep::merge(a),
         Verb::Exercise(a) => exercise::run(a),
         Verb::View(a) => view::run(a),
+        Verb::Export(a) => export::run(a),
         Verb::Validate(a) => map::validate(a),
         Verb::Map(a) => map::map(a),
         Verb::Schema(a) => schema::run(a),

@@ -414,3 +414,468 @@ fn every_construct_of_the_subset_decides_as_in_the_kernel() {
         );
     }
 }
+
+/// `export nftables` for every shipped segmented scenario: `nft -c` accepts it (where nft
+/// is installed), and read back through nft (where namespaces can be made: the kernel's
+/// own parse of it) it gives every flow of the run the scenario's own verdict.
+#[test]
+fn the_exported_rule_set_passes_nft_check_and_re_imported_decides_every_flow_as_the_scenario() {
+    let have_nft = faultline::netns::available().is_ok();
+    if !have_nft {
+        namespaces_here(
+            "the_exported_rule_set_passes_nft_check_and_re_imported_decides_every_flow_as_the_scenario",
+        );
+    }
+    let mut checked = 0;
+    for (path, s) in segmented() {
+        let (code, text, err) = cli(&["export", "nftables", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {err}", path.display());
+        if s.segmentation.as_ref().unwrap().nftables.is_none() {
+            // Each allow rule's comment names its flow.
+            assert_eq!(
+                text.matches("accept comment \"").count(),
+                s.segmentation.as_ref().unwrap().allow.len() + 1,
+                "{text}"
+            );
+        }
+        if !have_nft {
+            continue;
+        }
+        let dir = std::env::temp_dir().join(format!("faultline-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ext = if text.trim_start().starts_with('{') {
+            "json"
+        } else {
+            "nft"
+        };
+        let file = dir.join(format!(
+            "{}.{ext}",
+            path.file_stem().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&file, &text).unwrap();
+        let mut check = std::process::Command::new("unshare");
+        check.args(["--net", "--", "nft", "-c"]);
+        if ext == "json" {
+            check.arg("-j");
+        }
+        let out = check.arg("-f").arg(&file).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}: nft -c: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Re-import: the scenario with the export as its rule set.
+        let json = if ext == "json" {
+            text.clone()
+        } else {
+            faultline::netns::nft_to_json(&file).unwrap()
+        };
+        let set = RuleSet::from_json(&json, &file.display().to_string(), &BTreeMap::new()).unwrap();
+        let (network, keys) = flows_of(&s);
+        let interfaces = faultline::export::interfaces(&s);
+        for k in &keys {
+            let (f, t) = (&network.hosts[k.from], &network.hosts[k.to]);
+            let again = if f.zone == t.zone {
+                Seen::Connected
+            } else if !network.zones_joined(f.zone, t.zone) {
+                Seen::TimedOut
+            } else {
+                seen_of(
+                    set.connect(&Flow {
+                        client_if: &interfaces[f.zone],
+                        server_if: &interfaces[t.zone],
+                        client: f.address,
+                        client_port: CLIENT_PORT,
+                        server: t.address,
+                        server_port: k.port,
+                    })
+                    .outcome,
+                )
+            };
+            assert_eq!(
+                again,
+                twin_seen(&network, k),
+                "{}: {} -> {}:{}",
+                path.display(),
+                f.name,
+                t.name,
+                k.port
+            );
+            checked += 1;
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    if have_nft {
+        assert!(checked > 50, "{checked} flows checked");
+    }
+}
+
+/// `export proxy-policy`: for every shipped scenario with DPI and every PLC, the proxy
+/// loads the exported policy, and the proxy's DPI decides every request from every host
+/// of the scenario (known to the proxy by its address) as the twin's DPI does.
+#[test]
+fn the_exported_proxy_policy_decides_every_request_as_the_twins_dpi() {
+    use faultline::controls::dpi::{Dpi, Flow as DpiFlow};
+    use faultline::modbus::{Request, request_adu};
+    let requests = [
+        Request::ReadHoldingRegisters {
+            address: 0,
+            quantity: 4,
+        },
+        Request::ReadHoldingRegisters {
+            address: 100,
+            quantity: 2,
+        },
+        Request::ReadCoils {
+            address: 0,
+            quantity: 8,
+        },
+        Request::ReadInputRegisters {
+            address: 0,
+            quantity: 4,
+        },
+        Request::WriteSingleRegister {
+            address: 2,
+            value: 560,
+        },
+        Request::WriteSingleRegister {
+            address: 2,
+            value: 720,
+        },
+        Request::WriteSingleRegister {
+            address: 0,
+            value: 100,
+        },
+        Request::WriteSingleCoil {
+            address: 0,
+            value: true,
+        },
+        Request::WriteSingleCoil {
+            address: 1,
+            value: false,
+        },
+        Request::WriteMultipleRegisters {
+            address: 0,
+            values: vec![1, 2],
+        },
+        Request::Diagnostics {
+            sub_function: 1,
+            data: vec![0, 0],
+        },
+        Request::ReportServerId,
+    ];
+    let (mut compared, mut passed) = (0, 0);
+    for path in shipped_scenarios() {
+        let Ok(s) = load(&path) else { continue };
+        let (Some(dpi), Some(net)) = (&s.dpi, &s.network) else {
+            continue;
+        };
+        let mut hosts: Vec<(String, String, String)> = vec![(
+            s.hmi.name.clone(),
+            net.hmi_zone.clone(),
+            s.hmi.address.clone(),
+        )];
+        hosts.extend(
+            net.hosts
+                .iter()
+                .map(|h| (h.name.clone(), h.zone.clone(), h.address.clone())),
+        );
+        for plc in &s.plcs {
+            let (code, text, err) = cli(&[
+                "export",
+                "proxy-policy",
+                path.to_str().unwrap(),
+                "--plc",
+                &plc.name,
+            ]);
+            assert_eq!(code, 0, "{}: {err}", path.display());
+            let file = std::env::temp_dir().join(format!(
+                "faultline-policy-{}-{}.ron",
+                std::process::id(),
+                plc.name
+            ));
+            std::fs::write(&file, &text).unwrap();
+            let exported = faultline::proxy::load_policy(&file).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {}: the proxy refuses the export: {e:#}",
+                    path.display(),
+                    plc.name
+                )
+            });
+            let _ = std::fs::remove_file(&file);
+            for (name, zone, address) in &hosts {
+                for (i, r) in requests.iter().enumerate() {
+                    let adu = request_adu(1, plc.unit_id, r);
+                    let (mut twin, mut proxy) = (Dpi::new(dpi), Dpi::new(&exported));
+                    let a = twin.inspect(
+                        DpiFlow {
+                            from_host: name,
+                            from_zone: zone,
+                            to_host: &plc.name,
+                            to_zone: &net.plc_zone,
+                            conn: 1,
+                        },
+                        &adu,
+                        i as u64,
+                    );
+                    let b = proxy.inspect(
+                        DpiFlow {
+                            from_host: address,
+                            from_zone: "client",
+                            to_host: "upstream",
+                            to_zone: "upstream",
+                            conn: 1,
+                        },
+                        &adu,
+                        i as u64,
+                    );
+                    assert_eq!(
+                        a,
+                        b,
+                        "{}: {name} ({address}) -> {}: {r:?}",
+                        path.display(),
+                        plc.name
+                    );
+                    compared += 1;
+                    passed += a.is_ok() as usize;
+                }
+            }
+        }
+    }
+    assert!(compared > 500, "{compared} requests compared");
+    // Both verdicts occur.
+    assert!(
+        passed > 50 && compared - passed > 50,
+        "{passed} of {compared} passed"
+    );
+}
+
+fn summary_of(path: &str) -> serde_json::Value {
+    let s = load(std::path::Path::new(path)).unwrap();
+    let mut w = World::new(&s, s.seed);
+    w.run();
+    serde_json::to_value(faultline::report::Summary::from_world(&w)).unwrap()
+}
+
+/// The rule set's report adds up: every connection attempt between zones is decided by
+/// exactly one rule or a chain policy; a rule that decided an attempt matched it; a dead
+/// rule matched nothing.
+#[test]
+fn every_attempt_the_rule_set_decided_is_owned_by_one_rule_or_a_policy() {
+    for path in [
+        "scenarios/segmentation-nftables.ron",
+        "scenarios/segmentation-nftables-forgotten.ron",
+        "scenarios/segmentation-nftables-over-broad.ron",
+    ] {
+        let sum = summary_of(path);
+        let fw = &sum["security"]["firewall"];
+        let rules = fw["rules"].as_array().unwrap();
+        let decided: u64 = rules.iter().map(|r| r["decided"].as_u64().unwrap()).sum();
+        assert_eq!(
+            decided + fw["decided_by_policy"].as_u64().unwrap(),
+            fw["attempts"].as_u64().unwrap(),
+            "{path}: {fw}"
+        );
+        for r in rules {
+            assert!(
+                r["matched"].as_u64() >= r["decided"].as_u64(),
+                "{path}: {r}"
+            );
+        }
+        let dead: Vec<&str> = fw["dead"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_str().unwrap())
+            .collect();
+        for r in rules {
+            assert_eq!(
+                r["matched"] == 0,
+                dead.contains(&r["rule"].as_str().unwrap()),
+                "{path}: {r}"
+            );
+        }
+        // The attempts the report counts are the flows' attempts, carried and refused.
+        let s = load(std::path::Path::new(path)).unwrap();
+        let mut w = World::new(&s, s.seed);
+        w.run();
+        let n = &w.net.network;
+        let crossing: u64 = w
+            .net
+            .passed_flows
+            .iter()
+            .chain(&w.net.blocked_flows)
+            .filter(|(k, _)| n.hosts[k.from].zone != n.hosts[k.to].zone)
+            .map(|(_, r)| r.attempts)
+            .sum();
+        assert_eq!(fw["attempts"].as_u64().unwrap(), crossing, "{path}");
+    }
+}
+
+/// The three shipped rule sets teach what their headers say, in the rule set's language.
+#[test]
+fn the_reports_name_the_dropping_rule_the_dead_rules_and_the_over_broad_rule_an_attacker_used() {
+    // The good rule set: the scan and the write both dropped by the chain's policy; the
+    // line as without attacks.
+    let good = summary_of("scenarios/segmentation-nftables.ron");
+    let base = summary_of("scenarios/bottling-line.ron");
+    assert_eq!(good["line"]["good_units"], base["line"]["good_units"]);
+    let sec = &good["security"];
+    assert_eq!(sec["steps_succeeded"], 0, "{sec}");
+    for f in sec["flows_blocked"].as_array().unwrap() {
+        assert_eq!(
+            f["rule"], "chain policy (drop of chain forward in table plant)",
+            "{f}"
+        );
+        assert_eq!(f["legitimate"], false);
+    }
+    assert!(sec["firewall"]["dead"].as_array().unwrap().is_empty());
+    assert!(sec["firewall"]["over_broad"].as_array().unwrap().is_empty());
+
+    // The forgotten PLC: the HMI's flow to the labelers dropped by the policy, the line's
+    // loss owed to the control; the decommissioned server's rule dead.
+    let forgot = summary_of("scenarios/segmentation-nftables-forgotten.ron");
+    let sec = &forgot["security"];
+    let blocked = sec["flows_blocked"].as_array().unwrap();
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    assert_eq!(blocked[0]["to"], "plc-labelers");
+    assert_eq!(blocked[0]["legitimate"], true);
+    assert!(
+        blocked[0]["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("chain policy")
+    );
+    let dead = sec["firewall"]["dead"].as_array().unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(
+        dead[0].as_str().unwrap().contains("old SCADA server"),
+        "{dead:?}"
+    );
+    assert!(
+        forgot["cost"]["controls"].as_f64().unwrap() > 1000.0,
+        "{}",
+        forgot["cost"]
+    );
+    assert!(
+        forgot["cost"]["by_cause"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["cause"] == "control: segmentation"),
+        "{}",
+        forgot["cost"]
+    );
+    // The allow-list form of the same mistake costs the same.
+    let listed = summary_of("scenarios/segmentation-forgotten-flow.ron");
+    assert_eq!(listed["line"]["good_units"], forgot["line"]["good_units"]);
+
+    // The over-broad rule: the attack went through it; it exists for the SCADA server's
+    // polls; it lets through the IT laptop and the vendor's laptop too.
+    let broad = summary_of("scenarios/segmentation-nftables-over-broad.ron");
+    let sec = &broad["security"];
+    assert_eq!(sec["steps_succeeded"], 1);
+    let ob = sec["firewall"]["over_broad"].as_array().unwrap();
+    assert_eq!(ob.len(), 1, "{ob:?}");
+    assert!(
+        ob[0]["rule"]
+            .as_str()
+            .unwrap()
+            .contains("SCADA polls the PLCs")
+    );
+    assert!(
+        ob[0]["admits"]
+            .as_str()
+            .unwrap()
+            .starts_with("16777216 source addresses")
+    );
+    assert_eq!(
+        ob[0]["used_by_attacks"][0],
+        "it-laptop -> plc-pasteur:502 (1 attempts)"
+    );
+    assert_eq!(ob[0]["needed_for"].as_array().unwrap().len(), 7);
+    let also: Vec<&str> = ob[0]["also_allows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        also.contains(&"vendor-laptop -> plc-filler:502"),
+        "{also:?}"
+    );
+    assert!(!also.iter().any(|a| a.starts_with("scada ")), "{also:?}");
+    // The same attack against the good rule set is dropped.
+    let (code, out, _) = cli(&["run", "scenarios/segmentation-nftables-over-broad.ron"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("over-broad rule: rule handle 3"), "{out}");
+    assert!(
+        out.contains("used by the attack: it-laptop -> plc-pasteur:502"),
+        "{out}"
+    );
+}
+
+/// A rule set the twin cannot evaluate exactly is refused at load, naming the rule (its
+/// handle, chain and table; file:line for the text form) and the construct.
+#[test]
+fn a_rule_outside_the_subset_is_an_error_naming_the_rule() {
+    let dir = std::env::temp_dir().join(format!("faultline-nft-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = std::fs::read_to_string("scenarios/nftables/bottling-line.json").unwrap();
+    let bad = good.replacen(
+        r#""right": 502"#,
+        r#""right": 502
+          }
+        },
+        {
+          "match": {
+            "op": "==",
+            "left": { "meta": { "key": "mark" } },
+            "right": 7"#,
+        1,
+    );
+    assert_ne!(bad, good);
+    std::fs::write(dir.join("bad.json"), &bad).unwrap();
+    let base = std::fs::canonicalize("scenarios/bottling-line.ron").unwrap();
+    let overlay = format!(
+        "Overlay(base: {:?}, name: \"bad\", segmentation: Some((nftables: Some((ruleset: \"bad.json\")))))",
+        base.display().to_string()
+    );
+    std::fs::write(dir.join("s.ron"), &overlay).unwrap();
+    let (code, _, err) = cli(&["validate", dir.join("s.ron").to_str().unwrap()]);
+    assert_eq!(code, 65, "{err}");
+    assert!(err.contains("segmentation.nftables.ruleset"), "{err}");
+    assert!(
+        err.contains("rule handle 4 in chain forward of table plant (\"SCADA polls the PLCs\")"),
+        "{err}"
+    );
+    assert!(err.contains("meta mark"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    // A missing file and an unknown zone in the interface map, each at its field.
+    std::fs::write(
+        dir.join("s2.ron"),
+        overlay.replace(
+            "ruleset: \"bad.json\"",
+            "ruleset: \"nope.json\", interfaces: {\"plant\": \"eth0\"}",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = cli(&["validate", dir.join("s2.ron").to_str().unwrap()]);
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("cannot read") && err.contains("nope.json"),
+        "{err}"
+    );
+    // The text form: converted with nft (where it can be), each rule placed at its line.
+    if faultline::netns::available().is_ok() {
+        let text = "table inet plant {\n  chain forward {\n    type filter hook forward priority filter; policy drop;\n    ct state established accept\n    meta mark 7 accept comment \"marked\"\n  }\n}\n";
+        std::fs::write(dir.join("bad.nft"), text).unwrap();
+        std::fs::write(dir.join("s3.ron"), overlay.replace("bad.json", "bad.nft")).unwrap();
+        let (code, _, err) = cli(&["validate", dir.join("s3.ron").to_str().unwrap()]);
+        assert_eq!(code, 65, "{err}");
+        assert!(err.contains("bad.nft:5"), "{err}");
+        assert!(err.contains("(\"marked\")"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

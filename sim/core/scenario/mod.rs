@@ -947,7 +947,7 @@ pub struct SegmentationSpec {
     pub allow: Vec<AllowRule>,
     /// The firewall's own nftables rule set in place of the allow list (see
     /// docs/nftables.md for the subset the twin evaluates).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub nftables: Option<NftablesSpec>,
     /// Added per firewall crossed.
     #[serde(default = "default_firewall_latency")]

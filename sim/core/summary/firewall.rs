@@ -10,8 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 /// The nftables rule set against the flows of the run.
 #[derive(Clone, Debug, Serialize)]
 pub struct FirewallReport {
+    /// Connection attempts between zones the rule set decided (the HMI's, the attacks',
+    /// everything crossing the firewall): the sum of every rule's `decided` and
+    /// `decided_by_policy`.
+    pub attempts: u64,
+    /// Attempts a chain's policy decided (no rule did).
+    pub decided_by_policy: u64,
     /// Every rule, in the order the rule set lists them, with the connection attempts
-    /// whose packets it matched (what its counter would show, by connection).
+    /// whose packets it matched (what its counter would show, by connection) and those it
+    /// decided (the verdict on the attempt's first packet, or on the packet it stopped).
     pub rules: Vec<RuleRow>,
     /// Rules no packet of the run matched.
     pub dead: Vec<String>,
@@ -24,6 +31,7 @@ pub struct FirewallReport {
 pub struct RuleRow {
     pub rule: String,
     pub matched: u64,
+    pub decided: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -58,8 +66,15 @@ fn passed_by(n: &Network, set: &RuleSet, k: &FlowKey) -> Option<usize> {
 pub fn report(n: &Network, passed: &FlowLedger, blocked: &FlowLedger) -> Option<FirewallReport> {
     let set = n.ruleset()?;
     let mut matched = vec![0u64; set.len()];
+    let mut decided = vec![0u64; set.len()];
+    let (mut attempts, mut decided_by_policy) = (0, 0);
     for (k, r) in passed.iter().chain(blocked) {
         if let Some(c) = n.decide(k.from, k.to, k.port).nft {
+            attempts += r.attempts;
+            match c.by {
+                Decider::Rule(i) => decided[i] += r.attempts,
+                Decider::Policy(_) => decided_by_policy += r.attempts,
+            }
             let hit: BTreeSet<usize> = c.hits.into_iter().collect();
             for i in hit {
                 matched[i] += r.attempts;
@@ -70,6 +85,7 @@ pub fn report(n: &Network, passed: &FlowLedger, blocked: &FlowLedger) -> Option<
         .map(|i| RuleRow {
             rule: set.rule(i).to_string(),
             matched: matched[i],
+            decided: decided[i],
         })
         .collect();
     let dead = (0..set.len())
@@ -137,6 +153,8 @@ pub fn report(n: &Network, passed: &FlowLedger, blocked: &FlowLedger) -> Option<
         });
     }
     Some(FirewallReport {
+        attempts,
+        decided_by_policy,
         rules,
         dead,
         over_broad,
