@@ -104,6 +104,9 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         ));
     }
     tables.push(loss_tree_table(s));
+    if let Some(fw) = &s.security.firewall {
+        tables.extend(firewall_tables(s, fw));
+    }
     tables.push((
         "Stations".to_string(),
         [
@@ -279,4 +282,78 @@ fn loss_tree_table(s: &Summary) -> (String, Vec<String>, Vec<Vec<String>>) {
             .to_vec(),
         rows,
     )
+}
+
+/// The nftables rule set in its own language: each blocked flow with the rule (or chain
+/// policy) that stopped it; each rule with its matches, the attempts it decided, and
+/// whether it is dead or over-broad.
+fn firewall_tables(
+    s: &Summary,
+    fw: &faultline_core::summary::firewall::FirewallReport,
+) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
+    let blocked = s
+        .security
+        .flows_blocked
+        .iter()
+        .map(|f| {
+            vec![
+                f.from.clone(),
+                format!("{}:{}", f.to, f.port),
+                f.attempts.to_string(),
+                if f.legitimate { "yes" } else { "no (attack)" }.into(),
+                f.rule.clone().unwrap_or_else(|| "no route".into()),
+            ]
+        })
+        .collect();
+    let mut rules: Vec<Vec<String>> = fw
+        .rules
+        .iter()
+        .map(|r| {
+            let mut note = Vec::new();
+            if fw.dead.contains(&r.rule) {
+                note.push("dead: nothing matched it".to_string());
+            }
+            if let Some(b) = fw.over_broad.iter().find(|b| b.rule == r.rule) {
+                note.push(format!(
+                    "over-broad: admits {}; exists for {}; used by the attack {}; also lets through {} other flow(s) among the plant's hosts",
+                    b.admits,
+                    b.needed_for.join(", "),
+                    if b.used_by_attacks.is_empty() { "–".to_string() } else { b.used_by_attacks.join(", ") },
+                    b.also_allows.len()
+                ));
+            }
+            vec![r.rule.clone(), r.matched.to_string(), r.decided.to_string(), note.join("; ")]
+        })
+        .collect();
+    rules.push(vec![
+        "chain policy".into(),
+        "".into(),
+        fw.decided_by_policy.to_string(),
+        "".into(),
+    ]);
+    vec![
+        (
+            "Blocked flows and the rule that stopped each".to_string(),
+            [
+                "from",
+                "to",
+                "attempts",
+                "needed by the plant",
+                "stopped by",
+            ]
+            .map(String::from)
+            .to_vec(),
+            blocked,
+        ),
+        (
+            format!(
+                "The nftables rule set: {} connection attempt(s) between zones",
+                fw.attempts
+            ),
+            ["rule", "matched", "decided", "finding"]
+                .map(String::from)
+                .to_vec(),
+            rules,
+        ),
+    ]
 }
