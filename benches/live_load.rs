@@ -260,7 +260,7 @@ fn main() {
         rt.spawn(faultline::proxy::serve(
             listener,
             addr,
-            spec,
+            Some(spec),
             Arc::new(std::sync::Mutex::new(sink)),
             faultline::proxy::ProxyOptions::default(),
         ));

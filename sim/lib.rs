@@ -24,6 +24,7 @@ pub mod reference;
 pub mod report;
 pub mod scenario;
 pub mod sweep;
+pub mod tls;
 #[cfg(feature = "viewer-model")]
 pub mod viewer;
 

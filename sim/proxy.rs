@@ -100,11 +100,39 @@ pub struct ProxyOptions {
 pub async fn serve(
     listener: TcpListener,
     upstream: SocketAddr,
-    spec: DpiSpec,
+    spec: Option<DpiSpec>,
     decisions: DecisionLog,
     options: ProxyOptions,
 ) -> Result<()> {
-    let dpi = Arc::new(Mutex::new(Dpi::new(&spec)));
+    serve_with(listener, upstream, spec, None, decisions, options).await
+}
+
+/// Modbus/TCP Security in front of the server: TLS with mutual authentication, the
+/// client's role from its certificate, and the role policy applied before the DPI's.
+#[derive(Clone)]
+pub struct TlsFront {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub roles: Arc<crate::tls::RolePolicy>,
+    /// How long a client has to complete the handshake before it is closed
+    /// ([`HANDSHAKE_TIMEOUT`] from the command line).
+    pub handshake_timeout: std::time::Duration,
+}
+
+/// How long a client of `faultline proxy` has to complete the TLS handshake.
+pub const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `serve`, with Modbus/TCP Security in front where `tls` is given: a client that does
+/// not complete the handshake with a certificate of the client CA never gets a Modbus
+/// answer (and is closed after the front's handshake timeout at most).
+pub async fn serve_with(
+    listener: TcpListener,
+    upstream: SocketAddr,
+    spec: Option<DpiSpec>,
+    tls: Option<TlsFront>,
+    decisions: DecisionLog,
+    options: ProxyOptions,
+) -> Result<()> {
+    let dpi = spec.map(|spec| Arc::new(Mutex::new(Dpi::new(&spec))));
     let started = Instant::now();
     // The rate buckets are keyed by source address: one per client IP.
     let mut sources: BTreeMap<IpAddr, u64> = BTreeMap::new();
@@ -124,20 +152,83 @@ pub async fn serve(
         };
         let next = sources.len() as u64 + 1;
         let source = *sources.entry(peer.ip()).or_insert(next);
-        let (dpi, decisions) = (dpi.clone(), decisions.clone());
+        let (dpi, decisions, tls) = (dpi.clone(), decisions.clone(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = session(
-                client,
-                peer,
-                upstream,
-                dpi,
-                decisions.clone(),
-                source,
-                started,
-                options,
-            )
-            .await
-            {
+            let _ = client.set_nodelay(true);
+            let result = match tls {
+                None => {
+                    let (rd, wr) = client.into_split();
+                    let ends = Ends {
+                        rd,
+                        wr,
+                        peer,
+                        role: None,
+                    };
+                    session(
+                        ends,
+                        upstream,
+                        dpi,
+                        decisions.clone(),
+                        source,
+                        started,
+                        options,
+                    )
+                    .await
+                }
+                Some(front) => {
+                    let stream = match tokio::time::timeout(
+                        front.handshake_timeout,
+                        front.acceptor.accept(client),
+                    )
+                    .await
+                    {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            log(
+                                &decisions,
+                                serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "tls refused", "why": e.to_string()}),
+                            );
+                            return;
+                        }
+                        Err(_) => {
+                            log(
+                                &decisions,
+                                serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "tls refused", "why": format!("no handshake within {} ms", front.handshake_timeout.as_millis())}),
+                            );
+                            return;
+                        }
+                    };
+                    let role = stream
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .and_then(|c| c.first())
+                        .and_then(|c| crate::tls::role_of(c));
+                    log(
+                        &decisions,
+                        serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "tls session", "role": role}),
+                    );
+                    let checker = Dpi::new(&front.roles.dpi_spec());
+                    let (rd, wr) = tokio::io::split(stream);
+                    let ends = Ends {
+                        rd,
+                        wr,
+                        peer,
+                        role: Some((role, checker)),
+                    };
+                    session(
+                        ends,
+                        upstream,
+                        dpi,
+                        decisions.clone(),
+                        source,
+                        started,
+                        options,
+                    )
+                    .await
+                }
+            };
+            if let Err(e) = result {
                 log(
                     &decisions,
                     serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "closed", "why": e.to_string()}),
@@ -185,23 +276,39 @@ fn exception(tid: u16, unit: u8, function: u8, code: ExceptionCode) -> Vec<u8> {
     response_adu(tid, unit, &Response::exception(function, code))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn session(
-    client: TcpStream,
+/// A client's side of a session: its read and write halves (plain TCP, or TLS), its
+/// address, and under Modbus/TCP Security its role (None: the certificate carries none)
+/// with the role policy's checker.
+struct Ends<R, W> {
+    rd: R,
+    wr: W,
     peer: SocketAddr,
+    role: Option<(Option<String>, Dpi)>,
+}
+
+async fn session<R, W>(
+    ends: Ends<R, W>,
     upstream: SocketAddr,
-    dpi: Arc<Mutex<Dpi>>,
+    dpi: Option<Arc<Mutex<Dpi>>>,
     decisions: DecisionLog,
     source: u64,
     started: Instant,
     options: ProxyOptions,
-) -> Result<()> {
-    client.set_nodelay(true)?;
+) -> Result<()>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+    W: tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let Ends {
+        rd: mut client_rd,
+        wr: mut client_wr,
+        peer,
+        mut role,
+    } = ends;
     let server = TcpStream::connect(upstream)
         .await
         .with_context(|| format!("upstream {upstream}"))?;
     server.set_nodelay(true)?;
-    let (mut client_rd, mut client_wr) = client.into_split();
     let (mut server_rd, mut server_wr) = server.into_split();
     // Replies from upstream and the proxy's own exceptions share the client's write side.
     let (to_client, mut replies) = mpsc::unbounded_channel::<Vec<u8>>();
@@ -276,11 +383,31 @@ async fn session(
                 .unwrap_or((0, 0, 0));
             let decoded = Request::decode_pdu(&adu[7..]);
             let t = started.elapsed().as_micros() as u64;
-            let verdict = decide(&dpi, &client_ip, source, &adu, t)?;
             let mut entry = serde_json::json!({
                 "ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(),
                 "tid": tid, "unit": unit, "fc": function,
             });
+            // Modbus/TCP Security: the role policy first; a request the role may not make
+            // is answered with exception 01 (Illegal Function) and never forwarded.
+            if let Some((name, checker)) = &mut role {
+                entry["role"] = name.clone().into();
+                if !crate::tls::role_allows(checker, name.as_deref(), &adu) {
+                    entry["verdict"] = "block".into();
+                    entry["reason"] = "the role may not make this request".into();
+                    log(&decisions, entry);
+                    let _ = to_client.send(exception(
+                        tid,
+                        unit,
+                        function,
+                        ExceptionCode::IllegalFunction,
+                    ));
+                    continue;
+                }
+            }
+            let verdict = match &dpi {
+                Some(dpi) => decide(dpi, &client_ip, source, &adu, t)?,
+                None => GateVerdict::Pass,
+            };
             if let Ok(req) = &decoded
                 && let (Some(e), serde_json::Value::Object(t)) =
                     (entry.as_object_mut(), touches(req))

@@ -6,6 +6,7 @@ mod export;
 mod live;
 mod map;
 mod new;
+mod pki;
 mod proxy;
 mod run;
 mod schema;
@@ -78,6 +79,8 @@ enum Verb {
     /// Write what was validated in the twin in the form a real device takes: the
     /// segmentation as an nftables rule set, the DPI rules as a proxy policy.
     Export(export::Args),
+    /// Certificates for Modbus/TCP Security: a plant CA, devices, roles.
+    Pki(pki::Args),
     /// Open the viewer: an HMI-style mimic of the running line (build with
     /// `--features viewer`).
     View(view::Args),
@@ -145,6 +148,7 @@ fn dispatch(cli: Cli) -> Result<(), Failure> {
         Verb::Exercise(a) => exercise::run(a),
         Verb::View(a) => view::run(a),
         Verb::Export(a) => export::run(a),
+        Verb::Pki(a) => pki::run(a),
         Verb::Validate(a) => map::validate(a),
         Verb::Map(a) => map::map(a),
         Verb::Schema(a) => schema::run(a),

@@ -12,9 +12,24 @@ pub struct Args {
     /// The server to protect (HOST:PORT).
     #[arg(long)]
     pub upstream: std::net::SocketAddr,
-    /// The policy (RON): (mode: Enforce|Monitor, rules: [...]); see README.md.
-    #[arg(long)]
-    pub policy: PathBuf,
+    /// The DPI policy (RON): (mode: Enforce|Monitor, rules: [...]); see README.md.
+    /// Required unless the proxy terminates Modbus/TCP Security with a role policy.
+    #[arg(long, required_unless_present = "roles")]
+    pub policy: Option<PathBuf>,
+    /// Terminate Modbus/TCP Security (TLS, mutual authentication) in front of a plain
+    /// Modbus device: this endpoint's certificate (PEM)…
+    #[arg(long, requires_all = ["tls_key", "client_ca", "roles"])]
+    pub tls_cert: Option<PathBuf>,
+    /// …its private key (PEM)…
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// …the CA whose client certificates are accepted (PEM; `faultline pki init`)…
+    #[arg(long, requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
+    /// …and the role policy (RON: (roles: [(role: "operator", preset: ReadOnly), …])),
+    /// applied before the DPI policy.
+    #[arg(long, requires = "tls_cert")]
+    pub roles: Option<PathBuf>,
     /// Decisions as JSON lines (default: standard output).
     #[arg(long)]
     pub log: Option<PathBuf>,
@@ -31,9 +46,28 @@ pub fn run(a: Args) -> Result<(), Failure> {
         policy,
         log,
         forward_unparsed,
+        tls_cert,
+        tls_key,
+        client_ca,
+        roles,
     } = a;
-    // Fail closed: no policy, no proxy.
-    let spec = faultline::proxy::load_policy(&policy).map_err(Failure::Policy)?;
+    // Fail closed: a policy that does not load, no proxy.
+    let spec = match &policy {
+        Some(p) => Some(faultline::proxy::load_policy(p).map_err(Failure::Policy)?),
+        None => None,
+    };
+    let tls = match (&tls_cert, &tls_key, &client_ca, &roles) {
+        (Some(cert), Some(key), Some(ca), Some(roles)) => {
+            let config = faultline::tls::server_config(cert, key, ca).map_err(Failure::Policy)?;
+            let roles = faultline::tls::load_roles(roles).map_err(Failure::Policy)?;
+            Some(faultline::proxy::TlsFront {
+                acceptor: tokio_rustls::TlsAcceptor::from(config),
+                roles: std::sync::Arc::new(roles),
+                handshake_timeout: faultline::proxy::HANDSHAKE_TIMEOUT,
+            })
+        }
+        _ => None,
+    };
     if !listen.ip().is_loopback() {
         eprintln!(
             "warning: listening on {listen}, not loopback: the proxy is reachable from the network at that address"
@@ -61,13 +95,18 @@ pub fn run(a: Args) -> Result<(), Failure> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         eprintln!(
-            "proxy {} → {upstream}, policy {} ({:?})",
+            "proxy {}{} → {upstream}, policy {}{}",
             listener.local_addr()?,
-            policy.display(),
-            spec.mode
+            if tls.is_some() { " (Modbus/TCP Security)" } else { "" },
+            match (&policy, &spec) {
+                (Some(p), Some(s)) => format!("{} ({:?})", p.display(), s.mode),
+                _ => "none (the role policy alone)".into(),
+            },
+            roles.as_ref().map(|r| format!(", roles {}", r.display())).unwrap_or_default()
         );
+        let options = faultline::proxy::ProxyOptions { forward_unparsed };
         tokio::select! {
-            r = faultline::proxy::serve(listener, upstream, spec, decisions, faultline::proxy::ProxyOptions { forward_unparsed }) => r,
+            r = faultline::proxy::serve_with(listener, upstream, spec, tls, decisions, options) => r,
             _ = tokio::signal::ctrl_c() => Ok(()),
         }
     })

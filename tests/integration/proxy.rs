@@ -49,7 +49,7 @@ fn start_proxy_with(
     rt.spawn(serve(
         listener,
         upstream,
-        spec,
+        Some(spec),
         Arc::new(Mutex::new(sink)),
         options,
     ));
@@ -385,4 +385,68 @@ fn every_policy_a_scenario_rejects_the_proxy_rejects_with_the_same_message() {
     assert!(e.contains("rules[1].to: no host named \"plc\""), "{e}");
     assert!(e.contains("rules[2]: the same rule as rules[1]"), "{e}");
     std::fs::remove_dir_all(proxy.parent().unwrap()).ok();
+}
+
+/// Under Modbus/TCP Security a client that opens a connection and never completes the
+/// handshake is closed after the handshake timeout, and the log says why: no socket is
+/// held by a silent client.
+#[test]
+fn a_client_that_never_completes_the_tls_handshake_is_closed() {
+    use std::io::Read;
+    let dir = std::env::temp_dir().join(format!("faultline-tls-silent-{}", std::process::id()));
+    let pki = faultline::tls::pki_init(&dir, &[("device".into(), "127.0.0.1".into())], 1).unwrap();
+    std::fs::write(
+        dir.join("roles.ron"),
+        "(roles: [(role: \"operator\", preset: ReadOnly)])",
+    )
+    .unwrap();
+    let (_, cert, key) = &pki.devices[0];
+    let front = faultline::proxy::TlsFront {
+        acceptor: tokio_rustls::TlsAcceptor::from(
+            faultline::tls::server_config(cert, key, &pki.ca).unwrap(),
+        ),
+        roles: Arc::new(faultline::tls::load_roles(&dir.join("roles.ron")).unwrap()),
+        handshake_timeout: std::time::Duration::from_millis(300),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let log = Log::default();
+    let sink: Box<dyn Write + Send> = Box::new(log.clone());
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    // No upstream is needed: the client never gets that far.
+    let upstream: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+    rt.spawn(faultline::proxy::serve_with(
+        listener,
+        upstream,
+        None,
+        Some(front),
+        Arc::new(Mutex::new(sink)),
+        faultline::proxy::ProxyOptions::default(),
+    ));
+    let mut silent = std::net::TcpStream::connect(addr).unwrap();
+    silent
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let n = silent.read(&mut buf).unwrap_or(0);
+    assert_eq!(
+        n, 0,
+        "the proxy sent bytes to a client that never said hello"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "closed only after {:?}",
+        started.elapsed()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("no handshake within 300 ms"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
