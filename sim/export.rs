@@ -52,28 +52,9 @@ pub fn nftables(s: &Scenario) -> Result<String> {
             .with_context(|| format!("reading {}", path.display()));
     }
     let ifs = interfaces(s);
-    let zone_of = |name: &str| -> Option<usize> {
-        if name == s.hmi.name {
-            return net.zones.iter().position(|z| *z == net.hmi_zone);
-        }
-        if s.plcs.iter().any(|p| p.name == name) {
-            return net.zones.iter().position(|z| *z == net.plc_zone);
-        }
-        let h = net.hosts.iter().find(|h| h.name == name)?;
-        net.zones.iter().position(|z| *z == h.zone)
-    };
-    let address = |name: &str| -> Option<String> {
-        if name == s.hmi.name {
-            return Some(s.hmi.address.clone());
-        }
-        if let Some(p) = s.plcs.iter().find(|p| p.name == name) {
-            return Some(p.address.clone());
-        }
-        net.hosts
-            .iter()
-            .find(|h| h.name == name)
-            .map(|h| h.address.clone())
-    };
+    // Every host of the scenario (the HMI, the PLCs, the others) with its zone and address.
+    let hosts = crate::network::Network::new(s, None);
+    let host = |name: &str| hosts.host(name).map(|h| &hosts.hosts[h]);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -115,10 +96,9 @@ pub fn nftables(s: &Scenario) -> Result<String> {
                     names.push(format!("zone {z}"));
                 }
                 Peer::Host(h) => {
-                    let i = zone_of(h).context("validated host")?;
-                    let a = address(h).context("validated host")?;
+                    let x = host(h).context("validated host")?;
                     let dir = if end == "i" { "saddr" } else { "daddr" };
-                    let _ = write!(m, "{end}ifname \"{}\" ip {dir} {a} ", ifs[i]);
+                    let _ = write!(m, "{end}ifname \"{}\" ip {dir} {} ", ifs[x.zone], x.address);
                     names.push(h.clone());
                 }
             }
@@ -151,26 +131,21 @@ pub fn proxy_policy(s: &Scenario, plc: &str) -> Result<String> {
         let known: Vec<&str> = s.plcs.iter().map(|p| p.name.as_str()).collect();
         bail!("no PLC named \"{plc}\"; known: {}", known.join(", "));
     };
-    let net = s.network.as_ref();
-    let plc_zone = net.map(|n| n.plc_zone.as_str()).unwrap_or("plant");
-    // (name, zone, address) of every host of the scenario.
-    let mut hosts: Vec<(String, String, String)> = vec![(
-        s.hmi.name.clone(),
-        net.map(|n| n.hmi_zone.clone()).unwrap_or("plant".into()),
-        s.hmi.address.clone(),
-    )];
-    hosts.extend(
-        s.plcs
-            .iter()
-            .map(|p| (p.name.clone(), plc_zone.to_string(), p.address.clone())),
-    );
-    if let Some(n) = net {
-        hosts.extend(
-            n.hosts
-                .iter()
-                .map(|h| (h.name.clone(), h.zone.clone(), h.address.clone())),
-        );
-    }
+    // Every host of the scenario (name, zone, address), as the network places it.
+    let network = crate::network::Network::new(s, None);
+    let at = network.plc_host(s.plcs.iter().position(|p| p.name == plc).unwrap_or(0));
+    let plc_zone = network.zones[network.hosts[at].zone].as_str();
+    let hosts: Vec<(String, String, String)> = network
+        .hosts
+        .iter()
+        .map(|h| {
+            (
+                h.name.clone(),
+                network.zones[h.zone].clone(),
+                h.address.to_string(),
+            )
+        })
+        .collect();
     let mut rules = Vec::new();
     for (k, r) in dpi.rules.iter().enumerate() {
         let to_it = match &r.to {
