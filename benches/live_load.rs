@@ -78,6 +78,7 @@ fn live(n: usize, profile: &str) -> Live {
         status: false,
         view: None,
         listen_in: None,
+        tls: None,
     };
     Live::start(World::new(&s, 1), cfg).expect("live twin")
 }

@@ -36,6 +36,17 @@ pub struct Args {
     /// The namespaces' name prefix (with --netns).
     #[arg(long, default_value = "faultline")]
     pub netns_prefix: String,
+    /// Serve Modbus/TCP Security (TLS, mutual authentication, roles) on every PLC whose
+    /// profile supports it, with the certificates of `faultline pki init DIR --scenario`.
+    #[arg(long, requires = "roles")]
+    pub tls: Option<PathBuf>,
+    /// The role policy of the Modbus/TCP Security endpoints (RON; examples/roles.ron).
+    #[arg(long, requires = "tls")]
+    pub roles: Option<PathBuf>,
+    /// PLC i's Modbus/TCP Security endpoint listens on this + i (default: --base-port +
+    /// 800; 0: ports chosen by the system).
+    #[arg(long)]
+    pub tls_base_port: Option<u16>,
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -50,6 +61,9 @@ pub fn run(a: Args) -> Result<(), Failure> {
         json,
         netns,
         netns_prefix,
+        tls,
+        roles,
+        tls_base_port,
     } = a;
     let s = load(&scenario).map_err(Failure::Scenario)?;
     if !(speed.is_finite() && speed > 0.0) {
@@ -86,6 +100,20 @@ pub fn run(a: Args) -> Result<(), Failure> {
         status: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         view: None,
         listen_in: lab.as_ref().map(|(_, places)| places.clone()),
+        tls: match (&tls, &roles) {
+            (Some(dir), Some(roles)) => Some(faultline::live::LiveTls {
+                dir: dir.clone(),
+                roles: std::sync::Arc::new(
+                    faultline::tls::load_roles(roles).map_err(Failure::Policy)?,
+                ),
+                base_port: tls_base_port.unwrap_or(if endpoints.base_port == 0 {
+                    0
+                } else {
+                    endpoints.base_port.saturating_add(800)
+                }),
+            }),
+            _ => None,
+        },
     };
     let world = World::with_recording(
         &s,
@@ -110,6 +138,13 @@ pub fn run(a: Args) -> Result<(), Failure> {
             e.profile,
             e.stations.join(", ")
         );
+        if let Some(t) = e.tls_address {
+            println!(
+                "{:<14} {:<22} Modbus/TCP Security (TLS, roles)",
+                "",
+                t.to_string()
+            );
+        }
     }
     if let Some((lab, _)) = &lab {
         println!("network namespaces (removed on exit):");

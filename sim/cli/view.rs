@@ -223,6 +223,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         status: false,
         view: Some(shared.clone()),
         listen_in: None,
+        tls: None,
     };
     let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
     for e in &live.endpoints {

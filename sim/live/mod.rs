@@ -48,6 +48,18 @@ pub struct LiveConfig {
     /// Per PLC: the network namespace and address its endpoint listens in (`live
     /// --netns`), in place of `bind` and `base_port`.
     pub listen_in: Option<Vec<(String, SocketAddr)>>,
+    /// Modbus/TCP Security on the PLCs whose profile supports it (`live --tls`).
+    pub tls: Option<LiveTls>,
+}
+
+/// Modbus/TCP Security endpoints: certificates from `faultline pki init DIR --scenario`
+/// (`devices/PLC.pem|.key`, `ca.pem`), the role policy, and where they listen (PLC i on
+/// `base_port + i`; 0: ports chosen by the system).
+#[derive(Clone, Debug)]
+pub struct LiveTls {
+    pub dir: PathBuf,
+    pub roles: Arc<crate::tls::RolePolicy>,
+    pub base_port: u16,
 }
 
 /// A PLC endpoint as it listens.
@@ -55,6 +67,9 @@ pub struct LiveConfig {
 pub struct Endpoint {
     pub plc: String,
     pub address: SocketAddr,
+    /// Its Modbus/TCP Security endpoint (TLS, roles), where it serves one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_address: Option<SocketAddr>,
     pub unit_id: u8,
     pub profile: String,
     pub stations: Vec<String>,
@@ -367,6 +382,7 @@ impl Live {
             endpoints.push(Endpoint {
                 plc: plc.name.clone(),
                 address: local,
+                tls_address: None,
                 unit_id: plc.unit_id,
                 profile: plc.profile.name.clone(),
                 stations: plc
@@ -410,6 +426,57 @@ impl Live {
                     backoff = (backoff * 2).min(Duration::from_secs(1));
                 }
             });
+        }
+        if let Some(tls) = &cfg.tls {
+            if cfg.listen_in.is_some() {
+                anyhow::bail!(
+                    "Modbus/TCP Security endpoints are not served inside network namespaces yet: use --tls without --netns"
+                );
+            }
+            for (i, plc) in world.devices.plcs.iter().enumerate() {
+                if !plc.profile.modbus_security {
+                    continue;
+                }
+                let (cert, key) = (
+                    tls.dir.join(format!("devices/{}.pem", plc.name)),
+                    tls.dir.join(format!("devices/{}.key", plc.name)),
+                );
+                let config = crate::tls::server_config(&cert, &key, &tls.dir.join("ca.pem"))
+                    .with_context(|| format!("{}'s Modbus/TCP Security endpoint (hint: faultline pki init {} --scenario SCENARIO)", plc.name, tls.dir.display()))?;
+                let port = if tls.base_port == 0 {
+                    0
+                } else {
+                    tls.base_port
+                        .checked_add(i as u16)
+                        .context("TLS port range past 65535")?
+                };
+                let listener = std::net::TcpListener::bind(SocketAddr::new(cfg.bind, port))
+                    .with_context(|| {
+                        format!(
+                            "cannot listen on {}:{port} for {}'s Modbus/TCP Security",
+                            cfg.bind, plc.name
+                        )
+                    })?;
+                listener.set_nonblocking(true)?;
+                endpoints[i].tls_address = Some(listener.local_addr()?);
+                let front = crate::proxy::TlsFront {
+                    acceptor: tokio_rustls::TlsAcceptor::from(config),
+                    roles: tls.roles.clone(),
+                    handshake_timeout: crate::proxy::HANDSHAKE_TIMEOUT,
+                };
+                let upstream = endpoints[i].address;
+                let sink: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
+                let _guard = runtime.enter();
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                runtime.spawn(crate::proxy::serve_with(
+                    listener,
+                    upstream,
+                    None,
+                    Some(front),
+                    Arc::new(Mutex::new(sink)),
+                    crate::proxy::ProxyOptions::default(),
+                ));
+            }
         }
         let log = match &cfg.input_log {
             None => None,

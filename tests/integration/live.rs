@@ -59,6 +59,7 @@ fn config(speed: f64, hours: f64) -> LiveConfig {
         status: false,
         view: None,
         listen_in: None,
+        tls: None,
     }
 }
 

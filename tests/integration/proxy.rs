@@ -70,6 +70,7 @@ fn proxy_forwards_what_the_policy_allows_and_blocks_the_rest() {
         status: false,
         view: None,
         listen_in: None,
+        tls: None,
     };
     let live = Live::start(World::new(&s, 1), cfg).unwrap();
     let filler = live

@@ -88,3 +88,56 @@ def test_a_client_without_a_plant_certificate_gets_no_modbus_answer(gateway, who
     c.close()
     assert answered is None, answered
     assert "tls refused" in log.read_text()
+
+
+@pytest.fixture
+def secure_twin(twin, tmp_path):
+    """The live reference line with Modbus/TCP Security on its modern PLCs, certificates
+    from `faultline pki init --scenario`, the example role policy."""
+    certs = tmp_path / "pki"
+    out = subprocess.run([BIN, "pki", "init", str(certs), "--scenario", str(ROOT / "scenarios" / "bottling-line.ron")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    other = pki(tmp_path / "other")
+    t = twin(speed=10, extra=("--tls", str(certs), "--roles", str(ROOT / "examples" / "roles.ron")))
+    return t, certs, other
+
+
+def tls_port(t, plc):
+    return int(t.endpoints[plc]["tls_address"].rsplit(":", 1)[1])
+
+
+def test_a_live_plc_serves_modbus_tcp_security_reads_for_an_operator_and_refuses_its_setpoint_write(secure_twin):
+    t, certs, _ = secure_twin
+    # The filler's PLC is an M580 (modern): it serves Modbus/TCP Security; the legacy
+    # M218s do not.
+    assert "tls_address" in t.endpoints["plc-filler"]
+    assert "tls_address" not in t.endpoints["plc-rinser"]
+    c = client(tls_port(t, "plc-filler"), certs, certs, "operator")
+    assert c.connect()
+    r = c.read_input_registers(0, count=12, device_id=1)
+    assert not r.isError(), r
+    w = c.write_register(2, 560, device_id=1)
+    assert w.isError() and w.exception_code == 1, w
+    c.close()
+    # An engineer may change it.
+    e = client(tls_port(t, "plc-filler"), certs, certs, "engineer")
+    assert e.connect()
+    assert not e.write_register(0, 100, device_id=1).isError()
+    e.close()
+
+
+@pytest.mark.parametrize("who", ["another CA", "no certificate"])
+def test_a_live_plc_gives_no_modbus_answer_without_a_plant_certificate(secure_twin, who):
+    t, certs, other = secure_twin
+    c = client(tls_port(t, "plc-filler"), certs, other if who == "another CA" else certs,
+               "operator" if who == "another CA" else None)
+    c.connect()
+    answered = None
+    try:
+        r = c.read_input_registers(0, count=12, device_id=1)
+        answered = r if isinstance(r, ExceptionResponse) or not r.isError() else None
+    except Exception:
+        answered = None
+    c.close()
+    assert answered is None, answered

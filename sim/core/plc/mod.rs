@@ -115,6 +115,8 @@ impl PlcStats {
 #[derive(Clone, Debug)]
 pub struct Profile {
     pub name: String,
+    /// Serves Modbus/TCP Security beside plain Modbus/TCP (live mode with `--tls`).
+    pub modbus_security: bool,
     pub max_connections: usize,
     pub when_full: WhenFull,
     pub requests_per_scan: usize,
@@ -134,6 +136,7 @@ impl From<&ProfileSpec> for Profile {
     fn from(p: &ProfileSpec) -> Self {
         Profile {
             name: p.name.clone(),
+            modbus_security: p.modbus_security,
             max_connections: usize::from(p.max_connections),
             when_full: p.when_full,
             requests_per_scan: if p.requests_per_scan == 0 {

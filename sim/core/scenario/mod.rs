@@ -427,6 +427,10 @@ pub struct ProfileSpec {
     /// What real devices this profile is modelled on, with the source.
     #[serde(default)]
     pub modelled_on: String,
+    /// Whether the device also serves Modbus/TCP Security (TLS with mutual
+    /// authentication and a role policy; live mode with `--tls`).
+    #[serde(default)]
+    pub modbus_security: bool,
     /// Modbus/TCP server connections the device accepts at once.
     pub max_connections: u16,
     /// What the device does with a new connection when all are taken.
@@ -670,13 +674,18 @@ impl ProfileSpec {
     /// ../shared/references.md, "Device limits"). Reply latency 1 scan and the queue of
     /// 64 are assumptions.
     pub fn m580() -> Self {
-        ProfileSpec::robust(
-            "m580-bmenor2200h",
-            "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan (sourced); 1-scan replies, queue 64 (assumptions)",
-            32,
-            8,
-            64,
-        )
+        ProfileSpec {
+            // Modbus/TCP Security on the M580 is an assumption of this profile, not a
+            // sourced figure.
+            modbus_security: true,
+            ..ProfileSpec::robust(
+                "m580-bmenor2200h",
+                "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan (sourced); 1-scan replies, queue 64 (assumptions)",
+                32,
+                8,
+                64,
+            )
+        }
     }
 
     /// Schneider Modicon M218: 4 server connections; when all are taken it closes the
@@ -696,6 +705,7 @@ impl ProfileSpec {
                           and refuses when all are busy (sourced); per-scan limit, latency, \
                           queue, watchdog and fault odds are assumptions"
                 .into(),
+            modbus_security: false,
             max_connections: 4,
             when_full: WhenFull::CloseOldestIdle,
             requests_per_scan: 2,
@@ -784,6 +794,7 @@ impl ProfileSpec {
         ProfileSpec {
             name: name.into(),
             modelled_on: modelled_on.into(),
+            modbus_security: false,
             max_connections,
             when_full: WhenFull::RefuseNew,
             requests_per_scan,
