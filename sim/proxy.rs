@@ -27,27 +27,55 @@ use tokio::sync::mpsc;
 /// both). A proxy's client is `Host("<its IP address>")` or `Zone("client")`; the server
 /// it protects is `Host("upstream")` or `Zone("upstream")`.
 pub fn load_policy(path: &std::path::Path) -> Result<DpiSpec> {
+    let spec: DpiSpec = read_policy_file(
+        path,
+        "the policy",
+        "a policy is a DpiSpec, e.g. (mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly)])",
+    )?;
+    checked_policy(path, &spec, &proxy_peer, |f| f.to_string())?;
+    Ok(spec)
+}
+
+/// A policy file's RON, every syntax error placed (file:line:col, the line, a hint).
+pub(crate) fn read_policy_file<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    what: &str,
+    hint: &str,
+) -> Result<T> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the policy", path.display()))?;
-    let spec: DpiSpec = ron::Options::default().from_str(&text).map_err(|e| {
-        let line = text.lines().nth(e.span.start.line.saturating_sub(1)).unwrap_or("");
+        .with_context(|| format!("{}: cannot read {what}", path.display()))?;
+    ron::Options::default().from_str(&text).map_err(|e| {
+        let line = text
+            .lines()
+            .nth(e.span.start.line.saturating_sub(1))
+            .unwrap_or("");
         anyhow::anyhow!(
-            "{}:{}:{}: {}\n  | {line}\nhint: a policy is a DpiSpec, e.g. (mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly)])",
+            "{}:{}:{}: {}\n  | {line}\nhint: {hint}",
             path.display(),
             e.span.start.line,
             e.span.start.col,
             e.code
         )
-    })?;
-    let problems = crate::scenario::policy_problems(&spec, "", &proxy_peer);
-    if !problems.is_empty() {
-        let mut msg = format!("{}: {} problem(s):", path.display(), problems.len());
-        for p in &problems {
-            msg.push_str(&format!("\n  {}: {}", p.field, p.message));
-        }
-        anyhow::bail!(msg);
+    })
+}
+
+/// A policy checked by the scenario's own checks of a `dpi` section; each problem placed
+/// at its field (named by `field`, for formats that call the rules otherwise).
+pub(crate) fn checked_policy(
+    path: &std::path::Path,
+    spec: &DpiSpec,
+    peer: &dyn Fn(&str, &Peer) -> Option<String>,
+    field: impl Fn(&str) -> String,
+) -> Result<()> {
+    let problems = crate::scenario::policy_problems(spec, "", peer);
+    if problems.is_empty() {
+        return Ok(());
     }
-    Ok(spec)
+    let mut msg = format!("{}: {} problem(s):", path.display(), problems.len());
+    for p in &problems {
+        msg.push_str(&format!("\n  {}: {}", field(&p.field), p.message));
+    }
+    anyhow::bail!(msg)
 }
 
 /// What a proxy policy's rule ends may name.

@@ -168,31 +168,14 @@ impl RolePolicy {
 
 /// Load a role policy (RON), every error placed; checked by the DPI policy's own checks.
 pub fn load_roles(path: &Path) -> Result<RolePolicy> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read the role policy", path.display()))?;
-    let policy: RolePolicy = ron::Options::default().from_str(&text).map_err(|e| {
-        let line = text.lines().nth(e.span.start.line.saturating_sub(1)).unwrap_or("");
-        anyhow::anyhow!(
-            "{}:{}:{}: {}\n  | {line}\nhint: a role policy is (roles: [(role: \"operator\", preset: ReadOnly), …])",
-            path.display(),
-            e.span.start.line,
-            e.span.start.col,
-            e.code
-        )
+    let policy: RolePolicy = crate::proxy::read_policy_file(
+        path,
+        "the role policy",
+        "a role policy is (roles: [(role: \"operator\", preset: ReadOnly), …])",
+    )?;
+    crate::proxy::checked_policy(path, &policy.dpi_spec(), &|_, _| None, |f| {
+        f.replace("rules", "roles")
     })?;
-    let spec = policy.dpi_spec();
-    let problems = crate::scenario::policy_problems(&spec, "", &|_, _| None);
-    if !problems.is_empty() {
-        let mut msg = format!("{}: {} problem(s):", path.display(), problems.len());
-        for p in &problems {
-            msg.push_str(&format!(
-                "\n  {}: {}",
-                p.field.replace("rules", "roles"),
-                p.message
-            ));
-        }
-        bail!(msg);
-    }
     Ok(policy)
 }
 
