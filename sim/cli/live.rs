@@ -165,8 +165,19 @@ pub fn run(a: Args) -> Result<(), Failure> {
     let _ = std::io::stdout().flush();
     let shared = live.shared.clone();
     live.block_on(async move {
+        // Ctrl-C, and SIGTERM (`kill`, `timeout`, a service manager) end the session the
+        // same way: the report written, a --netns lab torn down.
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => shared.stop.store(true, std::sync::atomic::Ordering::Release),
+            _ = term => shared.stop.store(true, std::sync::atomic::Ordering::Release),
             _ = async {
                 while !shared.stop.load(std::sync::atomic::Ordering::Acquire) {
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -33,10 +33,10 @@ class Twin:
     def port(self, plc):
         return int(self.endpoints[plc]["address"].rsplit(":", 1)[1])
 
-    def stop(self):
-        """Ctrl-C: the session ends cleanly and writes the same report as `run`."""
+    def stop(self, sig=signal.SIGINT):
+        """Ctrl-C (or SIGTERM): the session ends cleanly and writes the same report as `run`."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
         out, err = self.proc.communicate(timeout=30)
         assert self.proc.returncode == 0, err
         return out, json.loads((self.out / "summary.json").read_text())

@@ -5,6 +5,7 @@ is dropped by the rule set; after the session no namespace or veth of the run is
 Needs root, ip and nft; skipped with the reason otherwise (failed where CI requires it)."""
 
 import os
+import signal
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,14 @@ def test_live_netns_reads_the_filler_from_supervisory_and_enterprise_is_dropped(
     assert PREFIX not in left, left
     links = names(["ip", "-o", "link", "show", "type", "veth"])
     assert "uplink" not in links and "supervisory" not in links, links
+
+
+def test_live_netns_ends_on_sigterm_with_its_report_and_nothing_left(twin):
+    """`kill`, `timeout` and service managers send SIGTERM: the session ends as on Ctrl-C."""
+    namespaces_or_skip()
+    t = twin("scenarios/segmentation-nftables.ron", speed=10, extra=("--netns", "--netns-prefix", PREFIX))
+    assert f"{PREFIX}-control" in names(["ip", "netns", "list"])
+    out, summary = t.stop(signal.SIGTERM)
+    assert "production" in out and summary["line"]["good_units"] >= 0
+    left = names(["ip", "netns", "list"])
+    assert PREFIX not in left, left
