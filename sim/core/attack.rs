@@ -179,6 +179,8 @@ pub struct Campaign {
     pub line_held: bool,
     /// The attack step whose consequences hold the line.
     pub held_by: Option<usize>,
+    /// The incident response's controlled safe stop holds the line over [from, until).
+    pub safe_stop: (Micros, Micros),
 }
 
 impl Campaign {
@@ -190,6 +192,7 @@ impl Campaign {
             hold_until: 0,
             line_held: false,
             held_by: None,
+            safe_stop: (0, 0),
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct Link {
     pub client: String,
     pub plc: usize,
     pub latency: Micros,
+    /// Added to the next frame to the server only (a TLS handshake before it).
+    pub hold: Micros,
     pub open: bool,
     to_server: VecDeque<(Micros, Vec<u8>)>,
     to_client: VecDeque<(Micros, Vec<u8>)>,
@@ -62,6 +64,7 @@ impl Bus {
             client: client.to_string(),
             plc,
             latency,
+            hold: 0,
             open: true,
             to_server: VecDeque::new(),
             to_client: VecDeque::new(),
@@ -112,12 +115,18 @@ impl Bus {
                 adu: adu.clone(),
             });
         }
+        let hold = if to_server {
+            std::mem::take(&mut l.hold)
+        } else {
+            0
+        };
+        let arrives = at + l.latency + hold;
         let q = if to_server {
             &mut l.to_server
         } else {
             &mut l.to_client
         };
-        q.push_back((at + l.latency, adu));
+        q.push_back((arrives, adu));
     }
 
     /// Frames that have reached their server by `t`.

@@ -32,10 +32,13 @@ pub enum Condition {
 pub enum Blame {
     /// An attack (the step, when known).
     Attack(Option<usize>),
-    /// The line held stopped by a decision (a shutdown order, or no MES without island
-    /// mode): the attack step whose consequences led to it, when there is one.
-    Held(Option<usize>),
-    Control,
+    /// The line held stopped (a shutdown order, no MES without island mode, a safe stop):
+    /// the attack step whose consequences led to it, a decision, or the control that
+    /// ordered it (the incident response's safe stop).
+    Held(crate::loss::Cause),
+    /// A control keeps the HMI's commands from the PLC (a firewall, an isolated zone, an
+    /// expired certificate).
+    Control(crate::controls::ControlId),
 }
 
 impl Condition {
@@ -181,6 +184,10 @@ pub enum EventKind {
     Inject,
     /// A decision was taken.
     Decision,
+    /// The incident response's playbook acted (a zone, a safe stop, a PLC's restore).
+    Response,
+    /// A certificate expired or was renewed (Modbus/TCP Security).
+    Certificate,
 }
 
 impl EventKind {
@@ -218,6 +225,8 @@ impl EventKind {
             EventKind::HmiReconnect => "hmi_reconnect",
             EventKind::FlowBlocked => "flow_blocked",
             EventKind::HmiDisconnected => "hmi_disconnected",
+            EventKind::Response => "response",
+            EventKind::Certificate => "certificate",
             EventKind::ExerciseAction => "exercise_action",
             EventKind::ControlSwitch => "control_switch",
             EventKind::Inject => "inject",
@@ -321,7 +330,9 @@ impl Metrics {
                 self.loss.book_time(lost, dt);
                 self.line_loss[root][charged as usize] += dt;
                 if charged == Condition::Attack
-                    && let Some(Blame::Attack(Some(step)) | Blame::Held(Some(step))) = blame[root]
+                    && let Some(
+                        Blame::Attack(Some(step)) | Blame::Held(crate::loss::Cause::Attack(step)),
+                    ) = blame[root]
                     && let Some(l) = self.attack_loss.get_mut(step)
                 {
                     *l += dt;
@@ -390,9 +401,13 @@ fn blamed(c: Condition, blame: Option<Blame>) -> Condition {
     match (c, blame) {
         (
             Condition::Stopped | Condition::PlcStop | Condition::PlcFault,
+            Some(Blame::Held(crate::loss::Cause::Control(_))),
+        ) => Condition::Control,
+        (
+            Condition::Stopped | Condition::PlcStop | Condition::PlcFault,
             Some(Blame::Attack(_) | Blame::Held(_)),
         ) => Condition::Attack,
-        (Condition::Stopped | Condition::Failed, Some(Blame::Control)) => Condition::Control,
+        (Condition::Stopped | Condition::Failed, Some(Blame::Control(_))) => Condition::Control,
         _ => c,
     }
 }
@@ -458,8 +473,9 @@ pub struct Ledger {
     /// Per station: who set its speed and temperature, this tick (for the loss tree).
     pub causes: Vec<crate::loss::StationCauses>,
     /// Per station: the state the causes were worked out from (its PLC's holding-register
-    /// writes, the DPI's blocks of legitimate requests): unchanged, so are the causes.
-    pub causes_seen: Vec<(u64, usize)>,
+    /// writes, the DPI's blocks of legitimate requests, the control that cuts the HMI off
+    /// from its PLC, the recipe's temperature): unchanged, so are the causes.
+    pub causes_seen: Vec<(u64, usize, Option<crate::controls::ControlId>, Option<u16>)>,
 }
 
 /// The category and cause of a stop of the bottleneck, from its root station's condition
@@ -474,9 +490,8 @@ fn classify(
     let blamed = match blame {
         Some(Blame::Attack(Some(k))) => Some(Cause::Attack(k)),
         Some(Blame::Attack(None)) => Some(Cause::Decision),
-        Some(Blame::Held(Some(k))) => Some(Cause::Attack(k)),
-        Some(Blame::Held(None)) => Some(Cause::Decision),
-        Some(Blame::Control) => Some(Cause::Control(crate::controls::ControlId::Segmentation)),
+        Some(Blame::Held(c)) => Some(c),
+        Some(Blame::Control(c)) => Some(Cause::Control(c)),
         None => None,
     };
     let held = matches!(blame, Some(Blame::Held(_)));
@@ -484,7 +499,7 @@ fn classify(
         C::Failed => (
             LossCategory::Breakdown,
             match blame {
-                Some(Blame::Control) => Cause::Control(crate::controls::ControlId::Segmentation),
+                Some(Blame::Control(c)) => Cause::Control(c),
                 _ => causes.breakdown,
             },
         ),

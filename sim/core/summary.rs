@@ -76,6 +76,27 @@ pub struct SecuritySummary {
     /// The nftables rule set's report, when the segmentation is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub firewall: Option<firewall::FirewallReport>,
+    /// Modbus/TCP Security's counters, when deployed: handshakes, refusals, the hours the
+    /// HMI's certificate was expired.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::controls::tls::TlsStats>,
+    /// What the incident response's playbook did beyond blocking hosts: zones isolated,
+    /// safe stops, PLCs restored, the vendor's access revoked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub response_actions: Vec<ResponseAction>,
+}
+
+/// One action of the incident response's playbook, as carried out.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResponseAction {
+    pub action: String,
+    pub target: String,
+    pub from: String,
+    /// When it ended (a zone joined again, the line restarted, a PLC restored), if within
+    /// the run.
+    pub until: Option<String>,
+    /// Hours it lasted within the run.
+    pub hours: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -582,7 +603,59 @@ fn security_summary(w: &World) -> SecuritySummary {
         });
     }
     security.firewall = firewall::report(&w.net.network, &w.net.passed_flows, &w.net.blocked_flows);
+    security.tls = w.controls.tls.as_ref().map(|t| {
+        let mut st = t.stats.clone();
+        st.handshake_ms = round(st.handshake_ms, 4);
+        st.certificate_expired_h = round(st.certificate_expired_h, 4);
+        st
+    });
+    security.response_actions = response_actions(w);
     security
+}
+
+/// The playbook's actions as carried out by the end of the run (an action due after the
+/// end is not listed).
+fn response_actions(w: &World) -> Vec<ResponseAction> {
+    let end = w.now;
+    let row = |action: &str, target: String, from: Micros, until: Micros| ResponseAction {
+        action: action.into(),
+        target,
+        from: crate::time::clock(from),
+        until: (until <= end).then(|| crate::time::clock(until)),
+        hours: round(
+            (until.min(end).saturating_sub(from)) as f64 / crate::time::US_PER_H as f64,
+            4,
+        ),
+    };
+    let mut out = Vec::new();
+    for z in &w.controls.isolated_zones {
+        if z.from < end {
+            let name = w.net.network.zones.get(z.zone).cloned().unwrap_or_default();
+            out.push(row("zone isolated", name, z.from, z.until));
+        }
+    }
+    let (from, until) = w.campaign.safe_stop;
+    if until > from && from < end {
+        out.push(row("safe stop", "the line".into(), from, until));
+    }
+    for r in &w.controls.restoring {
+        if r.from < end {
+            let name = w.devices.plcs[r.plc].name.clone();
+            out.push(row("PLC restored from backup", name, r.from, r.until));
+        }
+    }
+    if let Some((at, _)) = w.controls.vendor_revoked
+        && at < end
+    {
+        let host = w
+            .controls
+            .vendor
+            .as_ref()
+            .map(|v| v.host.clone())
+            .unwrap_or_default();
+        out.push(row("vendor access revoked", host, at, end));
+    }
+    out
 }
 
 /// Every alert or block with no attack behind it: each costs an analyst's or engineer's time.

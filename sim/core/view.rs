@@ -119,7 +119,7 @@ fn look(w: &World, i: usize) -> Look {
             crate::metrics::Blame::Attack(_) | crate::metrics::Blame::Held(_) => {
                 return Look::Attacked;
             }
-            crate::metrics::Blame::Control => return Look::Blocked,
+            crate::metrics::Blame::Control(_) => return Look::Blocked,
         }
     }
     match st.state() {

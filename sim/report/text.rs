@@ -208,6 +208,7 @@ fn security_steps(s: &Summary, o: &mut String) {
         || sec.ids.is_some()
         || sec.vendor.is_some()
         || sec.devices.is_some()
+        || sec.tls.is_some()
     {
         let _ = writeln!(o);
         let _ = writeln!(
@@ -302,6 +303,28 @@ fn security_steps(s: &Summary, o: &mut String) {
         }
         if let Some(fw) = &sec.firewall {
             firewall_text(o, fw);
+        }
+        if let Some(t) = &sec.tls {
+            let _ = writeln!(
+                o,
+                "  Modbus/TCP Security: {} full and {} resumed handshake(s) ({:.2} ms in all), {} refused; the HMI's certificate expired for {:.2} h",
+                t.full_handshakes,
+                t.resumed_handshakes,
+                t.handshake_ms,
+                t.refused_handshakes,
+                t.certificate_expired_h
+            );
+        }
+        for a in &sec.response_actions {
+            let _ = writeln!(
+                o,
+                "  incident response: {} {} from {} until {} ({:.2} h)",
+                a.action,
+                a.target,
+                a.from,
+                a.until.as_deref().unwrap_or("the end"),
+                a.hours
+            );
         }
     }
 }

@@ -31,6 +31,7 @@ pub(crate) fn switch_off(s: &mut Scenario, control: ControlId) {
         ControlId::DeviceMonitoring => s.device_monitoring = None,
         ControlId::Response => s.response = None,
         ControlId::IslandMode => s.line.island_mode = false,
+        ControlId::ModbusSecurity => s.modbus_security = None,
     }
 }
 
@@ -48,6 +49,7 @@ pub(crate) fn present(s: &Scenario, control: ControlId) -> bool {
         ControlId::DeviceMonitoring => s.device_monitoring.is_some(),
         ControlId::Response => s.response.is_some(),
         ControlId::IslandMode => s.line.island_mode,
+        ControlId::ModbusSecurity => s.modbus_security.is_some(),
     }
 }
 

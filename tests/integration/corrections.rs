@@ -340,6 +340,7 @@ fn a_shed_flood_comes_back_until_its_host_is_contained() {
     // Isolating the laptop ends it: no reconnection after the containment.
     s.response = Some(faultline::scenario::ResponseSpec {
         contain_min: faultline::dist::Dist::Fixed(2.0),
+        playbook: vec![faultline::scenario::Play::BlockHost],
     });
     let mut w = World::new(&s, 42);
     w.run();

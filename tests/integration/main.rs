@@ -1,6 +1,7 @@
 //! All integration tests in one binary (one link step, one process).
 
 mod architecture;
+mod certificates;
 mod closed_form;
 mod codec_props;
 mod corrections;
@@ -15,6 +16,7 @@ mod loading;
 mod loss_tree;
 mod mutants;
 mod network;
+mod playbooks;
 mod plc_profiles;
 mod proxy;
 mod reference;

@@ -20,11 +20,13 @@ pub enum ControlId {
     Response,
     /// Island mode: the line runs without the MES.
     IslandMode,
+    /// Modbus/TCP Security between the HMI and the PLCs (TLS, client certificates, roles).
+    ModbusSecurity,
 }
 
 impl ControlId {
     /// Every control, in the order the sweep lists them.
-    pub const ALL: [ControlId; 8] = [
+    pub const ALL: [ControlId; 9] = [
         ControlId::Segmentation,
         ControlId::Dpi,
         ControlId::Ids,
@@ -33,10 +35,11 @@ impl ControlId {
         ControlId::DeviceMonitoring,
         ControlId::Response,
         ControlId::IslandMode,
+        ControlId::ModbusSecurity,
     ];
 
     /// The controls a sweep can switch off (`--toggle`, a variants file's `off`).
-    pub const TOGGLED: [ControlId; 7] = [
+    pub const TOGGLED: [ControlId; 8] = [
         ControlId::Segmentation,
         ControlId::Dpi,
         ControlId::Ids,
@@ -44,6 +47,7 @@ impl ControlId {
         ControlId::ConditionMonitoring,
         ControlId::DeviceMonitoring,
         ControlId::Response,
+        ControlId::ModbusSecurity,
     ];
 
     /// The controls the viewer switches, in the order of its status line.
@@ -68,6 +72,7 @@ impl ControlId {
             ControlId::DeviceMonitoring => "devices",
             ControlId::Response => "response",
             ControlId::IslandMode => "island",
+            ControlId::ModbusSecurity => "tls",
         }
     }
 
@@ -86,7 +91,7 @@ impl ControlId {
             ControlId::Ids => Some('m'),
             ControlId::Response => Some('r'),
             ControlId::DeviceMonitoring => Some('h'),
-            ControlId::ConditionMonitoring => None,
+            ControlId::ConditionMonitoring | ControlId::ModbusSecurity => None,
         }
     }
 
@@ -106,6 +111,7 @@ impl ControlId {
             ControlId::Response => "incident response",
             ControlId::DeviceMonitoring => "device monitoring",
             ControlId::ConditionMonitoring => "condition monitoring",
+            ControlId::ModbusSecurity => "Modbus/TCP Security",
         }
     }
 }

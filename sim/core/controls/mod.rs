@@ -8,6 +8,7 @@ mod id;
 pub use id::ControlId;
 pub mod ids;
 pub mod stats;
+pub mod tls;
 
 use crate::plc::ConnId;
 use crate::rng::{Stream, stream};
@@ -23,6 +24,8 @@ pub enum VendorWait {
     Gateway,
     /// Remote access refused: an engineer on the way.
     Refused,
+    /// Remote access revoked by the incident response: an engineer on the way.
+    Revoked,
 }
 
 /// What device monitoring saw of a PLC at its last look.
@@ -32,6 +35,23 @@ pub struct DeviceSeen {
     pub dropped: u64,
     /// Whether it was alerting (one alert per episode).
     pub alerting: bool,
+}
+
+/// A zone the incident response cut off from every other zone, and for when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZoneIsolation {
+    pub zone: usize,
+    pub from: Micros,
+    pub until: Micros,
+}
+
+/// A PLC being restored from backup: in STOP from `from` until `until`, then restored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restore {
+    pub plc: usize,
+    pub from: Micros,
+    pub until: Micros,
+    pub done: bool,
 }
 
 /// Controls switched off at run time (viewer), with their state, to switch back on.
@@ -80,11 +100,22 @@ pub struct Controls {
     pub response_rng: Stream,
     /// Hosts isolated by the incident response, and from when.
     pub contained: BTreeMap<usize, Micros>,
+    /// Hosts whose detection the incident response has acted on.
+    pub responded: BTreeSet<usize>,
+    /// Zones the incident response cut off, and for when.
+    pub isolated_zones: Vec<ZoneIsolation>,
+    /// PLCs the incident response restores from backup.
+    pub restoring: Vec<Restore>,
+    /// The vendor's remote access revoked by the incident response: from when, and how
+    /// long an engineer then takes to come on site.
+    pub vendor_revoked: Option<(Micros, Micros)>,
     /// Device health monitoring, while deployed.
     pub device_monitoring: Option<DeviceMonitoringSpec>,
     pub device_stats: DeviceStats,
     /// Per PLC: what device monitoring saw at its last look.
     pub device_seen: Vec<DeviceSeen>,
+    /// Modbus/TCP Security between the HMI and the PLCs.
+    pub tls: Option<tls::Tls>,
     /// Controls a facilitator switched off from the viewer, kept to switch back on.
     pub parked: Parked,
 }
@@ -120,9 +151,14 @@ impl Controls {
             dpi_tickets: Vec::new(),
             dpi_review_rng: stream(seed, "dpi-review"),
             contained: BTreeMap::new(),
+            responded: BTreeSet::new(),
+            isolated_zones: Vec::new(),
+            restoring: Vec::new(),
+            vendor_revoked: None,
             device_monitoring: s.device_monitoring.clone(),
             device_stats: DeviceStats::default(),
             device_seen: vec![DeviceSeen::default(); s.plcs.len()],
+            tls: None,
             parked: Parked::default(),
         }
     }

@@ -318,6 +318,11 @@ impl Plc {
             slot.run_writer = None;
         }
     }
+    /// The CPU to STOP at the cabinet (no Modbus): a restore from backup.
+    pub fn local_mode_stop(&mut self) {
+        self.mode_run = false;
+        self.mode_writer = None;
+    }
     /// Run commands on at the local panel (no Modbus). True if any was off.
     pub fn local_start(&mut self) -> bool {
         let mut changed = false;

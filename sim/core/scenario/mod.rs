@@ -84,6 +84,10 @@ pub struct Scenario {
     /// Health monitoring of the PLCs themselves (their diagnostics, read out of band).
     #[serde(default)]
     pub device_monitoring: Option<DeviceMonitoringSpec>,
+    /// Modbus/TCP Security between the HMI and the PLCs: TLS with client certificates,
+    /// its per-request and handshake cost, and the HMI certificate's life cycle.
+    #[serde(default)]
+    pub modbus_security: Option<ModbusSecuritySpec>,
     /// Risk per year (Open FAIR): how often a campaign like this scenario's attacks reaches
     /// the plant, and what each control costs to own. `faultline sweep` annualizes with it.
     #[serde(default)]
@@ -113,7 +117,7 @@ fn default_operating_days() -> f64 {
 
 /// The controls' names (`controls::ControlId::name`, which a test holds equal), for
 /// scenario validation without the scenario depending on the controls.
-pub const CONTROL_NAMES: [&str; 8] = [
+pub const CONTROL_NAMES: [&str; 9] = [
     "segmentation",
     "dpi",
     "ids",
@@ -122,6 +126,7 @@ pub const CONTROL_NAMES: [&str; 8] = [
     "devices",
     "response",
     "island",
+    "tls",
 ];
 
 /// What owning a control costs: its purchase spread over its life, and its running cost.
@@ -161,12 +166,136 @@ pub struct DeviceMonitoringSpec {
     pub shed: bool,
 }
 
-/// Incident response: a host whose traffic was detected is isolated after a delay.
+/// Incident response: on the first detection of a host's traffic (DPI, IDS, device
+/// monitoring), after the responders' delay, the playbook's actions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponseSpec {
-    /// From the first detection of a host's traffic to that host being isolated, minutes.
+    /// From the first detection of a host's traffic to the playbook being carried out,
+    /// minutes.
     pub contain_min: Dist,
+    /// What the responders do, in order, at that moment (default: block the host).
+    #[serde(
+        default = "default_playbook",
+        skip_serializing_if = "is_default_playbook"
+    )]
+    pub playbook: Vec<Play>,
+}
+
+fn default_playbook() -> Vec<Play> {
+    vec![Play::BlockHost]
+}
+
+fn is_default_playbook(p: &[Play]) -> bool {
+    p == [Play::BlockHost]
+}
+
+/// One action of an incident-response playbook. Each one's production consequence is
+/// booked to the incident response in the loss tree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum Play {
+    /// Block the source host at the firewall: its traffic ends, every other flow goes on
+    /// (OT's instinct: the one host, keep running).
+    BlockHost,
+    /// Cut the source host's zone off from every other zone until it has been cleaned,
+    /// `restore_min` later; the source host stays blocked after (IT's instinct). With the
+    /// HMI in that zone, or the PLCs, the HMI loses them for as long.
+    IsolateZone {
+        /// From the isolation to the zone being joined again, minutes.
+        restore_min: Dist,
+    },
+    /// Revoke the vendor's remote access: its sessions end and its host is blocked; a
+    /// repair that needs the vendor waits `onsite_h` for an engineer on site.
+    RevokeVendor {
+        /// Time for the vendor's engineer to come on site, hours.
+        onsite_h: Dist,
+    },
+    /// Bring the line to a controlled stop at the local panels, restarted `restart_min`
+    /// later (after the investigation's all-clear).
+    SafeStop {
+        /// From the stop to the restart, minutes.
+        restart_min: Dist,
+    },
+    /// Restore the PLCs the detected host's steps aimed at from backup: each goes to STOP
+    /// for `restore_min` while its program and setpoints are loaded, then runs with the
+    /// backup's values (what an attacker wrote is gone).
+    RestorePlc {
+        /// Time to load and check a PLC's backup, minutes.
+        restore_min: Dist,
+    },
+}
+
+/// Modbus/TCP Security (the Modbus Organization's specification; faultline live --tls,
+/// faultline proxy --tls-cert) between the HMI and the PLCs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModbusSecuritySpec {
+    /// PLCs whose profile cannot serve it, reached through a security gateway in front of
+    /// them (faultline proxy --tls-cert …). Every PLC whose profile serves it is reached
+    /// over TLS directly.
+    #[serde(default)]
+    pub gateway: Vec<String>,
+    /// A full TLS handshake, ms, paid on each (re)connection. Default 0.76: measured on
+    /// the live path on loopback (cargo bench --bench tls).
+    #[serde(default = "default_handshake_ms")]
+    pub handshake_ms: f64,
+    /// A resumed handshake (session tickets), ms. Default 0.47 (cargo bench --bench tls).
+    #[serde(default = "default_resumed_ms")]
+    pub resumed_handshake_ms: f64,
+    /// Latency TLS and the role check add to each request, µs. Default 3 (cargo bench
+    /// --bench tls: p50 2–3 µs on loopback).
+    #[serde(default = "default_per_request_us")]
+    pub per_request_us: f64,
+    /// How long a TLS session lives before the device asks for a full handshake again
+    /// (re-authentication), hours; a reconnection within it resumes the session.
+    #[serde(default = "default_session_h")]
+    pub session_h: f64,
+    /// When the HMI's client certificate expires, hours into the run (none: it stays
+    /// valid for the whole run). From then until it is renewed, every TLS handshake the
+    /// HMI tries fails and it loses the PLCs it reaches over TLS.
+    #[serde(default)]
+    pub hmi_certificate_expires_h: Option<f64>,
+    /// How certificates are renewed.
+    #[serde(default = "default_renewal")]
+    pub renewal: Renewal,
+}
+
+fn default_handshake_ms() -> f64 {
+    0.76
+}
+fn default_resumed_ms() -> f64 {
+    0.47
+}
+fn default_session_h() -> f64 {
+    8.0
+}
+fn default_per_request_us() -> f64 {
+    3.0
+}
+fn default_renewal() -> Renewal {
+    Renewal::Manual {
+        renew_h: Dist::Fixed(4.0),
+    }
+}
+
+/// How an expiring certificate is renewed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum Renewal {
+    /// Nobody renews ahead: when the certificate expires, someone notices the HMI lost
+    /// its PLCs, finds why and installs a new one, `renew_h` after the expiry.
+    Manual {
+        /// From the expiry to a new certificate installed, hours.
+        renew_h: Dist,
+    },
+    /// A renewal job (ACME, EST) replaces the certificate ahead of its expiry; it fails
+    /// with `failure_probability`, and a failed renewal is found and mended by hand
+    /// `renew_h` after the expiry.
+    Automated {
+        /// The chance that the renewal job fails unnoticed.
+        failure_probability: f64,
+        /// From the expiry to a new certificate installed by hand, hours, when it failed.
+        renew_h: Dist,
+    },
 }
 
 /// An attacker that chooses its own timing: it enters at `start_h`, then tries each step

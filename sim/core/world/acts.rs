@@ -147,6 +147,7 @@ impl World {
                 .as_ref()
                 .is_some_and(|v| matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })),
             ControlId::ConditionMonitoring => !self.scenario.health.is_empty(),
+            ControlId::ModbusSecurity => self.scenario.modbus_security.is_some(),
         }
     }
 

@@ -19,6 +19,47 @@ impl World {
         }
     }
 
+    /// What holds the line: the attack step whose consequences led to it, a decision, or
+    /// the incident response's safe stop (when nothing else holds it).
+    pub(crate) fn held_cause(&self) -> Cause {
+        let t = self.now;
+        let by_attack_or_order = (t < self.campaign.mes_down_until && !self.controls.island_mode)
+            || t < self.campaign.hold_until;
+        let (from, until) = self.campaign.safe_stop;
+        if !by_attack_or_order && from <= t && t < until {
+            return Cause::Control(crate::controls::ControlId::Response);
+        }
+        self.campaign
+            .held_by
+            .map(Cause::Attack)
+            .unwrap_or(Cause::Decision)
+    }
+
+    /// The control that keeps the HMI from PLC `p` now, if one does: a firewall that
+    /// refused its connection, the incident response's isolation of a zone between them,
+    /// an expired client certificate of the HMI.
+    pub(crate) fn hmi_cut_off_by(&self, p: usize) -> Option<crate::controls::ControlId> {
+        use crate::controls::ControlId;
+        let l = self.hmi.links().find(|(_, q)| *q == p).map(|(l, _)| l)?;
+        if self.net.bus.is_open(l) {
+            return None;
+        }
+        let (from, to) = (self.net.network.hmi(), self.net.network.plc_host(p));
+        if self.zone_isolation_between(from, to, self.now) {
+            Some(ControlId::Response)
+        } else if self.hmi_certificate_refused(p, self.now) {
+            Some(ControlId::ModbusSecurity)
+        } else if self.net.blocked_flows.contains_key(&FlowKey {
+            from,
+            to,
+            port: 502,
+        }) {
+            Some(ControlId::Segmentation)
+        } else {
+            None
+        }
+    }
+
     /// Who is to blame for each stopped station: an attacker's command or traffic, or a
     /// control that keeps the HMI's commands from the PLC.
     pub(super) fn work_out_blame(&mut self) {
@@ -29,38 +70,37 @@ impl World {
             let slot = plc.stations().position(|s| s == st).unwrap_or(0);
             let held = self.campaign.line_held && !plc.run_coil(slot);
             let attack = if held {
-                Some(self.campaign.held_by)
+                Some(self.held_cause())
             } else if let Some(f) = &plc.fault {
-                self.attack_of(f.source).map(Some)
+                self.attack_of(f.source).map(Cause::Attack)
             } else if !plc.mode_is_run() {
-                self.attack_of(plc.mode_writer()).map(Some)
+                self.attack_of(plc.mode_writer()).map(Cause::Attack)
             } else if !plc.run_coil(slot) {
-                self.attack_of(plc.run_writer(slot)).map(Some)
+                self.attack_of(plc.run_writer(slot)).map(Cause::Attack)
             } else {
                 None
             };
-            let hmi_link = self.hmi.links().find(|(_, q)| *q == p).map(|(l, _)| l);
-            let cut_off = hmi_link.is_some_and(|l| {
-                !self.net.bus.is_open(l)
-                    && self.net.blocked_flows.contains_key(&FlowKey {
-                        from: self.net.network.hmi(),
-                        to: self.net.network.plc_host(p),
-                        port: 502,
-                    })
-            });
+            let cut_off = self.hmi_cut_off_by(p);
             // Cut off from the HMI by a control: a station it cannot start, or a failure
             // nobody called maintenance for (the alarm never reached the screen).
             let station = &self.plant.stations[st];
             let unseen_failure =
                 station.state() == crate::plant::State::Failed && !station.repair_in_progress();
-            self.ledger.blame[st] = if let Some(step) = attack {
+            self.ledger.blame[st] = if let Some(cause) = attack {
                 Some(if held {
-                    Blame::Held(step)
+                    Blame::Held(cause)
                 } else {
-                    Blame::Attack(step)
+                    Blame::Attack(match cause {
+                        Cause::Attack(k) => Some(k),
+                        _ => None,
+                    })
                 })
-            } else if cut_off && (!plc.run_coil(slot) || unseen_failure) {
-                Some(Blame::Control)
+            } else if let Some(c) = cut_off
+                && (!plc.run_coil(slot) || unseen_failure)
+            {
+                Some(Blame::Control(c))
+            } else if !plc.mode_is_run() && self.restoring(p) {
+                Some(Blame::Control(crate::controls::ControlId::Response))
             } else {
                 None
             };
@@ -69,6 +109,8 @@ impl World {
             let seen = (
                 self.devices.plcs[p].holding_writes,
                 self.controls.dpi_blocked_hmi.len(),
+                cut_off,
+                self.hmi.temp_recipe.get(st).copied().flatten(),
             );
             let wanted =
                 st == self.ledger.metrics.bottleneck || self.plant.stations[st].thermal.is_some();
@@ -104,10 +146,16 @@ impl World {
         } else {
             let recipe = self.hmi.temp_recipe.get(st).copied().flatten();
             let holds = plc.holding(slot, H_TEMP_SP);
-            if recipe.is_some_and(|r| Some(r) != holds)
-                && self.controls.dpi_blocked_hmi.contains(&p)
-            {
-                Cause::Control(crate::controls::ControlId::Dpi)
+            if recipe.is_some_and(|r| Some(r) != holds) {
+                // The recipe's setpoint did not reach the PLC: the DPI kept the write from
+                // it, or a control cut the HMI off from it.
+                if self.controls.dpi_blocked_hmi.contains(&p) {
+                    Cause::Control(crate::controls::ControlId::Dpi)
+                } else if let Some(c) = self.hmi_cut_off_by(p) {
+                    Cause::Control(c)
+                } else {
+                    Cause::Normal
+                }
             } else {
                 Cause::Normal
             }
@@ -126,6 +174,9 @@ impl World {
                     Cause::Control(crate::controls::ControlId::Gateway)
                 }
                 crate::controls::VendorWait::Refused => Cause::Decision,
+                crate::controls::VendorWait::Revoked => {
+                    Cause::Control(crate::controls::ControlId::Response)
+                }
             },
             _ => Cause::Normal,
         };

@@ -189,6 +189,7 @@ impl World {
                     }
                     let reached = h != host
                         && !isolated
+                        && !self.zone_isolation_between(host, h, t)
                         && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_));
                     if reached {
                         self.note_passed(host, h, 445, false);
@@ -641,7 +642,8 @@ impl World {
     /// MES is back and the order lifted.
     pub(crate) fn hold_line(&mut self, t: Micros) {
         let mes_lost = t < self.campaign.mes_down_until && !self.controls.island_mode;
-        let hold = mes_lost || t < self.campaign.hold_until;
+        let (from, until) = self.campaign.safe_stop;
+        let hold = mes_lost || t < self.campaign.hold_until || (from <= t && t < until);
         if hold == self.campaign.line_held {
             if hold {
                 // A hold is a lockout: whatever switched a station on (the schedule, a
@@ -664,6 +666,8 @@ impl World {
         let why = if hold {
             if mes_lost {
                 "MES lost and no island mode: line stopped"
+            } else if t >= self.campaign.hold_until {
+                "controlled safe stop by the incident response"
             } else {
                 "precautionary shutdown ordered"
             }

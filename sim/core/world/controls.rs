@@ -171,13 +171,27 @@ impl World {
             let name = self.plant.stations[station].name.clone();
             self.controls.vendor_stats.sessions += 1;
             let session = self.controls.vendor_stats.sessions;
-            let open = match (&v.access, self.controls.vendor_refused) {
+            // Remote access refused by a decision, or revoked by the incident response.
+            let revoked = self
+                .controls
+                .vendor_revoked
+                .filter(|&(at, _)| at <= called && self.controls.vendor_refused.is_none());
+            let refused = self
+                .controls
+                .vendor_refused
+                .or(revoked.map(|(_, onsite)| onsite));
+            let open = match (&v.access, refused) {
                 (_, Some(onsite)) => {
                     self.ledger.metrics.event(
                         called,
                         EventKind::VendorOnsite,
                         &name,
-                        "remote access refused: the vendor sends an engineer".into(),
+                        if revoked.is_some() {
+                            "remote access revoked by the incident response: the vendor sends an engineer"
+                        } else {
+                            "remote access refused: the vendor sends an engineer"
+                        }
+                        .into(),
                     );
                     called + onsite
                 }
@@ -202,7 +216,8 @@ impl World {
                 (open - called) as f64 / crate::time::US_PER_H as f64;
             // The wait beyond an always-on VPN's is the access's doing: the gateway's
             // approval and MFA, or the refusal (an engineer on the way).
-            let owner = match (&v.access, self.controls.vendor_refused) {
+            let owner = match (&v.access, refused) {
+                (_, Some(_)) if revoked.is_some() => Some(crate::controls::VendorWait::Revoked),
                 (_, Some(_)) => Some(crate::controls::VendorWait::Refused),
                 (VendorAccess::Gateway { .. }, None) => Some(crate::controls::VendorWait::Gateway),
                 (VendorAccess::AlwaysOnVpn, None) => None,
@@ -228,7 +243,7 @@ impl World {
                 },
                 None,
                 Some(work),
-            ) = (&v.access, self.controls.vendor_refused, work)
+            ) = (&v.access, refused, work)
             {
                 let time_box = from_secs(session_h * 3600.0).max(1);
                 self.time_boxed(
@@ -484,18 +499,13 @@ impl World {
             );
             if let Some(d) = detected
                 && d <= t
+                && !self.controls.responded.contains(&host)
                 && !self.controls.contained.contains_key(&host)
             {
                 let at =
                     d + from_secs(r.contain_min.sample(&mut self.controls.response_rng) * 60.0);
-                self.controls.contained.insert(host, at);
-                let name = self.net.network.hosts[host].name.clone();
-                self.ledger.metrics.event(
-                    at,
-                    EventKind::Contained,
-                    &name,
-                    "isolated by the incident response".into(),
-                );
+                self.controls.responded.insert(host);
+                self.plan_playbook(host, at, &r.playbook);
             }
         }
         self.end_contained_steps(t);

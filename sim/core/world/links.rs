@@ -23,12 +23,22 @@ impl World {
                 continue;
             }
             let (from, to) = (self.net.network.hmi(), self.net.network.plc_host(p));
+            if self.zone_isolation_between(from, to, t) {
+                // The incident response has cut the zones apart: no route until it rejoins them.
+                self.net.reconnect_at[l] = t + RETRY;
+                continue;
+            }
             if !matches!(self.net.network.connect(from, to, 502), Verdict::Allow(_)) {
                 self.note_flow(from, to, 502, true, t);
                 self.net.reconnect_at[l] = t + RETRY;
                 continue;
             }
             self.note_passed(from, to, 502, true);
+            if !self.hmi_handshake(link, p, t) {
+                // The TLS handshake refused: the HMI's certificate has expired.
+                self.net.reconnect_at[l] = t + RETRY;
+                continue;
+            }
             match self.devices.plcs[p].connect(link) {
                 Admission::Refused => self.net.reconnect_at[l] = t + RETRY,
                 a => {

@@ -39,15 +39,17 @@ impl Recording {
 pub mod acts;
 pub mod blame;
 pub mod campaign;
+pub mod certificates;
 pub mod controls;
 pub mod events;
 pub mod input;
 pub mod links;
+pub mod playbook;
 
 pub use input::{Command, EXTERNAL_CONN, Input};
 
 /// The twin: the parts below, owned here and called in [`World::step`] in a fixed order.
-/// No part names the World; the glue in this module's files (campaign, controls, acts,
+/// No part names the World; the glue in this module's files (campaign, controls, playbook, certificates, acts,
 /// input, links, blame, events) is the World's own.
 #[derive(Clone)]
 pub struct World {
@@ -102,11 +104,22 @@ impl World {
             .collect();
         let dpi = s.dpi.as_ref().map(crate::controls::dpi::Dpi::new);
         let dpi_latency = dpi.as_ref().map(|d| d.latency).unwrap_or(0);
+        let end = from_secs(s.duration_h * 3600.0);
+        let tls = s
+            .modbus_security
+            .as_ref()
+            .map(|m| crate::controls::tls::Tls::new(m, s, seed, end));
         let latency: Vec<Micros> = verdicts
             .iter()
-            .map(|v| {
+            .enumerate()
+            .map(|(p, v)| {
                 if let Verdict::Allow(l) = v {
-                    *l + dpi_latency
+                    // TLS and the role check add their time to every request.
+                    let tls_latency = tls
+                        .as_ref()
+                        .filter(|t| t.secured[p])
+                        .map_or(0, |t| t.per_request);
+                    *l + dpi_latency + tls_latency
                 } else {
                     0
                 }
@@ -157,6 +170,7 @@ impl World {
         }
         let track_blame = !attacks.is_empty()
             || s.segmentation.is_some()
+            || s.modbus_security.is_some()
             || s.dpi.is_some()
             || s.vendor.is_some();
         let mut station_plc = vec![0; s.stations.len()];
@@ -179,13 +193,13 @@ impl World {
             seed,
             now: 0,
             tick: u64::from(s.tick_ms) * US_PER_MS,
-            end: from_secs(s.duration_h * 3600.0),
+            end,
             ledger: Ledger {
                 metrics,
                 blame: vec![None; s.stations.len()],
                 track_blame,
                 causes: vec![crate::loss::StationCauses::default(); s.stations.len()],
-                causes_seen: vec![(u64::MAX, 0); s.stations.len()],
+                causes_seen: vec![(u64::MAX, 0, None, None); s.stations.len()],
             },
             plant,
             devices: Devices {
@@ -208,6 +222,13 @@ impl World {
             controls: Controls::new(s, seed, dpi),
             scenario: s.clone(),
         };
+        w.controls.tls = tls;
+        // The HMI's first connections to the PLCs it reaches over TLS: full handshakes.
+        for (link, p) in w.hmi.links().collect::<Vec<_>>() {
+            if w.net.bus.is_open(link) {
+                w.hmi_handshake(link, p, 0);
+            }
+        }
         w.commission_ids();
         w
     }
@@ -288,6 +309,12 @@ impl World {
         }
         if self.controls.response.is_some() && !self.campaign.attacks.is_empty() {
             self.respond(t);
+        }
+        if self.controls.tls.is_some() {
+            self.run_tls(t);
+        }
+        if !self.controls.isolated_zones.is_empty() || !self.controls.restoring.is_empty() {
+            self.carry_out_playbooks(t);
         }
         if let Some(d) = &self.controls.device_monitoring
             && t.is_multiple_of(from_secs(d.poll_s).max(self.tick))

@@ -107,6 +107,48 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     if let Some(fw) = &s.security.firewall {
         tables.extend(firewall_tables(s, fw));
     }
+    if !s.security.response_actions.is_empty() {
+        tables.push((
+            "Incident response: the playbook's actions".to_string(),
+            ["action", "target", "from", "until", "hours"]
+                .map(String::from)
+                .to_vec(),
+            s.security
+                .response_actions
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.action.clone(),
+                        a.target.clone(),
+                        a.from.clone(),
+                        a.until.clone().unwrap_or_else(|| "the end".into()),
+                        format!("{:.2}", a.hours),
+                    ]
+                })
+                .collect(),
+        ));
+    }
+    if let Some(t) = &s.security.tls {
+        tables.push((
+            "Modbus/TCP Security".to_string(),
+            [
+                "full handshakes",
+                "resumed handshakes",
+                "handshake time (ms)",
+                "refused handshakes",
+                "HMI certificate expired (h)",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec![vec![
+                t.full_handshakes.to_string(),
+                t.resumed_handshakes.to_string(),
+                format!("{:.2}", t.handshake_ms),
+                t.refused_handshakes.to_string(),
+                format!("{:.2}", t.certificate_expired_h),
+            ]],
+        ));
+    }
     tables.push((
         "Stations".to_string(),
         [

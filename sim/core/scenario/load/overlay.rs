@@ -85,6 +85,10 @@ pub(crate) struct Overlay {
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::DeviceMonitoringSpec>")]
     device_monitoring: Option<Option<crate::scenario::DeviceMonitoringSpec>>,
+    /// Replaces the base's Modbus/TCP Security (`None`: none).
+    #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::ModbusSecuritySpec>")]
+    modbus_security: Option<Option<crate::scenario::ModbusSecuritySpec>>,
     /// Replaces the base's per-year risk (`None`: none).
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::RiskSpec>")]
@@ -129,6 +133,9 @@ impl Overlay {
         }
         if let Some(v) = self.cost {
             s.cost = v;
+        }
+        if let Some(v) = self.modbus_security {
+            s.modbus_security = v;
         }
         if let Some(v) = self.risk {
             s.risk = v;

@@ -26,6 +26,12 @@ impl Checker {
         }
     }
 
+    fn probability(&mut self, field: impl Into<String>, v: f64) {
+        if !(0.0..=1.0).contains(&v) {
+            self.fail(field, format!("{v} must be in [0, 1]"));
+        }
+    }
+
     fn dist(&mut self, field: impl Into<String>, d: &crate::dist::Dist) {
         if let Some(m) = d.check() {
             self.fail(field, m);
@@ -686,6 +692,69 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
     }
     if let Some(r) = &s.response {
         c.dist("response.contain_min", &r.contain_min);
+        for (i, play) in r.playbook.iter().enumerate() {
+            use crate::scenario::Play;
+            let at = |f: &str| format!("response.playbook[{i}].{f}");
+            match play {
+                Play::BlockHost => {}
+                Play::IsolateZone { restore_min } => {
+                    if s.network.is_none() {
+                        c.fail(
+                            format!("response.playbook[{i}]"),
+                            "isolating a zone needs zones: add a `network` section",
+                        );
+                    }
+                    c.dist(at("restore_min"), restore_min)
+                }
+                Play::RevokeVendor { onsite_h } => {
+                    if s.vendor.is_none() {
+                        c.fail(
+                            format!("response.playbook[{i}]"),
+                            "there is no vendor access to revoke: add a `vendor` section or drop this action",
+                        );
+                    }
+                    c.dist(at("onsite_h"), onsite_h)
+                }
+                Play::SafeStop { restart_min } => c.dist(at("restart_min"), restart_min),
+                Play::RestorePlc { restore_min } => c.dist(at("restore_min"), restore_min),
+            }
+        }
+        if r.playbook.is_empty() {
+            c.fail(
+                "response.playbook",
+                "an empty playbook does nothing: list at least one action (BlockHost, IsolateZone, RevokeVendor, SafeStop, RestorePlc)",
+            );
+        }
+    }
+    if let Some(m) = &s.modbus_security {
+        for (j, g) in m.gateway.iter().enumerate() {
+            c.known(format!("modbus_security.gateway[{j}]"), "PLC", g, &plcs);
+        }
+        c.non_negative("modbus_security.handshake_ms", m.handshake_ms);
+        c.non_negative(
+            "modbus_security.resumed_handshake_ms",
+            m.resumed_handshake_ms,
+        );
+        c.non_negative("modbus_security.per_request_us", m.per_request_us);
+        c.positive("modbus_security.session_h", m.session_h);
+        if let Some(h) = m.hmi_certificate_expires_h {
+            c.non_negative("modbus_security.hmi_certificate_expires_h", h);
+        }
+        match &m.renewal {
+            crate::scenario::Renewal::Manual { renew_h } => {
+                c.dist("modbus_security.renewal.Manual.renew_h", renew_h)
+            }
+            crate::scenario::Renewal::Automated {
+                failure_probability,
+                renew_h,
+            } => {
+                c.probability(
+                    "modbus_security.renewal.Automated.failure_probability",
+                    *failure_probability,
+                );
+                c.dist("modbus_security.renewal.Automated.renew_h", renew_h)
+            }
+        }
     }
 }
 
