@@ -113,6 +113,11 @@ pub struct AttackRun {
     /// When the incident response isolated the step's host.
     pub contained_at: Option<Micros>,
     pub(crate) blocked_by_response: u32,
+    /// Refused by authentication (a stolen shared password against personal accounts).
+    pub(crate) blocked_by_auth: u32,
+    /// The host the step's traffic leaves from when not its own (the HMI, logged into
+    /// with a stolen password).
+    pub(crate) via: Option<usize>,
     pub detail: String,
     pub(crate) tid: u16,
     pub(crate) next_target: usize,
@@ -144,6 +149,8 @@ impl AttackRun {
             fails_by_chance: false,
             contained_at: None,
             blocked_by_response: 0,
+            blocked_by_auth: 0,
+            via: None,
             detail: String::new(),
             tid: 0,
             next_target: 0,

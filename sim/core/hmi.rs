@@ -132,6 +132,32 @@ pub struct HmiStats {
     pub writes: u64,
     pub writes_failed: u64,
     pub operator_actions: u64,
+    /// Logins to personal HMI accounts (a session had timed out), and the time operators
+    /// spent on them, s (absent with a shared account).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub logins: u64,
+    #[serde(skip_serializing_if = "is_zero_f")]
+    pub login_wait_s: f64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_zero_f(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// Personal HMI accounts: the session's idle timeout, the login's time and its random stream.
+#[derive(Clone, Debug)]
+pub struct Login {
+    pub timeout: Micros,
+    pub login_s: Dist,
+    pub rng: Stream,
+    /// The operator's last action on the HMI (the session's idle clock).
+    pub last_action: Micros,
+    /// A login under way ends then.
+    pub done: Micros,
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +191,11 @@ pub struct Hmi {
     pub events: Vec<(Micros, HmiEvent)>,
     /// Tasks that act outside Modbus (a local PLC reset), for the world to carry out.
     pub local_actions: Vec<(Micros, Task)>,
+    /// Personal accounts (`authentication`), when the scenario has them.
+    pub login: Option<Login>,
+    /// Stations whose operator action waited for a login, and over which span: the
+    /// authentication's friction, for the loss tree.
+    pub login_waits: Vec<(usize, Micros, Micros)>,
 }
 
 impl Hmi {
@@ -226,7 +257,41 @@ impl Hmi {
             stats: HmiStats::default(),
             events: Vec::new(),
             local_actions: Vec::new(),
+            login: match s.authentication.as_ref().map(|a| &a.hmi) {
+                Some(crate::scenario::HmiLogin::Personal {
+                    timeout_min,
+                    login_s,
+                }) => Some(Login {
+                    timeout: from_secs(timeout_min * 60.0),
+                    login_s: login_s.clone(),
+                    rng: stream(seed, "operator:login"),
+                    last_action: 0,
+                    done: 0,
+                }),
+                _ => None,
+            },
+            login_waits: Vec::new(),
         }
+    }
+
+    /// Whether an operator action at `t` must first wait for a login: when it does, the
+    /// time the login ends (a session past its idle timeout starts one; a login under way
+    /// is waited for).
+    fn login_first(&mut self, t: Micros) -> Option<Micros> {
+        let l = self.login.as_mut()?;
+        if t < l.done {
+            return Some(l.done);
+        }
+        if t.saturating_sub(l.last_action) < l.timeout {
+            l.last_action = t;
+            return None;
+        }
+        let took = from_secs(l.login_s.sample(&mut l.rng).max(0.0));
+        l.done = t + took;
+        l.last_action = l.done;
+        self.stats.logins += 1;
+        self.stats.login_wait_s += took as f64 / 1e6;
+        Some(l.done)
     }
 
     /// The links the HMI holds (one per PLC), for connecting them at start.
@@ -613,6 +678,20 @@ impl Hmi {
                 }
             };
             if !still {
+                continue;
+            }
+            // On the HMI (not at a cabinet): a personal account's session may have to be
+            // opened first; the action waits for the login.
+            if !matches!(task, Task::ResetPlc(_))
+                && let Some(done) = self.login_first(t)
+                && done > t
+            {
+                if let Task::CallMaintenance(s) | Task::ResetTrip(s) | Task::RestartStation(s) =
+                    task
+                {
+                    self.login_waits.push((s, t, done));
+                }
+                self.tasks.push((done, task));
                 continue;
             }
             self.stats.operator_actions += 1;

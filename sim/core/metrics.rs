@@ -503,7 +503,13 @@ fn classify(
                 _ => causes.breakdown,
             },
         ),
-        C::SafetyTrip => (LossCategory::Breakdown, causes.temperature),
+        C::SafetyTrip => (
+            LossCategory::Breakdown,
+            match blame {
+                Some(Blame::Control(c)) => Cause::Control(c),
+                _ => causes.temperature,
+            },
+        ),
         C::Maintenance => (
             LossCategory::PlannedStop,
             Cause::Control(crate::controls::ControlId::ConditionMonitoring),

@@ -32,6 +32,7 @@ pub(crate) fn switch_off(s: &mut Scenario, control: ControlId) {
         ControlId::Response => s.response = None,
         ControlId::IslandMode => s.line.island_mode = false,
         ControlId::ModbusSecurity => s.modbus_security = None,
+        ControlId::Authentication => s.authentication = None,
     }
 }
 
@@ -50,6 +51,10 @@ pub(crate) fn present(s: &Scenario, control: ControlId) -> bool {
         ControlId::Response => s.response.is_some(),
         ControlId::IslandMode => s.line.island_mode,
         ControlId::ModbusSecurity => s.modbus_security.is_some(),
+        ControlId::Authentication => matches!(
+            s.authentication.as_ref().map(|a| &a.hmi),
+            Some(faultline_core::scenario::HmiLogin::Personal { .. })
+        ),
     }
 }
 

@@ -1,6 +1,7 @@
 //! All integration tests in one binary (one link step, one process).
 
 mod architecture;
+mod authentication;
 mod certificates;
 mod closed_form;
 mod codec_props;

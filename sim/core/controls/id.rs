@@ -22,11 +22,13 @@ pub enum ControlId {
     IslandMode,
     /// Modbus/TCP Security between the HMI and the PLCs (TLS, client certificates, roles).
     ModbusSecurity,
+    /// Personal HMI accounts with a session timeout (against a shared account).
+    Authentication,
 }
 
 impl ControlId {
     /// Every control, in the order the sweep lists them.
-    pub const ALL: [ControlId; 9] = [
+    pub const ALL: [ControlId; 10] = [
         ControlId::Segmentation,
         ControlId::Dpi,
         ControlId::Ids,
@@ -36,10 +38,11 @@ impl ControlId {
         ControlId::Response,
         ControlId::IslandMode,
         ControlId::ModbusSecurity,
+        ControlId::Authentication,
     ];
 
     /// The controls a sweep can switch off (`--toggle`, a variants file's `off`).
-    pub const TOGGLED: [ControlId; 8] = [
+    pub const TOGGLED: [ControlId; 9] = [
         ControlId::Segmentation,
         ControlId::Dpi,
         ControlId::Ids,
@@ -48,6 +51,7 @@ impl ControlId {
         ControlId::DeviceMonitoring,
         ControlId::Response,
         ControlId::ModbusSecurity,
+        ControlId::Authentication,
     ];
 
     /// The controls the viewer switches, in the order of its status line.
@@ -73,6 +77,7 @@ impl ControlId {
             ControlId::Response => "response",
             ControlId::IslandMode => "island",
             ControlId::ModbusSecurity => "tls",
+            ControlId::Authentication => "auth",
         }
     }
 
@@ -91,7 +96,9 @@ impl ControlId {
             ControlId::Ids => Some('m'),
             ControlId::Response => Some('r'),
             ControlId::DeviceMonitoring => Some('h'),
-            ControlId::ConditionMonitoring | ControlId::ModbusSecurity => None,
+            ControlId::ConditionMonitoring
+            | ControlId::ModbusSecurity
+            | ControlId::Authentication => None,
         }
     }
 
@@ -112,6 +119,7 @@ impl ControlId {
             ControlId::DeviceMonitoring => "device monitoring",
             ControlId::ConditionMonitoring => "condition monitoring",
             ControlId::ModbusSecurity => "Modbus/TCP Security",
+            ControlId::Authentication => "personal HMI accounts",
         }
     }
 }

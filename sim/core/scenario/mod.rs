@@ -84,6 +84,10 @@ pub struct Scenario {
     /// Health monitoring of the PLCs themselves (their diagnostics, read out of band).
     #[serde(default)]
     pub device_monitoring: Option<DeviceMonitoringSpec>,
+    /// Authentication on the plant floor: how operators log into the HMI (a shared account
+    /// or personal ones with a session timeout).
+    #[serde(default)]
+    pub authentication: Option<AuthenticationSpec>,
     /// Modbus/TCP Security between the HMI and the PLCs: TLS with client certificates,
     /// its per-request and handshake cost, and the HMI certificate's life cycle.
     #[serde(default)]
@@ -117,7 +121,7 @@ fn default_operating_days() -> f64 {
 
 /// The controls' names (`controls::ControlId::name`, which a test holds equal), for
 /// scenario validation without the scenario depending on the controls.
-pub const CONTROL_NAMES: [&str; 9] = [
+pub const CONTROL_NAMES: [&str; 10] = [
     "segmentation",
     "dpi",
     "ids",
@@ -127,6 +131,7 @@ pub const CONTROL_NAMES: [&str; 9] = [
     "response",
     "island",
     "tls",
+    "auth",
 ];
 
 /// What owning a control costs: its purchase spread over its life, and its running cost.
@@ -222,6 +227,33 @@ pub enum Play {
     RestorePlc {
         /// Time to load and check a PLC's backup, minutes.
         restore_min: Dist,
+    },
+}
+
+/// Authentication on the plant floor. (MFA on vendor sessions is the vendor gateway's
+/// `mfa_min`.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthenticationSpec {
+    /// How operators log into the HMI.
+    pub hmi: HmiLogin,
+}
+
+/// HMI logins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub enum HmiLogin {
+    /// One shared operator account, logged in around the clock: no operator waits for a
+    /// login, and its password is one that IT systems know too (an attacker who steals it
+    /// there logs into the HMI with it).
+    Shared,
+    /// A personal account per operator: a session ends `timeout_min` after the operator's
+    /// last action on the HMI, and the next action waits for a login (`login_s`: the
+    /// password, a badge, a second factor). A stolen shared password opens nothing.
+    Personal {
+        /// Idle time after which the HMI logs the operator out, minutes.
+        timeout_min: f64,
+        /// Time a login takes, seconds.
+        login_s: Dist,
     },
 }
 
@@ -1206,6 +1238,20 @@ pub enum AttackStep {
         /// How long the replay lasts.
         duration_s: f64,
     },
+    /// T0859 Valid Accounts: the HMI's shared account password, stolen on the IT side
+    /// where it was reused, opens the HMI workstation remotely (VNC, port 5900, through
+    /// the network and its firewalls); from the HMI the adversary writes `value` to holding
+    /// register `address` of `plc` — traffic from the HMI's own address, which the zone
+    /// firewalls and the DPI let through as the HMI's. Personal HMI accounts
+    /// (`authentication`) stop it: the shared password opens none.
+    HmiStolenPassword {
+        /// The target PLC (a `plcs` name).
+        plc: String,
+        /// The holding register written (see docs/register-map.md).
+        address: u16,
+        /// The value written.
+        value: u16,
+    },
     /// Ransomware in IT (T0828 Loss of Productivity and Revenue, by way of IT): every host
     /// it can reach over SMB (port 445) through the network and its firewalls is encrypted
     /// — MES, historian, workstations, and the HMI if nothing stops it — until restored
@@ -1232,6 +1278,7 @@ impl AttackStep {
             }
             AttackStep::SpoofReporting { .. } => ("T0856", "Spoof Reporting Message"),
             AttackStep::Ransomware { .. } => ("T0828", "Loss of Productivity and Revenue"),
+            AttackStep::HmiStolenPassword { .. } => ("T0859", "Valid Accounts"),
         }
     }
 
@@ -1244,6 +1291,10 @@ impl AttackStep {
             AttackStep::WriteRegister { .. }
             | AttackStep::WriteCoil { .. }
             | AttackStep::StopPlc { .. } => out.push(unauthorized),
+            AttackStep::HmiStolenPassword { .. } => {
+                out.push(("T0822", "External Remote Services"));
+                out.push(("T0836", "Modify Parameter"));
+            }
             AttackStep::ListenOnly { .. } => {
                 out.push(unauthorized);
                 out.push(("T0814", "Denial of Service"));
@@ -1265,7 +1316,8 @@ impl AttackStep {
             | AttackStep::Flood { plc, .. }
             | AttackStep::StopPlc { plc }
             | AttackStep::ListenOnly { plc }
-            | AttackStep::SpoofReporting { plc, .. } => Some(plc),
+            | AttackStep::SpoofReporting { plc, .. }
+            | AttackStep::HmiStolenPassword { plc, .. } => Some(plc),
         }
     }
 }

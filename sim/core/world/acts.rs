@@ -148,6 +148,7 @@ impl World {
                 .is_some_and(|v| matches!(v.access, crate::scenario::VendorAccess::Gateway { .. })),
             ControlId::ConditionMonitoring => !self.scenario.health.is_empty(),
             ControlId::ModbusSecurity => self.scenario.modbus_security.is_some(),
+            ControlId::Authentication => self.hmi.login.is_some(),
         }
     }
 

@@ -64,6 +64,10 @@ impl World {
     /// control that keeps the HMI's commands from the PLC.
     pub(super) fn work_out_blame(&mut self) {
         use crate::metrics::Blame;
+        let now = self.now;
+        if !self.hmi.login_waits.is_empty() {
+            self.hmi.login_waits.retain(|&(_, _, until)| until > now);
+        }
         for st in 0..self.ledger.blame.len() {
             let p = self.devices.station_plc[st];
             let plc = &self.devices.plcs[p];
@@ -101,6 +105,15 @@ impl World {
                 Some(Blame::Control(c))
             } else if !plc.mode_is_run() && self.restoring(p) {
                 Some(Blame::Control(crate::controls::ControlId::Response))
+            } else if self.plant.stations[st].state() != crate::plant::State::Running
+                && self
+                    .hmi
+                    .login_waits
+                    .iter()
+                    .any(|&(s, from, until)| s == st && from <= self.now && self.now < until)
+            {
+                // The operator's action waits for a login to a personal account.
+                Some(Blame::Control(crate::controls::ControlId::Authentication))
             } else {
                 None
             };

@@ -23,7 +23,8 @@ impl World {
         raw: bool,
         t: Micros,
     ) -> Option<ConnId> {
-        let host = self.campaign.attacks[i].host;
+        let run = &self.campaign.attacks[i];
+        let host = run.via.unwrap_or(run.host);
         let to = self.net.network.plc_host(plc);
         if self.contained(host, t) {
             self.campaign.attacks[i].blocked_by_response += 1;
@@ -169,6 +170,34 @@ impl World {
                     data: vec![0, 0],
                 },
             ),
+            AttackStep::HmiStolenPassword {
+                plc,
+                address,
+                value,
+            } => {
+                let host = self.campaign.attacks[i].host;
+                let hmi = self.net.network.hmi();
+                if self.contained(host, t) {
+                    self.campaign.attacks[i].blocked_by_response += 1;
+                    self.note_flow(host, hmi, 5900, false, t);
+                } else if !matches!(self.net.network.connect(host, hmi, 5900), Verdict::Allow(_)) {
+                    self.campaign.attacks[i].blocked += 1;
+                    self.note_flow(host, hmi, 5900, false, t);
+                } else {
+                    self.note_passed(host, hmi, 5900, false);
+                    let personal = matches!(
+                        self.scenario.authentication.as_ref().map(|a| &a.hmi),
+                        Some(crate::scenario::HmiLogin::Personal { .. })
+                    );
+                    if personal {
+                        self.campaign.attacks[i].blocked_by_auth += 1;
+                    } else {
+                        // Logged in as the HMI: the write leaves from the HMI's address.
+                        self.campaign.attacks[i].via = Some(hmi);
+                        single(self, &plc, Request::WriteSingleRegister { address, value });
+                    }
+                }
+            }
             AttackStep::Ransomware {
                 recovery_h,
                 precautionary_shutdown_h,
@@ -301,6 +330,13 @@ impl World {
                         t,
                         Outcome::Blocked,
                         "the host had been isolated by the incident response".into(),
+                    );
+                } else if r.blocked_by_auth > 0 {
+                    self.end_step(
+                        i,
+                        t,
+                        Outcome::Blocked,
+                        "the stolen shared password opens no personal HMI account".into(),
                     );
                 } else if r.blocked_by_gateway > 0 {
                     self.end_step(

@@ -556,7 +556,10 @@ impl World {
     pub(crate) fn link_host(&self, l: ConnId) -> usize {
         match self.net.bus.links[l as usize].owner {
             Owner::Hmi => self.net.network.hmi(),
-            Owner::Attack(i) => self.campaign.attacks[i].host,
+            Owner::Attack(i) => {
+                let r = &self.campaign.attacks[i];
+                r.via.unwrap_or(r.host)
+            }
         }
     }
 

@@ -171,6 +171,7 @@ impl World {
         let track_blame = !attacks.is_empty()
             || s.segmentation.is_some()
             || s.modbus_security.is_some()
+            || s.authentication.is_some()
             || s.dpi.is_some()
             || s.vendor.is_some();
         let mut station_plc = vec![0; s.stations.len()];

@@ -85,6 +85,10 @@ pub(crate) struct Overlay {
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::DeviceMonitoringSpec>")]
     device_monitoring: Option<Option<crate::scenario::DeviceMonitoringSpec>>,
+    /// Replaces the base's authentication (`None`: none).
+    #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Option<crate::scenario::AuthenticationSpec>")]
+    authentication: Option<Option<crate::scenario::AuthenticationSpec>>,
     /// Replaces the base's Modbus/TCP Security (`None`: none).
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::ModbusSecuritySpec>")]
@@ -133,6 +137,9 @@ impl Overlay {
         }
         if let Some(v) = self.cost {
             s.cost = v;
+        }
+        if let Some(v) = self.authentication {
+            s.authentication = v;
         }
         if let Some(v) = self.modbus_security {
             s.modbus_security = v;
