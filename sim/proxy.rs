@@ -111,7 +111,7 @@ fn log(log: &DecisionLog, line: serde_json::Value) {
 }
 
 /// How the proxy treats what it does not understand.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ProxyOptions {
     /// Forward frames that are framed as Modbus/TCP but whose request does not decode (an
     /// unknown function code, a coil value other than 0x0000/0xFF00, a zero quantity) in
@@ -119,6 +119,29 @@ pub struct ProxyOptions {
     /// exception the specification gives, and never reaches the device — it is what hangs
     /// fragile ones.
     pub forward_unparsed: bool,
+    /// Connect to the upstream from inside this network namespace (a PLC's endpoint in
+    /// its zone under `live --netns`).
+    pub upstream_netns: Option<String>,
+}
+
+/// The connection to the upstream device, made inside `ns` when given.
+async fn connect_upstream(upstream: SocketAddr, ns: Option<&str>) -> Result<TcpStream> {
+    let Some(ns) = ns else {
+        return TcpStream::connect(upstream)
+            .await
+            .with_context(|| format!("upstream {upstream}"));
+    };
+    let ns = ns.to_string();
+    let std = tokio::task::spawn_blocking(move || {
+        crate::netns::inside(&ns, || {
+            std::net::TcpStream::connect_timeout(&upstream, std::time::Duration::from_secs(3))
+        })
+    })
+    .await
+    .context("the upstream connection's thread")??
+    .with_context(|| format!("upstream {upstream}"))?;
+    std.set_nonblocking(true)?;
+    Ok(TcpStream::from_std(std)?)
 }
 
 /// Serve until the listener fails. Each client gets its own upstream connection.
@@ -180,7 +203,8 @@ pub async fn serve_with(
         };
         let next = sources.len() as u64 + 1;
         let source = *sources.entry(peer.ip()).or_insert(next);
-        let (dpi, decisions, tls) = (dpi.clone(), decisions.clone(), tls.clone());
+        let (dpi, decisions, tls, options) =
+            (dpi.clone(), decisions.clone(), tls.clone(), options.clone());
         tokio::spawn(async move {
             let _ = client.set_nodelay(true);
             let result = match tls {
@@ -333,9 +357,7 @@ where
         peer,
         mut role,
     } = ends;
-    let server = TcpStream::connect(upstream)
-        .await
-        .with_context(|| format!("upstream {upstream}"))?;
+    let server = connect_upstream(upstream, options.upstream_netns.as_deref()).await?;
     server.set_nodelay(true)?;
     let (mut server_rd, mut server_wr) = server.into_split();
     // Replies from upstream and the proxy's own exceptions share the client's write side.

@@ -37,7 +37,8 @@ pub struct Args {
     #[arg(long, default_value = "faultline")]
     pub netns_prefix: String,
     /// Serve Modbus/TCP Security (TLS, mutual authentication, roles) on every PLC whose
-    /// profile supports it, with the certificates of `faultline pki init DIR --scenario`.
+    /// profile supports it, with the certificates of `faultline pki init DIR --scenario`
+    /// (with --netns: on the registered port 802 of each such PLC's address, in its zone).
     #[arg(long, requires = "roles")]
     pub tls: Option<PathBuf>,
     /// The role policy of the Modbus/TCP Security endpoints (RON; examples/roles.ron).

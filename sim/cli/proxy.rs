@@ -104,7 +104,10 @@ pub fn run(a: Args) -> Result<(), Failure> {
             },
             roles.as_ref().map(|r| format!(", roles {}", r.display())).unwrap_or_default()
         );
-        let options = faultline::proxy::ProxyOptions { forward_unparsed };
+        let options = faultline::proxy::ProxyOptions {
+            forward_unparsed,
+            ..Default::default()
+        };
         tokio::select! {
             r = faultline::proxy::serve_with(listener, upstream, spec, tls, decisions, options) => r,
             _ = tokio::signal::ctrl_c() => Ok(()),

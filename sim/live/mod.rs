@@ -428,11 +428,6 @@ impl Live {
             });
         }
         if let Some(tls) = &cfg.tls {
-            if cfg.listen_in.is_some() {
-                anyhow::bail!(
-                    "Modbus/TCP Security endpoints are not served inside network namespaces yet: use --tls without --netns"
-                );
-            }
             for (i, plc) in world.devices.plcs.iter().enumerate() {
                 if !plc.profile.modbus_security {
                     continue;
@@ -450,13 +445,33 @@ impl Live {
                         .checked_add(i as u16)
                         .context("TLS port range past 65535")?
                 };
-                let listener = std::net::TcpListener::bind(SocketAddr::new(cfg.bind, port))
-                    .with_context(|| {
-                        format!(
-                            "cannot listen on {}:{port} for {}'s Modbus/TCP Security",
-                            cfg.bind, plc.name
-                        )
-                    })?;
+                // In a --netns lab: the registered port 802 on the PLC's own address, in its
+                // zone; the gateway reaches the plain endpoint inside that namespace.
+                let (listener, upstream_netns) = match &cfg.listen_in {
+                    Some(places) => {
+                        let (ns, addr) = places.get(i).context("a namespace for every PLC")?;
+                        let at = SocketAddr::new(addr.ip(), 802);
+                        let l = crate::netns::inside(ns, || std::net::TcpListener::bind(at))?
+                            .with_context(|| {
+                                format!(
+                                    "cannot listen on {at} in {ns} for {}'s Modbus/TCP Security",
+                                    plc.name
+                                )
+                            })?;
+                        (l, Some(ns.clone()))
+                    }
+                    None => (
+                        std::net::TcpListener::bind(SocketAddr::new(cfg.bind, port)).with_context(
+                            || {
+                                format!(
+                                    "cannot listen on {}:{port} for {}'s Modbus/TCP Security",
+                                    cfg.bind, plc.name
+                                )
+                            },
+                        )?,
+                        None,
+                    ),
+                };
                 listener.set_nonblocking(true)?;
                 endpoints[i].tls_address = Some(listener.local_addr()?);
                 let front = crate::proxy::TlsFront {
@@ -474,7 +489,10 @@ impl Live {
                     None,
                     Some(front),
                     Arc::new(Mutex::new(sink)),
-                    crate::proxy::ProxyOptions::default(),
+                    crate::proxy::ProxyOptions {
+                        upstream_netns,
+                        ..crate::proxy::ProxyOptions::default()
+                    },
                 ));
             }
         }

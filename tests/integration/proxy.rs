@@ -277,6 +277,7 @@ fn monitor_mode_forwards_nothing_that_does_not_parse() {
         policy.to_str().unwrap(),
         ProxyOptions {
             forward_unparsed: true,
+            ..ProxyOptions::default()
         },
     );
     let mut c = TcpStream::connect(proxy).unwrap();

@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from conftest import BIN, ROOT
+
 PREFIX = "flpeer"
 
 
@@ -95,3 +97,40 @@ def test_live_netns_ends_on_sigterm_with_its_report_and_nothing_left(twin):
     assert "production" in out and summary["line"]["good_units"] >= 0
     left = names(["ip", "netns", "list"])
     assert PREFIX not in left, left
+
+
+TLS_READ = """
+import ssl, sys
+from pymodbus.client import ModbusTlsClient
+certs = sys.argv[1]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(certs + "/ca.pem")
+ctx.check_hostname = False
+ctx.load_cert_chain(certs + "/clients/operator.pem", certs + "/clients/operator.key")
+c = ModbusTlsClient("10.10.2.13", port=802, sslctx=ctx, timeout=3, retries=0)
+assert c.connect(), "no TLS connection"
+r = c.read_input_registers(0, count=12, device_id=1)
+assert not r.isError(), r
+w = c.write_register(2, 560, device_id=1)
+print("read", r.registers[0], "write exception", getattr(w, "exception_code", None))
+"""
+
+
+def test_live_netns_serves_modbus_tcp_security_on_port_802_of_the_plcs_address(twin, tmp_path):
+    """With --netns, a PLC that serves Modbus/TCP Security does so on the registered port
+    802 of its own address, in its zone: an operator's certificate reads from the
+    supervisory zone, and its setpoint write is refused with exception 01."""
+    namespaces_or_skip()
+    certs = tmp_path / "pki"
+    out = subprocess.run([BIN, "pki", "init", str(certs), "--scenario", str(ROOT / "scenarios" / "bottling-line.ron")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    t = twin("scenarios/bottling-line.ron", speed=10,
+             extra=("--netns", "--netns-prefix", PREFIX, "--tls", str(certs), "--roles", str(ROOT / "examples" / "roles.ron")))
+    assert t.endpoints["plc-filler"]["tls_address"] == "10.10.2.13:802"
+    r = subprocess.run(["ip", "netns", "exec", f"{PREFIX}-supervisory", sys.executable, "-c", TLS_READ, str(certs)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    assert "write exception 1" in r.stdout, r.stdout
+    t.stop()
+    assert PREFIX not in names(["ip", "netns", "list"])
