@@ -69,9 +69,10 @@ fn a_stolen_shared_password_commands_the_line_through_the_hmi_and_personal_accou
 #[test]
 fn a_personal_account_logs_in_only_after_the_idle_timeout() {
     let mut s = load(Path::new("scenarios/auth-personal-accounts.ron")).unwrap();
-    // A session that never times out within the day: one login, at the first action.
+    // A session that never times out within the day: logged in at the start of the shift.
     if let Some(faultline::scenario::AuthenticationSpec {
         hmi: faultline::scenario::HmiLogin::Personal { timeout_min, .. },
+        ..
     }) = s.authentication.as_mut()
     {
         *timeout_min = 48.0 * 60.0;

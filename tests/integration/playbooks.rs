@@ -190,3 +190,41 @@ fn a_playbook_that_cannot_apply_is_refused_at_its_field() {
         "{err}"
     );
 }
+
+#[test]
+fn the_engineers_second_factor_lengthens_a_restore_and_that_part_is_owed_to_authentication() {
+    let mut s = load(Path::new("scenarios/monitoring-ids.ron")).unwrap();
+    s.duration_h = 10.0;
+    s.response = Some(faultline::scenario::ResponseSpec {
+        contain_min: faultline::dist::Dist::Fixed(10.0),
+        playbook: vec![Play::RestorePlc {
+            restore_min: faultline::dist::Dist::Fixed(30.0),
+        }],
+    });
+    let (_, without) = run(&s, 42);
+    s.authentication = Some(faultline::scenario::AuthenticationSpec {
+        hmi: faultline::scenario::HmiLogin::Shared,
+        engineering_mfa_s: 600.0,
+    });
+    let (_, with) = run(&s, 42);
+    let hours = |r: &Summary| {
+        r.security
+            .response_actions
+            .iter()
+            .find(|a| a.action == "PLC restored from backup")
+            .map(|a| a.hours)
+            .unwrap()
+    };
+    assert!((hours(&without) - 0.5).abs() < 0.01);
+    assert!((hours(&with) - (0.5 + 600.0 / 3600.0)).abs() < 0.01);
+    // The restore itself is the response's either way; the ten minutes of MFA before it,
+    // with the PLC in STOP, are the authentication's — no more than ten minutes at the
+    // line's rate.
+    let mfa = owed(&with, "control: auth");
+    assert!(mfa > 0.0, "{:?}", with.loss_tree.losses);
+    assert!(
+        mfa <= 600.0 / 3600.0 * with.loss_tree.nominal_per_h + 1e-6,
+        "{mfa}"
+    );
+    assert_eq!(owed(&without, "control: auth"), 0.0);
+}

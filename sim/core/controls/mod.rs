@@ -50,6 +50,9 @@ pub struct ZoneIsolation {
 pub struct Restore {
     pub plc: usize,
     pub from: Micros,
+    /// The engineer's second factor on the engineering workstation ends then (the PLC in
+    /// STOP meanwhile): the authentication's part of the restore.
+    pub mfa_until: Micros,
     pub until: Micros,
     pub done: bool,
 }

@@ -237,6 +237,11 @@ pub enum Play {
 pub struct AuthenticationSpec {
     /// How operators log into the HMI.
     pub hmi: HmiLogin,
+    /// A second factor on the engineering workstation: seconds each engineering action
+    /// waits for it (a PLC's restore from backup: the PLC in STOP while the engineer
+    /// logs into the engineering tool).
+    #[serde(default)]
+    pub engineering_mfa_s: f64,
 }
 
 /// HMI logins.

@@ -103,8 +103,8 @@ impl World {
                 && (!plc.run_coil(slot) || unseen_failure)
             {
                 Some(Blame::Control(c))
-            } else if !plc.mode_is_run() && self.restoring(p) {
-                Some(Blame::Control(crate::controls::ControlId::Response))
+            } else if let Some(c) = self.restoring(p).filter(|_| !plc.mode_is_run()) {
+                Some(Blame::Control(c))
             } else if self.plant.stations[st].state() != crate::plant::State::Running
                 && self
                     .hmi

@@ -104,6 +104,12 @@ impl World {
                         .collect();
                     aimed.sort_unstable();
                     aimed.dedup();
+                    let mfa = from_secs(
+                        self.scenario
+                            .authentication
+                            .as_ref()
+                            .map_or(0.0, |a| a.engineering_mfa_s),
+                    );
                     for p in aimed {
                         if self.controls.restoring.iter().any(|r| r.plc == p) {
                             continue;
@@ -114,7 +120,8 @@ impl World {
                         self.controls.restoring.push(Restore {
                             plc: p,
                             from: at,
-                            until: at + took,
+                            mfa_until: at + mfa,
+                            until: at + mfa + took,
                             done: false,
                         });
                     }
@@ -137,12 +144,22 @@ impl World {
                 .any(|i| (i.zone == za || i.zone == zb) && i.from <= t && t < i.until)
     }
 
-    /// Whether a PLC is held in STOP for its restore from backup at `t`.
-    pub(crate) fn restoring(&self, p: usize) -> bool {
+    /// The control a PLC is held in STOP by for its restore from backup now, if it is: the
+    /// engineer's second factor first (authentication), then the restore (the response).
+    pub(crate) fn restoring(&self, p: usize) -> Option<crate::controls::ControlId> {
+        use crate::controls::ControlId;
+        let now = self.now;
         self.controls
             .restoring
             .iter()
-            .any(|r| r.plc == p && !r.done && r.from <= self.now)
+            .find(|r| r.plc == p && !r.done && r.from <= now)
+            .map(|r| {
+                if now < r.mfa_until {
+                    ControlId::Authentication
+                } else {
+                    ControlId::Response
+                }
+            })
     }
 
     /// What the playbook's actions do this tick: isolated zones cut the HMI's connections

@@ -726,16 +726,16 @@ fn control_checks(s: &Scenario, c: &mut Checker) {
             );
         }
     }
-    if let Some(crate::scenario::AuthenticationSpec {
-        hmi:
-            crate::scenario::HmiLogin::Personal {
-                timeout_min,
-                login_s,
-            },
-    }) = &s.authentication
-    {
-        c.positive("authentication.hmi.Personal.timeout_min", *timeout_min);
-        c.dist("authentication.hmi.Personal.login_s", login_s);
+    if let Some(a) = &s.authentication {
+        c.non_negative("authentication.engineering_mfa_s", a.engineering_mfa_s);
+        if let crate::scenario::HmiLogin::Personal {
+            timeout_min,
+            login_s,
+        } = &a.hmi
+        {
+            c.positive("authentication.hmi.Personal.timeout_min", *timeout_min);
+            c.dist("authentication.hmi.Personal.login_s", login_s);
+        }
     }
     if let Some(m) = &s.modbus_security {
         for (j, g) in m.gateway.iter().enumerate() {
