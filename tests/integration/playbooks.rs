@@ -228,3 +228,63 @@ fn the_engineers_second_factor_lengthens_a_restore_and_that_part_is_owed_to_auth
     );
     assert_eq!(owed(&without, "control: auth"), 0.0);
 }
+
+#[test]
+fn revoking_the_vendors_access_stops_the_stolen_credentials_and_later_repairs_wait_for_an_engineer()
+{
+    // The stolen vendor credentials of vendor-vpn-stolen.ron under an IDS and a response
+    // that revokes the vendor's access: the STOP that follows the setpoint change is blocked,
+    // and a filler repair called after the revocation waits for the vendor's engineer on
+    // site — that wait beyond the VPN's connection time is owed to the incident response.
+    let mut s = load(Path::new("scenarios/vendor-vpn-stolen.ron")).unwrap();
+    s.ids = load(Path::new("scenarios/monitoring-ids.ron")).unwrap().ids;
+    s.attacks[1].at_h = 6.0;
+    s.response = Some(faultline::scenario::ResponseSpec {
+        contain_min: faultline::dist::Dist::Fixed(15.0),
+        playbook: vec![Play::RevokeVendor {
+            onsite_h: faultline::dist::Dist::Fixed(4.0),
+        }],
+    });
+    let mut revoked_any = false;
+    for seed in [1, 2, 3, 4, 5, 6] {
+        let (w, r) = run(&s, seed);
+        let steps = &r.security.steps;
+        assert_eq!(steps[0].outcome, "succeeded", "seed {seed}: {steps:?}");
+        assert_eq!(steps[1].outcome, "blocked", "seed {seed}: {steps:?}");
+        assert!(
+            steps[1]
+                .detail
+                .contains("isolated by the incident response"),
+            "{steps:?}"
+        );
+        let a = &r.security.response_actions;
+        assert!(
+            a.iter().any(|a| a.action == "vendor access revoked"),
+            "{a:?}"
+        );
+        let onsite = w
+            .ledger
+            .metrics
+            .events
+            .as_deref()
+            .unwrap_or_default()
+            .iter()
+            .any(|e| {
+                e.detail
+                    .contains("revoked by the incident response: the vendor sends an engineer")
+            });
+        let owed_to_response = owed(&r, "control: response");
+        // Nothing is owed to the response without a repair that waited for the engineer.
+        if owed_to_response > 0.0 {
+            assert!(
+                onsite,
+                "seed {seed}: {owed_to_response} owed without an on-site wait"
+            );
+            revoked_any = true;
+        }
+    }
+    assert!(
+        revoked_any,
+        "in some seed a filler repair after the revocation waited for the engineer"
+    );
+}
