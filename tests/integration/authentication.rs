@@ -3,25 +3,13 @@
 //! logins that delay operators' actions — friction the loss tree owes to the control, never
 //! more than the logins' time at the line's rate.
 
+use crate::owed;
 use faultline::report::Summary;
 use faultline::{World, load};
 use std::path::Path;
 
 fn run(path: &str, seed: u64) -> (World, Summary) {
-    let s = load(Path::new(path)).unwrap();
-    let mut w = World::new(&s, seed);
-    w.run();
-    let r = Summary::from_world(&w);
-    (w, r)
-}
-
-fn owed(r: &Summary, cause: &str) -> f64 {
-    r.loss_tree
-        .losses
-        .iter()
-        .filter(|l| l.cause == cause)
-        .map(|l| l.units)
-        .sum()
+    crate::run_with_events(&load(Path::new(path)).unwrap(), seed)
 }
 
 #[test]

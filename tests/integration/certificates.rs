@@ -2,33 +2,10 @@
 //! or automated renewal) and what it costs, owed to the control in the loss tree; the
 //! handshakes it counts; and that where nothing expires it costs the line nothing.
 
-use faultline::report::Summary;
+use crate::{owed, run_with_events as run};
 use faultline::scenario::Renewal;
-use faultline::{Scenario, World, load};
+use faultline::{Scenario, load};
 use std::path::Path;
-
-fn run(s: &Scenario, seed: u64) -> (World, Summary) {
-    let mut w = World::with_recording(
-        s,
-        seed,
-        faultline::Recording {
-            events: true,
-            ..Default::default()
-        },
-    );
-    w.run();
-    let r = Summary::from_world(&w);
-    (w, r)
-}
-
-fn owed(r: &Summary, cause: &str) -> f64 {
-    r.loss_tree
-        .losses
-        .iter()
-        .filter(|l| l.cause == cause)
-        .map(|l| l.units)
-        .sum()
-}
 
 fn expiry(hours: f64) -> Scenario {
     let mut s = load(Path::new("scenarios/tls-certificate-expiry.ron")).unwrap();

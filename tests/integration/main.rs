@@ -60,6 +60,31 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A run to the end with its event log, and its report.
+pub fn run_with_events(s: &Scenario, seed: u64) -> (faultline::World, faultline::report::Summary) {
+    let mut w = faultline::World::with_recording(
+        s,
+        seed,
+        faultline::Recording {
+            events: true,
+            ..Default::default()
+        },
+    );
+    w.run();
+    let r = faultline::report::Summary::from_world(&w);
+    (w, r)
+}
+
+/// Lost units the loss tree owes to `cause` (its label: "control: tls", "step 1: …").
+pub fn owed(r: &faultline::report::Summary, cause: &str) -> f64 {
+    r.loss_tree
+        .losses
+        .iter()
+        .filter(|l| l.cause == cause)
+        .map(|l| l.units)
+        .sum()
+}
+
 /// Every shipped scenario file: scenarios/, the exercises' twins and the sweeps' overlays
 /// (not variants files), in order.
 pub fn shipped_scenarios() -> Vec<std::path::PathBuf> {

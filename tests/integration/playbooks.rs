@@ -3,34 +3,11 @@
 //! loss tree. The teaching pair (scenarios/response-block-host.ron and
 //! response-isolate-zone.ron) differs as it must on the same seeds.
 
+use crate::{owed, run_with_events as run};
 use faultline::report::Summary;
 use faultline::scenario::Play;
-use faultline::{Scenario, World, load};
+use faultline::{Scenario, load};
 use std::path::Path;
-
-fn run(s: &Scenario, seed: u64) -> (World, Summary) {
-    let mut w = World::with_recording(
-        s,
-        seed,
-        faultline::Recording {
-            events: true,
-            ..Default::default()
-        },
-    );
-    w.run();
-    let r = Summary::from_world(&w);
-    (w, r)
-}
-
-/// Lost units the loss tree owes to `cause`.
-fn owed(r: &Summary, cause: &str) -> f64 {
-    r.loss_tree
-        .losses
-        .iter()
-        .filter(|l| l.cause == cause)
-        .map(|l| l.units)
-        .sum()
-}
 
 fn short(path: &str, hours: f64) -> Scenario {
     let mut s = load(Path::new(path)).unwrap();

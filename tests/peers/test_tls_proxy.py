@@ -34,6 +34,19 @@ def client(port, ca, certs, role):
     return ModbusTlsClient("127.0.0.1", port=port, sslctx=ctx, timeout=2, retries=0)
 
 
+def modbus_answer(c):
+    """Connect and read: the Modbus answer (an exception response is one), or None."""
+    c.connect()
+    answered = None
+    try:
+        r = c.read_input_registers(0, count=12, device_id=1)
+        answered = r if isinstance(r, ExceptionResponse) or not r.isError() else None
+    except Exception:
+        answered = None
+    c.close()
+    return answered
+
+
 @pytest.fixture
 def gateway(twin, tmp_path):
     t = twin(speed=10)
@@ -78,15 +91,7 @@ def test_an_operator_reads_and_its_forbidden_write_is_refused_with_exception_01(
 def test_a_client_without_a_plant_certificate_gets_no_modbus_answer(gateway, who):
     _, port, plant, other, log = gateway
     c = client(port, plant, other if who == "another CA" else plant, "operator" if who == "another CA" else None)
-    c.connect()
-    answered = None
-    try:
-        r = c.read_input_registers(0, count=12, device_id=1)
-        # Any Modbus reply, an exception response included, is an answer.
-        answered = r if isinstance(r, ExceptionResponse) or not r.isError() else None
-    except Exception:
-        answered = None
-    c.close()
+    answered = modbus_answer(c)
     assert answered is None, answered
     # The proxy logs the refusal when its side of the handshake fails, which with TLS 1.3
     # can come after the client has given up: wait for it a moment.
@@ -138,12 +143,5 @@ def test_a_live_plc_gives_no_modbus_answer_without_a_plant_certificate(secure_tw
     t, certs, other = secure_twin
     c = client(tls_port(t, "plc-filler"), certs, other if who == "another CA" else certs,
                "operator" if who == "another CA" else None)
-    c.connect()
-    answered = None
-    try:
-        r = c.read_input_registers(0, count=12, device_id=1)
-        answered = r if isinstance(r, ExceptionResponse) or not r.isError() else None
-    except Exception:
-        answered = None
-    c.close()
+    answered = modbus_answer(c)
     assert answered is None, answered

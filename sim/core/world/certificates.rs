@@ -50,56 +50,43 @@ impl World {
     /// Each tick: the certificate's expiry and renewal on record; sessions past their life
     /// re-authenticated with a full handshake, and closed where it is refused.
     pub(crate) fn run_tls(&mut self, t: Micros) {
+        let tick_h = self.tick as f64 / crate::time::US_PER_H as f64;
         let Some(s) = self.controls.tls.as_mut() else {
             return;
         };
+        let mut notes = Vec::new();
         if !s.expiry_noted && s.expires <= t && s.expires < self.end {
             s.expiry_noted = true;
-            let why = if s.renewed_ahead {
-                "the HMI's client certificate was due to expire: renewed ahead by the renewal job"
-            } else {
-                "the HMI's client certificate expired"
-            };
-            self.ledger
-                .metrics
-                .event(s.expires, EventKind::Certificate, "hmi", why.into());
+            notes.push((
+                s.expires,
+                if s.renewed_ahead {
+                    "the HMI's client certificate was due to expire: renewed ahead by the renewal job"
+                } else {
+                    "the HMI's client certificate expired"
+                },
+            ));
         }
-        let Some(s) = self.controls.tls.as_mut() else {
-            return;
-        };
         if !s.renewal_noted && !s.renewed_ahead && s.expires < s.renewed && s.renewed <= t {
             s.renewal_noted = true;
-            self.ledger.metrics.event(
-                s.renewed,
-                EventKind::Certificate,
-                "hmi",
-                "a new client certificate installed on the HMI".into(),
-            );
+            notes.push((s.renewed, "a new client certificate installed on the HMI"));
         }
-        let tick_h = self.tick as f64 / crate::time::US_PER_H as f64;
-        if let Some(s) = self.controls.tls.as_mut()
-            && s.expired(t)
-        {
+        if s.expired(t) {
             s.stats.certificate_expired_h += tick_h;
         }
-        let links: Vec<(ConnId, usize)> = self.hmi.links().collect();
-        for (link, p) in links {
-            let Some(s) = self.controls.tls.as_ref() else {
-                return;
-            };
-            if !s.secured[p] || !self.net.bus.is_open(link) || s.session_alive(p, t) {
-                continue;
-            }
-            if !self.hmi_handshake(link, p, t) {
-                self.devices.plcs[p].disconnect(link);
-                self.net.bus.close(link);
-                self.net.reconnect_at[link as usize] = t + 5_000_000;
-                self.ledger.metrics.event(
-                    t,
-                    EventKind::HmiDisconnected,
-                    &self.devices.plcs[p].name.clone(),
-                    "TLS re-authentication refused: the HMI's client certificate has expired"
-                        .into(),
+        let due: Vec<usize> = (0..s.secured.len())
+            .filter(|&p| s.secured[p] && !s.session_alive(p, t))
+            .collect();
+        for (at, what) in notes {
+            self.ledger
+                .metrics
+                .event(at, EventKind::Certificate, "hmi", what.into());
+        }
+        for (link, p) in self.hmi.links().collect::<Vec<(ConnId, usize)>>() {
+            if due.contains(&p) && self.net.bus.is_open(link) && !self.hmi_handshake(link, p, t) {
+                self.drop_hmi_link(
+                    p,
+                    link,
+                    "TLS re-authentication refused: the HMI's client certificate has expired",
                 );
             }
         }

@@ -157,14 +157,21 @@ impl World {
         {
             self.net.bus.close(conn);
         } else {
-            self.net.bus.close(conn);
-            self.net.reconnect_at[conn as usize] = self.now + 5_000_000;
-            self.ledger.metrics.event(
-                self.now,
-                EventKind::HmiDisconnected,
-                &self.devices.plcs[plc].name.clone(),
-                "the device closed the HMI's connection".into(),
-            );
+            self.drop_hmi_link(plc, conn, "the device closed the HMI's connection");
         }
+    }
+
+    /// The HMI's connection to `plc` ends (`why`, on record): the device lets go of it and
+    /// the HMI tries again 5 s later.
+    pub(crate) fn drop_hmi_link(&mut self, plc: usize, link: ConnId, why: &str) {
+        self.devices.plcs[plc].disconnect(link);
+        self.net.bus.close(link);
+        self.net.reconnect_at[link as usize] = self.now + 5_000_000;
+        self.ledger.metrics.event(
+            self.now,
+            EventKind::HmiDisconnected,
+            &self.devices.plcs[plc].name.clone(),
+            why.into(),
+        );
     }
 }

@@ -170,14 +170,10 @@ impl World {
             for (link, p) in self.hmi.links().collect::<Vec<_>>() {
                 let (from, to) = (self.net.network.hmi(), self.net.network.plc_host(p));
                 if self.net.bus.is_open(link) && self.zone_isolation_between(from, to, t) {
-                    self.devices.plcs[p].disconnect(link);
-                    self.net.bus.close(link);
-                    self.net.reconnect_at[link as usize] = t + 5_000_000;
-                    self.ledger.metrics.event(
-                        t,
-                        EventKind::HmiDisconnected,
-                        &self.devices.plcs[p].name.clone(),
-                        "the HMI's connection cut by the isolation of a zone".into(),
+                    self.drop_hmi_link(
+                        p,
+                        link,
+                        "the HMI's connection cut by the isolation of a zone",
                     );
                 }
             }
