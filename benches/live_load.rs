@@ -79,6 +79,7 @@ fn live(n: usize, profile: &str) -> Live {
         view: None,
         listen_in: None,
         tls: None,
+        carry: None,
     };
     Live::start(World::new(&s, 1), cfg).expect("live twin")
 }

@@ -115,6 +115,12 @@ pub fn run(a: Args) -> Result<(), Failure> {
             }),
             _ => None,
         },
+        // In the lab, the World's own links cross the kernel too: the HMI's polls from
+        // the supervisory zone, the attack steps from their hosts' zones.
+        carry: lab.as_ref().map(|(lab, _)| faultline::live::Carrying {
+            hosts: lab_hosts(&s, lab),
+            connect_timeout: std::time::Duration::from_secs(1),
+        }),
     };
     let world = World::with_recording(
         &s,
@@ -200,6 +206,19 @@ pub fn run(a: Args) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Per host of the scenario's network: its zone's namespace in the lab and its address.
+fn lab_hosts(
+    s: &faultline::Scenario,
+    lab: &faultline::netns::Lab,
+) -> Vec<(String, std::net::Ipv4Addr)> {
+    let network = faultline_core::network::Network::new(s, s.segmentation.as_ref());
+    network
+        .hosts
+        .iter()
+        .map(|h| (lab.zone_ns[h.zone].clone(), h.address))
+        .collect()
 }
 
 /// The lab for `live --netns`: namespaces, the rule set loaded, and where each PLC

@@ -224,6 +224,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         view: Some(shared.clone()),
         listen_in: None,
         tls: None,
+        carry: None,
     };
     let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
     for e in &live.endpoints {

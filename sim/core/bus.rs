@@ -1,6 +1,13 @@
 //! The in-memory Modbus/TCP network of the fast mode: each link is one TCP connection
 //! between a client host and a PLC, carrying whole ADUs (real bytes from the codec) with a
 //! one-way latency. FIFO per direction, as TCP is.
+//!
+//! In a live session inside the namespace lab (`faultline live --netns`) the links are
+//! *carried*: what a link sends leaves through the [`Bus::carrier`] outbox for the live
+//! adapter, which opens a real TCP connection from the client host's namespace and
+//! address through the kernel's firewall to the PLC's endpoint; what crosses comes back
+//! as logged inputs ([`crate::world::Input::LinkConnected`] and the rest), so the session
+//! still replays. The modelled latency is not added there: the network's is real.
 
 use crate::plc::ConnId;
 use crate::time::Micros;
@@ -25,6 +32,9 @@ pub struct Link {
     /// Added to the next frame to the server only (a TLS handshake before it).
     pub hold: Micros,
     pub open: bool,
+    /// Carried: its connection is under way through the kernel (frames sent meanwhile
+    /// wait in the connecting socket, as a client's writes after `connect()` would).
+    pub pending: bool,
     to_server: VecDeque<(Micros, Vec<u8>)>,
     to_client: VecDeque<(Micros, Vec<u8>)>,
 }
@@ -38,11 +48,36 @@ pub struct Sent {
     pub adu: Vec<u8>,
 }
 
+/// What a carried bus asks the live adapter to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Carry {
+    /// Open the link's connection: from host `from` (its namespace and address) to host
+    /// `to` on `port`, through the kernel.
+    Connect {
+        link: ConnId,
+        from: usize,
+        to: usize,
+        port: u16,
+        /// The client sends arbitrary bytes (the server's side passes them on unframed).
+        raw: bool,
+    },
+    /// Bytes to write on the link's connection: by the client (`to_server`) or the PLC.
+    Frame {
+        link: ConnId,
+        to_server: bool,
+        bytes: Vec<u8>,
+    },
+    /// End the link's connection.
+    Close { link: ConnId },
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Bus {
     pub links: Vec<Link>,
     /// Every frame sent, when capturing.
     pub capture: Option<Vec<Sent>>,
+    /// Carried links (live `--netns`): what the adapter is to do, in order.
+    pub carrier: Option<Vec<Carry>>,
 }
 
 impl Bus {
@@ -66,6 +101,7 @@ impl Bus {
             latency,
             hold: 0,
             open: true,
+            pending: false,
             to_server: VecDeque::new(),
             to_client: VecDeque::new(),
         });
@@ -75,8 +111,63 @@ impl Bus {
     pub fn close(&mut self, link: ConnId) {
         if let Some(l) = self.links.get_mut(link as usize) {
             l.open = false;
+            l.pending = false;
             l.to_server.clear();
             l.to_client.clear();
+            if let Some(out) = &mut self.carrier {
+                out.push(Carry::Close { link });
+            }
+        }
+    }
+
+    /// Whether the links are carried by real sockets.
+    pub fn carried(&self) -> bool {
+        self.carrier.is_some()
+    }
+
+    /// Ask the adapter to open a carried link's connection.
+    pub fn carry_connect(&mut self, link: ConnId, from: usize, to: usize, port: u16) {
+        let raw = self.links.get(link as usize).is_some_and(|l| l.raw);
+        if let Some(out) = &mut self.carrier {
+            out.push(Carry::Connect {
+                link,
+                from,
+                to,
+                port,
+                raw,
+            });
+        }
+    }
+
+    /// What the adapter is to do since it last asked (empty when not carried).
+    pub fn take_carried(&mut self) -> Vec<Carry> {
+        self.carrier
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Bytes of a carried link that reached one end: queued for delivery at `at`, as a
+    /// frame carried in memory would be on arrival.
+    pub fn arrived(&mut self, link: ConnId, to_server: bool, at: Micros, bytes: Vec<u8>) {
+        let Some(l) = self.links.get_mut(link as usize) else {
+            return;
+        };
+        if !l.open {
+            return;
+        }
+        if let Some(c) = &mut self.capture {
+            c.push(Sent {
+                at,
+                link,
+                to_server,
+                adu: bytes.clone(),
+            });
+        }
+        if to_server {
+            l.to_server.push_back((at, bytes));
+        } else {
+            l.to_client.push_back((at, bytes));
         }
     }
 
@@ -105,6 +196,15 @@ impl Bus {
             return;
         };
         if !l.open {
+            return;
+        }
+        if let Some(out) = &mut self.carrier {
+            // The real network carries it; its capture is taken where it arrives.
+            out.push(Carry::Frame {
+                link,
+                to_server,
+                bytes: adu,
+            });
             return;
         }
         if let Some(c) = &mut self.capture {

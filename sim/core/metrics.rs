@@ -188,6 +188,9 @@ pub enum EventKind {
     Response,
     /// A certificate expired or was renewed (Modbus/TCP Security).
     Certificate,
+    /// The kernel carried or refused a connection against the twin's own evaluation of
+    /// the rule set (live `--netns`).
+    KernelDisagrees,
 }
 
 impl EventKind {
@@ -227,6 +230,7 @@ impl EventKind {
             EventKind::HmiDisconnected => "hmi_disconnected",
             EventKind::Response => "response",
             EventKind::Certificate => "certificate",
+            EventKind::KernelDisagrees => "kernel_disagrees",
             EventKind::ExerciseAction => "exercise_action",
             EventKind::ControlSwitch => "control_switch",
             EventKind::Inject => "inject",

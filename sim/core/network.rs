@@ -349,4 +349,22 @@ pub struct Net {
     pub passed_flows: FlowLedger,
     /// When each HMI link may try to reconnect (by link id; others never).
     pub reconnect_at: Vec<Micros>,
+    /// Links carried by the kernel (live `--netns`): what the kernel did with them.
+    pub kernel: Option<KernelStats>,
+}
+
+/// What the kernel did with the connections of carried links, beside what the twin's
+/// own evaluation of the rule set says it would have done.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KernelStats {
+    /// Connections the kernel carried to the PLC's endpoint.
+    pub connected: u64,
+    /// Connections the kernel refused or dropped (no answer before the deadline).
+    pub refused: u64,
+    /// Of those, the ones where the twin's evaluation of the rule set says otherwise
+    /// (the rule set in the kernel is not the one the twin evaluated, or they disagree).
+    pub disagreements: u64,
+    /// The HMI links that have been up once (a later connection is a reconnection).
+    #[serde(skip)]
+    pub hmi_links_up: std::collections::BTreeSet<crate::plc::ConnId>,
 }

@@ -84,6 +84,10 @@ pub struct SecuritySummary {
     /// safe stops, PLCs restored, the vendor's access revoked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_actions: Vec<ResponseAction>,
+    /// A live session in the namespace lab: what the kernel did with the connections of
+    /// the HMI and the attack steps, and where the twin's evaluation disagreed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<crate::network::KernelStats>,
 }
 
 /// One action of the incident response's playbook, as carried out.
@@ -610,6 +614,7 @@ fn security_summary(w: &World) -> SecuritySummary {
         st
     });
     security.response_actions = response_actions(w);
+    security.kernel = w.net.kernel.clone();
     security
 }
 

@@ -16,6 +16,10 @@ struct Header {
     scenario: String,
     seed: u64,
     tick_us: u64,
+    /// The World's links were carried by sockets (`live --netns`): what the kernel did
+    /// is among the inputs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    carried: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -38,6 +42,7 @@ impl<W: Write> InputLogWriter<W> {
             scenario: world.scenario.name.clone(),
             seed: world.seed,
             tick_us: world.tick,
+            carried: world.net.bus.carried(),
         };
         writeln!(out, "{}", serde_json::to_string(&h)?)?;
         out.flush()?;
@@ -78,6 +83,7 @@ pub struct InputLog {
     pub scenario: String,
     pub seed: u64,
     pub tick_us: u64,
+    pub carried: bool,
     pub inputs: Vec<(u64, Input)>,
     pub end_tick: u64,
 }
@@ -107,6 +113,7 @@ impl InputLog {
             scenario: h.scenario,
             seed: h.seed,
             tick_us: h.tick_us,
+            carried: h.carried,
             inputs,
             end_tick,
         })
@@ -121,6 +128,9 @@ impl InputLog {
                 world.tick
             );
         }
+        if self.carried {
+            world.carry_links();
+        }
         let mut next = 0;
         for k in 0..self.end_tick {
             while let Some((tick, input)) = self.inputs.get(next)
@@ -133,6 +143,8 @@ impl InputLog {
                 break;
             }
             world.step();
+            // What the session's sockets did is in the inputs already.
+            world.net.bus.take_carried();
         }
         Ok(())
     }

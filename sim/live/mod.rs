@@ -4,10 +4,12 @@
 //! and every input is applied at the start of the next tick, in arrival order, and
 //! logged so the session replays exactly.
 
+mod carry;
 pub mod convert;
 mod log;
 mod tap;
 
+pub use carry::Carrying;
 pub use log::{InputLog, InputLogWriter};
 
 use crate::capture::Capture;
@@ -50,6 +52,9 @@ pub struct LiveConfig {
     pub listen_in: Option<Vec<(String, SocketAddr)>>,
     /// Modbus/TCP Security on the PLCs whose profile supports it (`live --tls`).
     pub tls: Option<LiveTls>,
+    /// The World's own links (the HMI's, the attack steps') carried by real sockets from
+    /// their hosts' namespaces (`live --netns`).
+    pub carry: Option<Carrying>,
 }
 
 /// Modbus/TCP Security endpoints: certificates from `faultline pki init DIR --scenario`
@@ -138,6 +143,8 @@ pub struct Shared {
     /// Connections turned away at the descriptor cap, and accept errors survived.
     pub turned_away: AtomicU64,
     pub accept_errors: AtomicU64,
+    /// The World's links carried by sockets, as the endpoints recognise them.
+    carried: carry::Carried,
 }
 
 /// An endpoint's timings in wall time (the device's, divided by the session's speed).
@@ -288,7 +295,10 @@ pub struct Live {
 impl Live {
     /// Bind every PLC's port and start the clock. Refuses nothing itself: the caller
     /// warns about a non-loopback bind.
-    pub fn start(world: World, cfg: LiveConfig) -> Result<Live> {
+    pub fn start(mut world: World, cfg: LiveConfig) -> Result<Live> {
+        if cfg.carry.is_some() {
+            world.carry_links();
+        }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -350,6 +360,7 @@ impl Live {
             max_conns: open_file_limit().saturating_sub(64 + n).max(16),
             turned_away: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
+            carried: carry::Carried::default(),
         });
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         // Bind every endpoint before anything runs, so the table printed is true.
@@ -505,9 +516,13 @@ impl Live {
             }
         };
         let sim_shared = shared.clone();
+        let carrier = cfg
+            .carry
+            .clone()
+            .map(|c| carry::Carrier::new(c, tx.clone(), shared.clone(), runtime.handle().clone()));
         let sim = std::thread::Builder::new()
             .name("faultline-sim".into())
-            .spawn(move || sim_loop(world, rx, sim_shared, cfg, log))?;
+            .spawn(move || sim_loop(world, rx, sim_shared, cfg, log, carrier))?;
         Ok(Live {
             endpoints,
             shared,
@@ -564,6 +579,11 @@ async fn accept(
     tx: mpsc::UnboundedSender<Msg>,
     shared: Arc<Shared>,
 ) -> std::io::Result<Option<(PlcService, Tap)>> {
+    if let Some(r) = shared.carried.take(peer) {
+        // One of the World's own links, carried through the kernel: its bytes are the link's.
+        tokio::spawn(carry::serve(stream, peer, server, r, tx, shared));
+        return Ok(None);
+    }
     let _ = stream.set_nodelay(true);
     // Below the open-file limit, always: past the cap a new client is closed at once (as
     // a full device would), so the listeners keep the descriptors they need to accept.
@@ -636,6 +656,7 @@ fn sim_loop(
     shared: Arc<Shared>,
     cfg: LiveConfig,
     mut log: Option<InputLogWriter<std::io::BufWriter<std::fs::File>>>,
+    mut carrier: Option<carry::Carrier>,
 ) -> Result<World> {
     let tick = world.tick;
     let end: Micros = cfg
@@ -703,6 +724,11 @@ fn sim_loop(
         }
         world.step();
         k += 1;
+        for c in world.net.bus.take_carried() {
+            if let Some(carrier) = &mut carrier {
+                carrier.carry(c);
+            }
+        }
         if let Some(v) = &cfg.view
             && let Ok(mut s) = v.snapshot.lock()
         {

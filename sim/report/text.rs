@@ -315,6 +315,13 @@ fn security_steps(s: &Summary, o: &mut String) {
                 t.certificate_expired_h
             );
         }
+        if let Some(k) = &sec.kernel {
+            let _ = writeln!(
+                o,
+                "  in the kernel (live --netns): {} connection(s) of the HMI and the attack steps carried, {} refused or dropped; the twin's own evaluation of the rule set disagreed on {}",
+                k.connected, k.refused, k.disagreements
+            );
+        }
         for a in &sec.response_actions {
             let _ = writeln!(
                 o,

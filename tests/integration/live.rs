@@ -60,6 +60,7 @@ fn config(speed: f64, hours: f64) -> LiveConfig {
         view: None,
         listen_in: None,
         tls: None,
+        carry: None,
     }
 }
 

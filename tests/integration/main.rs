@@ -2,6 +2,7 @@
 
 mod architecture;
 mod authentication;
+mod carried;
 mod certificates;
 mod closed_form;
 mod codec_props;

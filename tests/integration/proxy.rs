@@ -71,6 +71,7 @@ fn proxy_forwards_what_the_policy_allows_and_blocks_the_rest() {
         view: None,
         listen_in: None,
         tls: None,
+        carry: None,
     };
     let live = Live::start(World::new(&s, 1), cfg).unwrap();
     let filler = live

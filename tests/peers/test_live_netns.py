@@ -8,7 +8,9 @@ import os
 import signal
 import shutil
 import subprocess
+import re
 import sys
+import time
 
 import pytest
 
@@ -134,3 +136,56 @@ def test_live_netns_serves_modbus_tcp_security_on_port_802_of_the_plcs_address(t
     assert "write exception 1" in r.stdout, r.stdout
     t.stop()
     assert PREFIX not in names(["ip", "netns", "list"])
+
+
+def established(zone):
+    """The zone's established TCP connections: (local address, peer address) pairs."""
+    out = names(["ip", "netns", "exec", f"{PREFIX}-{zone}", "ss", "-tnH", "state", "established"])
+    return [tuple(line.split()[-2:]) for line in out.splitlines() if line.strip()]
+
+
+def test_live_netns_carries_the_twins_own_hmi_and_attack_steps_through_the_kernel(twin, tmp_path):
+    """The twin's HMI polls every PLC over kernel sockets from the SCADA server's address
+    in the supervisory namespace (the rule set's counter sees them); the attack steps
+    connect from their hosts' namespaces and the kernel drops them. A rule added to the
+    kernel alone (a reset for the filler's traffic) cuts the HMI off the filler, where the
+    twin's own evaluation would carry it: the report counts that disagreement, and the
+    session's input log replays to the same summary without any socket."""
+    namespaces_or_skip()
+    t = twin("scenarios/segmentation-nftables.ron", speed=600,
+             extra=("--netns", "--netns-prefix", PREFIX, "--hours", "4.2"))
+    polls = []
+    deadline = time.time() + 10
+    while time.time() < deadline and len(polls) < 7:
+        polls = [(a, b) for a, b in established("supervisory")
+                 if a.startswith("10.10.1.10:") and b.startswith("10.10.2.1") and b.endswith(":502")]
+        time.sleep(0.1)
+    assert len(polls) == 7, established("supervisory")
+    ruleset = names(["ip", "netns", "exec", f"{PREFIX}-fw", "nft", "list", "ruleset"])
+    counted = re.search(r"counter packets (\d+) .*SCADA polls the PLCs", ruleset)
+    assert counted and int(counted.group(1)) >= 7, ruleset
+
+    subprocess.run(["ip", "netns", "exec", f"{PREFIX}-fw", "nft", "insert", "rule", "inet", "plant",
+                    "forward", "ip", "daddr", "10.10.2.13", "tcp", "dport", "502",
+                    "reject", "with", "tcp", "reset"], check=True)
+    t.proc.wait(timeout=120)
+    out, summary = t.stop()
+    sec = summary["security"]
+    kernel = sec["kernel"]
+    # 28 scan probes (4 per PLC) and the write from the engineering workstation dropped,
+    # the HMI's reconnections to the filler reset.
+    assert kernel["refused"] >= 29, kernel
+    assert kernel["disagreements"] >= 1, kernel
+    assert [s["outcome"] for s in sec["steps"]] == ["blocked", "blocked"], sec["steps"]
+    filler = [f for f in sec["flows_blocked"] if f["to"] == "plc-filler" and f["legitimate"]]
+    assert filler and filler[0]["from"] == "scada", sec["flows_blocked"]
+    events = (t.out / "events.jsonl").read_text()
+    assert "kernel_disagrees" in events and "plc-filler" in events
+    assert "in the kernel (live --netns)" in out
+
+    replay = tmp_path / "replay"
+    r = subprocess.run([BIN, "run", str(ROOT / "scenarios/segmentation-nftables.ron"),
+                        "--replay", str(t.out / "inputs.log"), "--out", str(replay)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert (replay / "summary.json").read_text() == (t.out / "summary.json").read_text()

@@ -37,6 +37,16 @@ impl World {
             self.note_flow(host, to, 502, false, t);
             return None;
         }
+        if self.net.bus.carried() {
+            // The kernel decides, from the host's namespace and address; the step goes on
+            // writing meanwhile, as its tool would after connect().
+            let name = self.net.network.hosts[host].name.clone();
+            let link = self.net.bus.open_for(Owner::Attack(i), raw, &name, plc, 0);
+            self.net.bus.links[link as usize].pending = true;
+            self.net.reconnect_at.push(Micros::MAX);
+            self.net.bus.carry_connect(link, host, to, 502);
+            return Some(link);
+        }
         match self.net.network.connect(host, to, 502) {
             Verdict::Allow(latency) => {
                 self.note_passed(host, to, 502, false);
@@ -297,7 +307,11 @@ impl World {
         let step = self.campaign.attacks[i].spec.step.clone();
         // Requests past their deadline get no more chances.
         let before = self.campaign.attacks[i].waiting.len();
-        self.campaign.attacks[i].waiting.retain(|w| w.deadline > t);
+        // (A request written on a connection still under way waits for it.)
+        let links = &self.net.bus.links;
+        self.campaign.attacks[i]
+            .waiting
+            .retain(|w| w.deadline > t || links.get(w.link as usize).is_some_and(|l| l.pending));
         let timed_out = before - self.campaign.attacks[i].waiting.len();
         match step {
             AttackStep::Scan { rate_per_s } => self.continue_scan(i, t, rate_per_s),
@@ -322,6 +336,8 @@ impl World {
                     );
                 }
             }
+            // A connection still under way through the kernel: its answer decides.
+            _ if self.connecting(i) => {}
             _ => {
                 let r = &self.campaign.attacks[i];
                 if r.blocked_by_response > 0 {
@@ -428,6 +444,7 @@ impl World {
         }
         if self.campaign.attacks[i].next_target >= n * PER_TARGET
             && self.campaign.attacks[i].waiting.is_empty()
+            && !self.connecting(i)
         {
             let r = &self.campaign.attacks[i];
             let found = r.discovered.len();
@@ -537,7 +554,7 @@ impl World {
                 let by_dpi = self.campaign.attacks[i].blocked_by_dpi;
                 let outcome = if plc.fault.is_some() || dropped > 0 {
                     Outcome::Succeeded
-                } else if by_dpi > 0 {
+                } else if by_dpi > 0 || self.campaign.attacks[i].blocked > 0 {
                     Outcome::Blocked
                 } else {
                     Outcome::Failed

@@ -44,6 +44,25 @@ pub enum Input {
     Read {
         plc: usize,
     },
+    /// A carried link's connection (live `--netns`): the kernel took it to the PLC's
+    /// endpoint (`ok`), or refused or dropped it.
+    LinkConnected {
+        link: ConnId,
+        ok: bool,
+    },
+    /// Bytes of a carried link that crossed the kernel: a whole request at the PLC's
+    /// endpoint (`to_server`; a raw link's bytes as they came), or a whole reply at the
+    /// client's socket.
+    LinkBytes {
+        link: ConnId,
+        to_server: bool,
+        bytes: Vec<u8>,
+    },
+    /// A carried link's connection ended from the network's side (a reset, the far end
+    /// gone).
+    LinkClosed {
+        link: ConnId,
+    },
     /// A facilitator's command from the viewer (launch an attack step, switch a control,
     /// fail a station), logged like any input so the session replays.
     Viewer {
@@ -107,6 +126,22 @@ impl World {
             }
             Input::Read { plc } if valid(plc) => {
                 self.devices.plcs[plc].stats.requests += 1;
+                None
+            }
+            Input::LinkConnected { link, ok } => {
+                self.link_connected(link, ok, t);
+                None
+            }
+            Input::LinkBytes {
+                link,
+                to_server,
+                ref bytes,
+            } => {
+                self.net.bus.arrived(link, to_server, t, bytes.clone());
+                None
+            }
+            Input::LinkClosed { link } => {
+                self.link_closed(link);
                 None
             }
             Input::Viewer { ref command } => {

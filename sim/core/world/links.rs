@@ -28,24 +28,45 @@ impl World {
                 self.net.reconnect_at[l] = t + RETRY;
                 continue;
             }
+            if self.net.bus.carried() {
+                // The kernel decides: the adapter connects from the HMI's namespace and
+                // address, and the answer comes back as an input.
+                self.net.reconnect_at[l] = Micros::MAX;
+                self.net.bus.carry_connect(link, from, to, 502);
+                continue;
+            }
             if !matches!(self.net.network.connect(from, to, 502), Verdict::Allow(_)) {
                 self.note_flow(from, to, 502, true, t);
                 self.net.reconnect_at[l] = t + RETRY;
                 continue;
             }
             self.note_passed(from, to, 502, true);
-            if !self.hmi_handshake(link, p, t) {
-                // The TLS handshake refused: the HMI's certificate has expired.
-                self.net.reconnect_at[l] = t + RETRY;
-                continue;
+            self.hmi_link_up(link, p, t, true);
+        }
+    }
+
+    /// The network carried the HMI's connection to PLC `p`: the TLS handshake where the
+    /// PLC is secured, then the device's connection table; on record as re-established
+    /// (`again`) or not.
+    pub(super) fn hmi_link_up(&mut self, link: ConnId, p: usize, t: Micros, again: bool) {
+        const RETRY: Micros = 5_000_000;
+        if !self.hmi_handshake(link, p, t) {
+            // The TLS handshake refused: the HMI's certificate has expired.
+            self.net.bus.close(link);
+            self.net.reconnect_at[link as usize] = t + RETRY;
+            return;
+        }
+        match self.devices.plcs[p].connect(link) {
+            Admission::Refused => {
+                self.net.bus.close(link);
+                self.net.reconnect_at[link as usize] = t + RETRY;
             }
-            match self.devices.plcs[p].connect(link) {
-                Admission::Refused => self.net.reconnect_at[l] = t + RETRY,
-                a => {
-                    if let Admission::AcceptedClosing(old) = a {
-                        self.close_external(p, old);
-                    }
-                    self.net.bus.reopen(link);
+            a => {
+                if let Admission::AcceptedClosing(old) = a {
+                    self.close_external(p, old);
+                }
+                self.net.bus.reopen(link);
+                if again {
                     self.ledger.metrics.event(
                         t,
                         EventKind::HmiReconnect,

@@ -39,6 +39,7 @@ impl Recording {
 pub mod acts;
 pub mod blame;
 pub mod campaign;
+pub mod carried;
 pub mod certificates;
 pub mod controls;
 pub mod events;
@@ -218,6 +219,7 @@ impl World {
                 blocked_flows,
                 passed_flows,
                 reconnect_at: vec![0; n_links],
+                kernel: None,
             },
             campaign: Campaign::new(attacks),
             controls: Controls::new(s, seed, dpi),

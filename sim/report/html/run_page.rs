@@ -149,6 +149,23 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             ]],
         ));
     }
+    if let Some(k) = &s.security.kernel {
+        tables.push((
+            "The kernel's verdicts (live --netns)".to_string(),
+            [
+                "connections carried",
+                "refused or dropped",
+                "twin disagreed",
+            ]
+            .map(String::from)
+            .to_vec(),
+            vec![vec![
+                k.connected.to_string(),
+                k.refused.to_string(),
+                k.disagreements.to_string(),
+            ]],
+        ));
+    }
     tables.push((
         "Stations".to_string(),
         [
