@@ -132,6 +132,8 @@ pub struct AttackRun {
     /// Adversary in the middle.
     pub(crate) spoof: Option<Spoof>,
     pub(crate) dropped_before: u64,
+    /// Hosts a spreading step reached, as the kernel answers (carried links).
+    pub(crate) reached: Vec<usize>,
 }
 
 impl AttackRun {
@@ -163,6 +165,7 @@ impl AttackRun {
             flood: None,
             spoof: None,
             dropped_before: 0,
+            reached: Vec::new(),
         }
     }
 

@@ -69,6 +69,15 @@ pub enum Carry {
     },
     /// End the link's connection.
     Close { link: ConnId },
+    /// Try a connection that carries nothing (an attack step reaching a service that is
+    /// not Modbus: the HMI's remote desktop, a host's file sharing) from host `from` to
+    /// host `to` on `port`; the adapter listens there for it.
+    Probe {
+        probe: u64,
+        from: usize,
+        to: usize,
+        port: u16,
+    },
 }
 
 #[derive(Clone, Debug, Default)]

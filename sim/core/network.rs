@@ -351,6 +351,10 @@ pub struct Net {
     pub reconnect_at: Vec<Micros>,
     /// Links carried by the kernel (live `--netns`): what the kernel did with them.
     pub kernel: Option<KernelStats>,
+    /// Connect-only tries under way through the kernel, by id: (attack step, from, to,
+    /// port).
+    pub probes: BTreeMap<u64, (usize, usize, usize, u16)>,
+    pub next_probe: u64,
 }
 
 /// What the kernel did with the connections of carried links, beside what the twin's

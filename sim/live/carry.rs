@@ -78,6 +78,8 @@ pub(super) struct Carrier {
     runtime: tokio::runtime::Handle,
     conns: BTreeMap<ConnId, Conn>,
     next_generation: u64,
+    /// Where the carrier listens for connect-only tries.
+    listening: std::collections::BTreeSet<SocketAddr>,
 }
 
 impl Carrier {
@@ -94,6 +96,7 @@ impl Carrier {
             runtime,
             conns: BTreeMap::new(),
             next_generation: 0,
+            listening: Default::default(),
         }
     }
 
@@ -122,7 +125,61 @@ impl Carrier {
                 }
             }
             Carry::Close { link } => self.close(link),
+            Carry::Probe {
+                probe,
+                from,
+                to,
+                port,
+            } => self.probe(probe, from, to, port),
         }
+    }
+
+    /// A connect-only try: something listens at the far end (in the host's namespace, on
+    /// its address), the connection is made or not within the timeout, and closed.
+    fn probe(&mut self, probe: u64, from: usize, to: usize, port: u16) {
+        let answer = move |ok| Msg::input(Input::ProbeAnswered { probe, ok });
+        let (Some((ns, ip)), Some((to_ns, dest))) = (
+            self.cfg.hosts.get(from).cloned(),
+            self.cfg.hosts.get(to).cloned(),
+        ) else {
+            let _ = self.tx.send(answer(false));
+            return;
+        };
+        let dest = SocketAddr::V4(SocketAddrV4::new(dest, port));
+        if let Err(e) = self.listen(&to_ns, dest) {
+            eprintln!("warning: cannot listen on {dest} in {to_ns} for a carried try: {e:#}");
+            let _ = self.tx.send(answer(false));
+            return;
+        }
+        let (tx, shared, timeout) = (
+            self.tx.clone(),
+            self.shared.clone(),
+            self.cfg.connect_timeout,
+        );
+        self.runtime.spawn(async move {
+            let ok = open(&ns, ip, dest, timeout, &shared, || None)
+                .await
+                .is_some();
+            let _ = tx.send(answer(ok));
+        });
+    }
+
+    /// A listener at `at` in `ns` that accepts and lets go (once per place).
+    fn listen(&mut self, ns: &str, at: SocketAddr) -> anyhow::Result<()> {
+        if self.listening.contains(&at) {
+            return Ok(());
+        }
+        let l = crate::netns::inside(ns, || std::net::TcpListener::bind(at))??;
+        l.set_nonblocking(true)?;
+        let _guard = self.runtime.enter();
+        let l = tokio::net::TcpListener::from_std(l)?;
+        self.runtime.spawn(async move {
+            while let Ok((s, _)) = l.accept().await {
+                drop(s);
+            }
+        });
+        self.listening.insert(at);
+        Ok(())
     }
 
     /// End the link's connection: both ends write what they were given, then close.
@@ -170,12 +227,14 @@ impl Carrier {
         let dest = SocketAddr::V4(SocketAddrV4::new(dest, port));
         self.runtime.spawn(async move {
             let accepted = Arc::new(Notify::new());
-            let stream = open(&ns, ip, dest, timeout, &shared, || Registration {
-                link,
-                generation,
-                raw,
-                server,
-                accepted: accepted.clone(),
+            let stream = open(&ns, ip, dest, timeout, &shared, || {
+                Some(Registration {
+                    link,
+                    generation,
+                    raw,
+                    server,
+                    accepted: accepted.clone(),
+                })
             })
             .await;
             // Connected and accepted by the endpoint (which says so to the World), or not.
@@ -225,7 +284,7 @@ async fn open(
     dest: SocketAddr,
     timeout: Duration,
     shared: &Shared,
-    registration: impl FnOnce() -> Registration,
+    registration: impl FnOnce() -> Option<Registration>,
 ) -> Option<(TcpStream, SocketAddr)> {
     let socket = crate::netns::inside(ns, tokio::net::TcpSocket::new_v4)
         .ok()?
@@ -233,12 +292,9 @@ async fn open(
     socket.set_nodelay(true).ok()?;
     socket.bind(SocketAddr::V4(SocketAddrV4::new(ip, 0))).ok()?;
     let local = socket.local_addr().ok()?;
-    shared
-        .carried
-        .arriving
-        .lock()
-        .ok()?
-        .insert(local, registration());
+    if let Some(r) = registration() {
+        shared.carried.arriving.lock().ok()?.insert(local, r);
+    }
     match tokio::time::timeout(timeout, socket.connect(dest)).await {
         Ok(Ok(s)) => Some((s, local)),
         _ => {

@@ -41,6 +41,15 @@ fn run_carried(w: &mut World, decide: impl Fn(&World, usize, usize, u16) -> bool
                     to_server,
                     bytes,
                 }),
+                Carry::Probe {
+                    probe,
+                    from,
+                    to,
+                    port,
+                } => next.push(Input::ProbeAnswered {
+                    probe,
+                    ok: decide(w, from, to, port),
+                }),
                 Carry::Close { .. } => {}
             }
         }
@@ -76,16 +85,34 @@ fn links_carried_as_the_twin_decides_give_the_fast_twins_outcomes_and_flows() {
         ("scenarios/attack-it-scan.ron", 7),
         ("scenarios/attack-flood-legacy.ron", 42),
         ("scenarios/attack-setpoint.ron", 42),
+        ("scenarios/ransomware-flat.ron", 42),
+        ("scenarios/ransomware-segmented-island.ron", 42),
+        ("scenarios/auth-shared-account.ron", 42),
+        ("scenarios/auth-personal-accounts.ron", 42),
     ] {
         let s = faultline::load(std::path::Path::new(path)).unwrap();
-        let mut fast = World::new(&s, seed);
-        fast.run();
-        let fast = Summary::from_world(&fast);
+        let mut fast_world = World::new(&s, seed);
+        fast_world.run();
+        let fast = Summary::from_world(&fast_world);
         let mut carried = World::new(&s, seed);
         run_carried(&mut carried, as_the_twin);
+        let encrypted: Vec<String> = carried
+            .campaign
+            .attacks
+            .iter()
+            .map(|a| a.detail.clone())
+            .collect();
         let k = carried.net.kernel.clone().expect("carried");
         let carried = Summary::from_world(&carried);
         assert_eq!(outcomes(&carried), outcomes(&fast), "{path}");
+        // What each step did, in its own words (the hosts encrypted, the PLCs found).
+        let said: Vec<String> = fast_world
+            .campaign
+            .attacks
+            .iter()
+            .map(|a| a.detail.clone())
+            .collect();
+        assert_eq!(encrypted, said, "{path}");
         assert_eq!(flows(&carried), flows(&fast), "{path}");
         assert_eq!(k.disagreements, 0, "{path}");
         // Every HMI link and every attack connection was asked of the carrier.

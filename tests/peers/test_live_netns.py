@@ -189,3 +189,26 @@ def test_live_netns_carries_the_twins_own_hmi_and_attack_steps_through_the_kerne
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert (replay / "summary.json").read_text() == (t.out / "summary.json").read_text()
+
+
+def test_live_netns_carries_a_spreading_step_through_the_kernel(twin):
+    """Ransomware on the MES tries every managed host's port 445 from the MES's address in
+    the enterprise namespace; the lab listens there, and the kernel's rule set decides. A
+    rule added to the kernel alone (a reset for the MES's traffic to the historian) keeps
+    the historian safe, where the twin's own evaluation would let it be encrypted."""
+    namespaces_or_skip()
+    t = twin("scenarios/ransomware-segmented-island.ron", speed=1200,
+             extra=("--netns", "--netns-prefix", PREFIX, "--hours", "6.5"))
+    subprocess.run(["ip", "netns", "exec", f"{PREFIX}-fw", "nft", "insert", "rule", "inet", "faultline",
+                    "forward", "ip", "saddr", "10.20.0.10", "ip", "daddr", "10.10.3.5", "tcp", "dport", "445",
+                    "reject", "with", "tcp", "reset"], check=True)
+    t.proc.wait(timeout=120)
+    out, summary = t.stop()
+    sec = summary["security"]
+    step = sec["steps"][0]
+    assert step["outcome"] == "succeeded", step
+    assert "encrypted: mes, it-laptop" in out, out
+    blocked = {(f["from"], f["to"], f["port"]) for f in sec["flows_blocked"]}
+    assert {("mes", "historian", 445), ("mes", "scada", 445), ("mes", "eng-ws", 445)} <= blocked, blocked
+    kernel = sec["kernel"]
+    assert kernel["disagreements"] == 1 and kernel["refused"] == 3, kernel

@@ -180,85 +180,61 @@ impl World {
                     data: vec![0, 0],
                 },
             ),
-            AttackStep::HmiStolenPassword {
-                plc,
-                address,
-                value,
-            } => {
+            AttackStep::HmiStolenPassword { .. } => {
                 let host = self.campaign.attacks[i].host;
                 let hmi = self.net.network.hmi();
                 if self.contained(host, t) {
                     self.campaign.attacks[i].blocked_by_response += 1;
                     self.note_flow(host, hmi, 5900, false, t);
-                } else if !matches!(self.net.network.connect(host, hmi, 5900), Verdict::Allow(_)) {
-                    self.campaign.attacks[i].blocked += 1;
-                    self.note_flow(host, hmi, 5900, false, t);
+                } else if self.net.bus.carried() {
+                    // The kernel decides; the step goes on with its answer.
+                    self.probe(i, host, hmi, 5900);
                 } else {
-                    self.note_passed(host, hmi, 5900, false);
-                    let personal = matches!(
-                        self.scenario.authentication.as_ref().map(|a| &a.hmi),
-                        Some(crate::scenario::HmiLogin::Personal { .. })
-                    );
-                    if personal {
-                        self.campaign.attacks[i].blocked_by_auth += 1;
+                    let reached =
+                        matches!(self.net.network.connect(host, hmi, 5900), Verdict::Allow(_));
+                    if reached {
+                        self.note_passed(host, hmi, 5900, false);
                     } else {
-                        // Logged in as the HMI: the write leaves from the HMI's address.
-                        self.campaign.attacks[i].via = Some(hmi);
-                        single(self, &plc, Request::WriteSingleRegister { address, value });
+                        self.note_flow(host, hmi, 5900, false, t);
                     }
+                    self.hmi_password_tried(i, reached, t);
                 }
             }
             AttackStep::Ransomware {
-                recovery_h,
                 precautionary_shutdown_h,
+                ..
             } => {
                 let host = self.campaign.attacks[i].host;
-                let until = t + from_secs(recovery_h * 3600.0);
-                // An isolated host encrypts itself but reaches no other.
-                let isolated = self.contained(host, t);
-                let mut hit = Vec::new();
-                for h in 0..self.net.network.hosts.len() {
-                    let kind = self.net.network.hosts[h].kind;
-                    // PLCs run no Windows; hosts the plant does not administer (the
-                    // vendor's laptop) are not the plant's to lose.
-                    if matches!(kind, crate::network::HostKind::Plc(_))
-                        || !self.net.network.managed[h]
-                    {
-                        continue;
-                    }
-                    let reached = h != host
-                        && !isolated
-                        && !self.zone_isolation_between(host, h, t)
-                        && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_));
-                    if reached {
-                        self.note_passed(host, h, 445, false);
-                    }
-                    if h == host || reached {
-                        hit.push(self.net.network.hosts[h].name.clone());
-                        match kind {
-                            crate::network::HostKind::Hmi => {
-                                self.campaign.hmi_down_until =
-                                    self.campaign.hmi_down_until.max(until)
-                            }
-                            _ if self.net.network.roles[h]
-                                == Some(crate::scenario::HostRole::Mes) =>
-                            {
-                                self.campaign.mes_down_until =
-                                    self.campaign.mes_down_until.max(until)
-                            }
-                            _ => {}
-                        }
-                    } else {
-                        self.note_flow(host, h, 445, false, t);
-                    }
-                }
                 self.campaign.held_by = Some(i);
                 if let Some(hours) = precautionary_shutdown_h {
                     self.campaign.hold_until =
                         self.campaign.hold_until.max(t + from_secs(hours * 3600.0));
                 }
-                let detail = format!("encrypted: {}", hit.join(", "));
-                self.end_step(i, t, Outcome::Succeeded, detail);
+                if self.encryptable(host) {
+                    self.encrypt(i, host, t);
+                }
+                // An isolated host encrypts itself but reaches no other.
+                let isolated = self.contained(host, t);
+                for h in 0..self.net.network.hosts.len() {
+                    if !self.encryptable(h) || h == host {
+                        continue;
+                    }
+                    let open = !isolated && !self.zone_isolation_between(host, h, t);
+                    if open && self.net.bus.carried() {
+                        // Encrypted when (if) the kernel lets it through.
+                        self.probe(i, host, h, 445);
+                    } else if open
+                        && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_))
+                    {
+                        self.note_passed(host, h, 445, false);
+                        self.encrypt(i, h, t);
+                    } else {
+                        self.note_flow(host, h, 445, false, t);
+                    }
+                }
+                if !self.connecting(i) {
+                    self.ransomware_done(i, t);
+                }
             }
             AttackStep::SpoofReporting { plc, duration_s } => {
                 let p = self.plc_index(&plc);
@@ -594,6 +570,84 @@ impl World {
         } else if !self.campaign.attacks[i].done() {
             self.end_step(i, t, Outcome::Blocked, "no connection to the target".into());
         }
+    }
+
+    /// The stolen shared password tried on the HMI's remote desktop, which the network
+    /// `reached` or not: personal accounts refuse it; the shared account lets the attacker
+    /// write from the HMI's own address.
+    pub(super) fn hmi_password_tried(&mut self, i: usize, reached: bool, t: Micros) {
+        let AttackStep::HmiStolenPassword {
+            plc,
+            address,
+            value,
+        } = self.campaign.attacks[i].spec.step.clone()
+        else {
+            return;
+        };
+        if !reached {
+            self.campaign.attacks[i].blocked += 1;
+            return;
+        }
+        let personal = matches!(
+            self.scenario.authentication.as_ref().map(|a| &a.hmi),
+            Some(crate::scenario::HmiLogin::Personal { .. })
+        );
+        if personal {
+            self.campaign.attacks[i].blocked_by_auth += 1;
+            return;
+        }
+        // Logged in as the HMI: the write leaves from the HMI's address.
+        self.campaign.attacks[i].via = Some(self.net.network.hmi());
+        let p = self.plc_index(&plc);
+        if let Some(link) = self.attack_connect(i, p, false, t) {
+            self.attack_send(
+                i,
+                link,
+                p,
+                &Request::WriteSingleRegister { address, value },
+                t,
+            );
+        }
+    }
+
+    /// Whether ransomware can encrypt host `h`: PLCs run no Windows, and hosts the plant
+    /// does not administer (the vendor's laptop) are not the plant's to lose.
+    fn encryptable(&self, h: usize) -> bool {
+        !matches!(
+            self.net.network.hosts[h].kind,
+            crate::network::HostKind::Plc(_)
+        ) && self.net.network.managed[h]
+    }
+
+    /// Ransomware encrypts host `h` at `t` (its own, or one it reached): an encrypted HMI
+    /// or MES is down until recovered.
+    pub(super) fn encrypt(&mut self, i: usize, h: usize, t: Micros) {
+        let AttackStep::Ransomware { recovery_h, .. } = self.campaign.attacks[i].spec.step else {
+            return;
+        };
+        let until = t + from_secs(recovery_h * 3600.0);
+        self.campaign.attacks[i].reached.push(h);
+        match self.net.network.hosts[h].kind {
+            crate::network::HostKind::Hmi => {
+                self.campaign.hmi_down_until = self.campaign.hmi_down_until.max(until)
+            }
+            _ if self.net.network.roles[h] == Some(crate::scenario::HostRole::Mes) => {
+                self.campaign.mes_down_until = self.campaign.mes_down_until.max(until)
+            }
+            _ => {}
+        }
+    }
+
+    /// Ransomware has reached all it could: the step ends, naming the hosts encrypted.
+    pub(super) fn ransomware_done(&mut self, i: usize, t: Micros) {
+        let mut hit = self.campaign.attacks[i].reached.clone();
+        hit.sort_unstable();
+        let names: Vec<&str> = hit
+            .iter()
+            .map(|&h| self.net.network.hosts[h].name.as_str())
+            .collect();
+        let detail = format!("encrypted: {}", names.join(", "));
+        self.end_step(i, t, Outcome::Succeeded, detail);
     }
 
     pub(super) fn end_step(&mut self, i: usize, t: Micros, outcome: Outcome, detail: String) {

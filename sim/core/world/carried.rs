@@ -67,39 +67,7 @@ impl World {
             return;
         }
         let (from, to) = (self.link_client(owner), self.net.network.plc_host(p));
-        let legitimate = owner == Owner::Hmi;
-        let twin = matches!(self.net.network.connect(from, to, 502), Verdict::Allow(_));
-        if let Some(k) = &mut self.net.kernel {
-            if ok {
-                k.connected += 1;
-            } else {
-                k.refused += 1;
-            }
-            if twin != ok {
-                k.disagreements += 1;
-            }
-        }
-        if twin != ok {
-            let (a, b) = (
-                self.net.network.hosts[from].name.clone(),
-                self.net.network.hosts[to].name.clone(),
-            );
-            self.ledger.metrics.event(
-                t,
-                EventKind::KernelDisagrees,
-                &a,
-                format!(
-                    "to {b}:502: the kernel {}, the twin's evaluation of the rule set {}",
-                    if ok { "carried it" } else { "refused it" },
-                    if twin { "allows it" } else { "refuses it" }
-                ),
-            );
-        }
-        if ok {
-            self.note_passed(from, to, 502, legitimate);
-        } else {
-            self.note_flow(from, to, 502, legitimate, t);
-        }
+        self.kernel_answer(from, to, 502, ok, owner == Owner::Hmi, t);
         match owner {
             Owner::Hmi if ok => {
                 let first = self
@@ -145,6 +113,91 @@ impl World {
         }
     }
 
+    /// What the kernel did with a connection from `from` to `to`:`port`, booked in the
+    /// flow ledger and beside the twin's own verdict (a disagreement on record).
+    fn kernel_answer(
+        &mut self,
+        from: usize,
+        to: usize,
+        port: u16,
+        ok: bool,
+        legitimate: bool,
+        t: Micros,
+    ) {
+        let twin = matches!(self.net.network.connect(from, to, port), Verdict::Allow(_));
+        if let Some(k) = &mut self.net.kernel {
+            if ok {
+                k.connected += 1;
+            } else {
+                k.refused += 1;
+            }
+            if twin != ok {
+                k.disagreements += 1;
+            }
+        }
+        if twin != ok {
+            let (a, b) = (
+                self.net.network.hosts[from].name.clone(),
+                self.net.network.hosts[to].name.clone(),
+            );
+            self.ledger.metrics.event(
+                t,
+                EventKind::KernelDisagrees,
+                &a,
+                format!(
+                    "to {b}:{port}: the kernel {}, the twin's evaluation of the rule set {}",
+                    if ok { "carried it" } else { "refused it" },
+                    if twin { "allows it" } else { "refuses it" }
+                ),
+            );
+        }
+        if ok {
+            self.note_passed(from, to, port, legitimate);
+        } else {
+            self.note_flow(from, to, port, legitimate, t);
+        }
+    }
+
+    /// Attack step `i` tries a connection that carries nothing, through the kernel.
+    pub(super) fn probe(&mut self, i: usize, from: usize, to: usize, port: u16) {
+        let probe = self.net.next_probe;
+        self.net.next_probe += 1;
+        self.net.probes.insert(probe, (i, from, to, port));
+        if let Some(out) = &mut self.net.bus.carrier {
+            out.push(crate::bus::Carry::Probe {
+                probe,
+                from,
+                to,
+                port,
+            });
+        }
+    }
+
+    /// The kernel's answer to a connect-only try: booked, then the step goes on.
+    pub(super) fn probe_answered(&mut self, probe: u64, ok: bool, t: Micros) {
+        let Some((i, from, to, port)) = self.net.probes.remove(&probe) else {
+            return;
+        };
+        self.kernel_answer(from, to, port, ok, false, t);
+        if self.campaign.attacks[i].done() {
+            return;
+        }
+        match self.campaign.attacks[i].spec.step {
+            crate::scenario::AttackStep::HmiStolenPassword { .. } => {
+                self.hmi_password_tried(i, ok, t)
+            }
+            crate::scenario::AttackStep::Ransomware { .. } => {
+                if ok {
+                    self.encrypt(i, to, t);
+                }
+                if !self.connecting(i) {
+                    self.ransomware_done(i, t);
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// A carried link's connection ended from the network's side.
     pub(super) fn link_closed(&mut self, link: ConnId) {
         let Some(l) = self.net.bus.links.get(link as usize) else {
@@ -170,5 +223,6 @@ impl World {
             .links
             .iter()
             .any(|l| l.pending && l.owner == Owner::Attack(i))
+            || self.net.probes.values().any(|p| p.0 == i)
     }
 }

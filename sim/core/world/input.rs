@@ -63,6 +63,12 @@ pub enum Input {
     LinkClosed {
         link: ConnId,
     },
+    /// A carried connect-only try (live `--netns`): the kernel took it to the service
+    /// (`ok`), or refused or dropped it.
+    ProbeAnswered {
+        probe: u64,
+        ok: bool,
+    },
     /// A facilitator's command from the viewer (launch an attack step, switch a control,
     /// fail a station), logged like any input so the session replays.
     Viewer {
@@ -138,6 +144,10 @@ impl World {
                 ref bytes,
             } => {
                 self.net.bus.arrived(link, to_server, t, bytes.clone());
+                None
+            }
+            Input::ProbeAnswered { probe, ok } => {
+                self.probe_answered(probe, ok, t);
                 None
             }
             Input::LinkClosed { link } => {

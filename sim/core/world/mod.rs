@@ -220,6 +220,8 @@ impl World {
                 passed_flows,
                 reconnect_at: vec![0; n_links],
                 kernel: None,
+                probes: BTreeMap::new(),
+                next_probe: 0,
             },
             campaign: Campaign::new(attacks),
             controls: Controls::new(s, seed, dpi),
