@@ -306,6 +306,77 @@ impl Network {
         }
     }
 
+    /// The allow list the zone firewalls run (default deny), if they run one: how many
+    /// rules it has.
+    pub fn allow_list_len(&self) -> Option<usize> {
+        match &self.firewall {
+            Some((Filter::AllowList(rules), _)) => Some(rules.len()),
+            _ => None,
+        }
+    }
+
+    /// Whether a firewall stands between hosts `from` and `to` (their zones differ and a
+    /// route joins them, through a filtered network).
+    pub fn filtered(&self, from: usize, to: usize) -> bool {
+        self.firewall.is_some()
+            && self
+                .path(self.hosts[from].zone, self.hosts[to].zone)
+                .is_some_and(|p| !p.is_empty())
+    }
+
+    /// The allow-list rules that match a connection from `from` to `to`:`port`, in
+    /// order (the first decides; empty: the default deny). Empty without an allow list.
+    pub fn allow_hits(&self, from: usize, to: usize, port: u16) -> Vec<usize> {
+        let Some((Filter::AllowList(rules), _)) = &self.firewall else {
+            return Vec::new();
+        };
+        (0..rules.len())
+            .filter(|&k| {
+                let r = &rules[k];
+                self.matches(&r.from, from)
+                    && self.matches(&r.to, to)
+                    && r.port.is_none_or(|p| p == port)
+            })
+            .collect()
+    }
+
+    /// Allow-list rule `k` in words: `allow[k]: zone supervisory -> zone control:502`.
+    pub fn describe_allow(&self, k: usize) -> String {
+        let Some((Filter::AllowList(rules), _)) = &self.firewall else {
+            return String::new();
+        };
+        let peer = |p: &Peer| match p {
+            Peer::Zone(z) => format!("zone {z}"),
+            Peer::Host(h) => h.clone(),
+        };
+        let r = &rules[k];
+        format!(
+            "allow[{k}]: {} -> {}{}",
+            peer(&r.from),
+            peer(&r.to),
+            r.port.map_or(" (any port)".into(), |p| format!(":{p}"))
+        )
+    }
+
+    /// What allow-list rule `k` admits: the scenario's hosts it lets connect, those it
+    /// lets them reach, and the destination ports (65536 for any).
+    pub fn allow_breadth(&self, k: usize) -> (u64, u64, u64) {
+        let Some((Filter::AllowList(rules), _)) = &self.firewall else {
+            return (0, 0, 0);
+        };
+        let r = &rules[k];
+        let count = |p: &Peer| {
+            (0..self.hosts.len())
+                .filter(|&h| self.matches(p, h))
+                .count() as u64
+        };
+        (
+            count(&r.from),
+            count(&r.to),
+            if r.port.is_some() { 1 } else { 65536 },
+        )
+    }
+
     /// The nftables rule set the firewall runs, if it runs one.
     pub fn ruleset(&self) -> Option<&crate::nft::RuleSet> {
         match &self.firewall {

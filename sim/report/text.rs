@@ -579,15 +579,20 @@ fn loss_tree(s: &Summary, o: &mut String) {
 
 /// The nftables rule set against the run: counters, dead rules, over-broad rules.
 fn firewall_text(o: &mut String, fw: &faultline_core::summary::firewall::FirewallReport) {
+    let (form, policy) = if fw.allow_list {
+        ("allow list", "default deny")
+    } else {
+        ("nftables rule set", "chain policy")
+    };
     let _ = writeln!(
         o,
-        "  nftables rule set: {} connection attempt(s) between zones; by rule, those it matched and those it decided",
+        "  {form}: {} connection attempt(s) between zones; by rule, those it matched and those it decided",
         fw.attempts
     );
     for r in &fw.rules {
         let _ = writeln!(o, "    {:>8} {:>8}  {}", r.matched, r.decided, r.rule);
     }
-    let _ = writeln!(o, "    {:>8} {:>8}  chain policy", "", fw.decided_by_policy);
+    let _ = writeln!(o, "    {:>8} {:>8}  {policy}", "", fw.decided_by_policy);
     for d in &fw.dead {
         let _ = writeln!(o, "  dead rule (nothing matched it): {d}");
     }

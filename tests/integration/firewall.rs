@@ -658,16 +658,21 @@ fn summary_of(path: &str) -> serde_json::Value {
     serde_json::to_value(faultline::report::Summary::from_world(&w)).unwrap()
 }
 
-/// The rule set's report adds up: every connection attempt between zones is decided by
-/// exactly one rule or a chain policy; a rule that decided an attempt matched it; a dead
-/// rule matched nothing.
+/// The firewall's report adds up, for every shipped segmented scenario (the nftables
+/// form and the allow list): every connection attempt between zones is decided by exactly
+/// one rule or the policy (a chain's, the allow list's default deny); a rule that decided
+/// an attempt matched it; a dead rule matched nothing.
 #[test]
 fn every_attempt_the_rule_set_decided_is_owned_by_one_rule_or_a_policy() {
-    for path in [
-        "scenarios/segmentation-nftables.ron",
-        "scenarios/segmentation-nftables-forgotten.ron",
-        "scenarios/segmentation-nftables-over-broad.ron",
-    ] {
+    let all = segmented();
+    assert!(all.len() >= 8, "{} segmented scenarios", all.len());
+    let forms: std::collections::BTreeSet<bool> = all
+        .iter()
+        .map(|(_, s)| s.segmentation.as_ref().unwrap().nftables.is_some())
+        .collect();
+    assert_eq!(forms.len(), 2, "both forms among the shipped scenarios");
+    for (path, _) in &all {
+        let path = path.to_str().unwrap();
         let sum = summary_of(path);
         let fw = &sum["security"]["firewall"];
         let rules = fw["rules"].as_array().unwrap();
@@ -933,4 +938,64 @@ fn a_lab_left_by_a_crashed_run_is_found_and_removed() {
     assert_eq!(removed, ["flstale-control", "flstale-fw"]);
     no_namespace_left("flstale");
     assert!(!owner.exists());
+}
+
+/// The allow-list form speaks the same language: a blocked flow names the default deny,
+/// the rule for the historian (which the twin carries no traffic for) is dead, and the
+/// zone-wide rule for the SCADA server's polls is over-broad — it also lets the
+/// engineering workstation reach every PLC, where a rule naming the SCADA server would do.
+#[test]
+fn the_allow_list_report_names_the_default_deny_the_dead_rule_and_the_zone_wide_rule() {
+    let sum = summary_of("scenarios/attack-it-scan-segmented.ron");
+    let sec = &sum["security"];
+    let fw = &sec["firewall"];
+    assert_eq!(fw["allow_list"], true, "{fw}");
+    for f in sec["flows_blocked"].as_array().unwrap() {
+        assert_eq!(
+            f["rule"], "the allow list's default deny (no allow rule matches)",
+            "{f}"
+        );
+    }
+    assert_eq!(
+        fw["dead"],
+        serde_json::json!(["allow[1]: historian -> zone control:502"])
+    );
+    let ob = fw["over_broad"].as_array().unwrap();
+    assert_eq!(ob.len(), 1, "{fw}");
+    assert_eq!(
+        ob[0]["rule"],
+        "allow[0]: zone supervisory -> zone control:502"
+    );
+    assert_eq!(ob[0]["needed_for"].as_array().unwrap().len(), 7);
+    let also: Vec<&str> = ob[0]["also_allows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(also.len(), 7, "{also:?}");
+    assert!(
+        also.iter()
+            .all(|f| f.starts_with("eng-ws -> plc-") && f.ends_with(":502"))
+    );
+    // A rule naming the host instead is not over-broad, and decides the same polls.
+    let dir = std::env::temp_dir().join(format!("faultline-allow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::canonicalize("scenarios/attack-it-scan-segmented.ron").unwrap();
+    std::fs::write(
+        dir.join("narrow.ron"),
+        format!(
+            "Overlay(base: {:?}, name: \"narrow\", segmentation: Some((allow: [(from: Host(\"scada\"), to: Zone(\"control\"), port: Some(502))])))",
+            base.display().to_string()
+        ),
+    )
+    .unwrap();
+    let narrowed = load(&dir.join("narrow.ron")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut w = World::new(&narrowed, narrowed.seed);
+    w.run();
+    let r = serde_json::to_value(faultline::report::Summary::from_world(&w)).unwrap();
+    let fw = &r["security"]["firewall"];
+    assert_eq!(fw["over_broad"], serde_json::json!([]), "{fw}");
+    assert_eq!(fw["rules"][0]["decided"], 7, "{fw}");
 }

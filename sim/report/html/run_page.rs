@@ -385,7 +385,12 @@ fn firewall_tables(
         })
         .collect();
     rules.push(vec![
-        "chain policy".into(),
+        if fw.allow_list {
+            "default deny"
+        } else {
+            "chain policy"
+        }
+        .into(),
         "".into(),
         fw.decided_by_policy.to_string(),
         "".into(),
@@ -406,7 +411,12 @@ fn firewall_tables(
         ),
         (
             format!(
-                "The nftables rule set: {} connection attempt(s) between zones",
+                "The {}: {} connection attempt(s) between zones",
+                if fw.allow_list {
+                    "allow list"
+                } else {
+                    "nftables rule set"
+                },
                 fw.attempts
             ),
             ["rule", "matched", "decided", "finding"]
