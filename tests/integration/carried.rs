@@ -168,3 +168,21 @@ fn a_flow_the_carrier_refuses_and_the_twin_allows_is_a_disagreement_and_a_blocke
     fast.run();
     assert!(r.line.good_units < Summary::from_world(&fast).line.good_units);
 }
+
+/// Carried links start closed and connect at the first tick: the HMI's first poll of each
+/// PLC leaves before its connection is up and times out, and that is all the HMI sees
+/// differently on a line whose attacks are all blocked.
+#[test]
+fn carried_links_cost_the_hmi_one_timeout_per_plc_at_the_start() {
+    let s = faultline::load(std::path::Path::new("scenarios/segmentation-nftables.ron")).unwrap();
+    let mut fast = World::new(&s, 42);
+    fast.run();
+    let mut carried = World::new(&s, 42);
+    run_carried(&mut carried, as_the_twin);
+    let (f, c) = (&fast.hmi.stats, &carried.hmi.stats);
+    assert_eq!(
+        c.timeouts,
+        f.timeouts + s.plcs.len() as u64,
+        "{c:?} against {f:?}"
+    );
+}
