@@ -6,7 +6,7 @@
 //! *carried*: what a link sends leaves through the [`Bus::carrier`] outbox for the live
 //! adapter, which opens a real TCP connection from the client host's namespace and
 //! address through the kernel's firewall to the PLC's endpoint; what crosses comes back
-//! as logged inputs ([`crate::world::Input::LinkConnected`] and the rest), so the session
+//! as logged inputs (the World's `Input::LinkConnected` and the rest), so the session
 //! still replays. The modelled latency is not added there: the network's is real.
 
 use crate::plc::ConnId;
