@@ -170,6 +170,8 @@ pub enum EventKind {
     LocalStart,
     /// A PLC was reset at the cabinet.
     PlcReset,
+    /// Stations stopped at a local panel (a planned stop the HMI could not command).
+    LocalStop,
     /// The HMI reconnected to a PLC.
     HmiReconnect,
     /// The network refused a flow.
@@ -224,6 +226,7 @@ impl EventKind {
             EventKind::AttackResult => "attack_result",
             EventKind::LineHold => "line_hold",
             EventKind::LocalStart => "local_start",
+            EventKind::LocalStop => "local_stop",
             EventKind::PlcReset => "plc_reset",
             EventKind::HmiReconnect => "hmi_reconnect",
             EventKind::FlowBlocked => "flow_blocked",

@@ -526,3 +526,73 @@ fn with_the_hmi_down_the_shift_sets_the_recipe_at_the_local_panels() {
     );
     assert!(r.thermal[0].scrap_temperature < 500, "{:?}", r.thermal[0]);
 }
+
+/// A planned stop happens with the HMI or without it: when the HMI cannot command the PLCs
+/// (its certificate expired at 03:00, renewed after 09:00 at seed 42), the shift stops the
+/// line at the local panels for the 08:00 stop, sets the 08:15 changeover's recipe there and
+/// starts the line again at 08:30. Before, the line ran on through the stop at the old
+/// recipe, and the HMI's outage showed as output the plan did not ask for.
+#[test]
+fn a_planned_stop_and_a_changeover_reach_the_line_at_the_local_panels_when_the_hmi_cannot() {
+    let s = load(Path::new("scenarios/tls-certificate-expiry.ron")).unwrap();
+    let rec = faultline::world::Recording {
+        events: true,
+        ..Default::default()
+    };
+    let mut w = World::with_recording(&s, 42, rec);
+    let h = |x: f64| faultline::time::from_secs(x * 3600.0);
+    w.run_until(h(8.1));
+    assert!(
+        (0..s.plcs.len()).all(|p| !w.hmi.comm_ok(p)),
+        "the HMI has lost every PLC"
+    );
+    for p in &w.devices.plcs {
+        for slot in 0..p.stations().count() {
+            assert!(
+                !p.run_coil(slot),
+                "{}: run command still on in the planned stop",
+                p.name
+            );
+        }
+    }
+    let running = w
+        .plant
+        .stations
+        .iter()
+        .filter(|st| st.state() == faultline::plant::State::Running)
+        .count();
+    assert_eq!(running, 0, "no station runs in the planned stop");
+    w.run_until(h(8.4));
+    let filler = w.scenario.station_index("filler").unwrap();
+    let p = w.devices.station_plc[filler];
+    let slot = w.devices.plcs[p]
+        .stations()
+        .position(|x| x == filler)
+        .unwrap();
+    assert_eq!(
+        w.devices.plcs[p].holding(slot, faultline::plc::map::H_SPEED),
+        Some(95),
+        "the changeover's filler speed, set at its panel"
+    );
+    w.run_until(h(9.0));
+    let events = w.ledger.metrics.events.clone().unwrap_or_default();
+    let at = |kind: &str, from: f64, to: f64| {
+        events
+            .iter()
+            .filter(|e| e.kind.as_str() == kind && e.t_us >= h(from) && e.t_us < h(to))
+            .count()
+    };
+    assert_eq!(
+        at("local_stop", 8.0, 8.01),
+        s.plcs.len(),
+        "every PLC stopped at 08:00"
+    );
+    assert!(at("local_start", 8.5, 8.51) > 0, "started again at 08:30");
+    assert!(
+        w.plant
+            .stations
+            .iter()
+            .any(|st| st.state() == faultline::plant::State::Running),
+        "the line runs after the stop"
+    );
+}

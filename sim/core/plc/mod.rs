@@ -311,12 +311,15 @@ impl Plc {
     pub fn restart_communications(&mut self) {
         self.listen_only = false;
     }
-    /// Run commands off at the local panel (no Modbus).
-    pub fn local_stop(&mut self) {
+    /// Run commands off at the local panel (no Modbus). True if any was on.
+    pub fn local_stop(&mut self) -> bool {
+        let mut changed = false;
         for slot in &mut self.slots {
+            changed |= slot.coils[C_RUN as usize];
             slot.coils[C_RUN as usize] = false;
             slot.run_writer = None;
         }
+        changed
     }
     /// The CPU to STOP at the cabinet (no Modbus): a restore from backup.
     pub fn local_mode_stop(&mut self) {

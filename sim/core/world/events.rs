@@ -17,6 +17,9 @@ impl World {
                 self.ledger
                     .metrics
                     .event(t, EventKind::Schedule, "schedule", "start line".into());
+                if self.hmi.may_run() {
+                    self.schedule_at_the_panels(t, true);
+                }
             }
             Action::StopLine => {
                 self.plan.planned = false;
@@ -27,6 +30,7 @@ impl World {
                     "schedule",
                     "stop line (planned)".into(),
                 );
+                self.schedule_at_the_panels(t, false);
             }
             Action::Changeover { product, setpoints } => {
                 // The new product reaches the line; its recipe's band applies.
@@ -34,9 +38,7 @@ impl World {
                 let s = &self.scenario;
                 self.hmi
                     .changeover(*product, setpoints, |n| s.station_index(n));
-                if t < self.campaign.hmi_down_until {
-                    self.changeover_at_the_panels(t, *product);
-                }
+                self.changeover_at_the_panels(t, *product);
                 self.ledger.metrics.event(
                     t,
                     EventKind::Schedule,
@@ -47,13 +49,57 @@ impl World {
         }
     }
 
-    /// With the HMI's workstation down, the shift sets the recipe at each machine's local
-    /// panel (no Modbus): speed, product code and temperature setpoints.
+    /// Whether the HMI cannot command PLC `p` at `t`: its workstation is down (encrypted),
+    /// or it has lost the PLC (comm loss: a device down, a connection a control cuts).
+    fn hmi_cannot_command(&self, p: usize, t: Micros) -> bool {
+        t < self.campaign.hmi_down_until || !self.hmi.comm_ok(p)
+    }
+
+    /// The schedule's start (`run`) or planned stop reaches the stations of every PLC the
+    /// HMI cannot command by the shift at the machines' local panels, as a crew on site
+    /// does: a planned stop for cleaning happens with the HMI or without it.
+    fn schedule_at_the_panels(&mut self, t: Micros, run: bool) {
+        for p in 0..self.devices.plcs.len() {
+            if !self.hmi_cannot_command(p, t) {
+                continue;
+            }
+            let plc = &mut self.devices.plcs[p];
+            let changed = if run {
+                plc.local_start()
+            } else {
+                plc.local_stop()
+            };
+            if changed {
+                let (kind, what) = if run {
+                    (EventKind::LocalStart, "started")
+                } else {
+                    (EventKind::LocalStop, "stopped (planned)")
+                };
+                self.ledger.metrics.event(
+                    t,
+                    kind,
+                    &plc.name.clone(),
+                    format!("the HMI cannot command this PLC: stations {what} at the local panel"),
+                );
+            }
+        }
+    }
+
+    /// For each PLC the HMI cannot command (its workstation down, the PLC lost), the shift
+    /// sets the recipe at each machine's local panel (no Modbus): speed, product code and
+    /// temperature setpoints.
     fn changeover_at_the_panels(&mut self, t: Micros, product: u16) {
         use crate::modbus::Request;
         use crate::plc::map::{BLOCK, H_SPEED, H_TEMP_SP};
+        let mut set = Vec::new();
         for st in 0..self.plant.stations.len() {
             let p = self.devices.station_plc[st];
+            if !self.hmi_cannot_command(p, t) {
+                continue;
+            }
+            if !set.contains(&p) {
+                set.push(p);
+            }
             let plc = &mut self.devices.plcs[p];
             let Some(slot) = plc.stations().position(|x| x == st) else {
                 continue;
@@ -71,14 +117,24 @@ impl World {
                 });
             }
         }
-        self.ledger.metrics.event(
-            t,
-            EventKind::Schedule,
-            "schedule",
+        if set.is_empty() {
+            return;
+        }
+        let detail = if t < self.campaign.hmi_down_until {
+            format!("the HMI is down: product {product}'s recipe set at the machines' local panels")
+        } else {
+            let names: Vec<&str> = set
+                .iter()
+                .map(|&p| self.devices.plcs[p].name.as_str())
+                .collect();
             format!(
-                "the HMI is down: product {product}'s recipe set at the machines' local panels"
-            ),
-        );
+                "the HMI cannot command {}: product {product}'s recipe set at their machines' local panels",
+                names.join(", ")
+            )
+        };
+        self.ledger
+            .metrics
+            .event(t, EventKind::Schedule, "schedule", detail);
     }
 
     pub(super) fn collect_events(&mut self) {
