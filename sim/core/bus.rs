@@ -159,24 +159,34 @@ impl Bus {
     /// Bytes of a carried link that reached one end: queued for delivery at `at`, as a
     /// frame carried in memory would be on arrival.
     pub fn arrived(&mut self, link: ConnId, to_server: bool, at: Micros, bytes: Vec<u8>) {
-        let Some(l) = self.links.get_mut(link as usize) else {
-            return;
-        };
-        if !l.open {
-            return;
+        if self.links.get(link as usize).is_some_and(|l| l.open) {
+            self.enqueue(link, to_server, at, at, bytes);
         }
+    }
+
+    /// A frame sent at `at` on an open link, on record when capturing, arriving at its
+    /// end at `arrives`.
+    fn enqueue(
+        &mut self,
+        link: ConnId,
+        to_server: bool,
+        at: Micros,
+        arrives: Micros,
+        adu: Vec<u8>,
+    ) {
         if let Some(c) = &mut self.capture {
             c.push(Sent {
                 at,
                 link,
                 to_server,
-                adu: bytes.clone(),
+                adu: adu.clone(),
             });
         }
+        let l = &mut self.links[link as usize];
         if to_server {
-            l.to_server.push_back((at, bytes));
+            l.to_server.push_back((arrives, adu));
         } else {
-            l.to_client.push_back((at, bytes));
+            l.to_client.push_back((arrives, adu));
         }
     }
 
@@ -216,26 +226,13 @@ impl Bus {
             });
             return;
         }
-        if let Some(c) = &mut self.capture {
-            c.push(Sent {
-                at,
-                link,
-                to_server,
-                adu: adu.clone(),
-            });
-        }
         let hold = if to_server {
             std::mem::take(&mut l.hold)
         } else {
             0
         };
         let arrives = at + l.latency + hold;
-        let q = if to_server {
-            &mut l.to_server
-        } else {
-            &mut l.to_client
-        };
-        q.push_back((arrives, adu));
+        self.enqueue(link, to_server, at, arrives, adu);
     }
 
     /// Frames that have reached their server by `t`.
