@@ -112,6 +112,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
                 } else {
                     endpoints.base_port.saturating_add(800)
                 }),
+                log: out.as_ref().map(|d| d.join("tls.jsonl")),
             }),
             _ => None,
         },

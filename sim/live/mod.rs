@@ -65,6 +65,9 @@ pub struct LiveTls {
     pub dir: PathBuf,
     pub roles: Arc<crate::tls::RolePolicy>,
     pub base_port: u16,
+    /// The security gateways' decision log (JSON lines, as `faultline proxy --log`
+    /// writes: each client's role, each request's verdict, each refused handshake).
+    pub log: Option<PathBuf>,
 }
 
 /// A PLC endpoint as it listens.
@@ -439,6 +442,13 @@ impl Live {
             });
         }
         if let Some(tls) = &cfg.tls {
+            let decisions: crate::proxy::DecisionLog = Arc::new(Mutex::new(match &tls.log {
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                )),
+                None => Box::new(std::io::sink()),
+            }));
             for (i, plc) in world.devices.plcs.iter().enumerate() {
                 if !plc.profile.modbus_security {
                     continue;
@@ -491,7 +501,6 @@ impl Live {
                     handshake_timeout: crate::proxy::HANDSHAKE_TIMEOUT,
                 };
                 let upstream = endpoints[i].address;
-                let sink: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
                 let _guard = runtime.enter();
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 runtime.spawn(crate::proxy::serve_with(
@@ -499,7 +508,7 @@ impl Live {
                     upstream,
                     None,
                     Some(front),
-                    Arc::new(Mutex::new(sink)),
+                    decisions.clone(),
                     crate::proxy::ProxyOptions {
                         upstream_netns,
                         ..crate::proxy::ProxyOptions::default()

@@ -368,11 +368,12 @@ fn the_road_not_taken_is_judged_over_seeds_and_best_only_where_intervals_separat
 
 #[test]
 fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_table() {
-    // The prompt needs a terminal: `script` (util-linux) gives it one.
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: no `script` to give the prompt a terminal");
-        return;
-    }
+    // The prompt needs a terminal: `script` (util-linux's bsdutils, on every Debian) gives
+    // it one. Without it the test fails, naming it: a skip would pass unseen.
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "this test needs `script` (util-linux) to give the prompt a terminal"
+    );
     let out = std::env::temp_dir().join(format!("faultline-side-{}", std::process::id()));
     let cmd = format!(
         "{} exercise scenarios/exercises/vendor-2am.ron --side ot --out {}",

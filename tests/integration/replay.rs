@@ -106,6 +106,13 @@ fn a_log_of_frames_garbage_malformed_and_viewer_inputs_replays_exactly() {
         summary_json(&Summary::from_world(&again)),
         summary_json(&Summary::from_world(&reference))
     );
+    // Exactly: every event and every minute of the timeline too, not only the summary.
+    let events = faultline::report::events_jsonl(&again);
+    assert!(events.lines().count() > 100, "{events}");
+    assert_eq!(events, faultline::report::events_jsonl(&reference));
+    let timeline = faultline::report::timeline_csv(&again);
+    assert!(timeline.lines().count() > 30);
+    assert_eq!(timeline, faultline::report::timeline_csv(&reference));
     // The viewer's commands took effect: a failure at the filler, the IDS switched off
     // and back on (logged), the first attack step launched early.
     let kinds: Vec<&str> = again

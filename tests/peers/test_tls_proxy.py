@@ -6,6 +6,7 @@ answered with exception 01 and never reaches the PLC; a client whose certificate
 another CA, or that has none, never gets a Modbus answer."""
 
 import json
+import socket
 import ssl
 import subprocess
 import time
@@ -87,20 +88,6 @@ def test_an_operator_reads_and_its_forbidden_write_is_refused_with_exception_01(
     assert sum(1 for e in entries if e.get("verdict") == "allow") == 2, entries
 
 
-@pytest.mark.parametrize("who", ["another CA", "no certificate"])
-def test_a_client_without_a_plant_certificate_gets_no_modbus_answer(gateway, who):
-    _, port, plant, other, log = gateway
-    c = client(port, plant, other if who == "another CA" else plant, "operator" if who == "another CA" else None)
-    answered = modbus_answer(c)
-    assert answered is None, answered
-    # The proxy logs the refusal when its side of the handshake fails, which with TLS 1.3
-    # can come after the client has given up: wait for it a moment.
-    deadline = time.time() + 5
-    while "tls refused" not in log.read_text() and time.time() < deadline:
-        time.sleep(0.05)
-    assert "tls refused" in log.read_text()
-
-
 @pytest.fixture
 def secure_twin(twin, tmp_path):
     """The live reference line with Modbus/TCP Security on its modern PLCs, certificates
@@ -118,7 +105,7 @@ def tls_port(t, plc):
     return int(t.endpoints[plc]["tls_address"].rsplit(":", 1)[1])
 
 
-def test_a_live_plc_serves_modbus_tcp_security_reads_for_an_operator_and_refuses_its_setpoint_write(secure_twin):
+def test_a_live_plc_serves_modbus_tcp_security_an_operator_reads_and_only_an_engineer_writes_the_setpoint(secure_twin):
     t, certs, _ = secure_twin
     # The filler's PLC is an M580 (modern): it serves Modbus/TCP Security; the legacy
     # M218s do not.
@@ -131,17 +118,73 @@ def test_a_live_plc_serves_modbus_tcp_security_reads_for_an_operator_and_refuses
     w = c.write_register(2, 560, device_id=1)
     assert w.isError() and w.exception_code == 1, w
     c.close()
-    # An engineer may change it.
-    e = client(tls_port(t, "plc-filler"), certs, certs, "engineer")
+    # An engineer may change a recipe setpoint: on the pasteurizer's PLC (modern, so it
+    # serves Modbus/TCP Security), the temperature setpoint (holding register 2, in
+    # 0.1 degC) is accepted and held; the operator's same write is refused with 01.
+    o = client(tls_port(t, "plc-pasteur"), certs, certs, "operator")
+    assert o.connect()
+    w = o.write_register(2, 615, device_id=1)
+    assert w.isError() and w.exception_code == 1, w
+    o.close()
+    e = client(tls_port(t, "plc-pasteur"), certs, certs, "engineer")
     assert e.connect()
-    assert not e.write_register(0, 100, device_id=1).isError()
+    w = e.write_register(2, 615, device_id=1)
+    assert not w.isError(), w
+    held = None
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        r = e.read_holding_registers(2, count=1, device_id=1)
+        assert not r.isError(), r
+        held = r.registers[0]
+        if held == 615:
+            break
+        time.sleep(0.05)
     e.close()
+    assert held == 615, held
+
+
+def accepted(port):
+    """The TLS listener is up: a plain TCP connection to it is accepted."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
+    s.close()
+    return True
+
+
+def refused_in(log, after, timeout=5):
+    """The gateway logged a refused handshake beyond the first `after` lines."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        lines = log.read_text().splitlines() if log.exists() else []
+        refused = [json.loads(l) for l in lines[after:] if '"tls refused"' in l]
+        if refused:
+            return refused
+        time.sleep(0.05)
+    return []
+
+
+@pytest.mark.parametrize("who", ["another CA", "no certificate"])
+def test_a_client_without_a_plant_certificate_reaches_the_listener_and_its_handshake_is_refused(gateway, who):
+    _, port, plant, other, log = gateway
+    # Not "nothing listens": the listener accepts the connection...
+    assert accepted(port)
+    before = len(log.read_text().splitlines())
+    c = client(port, plant, other if who == "another CA" else plant, "operator" if who == "another CA" else None)
+    answered = modbus_answer(c)
+    # ...the handshake fails, which the proxy logs, and no Modbus answer comes back.
+    assert answered is None, answered
+    assert refused_in(log, before), log.read_text()
 
 
 @pytest.mark.parametrize("who", ["another CA", "no certificate"])
 def test_a_live_plc_gives_no_modbus_answer_without_a_plant_certificate(secure_twin, who):
     t, certs, other = secure_twin
-    c = client(tls_port(t, "plc-filler"), certs, other if who == "another CA" else certs,
+    port = tls_port(t, "plc-filler")
+    assert accepted(port)
+    log = t.out / "tls.jsonl"
+    before = len(log.read_text().splitlines()) if log.exists() else 0
+    c = client(port, certs, other if who == "another CA" else certs,
                "operator" if who == "another CA" else None)
     answered = modbus_answer(c)
     assert answered is None, answered
+    # The PLC's security endpoint refused the handshake, and says so in its log.
+    assert refused_in(log, before), log.read_text() if log.exists() else "no tls.jsonl"
