@@ -8,7 +8,10 @@
 //!
 //! `cargo bench --bench firewall`
 
-use criterion::{Criterion, criterion_group, criterion_main};
+#[path = "common/bars.rs"]
+mod bars;
+
+use criterion::{Criterion, criterion_group};
 use faultline::network::Network;
 use faultline::report::Summary;
 use faultline::scenario::{AllowRule, Peer, SegmentationSpec};
@@ -97,4 +100,42 @@ fn runs(c: &mut Criterion) {
 }
 
 criterion_group!(benches, runs);
-criterion_main!(benches);
+
+/// The best of `n` wall times of a whole run and its summary.
+fn best_run(s: &Scenario, n: usize) -> f64 {
+    (0..n)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let mut w = World::new(s, s.seed);
+            w.run();
+            black_box(Summary::from_world(&w).line.good_units);
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    let mut bars = bars::Bars::new();
+    if bars.measuring() {
+        let nft = load(Path::new("scenarios/segmentation-nftables.ron")).unwrap();
+        let all = [
+            "plc-depal",
+            "plc-rinser",
+            "plc-filler",
+            "plc-capper",
+            "plc-pasteur",
+            "plc-labelers",
+            "plc-packer",
+        ];
+        let list = as_allow_list(&nft, scada_to(&all));
+        let (a, b) = (best_run(&list, 5), best_run(&nft, 5));
+        bars.at_most(
+            "24 h run, nftables rule set / allow list of the same policy",
+            b / a,
+            1.10,
+        );
+    }
+    bars.finish();
+}

@@ -21,6 +21,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+#[path = "common/bars.rs"]
+mod bars;
 use tokio_modbus::prelude::*;
 
 fn arg(name: &str) -> Option<String> {
@@ -197,6 +200,7 @@ fn main() {
         .build()
         .unwrap();
     let secs: f64 = arg("--seconds").and_then(|s| s.parse().ok()).unwrap_or(3.0);
+    let mut bars = bars::Bars::new();
     if !flag("--skip-throughput") {
         let ours = live(1, "unlimited");
         let addr = ours.endpoints[0].address;
@@ -235,6 +239,11 @@ fn main() {
             println!(
                 "ratio at 16 connections: faultline / pymodbus = {:.1}× (bar: ≥ 5×)",
                 at16.0 / at16.1
+            );
+            bars.at_least(
+                "throughput at 16 connections, faultline / pymodbus",
+                at16.0 / at16.1,
+                5.0,
             );
         }
         if let Some((mut child, _)) = peer {
@@ -283,6 +292,11 @@ fn main() {
             "proxy: direct p50 {d50} µs p99 {d99} µs; through the DPI proxy p50 {p50} µs p99 {p99} µs; added p50 {} µs, p99 {} µs (bar: p50 ≤ 100 µs added)",
             p50.saturating_sub(d50),
             p99.saturating_sub(d99)
+        );
+        bars.at_most(
+            "proxy: added p50 at 1 connection (µs)",
+            p50.saturating_sub(d50) as f64,
+            100.0,
         );
         twin.stop();
         twin.join().unwrap();
@@ -343,5 +357,12 @@ fn main() {
             worst.load(Ordering::Relaxed) as f64 / 1000.0,
             peak_rss_mib()
         );
+        bars.at_most(
+            "scale: timeouts",
+            timeouts.load(Ordering::Relaxed) as f64,
+            0.0,
+        );
+        bars.at_most("scale: peak RSS (MiB)", peak_rss_mib(), 256.0);
     }
+    bars.finish();
 }

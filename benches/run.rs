@@ -4,7 +4,10 @@
 //!
 //! `cargo bench --bench run`
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+#[path = "common/bars.rs"]
+mod bars;
+
+use criterion::{Criterion, Throughput, criterion_group};
 use faultline::{World, load};
 use std::hint::black_box;
 use std::path::Path;
@@ -33,4 +36,36 @@ fn reference(c: &mut Criterion) {
 }
 
 criterion_group!(benches, reference);
-criterion_main!(benches);
+
+/// The best of `n` wall times of a whole 24 h run.
+fn best_run(s: &faultline::Scenario, n: usize) -> f64 {
+    (0..n)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            let mut w = World::new(s, s.seed);
+            w.run();
+            black_box(w.plant.line_output());
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    let mut bars = bars::Bars::new();
+    if bars.measuring() {
+        // Side by side in this run: the reference line's real-time factor, and the heaviest
+        // scenario against it.
+        let reference = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+        let heaviest = load(Path::new("scenarios/all-controls.ron")).unwrap();
+        let (r, h) = (best_run(&reference, 5), best_run(&heaviest, 5));
+        bars.at_least(
+            "reference 24 h: real-time factor",
+            reference.duration_h * 3600.0 / r,
+            100_000.0,
+        );
+        bars.at_most("all-controls / reference wall time", h / r, 2.0);
+    }
+    bars.finish();
+}

@@ -19,6 +19,9 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| a.get(i + 1).cloned())
 }
 
+#[path = "common/bars.rs"]
+mod bars;
+
 fn main() {
     let test = !std::env::args().any(|a| a == "--bench");
     let mut s = faultline::load(Path::new("scenarios/all-controls.ron")).unwrap();
@@ -53,6 +56,9 @@ fn main() {
     if !test {
         let speedup = walls[0] / walls[1];
         println!("speed-up 2 threads over 1: {speedup:.2}×; summary.json identical");
+        let mut bars = bars::Bars::new();
+        bars.at_least("sweep speed-up, 2 threads over 1", speedup, 1.7);
+        bars.finish();
         let per_run_2 = walls[1] / n as f64;
         println!(
             "projected 1,000 seeds × 4 variants (4,000 runs of {hours} h) on 2 threads: {:.0} s (bar: 60 s)",
