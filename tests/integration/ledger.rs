@@ -280,14 +280,21 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
 
 #[test]
 fn every_shipped_ledger_closes_and_each_line_is_its_counters_times_its_price() {
-    for path in crate::shipped_scenarios() {
-        let s = load(&path).unwrap();
-        for seed in [7, 42] {
-            let mut w = World::new(&s, seed);
-            w.run();
-            let r = Summary::from_world(&w);
-            closes(&r);
-            recomputed(&w, &r);
-        }
-    }
+    let jobs: Vec<(std::path::PathBuf, u64)> = crate::shipped_scenarios()
+        .into_iter()
+        .flat_map(|p| {
+            [7, 42]
+                .into_iter()
+                .take(crate::test_seeds(2) as usize)
+                .map(move |seed| (p.clone(), seed))
+        })
+        .collect();
+    crate::on_two_threads(&jobs, |(path, seed)| {
+        let s = load(path).unwrap();
+        let mut w = World::new(&s, *seed);
+        w.run();
+        let r = Summary::from_world(&w);
+        closes(&r);
+        recomputed(&w, &r);
+    });
 }

@@ -128,7 +128,7 @@ fn the_loss_tree_closes_and_each_line_is_what_the_stations_own_accounts_give_for
  {
     let jobs: Vec<(PathBuf, u64)> = crate::shipped_scenarios()
         .into_iter()
-        .flat_map(|p| (1..=20).map(move |seed| (p.clone(), seed)))
+        .flat_map(|p| (1..=crate::test_seeds(20)).map(move |seed| (p.clone(), seed)))
         .collect();
     let next = Mutex::new(0usize);
     let problems = Mutex::new(Vec::new());

@@ -17,6 +17,7 @@ mod live;
 mod loading;
 mod loss_tree;
 mod mutants;
+mod mutation;
 mod network;
 mod playbooks;
 mod plc_profiles;
@@ -84,6 +85,36 @@ pub fn owed(r: &faultline::report::Summary, cause: &str) -> f64 {
         .filter(|l| l.cause == cause)
         .map(|l| l.units)
         .sum()
+}
+
+/// `f` over `jobs` on two threads (the machine's cores), results in the jobs' order.
+pub fn on_two_threads<J: Sync, R: Send>(jobs: &[J], f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let out: Vec<std::sync::Mutex<Option<R>>> = jobs.iter().map(|_| Default::default()).collect();
+    std::thread::scope(|sc| {
+        for _ in 0..2 {
+            sc.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    *out[i].lock().unwrap() = Some(f(job));
+                }
+            });
+        }
+    });
+    out.into_iter()
+        .map(|m| m.into_inner().unwrap().unwrap())
+        .collect()
+}
+
+/// How many seeds a test that sweeps seeds runs: `default`, or fewer where
+/// FAULTLINE_TEST_SEEDS says so (scripts/mutants: a mutation run needs each mutant seen
+/// failing, not the full statistics; the README's test command never sets it).
+pub fn test_seeds(default: u64) -> u64 {
+    std::env::var("FAULTLINE_TEST_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(default, |n: u64| n.clamp(1, default))
 }
 
 /// Every shipped scenario file: scenarios/, the exercises' twins and the sweeps' overlays
