@@ -83,6 +83,8 @@ fn live(n: usize, profile: &str) -> Live {
         listen_in: None,
         tls: None,
         carry: None,
+        pcap_plant: false,
+        scoreboard: None,
     };
     Live::start(World::new(&s, 1), cfg).expect("live twin")
 }

@@ -8,8 +8,8 @@
 //! See docs/architecture.md.
 
 pub use faultline_core::{
-    act, attack, bus, controls, dist, hmi, loss, metrics, modbus, network, nft, plan, plant, plc,
-    rng, summary, time, view, world,
+    act, actors, attack, bus, controls, dist, hmi, loss, metrics, modbus, network, nft, plan,
+    plant, plc, rng, summary, time, view, world,
 };
 
 pub mod capture;

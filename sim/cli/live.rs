@@ -48,6 +48,47 @@ pub struct Args {
     /// 800; 0: ports chosen by the system).
     #[arg(long)]
     pub tls_base_port: Option<u16>,
+    /// Name the clients from outside the twin and place each in a zone as a host (RON:
+    /// `Actors(zone: …, actors: [(name: …, source: …, zone: …)])`; docs/actors.md). Every
+    /// other source address is an actor named by its address.
+    #[arg(long, value_name = "FILE")]
+    pub actors: Option<PathBuf>,
+    /// The zone a source address no actors file names is placed in (default: the file's
+    /// `zone`, else the scenario network's first zone).
+    #[arg(long, value_name = "ZONE")]
+    pub actor_zone: Option<String>,
+    /// Rewrite this JSON file every simulated minute with what each actor did and cost so
+    /// far (atomically), and scoreboard.html beside it (a page that reloads itself).
+    #[arg(long, value_name = "FILE")]
+    pub scoreboard: Option<PathBuf>,
+    /// Write the pcap with the plant's addresses: each PLC at its address, port 502, and
+    /// each actor at its address in its zone (Wireshark decodes it with no settings).
+    #[arg(long, requires = "pcap")]
+    pub pcap_plant: bool,
+}
+
+/// The session's actors file, read and checked against the scenario's network.
+fn actors_spec(
+    path: Option<&std::path::Path>,
+    zone: Option<String>,
+) -> Result<faultline::actors::ActorsSpec, Failure> {
+    let mut spec = match path {
+        None => faultline::actors::ActorsSpec::default(),
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|error| {
+                Failure::Scenario(faultline::scenario::ScenarioError::Io {
+                    path: p.display().to_string(),
+                    error,
+                })
+            })?;
+            faultline::actors::ActorsSpec::parse(&text, &p.display().to_string())
+                .map_err(Failure::Scenario)?
+        }
+    };
+    if zone.is_some() {
+        spec.zone = zone;
+    }
+    Ok(spec)
 }
 
 pub fn run(a: Args) -> Result<(), Failure> {
@@ -65,8 +106,13 @@ pub fn run(a: Args) -> Result<(), Failure> {
         tls,
         roles,
         tls_base_port,
+        actors,
+        actor_zone,
+        scoreboard,
+        pcap_plant,
     } = a;
     let s = load(&scenario).map_err(Failure::Scenario)?;
+    let actors_file = actors_spec(actors.as_deref(), actor_zone)?;
     if !(speed.is_finite() && speed > 0.0) {
         return Err(Failure::Usage(format!(
             "--speed {speed}: must be a number > 0"
@@ -95,11 +141,13 @@ pub fn run(a: Args) -> Result<(), Failure> {
         base_port: endpoints.base_port,
         speed,
         hours,
-        pcap,
+        pcap: pcap.clone(),
         input_log: out.as_ref().map(|d| d.join("inputs.log")),
         audit_log: out.as_ref().map(|d| d.join("audit.jsonl")),
         status: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         view: None,
+        pcap_plant,
+        scoreboard: scoreboard.clone(),
         listen_in: lab.as_ref().map(|(_, places)| places.clone()),
         tls: match (&tls, &roles) {
             (Some(dir), Some(roles)) => Some(faultline::live::LiveTls {
@@ -123,15 +171,23 @@ pub fn run(a: Args) -> Result<(), Failure> {
             connect_timeout: std::time::Duration::from_secs(1),
         }),
     };
-    let world = World::with_recording(
+    let mut world = World::with_recording(
         &s,
         seed,
         Recording {
-            timeline: out.is_some(),
-            events: out.is_some(),
-            frames: false,
+            timeline: out.is_some() || scoreboard.is_some(),
+            events: out.is_some() || scoreboard.is_some(),
+            frames: pcap.is_some(),
         },
     );
+    world.place_actors(actors_file).map_err(|problems| {
+        Failure::Scenario(faultline::scenario::ScenarioError::Invalid {
+            path: actors
+                .as_ref()
+                .map_or_else(|| "--actor-zone".to_string(), |p| p.display().to_string()),
+            problems,
+        })
+    })?;
     let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
     println!(
         "{:<14} {:<22} {:>4} {:<8} stations",

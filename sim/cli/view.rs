@@ -225,6 +225,8 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
         listen_in: None,
         tls: None,
         carry: None,
+        pcap_plant: false,
+        scoreboard: None,
     };
     let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
     for e in &live.endpoints {

@@ -8,6 +8,7 @@
 //! `faultline` crate to render. See docs/architecture.md.
 
 pub mod act;
+pub mod actors;
 pub mod attack;
 pub mod bus;
 pub mod controls;

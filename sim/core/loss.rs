@@ -78,6 +78,9 @@ pub enum Cause {
     Normal,
     /// Attack step k (index into the World's attacks).
     Attack(usize),
+    /// Actor k of a live session (a client from outside the twin: index into the World's
+    /// actors).
+    Actor(usize),
     /// A control.
     Control(ControlId),
     /// The production plan (recipes, the target).

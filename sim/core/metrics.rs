@@ -30,8 +30,9 @@ pub enum Condition {
 /// Who is to blame for a station being stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Blame {
-    /// An attack (the step, when known).
-    Attack(Option<usize>),
+    /// An attack: the step (or a live session's actor) whose command or traffic it was,
+    /// when known.
+    Attack(Option<crate::loss::Cause>),
     /// The line held stopped (a shutdown order, no MES without island mode, a safe stop):
     /// the attack step whose consequences led to it, a decision, or the control that
     /// ordered it (the incident response's safe stop).
@@ -193,6 +194,10 @@ pub enum EventKind {
     /// The kernel carried or refused a connection against the twin's own evaluation of
     /// the rule set (live `--netns`).
     KernelDisagrees,
+    /// An outside client's first connection (live sessions): its actor, where it sits.
+    ActorConnected,
+    /// An actor's traffic realised a technique for the first time.
+    ActorTechnique,
 }
 
 impl EventKind {
@@ -234,6 +239,8 @@ impl EventKind {
             EventKind::Response => "response",
             EventKind::Certificate => "certificate",
             EventKind::KernelDisagrees => "kernel_disagrees",
+            EventKind::ActorConnected => "actor_connected",
+            EventKind::ActorTechnique => "actor_technique",
             EventKind::ExerciseAction => "exercise_action",
             EventKind::ControlSwitch => "control_switch",
             EventKind::Inject => "inject",
@@ -338,7 +345,8 @@ impl Metrics {
                 self.line_loss[root][charged as usize] += dt;
                 if charged == Condition::Attack
                     && let Some(
-                        Blame::Attack(Some(step)) | Blame::Held(crate::loss::Cause::Attack(step)),
+                        Blame::Attack(Some(crate::loss::Cause::Attack(step)))
+                        | Blame::Held(crate::loss::Cause::Attack(step)),
                     ) = blame[root]
                     && let Some(l) = self.attack_loss.get_mut(step)
                 {
@@ -495,7 +503,7 @@ fn classify(
     use crate::loss::{Cause, LossCategory};
     use Condition as C;
     let blamed = match blame {
-        Some(Blame::Attack(Some(k))) => Some(Cause::Attack(k)),
+        Some(Blame::Attack(Some(c))) => Some(c),
         Some(Blame::Attack(None)) => Some(Cause::Decision),
         Some(Blame::Held(c)) => Some(c),
         Some(Blame::Control(c)) => Some(Cause::Control(c)),

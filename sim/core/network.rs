@@ -196,6 +196,39 @@ impl Network {
         }
     }
 
+    /// Place a host in zone `zone` during a run (a live session's outside client): a host
+    /// the plant does not administer, with no role. Its index.
+    pub fn place(&mut self, name: &str, zone: usize, address: Ipv4Addr) -> usize {
+        self.hosts.push(Host {
+            name: name.to_string(),
+            zone,
+            address,
+            kind: HostKind::Other,
+        });
+        self.roles.push(None);
+        self.managed.push(false);
+        self.hosts.len() - 1
+    }
+
+    /// An address in zone `zone` no host has: in the /24 of the zone's first host, from .200
+    /// up (then down from .199), else in 10.250.ZONE.0/24.
+    pub fn free_address(&self, zone: usize) -> Ipv4Addr {
+        let base = self
+            .hosts
+            .iter()
+            .find(|h| h.zone == zone)
+            .map(|h| h.address.octets())
+            .unwrap_or([10, 250, zone.min(255) as u8, 0]);
+        let free = |last: u8| {
+            let a = Ipv4Addr::new(base[0], base[1], base[2], last);
+            (!self.hosts.iter().any(|h| h.address == a)).then_some(a)
+        };
+        (200..=254)
+            .chain((1..200).rev())
+            .find_map(free)
+            .unwrap_or(Ipv4Addr::new(10, 250, zone.min(255) as u8, 1))
+    }
+
     pub fn host(&self, name: &str) -> Option<usize> {
         self.hosts.iter().position(|h| h.name == name)
     }

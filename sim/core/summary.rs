@@ -8,6 +8,7 @@ use crate::time::{Micros, US_PER_H, to_hours};
 use crate::world::World;
 use serde::Serialize;
 
+pub mod actors;
 mod cost;
 pub mod firewall;
 pub use cost::{CauseCost, CauseKind, CostSummary};
@@ -27,6 +28,9 @@ pub struct Summary {
     pub scorecard: Scorecard,
     pub cost: CostSummary,
     pub loss_tree: LossTree,
+    /// A live session's clients from outside the twin (absent without any).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actors: Option<actors::ActorsSection>,
 }
 
 /// Where every unit short of target went: target units = good units + Σ losses, each loss
@@ -329,6 +333,7 @@ impl Summary {
             round(u, 3)
         };
         step_costs(w, &raw, &cost, &mut security);
+        let actors = actors::section(w, &raw, loss_tree.nominal_per_h, &cost);
         let scorecard = Scorecard {
             it: ItColumn {
                 attack_steps: security.steps_attempted,
@@ -392,6 +397,7 @@ impl Summary {
             security,
             scorecard,
             cost,
+            actors,
         }
     }
 }
@@ -755,6 +761,10 @@ pub fn cause_name(w: &World, cause: crate::loss::Cause) -> String {
                 format!("step {}: {id} {name} from {}", k + 1, r.spec.from)
             }
             None => format!("attack step {k}"),
+        },
+        Cause::Actor(k) => match w.actors.list.get(k) {
+            Some(a) => format!("actor: {}", a.name),
+            None => format!("actor {k}"),
         },
         Cause::Control(c) => format!("control: {}", c.name()),
         Cause::Schedule => "schedule".into(),

@@ -20,6 +20,9 @@ struct Header {
     /// is among the inputs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     carried: bool,
+    /// The session's actors file (as given, with the default zone it was run with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    actors: Option<crate::actors::ActorsSpec>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -43,6 +46,7 @@ impl<W: Write> InputLogWriter<W> {
             seed: world.seed,
             tick_us: world.tick,
             carried: world.net.bus.carried(),
+            actors: Some(world.actors.spec.clone()).filter(|a| *a != Default::default()),
         };
         writeln!(out, "{}", serde_json::to_string(&h)?)?;
         out.flush()?;
@@ -84,6 +88,7 @@ pub struct InputLog {
     pub seed: u64,
     pub tick_us: u64,
     pub carried: bool,
+    pub actors: crate::actors::ActorsSpec,
     pub inputs: Vec<(u64, Input)>,
     pub end_tick: u64,
 }
@@ -114,8 +119,91 @@ impl InputLog {
             seed: h.seed,
             tick_us: h.tick_us,
             carried: h.carried,
+            actors: h.actors.unwrap_or_default(),
             inputs,
             end_tick,
+        })
+    }
+
+    /// The outside clients of the session, in order of their first connection: (source
+    /// address, name: the actors file's, else the address).
+    pub fn actors(&self) -> Vec<(std::net::IpAddr, String)> {
+        let mut out: Vec<(std::net::IpAddr, String)> = Vec::new();
+        for (_, input) in &self.inputs {
+            if let Input::Connect {
+                from: Some(src), ..
+            } = input
+                && !out.iter().any(|(a, _)| a == src)
+            {
+                let name = self
+                    .actors
+                    .actors
+                    .iter()
+                    .find(|a| a.source.parse::<std::net::IpAddr>().ok() == Some(*src))
+                    .map_or_else(|| src.to_string(), |a| a.name.clone());
+                out.push((*src, name));
+            }
+        }
+        out
+    }
+
+    /// The session without the inputs of these actors (each by its name or its source
+    /// address): their connections, frames, probes and reads are gone, as if they had
+    /// never connected. An error, listing the log's actors, for a name that is none of them.
+    pub fn without(&self, names: &[String]) -> Result<InputLog> {
+        let actors = self.actors();
+        let mut gone = Vec::new();
+        for n in names {
+            match actors
+                .iter()
+                .find(|(src, name)| name == n || src.to_string() == *n)
+            {
+                Some((src, _)) => gone.push(*src),
+                None => bail!(
+                    "--without {n}: no actor of the session is named so or comes from it; its actors: {}",
+                    if actors.is_empty() {
+                        "none".to_string()
+                    } else {
+                        actors
+                            .iter()
+                            .map(|(src, name)| format!("{name} ({src})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+            }
+        }
+        let mut conns = std::collections::BTreeSet::new();
+        let inputs = self
+            .inputs
+            .iter()
+            .filter(|(_, input)| {
+                let conn = match input {
+                    Input::Connect { conn, from, .. } => {
+                        if from.is_some_and(|f| gone.contains(&f)) {
+                            conns.insert(*conn);
+                        }
+                        Some(*conn)
+                    }
+                    Input::Disconnect { conn, .. }
+                    | Input::Frame { conn, .. }
+                    | Input::Malformed { conn, .. }
+                    | Input::Garbage { conn, .. } => Some(*conn),
+                    Input::Read { conn, .. } => *conn,
+                    _ => None,
+                };
+                conn.is_none_or(|c| !conns.contains(&c))
+            })
+            .cloned()
+            .collect();
+        Ok(InputLog {
+            scenario: self.scenario.clone(),
+            seed: self.seed,
+            tick_us: self.tick_us,
+            carried: self.carried,
+            actors: self.actors.clone(),
+            inputs,
+            end_tick: self.end_tick,
         })
     }
 
@@ -131,6 +219,18 @@ impl InputLog {
         if self.carried {
             world.carry_links();
         }
+        world
+            .place_actors(self.actors.clone())
+            .map_err(|problems| {
+                anyhow::anyhow!(
+                    "the log's actors do not fit the scenario: {}",
+                    problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            })?;
         let mut next = 0;
         for k in 0..self.end_tick {
             while let Some((tick, input)) = self.inputs.get(next)

@@ -7,12 +7,13 @@
 mod carry;
 pub mod convert;
 mod log;
+mod pcap;
+mod scoreboard;
 mod tap;
 
 pub use carry::Carrying;
 pub use log::{InputLog, InputLogWriter};
 
-use crate::capture::Capture;
 use crate::plc::{Admission, ConnId, Plc};
 use crate::time::{Micros, from_secs};
 use crate::world::{EXTERNAL_CONN, Input, World};
@@ -20,7 +21,7 @@ use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -47,6 +48,12 @@ pub struct LiveConfig {
     pub status: bool,
     /// A viewer watching the session: snapshots out, commands in (logged as inputs).
     pub view: Option<Arc<LiveView>>,
+    /// The capture with the plant's addresses (each PLC at its address, port 502; each
+    /// actor at its address in its zone) instead of the sockets'.
+    pub pcap_plant: bool,
+    /// The red/blue scoreboard: this JSON file and scoreboard.html beside it, rewritten
+    /// every simulated minute.
+    pub scoreboard: Option<PathBuf>,
     /// Per PLC: the network namespace and address its endpoint listens in (`live
     /// --netns`), in place of `bind` and `base_port`.
     pub listen_in: Option<Vec<(String, SocketAddr)>>,
@@ -148,6 +155,9 @@ pub struct Shared {
     pub accept_errors: AtomicU64,
     /// The World's links carried by sockets, as the endpoints recognise them.
     carried: carry::Carried,
+    /// The capture speaks the plant's addresses (`--pcap-plant`): the simulation opens
+    /// each outside client's flow at its actor's address.
+    plant_capture: bool,
 }
 
 /// An endpoint's timings in wall time (the device's, divided by the session's speed).
@@ -191,12 +201,17 @@ fn open_file_limit() -> usize {
 
 impl Shared {
     pub fn capture(&self, msg: CaptureMsg) {
+        // Wall-clock time stamps: a live capture lines up with other captures of the day.
+        self.capture_at(self.epoch + self.started.elapsed(), msg);
+    }
+
+    /// A capture message at a given time since the epoch.
+    fn capture_at(&self, t: Duration, msg: CaptureMsg) {
         if let Some(c) = &self.capture
             && let Ok(tx) = c.lock()
             && let Some(tx) = tx.as_ref()
         {
-            // Wall-clock time stamps: a live capture lines up with other captures of the day.
-            let _ = tx.send((self.epoch + self.started.elapsed(), msg));
+            let _ = tx.send((t, msg));
         }
     }
 
@@ -235,18 +250,22 @@ impl tokio_modbus::server::Service for PlcService {
     fn call(&self, req: Self::Request) -> Self::Future {
         let unit = req.slave;
         let (ours, pdu) = convert::request(req.request);
+        let mut adu = Vec::with_capacity(7 + pdu.len());
+        crate::modbus::encode_adu(&mut adu, 0, unit, |o| o.extend_from_slice(&pdu));
         // Reads on a device with no per-scan limit: answered from the scan's image now.
         if let Some(r) = &ours
             && let Ok(snap) = self.shared.snapshots[self.plc].read()
             && let Some(plc) = snap.as_ref()
             && let Some(result) = plc.read(r)
         {
-            let _ = self.tx.send(Msg::input(Input::Read { plc: self.plc }));
+            let _ = self.tx.send(Msg::input(Input::Read {
+                plc: self.plc,
+                conn: Some(self.conn),
+                adu,
+            }));
             let reply = convert::reply(result);
             return Box::pin(async move { reply });
         }
-        let mut adu = Vec::with_capacity(7 + pdu.len());
-        crate::modbus::encode_adu(&mut adu, 0, unit, |o| o.extend_from_slice(&pdu));
         let sent = to_device(&self.tx, &self.next_tid, self.plc, self.conn, adu);
         let give_up = self.shared.timing[self.plc].give_up;
         Box::pin(async move {
@@ -307,39 +326,11 @@ impl Live {
             .enable_all()
             .build()?;
         let n = world.devices.plcs.len();
-        let mut capture_writer = None;
-        let capture = match &cfg.pcap {
-            None => None,
+        let (capture, capture_writer) = match &cfg.pcap {
+            None => (None, None),
             Some(path) => {
-                let file = std::fs::File::create(path)
-                    .with_context(|| format!("cannot create {}", path.display()))?;
-                let (tx, rx) = std::sync::mpsc::channel::<(Duration, CaptureMsg)>();
-                let mut cap = Capture::new(std::io::BufWriter::new(file))?;
-                capture_writer = Some(std::thread::spawn(move || -> Result<()> {
-                    let v4 = |a: SocketAddr| match a.ip() {
-                        IpAddr::V4(ip) => (ip, a.port()),
-                        IpAddr::V6(_) => (Ipv4Addr::LOCALHOST, a.port()),
-                    };
-                    for (t, msg) in rx {
-                        let _ = match msg {
-                            CaptureMsg::Open {
-                                key,
-                                client,
-                                server,
-                            } => cap.open(key, t, v4(client), v4(server)),
-                            CaptureMsg::Data {
-                                key,
-                                to_server,
-                                bytes,
-                            } => cap.data(key, t, to_server, &bytes),
-                            CaptureMsg::Close { key } => cap.close(key, t),
-                        };
-                    }
-                    let mut w = cap.finish()?;
-                    w.flush()?;
-                    Ok(())
-                }));
-                Some(Mutex::new(Some(tx)))
+                let (tx, writer) = pcap::writer(path)?;
+                (Some(Mutex::new(Some(tx))), Some(writer))
             }
         };
         let shared = Arc::new(Shared {
@@ -364,6 +355,7 @@ impl Live {
             turned_away: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
             carried: carry::Carried::default(),
+            plant_capture: cfg.pcap_plant,
         });
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         // Bind every endpoint before anything runs, so the table printed is true.
@@ -612,7 +604,11 @@ async fn accept(
     let (atx, arx) = oneshot::channel();
     if tx
         .send(Msg::Input {
-            input: Input::Connect { plc, conn },
+            input: Input::Connect {
+                plc,
+                conn,
+                from: Some(peer.ip()),
+            },
             admission: Some(atx),
         })
         .is_err()
@@ -626,11 +622,15 @@ async fn accept(
             _ => refused.close(),
         }
     });
-    shared.capture(CaptureMsg::Open {
-        key: u64::from(conn),
-        client: peer,
-        server,
-    });
+    // With the plant's addresses, the simulation opens the flow once it has placed the
+    // client's actor.
+    if !shared.plant_capture {
+        shared.capture(CaptureMsg::Open {
+            key: u64::from(conn),
+            client: peer,
+            server,
+        });
+    }
     let next_tid = Arc::new(AtomicU16::new(1));
     let service = PlcService {
         plc,
@@ -690,6 +690,11 @@ fn sim_loop(
         _ => None,
     };
     publish(&mut world, &shared);
+    // The World's own frames into the capture, at wall times from this start.
+    let mut frames = pcap::WorldFrames::default();
+    let offset = shared.epoch + start.duration_since(shared.started);
+    let board = cfg.scoreboard.as_deref().map(scoreboard::Scoreboard::new);
+    let mut leader: Option<(String, f64)> = None;
     while world.now < end && !shared.stop.load(Ordering::Acquire) {
         let due = start + Duration::from_secs_f64((k * tick) as f64 / 1e6 / speed);
         let now = Instant::now();
@@ -713,6 +718,12 @@ fn sim_loop(
             if let Input::Disconnect { conn, .. } = input {
                 pending.retain(|(c, _), _| *c != conn);
             }
+            if shared.plant_capture
+                && let Input::Connect { plc, conn, .. } = input
+                && matches!(a, Some(Admission::Accepted | Admission::AcceptedClosing(_)))
+            {
+                pcap::open_at_plant(&world, &shared, plc, conn);
+            }
             if let Some(tx) = admission {
                 let _ = tx.send(a);
             }
@@ -733,6 +744,19 @@ fn sim_loop(
         }
         world.step();
         k += 1;
+        if shared.capture.is_some() {
+            frames.pump(&mut world, &shared, offset, speed);
+        }
+        // Every simulated minute: what each actor did and cost so far.
+        if world.now.is_multiple_of(crate::time::US_PER_MIN)
+            && (board.is_some() || !world.actors.is_empty())
+        {
+            let summary = crate::report::Summary::from_world(&world);
+            leader = scoreboard::leader(&summary);
+            if let Some(b) = &board {
+                b.write(&world, &summary)?;
+            }
+        }
         for c in world.net.bus.take_carried() {
             if let Some(carrier) = &mut carrier {
                 carrier.carry(c);
@@ -762,7 +786,11 @@ fn sim_loop(
         }
         if cfg.status && last_status.elapsed() >= Duration::from_secs(1) {
             last_status = Instant::now();
-            eprint!("\r{}\x1b[K", status_line(&world));
+            let top = leader
+                .as_ref()
+                .map(|(name, cost)| format!(" | costliest actor: {name} {cost:.0}"))
+                .unwrap_or_default();
+            eprint!("\r{}{top}\x1b[K", status_line(&world));
         }
     }
     if cfg.status {
@@ -777,9 +805,11 @@ fn sim_loop(
 
 /// Publish each PLC's image for reads that need not wait.
 fn publish(world: &mut World, shared: &Shared) {
+    // With a control on the request path, every read must pass it: none from the image.
+    let gated = world.controls.dpi.is_some() || world.controls.ids.is_some();
     let World { devices, plant, .. } = world;
     for (i, plc) in devices.plcs.iter_mut().enumerate() {
-        let snap = if plc.serves_reads_from_image() {
+        let snap = if !gated && plc.serves_reads_from_image() {
             plc.refresh_inputs(plant);
             Some(plc.clone())
         } else {

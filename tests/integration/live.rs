@@ -61,6 +61,8 @@ fn config(speed: f64, hours: f64) -> LiveConfig {
         listen_in: None,
         tls: None,
         carry: None,
+        pcap_plant: false,
+        scoreboard: None,
     }
 }
 
@@ -129,7 +131,11 @@ fn stable_requests() -> Vec<Request> {
 fn in_memory(w: &mut World, plc: usize, req: &Request, tid: u16) -> Vec<u8> {
     let conn = EXTERNAL_CONN + 77;
     if !w.devices.plcs[plc].has_connection(conn) {
-        w.apply_input(&Input::Connect { plc, conn });
+        w.apply_input(&Input::Connect {
+            plc,
+            conn,
+            from: None,
+        });
     }
     w.apply_input(&Input::Frame {
         plc,

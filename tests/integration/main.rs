@@ -1,5 +1,6 @@
 //! All integration tests in one binary (one link step, one process).
 
+mod actors;
 mod architecture;
 mod authentication;
 mod carried;

@@ -119,8 +119,16 @@ fn the_hmi_loses_a_plc_whose_device_drops_it_and_reconnects_when_a_slot_frees() 
     assert!(events(&w, "hmi_disconnected").is_empty());
     // Two outside clients connect: the second evicts the HMI's connection (the oldest).
     let (a, b) = (EXTERNAL_CONN + 1, EXTERNAL_CONN + 2);
-    w.apply_input(&Input::Connect { plc: 0, conn: a });
-    w.apply_input(&Input::Connect { plc: 0, conn: b });
+    w.apply_input(&Input::Connect {
+        plc: 0,
+        conn: a,
+        from: None,
+    });
+    w.apply_input(&Input::Connect {
+        plc: 0,
+        conn: b,
+        from: None,
+    });
     w.run_until(90 * 1_000_000);
     let lost = events(&w, "hmi_disconnected");
     assert_eq!(lost.len(), 1, "{lost:?}");

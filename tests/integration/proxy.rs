@@ -72,6 +72,8 @@ fn proxy_forwards_what_the_policy_allows_and_blocks_the_rest() {
         listen_in: None,
         tls: None,
         carry: None,
+        pcap_plant: false,
+        scoreboard: None,
     };
     let live = Live::start(World::new(&s, 1), cfg).unwrap();
     let filler = live

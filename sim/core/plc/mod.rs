@@ -369,6 +369,11 @@ impl Plc {
     pub fn has_connection(&self, conn: ConnId) -> bool {
         self.connections.contains(&conn)
     }
+    /// The connections the device holds, oldest first.
+    pub fn connection_ids(&self) -> &[ConnId] {
+        &self.connections
+    }
+
     pub fn connections(&self) -> usize {
         self.connections.len()
     }

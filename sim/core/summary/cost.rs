@@ -32,7 +32,8 @@ pub enum CauseKind {
 impl CauseKind {
     pub fn of(c: Cause) -> CauseKind {
         match c {
-            Cause::Attack(_) => CauseKind::Attack,
+            // A live session's outside client: its traffic is an attacker's to the plant.
+            Cause::Attack(_) | Cause::Actor(_) => CauseKind::Attack,
             Cause::Control(_) => CauseKind::Control,
             Cause::Normal | Cause::Schedule | Cause::Decision => CauseKind::Operations,
         }

@@ -76,11 +76,11 @@ impl World {
             let attack = if held {
                 Some(self.held_cause())
             } else if let Some(f) = &plc.fault {
-                self.attack_of(f.source).map(Cause::Attack)
+                self.culprit(f.source)
             } else if !plc.mode_is_run() {
-                self.attack_of(plc.mode_writer()).map(Cause::Attack)
+                self.culprit(plc.mode_writer())
             } else if !plc.run_coil(slot) {
-                self.attack_of(plc.run_writer(slot)).map(Cause::Attack)
+                self.culprit(plc.run_writer(slot))
             } else {
                 None
             };
@@ -95,7 +95,7 @@ impl World {
                     Blame::Held(cause)
                 } else {
                     Blame::Attack(match cause {
-                        Cause::Attack(k) => Some(k),
+                        Cause::Attack(_) | Cause::Actor(_) => Some(cause),
                         _ => None,
                     })
                 })
@@ -147,15 +147,13 @@ impl World {
         let speed = if st != self.ledger.metrics.bottleneck {
             Cause::Schedule
         } else {
-            match self.attack_of(plc.holding_writer(slot, H_SPEED)) {
-                Some(k) => Cause::Attack(k),
-                _ => Cause::Schedule,
-            }
+            self.culprit(plc.holding_writer(slot, H_SPEED))
+                .unwrap_or(Cause::Schedule)
         };
         let temperature = if !plc.is_thermal_slot(slot) {
             Cause::Normal
-        } else if let Some(k) = self.attack_of(plc.holding_writer(slot, H_TEMP_SP)) {
-            Cause::Attack(k)
+        } else if let Some(c) = self.culprit(plc.holding_writer(slot, H_TEMP_SP)) {
+            c
         } else {
             let recipe = self.hmi.temp_recipe.get(st).copied().flatten();
             let holds = plc.holding(slot, H_TEMP_SP);

@@ -17,6 +17,8 @@ impl World {
     /// A request on link `l` to PLC `p` walks the gates on the request path in order;
     /// the World applies what their verdicts say. False: a gate stopped it (the client
     /// got an exception or a reset, as the gate is set to).
+    /// A request on one of the World's own links passes the gate chain (see
+    /// [`World::pass_gates_from`]).
     pub(crate) fn pass_gates(
         &mut self,
         p: usize,
@@ -25,10 +27,23 @@ impl World {
         framed: bool,
         t: Micros,
     ) -> bool {
+        self.pass_gates_from(p, super::Client::Link(l), adu, framed, t)
+    }
+
+    /// A request from `client` on its way to PLC `p` walks the gates on the request path,
+    /// each deciding alone; the World applies their verdicts. False: a gate stopped it.
+    pub(crate) fn pass_gates_from(
+        &mut self,
+        p: usize,
+        client: super::Client,
+        adu: &[u8],
+        framed: bool,
+        t: Micros,
+    ) -> bool {
         if self.controls.ids.is_none() && self.controls.dpi.is_none() {
             return true;
         }
-        let from = self.link_host(l);
+        let from = self.client_host(client);
         let to = self.net.network.plc_host(p);
         let net = &self.net.network;
         let (fh, th) = (&net.hosts[from], &net.hosts[to]);
@@ -40,7 +55,7 @@ impl World {
                 from_zone: &net.zones[fh.zone],
                 to_host: &th.name,
                 to_zone: &net.zones[th.zone],
-                conn: u64::from(l),
+                conn: u64::from(client.conn()),
             },
             adu,
             framed,
@@ -57,9 +72,17 @@ impl World {
         }
         let mut passed = true;
         for (id, verdict) in verdicts.into_iter().flatten() {
-            passed &= self.apply_verdict(id, verdict, p, l, adu, t);
+            passed &= self.apply_verdict(id, verdict, p, client, adu, t);
         }
         passed
+    }
+
+    /// The host a client's requests come from.
+    pub(crate) fn client_host(&self, client: super::Client) -> usize {
+        match client {
+            super::Client::Link(l) => self.link_host(l),
+            super::Client::Outside { actor, .. } => self.actors.list[actor].host,
+        }
     }
 
     /// What a gate's verdict does: the gate's counters, the detection of an attack step,
@@ -70,10 +93,11 @@ impl World {
         gate: ControlId,
         verdict: GateVerdict,
         p: usize,
-        l: ConnId,
+        client: super::Client,
         adu: &[u8],
         t: Micros,
     ) -> bool {
+        let l = client.conn();
         if gate == ControlId::Dpi {
             self.controls.dpi_stats.inspected += 1;
         }
@@ -85,8 +109,11 @@ impl World {
         let enforce = answer.is_some();
         let why_code = why.exception();
         let why = why.to_string();
-        let owner = self.net.bus.links[l as usize].owner;
-        let legit = owner == Owner::Hmi;
+        let owner = match client {
+            super::Client::Link(l) => Some(self.net.bus.links[l as usize].owner),
+            super::Client::Outside { .. } => None,
+        };
+        let legit = owner == Some(Owner::Hmi);
         // A legitimate request already ticketed: released (it passes), or waiting for the
         // engineer (blocked again, the same false positive).
         let mut new_ticket = legit;
@@ -112,12 +139,21 @@ impl World {
             });
             self.controls.dpi_tickets.push((p, why.clone(), t + review));
         }
-        if let Owner::Attack(i) = owner
-            && self.campaign.attacks[i].detected_at.is_none()
-        {
-            self.campaign.attacks[i].detected_at = Some(t);
+        match (owner, client) {
+            (Some(Owner::Attack(i)), _) if self.campaign.attacks[i].detected_at.is_none() => {
+                self.campaign.attacks[i].detected_at = Some(t);
+            }
+            (_, super::Client::Outside { actor, .. }) => {
+                self.actors.list[actor].record.detected(t);
+                if enforce {
+                    self.actors.list[actor].record.blocked += 1;
+                }
+            }
+            _ => {}
         }
-        let source = self.net.network.hosts[self.link_host(l)].name.clone();
+        let source = self.net.network.hosts[self.client_host(client)]
+            .name
+            .clone();
         let what = format!(
             "to {}: {why}{}",
             self.devices.plcs[p].name,
@@ -137,7 +173,7 @@ impl World {
             return true;
         };
         self.controls.dpi_stats.blocked += 1;
-        if owner == Owner::Hmi {
+        if owner == Some(Owner::Hmi) {
             self.controls.dpi_blocked_hmi.insert(p);
         }
         match parse_adu(adu) {
@@ -148,7 +184,13 @@ impl World {
                     let exception = crate::modbus::Response::exception(function, why_code);
                     let reply =
                         crate::modbus::response_adu(h.transaction_id, h.unit_id, &exception);
-                    self.net.bus.send_to_client(l, t, reply);
+                    match client {
+                        super::Client::Link(l) => self.net.bus.send_to_client(l, t, reply),
+                        super::Client::Outside { conn, .. } => {
+                            self.actors.reply(conn, &reply);
+                            self.devices.external_replies.push((conn, reply));
+                        }
+                    }
                 } else {
                     self.close_external(p, l);
                 }
@@ -454,6 +496,7 @@ impl World {
             self.ledger
                 .metrics
                 .event(t, EventKind::DeviceAlert, &name, what.join(", "));
+            self.actors.detected_at_plc(p, t);
             for r in self.campaign.attacks.iter_mut() {
                 let aimed = r.spec.step.target().is_none_or(|n| n == name);
                 if r.started && r.at <= t && aimed && !r.done() && r.detected_at.is_none() {
@@ -461,7 +504,7 @@ impl World {
                 }
             }
             if shed && (saturated || overrun) {
-                let rogue: Vec<ConnId> = (0..self.net.bus.links.len() as ConnId)
+                let mut rogue: Vec<ConnId> = (0..self.net.bus.links.len() as ConnId)
                     .filter(|&l| {
                         let link = &self.net.bus.links[l as usize];
                         link.plc == p
@@ -470,6 +513,14 @@ impl World {
                             && self.devices.plcs[p].has_connection(l)
                     })
                     .collect();
+                // And every outside client's connection (a live session's actors).
+                rogue.extend(
+                    self.devices.plcs[p]
+                        .connection_ids()
+                        .iter()
+                        .copied()
+                        .filter(|&c| self.actors.of_conn(c).is_some()),
+                );
                 for l in rogue {
                     self.controls.device_stats.connections_shed += 1;
                     self.close_external(p, l);
@@ -608,6 +659,7 @@ impl World {
                 &source,
                 format!("to {plc}: {kind}"),
             );
+            self.actors.detected_host(a.source, a.at);
             for r in self.campaign.attacks.iter_mut() {
                 let aimed = r.spec.step.target().is_none_or(|n| n == plc);
                 if r.host == a.source

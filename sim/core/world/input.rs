@@ -14,10 +14,13 @@ pub const EXTERNAL_CONN: ConnId = 1 << 24;
 /// Live sessions log every input with its tick, so `run --replay` reproduces them exactly.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Input {
-    /// A client opened a TCP connection to a PLC.
+    /// A client opened a TCP connection to a PLC, from `from` (its source address: the
+    /// connection is its actor's; none in logs from before actors).
     Connect {
         plc: usize,
         conn: ConnId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<core::net::IpAddr>,
     },
     Disconnect {
         plc: usize,
@@ -40,9 +43,14 @@ pub enum Input {
         conn: ConnId,
     },
     /// A read answered from the PLC's published image without waiting for a scan
-    /// (profiles with no per-scan limit); counted here so replays count it too.
+    /// (profiles with no per-scan limit); counted here so replays count it too, with the
+    /// connection and the request's bytes (booked to the connection's actor).
     Read {
         plc: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        conn: Option<ConnId>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        adu: Vec<u8>,
     },
     /// A carried link's connection (live `--netns`): the kernel took it to the PLC's
     /// endpoint (`ok`), or refused or dropped it.
@@ -94,7 +102,12 @@ impl World {
         let t = self.now;
         let valid = |p: usize| p < self.devices.plcs.len();
         match *input {
-            Input::Connect { plc, conn } if valid(plc) => {
+            Input::Connect { plc, conn, from } if valid(plc) => {
+                if let Some(source) = from
+                    && let Some(refused) = self.actor_connects(plc, conn, source, t)
+                {
+                    return Some(refused);
+                }
                 let a = self.devices.plcs[plc].connect(conn);
                 match a {
                     Admission::AcceptedClosing(old) => self.close_external(plc, old),
@@ -113,25 +126,50 @@ impl World {
                 None
             }
             Input::Frame { plc, conn, ref adu } if valid(plc) => {
-                // Only on a connection the device holds (not one it refused or closed).
-                if self.devices.plcs[plc].has_connection(conn) {
+                // Only on a connection the device holds (not one it refused or closed),
+                // and past the gates an outside client's traffic passes.
+                if self.devices.plcs[plc].has_connection(conn)
+                    && self.actor_frame(plc, conn, adu, t)
+                {
                     self.devices.plcs[plc].receive(conn, adu.clone());
                 }
                 None
             }
             Input::Malformed { plc, conn } if valid(plc) => {
-                self.devices.plcs[plc].malformed(t);
-                let _ = conn;
+                if self.actor_probe(plc, conn, t) {
+                    self.devices.plcs[plc].set_current_conn(Some(conn));
+                    self.devices.plcs[plc].malformed(t);
+                    self.devices.plcs[plc].set_current_conn(None);
+                }
                 None
             }
             Input::Garbage { plc, conn } if valid(plc) => {
-                if self.devices.plcs[plc].garbage(t) {
+                if self.actor_probe(plc, conn, t) {
+                    self.devices.plcs[plc].set_current_conn(Some(conn));
+                    let close = self.devices.plcs[plc].garbage(t);
+                    self.devices.plcs[plc].set_current_conn(None);
+                    if close {
+                        self.close_external(plc, conn);
+                    }
+                } else {
                     self.close_external(plc, conn);
                 }
                 None
             }
-            Input::Read { plc } if valid(plc) => {
+            Input::Read { plc, conn, ref adu } if valid(plc) => {
                 self.devices.plcs[plc].stats.requests += 1;
+                if let Some(conn) = conn
+                    && let Some(a) = self.actors.of_conn(conn)
+                {
+                    let req = crate::modbus::parse_adu(adu)
+                        .ok()
+                        .and_then(|(_, pdu)| crate::modbus::Request::decode_pdu(pdu).ok());
+                    let function = adu.get(7).copied().unwrap_or(0);
+                    let new = self.actors.list[a]
+                        .record
+                        .request(plc, function, req.as_ref(), t);
+                    self.new_techniques(a, plc, &new, t);
+                }
                 None
             }
             Input::LinkConnected { link, ok } => {

@@ -36,6 +36,7 @@ impl Recording {
     }
 }
 
+pub mod actors;
 pub mod acts;
 pub mod blame;
 pub mod campaign;
@@ -73,6 +74,28 @@ pub struct World {
     pub controls: Controls,
     pub campaign: Campaign,
     pub ledger: Ledger,
+    /// A live session's clients from outside the twin (none in a fast run).
+    pub actors: crate::actors::Actors,
+}
+
+/// Who a request on the request path comes from: one of the World's own links (the HMI's,
+/// an attack step's), or an outside client's connection, which belongs to an actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Client {
+    Link(crate::plc::ConnId),
+    Outside {
+        conn: crate::plc::ConnId,
+        actor: usize,
+    },
+}
+
+impl Client {
+    pub(crate) fn conn(self) -> crate::plc::ConnId {
+        match self {
+            Client::Link(l) => l,
+            Client::Outside { conn, .. } => conn,
+        }
+    }
 }
 
 impl World {
@@ -225,8 +248,10 @@ impl World {
             },
             campaign: Campaign::new(attacks),
             controls: Controls::new(s, seed, dpi),
+            actors: crate::actors::Actors::default(),
             scenario: s.clone(),
         };
+        w.actors.default_zone = w.net.network.zones[0].clone();
         w.controls.tls = tls;
         // The HMI's first connections to the PLCs it reaches over TLS: full handshakes.
         for (link, p) in w.hmi.links().collect::<Vec<_>>() {
@@ -396,6 +421,7 @@ impl World {
             while plc.outbox.front().is_some_and(|o| o.ready_at <= t) {
                 if let Some(o) = plc.outbox.pop_front() {
                     if o.conn >= EXTERNAL_CONN {
+                        self.actors.reply(o.conn, &o.adu);
                         self.devices.external_replies.push((o.conn, o.adu));
                     } else {
                         self.net.bus.send_to_client(o.conn, o.ready_at, o.adu);
