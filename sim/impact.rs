@@ -97,7 +97,11 @@ impl Figures {
     fn of(s: &Scenario, seed: u64) -> Figures {
         let mut w = World::new(s, seed);
         w.run();
-        let r = Summary::from_world(&w);
+        Figures::of_world(&w)
+    }
+
+    fn of_world(w: &World) -> Figures {
+        let r = Summary::from_world(w);
         let mut lost = BTreeMap::new();
         for l in &r.loss_tree.losses {
             *lost.entry(l.category).or_insert(0.0) += l.units;
@@ -240,4 +244,47 @@ pub fn impact(s: &Scenario, first_seed: u64, seeds: u64) -> Impact {
         interaction: interaction.row("interaction (together, beyond the parts)".into()),
         total: total.row("total: as run, against no attack and no control".into()),
     }
+}
+
+/// The impact of each actor of a live session, by replay: the session as it was minus the
+/// same session without that actor's inputs (its connections, frames, probes, reads); the
+/// total against the session without any actor; the interaction the rest. One session: no
+/// interval. Each row is named as the loss tree names the actor.
+pub fn replay_impact(s: &Scenario, log: &crate::live::InputLog) -> anyhow::Result<Impact> {
+    let actors = log.actors();
+    let replay = |l: &crate::live::InputLog| -> anyhow::Result<Figures> {
+        let mut w = World::new(s, l.seed);
+        l.replay(&mut w)?;
+        Ok(Figures::of_world(&w))
+    };
+    let all: Vec<String> = actors.iter().map(|(_, n)| n.clone()).collect();
+    let mut logs = vec![log.without(&[])?, log.without(&all)?];
+    for (_, n) in &actors {
+        logs.push(log.without(std::slice::from_ref(n))?);
+    }
+    let runs: Vec<Figures> = logs
+        .par_iter()
+        .map(replay)
+        .collect::<anyhow::Result<Vec<Figures>>>()?;
+    let (with, none) = (&runs[0], &runs[1]);
+    let whole = with.minus(none);
+    let mut sum = Figures::default();
+    let mut factors = Vec::new();
+    for ((_, n), twin) in actors.iter().zip(&runs[2..]) {
+        let d = with.minus(twin);
+        sum = sum.plus(&d);
+        let mut a = RowAcc::default();
+        a.push(&d);
+        factors.push(a.row(format!("actor: {n}")));
+    }
+    let (mut interaction, mut total) = (RowAcc::default(), RowAcc::default());
+    interaction.push(&whole.minus(&sum));
+    total.push(&whole);
+    Ok(Impact {
+        seeds: 1,
+        first_seed: log.seed,
+        factors,
+        interaction: interaction.row("interaction (together, beyond the parts)".into()),
+        total: total.row("total: the session, against the session with no outside client".into()),
+    })
 }

@@ -19,7 +19,7 @@ pub struct Part {
     pub schema: Value,
 }
 
-/// The file formats: scenario, overlay, sweep variants, exercise.
+/// The file formats: scenario, overlay, sweep variants, exercise, actors.
 pub fn parts() -> Vec<Part> {
     vec![
         Part {
@@ -54,6 +54,19 @@ pub fn parts() -> Vec<Part> {
                     `Exercise(…)`): a scenario, the roles at the table, the objectives and \
                     timed injects, some with a decision whose options act on the twin.",
             schema: crate::exercise::exercise_schema(),
+        },
+        Part {
+            key: "actors",
+            title: "Actors files",
+            intro: "`faultline live SCENARIO --actors FILE` names the clients from outside the \
+                    twin by their source address and places each in a zone of the scenario as a \
+                    host (`Actors(zone: …, actors: [...])`): segmentation, the DPI and the IDS \
+                    see its traffic as any host's, and the report books what it did and cost \
+                    to it. A source the file does not name is an actor named by its address, \
+                    in `zone` (or `--actor-zone`; default the network's first zone).",
+            schema: faultline_core::scenario::schema::annotated(schemars::schema_for!(
+                faultline_core::actors::ActorsSpec
+            )),
         },
     ]
 }
@@ -129,6 +142,29 @@ const WRITTEN: &[(&str, &str, &str)] = &[
         "VariantsFile",
         "variants",
         "[(name: \"no controls\", off: [\"dpi\"]), (name: \"all\")]",
+    ),
+    ("Actors", "zone", "Some(\"enterprise\")"),
+    (
+        "Actors",
+        "actors",
+        "[(name: \"red-team laptop\", source: \"127.0.0.2\", zone: \"enterprise\")]",
+    ),
+    ("ActorSpec", "name", "\"red-team laptop\""),
+    ("ActorSpec", "source", "\"127.0.0.2\""),
+    ("ActorSpec", "zone", "\"enterprise\""),
+    ("ActorSpec", "address", "Some(\"10.20.0.66\")"),
+    ("IdentitySpec", "vendor", "\"Schneider Electric\""),
+    ("IdentitySpec", "product_code", "\"BMENOR2200H\""),
+    ("IdentitySpec", "revision", "\"(twin)\""),
+    (
+        "IdentitySpec",
+        "product_name",
+        "\"Modicon M580 BMENOR2200H (twin)\"",
+    ),
+    (
+        "ProfileSpec",
+        "identity",
+        "Some((vendor: \"Siemens\", product_code: \"S7-1200\", revision: \"(twin)\", product_name: \"SIMATIC S7-1200 (twin)\"))",
     ),
 ];
 

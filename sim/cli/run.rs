@@ -30,6 +30,10 @@ pub struct Args {
     /// Replay the inputs a live session logged (DIR/inputs.log): same report.
     #[arg(long)]
     pub replay: Option<PathBuf>,
+    /// With --replay: replay the session without this actor's inputs (its name in the
+    /// actors file, or its source address); repeatable.
+    #[arg(long, value_name = "ACTOR", requires = "replay")]
+    pub without: Vec<String>,
     /// Also run the counterfactual twins: the same seed without each attack step and
     /// without each control, and report each one's impact (leads the report).
     #[arg(long)]
@@ -59,11 +63,27 @@ pub fn run(a: Args) -> Result<(), Failure> {
         impact_seeds,
         off,
         on,
+        without,
     } = a;
     let mut s = load_for(&scenario, hours)?;
     faultline::sweep::switch_controls(&mut s, &off, &on).map_err(Failure::Usage)?;
     let replay = match &replay {
-        Some(p) => Some(faultline::live::InputLog::read(p).map_err(Failure::Output)?),
+        Some(p) => {
+            let log = faultline::live::InputLog::read(p).map_err(|e| {
+                if p.exists() {
+                    Failure::Policy(e)
+                } else {
+                    Failure::Scenario(faultline::scenario::ScenarioError::Io {
+                        path: p.display().to_string(),
+                        error: std::io::Error::from(std::io::ErrorKind::NotFound),
+                    })
+                }
+            })?;
+            Some(
+                log.without(&without)
+                    .map_err(|e| Failure::Usage(format!("{e:#}")))?,
+            )
+        }
         None => None,
     };
     // A replay runs on the seed its session ran on.
@@ -85,11 +105,15 @@ pub fn run(a: Args) -> Result<(), Failure> {
     let impact = match (impact || impact_seeds.is_some(), impact_seeds) {
         (_, Some(0)) => return Err(Failure::Usage("--impact-seeds must be at least 1".into())),
         (true, n) if replay.is_none() => Some(faultline::impact::impact(&s, seed, n.unwrap_or(1))),
-        (true, _) => {
+        (true, Some(_)) => {
             return Err(Failure::Usage(
-                "--impact runs twins from the scenario; it does not apply to a replay".into(),
+                "--impact-seeds: a replay is one session, one seed; use --impact".into(),
             ));
         }
+        (true, None) => Some(
+            faultline::impact::replay_impact(&s, replay.as_ref().expect("a replay"))
+                .map_err(Failure::Output)?,
+        ),
         (false, _) => None,
     };
     finish_with(&world, Some(wall), out.as_deref(), json, impact.as_ref())?;

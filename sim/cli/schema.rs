@@ -6,7 +6,7 @@ use faultline::reference;
 #[derive(clap::Args)]
 pub struct Args {
     /// A section: a top-level field (`dpi`), a type (`DpiSpec`) or a file format
-    /// (`scenario`, `overlay`, `variants`, `exercise`). Without it: the whole reference.
+    /// (`scenario`, `overlay`, `variants`, `exercise`, `actors`). Without it: the whole reference.
     section: Option<String>,
     /// Print the file format's JSON Schema (`scenario` unless SECTION names another).
     #[arg(long)]
@@ -25,7 +25,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
                 Ok(())
             }
             None => Err(Failure::Usage(format!(
-                "no file format \"{key}\" (one of scenario, overlay, variants, exercise)"
+                "no file format \"{key}\" (one of scenario, overlay, variants, exercise, actors)"
             ))),
         };
     }

@@ -754,7 +754,7 @@ fn sim_loop(
             let summary = crate::report::Summary::from_world(&world);
             leader = scoreboard::leader(&summary);
             if let Some(b) = &board {
-                b.write(&world, &summary)?;
+                b.write(&world, &summary, false)?;
             }
         }
         for c in world.net.bus.take_carried() {
@@ -795,6 +795,9 @@ fn sim_loop(
     }
     if cfg.status {
         eprintln!();
+    }
+    if let Some(b) = &board {
+        b.write(&world, &crate::report::Summary::from_world(&world), true)?;
     }
     if let Some(l) = log {
         l.end(k)?;

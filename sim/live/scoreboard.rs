@@ -33,9 +33,11 @@ impl Scoreboard {
         }
     }
 
-    /// Both files, from the world as it stands.
-    pub(super) fn write(&self, world: &World, summary: &Summary) -> Result<()> {
-        let value = board(world, summary);
+    /// Both files, from the world as it stands; `last`: the session has ended (the page
+    /// stops reloading itself).
+    pub(super) fn write(&self, world: &World, summary: &Summary, last: bool) -> Result<()> {
+        let mut value = board(world, summary);
+        value["ended"] = serde_json::Value::Bool(last);
         write_atomic(&self.json, &format!("{:#}\n", value))?;
         write_atomic(&self.html, &page(&value))?;
         Ok(())
@@ -116,7 +118,7 @@ fn page(v: &serde_json::Value) -> String {
     };
     format!(
         r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
+<html lang="en"><head><meta charset="utf-8">{refresh}
 <title>faultline scoreboard</title>
 <style>
 body {{ font: 18px/1.4 system-ui, sans-serif; margin: 1.5em; background: #10151c; color: #e8edf2; }}
@@ -127,7 +129,7 @@ td.n {{ text-align: right; font-variant-numeric: tabular-nums; }}
 small {{ color: #9fb0c0; }}
 .line {{ color: #9fb0c0; }}
 </style></head><body>
-<h1>{scenario} · {t}</h1>
+<h1>{scenario} · {t}{ended}</h1>
 <div class="line">good units {good} · production {prod:.1} % of target · {leader}</div>
 <table id="actors"><thead><tr><th>actor</th><th>zone</th><th>ATT&amp;CK for ICS</th><th>requests</th><th>blocked</th><th>detected</th><th>units owed</th><th>cost owed</th></tr></thead>
 <tbody>
@@ -140,5 +142,15 @@ small {{ color: #9fb0c0; }}
         good = v["good_units"],
         prod = v["production_vs_target_pct"].as_f64().unwrap_or(0.0),
         data = v.to_string().replace("</", "<\\/"),
+        refresh = if v["ended"] == true {
+            ""
+        } else {
+            "<meta http-equiv=\"refresh\" content=\"2\">"
+        },
+        ended = if v["ended"] == true {
+            " · session ended"
+        } else {
+            ""
+        },
     )
 }

@@ -1,6 +1,7 @@
 //! The renderers of the core's report model ([`Summary`]): terminal text, JSON, CSV, JSON
 //! lines and HTML with SVG charts. Same run, same bytes.
 
+mod actors_text;
 pub mod html;
 pub mod impact;
 pub mod text;

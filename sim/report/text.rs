@@ -37,6 +37,7 @@ pub fn render_text(s: &Summary) -> String {
     stations(s, &mut o);
     devices(s, &mut o);
     security_steps(s, &mut o);
+    super::actors_text::actors_text(s, &mut o, |v| money(v, &s.cost.currency));
     scorecard(s, &mut o);
     cost(s, &mut o);
     o

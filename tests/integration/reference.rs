@@ -13,7 +13,7 @@ fn the_reference_and_the_json_schemas_are_in_step_with_the_code() {
         doc == faultline::reference::markdown(),
         "docs/scenario-reference.md is stale: regenerate with `faultline schema --markdown > docs/scenario-reference.md`"
     );
-    for key in ["scenario", "overlay", "variants", "exercise"] {
+    for key in ["scenario", "overlay", "variants", "exercise", "actors"] {
         let file = format!("docs/schema/{key}.json");
         let shipped = std::fs::read_to_string(&file).unwrap();
         assert!(

@@ -106,7 +106,16 @@ def test_pymodbus_device_identification_and_diagnostics(twin):
     c = client_for(t, "plc-pasteur")
     info = c.read_device_information(device_id=1)
     assert not info.isError(), info
-    assert info.information[0] == b"faultline"
+    # The profile's modelled device, marked as a twin: an inventory tells an M580 ...
+    assert info.information[0] == b"Schneider Electric", info.information
+    assert info.information[1] == b"BMENOR2200H", info.information
+    assert info.information[2] == b"(twin)", info.information
+    # ... from an M218 (the rinser's PLC).
+    legacy = client_for(t, "plc-rinser")
+    other = legacy.read_device_information(device_id=1)
+    assert not other.isError(), other
+    assert other.information[1] == b"TM218", other.information
+    legacy.close()
     echo = c.diag_query_data(b"\xa5\x37", device_id=1)
     assert not echo.isError(), echo
     c.close()
@@ -151,6 +160,35 @@ def test_live_capture_opens_clean_in_tshark(twin, tmp_path):
     ).stdout.split("\n")
     assert "1\t3\t0" in fields, fields
     assert "1\t6\t0" in fields, fields
+    # The HMI's own polls are in it too (the baseline beside the client's traffic), at the
+    # plant's addresses: the SCADA server 10.10.1.10 reading the filler's 10.10.2.13:502.
+    hmi = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "modbus && ip.src == 10.10.1.10", "-T", "fields", "-e", "ip.dst", "-e", "modbus.func_code"],
+        capture_output=True, text=True,
+    ).stdout.splitlines()
+    assert "10.10.2.13\t4" in hmi, hmi[:5]
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None and not os.environ.get("FAULTLINE_REQUIRE_PEERS"), reason="tshark not installed (scripts/test installs it)")
+def test_live_capture_with_the_plants_addresses_decodes_with_no_settings(twin, tmp_path):
+    pcap = tmp_path / "plant.pcap"
+    t = twin(speed=10, pcap=pcap, extra=("--pcap-plant",))
+    c = ModbusTcpClient("127.0.0.1", port=t.port("plc-filler"), timeout=3, source_address=("127.0.0.2", 0))
+    assert c.connect()
+    assert not c.write_register(0, 95, device_id=1).isError()
+    c.close()
+    t.stop()
+    bad = subprocess.run(["tshark", "-r", str(pcap), "-Y", "_ws.malformed || _ws.expert.severity>=error"], capture_output=True, text=True)
+    assert bad.returncode == 0 and bad.stdout.strip() == "", bad.stdout
+    # No -o mbtcp.tcp.port: every PLC is at its address, port 502. The client is its
+    # actor's host in the default zone (the enterprise: 10.20.0.x), the HMI 10.10.1.10.
+    rows = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "modbus", "-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.dstport", "-e", "modbus.func_code"],
+        capture_output=True, text=True,
+    ).stdout.splitlines()
+    writes = [r for r in rows if r.endswith("\t6") and r.split("\t")[1] == "10.10.2.13"]
+    assert writes and writes[0].startswith("10.20.0.") and "\t502\t" in writes[0], writes
+    assert any(r.startswith("10.10.1.10\t10.10.2.13\t502\t4") for r in rows), rows[:5]
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None and not os.environ.get("FAULTLINE_REQUIRE_PEERS"), reason="tshark not installed (scripts/test installs it)")

@@ -194,7 +194,14 @@ impl Plc {
             Request::ReportServerId => Ok(Response::ReportServerId {
                 server_id: self.unit_id,
                 running: self.mode_run && self.fault.is_none(),
-                additional: format!("faultline {} ({})", self.name, self.profile.name).into_bytes(),
+                additional: {
+                    let id = &self.profile.identity;
+                    format!(
+                        "{} {} {} {}",
+                        id.vendor, id.product_code, id.revision, self.name
+                    )
+                    .into_bytes()
+                },
             }),
             Request::ReadDeviceIdentification {
                 read_code,
@@ -228,11 +235,16 @@ impl Plc {
         read_code: u8,
         object_id: u8,
     ) -> Result<Response, ExceptionCode> {
-        let objects: [(u8, String); 4] = [
-            (0x00, "faultline".to_string()),
-            (0x01, format!("virtual-plc-{}", self.profile.name)),
-            (0x02, env!("CARGO_PKG_VERSION").to_string()),
-            (0x05, self.name.clone()),
+        // The profile's identity (a twin's: "(twin)" in its revision and names), the
+        // PLC's own name as the user application name (0x06).
+        let id = &self.profile.identity;
+        let objects: [(u8, String); 6] = [
+            (0x00, id.vendor.clone()),
+            (0x01, id.product_code.clone()),
+            (0x02, id.revision.clone()),
+            (0x04, id.product_name.clone()),
+            (0x05, id.product_name.clone()),
+            (0x06, self.name.clone()),
         ];
         let chosen: Vec<(u8, Vec<u8>)> = match read_code {
             // Basic (1) holds objects 0–2; regular (2) and extended (3) add the rest.

@@ -130,11 +130,14 @@ pub struct Profile {
     /// Idle and half-frame timeouts of a connection (enforced by the live adapter).
     pub idle_timeout: Micros,
     pub frame_timeout: Micros,
+    /// What it answers to Read Device Identification and Report Server ID.
+    pub identity: std::sync::Arc<crate::scenario::IdentitySpec>,
 }
 
 impl From<&ProfileSpec> for Profile {
     fn from(p: &ProfileSpec) -> Self {
         Profile {
+            identity: std::sync::Arc::new(p.identity()),
             name: p.name.clone(),
             modbus_security: p.modbus_security,
             max_connections: usize::from(p.max_connections),

@@ -627,6 +627,59 @@ pub struct ProfileSpec {
     /// connection. Default 2 s (an assumption).
     #[serde(default = "default_frame_timeout")]
     pub frame_timeout_s: f64,
+    /// What the device says it is to Read Device Identification (FC 2B/0E) and Report
+    /// Server ID (FC 11), so that an asset inventory tells one model from another.
+    /// Default: the modelled device's, marked "(twin)".
+    #[serde(default)]
+    pub identity: Option<IdentitySpec>,
+}
+
+/// A device's identity objects (Modbus application protocol, Read Device Identification).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySpec {
+    /// Object 0x00, VendorName.
+    pub vendor: String,
+    /// Object 0x01, ProductCode.
+    pub product_code: String,
+    /// Object 0x02, MajorMinorRevision.
+    pub revision: String,
+    /// Object 0x04, ProductName; object 0x05, ModelName.
+    pub product_name: String,
+}
+
+impl IdentitySpec {
+    fn twin(vendor: &str, product_code: &str, product_name: &str) -> Option<IdentitySpec> {
+        Some(IdentitySpec {
+            vendor: vendor.into(),
+            product_code: product_code.into(),
+            revision: "(twin)".into(),
+            product_name: format!("{product_name} (twin)"),
+        })
+    }
+}
+
+impl ProfileSpec {
+    /// The identity the device answers with: the profile's, else one made from what it
+    /// is modelled on (its text before the first colon), marked "(twin)".
+    pub fn identity(&self) -> IdentitySpec {
+        self.identity.clone().unwrap_or_else(|| {
+            let model = self
+                .modelled_on
+                .split(':')
+                .next()
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or(&self.name)
+                .trim()
+                .to_string();
+            IdentitySpec {
+                vendor: model.split(' ').next().unwrap_or("faultline").to_string(),
+                product_code: self.name.clone(),
+                revision: "(twin)".into(),
+                product_name: format!("{model} (twin)"),
+            }
+        })
+    }
 }
 
 fn default_idle_timeout() -> f64 {
@@ -844,6 +897,11 @@ impl ProfileSpec {
             // Modbus/TCP Security on the M580 is an assumption of this profile, not a
             // sourced figure.
             modbus_security: true,
+            identity: IdentitySpec::twin(
+                "Schneider Electric",
+                "BMENOR2200H",
+                "Modicon M580 BMENOR2200H",
+            ),
             ..ProfileSpec::robust(
                 "m580-bmenor2200h",
                 "Schneider M580 BMENOR2200H: 32 server connections, 8 requests per scan (sourced); 1-scan replies, queue 64 (assumptions)",
@@ -892,6 +950,7 @@ impl ProfileSpec {
             fault_probability: 0.3,
             idle_timeout_s: default_idle_timeout(),
             frame_timeout_s: default_frame_timeout(),
+            identity: IdentitySpec::twin("Schneider Electric", "TM218", "Modicon M218"),
         }
     }
 
@@ -899,39 +958,56 @@ impl ProfileSpec {
     /// (Schneider, Momentum M1/M1E processor adaptors user guide; references.md). Reply
     /// latency 1 scan and the queue of 16 are assumptions.
     pub fn momentum_m1e() -> Self {
-        ProfileSpec::robust(
-            "momentum-m1e",
-            "Schneider Momentum M1E: 16 connections, 4 server requests per cycle (sourced); 1-scan replies, queue 16 (assumptions)",
-            16,
-            4,
-            16,
-        )
+        ProfileSpec {
+            identity: IdentitySpec::twin("Schneider Electric", "M1E", "Modicon Momentum M1E"),
+            ..ProfileSpec::robust(
+                "momentum-m1e",
+                "Schneider Momentum M1E: 16 connections, 4 server requests per cycle (sourced); 1-scan replies, queue 16 (assumptions)",
+                16,
+                4,
+                16,
+            )
+        }
     }
 
     /// Schneider Quantum with the 140NOE771x1: the NOE serves 8 register requests per
     /// scan (20 messages in total; Schneider, Quantum NOE 771 user manual;
     /// references.md). 64 connections, 1-scan replies and the queue of 32 are assumptions.
     pub fn quantum_noe771() -> Self {
-        ProfileSpec::robust(
-            "quantum-noe771",
-            "Schneider Quantum 140NOE771x1: 8 register requests per scan (sourced); 64 connections, 1-scan replies, queue 32 (assumptions)",
-            64,
-            8,
-            32,
-        )
+        ProfileSpec {
+            identity: IdentitySpec::twin(
+                "Schneider Electric",
+                "140NOE77101",
+                "Modicon Quantum 140NOE771",
+            ),
+            ..ProfileSpec::robust(
+                "quantum-noe771",
+                "Schneider Quantum 140NOE771x1: 8 register requests per scan (sourced); 64 connections, 1-scan replies, queue 32 (assumptions)",
+                64,
+                8,
+                32,
+            )
+        }
     }
 
     /// Rockwell Allen-Bradley Micro850: 16 Modbus/TCP server connections (Rockwell,
     /// 2080-UM002L). 4 requests per scan, 1-scan replies and the queue of 16 are
     /// assumptions.
     pub fn micro850() -> Self {
-        ProfileSpec::robust(
-            "micro850",
-            "Rockwell Micro850: 16 Modbus/TCP server connections (sourced, 2080-UM002L); 4 requests per scan, 1-scan replies, queue 16 (assumptions)",
-            16,
-            4,
-            16,
-        )
+        ProfileSpec {
+            identity: IdentitySpec::twin(
+                "Rockwell Automation",
+                "2080-LC50",
+                "Allen-Bradley Micro850",
+            ),
+            ..ProfileSpec::robust(
+                "micro850",
+                "Rockwell Micro850: 16 Modbus/TCP server connections (sourced, 2080-UM002L); 4 requests per scan, 1-scan replies, queue 16 (assumptions)",
+                16,
+                4,
+                16,
+            )
+        }
     }
 
     /// Siemens S7-1200 as a Modbus server: one connection per MB_SERVER instance, the
@@ -939,13 +1015,16 @@ impl ProfileSpec {
     /// Siemens S7-1200 system manual; references.md). One MB_SERVER call per connection
     /// per cycle (8 per scan), 1-scan replies and the queue of 8 are assumptions.
     pub fn s7_1200() -> Self {
-        ProfileSpec::robust(
-            "s7-1200",
-            "Siemens S7-1200 MB_SERVER: about 8 connections (sourced); 8 requests per scan, 1-scan replies, queue 8 (assumptions)",
-            8,
-            8,
-            8,
-        )
+        ProfileSpec {
+            identity: IdentitySpec::twin("Siemens", "S7-1200", "SIMATIC S7-1200"),
+            ..ProfileSpec::robust(
+                "s7-1200",
+                "Siemens S7-1200 MB_SERVER: about 8 connections (sourced); 8 requests per scan, 1-scan replies, queue 8 (assumptions)",
+                8,
+                8,
+                8,
+            )
+        }
     }
 
     /// A device that refuses a connection when full, replies a scan after a request, has no
@@ -972,6 +1051,7 @@ impl ProfileSpec {
             fault_probability: 1.0,
             idle_timeout_s: default_idle_timeout(),
             frame_timeout_s: default_frame_timeout(),
+            identity: None,
         }
     }
 

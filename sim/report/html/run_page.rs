@@ -103,6 +103,9 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             steps,
         ));
     }
+    if let Some(a) = &s.actors {
+        tables.push(actors_table(s, a));
+    }
     tables.push(loss_tree_table(s));
     if let Some(fw) = &s.security.firewall {
         tables.extend(firewall_tables(s, fw));
@@ -223,6 +226,55 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             ),
         )],
     }
+}
+
+/// The live session's actors: who, where, what their traffic did, what the controls made of
+/// it, what it cost.
+fn actors_table(
+    s: &Summary,
+    a: &faultline_core::summary::actors::ActorsSection,
+) -> (String, Vec<String>, Vec<Vec<String>>) {
+    let rows = a
+        .actors
+        .iter()
+        .map(|x| {
+            let techniques: Vec<String> = x
+                .techniques
+                .iter()
+                .map(|t| format!("{} {} ×{}", t.id, t.name, t.count))
+                .collect();
+            vec![
+                x.name.clone(),
+                format!("{} ({} as {})", x.zone, x.source, x.address),
+                techniques.join(" · "),
+                x.requests.to_string(),
+                x.probes.to_string(),
+                x.blocked.to_string(),
+                x.detected_after_s.map(fmt).unwrap_or_else(|| "–".into()),
+                fmt(x.units_owed),
+                fmt(x.cost_owed),
+            ]
+        })
+        .collect();
+    (
+        format!(
+            "Actors: the clients from outside the twin (a source no actors file names sits in zone {})",
+            a.default_zone
+        ),
+        [
+            "actor".to_string(),
+            "zone (source as address)".into(),
+            "ATT&CK for ICS".into(),
+            "requests".into(),
+            "probes".into(),
+            "blocked".into(),
+            "detected after (s)".into(),
+            "units owed".into(),
+            format!("cost owed ({})", s.cost.currency),
+        ]
+        .to_vec(),
+        rows,
+    )
 }
 
 pub(crate) fn side(s: &str) -> &'static str {
