@@ -420,3 +420,164 @@ impl Actors {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_request_is_the_technique_its_function_and_address_make_it() {
+        use Request as R;
+        let cases = [
+            (
+                R::ReadInputRegisters {
+                    address: 0,
+                    quantity: 1,
+                },
+                "T0801",
+            ),
+            (
+                R::WriteSingleCoil {
+                    address: 0,
+                    value: false,
+                },
+                "T0831",
+            ),
+            (
+                R::WriteMultipleCoils {
+                    address: 0,
+                    values: vec![true],
+                },
+                "T0831",
+            ),
+            (
+                R::WriteSingleRegister {
+                    address: 2,
+                    value: 560,
+                },
+                "T0836",
+            ),
+            (
+                R::WriteSingleRegister {
+                    address: 9000,
+                    value: 0,
+                },
+                "T0858",
+            ),
+            (
+                R::WriteMultipleRegisters {
+                    address: 8999,
+                    values: vec![1, 0],
+                },
+                "T0858",
+            ),
+            (
+                R::WriteMultipleRegisters {
+                    address: 0,
+                    values: vec![1, 0],
+                },
+                "T0836",
+            ),
+            (
+                R::Diagnostics {
+                    sub_function: 4,
+                    data: vec![0, 0],
+                },
+                "T0858",
+            ),
+            (
+                R::Diagnostics {
+                    sub_function: 0,
+                    data: vec![1, 2],
+                },
+                "—",
+            ),
+            (R::ReportServerId, "T0888"),
+            (
+                R::ReadDeviceIdentification {
+                    read_code: 1,
+                    object_id: 0,
+                },
+                "T0888",
+            ),
+        ];
+        for (r, id) in cases {
+            assert_eq!(classify(&r).id().0, id, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn a_hundred_requests_to_one_plc_in_a_second_is_a_flood_and_three_tables_an_enumeration() {
+        let mut rec = Record::default();
+        let read = Request::ReadHoldingRegisters {
+            address: 0,
+            quantity: 1,
+        };
+        // 99 in one second: not yet; the 100th is.
+        for k in 0..99 {
+            assert!(
+                !rec.request(0, 3, Some(&read), 5_000_000 + k * 1000)
+                    .contains(&Technique::DenialOfService)
+            );
+        }
+        assert_eq!(
+            rec.request(0, 3, Some(&read), 5_999_000),
+            vec![Technique::DenialOfService]
+        );
+        // A new second starts again from zero; another PLC has its own window.
+        let mut other = Record::default();
+        for k in 0..150 {
+            let t = 1_000_000 * (k / 60);
+            other.request(k as usize % 2, 3, Some(&read), t);
+        }
+        assert!(!other.techniques.contains_key(&Technique::DenialOfService));
+        // Reading a third table of one PLC is enumerating it (once).
+        let mut e = Record::default();
+        e.request(
+            1,
+            1,
+            Some(&Request::ReadCoils {
+                address: 0,
+                quantity: 1,
+            }),
+            0,
+        );
+        e.request(
+            2,
+            2,
+            Some(&Request::ReadDiscreteInputs {
+                address: 0,
+                quantity: 1,
+            }),
+            0,
+        );
+        e.request(
+            1,
+            4,
+            Some(&Request::ReadInputRegisters {
+                address: 0,
+                quantity: 1,
+            }),
+            0,
+        );
+        assert!(!e.techniques.contains_key(&Technique::RemoteSystemDiscovery));
+        let new = e.request(1, 3, Some(&read), 7);
+        assert_eq!(new, vec![Technique::RemoteSystemDiscovery]);
+        assert!(
+            e.request(
+                1,
+                2,
+                Some(&Request::ReadDiscreteInputs {
+                    address: 0,
+                    quantity: 1
+                }),
+                8
+            )
+            .is_empty()
+        );
+        assert_eq!(e.techniques[&Technique::MonitorProcessState].count, 5);
+        // An unknown function is counted by its code.
+        e.request(1, 0x5A, None, 9);
+        assert_eq!(e.unclassified.get(&0x5A), Some(&1));
+    }
+}

@@ -416,3 +416,36 @@ fn an_actors_file_that_does_not_fit_the_plant_is_refused_at_its_field() {
     .unwrap_err();
     assert!(e.to_string().contains("actors.ron:1:"), "{e}");
 }
+
+#[test]
+fn live_refuses_an_actors_file_at_its_field_before_it_listens() {
+    let dir = std::env::temp_dir().join(format!("faultline-actors-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("actors.ron");
+    std::fs::write(
+        &bad,
+        "Actors(actors: [(name: \"a\", source: \"127.0.0.2\", zone: \"moon\")])",
+    )
+    .unwrap();
+    let (code, _, err) = crate::cli(&[
+        "live",
+        "scenarios/bottling-line.ron",
+        "--base-port",
+        "0",
+        "--actors",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 65, "{err}");
+    assert!(
+        err.contains("actors[0].zone: no zone named \"moon\""),
+        "{err}"
+    );
+    let (code, _, err) = crate::cli(&[
+        "live",
+        "scenarios/bottling-line.ron",
+        "--actors",
+        dir.join("nope.ron").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 66, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
