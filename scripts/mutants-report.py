@@ -48,7 +48,10 @@ def merge(group, outdir, files):
     outdir = pathlib.Path(outdir)
     names = [l for l in (outdir / "list.txt").read_text().splitlines() if l.strip()]
     out = outdir / "mutants.out"
-    data = json.loads((out / "outcomes.json").read_text())
+    # With --iterate and every mutant caught before, cargo-mutants tests none and writes no
+    # outcomes: the earlier outcomes stand (the mutants are the same, by name and place).
+    p = out / "outcomes.json"
+    data = json.loads(p.read_text()) if p.exists() else {"outcomes": []}
     new = {}
     for o in data["outcomes"]:
         if o["scenario"] == "Baseline":
@@ -82,7 +85,8 @@ def merge(group, outdir, files):
         else:
             sys.exit(f"{group}: {n} was not tested; run scripts/mutants --fresh {group}")
     counts = {k: sum(1 for v in outcomes.values() if v == k) for k in KINDS.values()}
-    report["tool"] = f"cargo-mutants {data.get('cargo_mutants_version', '?')}"
+    if "cargo_mutants_version" in data:
+        report["tool"] = f"cargo-mutants {data['cargo_mutants_version']}"
     report["groups"][group] = {
         "files": {f: sha256(f) for f in files},
         **counts,
@@ -94,9 +98,17 @@ def merge(group, outdir, files):
     print(f"{group}: {counts}")
 
 
+def all_groups():
+    """The groups scripts/mutants defines, in its order."""
+    text = (ROOT / "scripts" / "mutants").read_text()
+    block = text.split("<<'GROUPS'\n", 1)[1].split("\nGROUPS", 1)[0]
+    return [l.split(";", 1)[0] for l in block.splitlines() if l.strip()]
+
+
 def score_line(report):
     tested = caught = 0
     parts = []
+    pending = [g for g in all_groups() if g not in report["groups"]]
     for name, g in sorted(report["groups"].items()):
         t = g["caught"] + g["timeout"] + g["missed"]
         c = g["caught"] + g["timeout"]
@@ -106,7 +118,9 @@ def score_line(report):
     pct = 100.0 * caught / tested if tested else 0.0
     return (
         f"{MARK}\nMutation score: **{caught} of {tested} mutants caught ({pct:.1f} %)** "
-        f"({'; '.join(parts)}; a timeout counts as caught, unviable mutants are not counted), "
+        f"({'; '.join(parts)}; a timeout counts as caught, unviable mutants are not counted"
+        + (f"; not yet run: {', '.join(pending)}" if pending else "")
+        + "), "
         f"by `scripts/mutants` with {report.get('tool', 'cargo-mutants')}; each survivor's reason "
         f"is in tests/mutants/survivors.md."
     )

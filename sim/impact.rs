@@ -89,6 +89,10 @@ struct Figures {
     scrap: f64,
     downtime_h: f64,
     cost: f64,
+    /// The cost's production part (lost output and scrap materials) and its fees
+    /// (incident response and false-positive review): they add up to `cost`.
+    production: f64,
+    fees: f64,
     /// Lost units by loss-tree category.
     lost: BTreeMap<LossCategory, f64>,
 }
@@ -111,6 +115,8 @@ impl Figures {
             scrap: r.line.scrap_units as f64,
             downtime_h: r.line.downtime_h,
             cost: r.cost.total,
+            production: r.cost.lost_output + r.cost.scrap_materials,
+            fees: r.cost.incident_response + r.cost.false_positive_review,
             lost,
         }
     }
@@ -125,6 +131,8 @@ impl Figures {
             scrap: self.scrap - o.scrap,
             downtime_h: self.downtime_h - o.downtime_h,
             cost: self.cost - o.cost,
+            production: self.production - o.production,
+            fees: self.fees - o.fees,
             lost,
         }
     }
@@ -145,6 +153,11 @@ pub struct ImpactRow {
     pub scrap_units: Stat,
     pub downtime_h: Stat,
     pub cost: Stat,
+    /// Δ cost in two parts that add up to it: the production effect (lost output and
+    /// scrap materials) and the fees (incident response at the scenario's or the assumed
+    /// fees, false-positive review).
+    pub production_cost: Stat,
+    pub fees: Stat,
     /// Δ lost units by loss-tree category.
     pub lost_units: BTreeMap<LossCategory, Stat>,
     /// The cost difference's 95 % interval holds zero: not told apart from the noise.
@@ -169,6 +182,8 @@ struct RowAcc {
     scrap: Acc,
     downtime: Acc,
     cost: Acc,
+    production: Acc,
+    fees: Acc,
     lost: BTreeMap<LossCategory, Acc>,
 }
 
@@ -178,6 +193,8 @@ impl RowAcc {
         self.scrap.push(d.scrap);
         self.downtime.push(d.downtime_h);
         self.cost.push(d.cost);
+        self.production.push(d.production);
+        self.fees.push(d.fees);
         for (k, v) in &d.lost {
             self.lost.entry(*k).or_default().push(*v);
         }
@@ -195,6 +212,8 @@ impl RowAcc {
                 && cost.ci95.0 <= 0.0
                 && cost.ci95.1 >= 0.0,
             cost,
+            production_cost: self.production.stat(),
+            fees: self.fees.stat(),
             lost_units: self.lost.iter().map(|(k, a)| (*k, a.stat())).collect(),
         }
     }

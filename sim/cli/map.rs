@@ -50,7 +50,30 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
         s.plcs.len(),
         s.duration_h
     );
+    if let Some(w) = default_fees_warning(&s) {
+        eprintln!("{}: warning: {w}", scenario.display());
+    }
     Ok(())
+}
+
+/// A scenario with attacks whose incident fees are the model's assumed defaults: those
+/// fees can decide whether a control pays, so the user is told to write their own.
+pub fn default_fees_warning(s: &faultline::Scenario) -> Option<String> {
+    let attacked = !s.attacks.is_empty() || s.attacker.is_some();
+    let (f, assumed) = s.cost.fees();
+    (attacked && assumed).then(|| {
+        format!(
+            "cost.incident is not written: every attack step is charged the assumed default fees \
+             ({} {} succeeded with an effect, {} without, {} detected, {} blocked), which can decide \
+             whether a control pays; write your own, e.g. cost: (..., incident: (succeeded_with_effect: \
+             5000.0, succeeded_without_effect: 800.0, detected: 800.0, blocked: 800.0))",
+            s.cost.currency,
+            f.succeeded_with_effect,
+            f.succeeded_without_effect,
+            f.detected,
+            f.blocked
+        )
+    })
 }
 
 #[derive(clap::Args)]

@@ -280,11 +280,7 @@ pub struct Event {
 pub struct Metrics {
     /// [station][condition] time.
     pub station_time: Vec<[Micros; Condition::N]>,
-    /// Line downtime at the bottleneck, traced to [root station][condition].
-    pub line_loss: Vec<[Micros; Condition::N]>,
     pub bottleneck: usize,
-    /// Line downtime charged to each attack step.
-    pub attack_loss: Vec<Micros>,
     pub planned_production: Micros,
     pub timeline: Option<Vec<Sample>>,
     pub events: Option<Vec<Event>>,
@@ -298,18 +294,10 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn new(
-        stations: usize,
-        bottleneck: usize,
-        timeline: bool,
-        events: bool,
-        attacks: usize,
-    ) -> Self {
+    pub fn new(stations: usize, bottleneck: usize, timeline: bool, events: bool) -> Self {
         Metrics {
             station_time: vec![[0; Condition::N]; stations],
-            line_loss: vec![[0; Condition::N]; stations],
             bottleneck,
-            attack_loss: vec![0; attacks],
             loss: crate::loss::LossBook::default(),
             planned_production: 0,
             timeline: timeline.then(Vec::new),
@@ -320,7 +308,8 @@ impl Metrics {
         }
     }
 
-    /// Account the tick [t, t + dt) by the states the stations ended it in.
+    /// Account the tick [t, t + dt) by the states the stations ended it in; `recipe` is
+    /// each station's speed the recipe in force asks (percent of nominal).
     pub fn account(
         &mut self,
         plant: &Plant,
@@ -328,6 +317,7 @@ impl Metrics {
         dt: Micros,
         blame: &[Option<Blame>],
         causes: &[crate::loss::StationCauses],
+        recipe: &[u16],
     ) {
         for (i, st) in plant.stations.iter().enumerate() {
             let c = maintained(plant, i, Condition::of(st.state(), planned));
@@ -336,28 +326,18 @@ impl Metrics {
         if planned {
             self.planned_production += dt;
             let b = self.bottleneck;
-            if plant.stations[b].state() != State::Running {
+            let running = plant.stations[b].state() == State::Running;
+            self.loss.book_planned(dt, recipe[b], running);
+            if !running {
                 let (root, cond) = root_cause(plant, b, planned);
                 let cond = maintained(plant, root, cond);
-                let charged = blamed(cond, blame[root]);
-                let lost = classify(cond, blame[root], causes[root]);
-                self.loss.book_time(lost, dt);
-                self.line_loss[root][charged as usize] += dt;
-                if charged == Condition::Attack
-                    && let Some(
-                        Blame::Attack(Some(crate::loss::Cause::Attack(step)))
-                        | Blame::Held(crate::loss::Cause::Attack(step)),
-                    ) = blame[root]
-                    && let Some(l) = self.attack_loss.get_mut(step)
-                {
-                    *l += dt;
-                }
+                let (cat, cause) = classify(cond, blame[root], causes[root]);
+                self.loss.book_time((cat, cause, root), dt, recipe[b]);
             } else {
                 let speed = plant.stations[b].speed_pct;
-                self.loss.book_speed(dt, speed, causes[b].speed);
+                self.loss.book_speed(dt, recipe[b], speed, causes[b].speed);
             }
         }
-        self.loss.book_units(plant, planned, causes);
     }
 
     /// Close a simulated hour: the good units made in it.
@@ -490,8 +470,19 @@ pub struct Ledger {
     /// Per station: the state the causes were worked out from (its PLC's holding-register
     /// writes, the DPI's blocks of legitimate requests, the control that cuts the HMI off
     /// from its PLC, the recipe's temperature): unchanged, so are the causes.
-    pub causes_seen: Vec<(u64, usize, Option<crate::controls::ControlId>, Option<u16>)>,
+    pub causes_seen: Vec<CausesSeen>,
 }
+
+/// What a station's causes were worked out from: its PLC's holding-register writes, the
+/// DPI's blocks of legitimate requests, the control that cuts the HMI off from its PLC, the
+/// recipe's setpoint and speed.
+pub type CausesSeen = (
+    u64,
+    usize,
+    Option<crate::controls::ControlId>,
+    Option<u16>,
+    u16,
+);
 
 /// The category and cause of a stop of the bottleneck, from its root station's condition
 /// (before blame), what is to blame for it, and the root station's causes.

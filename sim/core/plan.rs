@@ -12,6 +12,9 @@ pub struct Plan {
     /// Production is planned (the schedule has the line on).
     pub planned: bool,
     pub target_per_h: f64,
+    /// Per station: the speed the recipe in force asks, percent of nominal (100 until a
+    /// changeover sets another): the loss tree's reference rate.
+    pub speed_pct: Vec<u16>,
 }
 
 impl Plan {
@@ -27,6 +30,7 @@ impl Plan {
             next_action: 0,
             planned: false,
             target_per_h: s.line.target_per_h.unwrap_or(capacity_per_h),
+            speed_pct: vec![100; s.stations.len()],
         }
     }
 

@@ -11,7 +11,9 @@ use serde::Serialize;
 pub mod actors;
 mod cost;
 pub mod firewall;
-pub use cost::{CauseCost, CauseKind, CostSummary};
+mod rows;
+mod tree;
+pub use cost::{CauseCost, CauseKind, CostSummary, StepOutcome};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
@@ -37,9 +39,16 @@ pub struct Summary {
 /// with one category and one cause (see `loss.rs`). Closes to within rounding.
 #[derive(Clone, Debug, Serialize)]
 pub struct LossTree {
-    /// Units per hour at the bottleneck stage's nominal rate (the tree's reference).
+    /// Units per hour at the bottleneck stage's nominal rate (100 % speed).
     pub nominal_per_h: f64,
+    /// The plan's target: its rate and units over planned production time (not in the
+    /// tree: production against target is its own figure).
+    pub target_per_h: f64,
     pub target_units: f64,
+    /// What the recipes in force asked of the bottleneck stage over planned time (the
+    /// tree's root), and the units it made outside planned time: together, good + losses.
+    pub ideal_units: f64,
+    pub made_outside_planned: f64,
     pub good_units: u64,
     /// What a unit short of target costs: the downtime cost of an hour over the nominal rate.
     pub unit_value: f64,
@@ -126,9 +135,15 @@ pub struct StepRow {
     pub downtime_h: f64,
     /// Lost units the loss tree owes to this step (every category).
     pub lost_units: f64,
-    /// Everything the cost ledger owes to this step: lost output, scrap materials,
-    /// incident response.
+    /// Everything the cost ledger owes to this step: its production effect plus its
+    /// response fee.
     pub cost: f64,
+    /// The production effect: lost output and scrap materials owed to the step.
+    pub production_effect: f64,
+    /// The incident response fee, by `fee_for` at the scenario's (or the assumed) fees.
+    pub response_fee: f64,
+    /// What the fee is for: succeeded with or without an effect, detected, blocked.
+    pub fee_for: Option<StepOutcome>,
     pub detail: String,
 }
 
@@ -168,7 +183,11 @@ pub struct LineSummary {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CauseRow {
+    /// The loss tree's category ("breakdown", "stopped", …).
     pub cause: String,
+    /// Who it is owed to, as the loss tree names it.
+    pub owed_to: String,
+    /// The root station of the stop.
     pub station: String,
     pub hours: f64,
 }
@@ -269,7 +288,7 @@ fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { 0.0 }
 }
 
-fn oee(a: f64, p: f64, q: f64) -> Oee {
+pub(crate) fn oee(a: f64, p: f64, q: f64) -> Oee {
     Oee {
         availability: round(a, 4),
         performance: round(p, 4),
@@ -279,13 +298,15 @@ fn oee(a: f64, p: f64, q: f64) -> Oee {
 }
 
 impl Summary {
-    /// Line downtime per cause, summed over the root-cause stations (first-seen order).
+    /// Line downtime per category and whom it is owed to ("breakdown (control:
+    /// gateway)"), summed over the root-cause stations (first-seen order).
     pub fn downtime_per_cause(&self) -> Vec<(String, f64)> {
         let mut causes: Vec<(String, f64)> = Vec::new();
         for c in &self.line.downtime_by_cause {
-            match causes.iter_mut().find(|x| x.0 == c.cause) {
+            let key = format!("{} ({})", c.cause, c.owed_to);
+            match causes.iter_mut().find(|x| x.0 == key) {
                 Some(x) => x.1 += c.hours,
-                None => causes.push((c.cause.clone(), c.hours)),
+                None => causes.push((key, c.hours)),
             }
         }
         causes
@@ -295,35 +316,27 @@ impl Summary {
         let s = &w.scenario;
         let m = &w.ledger.metrics;
         let planned = m.planned_production;
-        let (causes, downtime) = loss_causes(w);
+        let (causes, downtime_h) = tree::downtime_rows(w);
 
         let good = w.plant.line_output();
         let scrap = w.plant.scrap();
         let planned_h = to_hours(planned);
         let target = w.plan.target_per_h * planned_h;
         let b = m.bottleneck;
-        let line_a = ratio(
-            m.station_time[b][Condition::Running as usize] as f64,
-            planned as f64,
-        );
-        let line_q = ratio(good as f64, (good + scrap) as f64);
-        let line_oee = ratio(good as f64, target);
-        let line_p = ratio(line_oee, line_a * line_q).min(1.0);
 
-        let stations = station_rows(w);
-        let thermal = thermal_rows(w);
-        let plcs = plc_rows(w);
+        let stations = rows::station_rows(w);
+        let thermal = rows::thermal_rows(w);
+        let plcs = rows::plc_rows(w);
         let mut security = security_summary(w);
-        let charged = |c: Condition| -> f64 {
-            m.line_loss
-                .iter()
-                .map(|row| to_hours(row[c as usize]))
-                .sum()
-        };
-        let (attack_h, control_h) = (charged(Condition::Attack), charged(Condition::Control));
+        let (attack_h, control_h) = (
+            tree::hours_owed(w, CauseKind::Attack),
+            tree::hours_owed(w, CauseKind::Control),
+        );
         let false_positives = false_positives(&security);
-        let (raw, loss_tree) = loss_tree(w);
-        let cost = cost::ledger(w, &raw, &loss_tree, &security);
+        let (raw_tree, loss_tree) = tree::loss_tree(w);
+        let line_oee = tree::line_oee(w, &raw_tree);
+        let raw = &raw_tree.lines;
+        let cost = cost::ledger(w, raw, &loss_tree, &security);
         let lost_units = |kind: CauseKind| {
             let u: f64 = raw
                 .iter()
@@ -332,8 +345,8 @@ impl Summary {
                 .sum();
             round(u, 3)
         };
-        step_costs(w, &raw, &cost, &mut security);
-        let actors = actors::section(w, &raw, loss_tree.nominal_per_h, &cost);
+        step_costs(w, raw, &cost, &mut security);
+        let actors = actors::section(w, raw, loss_tree.nominal_per_h, &cost);
         let scorecard = Scorecard {
             it: ItColumn {
                 attack_steps: security.steps_attempted,
@@ -359,12 +372,12 @@ impl Summary {
             },
             ot: OtColumn {
                 production_vs_target_pct: round(100.0 * ratio(good as f64, target), 2),
-                unplanned_downtime_h: round(to_hours(downtime), 4),
+                unplanned_downtime_h: round(downtime_h, 4),
                 downtime_from_attacks_h: round(attack_h, 4),
                 downtime_from_controls_h: round(control_h, 4),
                 lost_units_attacks: lost_units(CauseKind::Attack),
                 lost_units_controls: lost_units(CauseKind::Control),
-                oee: round(line_oee.min(1.0), 4),
+                oee: line_oee.oee,
                 safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
                 scrap_units: scrap,
             },
@@ -384,8 +397,8 @@ impl Summary {
                 throughput_per_h: round(ratio(good as f64, planned_h), 1),
                 planned_production_h: round(planned_h, 4),
                 bottleneck: w.plant.stations[b].name.clone(),
-                oee: oee(line_a, line_p, line_q),
-                downtime_h: round(to_hours(downtime), 4),
+                oee: line_oee,
+                downtime_h: round(downtime_h, 4),
                 downtime_by_cause: causes,
                 safety_trips: w.plant.stations.iter().map(|s| s.counters.trips).sum(),
                 failures: w.plant.stations.iter().map(|s| s.counters.failures).sum(),
@@ -402,119 +415,14 @@ impl Summary {
     }
 }
 
-/// Every loss on the line, by cause and station, longest first; and their total.
-fn loss_causes(w: &World) -> (Vec<CauseRow>, Micros) {
-    let m = &w.ledger.metrics;
-    let mut causes: Vec<CauseRow> = Vec::new();
-    let mut downtime: Micros = 0;
-    for (i, row) in m.line_loss.iter().enumerate() {
-        for c in Condition::ALL {
-            let t = row[c as usize];
-            if t > 0 && c.is_loss() {
-                downtime += t;
-                causes.push(CauseRow {
-                    cause: c.label().to_string(),
-                    station: w.plant.stations[i].name.clone(),
-                    hours: round(to_hours(t), 4),
-                });
-            }
-        }
-    }
-    causes.sort_by(|a, b| {
-        b.hours
-            .total_cmp(&a.hours)
-            .then_with(|| a.station.cmp(&b.station))
-            .then_with(|| a.cause.cmp(&b.cause))
-    });
-    (causes, downtime)
-}
-
-/// Each station's figures.
-fn station_rows(w: &World) -> Vec<StationSummary> {
-    let m = &w.ledger.metrics;
-    let planned = m.planned_production;
-    w.plant
-        .stations
-        .iter()
-        .enumerate()
-        .map(|(i, st)| {
-            let c = &st.counters;
-            let run = m.station_time[i][Condition::Running as usize];
-            let completed = c.units_out + c.scrap_quality + c.scrap_temperature;
-            let a = ratio(run as f64, planned as f64);
-            let p = ratio(completed as f64 * st.cycle as f64, run as f64).min(1.0);
-            let q = ratio(c.units_out as f64, completed as f64);
-            StationSummary {
-                name: st.name.clone(),
-                plc: w.devices.plcs[w.plc_of(i)].name.clone(),
-                units_in: c.units_in,
-                units_out: c.units_out,
-                scrap: c.scrap_quality + c.scrap_temperature,
-                failures: c.failures,
-                trips: c.trips,
-                planned_stops: c.planned_stops,
-                hours: Condition::ALL
-                    .iter()
-                    .filter(|k| m.station_time[i][**k as usize] > 0)
-                    .map(|k| {
-                        (
-                            k.label().to_string(),
-                            round(to_hours(m.station_time[i][*k as usize]), 4),
-                        )
-                    })
-                    .collect(),
-                oee: oee(a, p, q),
-            }
-        })
-        .collect()
-}
-
-/// Each thermal process's figures.
-fn thermal_rows(w: &World) -> Vec<ThermalSummary> {
-    w.plant
-        .stations
-        .iter()
-        .filter_map(|st| {
-            st.thermal.as_ref().map(|th| ThermalSummary {
-                station: st.name.clone(),
-                trips: st.counters.trips,
-                excursions: th.excursions,
-                out_of_band_min: round(th.out_of_band as f64 / 60e6, 2),
-                min_c: round(th.min_c, 2),
-                max_c: round(th.max_c, 2),
-                scrap_temperature: st.counters.scrap_temperature,
-            })
-        })
-        .collect()
-}
-
-/// Each PLC's figures.
-fn plc_rows(w: &World) -> Vec<PlcSummary> {
-    w.devices
-        .plcs
-        .iter()
-        .map(|p| PlcSummary {
-            name: p.name.clone(),
-            address: p.address.to_string(),
-            profile: p.profile.name.clone(),
-            requests: p.stats.requests,
-            exceptions: p.stats.exceptions,
-            dropped: p.stats.dropped,
-            queue_peak: p.stats.queue_peak,
-            faults: p.stats.faults.clone(),
-        })
-        .collect()
-}
-
 /// What the attack steps did and what each control did.
 fn security_summary(w: &World) -> SecuritySummary {
-    let m = &w.ledger.metrics;
     let mut security = SecuritySummary::default();
     for (k, r) in w.campaign.attacks.iter().enumerate() {
         if !r.started {
             continue;
         }
-        let step_loss = m.attack_loss.get(k).copied().unwrap_or(0);
+        let step_loss = tree::hours_of(w, crate::loss::Cause::Attack(k));
         let (id, name) = r.spec.step.technique();
         security.steps_attempted += 1;
         let outcome = match r.outcome {
@@ -560,9 +468,12 @@ fn security_summary(w: &World) -> SecuritySummary {
             contained_after_s: r
                 .contained_at
                 .map(|c| round(c.saturating_sub(r.at) as f64 / 1e6, 3)),
-            downtime_h: round(to_hours(step_loss), 4),
+            downtime_h: round(step_loss, 4),
             lost_units: 0.0,
             cost: 0.0,
+            production_effect: 0.0,
+            response_fee: 0.0,
+            fee_for: None,
             detail: r.detail.clone(),
         });
     }
@@ -697,6 +608,7 @@ fn step_costs(
         .enumerate()
         .filter(|(_, r)| r.started)
         .map(|(k, _)| k);
+    let book = w.ledger.metrics.loss.closed(&w.plant);
     for (row, k) in security.steps.iter_mut().zip(started) {
         let cause = crate::loss::Cause::Attack(k);
         let units: f64 = raw
@@ -706,48 +618,14 @@ fn step_costs(
             .sum();
         row.lost_units = round(units, 3);
         let name = cause_name(w, cause);
-        row.cost = cost
-            .by_cause
-            .iter()
-            .find(|c| c.cause == name)
-            .map_or(0.0, |c| c.total);
+        if let Some(c) = cost.by_cause.iter().find(|c| c.cause == name) {
+            row.cost = c.total;
+            row.production_effect = round(c.lost_output + c.scrap_materials, 2);
+            row.response_fee = c.incident_response;
+        }
+        let scrapped = book.scrap_all.get(&cause).copied().unwrap_or(0);
+        row.fee_for = cost::outcome(w, k, units + scrapped as f64);
     }
-}
-
-/// The run's raw loss tree (causes as the World knows them), and the tree with its causes
-/// named and its lines priced.
-#[allow(clippy::type_complexity)]
-fn loss_tree(
-    w: &World,
-) -> (
-    Vec<(crate::loss::LossCategory, crate::loss::Cause, f64)>,
-    LossTree,
-) {
-    let m = &w.ledger.metrics;
-    let nominal_per_h = crate::world::bottleneck(&w.scenario).1;
-    let good = w.plant.line_output();
-    let unit_value = w.scenario.cost.downtime_per_h / nominal_per_h;
-    let raw = m.loss.tree(
-        &w.plant,
-        nominal_per_h,
-        w.plan.target_per_h,
-        m.planned_production,
-        good,
-    );
-    let losses = raw
-        .iter()
-        .map(|&(category, cause, units)| {
-            cost::line(category, cause_name(w, cause), units, unit_value)
-        })
-        .collect();
-    let tree = LossTree {
-        nominal_per_h: round(nominal_per_h, 3),
-        target_units: round(w.plan.target_per_h * to_hours(m.planned_production), 3),
-        good_units: good,
-        unit_value: round(unit_value, 4),
-        losses,
-    };
-    (raw, tree)
 }
 
 /// A cause as the reports name it.

@@ -45,21 +45,25 @@ pub fn impact_text(i: &Impact, currency: &str) -> String {
     );
     let _ = writeln!(
         o,
-        "  {:<58} {:>22} {:>20} {:>20} {:>26}",
+        "  {:<58} {:>22} {:>20} {:>20} {:>26} {:>26} {:>26}",
         "factor",
         "Δ good units",
         "Δ scrap",
         "Δ downtime (h)",
-        format!("Δ cost ({currency})")
+        format!("Δ production ({currency})"),
+        format!("Δ fees ({currency})"),
+        format!("= Δ cost ({currency})")
     );
     for r in rows(i) {
         let _ = writeln!(
             o,
-            "  {:<58} {:>22} {:>20} {:>20} {:>26}{}",
+            "  {:<58} {:>22} {:>20} {:>20} {:>26} {:>26} {:>26}{}",
             r.name,
             figure(&r.good_units, 0),
             figure(&r.scrap_units, 0),
             figure(&r.downtime_h, 2),
+            figure(&r.production_cost, 0),
+            figure(&r.fees, 0),
             figure(&r.cost, 0),
             if r.within_noise {
                 "  (within the noise)"
@@ -74,7 +78,10 @@ pub fn impact_text(i: &Impact, currency: &str) -> String {
             "  one seed is one day's anecdote: a line can make an outage up later; --impact-seeds 32 gives intervals"
         );
     }
-    let _ = writeln!(o, "  the factors plus the interaction add up to the total");
+    let _ = writeln!(
+        o,
+        "  the factors plus the interaction add up to the total; production (lost output, scrap materials) plus fees (incident response, false-positive review) is the cost"
+    );
     o
 }
 
@@ -93,7 +100,9 @@ pub fn impact_table(i: &Impact) -> (String, Vec<String>, Vec<Vec<String>>) {
         "Δ good units",
         "Δ scrap",
         "Δ downtime (h)",
-        "Δ cost",
+        "Δ production",
+        "Δ fees",
+        "= Δ cost",
         "",
     ]
     .map(String::from)
@@ -105,6 +114,8 @@ pub fn impact_table(i: &Impact) -> (String, Vec<String>, Vec<Vec<String>>) {
                 figure(&r.good_units, 0),
                 figure(&r.scrap_units, 0),
                 figure(&r.downtime_h, 2),
+                figure(&r.production_cost, 0),
+                figure(&r.fees, 0),
                 figure(&r.cost, 0),
                 if r.within_noise {
                     "within the noise".into()

@@ -82,9 +82,26 @@ fn production(s: &Summary, o: &mut String) {
         "unplanned downtime at the bottleneck: {:.2} h, by root cause",
         l.downtime_h
     );
-    let _ = writeln!(o, "  {:<14} {:<16} {:>8}", "cause", "station", "hours");
-    for c in l.downtime_by_cause.iter().take(12) {
-        let _ = writeln!(o, "  {:<14} {:<16} {:>8.2}", c.cause, c.station, c.hours);
+    let rows: Vec<_> = l.downtime_by_cause.iter().take(12).collect();
+    let w = |f: &dyn Fn(&crate::report::CauseRow) -> usize, head: usize| {
+        rows.iter().map(|c| f(c)).max().unwrap_or(0).max(head)
+    };
+    let (wc, ws, wo) = (
+        w(&|c| c.cause.chars().count(), 5),
+        w(&|c| c.station.chars().count(), 7),
+        w(&|c| c.owed_to.chars().count(), 7),
+    );
+    let _ = writeln!(
+        o,
+        "  {:<wc$} {:<ws$} {:>8}  {:<wo$}",
+        "cause", "station", "hours", "owed to"
+    );
+    for c in rows {
+        let _ = writeln!(
+            o,
+            "  {:<wc$} {:<ws$} {:>8.2}  {}",
+            c.cause, c.station, c.hours, c.owed_to
+        );
     }
     if l.downtime_by_cause.len() > 12 {
         let _ = writeln!(
@@ -237,10 +254,12 @@ fn security_steps(s: &Summary, o: &mut String) {
                 st.detail,
                 if st.cost > 0.0 {
                     format!(
-                        " — {:.2} h of line downtime, {:.0} units short, {}",
+                        " — {:.2} h of line downtime, {:.0} units short, {} = production {} + response fee {}",
                         st.downtime_h,
                         st.lost_units,
-                        money(st.cost, &s.cost.currency)
+                        money(st.cost, &s.cost.currency),
+                        money(st.production_effect, &s.cost.currency),
+                        money(st.response_fee, &s.cost.currency)
                     )
                 } else {
                     String::new()
@@ -416,6 +435,37 @@ fn cost(s: &Summary, o: &mut String) {
     for r in c.by_cause.iter().take(10) {
         let _ = writeln!(o, "  {:>12}  {}", money(r.total, &c.currency), r.cause);
     }
+    if let Some(line) = fees_line(s) {
+        let _ = writeln!(o, "  {line}");
+    }
+}
+
+/// The incident fees a run's response line used, stated as the model's assumptions where
+/// the scenario writes none; None where no step was charged.
+pub fn fees_line(s: &Summary) -> Option<String> {
+    let c = &s.cost;
+    if !s.security.steps.iter().any(|st| st.fee_for.is_some()) {
+        return None;
+    }
+    let f = &c.incident_fees;
+    let m = |v: f64| money(v, &c.currency);
+    Some(format!(
+        "incident fees per step{}: succeeded with an effect {}, without {}, detected {}, blocked {}{}",
+        if c.incident_fees_assumed {
+            " (assumed defaults)"
+        } else {
+            ""
+        },
+        m(f.succeeded_with_effect),
+        m(f.succeeded_without_effect),
+        m(f.detected),
+        m(f.blocked),
+        if c.incident_fees_assumed {
+            " — write your own in the scenario's cost.incident"
+        } else {
+            ""
+        }
+    ))
 }
 
 /// A sweep's result as a terminal table: per variant the line's output and cost with
@@ -556,13 +606,25 @@ fn annual_table(out: &mut String, annual: &[crate::sweep::Annual], r: &crate::sw
 /// The loss tree: from target to good units, every loss with its category and cause.
 fn loss_tree(s: &Summary, o: &mut String) {
     let t = &s.loss_tree;
+    let outside = if t.made_outside_planned > 0.0 {
+        format!(" + {:.0} made outside planned time", t.made_outside_planned)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "loss tree   target {:.0} units (at {:.0}/h) − losses = {} good; a unit short costs {}",
-        t.target_units,
+        "loss tree   {:.0} units the recipes allowed (nominal {:.0}/h){outside} − losses = {} good; a unit short costs {}",
+        t.ideal_units,
         t.nominal_per_h,
         thousands(t.good_units),
         money(t.unit_value, &s.cost.currency)
+    );
+    let _ = writeln!(
+        o,
+        "            target {:.0} units (at {:.0}/h): production {:.1} % of target",
+        t.target_units,
+        t.target_per_h,
+        100.0 * t.good_units as f64 / t.target_units.max(1e-9)
     );
     let mut lines: Vec<&crate::report::LossLine> = t.losses.iter().collect();
     lines.sort_by(|a, b| b.units.abs().total_cmp(&a.units.abs()));

@@ -34,18 +34,19 @@ pub const METRICS: &[MetricDef] = &[
     m("cost_controls", "control friction ($)"),
     m("cost_operations", "operations' losses ($)"),
     m("cost_total", "total cost ($)"),
+    m("cost_production", "of it production effect ($)"),
+    m(
+        "cost_fees",
+        "of it fees: incident response, false-positive review ($)",
+    ),
     m("ordinary_cost", "ordinary day's cost ($)"),
     m("ordinary_controls", "ordinary day's control friction ($)"),
-    m("down_starved_h", "starved"),
-    m("down_blocked_h", "blocked"),
-    m("down_failure_h", "failure"),
-    m("down_safety_trip_h", "safety trip"),
+    m("down_breakdown_h", "breakdown"),
+    m("down_planned_stop_h", "planned stop"),
+    m("down_minor_stops_h", "starved/blocked and minor stops"),
     m("down_stopped_h", "stopped"),
-    m("down_plc_stop_h", "PLC in STOP"),
-    m("down_plc_fault_h", "PLC fault"),
-    m("down_attack_h", "attack"),
-    m("down_control_h", "blocked by control"),
-    m("down_maintenance_h", "planned maintenance"),
+    m("down_communication_h", "communication loss or PLC fault"),
+    m("down_held_h", "held by decision"),
 ];
 
 /// Index of a metric by name.
@@ -56,14 +57,14 @@ pub fn metric(name: &str) -> usize {
         .unwrap_or_else(|| unreachable!("unknown metric {name}"))
 }
 
-/// The downtime causes, in `down_*` column order (`Condition::ALL` order).
-pub(crate) fn causes() -> impl Iterator<Item = Condition> {
-    Condition::ALL.into_iter().filter(|c| c.is_loss())
+/// The loss tree's time categories, in `down_*` column order.
+pub(crate) fn causes() -> impl Iterator<Item = LossCategory> {
+    LossCategory::TIME.into_iter()
 }
 
 /// The first `down_*` column.
 pub fn first_cause() -> usize {
-    metric("down_starved_h")
+    metric("down_breakdown_h")
 }
 
 /// The figures of a run; `ordinary` is the same seed's day without the attack campaign
@@ -91,18 +92,15 @@ pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<(f64, f64)>) -> V
         c.controls,
         c.operations,
         c.total,
+        // The same total in two: production (lost output, scrap) + fees.
+        round(c.lost_output + c.scrap_materials, 2),
+        round(c.incident_response + c.false_positive_review, 2),
         ordinary.map_or(f64::NAN, |o| o.0),
         ordinary.map_or(f64::NAN, |o| o.1),
     ];
-    for cause in causes() {
-        let t: u64 = w
-            .ledger
-            .metrics
-            .line_loss
-            .iter()
-            .map(|r| r[cause as usize])
-            .sum();
-        f.push(round(crate::time::to_hours(t), 4));
+    for cat in causes() {
+        let h = w.ledger.metrics.loss.hours_where(|c, _| c == cat);
+        f.push(round(h, 4));
     }
     debug_assert_eq!(f.len(), METRICS.len());
     f

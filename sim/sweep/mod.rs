@@ -12,7 +12,7 @@
 //!   order, so the merged `summary.json` is byte-identical to the unsharded one.
 
 use crate::controls::ControlId;
-use crate::metrics::Condition;
+use crate::loss::LossCategory;
 use crate::scenario::{Problem, Scenario, ScenarioError, VendorAccess};
 use crate::summary::{Summary, round};
 use crate::world::World;

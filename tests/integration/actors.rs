@@ -113,11 +113,11 @@ fn replay(scenario: &str, log: &InputLog) -> (World, Summary) {
 fn tree_closes(r: &Summary) {
     let t = &r.loss_tree;
     let lost: f64 = t.losses.iter().map(|l| l.units).sum();
-    let gap = t.target_units - t.good_units as f64 - lost;
+    let gap = t.ideal_units + t.made_outside_planned - t.good_units as f64 - lost;
     assert!(
         gap.abs() < 0.5,
-        "target {} good {} lost {lost}",
-        t.target_units,
+        "ideal {} good {} lost {lost}",
+        t.ideal_units,
         t.good_units
     );
     let causes: f64 = r.cost.by_cause.iter().map(|c| c.total).sum();

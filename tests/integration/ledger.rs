@@ -47,6 +47,62 @@ fn closes(r: &Summary) {
     assert!(cents(c.attacks, steps), "steps {steps}: {ctx}");
 }
 
+/// Whether step `k` (0-based) had an effect on the plant, read from the report alone: at
+/// least a unit of priced loss owed to it in the loss tree, scrap materials owed to it, or
+/// ransomware (it encrypts hosts).
+fn felt(r: &Summary, k: usize) -> bool {
+    let name = format!("step {}:", k + 1);
+    let units: f64 = r
+        .loss_tree
+        .losses
+        .iter()
+        .filter(|l| {
+            l.cause.starts_with(&name)
+                && !matches!(l.category, faultline::loss::LossCategory::WorkInProcess)
+        })
+        .map(|l| l.units)
+        .sum();
+    let scrap = r
+        .cost
+        .by_cause
+        .iter()
+        .find(|x| x.cause.starts_with(&name))
+        .is_some_and(|x| x.scrap_materials > 0.0);
+    units >= 1.0 || scrap || r.security.steps[k].technique == "T0828"
+}
+
+/// Step `k`'s incident fee by its outcome, at the scenario's fees (the older two-price
+/// form, or the defaults: 5,000 with an effect, 800 for every other step seen).
+fn fee(r: &Summary, p: &faultline::scenario::CostModel, k: usize) -> f64 {
+    let st = &r.security.steps[k];
+    let (with, without, detected, blocked) = match (
+        p.incident,
+        p.incident_recovery_per_step,
+        p.incident_triage_per_step,
+    ) {
+        (Some(f), _, _) => (
+            f.succeeded_with_effect,
+            f.succeeded_without_effect,
+            f.detected,
+            f.blocked,
+        ),
+        (None, None, None) => (5_000.0, 800.0, 800.0, 800.0),
+        (None, rec, tri) => {
+            let (rec, tri) = (rec.unwrap_or(5_000.0), tri.unwrap_or(800.0));
+            (rec, rec, tri, tri)
+        }
+    };
+    if st.outcome == "succeeded" {
+        if felt(r, k) { with } else { without }
+    } else if st.outcome == "blocked" {
+        blocked
+    } else if st.detected_after_s.is_some() {
+        detected
+    } else {
+        0.0
+    }
+}
+
 /// Every line of the ledger recomputed from the run's counters and the scenario's prices:
 /// lost output from the loss tree at the unit value, scrap materials from every station's
 /// scrap counters, incident response from each step's outcome, false positives from the
@@ -61,10 +117,7 @@ fn recomputed(w: &World, r: &Summary) {
     );
     // Lost output: every priced unit of the tree at the unit value, by cause.
     let priced = |l: &faultline::report::LossLine| {
-        !matches!(
-            l.category,
-            faultline::loss::LossCategory::TargetGap | faultline::loss::LossCategory::WorkInProcess
-        )
+        !matches!(l.category, faultline::loss::LossCategory::WorkInProcess)
     };
     let mut lost_by_cause: std::collections::BTreeMap<&str, f64> = Default::default();
     for l in r.loss_tree.losses.iter().filter(|l| priced(l)) {
@@ -93,15 +146,9 @@ fn recomputed(w: &World, r: &Summary) {
         "scrap materials {} for {scrapped} units: {ctx}",
         c.scrap_materials
     );
-    // Incident response: each step's row, from its outcome.
+    // Incident response: each step's row, from its outcome and its effect on the plant.
     for (k, st) in r.security.steps.iter().enumerate() {
-        let want = if st.outcome == "succeeded" {
-            p.incident_recovery_per_step
-        } else if st.outcome == "blocked" || st.detected_after_s.is_some() {
-            p.incident_triage_per_step
-        } else {
-            0.0
-        };
+        let want = fee(r, p, k);
         let got = c
             .by_cause
             .iter()
@@ -210,10 +257,7 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
         p.downtime_per_h / r.loss_tree.nominal_per_h
     ));
     for l in &r.loss_tree.losses {
-        let priced = !matches!(
-            l.category,
-            faultline::loss::LossCategory::TargetGap | faultline::loss::LossCategory::WorkInProcess
-        );
+        let priced = !matches!(l.category, faultline::loss::LossCategory::WorkInProcess);
         let want = if priced { l.units * c.unit_value } else { 0.0 };
         assert!(
             (l.cost - want).abs() <= 0.0005 * c.unit_value + 0.01,
@@ -228,22 +272,23 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
         ),
         "{c:?}"
     );
-    // Incident response: recovery for a succeeded step, triage for one detected or blocked.
+    // Incident response: the assumed default fees (all-controls writes none), 5,000 for a
+    // step that succeeded with an effect on the plant, 800 for any other step seen.
+    assert!(c.incident_fees_assumed && p.incident.is_none());
     let (mut recover, mut triage) = (0.0, 0.0);
-    for st in &r.security.steps {
-        if st.outcome == "succeeded" {
+    for (k, st) in r.security.steps.iter().enumerate() {
+        if st.outcome == "succeeded" && felt(&r, k) {
             recover += 1.0;
-        } else if st.outcome == "blocked" || st.detected_after_s.is_some() {
+        } else if st.outcome == "succeeded"
+            || st.outcome == "blocked"
+            || st.detected_after_s.is_some()
+        {
             triage += 1.0;
         }
     }
     assert!(recover + triage > 0.0);
-    assert!(p.incident_triage_per_step < p.incident_recovery_per_step);
     assert!(
-        cents(
-            c.incident_response,
-            recover * p.incident_recovery_per_step + triage * p.incident_triage_per_step
-        ),
+        cents(c.incident_response, recover * 5_000.0 + triage * 800.0),
         "{c:?}"
     );
     // False positives: the DPI's blocks of legitimate requests and the IDS's alarms with

@@ -25,12 +25,13 @@ fn units(r: &Summary, pick: impl Fn(LossCategory, &str) -> bool) -> f64 {
 }
 
 /// The bottleneck stage's account kept beside the twin by this test, from nothing but the
-/// stations' own states and counters after each step: the loss tree's lines are checked
-/// against it, so a line the tree forgets (or books to the wrong category) cannot hide in
-/// the leftover lines.
+/// stations' own states and counters after each step and the recipe in force (the plan's
+/// speed): the loss tree's lines are checked against it, so a line the tree forgets (or
+/// books to the wrong category) cannot hide in the leftover lines. Times are µs weighted
+/// by the recipe's speed (µs × percent / 100), so that × the nominal rate they are units.
 #[derive(Default, Debug)]
 struct Shadow {
-    /// Planned production time, and the bottleneck's running time in it (µs).
+    /// Planned production time, and the bottleneck's running time in it.
     planned: u64,
     running: u64,
     /// The bottleneck's own condition while it did not run in planned time.
@@ -78,9 +79,12 @@ fn shadowed(s: &Scenario, seed: u64) -> (World, Summary, Shadow) {
         let (made, scrapped) = (now.0 - last.0, now.1 - last.1);
         last = now;
         if !w.plan.planned {
-            sh.made_unplanned += made;
+            sh.made_unplanned += made + scrapped;
             continue;
         }
+        let recipe = w.plan.speed_pct[b];
+        // This tick's time at the recipe's rate.
+        let dt = dt * u64::from(recipe) / 100;
         sh.planned += dt;
         sh.made_planned += made;
         sh.stage_scrap_planned += scrapped;
@@ -88,7 +92,9 @@ fn shadowed(s: &Scenario, seed: u64) -> (World, Summary, Shadow) {
         match bn.state() {
             State::Running => {
                 sh.running += dt;
-                sh.slow += dt as f64 * f64::from(100u16.saturating_sub(bn.speed_pct)) / 100.0;
+                sh.slow += (dt * 100 / u64::from(recipe)) as f64
+                    * f64::from(recipe.saturating_sub(bn.speed_pct))
+                    / 100.0;
                 continue;
             }
             State::Failed if bn.in_planned_stop() => sh.own_maintenance += dt,
@@ -150,7 +156,7 @@ fn the_loss_tree_closes_and_each_line_is_what_the_stations_own_accounts_give_for
                     let variation = units(&r, |c, cause| {
                         c == LossCategory::SpeedLoss && cause == "normal operation"
                     });
-                    let share = variation.abs() / r.loss_tree.target_units.max(1.0);
+                    let share = variation.abs() / r.loss_tree.ideal_units.max(1.0);
                     {
                         let mut wst = worst.lock().unwrap();
                         if share > wst.0 {
@@ -159,7 +165,7 @@ fn the_loss_tree_closes_and_each_line_is_what_the_stations_own_accounts_give_for
                     }
                     if share >= 0.001 {
                         found.push(format!(
-                            "{place}: normal speed variation {variation:.1} units is {:.3} % of target (bar: < 0.1 %)",
+                            "{place}: normal speed variation {variation:.1} units is {:.3} % of what the recipes allowed (bar: < 0.1 %)",
                             100.0 * share
                         ));
                     }
@@ -170,7 +176,7 @@ fn the_loss_tree_closes_and_each_line_is_what_the_stations_own_accounts_give_for
     });
     let (share, at) = worst.into_inner().unwrap();
     eprintln!(
-        "{} runs: the largest normal speed variation is {:.4} % of target ({at})",
+        "{} runs: the largest normal speed variation is {:.4} % of what the recipes allowed ({at})",
         jobs.len(),
         100.0 * share
     );
@@ -189,18 +195,31 @@ fn against_the_shadow(
     use LossCategory as L;
     let mut out = Vec::new();
     let t = &r.loss_tree;
-    // The tree closes: target = good + every line.
+    // The tree closes: what the recipes allowed + made outside planned time = good +
+    // every line; and it is what the shadow's planned time at the recipes' rates gives.
     let lost: f64 = t.losses.iter().map(|l| l.units).sum();
-    let gap = t.target_units - t.good_units as f64 - lost;
+    let gap = t.ideal_units + t.made_outside_planned - t.good_units as f64 - lost;
     if gap.abs() >= 0.5 {
         out.push(format!(
-            "{place}: target {} = good {} + losses {lost} is off by {gap} units",
-            t.target_units, t.good_units
+            "{place}: ideal {} + outside {} = good {} + losses {lost} is off by {gap} units",
+            t.ideal_units, t.made_outside_planned, t.good_units
         ));
     }
-    // Every line is priced at the unit value but the target gap and work in process.
+    if (t.made_outside_planned - sh.made_unplanned as f64).abs() > 1e-6 {
+        out.push(format!(
+            "{place}: made outside planned time {}, the counters give {}",
+            t.made_outside_planned, sh.made_unplanned
+        ));
+    }
+    // No line is negative but the normal variation (whose size is bounded below).
     for l in &t.losses {
-        let priced = !matches!(l.category, L::TargetGap | L::WorkInProcess);
+        if l.units < -1e-6 && !(l.category == L::SpeedLoss && l.cause == "normal operation") {
+            out.push(format!("{place}: a negative line {l:?}"));
+        }
+    }
+    // Every line is priced at the unit value but work in process.
+    for l in &t.losses {
+        let priced = l.category != L::WorkInProcess;
         let want = if priced { l.units * t.unit_value } else { 0.0 };
         if (l.cost - want).abs() > 0.0005 * t.unit_value + 0.01 {
             out.push(format!("{place}: {l:?} costs {} (want {want})", l.cost));
@@ -215,7 +234,14 @@ fn against_the_shadow(
     }
     let per_us = rate / 3.6e9;
     let cat = |c: L| units(r, |x, _| x == c);
-    let tol = 0.01 * t.losses.len() as f64 + 1e-6 * t.target_units;
+    let tol = 0.01 * t.losses.len() as f64 + 1e-6 * t.ideal_units;
+    let ideal = sh.planned as f64 * per_us;
+    if (t.ideal_units - ideal).abs() > tol {
+        out.push(format!(
+            "{place}: ideal {} units, the recipes over planned time give {ideal}",
+            t.ideal_units
+        ));
+    }
     let mut want = |what: &str, got: f64, lo: f64, hi: f64| {
         if got < lo - tol || got > hi + tol {
             out.push(format!(
@@ -355,17 +381,7 @@ fn work_in_process_is_what_sits_after_the_bottleneck_and_variation_is_small() {
                         + (c.units_in - c.units_out - c.scrap_quality - c.scrap_temperature)
                 })
                 .sum();
-            let stage_scrap: u64 = book
-                .stage
-                .iter()
-                .map(|&j| {
-                    let c = &w.plant.stations[j].counters;
-                    c.scrap_quality + c.scrap_temperature
-                })
-                .sum();
-            let expected = inside as f64
-                - book.made_unplanned as f64
-                - (stage_scrap - book.stage_scrap_planned) as f64;
+            let expected = inside as f64;
             let wip = units(&r, |c, _| c == LossCategory::WorkInProcess);
             assert!(
                 (wip - expected).abs() < 1e-6,
@@ -376,7 +392,7 @@ fn work_in_process_is_what_sits_after_the_bottleneck_and_variation_is_small() {
                 c == LossCategory::SpeedLoss && cause == "normal operation"
             });
             assert!(
-                variation.abs() < 0.001 * r.loss_tree.target_units,
+                variation.abs() < 0.001 * r.loss_tree.ideal_units,
                 "{path} seed {seed}: speed variation {variation}"
             );
         }
@@ -496,4 +512,144 @@ fn the_vendor_gateways_approval_wait_is_the_gateways() {
         wait_s / 3600.0
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The reference line with a recipe that runs the filler (the bottleneck) at `pct` % from
+/// 08:30, and the plan's target `target_per_h`. Every other machine is 20 % faster than on
+/// the reference (whose pasteurizer has 5 % in hand): a recipe up to 115 % keeps the
+/// bottleneck on the filler, as a line built for it would.
+fn with_recipe(pct: u16, target_per_h: Option<f64>) -> Scenario {
+    let mut s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    for st in &mut s.stations {
+        if st.name != "filler" {
+            st.cycle_s *= 0.8;
+        }
+    }
+    for e in &mut s.schedule {
+        if let faultline::scenario::Action::Changeover { setpoints, .. } = &mut e.action {
+            for sp in setpoints.iter_mut() {
+                if let faultline::scenario::Setpoint::Speed(name, p) = sp
+                    && name == "filler"
+                {
+                    *p = pct;
+                }
+            }
+        }
+    }
+    if target_per_h.is_some() {
+        s.line.target_per_h = target_per_h;
+    }
+    s
+}
+
+fn no_negative_line(r: &Summary, place: &str) {
+    for l in &r.loss_tree.losses {
+        let variation = l.category == LossCategory::SpeedLoss && l.cause == "normal operation";
+        let floor = if variation {
+            -0.001 * r.loss_tree.ideal_units
+        } else {
+            -1e-6
+        };
+        assert!(l.units >= floor, "{place}: {l:?}");
+    }
+}
+
+#[test]
+fn a_recipe_faster_than_nameplate_is_no_negative_loss_and_a_dpi_that_keeps_it_owns_what_it_costs() {
+    let fast = with_recipe(110, None);
+    let (_, r) = run(&fast, 42);
+    no_negative_line(&r, "110 % recipe");
+    // The DPI bounds the HMI's speed writes at 105 %: the recipe's 110 % never reaches the
+    // filler's PLC, which runs on at its old speed.
+    let mut guarded = fast.clone();
+    guarded.dpi = Some(
+        ron::from_str(
+            r#"(mode: Enforce, rules: [
+                (from: Host("scada"), to: Host("plc-filler"), preset: ReadWrite,
+                 value_bounds: [(addresses: (0, 0), min: 50, max: 105)]),
+                (from: Host("scada"), to: Zone("control"), preset: ReadWrite),
+            ])"#,
+        )
+        .unwrap(),
+    );
+    // Over seeds (one day's difference is mostly the day's own noise: a faster filler
+    // meets its failures at other moments), the units the DPI costs against the same
+    // seeds without it, and what the tree owes it.
+    let seeds: Vec<u64> = (1..=crate::test_seeds(16)).collect();
+    let pairs = crate::on_two_threads(&seeds, |&seed| {
+        let (_, a) = run(&fast, seed);
+        let (_, b) = run(&guarded, seed);
+        no_negative_line(&b, "110 % recipe behind the DPI");
+        (
+            a.line.good_units as f64 - b.line.good_units as f64,
+            crate::owed(&b, "control: dpi"),
+        )
+    });
+    let n = pairs.len() as f64;
+    let lost = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let owed = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    assert!(owed > 100.0, "the tree owes the DPI {owed:.0} units a day");
+    assert!(
+        owed >= 0.9 * lost,
+        "the tree owes {owed:.0} units a day to the DPI of the {lost:.0} it costs"
+    );
+}
+
+#[test]
+fn a_target_below_nameplate_is_the_target_and_the_tree_keeps_to_the_recipes() {
+    let s = with_recipe(95, Some(3000.0));
+    let (_, r) = run(&s, 42);
+    no_negative_line(&r, "target 3000/h");
+    assert_eq!(r.loss_tree.target_per_h, 3000.0);
+    assert_eq!(r.line.target_per_h, 3000.0);
+    let text = faultline::report::render_text(&r);
+    assert!(text.contains("(at 3000/h)"), "{text}");
+    // The recipe's 95 % is what the plan asks: not a speed loss owed to anyone.
+    assert!(
+        !r.loss_tree
+            .losses
+            .iter()
+            .any(|l| l.category == LossCategory::SpeedLoss && l.cause == "schedule"),
+        "{:?}",
+        r.loss_tree.losses
+    );
+}
+
+#[test]
+fn generated_recipes_and_targets_close_the_tree_with_no_negative_line() {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let jobs: Vec<Scenario> = (0..12)
+        .map(|_| {
+            // Up to 115 %: the stations around the filler are 17 % faster (the rinser); a
+            // recipe beyond that moves the bottleneck off the filler (docs: the loss tree
+            // is measured at the bottleneck the scenario names or its slowest stage).
+            let mut s = with_recipe(
+                rng.random_range(60..=115),
+                Some(rng.random_range(2000.0..4500.0)),
+            );
+            s.duration_h = 12.0;
+            // A second changeover at a random time, to another speed.
+            let at = rng.random_range(1.0..7.5);
+            s.schedule.push(faultline::scenario::ScheduleEntry {
+                at_h: at,
+                action: faultline::scenario::Action::Changeover {
+                    product: 1,
+                    setpoints: vec![faultline::scenario::Setpoint::Speed(
+                        "filler".into(),
+                        rng.random_range(60..=115),
+                    )],
+                },
+            });
+            s
+        })
+        .collect();
+    crate::on_two_threads(&jobs, |s| {
+        let (_, r) = run(s, 3);
+        no_negative_line(&r, &format!("{:?}", s.schedule));
+        let t = &r.loss_tree;
+        let lost: f64 = t.losses.iter().map(|l| l.units).sum();
+        let gap = t.ideal_units + t.made_outside_planned - t.good_units as f64 - lost;
+        assert!(gap.abs() < 0.5, "{gap}");
+    });
 }

@@ -1,7 +1,6 @@
 //! Attacks and controls move the headline figures the way the scenario library claims,
 //! with fixed seeds.
 
-use faultline::metrics::Condition;
 use faultline::plc::FaultCause;
 use faultline::report::Summary;
 use faultline::{Scenario, World, load};
@@ -51,7 +50,7 @@ fn an_it_scan_faults_the_legacy_plcs_and_costs_throughput() {
         }
         if a.plcs.iter().any(|p| !p.faults.is_empty()) {
             assert!(
-                hours_of(&a, Condition::Attack.label()) > 0.0,
+                a.scorecard.ot.downtime_from_attacks_h > 0.0,
                 "no downtime charged to the attack"
             );
         }
@@ -99,7 +98,7 @@ fn a_forgotten_flow_costs_production_and_is_listed() {
         ("scada", "plc-labelers", 502)
     );
     assert!(
-        hours_of(&f, Condition::Control.label()) > 0.0,
+        f.scorecard.ot.downtime_from_controls_h > 0.0,
         "no downtime charged to the control"
     );
     assert!(
@@ -134,7 +133,7 @@ fn setpoint_tampering_scraps_product_until_the_operator_restores_it() {
         .unwrap();
     assert!((60.0..=65.0).contains(&th.temp_c), "{}", th.temp_c);
     // STOP mode at 10:00 is charged to the attack.
-    assert!(hours_of(&t, Condition::Attack.label()) > 0.0);
+    assert!(t.scorecard.ot.downtime_from_attacks_h > 0.0);
 }
 
 #[test]
@@ -180,7 +179,7 @@ fn dpi_blocks_the_tampering_and_counts_its_false_positive() {
         before(&o8)
     );
     assert!(g.thermal[0].scrap_temperature > g8.thermal[0].scrap_temperature);
-    assert_eq!(hours_of(&g, Condition::Attack.label()), 0.0);
+    assert_eq!(g.scorecard.ot.downtime_from_attacks_h, 0.0);
     // The changeover's legitimate 65.0 °C is outside the learned range: one false positive
     // (the operator's retries before the engineer releases it are the same ticket).
     let dpi = g.security.dpi.as_ref().unwrap();
@@ -272,14 +271,14 @@ fn ransomware_stops_a_flat_plant_and_spares_a_segmented_one_in_island_mode() {
         encrypted(&i)
     );
     // Without the MES and under a shutdown order the line stands; in island mode it runs.
-    assert!(hours_of(&f, Condition::Attack.label()) > 5.0);
+    assert!(f.scorecard.ot.downtime_from_attacks_h > 5.0);
     assert!(
         f.line.good_units + 10_000 < b.line.good_units,
         "{} vs {}",
         f.line.good_units,
         b.line.good_units
     );
-    assert_eq!(hours_of(&i, Condition::Attack.label()), 0.0);
+    assert_eq!(i.scorecard.ot.downtime_from_attacks_h, 0.0);
     assert!(
         i.line.good_units + 500 > b.line.good_units,
         "{} vs {}",
@@ -336,7 +335,7 @@ fn condition_monitoring_turns_failures_into_shorter_planned_stops() {
         };
         assert!(filler(&w).planned_stops > 0);
         assert!(filler(&w).failures < filler(&b).failures);
-        assert!(hours_of(&w, Condition::Maintenance.label()) > 0.0);
+        assert!(hours_of(&w, "planned stop") > 0.0);
         gained += w.line.good_units as i64 - b.line.good_units as i64;
     }
     assert!(

@@ -92,7 +92,7 @@ def test_three_real_clients_are_three_actors_with_their_techniques_and_costs(twi
     assert "actor: red team" in owed and "actor: insider" in owed, owed
     tree = summary["loss_tree"]
     lost = sum(l["units"] for l in tree["losses"])
-    assert abs(tree["target_units"] - tree["good_units"] - lost) < 0.5
+    assert abs(tree["ideal_units"] + tree["made_outside_planned"] - tree["good_units"] - lost) < 0.5
     assert abs(sum(c["total"] for c in summary["cost"]["by_cause"]) - summary["cost"]["total"]) < 0.01
 
     # The scoreboard's last page (the session ended: it no longer reloads) loads and

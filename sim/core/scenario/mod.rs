@@ -5,6 +5,7 @@
 pub(crate) mod load;
 
 pub mod controls;
+mod cost;
 pub mod schema;
 pub use load::{
     Problem, ScenarioError, Sources, from_ron, load_with, overlay_schema, parse, policy_problems,
@@ -12,6 +13,7 @@ pub use load::{
 };
 
 use crate::dist::Dist;
+pub use cost::{CostModel, IncidentFees};
 use serde::{Deserialize, Serialize};
 
 /// A scenario: the line, its PLCs and HMI, the network, the controls and the attacks of one
@@ -812,63 +814,6 @@ pub struct LineSpec {
     /// "island mode". Without it, losing the MES stops the line.
     #[serde(default)]
     pub island_mode: bool,
-}
-
-/// The cost model: what lost output, scrap and incident response cost.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CostModel {
-    /// The currency every cost is in (a code such as USD or EUR).
-    #[serde(default = "default_currency")]
-    pub currency: String,
-    /// Cost of an hour of unplanned line downtime. A unit of output lost (the loss tree)
-    /// is priced at this rate spread over the bottleneck's nominal rate.
-    pub downtime_per_h: f64,
-    /// Materials and disposal of one scrapped unit. The output a scrapped unit stands for
-    /// is already priced in the loss tree (quality loss): do not add it here.
-    pub scrap_per_unit: f64,
-    /// Incident response to an attack step that succeeded: recovery (restoring the
-    /// device or host, forensics). An assumption of the default model.
-    #[serde(default = "default_recovery", alias = "incident_response_per_step")]
-    pub incident_recovery_per_step: f64,
-    /// Incident response to a step that was detected or blocked but did not succeed:
-    /// triage (an analyst reviews the alert or the firewall log). An assumption.
-    #[serde(default = "default_triage")]
-    pub incident_triage_per_step: f64,
-    /// Engineer's time to review and release one blocked legitimate request.
-    #[serde(default = "default_false_positive")]
-    pub per_false_positive: f64,
-}
-
-fn default_recovery() -> f64 {
-    5_000.0
-}
-
-fn default_triage() -> f64 {
-    800.0
-}
-
-fn default_false_positive() -> f64 {
-    150.0
-}
-
-fn default_currency() -> String {
-    "USD".into()
-}
-
-impl Default for CostModel {
-    /// $36k per hour: FMCG downtime, Siemens "True Cost of Downtime 2024" (Senseye 2022: $39k/h).
-    /// $0.25 per scrapped bottle of beer (glass, liquid, label, cap): an assumption.
-    fn default() -> Self {
-        CostModel {
-            currency: default_currency(),
-            downtime_per_h: 36_000.0,
-            scrap_per_unit: 0.25,
-            incident_recovery_per_step: default_recovery(),
-            incident_triage_per_step: default_triage(),
-            per_false_positive: default_false_positive(),
-        }
-    }
 }
 
 impl ProfileSpec {

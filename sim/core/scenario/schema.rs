@@ -47,6 +47,18 @@ const NAMED: &[(&str, &str, Unit)] = &[
         "per_false_positive",
         unit("currency", 0.0, 1e9),
     ),
+    (
+        "IncidentFees",
+        "succeeded_with_effect",
+        unit("currency", 0.0, 1e9),
+    ),
+    (
+        "IncidentFees",
+        "succeeded_without_effect",
+        unit("currency", 0.0, 1e9),
+    ),
+    ("IncidentFees", "detected", unit("currency", 0.0, 1e9)),
+    ("IncidentFees", "blocked", unit("currency", 0.0, 1e9)),
     ("ControlPrice", "purchase", unit("currency", 0.0, 1e10)),
     (
         "ControlPrice",

@@ -3,14 +3,14 @@
 //! ```text
 //! total = lost output            Σ the loss tree's priced lines (units × unit value)
 //!       + scrap materials        every scrapped unit × scrap_per_unit, to what scrapped it
-//!       + incident response      recovery per succeeded step, triage per detected or blocked one
+//!       + incident response      a fee per step by its outcome: succeeded with an effect on the
+//!                                plant, succeeded without, detected, blocked (scenario cost.incident)
 //!       + false-positive review  per legitimate request a control blocked or flagged
 //!       = Σ by cause             = attacks + controls + operations
 //! ```
 //!
-//! The target gap (the plan against the line's nominal rate) and work in process (units
-//! still inside the line) are in the loss tree so that it closes, but they are not losses
-//! anyone caused: they are not priced.
+//! Work in process (units still inside the line) is in the loss tree so that it closes,
+//! but it is not a loss anyone caused: it is not priced.
 
 use super::{LossLine, LossTree, SecuritySummary, round};
 use crate::controls::ControlId;
@@ -54,6 +54,11 @@ pub struct CostSummary {
     pub incident_response: f64,
     /// Reviewing legitimate requests a control blocked or flagged.
     pub false_positive_review: f64,
+    /// The incident fees the response line used, by a step's outcome.
+    pub incident_fees: crate::scenario::IncidentFees,
+    /// Whether those fees are the model's assumed defaults (the scenario writes none):
+    /// every report that uses them says so.
+    pub incident_fees_assumed: bool,
     /// The four lines above; also the sum of `by_cause`, and of attacks + controls + operations.
     pub total: f64,
     /// Owed to attack steps.
@@ -78,12 +83,9 @@ pub struct CauseCost {
     pub total: f64,
 }
 
-/// The tree's lines priced: the target gap and work in process are not.
+/// The tree's lines priced: work in process is not.
 pub(super) fn priced(category: LossCategory) -> bool {
-    !matches!(
-        category,
-        LossCategory::TargetGap | LossCategory::WorkInProcess
-    )
+    category != LossCategory::WorkInProcess
 }
 
 /// The ledger of a finished World, from its raw loss tree (causes not yet named).
@@ -104,18 +106,23 @@ pub(super) fn ledger(
     for (&cause, &n) in &book.scrap_all {
         rows.entry(cause).or_default().scrap_materials += n as f64 * c.scrap_per_unit;
     }
+    let (fees, assumed) = c.fees();
     for (k, r) in w.campaign.attacks.iter().enumerate() {
         if !r.started {
             continue;
         }
-        let succeeded = matches!(r.outcome, Some(crate::attack::Outcome::Succeeded));
-        let blocked = matches!(r.outcome, Some(crate::attack::Outcome::Blocked));
-        let price = if succeeded {
-            c.incident_recovery_per_step
-        } else if blocked || r.detected_at.is_some() {
-            c.incident_triage_per_step
-        } else {
-            0.0
+        let units: f64 = raw
+            .iter()
+            .filter(|l| priced(l.0) && l.1 == Cause::Attack(k))
+            .map(|l| l.2)
+            .sum();
+        let scrapped = book.scrap_all.get(&Cause::Attack(k)).copied().unwrap_or(0);
+        let price = match outcome(w, k, units + scrapped as f64) {
+            Some(StepOutcome::SucceededWithEffect) => fees.succeeded_with_effect,
+            Some(StepOutcome::SucceededWithoutEffect) => fees.succeeded_without_effect,
+            Some(StepOutcome::Detected) => fees.detected,
+            Some(StepOutcome::Blocked) => fees.blocked,
+            None => 0.0,
         };
         if price > 0.0 {
             rows.entry(Cause::Attack(k)).or_default().incident_response += price;
@@ -167,11 +174,49 @@ pub(super) fn ledger(
         scrap_materials: sum(&|r| r.scrap_materials),
         incident_response: sum(&|r| r.incident_response),
         false_positive_review: sum(&|r| r.false_positive_review),
+        incident_fees: fees,
+        incident_fees_assumed: assumed,
         total: sum(&|r| r.total),
         attacks: kind(CauseKind::Attack),
         controls: kind(CauseKind::Control),
         operations: kind(CauseKind::Operations),
         by_cause,
+    }
+}
+
+/// What a step came to, for its incident fee.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    /// It succeeded and the plant felt it: it owns at least a unit of lost output or a
+    /// scrapped unit, or it encrypted hosts.
+    SucceededWithEffect,
+    /// It succeeded and nothing in the plant is owed to it.
+    SucceededWithoutEffect,
+    /// It did not succeed (or is still running) and was detected.
+    Detected,
+    /// A control blocked it (detected or not).
+    Blocked,
+}
+
+/// Step `k`'s outcome for its fee, from its result and the units the plant lost to it
+/// (lost output and scrap, in units); None for a step that neither succeeded nor was seen.
+pub(super) fn outcome(w: &World, k: usize, units_owed: f64) -> Option<StepOutcome> {
+    use crate::attack::Outcome;
+    let r = &w.campaign.attacks[k];
+    match r.outcome {
+        Some(Outcome::Succeeded) => {
+            let felt = units_owed >= 1.0
+                || matches!(r.spec.step, crate::scenario::AttackStep::Ransomware { .. });
+            Some(if felt {
+                StepOutcome::SucceededWithEffect
+            } else {
+                StepOutcome::SucceededWithoutEffect
+            })
+        }
+        Some(Outcome::Blocked) => Some(StepOutcome::Blocked),
+        _ if r.detected_at.is_some() => Some(StepOutcome::Detected),
+        _ => None,
     }
 }
 

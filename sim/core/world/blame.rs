@@ -124,6 +124,7 @@ impl World {
                 self.controls.dpi_blocked_hmi.len(),
                 cut_off,
                 self.hmi.temp_recipe.get(st).copied().flatten(),
+                self.plan.speed_pct[st],
             );
             let wanted =
                 st == self.ledger.metrics.bottleneck || self.plant.stations[st].thermal.is_some();
@@ -145,10 +146,21 @@ impl World {
         // Only what the ledger reads is worked out: the bottleneck's speed, the thermal
         // stations' temperature, the breakdowns of stations waiting for the vendor.
         let speed = if st != self.ledger.metrics.bottleneck {
-            Cause::Schedule
+            Cause::Normal
+        } else if let Some(c) = self.culprit(plc.holding_writer(slot, H_SPEED)) {
+            c
+        } else if plc.holding(slot, H_SPEED) != Some(self.plan.speed_pct[st]) {
+            // The recipe's speed did not reach the PLC: the DPI kept the write from it, or a
+            // control cut the HMI off from it; else it is on its way (a scan or two).
+            if self.controls.dpi_blocked_hmi.contains(&p) {
+                Cause::Control(crate::controls::ControlId::Dpi)
+            } else if let Some(c) = self.hmi_cut_off_by(p) {
+                Cause::Control(c)
+            } else {
+                Cause::Normal
+            }
         } else {
-            self.culprit(plc.holding_writer(slot, H_SPEED))
-                .unwrap_or(Cause::Schedule)
+            Cause::Normal
         };
         let temperature = if !plc.is_thermal_slot(slot) {
             Cause::Normal

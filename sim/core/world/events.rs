@@ -36,6 +36,13 @@ impl World {
                 // The new product reaches the line; its recipe's band applies.
                 self.plant.set_product(*product);
                 let s = &self.scenario;
+                for sp in setpoints {
+                    if let crate::scenario::Setpoint::Speed(name, pct) = sp
+                        && let Some(i) = s.station_index(name)
+                    {
+                        self.plan.speed_pct[i] = *pct;
+                    }
+                }
                 self.hmi
                     .changeover(*product, setpoints, |n| s.station_index(n));
                 self.changeover_at_the_panels(t, *product);

@@ -205,14 +205,8 @@ impl World {
             }
         }
         let (bottleneck, capacity_per_h) = bottleneck(s);
-        let mut metrics = Metrics::new(
-            s.stations.len(),
-            bottleneck,
-            rec.timeline,
-            rec.events,
-            attacks.len(),
-        );
-        metrics.loss = crate::loss::LossBook::new(&plant, bottleneck);
+        let mut metrics = Metrics::new(s.stations.len(), bottleneck, rec.timeline, rec.events);
+        metrics.loss = crate::loss::LossBook::new(&plant, bottleneck, capacity_per_h);
         let n_links = bus.links.len();
         let mut w = World {
             seed,
@@ -224,7 +218,7 @@ impl World {
                 blame: vec![None; s.stations.len()],
                 track_blame,
                 causes: vec![crate::loss::StationCauses::default(); s.stations.len()],
-                causes_seen: vec![(u64::MAX, 0, None, None); s.stations.len()],
+                causes_seen: vec![(u64::MAX, 0, None, None, 0); s.stations.len()],
             },
             plant,
             devices: Devices {
@@ -288,6 +282,12 @@ impl World {
         while let Some(action) = self.plan.due(t) {
             self.apply(t, &action);
         }
+        // The units made so far belong to the plan and causes they were made under: a
+        // change of either at this tick opens a new segment of the loss tree's book.
+        self.ledger
+            .metrics
+            .loss
+            .book_units(&self.plant, self.plan.planned, &self.ledger.causes);
         // The HMI polls, writes, and its operator acts (unless its workstation is encrypted).
         if t >= self.campaign.hmi_down_until {
             self.hmi.tick(t, &mut self.net.bus);
@@ -444,6 +444,7 @@ impl World {
             dt,
             &self.ledger.blame,
             &self.ledger.causes,
+            &self.plan.speed_pct,
         );
         self.collect_events();
         self.now = t + dt;

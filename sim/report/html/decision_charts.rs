@@ -1,4 +1,5 @@
-//! The charts a budget meeting reads: the waterfall from target to good units by loss
+//! The charts a budget meeting reads: the waterfall from what the recipes allowed to good
+//! units by loss
 //! category and cause (a run), and the loss exceedance curve of each variant (a sweep).
 
 use super::*;
@@ -19,7 +20,7 @@ pub enum Owner {
 }
 
 /// The run's loss tree as waterfall steps: the largest `keep` lines by size, the rest
-/// folded into one step, so target − Σ steps = good exactly as the tree closes.
+/// folded into one step, so the ideal − Σ steps = good exactly as the tree closes.
 pub fn waterfall_steps(s: &Summary, keep: usize) -> Vec<WaterfallStep> {
     let mut lines: Vec<&crate::report::LossLine> = s
         .loss_tree
@@ -29,7 +30,7 @@ pub fn waterfall_steps(s: &Summary, keep: usize) -> Vec<WaterfallStep> {
         .collect();
     lines.sort_by(|a, b| b.units.abs().total_cmp(&a.units.abs()));
     let owner = |cause: &str| {
-        if cause.starts_with("step ") {
+        if cause.starts_with("step ") || cause.starts_with("actor: ") {
             Owner::Attack
         } else if cause.starts_with("control: ") {
             Owner::Control
@@ -72,12 +73,16 @@ fn colour(o: Owner) -> RGBColor {
     }
 }
 
-/// From target (top bar) down through each loss to good units (bottom bar).
+/// From what the recipes allowed (top bar) down through each loss to good units (bottom bar).
 pub fn waterfall_chart(target: f64, good: f64, steps: &[WaterfallStep]) -> String {
     let n = steps.len() + 2;
     let mut level = target;
-    let mut bars: Vec<(String, f64, f64, RGBColor)> =
-        vec![("target".into(), 0.0, target, RGBColor(60, 60, 60))];
+    let mut bars: Vec<(String, f64, f64, RGBColor)> = vec![(
+        "the recipes allowed".into(),
+        0.0,
+        target,
+        RGBColor(60, 60, 60),
+    )];
     for st in steps {
         let next = level - st.units;
         bars.push((

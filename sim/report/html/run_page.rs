@@ -15,7 +15,7 @@ pub(crate) const SCORE_ROWS: &[(&str, &str, &str)] = &[
     ("downtime_h", "unplanned downtime (h)", "OT"),
     ("attack_downtime_h", "downtime from attacks (h)", "OT"),
     ("control_downtime_h", "downtime from controls (h)", "OT"),
-    ("oee", "OEE", "OT"),
+    ("oee", "OEE = availability × performance × quality", "OT"),
     ("safety_trips", "safety trips", "OT"),
     ("scrap_units", "scrap units", "OT"),
     ("cost_total", "total cost", "cost"),
@@ -82,24 +82,32 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
                 st.outcome.clone(),
                 st.detected_after_s.map(fmt).unwrap_or_else(|| "–".into()),
                 fmt(st.downtime_h),
+                format!("{:.0}", st.production_effect),
+                match st.fee_for {
+                    Some(f) => format!("{:.0} ({})", st.response_fee, fee_for(f)),
+                    None => "0".into(),
+                },
             ]
         })
         .collect();
     let mut tables = Vec::new();
     if !steps.is_empty() {
         tables.push((
-            "Attack steps".to_string(),
-            [
-                "at",
-                "technique",
-                "from",
-                "target",
-                "outcome",
-                "detected after (s)",
-                "downtime (h)",
-            ]
-            .map(String::from)
-            .to_vec(),
+            match crate::report::text::fees_line(s) {
+                Some(f) => format!("Attack steps — {f}"),
+                None => "Attack steps".to_string(),
+            },
+            vec![
+                "at".into(),
+                "technique".into(),
+                "from".into(),
+                "target".into(),
+                "outcome".into(),
+                "detected after (s)".into(),
+                "downtime (h)".into(),
+                format!("production effect ({})", s.cost.currency),
+                format!("response fee ({})", s.cost.currency),
+            ],
             steps,
         ));
     }
@@ -218,9 +226,9 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         lead: Vec::new(),
         figures: vec![(
             "waterfall".into(),
-            "From target to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
+            "From what the recipes allowed to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
             waterfall_chart(
-                s.loss_tree.target_units,
+                s.loss_tree.ideal_units + s.loss_tree.made_outside_planned,
                 s.line.good_units as f64,
                 &waterfall_steps(s, 12),
             ),
@@ -277,6 +285,17 @@ fn actors_table(
     )
 }
 
+/// What a response fee was charged for, in words.
+fn fee_for(f: faultline_core::summary::StepOutcome) -> &'static str {
+    use faultline_core::summary::StepOutcome as O;
+    match f {
+        O::SucceededWithEffect => "succeeded, with an effect",
+        O::SucceededWithoutEffect => "succeeded, no effect",
+        O::Detected => "detected",
+        O::Blocked => "blocked",
+    }
+}
+
 pub(crate) fn side(s: &str) -> &'static str {
     match s {
         "IT" => "IT",
@@ -301,7 +320,14 @@ fn score_cells(s: &Summary) -> Vec<String> {
         fmt(sc.ot.unplanned_downtime_h),
         fmt(sc.ot.downtime_from_attacks_h),
         fmt(sc.ot.downtime_from_controls_h),
-        fmt(sc.ot.oee),
+        // The line's OEE as the text report prints it, with its three factors.
+        format!(
+            "{:.1} % = {:.1} % × {:.1} % × {:.1} %",
+            sc.ot.oee * 100.0,
+            s.line.oee.availability * 100.0,
+            s.line.oee.performance * 100.0,
+            s.line.oee.quality * 100.0
+        ),
         sc.ot.safety_trips.to_string(),
         sc.ot.scrap_units.to_string(),
         format!("{} {:.0}", s.cost.currency, s.cost.total),
@@ -359,15 +385,27 @@ fn attack_markers(w: &World) -> Vec<ChartMarker> {
     markers
 }
 
-/// The loss tree as a table: target, every loss with its category and cause, good units.
+/// The loss tree as a table: what the recipes allowed (and what was made outside planned
+/// time), every loss with its category and cause, good units; the target beside it.
 fn loss_tree_table(s: &Summary) -> (String, Vec<String>, Vec<Vec<String>>) {
     let t = &s.loss_tree;
     let mut rows = vec![vec![
-        "target".to_string(),
+        format!(
+            "what the recipes allowed (nominal {}/h)",
+            fmt(t.nominal_per_h)
+        ),
         String::new(),
-        fmt(t.target_units),
+        fmt(t.ideal_units),
         String::new(),
     ]];
+    if t.made_outside_planned > 0.0 {
+        rows.push(vec![
+            "made outside planned time".to_string(),
+            String::new(),
+            fmt(t.made_outside_planned),
+            String::new(),
+        ]);
+    }
     for l in &t.losses {
         rows.push(vec![
             l.category.label().to_string(),
@@ -384,9 +422,12 @@ fn loss_tree_table(s: &Summary) -> (String, Vec<String>, Vec<Vec<String>>) {
     ]);
     (
         format!(
-            "Loss tree: from target to good units (at {} units/h; a unit short costs {})",
-            fmt(t.nominal_per_h),
-            fmt(t.unit_value)
+            "Loss tree: from what the recipes allowed to good units (a unit short costs {} {}); target {} units at {}/h, production {}% of it",
+            fmt(t.unit_value),
+            s.cost.currency,
+            fmt(t.target_units),
+            fmt(t.target_per_h),
+            fmt(100.0 * t.good_units as f64 / t.target_units.max(1e-9))
         ),
         ["loss", "cause", "units", "cost"]
             .map(String::from)

@@ -1,0 +1,119 @@
+//! The cost model: what lost output, scrap, incident response and false positives cost.
+
+use serde::{Deserialize, Serialize};
+
+/// The cost model: what lost output, scrap and incident response cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostModel {
+    /// The currency every cost is in (a code such as USD or EUR).
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Cost of an hour of unplanned line downtime. A unit of output lost (the loss tree)
+    /// is priced at this rate spread over the bottleneck's nominal rate.
+    pub downtime_per_h: f64,
+    /// Materials and disposal of one scrapped unit. The output a scrapped unit stands for
+    /// is already priced in the loss tree (quality loss): do not add it here.
+    pub scrap_per_unit: f64,
+    /// What the response to one attack step costs, by its outcome. Not written, the
+    /// defaults apply (5,000 for a step that succeeded with an effect on the plant, 800
+    /// for any other step that succeeded, was detected or was blocked) and every report
+    /// states them as assumptions: write your own.
+    #[serde(default)]
+    pub incident: Option<IncidentFees>,
+    /// Older form: the response to a step that succeeded (with or without an effect).
+    /// `incident` replaces it; where both are written, `incident` is used.
+    #[serde(default, alias = "incident_response_per_step")]
+    pub incident_recovery_per_step: Option<f64>,
+    /// Older form: the response to a step that was detected or blocked. `incident`
+    /// replaces it.
+    #[serde(default)]
+    pub incident_triage_per_step: Option<f64>,
+    /// Engineer's time to review and release one blocked legitimate request.
+    #[serde(default = "default_false_positive")]
+    pub per_false_positive: f64,
+}
+
+/// What the response to one attack step costs, by the step's outcome: the people and
+/// time of incident response, not the production loss (which the loss tree prices).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentFees {
+    /// A step that succeeded and had an effect on the plant (it owns lost output or
+    /// scrap in the loss tree, or encrypted hosts): recovery — restoring the device or
+    /// host, forensics.
+    pub succeeded_with_effect: f64,
+    /// A step that succeeded without an effect on the plant (a write that changed
+    /// nothing, a spoof no one acted on): investigation, no recovery.
+    pub succeeded_without_effect: f64,
+    /// A step that did not succeed but was detected: triage of the alert.
+    pub detected: f64,
+    /// A step a control blocked: triage of the firewall or DPI log.
+    pub blocked: f64,
+}
+
+impl IncidentFees {
+    /// The defaults: assumptions of this model with no published source behind them
+    /// (5,000 for recovery after a step with an effect, 800 of triage for every other
+    /// step seen), which is why every report that uses them says so.
+    pub const DEFAULT: IncidentFees = IncidentFees {
+        succeeded_with_effect: 5_000.0,
+        succeeded_without_effect: 800.0,
+        detected: 800.0,
+        blocked: 800.0,
+    };
+}
+
+impl CostModel {
+    /// The incident fees in force, and whether they are the model's assumed defaults (no
+    /// fee written in the scenario).
+    pub fn fees(&self) -> (IncidentFees, bool) {
+        if let Some(f) = self.incident {
+            return (f, false);
+        }
+        let d = IncidentFees::DEFAULT;
+        match (
+            self.incident_recovery_per_step,
+            self.incident_triage_per_step,
+        ) {
+            (None, None) => (d, true),
+            (recovery, triage) => {
+                let succeeded = recovery.unwrap_or(d.succeeded_with_effect);
+                let triage = triage.unwrap_or(d.detected);
+                (
+                    IncidentFees {
+                        succeeded_with_effect: succeeded,
+                        succeeded_without_effect: succeeded,
+                        detected: triage,
+                        blocked: triage,
+                    },
+                    false,
+                )
+            }
+        }
+    }
+}
+
+fn default_false_positive() -> f64 {
+    150.0
+}
+
+fn default_currency() -> String {
+    "USD".into()
+}
+
+impl Default for CostModel {
+    /// $36k per hour: FMCG downtime, Siemens "True Cost of Downtime 2024" (Senseye 2022: $39k/h).
+    /// $0.25 per scrapped bottle of beer (glass, liquid, label, cap): an assumption.
+    fn default() -> Self {
+        CostModel {
+            currency: default_currency(),
+            downtime_per_h: 36_000.0,
+            scrap_per_unit: 0.25,
+            incident: None,
+            incident_recovery_per_step: None,
+            incident_triage_per_step: None,
+            per_false_positive: default_false_positive(),
+        }
+    }
+}
