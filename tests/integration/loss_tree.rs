@@ -574,8 +574,10 @@ fn a_recipe_faster_than_nameplate_is_no_negative_loss_and_a_dpi_that_keeps_it_ow
     );
     // Over seeds (one day's difference is mostly the day's own noise: a faster filler
     // meets its failures at other moments), the units the DPI costs against the same
-    // seeds without it, and what the tree owes it.
-    let seeds: Vec<u64> = (1..=crate::test_seeds(16)).collect();
+    // seeds without it, and what the tree owes it. The claim is about the mean, so the
+    // seeds are not cut when FAULTLINE_TEST_SEEDS asks for fewer (one seed's noise can
+    // exceed the margin).
+    let seeds: Vec<u64> = (1..=16).collect();
     let pairs = crate::on_two_threads(&seeds, |&seed| {
         let (_, a) = run(&fast, seed);
         let (_, b) = run(&guarded, seed);
