@@ -286,7 +286,7 @@ server that is not a gateway accepts any) except 0, a broadcast: writes are acte
 
 const PROFILES_INTRO: &str = "The profiles in force: the shipped library (`modern` and `legacy` are aliases of \
 the M580 and the M218) and the scenario's own. Each names the device it is modelled on and which of its figures \
-come from the manufacturer's documentation (sourced) and which are assumptions; ../shared/references.md lists the \
+come from the manufacturer's documentation (sourced) and which are assumptions; docs/sources.md lists the \
 sources. A fragile device's faults are chances, not certainties: each probe it cannot parse hangs it with the \
 probability shown, the watchdog trips after a number of overloaded scans drawn for each overload episode, and the \
 recovery before a reset takes is drawn for each fault, all from the PLC's own random stream.";

@@ -37,6 +37,11 @@ pub struct SweepArgs {
     /// currency); --runs is then the most seeds it may take. Not with shards.
     #[arg(long, value_name = "AMOUNT")]
     pub precision: Option<f64>,
+    /// Rank the variants as portfolios of controls by expected net benefit per year among
+    /// those whose yearly cost of ownership fits this amount (the scenario's currency);
+    /// needs the scenario's `risk` section.
+    #[arg(long, value_name = "AMOUNT")]
+    pub budget: Option<f64>,
     /// Write runs.csv, summary.json and report.html here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -53,9 +58,17 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         threads,
         hours,
         precision,
+        budget,
         out,
     } = a;
     let s = load_for(&scenario, hours)?;
+    if budget.is_some() && s.risk.is_none() {
+        return Err(Failure::Usage(format!(
+            "--budget needs a `risk` section in {} (how often a campaign comes and what each \
+             control costs to own): see `faultline schema risk`",
+            scenario.display()
+        )));
+    }
     if runs == 0 {
         return Err(Failure::Usage("--runs must be at least 1".into()));
     }
@@ -101,10 +114,12 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         None => (0..runs, String::new()),
     };
     let total = (seeds.end - seeds.start) * variants.len() as u64;
+    // Inclusive, as people count: 10 seeds from 7 are "seeds 7 to 16".
     eprintln!(
-        "seeds {}..{} × {} variant(s) on {threads} thread(s){note}",
+        "{} seed(s), {} to {} × {} variant(s) on {threads} thread(s){note}",
+        seeds.end - seeds.start,
         s.seed + seeds.start,
-        s.seed + seeds.end,
+        (s.seed + seeds.end).saturating_sub(1),
         variants.len()
     );
     let bar = progress_bar(total);
@@ -138,7 +153,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
             .map_err(Failure::Output)?;
     }
     let csv = out.as_ref().map(|d| d.join("runs.csv"));
-    let summary = faultline::sweep::run_sweep(
+    let mut summary = faultline::sweep::run_sweep(
         &variants,
         runs,
         s.seed,
@@ -148,6 +163,9 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         precision,
     )
     .map_err(Failure::Sweep)?;
+    if let Some(b) = budget {
+        summary.budget = Some(faultline::sweep::budget(&summary, b).map_err(Failure::Sweep)?);
+    }
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     let total = summary.runs * variants.len() as u64;

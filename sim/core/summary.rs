@@ -239,7 +239,7 @@ pub struct PlcSummary {
     pub faults: Vec<(FaultCause, u64)>,
 }
 
-/// The IT/OT table of ../shared/references.md, in numbers.
+/// The IT/OT table of the mission (IT: risk mitigation; OT: uptime and output), in numbers.
 #[derive(Clone, Debug, Serialize)]
 pub struct Scorecard {
     pub it: ItColumn,

@@ -317,6 +317,7 @@ fn questions(e: &super::Exercise, body: &mut String) {
 /// holds them equal.
 pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
     let mut out = String::new();
+    let cur = &ex.scenario.cost.currency;
     for c in compare {
         out.push_str(&format!(
             "**{} — {}** (inject {}, {} decides; {} seeds)\n\n",
@@ -326,9 +327,9 @@ pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
             c.asked,
             c.seeds
         ));
-        out.push_str(
-            "| option | cost, mean [95 % CI] | Δ cost vs ★ [95 % CI] | Δ good units vs ★ [95 % CI] | cheapest on |\n|---|---|---|---|---|\n",
-        );
+        out.push_str(&format!(
+            "| option | cost {cur}, mean [95 % CI] | Δ cost vs ★ [95 % CI] | Δ good units vs ★ [95 % CI] | cheapest on |\n|---|---|---|---|---|\n",
+        ));
         for ((key, label, _), st) in c.options.iter().zip(&c.stats) {
             let mut mark = String::new();
             if *key == c.chosen {
@@ -341,7 +342,7 @@ pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
                 mark.push_str(" worst");
             }
             out.push_str(&format!(
-                "| `{key}`{mark} — {label} | ${} | {} | {} | {:.0} % |\n",
+                "| `{key}`{mark} — {label} | {} | {} | {} | {:.0} % |\n",
                 st.cost.interval(),
                 st.delta_cost.delta(),
                 st.delta_good_units.delta(),

@@ -4,6 +4,7 @@
 mod actors_text;
 pub mod html;
 pub mod impact;
+mod sweep_text;
 pub mod text;
 mod writers;
 

@@ -3,6 +3,8 @@
 use super::Summary;
 use std::fmt::Write;
 
+pub use super::sweep_text::sweep_table;
+
 fn thousands(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
@@ -466,141 +468,6 @@ pub fn fees_line(s: &Summary) -> Option<String> {
             ""
         }
     ))
-}
-
-/// A sweep's result as a terminal table: per variant the line's output and cost with
-/// their 95 % intervals, the paired saving against the baseline, and the ranking.
-pub fn sweep_table(s: &crate::sweep::SweepSummary) -> String {
-    use crate::sweep::metric;
-    use std::fmt::Write;
-    let (good, cost) = (metric("good_units"), metric("cost_total"));
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "{} — {} seed(s) from {}, {} h each; baseline: \"{}\" ({})",
-        s.scenario,
-        s.runs,
-        s.first_seed,
-        s.duration_h,
-        s.variants.first().map(|v| v.name.as_str()).unwrap_or("-"),
-        s.variants
-            .first()
-            .map(|v| v.description.as_str())
-            .unwrap_or("-")
-    );
-    if let Some(st) = &s.stopping {
-        let _ = writeln!(out, "{}", st.describe(s.runs));
-    }
-    let _ = writeln!(
-        out,
-        "{:<28} {:>24} {:>28} {:>30} {:>8}",
-        "variant",
-        "good units (95 % CI)",
-        "cost $ (95 % CI)",
-        "saving vs baseline (95 % CI)",
-        "P(saves)"
-    );
-    for (k, v) in s.variants.iter().enumerate() {
-        let g = &v.metrics[good].1;
-        let c = &v.metrics[cost].1;
-        let d = &v.vs_baseline[cost].1;
-        let (saving, p) = if k == 0 {
-            (format!("{:>30}", "(the baseline)"), format!("{:>8}", "–"))
-        } else {
-            (
-                format!(
-                    "{:>10.0} [{:>8.0}, {:>8.0}]",
-                    0.0 - d.mean,
-                    0.0 - d.ci95.1,
-                    0.0 - d.ci95.0
-                ),
-                format!("{:>8.2}", v.p_saves_money),
-            )
-        };
-        let _ = writeln!(
-            out,
-            "{:<28} {:>8.0} [{:>6.0}, {:>6.0}] {:>9.0} [{:>7.0}, {:>7.0}] {saving} {p}",
-            v.name, g.mean, g.ci95.0, g.ci95.1, c.mean, c.ci95.0, c.ci95.1,
-        );
-    }
-    let _ = writeln!(
-        out,
-        "ranking by expected net saving (= attack losses avoided − control friction + other costs avoided):"
-    );
-    for (i, r) in s.ranking.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "  {}. {:<26} {:>10.0} $/run [{:.0}, {:.0}]  (attack losses avoided {:.0}, control friction added {:.0}, other costs avoided {:.0})",
-            i + 1,
-            r.name,
-            r.net_saving.mean,
-            r.net_saving.ci95.0,
-            r.net_saving.ci95.1,
-            r.attack_losses_avoided,
-            r.control_friction_added,
-            r.other_costs_avoided
-        );
-    }
-    if let (Some(a), Some(r)) = (&s.annual, &s.risk) {
-        annual_table(&mut out, a, r);
-    }
-    out
-}
-
-/// Risk and return per year: each variant's annualized loss exposure, its controls' cost,
-/// and against the baseline the net benefit, ROSI and P(net > 0).
-fn annual_table(out: &mut String, annual: &[crate::sweep::Annual], r: &crate::sweep::RiskInputs) {
-    use std::fmt::Write;
-    let _ = writeln!(
-        out,
-        "per year ({:.2} campaigns a year on average, {:.0} operating days; {} simulated years):",
-        r.campaigns_per_year.mean(),
-        r.operating_days,
-        crate::sweep::YEARS
-    );
-    let _ = writeln!(
-        out,
-        "  {:<26} {:>26} {:>10} {:>10} {:>24}",
-        "variant", "ALE $ (95 % CI)", "P90", "P99", "controls $/yr (95 % CI)"
-    );
-    for a in annual {
-        let _ = writeln!(
-            out,
-            "  {:<26} {:>10.0} [{:>6.0}, {:>6.0}] {:>10.0} {:>10.0} {:>8.0} [{:.0}, {:.0}]",
-            a.name,
-            a.ale.mean,
-            a.ale.ci95.0,
-            a.ale.ci95.1,
-            a.ale_p90,
-            a.ale_p99,
-            a.control_cost.mean,
-            a.control_cost.ci95.0,
-            a.control_cost.ci95.1
-        );
-    }
-    let _ = writeln!(
-        out,
-        "  net benefit per year (= attack losses avoided + other losses avoided − control cost added):"
-    );
-    for a in annual {
-        if let Some(d) = &a.vs_baseline {
-            let rosi = d.rosi.as_ref().map_or("-".to_string(), |x| {
-                format!("{:.2} [{:.2}, {:.2}]", x.mean, x.ci95.0, x.ci95.1)
-            });
-            let _ = writeln!(
-                out,
-                "  {:<26} {:>10.0} $/yr [{:.0}, {:.0}] = {:.0} + {:.0} − {:.0}; ROSI {rosi}; P(net > 0) {:.2}",
-                a.name,
-                d.net_benefit.mean,
-                d.net_benefit.ci95.0,
-                d.net_benefit.ci95.1,
-                d.attack_losses_avoided,
-                d.other_losses_avoided,
-                d.control_cost_added,
-                d.p_net_positive
-            );
-        }
-    }
 }
 
 /// The loss tree: from target to good units, every loss with its category and cause.

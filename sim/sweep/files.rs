@@ -100,6 +100,13 @@ pub struct Partial {
     /// The scenario's risk section, per variant, when the sweep annualizes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk: Option<RiskInputs>,
+    /// The currency the scenario's costs are in.
+    #[serde(default = "usd")]
+    pub currency: String,
+}
+
+pub(crate) fn usd() -> String {
+    "USD".into()
 }
 
 pub const PARTIAL_FORMAT: &str = "faultline-sweep-partial/1";

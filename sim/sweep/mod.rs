@@ -54,19 +54,23 @@ impl SweepError {
     }
 }
 
+mod budget;
 mod figures;
 mod files;
 mod risk;
 mod run;
 mod shards;
+mod spread;
 mod statistics;
 mod variants;
 
+pub use budget::*;
 pub use figures::*;
 pub use files::*;
 pub use risk::*;
 pub use run::*;
 pub use shards::*;
+pub use spread::*;
 pub use statistics::*;
 pub use variants::*;
 

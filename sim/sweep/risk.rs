@@ -25,6 +25,7 @@
 //! (other = the ordinary day's cost not owed to controls; friction = the part owed to them),
 //! and its mean and Student-t interval are over seeds; ROSI is the net over the added cost.
 
+use super::spread::{Percentiles, Swing, break_even, dist_quantile, tornado};
 use super::*;
 use crate::dist::Dist;
 
@@ -82,6 +83,8 @@ pub(crate) struct Day {
     pub friction: f64,
     /// The rest of the ordinary day's cost.
     pub other: f64,
+    /// Of the loss magnitude, the response fees (the ordinary day has none).
+    pub fees: f64,
 }
 
 impl Day {
@@ -93,6 +96,7 @@ impl Day {
             loss_magnitude: total - day,
             friction,
             other: day - friction,
+            fees: figures[metric("cost_fees")],
         }
     }
 }
@@ -103,11 +107,12 @@ pub struct Annual {
     pub name: String,
     /// One campaign's loss: the campaign day's cost less the ordinary day's (per seed).
     pub loss_magnitude: Stat,
-    /// Annualized loss exposure: E[campaigns per year] × the loss magnitude.
+    /// Annualized loss exposure: the mean frequency × the loss magnitude, with the 95 %
+    /// interval on the mean (over seeds), not the spread of years.
     pub ale: Stat,
-    /// Percentiles of the attack losses of a simulated year.
-    pub ale_p90: f64,
-    pub ale_p99: f64,
+    /// Percentiles of a simulated year's attack losses: each year draws the frequency,
+    /// then a Poisson number of campaigns (the spread the mean's interval leaves out).
+    pub annual_loss: Percentiles,
     /// Owning the controls for a year: amortized purchase + running.
     pub ownership: f64,
     /// The controls' measured friction on an ordinary day × operating days.
@@ -121,31 +126,57 @@ pub struct Annual {
     pub vs_baseline: Option<AnnualDelta>,
     /// The loss exceedance curve: (yearly attack loss x, P(loss > x)).
     pub exceedance: Vec<(f64, f64)>,
+    /// The band around it: (x, P(loss > x) with the frequency fixed at its 10th
+    /// percentile, at its 90th).
+    pub exceedance_band: Vec<(f64, f64, f64)>,
 }
 
 /// A variant against the baseline, per year. `attack_losses_avoided +
-/// other_losses_avoided − control_cost_added = net_benefit` (means, to the cent).
+/// other_losses_avoided − control_cost_added = net_benefit_mean` (means, to the cent).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AnnualDelta {
     pub attack_losses_avoided: f64,
+    /// Of the attack losses avoided: the production effect and the response fees.
+    pub attack_production_avoided: f64,
+    pub attack_fees_avoided: f64,
     pub other_losses_avoided: f64,
     pub control_cost_added: f64,
-    pub net_benefit: Stat,
+    /// The mean net benefit per year at the mean frequency, with the 95 % interval on
+    /// the mean (over seeds): how well the mean is known, not how a year may turn out.
+    pub net_benefit_mean: Stat,
+    /// Percentiles of the net benefit of a simulated year (frequency and campaigns drawn).
+    pub net_benefit: Percentiles,
     /// Return on security investment: net benefit / control cost added (with the net's
     /// interval over the same cost); none when the variant costs no more to run.
     pub rosi: Option<Stat>,
     /// Share of simulated years in which the variant came out ahead.
     pub p_net_positive: f64,
+    /// The campaigns a year at which the expected net benefit is zero (0: it pays without
+    /// any attack; none: it never pays).
+    pub break_even_frequency: Option<f64>,
+    /// Each uncertain input over its P10–P90, the rest at their medians, widest first.
+    pub sensitivity: Vec<Swing>,
 }
 
 /// The simulated years: each year's campaigns as seed indices (the same for every variant).
 fn years(risk: &RiskInputs, seeds: usize, first_seed: u64) -> Vec<Vec<usize>> {
+    let f = &risk.campaigns_per_year;
+    years_with(|rng| f.sample(rng), seeds, first_seed, "risk:years")
+}
+
+/// Years whose frequency is drawn by `lambda`, from the named stream.
+fn years_with(
+    mut lambda: impl FnMut(&mut crate::rng::Stream) -> f64,
+    seeds: usize,
+    first_seed: u64,
+    stream: &str,
+) -> Vec<Vec<usize>> {
     use rand::RngExt;
     use rand_distr::{Distribution, Poisson};
-    let mut rng = crate::rng::stream(first_seed, "risk:years");
+    let mut rng = crate::rng::stream(first_seed, stream);
     (0..YEARS)
         .map(|_| {
-            let lambda = risk.campaigns_per_year.sample(&mut rng);
+            let lambda = lambda(&mut rng);
             let n = if lambda > 0.0 {
                 Poisson::new(lambda).map_or(0.0, |p| p.sample(&mut rng)) as usize
             } else {
@@ -154,15 +185,6 @@ fn years(risk: &RiskInputs, seeds: usize, first_seed: u64) -> Vec<Vec<usize>> {
             (0..n).map(|_| rng.random_range(0..seeds.max(1))).collect()
         })
         .collect()
-}
-
-/// The q-quantile of sorted values (nearest rank).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let k = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[k]
 }
 
 /// P(loss > x) at 41 points from 0 to the largest simulated year.
@@ -194,21 +216,27 @@ pub(crate) fn annual(
     first_seed: u64,
 ) -> Vec<Annual> {
     let seeds = days.first().map_or(0, Vec::len);
-    let lambda = risk.campaigns_per_year.mean();
+    let freq = &risk.campaigns_per_year;
+    let lambda = freq.mean();
     let d = risk.operating_days;
     let years = years(risk, seeds, first_seed);
-    let yearly = |v: usize| -> Vec<f64> {
+    // The band: the same model with the frequency held at its 10th and 90th percentile.
+    let (lo, hi) = (dist_quantile(freq, 0.1), dist_quantile(freq, 0.9));
+    let years_lo = years_with(|_| lo, seeds, first_seed, "risk:years:p10");
+    let years_hi = years_with(|_| hi, seeds, first_seed, "risk:years:p90");
+    let yearly = |years: &[Vec<usize>], v: usize| -> Vec<f64> {
         years
             .iter()
             .map(|y| y.iter().map(|&i| days[v][i].loss_magnitude).sum())
             .collect()
     };
     let base = &days[0];
+    let base_years = yearly(&years, 0);
     let own = &risk.ownership_per_year;
     (0..names.len())
         .map(|v| {
             let day = &days[v];
-            let mut losses = yearly(v);
+            let losses = yearly(&years, v);
             let friction = acc(day.iter().map(|x| d * x.friction));
             let control_cost = acc(day.iter().map(|x| own[v] + d * x.friction));
             let vs_baseline = (v > 0).then(|| {
@@ -221,24 +249,28 @@ pub(crate) fn annual(
                         - d * (x.friction - b.friction)
                         - (own[v] - own[0])
                 }));
-                let attack = round(
-                    lambda * (mean(base, |x| x.loss_magnitude) - mean(day, |x| x.loss_magnitude)),
-                    2,
-                );
+                let avoided_per_campaign =
+                    mean(base, |x| x.loss_magnitude) - mean(day, |x| x.loss_magnitude);
+                let attack = round(lambda * avoided_per_campaign, 2);
+                let fees = round(lambda * (mean(base, |x| x.fees) - mean(day, |x| x.fees)), 2);
                 let other = round(d * (mean(base, |x| x.other) - mean(day, |x| x.other)), 2);
                 let added = round(cost.stat().mean, 2);
                 let net_stat = net.stat();
-                let base_years = yearly(0);
+                // The part of a year's net that does not depend on its campaigns.
                 let day_part = d
                     * (mean(base, |x| x.other + x.friction) - mean(day, |x| x.other + x.friction))
                     - (own[v] - own[0]);
-                let ahead = base_years
+                let mut nets: Vec<f64> = base_years
                     .iter()
                     .zip(&losses)
-                    .filter(|(b, x)| *b - *x + day_part > 0.0)
-                    .count();
+                    .map(|(b, x)| b - x + day_part)
+                    .collect();
+                let ahead = nets.iter().filter(|n| **n > 0.0).count();
+                nets.sort_by(f64::total_cmp);
                 AnnualDelta {
                     attack_losses_avoided: attack,
+                    attack_production_avoided: round(attack - fees, 2),
+                    attack_fees_avoided: fees,
                     other_losses_avoided: other,
                     // The rest of the net, so the parts add up to it to the cent.
                     control_cost_added: round(attack + other - round(net_stat.mean, 2), 2),
@@ -251,23 +283,39 @@ pub(crate) fn annual(
                             round(net_stat.ci95.1 / added, 4),
                         ),
                     }),
-                    net_benefit: net_stat,
+                    net_benefit_mean: net_stat,
+                    net_benefit: Percentiles::of(&nets),
                     p_net_positive: round(ahead as f64 / years.len().max(1) as f64, 4),
+                    break_even_frequency: break_even(avoided_per_campaign, day_part),
+                    sensitivity: tornado(freq, d, own[v] - own[0], day, base),
                 }
             });
-            losses.sort_by(f64::total_cmp);
+            let sorted = |mut v: Vec<f64>| {
+                v.sort_by(f64::total_cmp);
+                v
+            };
+            let losses = sorted(losses);
+            let curve = exceedance(&losses);
+            let at = |sorted: &[f64], x: f64| {
+                let above = sorted.len() - sorted.partition_point(|&v| v <= x);
+                round(above as f64 / sorted.len().max(1) as f64, 4)
+            };
+            let (l, h) = (sorted(yearly(&years_lo, v)), sorted(yearly(&years_hi, v)));
             Annual {
                 name: names[v].0.clone(),
                 loss_magnitude: acc(day.iter().map(|x| x.loss_magnitude)).stat(),
                 ale: acc(day.iter().map(|x| lambda * x.loss_magnitude)).stat(),
-                ale_p90: round(quantile(&losses, 0.90), 2),
-                ale_p99: round(quantile(&losses, 0.99), 2),
+                annual_loss: Percentiles::of(&losses),
                 ownership: own[v],
                 friction: friction.stat(),
                 control_cost: control_cost.stat(),
                 other_losses: acc(day.iter().map(|x| d * x.other)).stat(),
                 vs_baseline,
-                exceedance: exceedance(&losses),
+                exceedance_band: curve
+                    .iter()
+                    .map(|&(x, _)| (x, at(&l, x), at(&h, x)))
+                    .collect(),
+                exceedance: curve,
             }
         })
         .collect()
@@ -308,6 +356,7 @@ mod tests {
                 loss_magnitude: 100_000.0,
                 friction: 0.0,
                 other: 1_000.0,
+                fees: 0.0,
             };
             8
         ];
@@ -316,6 +365,7 @@ mod tests {
                 loss_magnitude: 50_000.0,
                 friction: 20.0,
                 other: 1_000.0,
+                fees: 0.0,
             };
             8
         ];
@@ -326,13 +376,27 @@ mod tests {
         assert_eq!(d.attack_losses_avoided, 25_000.0);
         assert_eq!(d.other_losses_avoided, 0.0);
         assert_eq!(d.control_cost_added, 16_000.0);
-        assert_eq!(d.net_benefit.mean, 9_000.0);
+        assert_eq!(d.net_benefit_mean.mean, 9_000.0);
         assert_eq!(d.rosi.as_ref().unwrap().mean, 0.5625);
+        // Break-even: 0.5·50k avoided a campaign against 16k a year: 16k / 50k = 0.32.
+        assert_eq!(d.break_even_frequency, Some(0.32));
+        // A year's net is 50k·N − 16k, N ~ Poisson(0.5): P(N ≤ 0, 1, 2, 3) = 0.607, 0.910,
+        // 0.986, 0.998, so P5 = P50 = −16k, P90 = 34k, P95 = 84k, P99 = 134k.
+        let n = d.net_benefit;
+        assert_eq!((n.p5, n.p50), (-16_000.0, -16_000.0), "{n:?}");
+        assert_eq!(
+            (n.p90, n.p95, n.p99),
+            (34_000.0, 84_000.0, 134_000.0),
+            "{n:?}"
+        );
+        // The years' spread is wider than the interval on the mean (zero here: every seed
+        // is the same).
+        assert!(n.p95 - n.p5 > d.net_benefit_mean.ci95.1 - d.net_benefit_mean.ci95.0);
         // Parts add up to the net.
         assert!(
             (d.attack_losses_avoided + d.other_losses_avoided
                 - d.control_cost_added
-                - d.net_benefit.mean)
+                - d.net_benefit_mean.mean)
                 .abs()
                 < 0.005
         );
@@ -344,6 +408,65 @@ mod tests {
         assert!((c[0].1 - 0.3935).abs() < 0.02);
         assert!(c.windows(2).all(|w| w[1].1 <= w[0].1));
         assert_eq!(c.last().unwrap().1, 0.0);
+    }
+
+    fn constant(loss: f64) -> Vec<Day> {
+        vec![
+            Day {
+                loss_magnitude: loss,
+                ..Day::default()
+            };
+            4
+        ]
+    }
+
+    #[test]
+    fn a_years_loss_follows_the_compound_poisson_closed_form() {
+        // One campaign a year on average, each 1,000: a year loses 1,000·N, N ~ Poisson(1),
+        // P(N ≤ 0..4) = 0.368, 0.736, 0.920, 0.981, 0.996.
+        let a = annual(
+            &inputs(1.0),
+            &names(),
+            &[constant(1_000.0), constant(0.0)],
+            3,
+        );
+        let p = a[0].annual_loss;
+        assert_eq!(
+            (p.p5, p.p50, p.p90, p.p95, p.p99),
+            (0.0, 1_000.0, 2_000.0, 3_000.0, 4_000.0)
+        );
+        // Held at a fixed frequency, the band is the curve itself.
+        let c = &a[0];
+        assert!(
+            c.exceedance.iter().zip(&c.exceedance_band).all(|(e, b)| {
+                e.0 == b.0 && (e.1 - b.1).abs() < 0.02 && (e.1 - b.2).abs() < 0.02
+            })
+        );
+    }
+
+    #[test]
+    fn the_frequencys_own_uncertainty_is_in_the_years() {
+        // λ ~ Uniform(0, 2): P(no campaign) = (1 − e^−2)/2 = 0.432, where a fixed λ = 1
+        // (the same mean) gives e^−1 = 0.368. The band holds λ at its P10 = 0.2 and
+        // P90 = 1.8: P(loss > 0) = 1 − e^−0.2 = 0.181 and 1 − e^−1.8 = 0.835.
+        let mut r = inputs(1.0);
+        r.campaigns_per_year = Dist::Uniform(0.0, 2.0);
+        let a = annual(&r, &names(), &[constant(1_000.0), constant(0.0)], 5);
+        let (e, b) = (&a[0].exceedance[0], &a[0].exceedance_band[0]);
+        assert!((e.1 - (1.0 - 0.4323)).abs() < 0.02, "{e:?}");
+        assert!(
+            (b.1 - 0.1813).abs() < 0.02 && (b.2 - 0.8347).abs() < 0.02,
+            "{b:?}"
+        );
+        // The mean is the same as at λ = 1 ...
+        assert_eq!(a[0].ale.mean, 1_000.0);
+        // ... the control that removes every loss breaks even at 10k / 1k = 10 a year, and
+        // the sensitivity table puts the frequency first.
+        let d = a[1].vs_baseline.as_ref().unwrap();
+        assert_eq!(d.break_even_frequency, Some(10.0));
+        assert_eq!(d.sensitivity[0].input, "campaigns per year");
+        assert!((d.sensitivity[0].net_at_low - (200.0 - 10_000.0)).abs() < 0.01);
+        assert!((d.sensitivity[0].net_at_high - (1_800.0 - 10_000.0)).abs() < 0.01);
     }
 
     #[test]

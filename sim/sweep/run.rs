@@ -103,6 +103,7 @@ pub fn run_sweep(
     });
     Ok(SweepSummary {
         stopping,
+        currency: base.cost.currency.clone(),
         ..agg.finish(&base.name, first_seed, base.duration_h)
     })
 }

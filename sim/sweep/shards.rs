@@ -234,7 +234,10 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, SweepError> {
         }
     }
     sink.finish().map_err(SweepError::io(csv))?;
-    Ok(agg.finish(&first.scenario, first.first_seed, first.duration_h))
+    Ok(SweepSummary {
+        currency: first.currency.clone(),
+        ..agg.finish(&first.scenario, first.first_seed, first.duration_h)
+    })
 }
 
 /// Hourly sums and markers of a shard, for its partial.json.
@@ -317,6 +320,7 @@ pub fn run_shard(
         hourly_sums: extras.hourly_sums,
         markers: extras.markers,
         risk: RiskInputs::of(variants),
+        currency: base.cost.currency.clone(),
     };
     let json = serde_json::to_string_pretty(&partial)
         .map_err(|e| SweepError::Merge(format!("partial.json: {e}")))?

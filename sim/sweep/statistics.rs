@@ -136,6 +136,12 @@ pub struct SweepSummary {
     /// risk section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annual: Option<Vec<Annual>>,
+    /// The currency every cost is in (the scenario's).
+    #[serde(default = "super::files::usd")]
+    pub currency: String,
+    /// The variants as portfolios ranked within a yearly budget (`--budget`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
 }
 
 /// A sweep that stops once its answer is precise enough: after each chunk of seeds, when
@@ -155,24 +161,24 @@ pub struct Stopping {
 
 impl Stopping {
     /// One line for the reports.
-    pub fn describe(&self, runs: u64) -> String {
+    pub fn describe(&self, runs: u64, currency: &str) -> String {
         let widest = self
             .widest
-            .map(|w| format!("±${w:.0}"))
+            .map(|w| format!("±{w:.0} {currency}"))
             .unwrap_or_else(|| "not known yet (fewer than 2 seeds)".into());
         if self.reached && runs == self.max_runs {
             format!(
-                "every variant's net saving is known to {widest} after all {runs} seeds (asked for ±${:.0}, 95 %)",
+                "every variant's net saving is known to {widest} after all {runs} seeds (asked for ±{:.0} {currency}, 95 %)",
                 self.precision
             )
         } else if self.reached {
             format!(
-                "stopped at {runs} of at most {} seeds: every variant's net saving is known to {widest} (asked for ±${:.0}, 95 %)",
+                "stopped at {runs} of at most {} seeds: every variant's net saving is known to {widest} (asked for ±{:.0} {currency}, 95 %)",
                 self.max_runs, self.precision
             )
         } else {
             format!(
-                "ran all {runs} seeds without reaching ±${:.0}: the widest 95 % interval of a net saving is {widest}",
+                "ran all {runs} seeds without reaching ±{:.0} {currency}: the widest 95 % interval of a net saving is {widest}",
                 self.precision
             )
         }
@@ -352,6 +358,8 @@ impl Aggregator {
                 .as_ref()
                 .map(|r| annual(r, &self.names, &self.days, first_seed)),
             risk: self.risk,
+            currency: super::files::usd(),
+            budget: None,
             variants,
             ranking,
         }

@@ -166,6 +166,28 @@ fn an_overlay_can_remove_a_section_and_empty_a_list_and_names_what_it_cannot() {
         }
         other => panic!("{other}"),
     }
+    // `attacks: []` would keep the base's two steps: an error that says how to remove them.
+    let e = load("attacks: []").unwrap_err();
+    match &e {
+        ScenarioError::Invalid { problems, .. } => {
+            assert_eq!(problems[0].field, "attacks", "{e}");
+            assert!(
+                problems[0]
+                    .message
+                    .contains("the base's 2 attacks entries stay"),
+                "{e}"
+            );
+            assert!(problems[0].message.contains(r#"clear: ["attacks"]"#), "{e}");
+        }
+        other => panic!("{other}"),
+    }
+    // With the list cleared first it is what it says: no attacks.
+    assert!(
+        load(r#"clear: ["attacks"], attacks: []"#)
+            .unwrap()
+            .attacks
+            .is_empty()
+    );
 }
 
 #[test]

@@ -226,7 +226,10 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
     let whole = d("whole");
     let mut args = common.to_vec();
     args.extend(["--threads", "2", "--out", &whole]);
-    faultline(&args, &[]);
+    let out = faultline(&args, &[]);
+    // all-controls' seed is 42: five seeds are 42 to 46, counted as people count.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("5 seed(s), 42 to 46 × 2 variant(s)"), "{err}");
     // Shard 0 from the flag, shard 1 as a Slurm array task (ids from 1), shard 2 as a
     // Kubernetes Indexed Job; all three into one folder, as a job array would.
     let parts = d("parts");
@@ -366,7 +369,7 @@ fn a_precision_stops_the_sweep_at_a_whole_chunk_on_any_thread_count() {
     let widest = st.widest.unwrap();
     assert!(widest > 0.0 && widest < 1e12, "{st:?}");
     assert!(
-        st.describe(one.runs)
+        st.describe(one.runs, "USD")
             .starts_with("stopped at 64 of at most 500 seeds")
     );
     // It is the baseline's cost interval (a sweep of one variant): the same as reported.
@@ -381,7 +384,7 @@ fn a_precision_stops_the_sweep_at_a_whole_chunk_on_any_thread_count() {
     let st = all.stopping.as_ref().unwrap();
     assert!(!st.reached, "{st:?}");
     assert!(
-        st.describe(70)
+        st.describe(70, "USD")
             .starts_with("ran all 70 seeds without reaching")
     );
     // Without a precision nothing is recorded: summary.json is as it always was.
@@ -502,15 +505,114 @@ fn the_year_adds_up_and_a_campaign_costs_its_day_less_the_ordinary_day() {
             (a.ale.mean - lambda * a.loss_magnitude.mean).abs() < 0.01 * a.ale.mean.abs() + 0.01,
             "{a:?}"
         );
-        assert!(a.ale_p90 <= a.ale_p99);
+        let p = a.annual_loss;
+        assert!(p.p5 <= p.p50 && p.p50 <= p.p90 && p.p90 <= p.p95 && p.p95 <= p.p99);
         assert!(a.exceedance.windows(2).all(|w| w[1].1 <= w[0].1));
+        // The band holds the frequency at its P10 and P90: the curve lies between.
+        for (e, b) in a.exceedance.iter().zip(&a.exceedance_band) {
+            assert_eq!(e.0, b.0);
+            assert!(b.1 <= e.1 + 0.02 && e.1 <= b.2 + 0.02, "{e:?} {b:?}");
+        }
     }
     // The net benefit is its parts, to the cent; ROSI is the net over the cost added.
     let d = annual[1].vs_baseline.as_ref().unwrap();
     let parts = d.attack_losses_avoided + d.other_losses_avoided - d.control_cost_added;
-    assert!((parts - d.net_benefit.mean).abs() < 0.011, "{d:?}");
+    assert!((parts - d.net_benefit_mean.mean).abs() < 0.011, "{d:?}");
+    assert!(
+        (d.attack_production_avoided + d.attack_fees_avoided - d.attack_losses_avoided).abs()
+            < 0.011
+    );
     let rosi = d.rosi.as_ref().unwrap();
-    assert!((rosi.mean - d.net_benefit.mean / d.control_cost_added).abs() < 0.001);
+    assert!((rosi.mean - d.net_benefit_mean.mean / d.control_cost_added).abs() < 0.001);
+    // The year's spread holds the frequency: P5–P95 of a year's net is wider than the
+    // interval on the mean, and the mean's break-even frequency zeroes the expected net.
+    let (n, m) = (d.net_benefit, &d.net_benefit_mean);
+    assert!(n.p95 - n.p5 > m.ci95.1 - m.ci95.0, "{n:?} vs {m:?}");
+    let per_campaign = d.attack_losses_avoided / lambda;
+    let fixed = m.mean - d.attack_losses_avoided;
+    match d.break_even_frequency {
+        Some(0.0) => assert!(fixed >= -0.01, "{d:?}"),
+        Some(f) => assert!(
+            (f * per_campaign + fixed).abs() < 0.01 * per_campaign + 0.02,
+            "{d:?}"
+        ),
+        None => assert!(per_campaign <= 0.0 && fixed < 0.0, "{d:?}"),
+    }
+    assert_eq!(d.sensitivity.len(), 4);
+    assert!(
+        d.sensitivity
+            .windows(2)
+            .all(|w| w[0].width() >= w[1].width())
+    );
     assert!(annual[0].vs_baseline.is_none());
     assert!((0.0..=1.0).contains(&d.p_net_positive));
+}
+
+#[test]
+fn a_sweep_in_euros_prints_no_dollar() {
+    let mut s = short_all_controls();
+    s.cost.currency = "EUR".into();
+    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
+    let sum = run_sweep(&variants, 2, 42, 2, &|| {}, None, None).unwrap();
+    assert_eq!(sum.currency, "EUR");
+    let text = faultline::report::text::sweep_table(&sum);
+    let page = faultline::report::html::sweep_page(&sum);
+    for (what, out) in [("text", &text), ("report.html", &page)] {
+        assert!(out.contains("EUR"), "{what} names the currency");
+        assert!(!out.contains('$'), "{what} prints a dollar:\n{out}");
+    }
+}
+
+#[test]
+fn a_budget_ranks_the_portfolios_it_can_own_best_first() {
+    let s = short_all_controls();
+    let variants = toggle_variants(&s, &["dpi".to_string(), "segmentation".to_string()]).unwrap();
+    let sum = run_sweep(&variants, 2, 42, 2, &|| {}, None, None).unwrap();
+    let annual = sum.annual.as_ref().unwrap();
+    // A budget that owns the DPI (16,000 a year in all-controls) but not the DPI with
+    // segmentation on top.
+    let own = |name: &str| {
+        let a = annual.iter().find(|a| a.name == name).unwrap();
+        a.ownership - annual[0].ownership
+    };
+    let amount = own("dpi") + 1.0;
+    assert!(own("dpi+segmentation") > amount);
+    let b = faultline::sweep::budget(&sum, amount).unwrap();
+    assert_eq!(b.within.len() + b.over.len(), annual.len());
+    assert!(b.within.iter().all(|p| p.ownership_added <= amount));
+    assert!(b.over.iter().all(|p| p.ownership_added > amount));
+    assert!(b.over.iter().any(|p| p.name == "dpi+segmentation"));
+    // Best first, buying nothing among them at 0; each figure is the year's own.
+    assert!(
+        b.within
+            .windows(2)
+            .all(|w| w[0].net_benefit_mean >= w[1].net_benefit_mean)
+    );
+    assert!(
+        b.within
+            .iter()
+            .any(|p| p.name == "none" && p.net_benefit_mean == 0.0)
+    );
+    for p in b.within.iter().chain(&b.over) {
+        let a = annual.iter().find(|a| a.name == p.name).unwrap();
+        let net = a
+            .vs_baseline
+            .as_ref()
+            .map_or(0.0, |d| d.net_benefit_mean.mean);
+        assert_eq!(p.net_benefit_mean, net);
+        assert_eq!(p.annual_loss_p90, a.annual_loss.p90);
+    }
+    assert!(faultline::sweep::budget(&sum, -1.0).is_err());
+}
+
+#[test]
+fn a_budget_without_prices_is_refused_before_any_run() {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["sweep", "scenarios/minimal.ron", "--runs", "2", "--budget", "1000"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--budget needs a `risk` section in scenarios/minimal.ron"), "{err}");
+    assert!(!err.contains("seed(s)"), "it ran seeds first: {err}");
 }

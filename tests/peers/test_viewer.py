@@ -1,5 +1,5 @@
-"""The Bevy viewer, headless: Xvfb plus Mesa's software Vulkan driver (lavapipe), as in
-../shared/references.md. A scripted failure of the filler; the screenshot must not be blank,
+"""The Bevy viewer, headless: Xvfb plus Mesa's software Vulkan driver (lavapipe), the recipe
+in docs/sources.md ("Viewer"). A scripted failure of the filler; the screenshot must not be blank,
 must show every station block where `faultline view --print-layout` puts it, in a normal
 (grey) colour, and the filler in its alarm colour."""
 

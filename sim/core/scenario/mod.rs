@@ -835,7 +835,7 @@ impl ProfileSpec {
 
     /// Schneider Modicon M580 with the BMENOR2200H module: 32 server connections and at
     /// most 8 incoming requests processed per scan (Schneider, BMENOR2200H user manual;
-    /// ../shared/references.md, "Device limits"). Reply latency 1 scan and the queue of
+    /// docs/sources.md, "Devices"). Reply latency 1 scan and the queue of
     /// 64 are assumptions.
     pub fn m580() -> Self {
         ProfileSpec {
@@ -1313,7 +1313,7 @@ impl AttackStep {
     }
 
     /// Every ATT&CK for ICS technique the step realises, its main one first
-    /// (../shared/references.md lists the IDs).
+    /// (docs/sources.md lists the IDs).
     pub fn techniques(&self) -> Vec<(&'static str, &'static str)> {
         let mut out = vec![self.technique()];
         let unauthorized = ("T0855", "Unauthorized Command Message");

@@ -132,7 +132,13 @@ pub fn waterfall_chart(target: f64, good: f64, steps: &[WaterfallStep]) -> Strin
 }
 
 /// Each variant's loss exceedance curve: P(a year's attack losses > x).
-pub fn exceedance_chart(curves: &[(String, Vec<(f64, f64)>)], currency: &str) -> String {
+/// A variant's loss exceedance curve and its band: (x, P(loss > x)) and (x, P at the
+/// frequency's P10, at its P90).
+pub type Exceedance = (String, Vec<(f64, f64)>, Vec<(f64, f64, f64)>);
+
+/// The loss exceedance curves, each with its band shaded (the frequency held at its P10
+/// and P90).
+pub fn exceedance_chart(curves: &[Exceedance], currency: &str) -> String {
     let xmax = nice_max(
         curves
             .iter()
@@ -153,7 +159,16 @@ pub fn exceedance_chart(curves: &[(String, Vec<(f64, f64)>)], currency: &str) ->
             .y_label_formatter(&|v| format!("{:.0} %", v * 100.0))
             .light_line_style(RGBColor(240, 240, 240))
             .draw()?;
-        for (i, (name, pts)) in curves.iter().enumerate() {
+        for (i, (_, _, band)) in curves.iter().enumerate() {
+            let c = SERIES[i % SERIES.len()];
+            let outline: Vec<(f64, f64)> = band
+                .iter()
+                .map(|b| (b.0, b.1))
+                .chain(band.iter().rev().map(|b| (b.0, b.2)))
+                .collect();
+            chart.draw_series(std::iter::once(Polygon::new(outline, c.mix(0.12).filled())))?;
+        }
+        for (i, (name, pts, _)) in curves.iter().enumerate() {
             let c = SERIES[i % SERIES.len()];
             chart
                 .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?

@@ -70,9 +70,9 @@ pub fn sweep_page(s: &SweepSummary) -> String {
         ) + &s
             .stopping
             .as_ref()
-            .map(|st| format!("; {}", st.describe(s.runs)))
+            .map(|st| format!("; {}", st.describe(s.runs, &s.currency)))
             .unwrap_or_default(),
-        currency: "$".into(),
+        currency: s.currency.clone(),
         rows: SCORE_ROWS
             .iter()
             .map(|r| (r.1.to_string(), side(r.2)))
@@ -91,19 +91,20 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             .annual
             .as_ref()
             .map(|a| {
-                let curves: Vec<(String, Vec<(f64, f64)>)> = a
+                let curves: Vec<_> = a
                     .iter()
-                    .map(|v| (v.name.clone(), v.exceedance.clone()))
+                    .map(|v| (v.name.clone(), v.exceedance.clone(), v.exceedance_band.clone()))
                     .collect();
                 vec![(
                     "exceedance".to_string(),
-                    "Loss exceedance: the chance that a year's attack losses exceed each amount, per variant".to_string(),
-                    exceedance_chart(&curves, "$"),
+                    "Loss exceedance: the chance that a year's attack losses exceed each amount, per variant; the shaded band holds the campaign frequency at its 10th and 90th percentile".to_string(),
+                    exceedance_chart(&curves, &s.currency),
                 )]
             })
             .unwrap_or_default(),
         tables: annual_tables(s)
             .into_iter()
+            .chain(budget_table(s))
             .chain(vec![
             (
                 "Ranking by expected net saving against the baseline".into(),
@@ -132,60 +133,118 @@ pub fn sweep_page(s: &SweepSummary) -> String {
     })
 }
 
-/// Risk and return per year, when the scenario has a risk section.
+/// Risk and return per year, when the scenario has a risk section: each variant's year,
+/// each control against the baseline, and what moves the answer most.
 fn annual_tables(s: &SweepSummary) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
     let (Some(annual), Some(r)) = (&s.annual, &s.risk) else {
         return Vec::new();
     };
+    let cur = &s.currency;
     let ci = |st: &crate::sweep::Stat| st.interval();
-    let rows = annual
+    let pct = |p: &crate::sweep::Percentiles| vec![fmt(p.p5), fmt(p.p50), fmt(p.p95), fmt(p.p99)];
+    let heads = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<String>>();
+    let years = annual
         .iter()
         .map(|a| {
-            let d = a.vs_baseline.as_ref();
-            vec![
-                a.name.clone(),
-                ci(&a.ale),
-                format!("{:.0}", a.ale_p90),
-                format!("{:.0}", a.ale_p99),
-                format!("{:.0}", a.ownership),
-                ci(&a.friction),
-                d.map_or("baseline".into(), |d| ci(&d.net_benefit)),
-                d.map_or(String::new(), |d| {
-                    format!(
-                        "{:.0} + {:.0} − {:.0}",
-                        d.attack_losses_avoided, d.other_losses_avoided, d.control_cost_added
-                    )
-                }),
-                d.and_then(|d| d.rosi.as_ref()).map_or(String::new(), |x| {
-                    format!("{:.2} [{:.2}, {:.2}]", x.mean, x.ci95.0, x.ci95.1)
-                }),
-                d.map_or(String::new(), |d| format!("{:.2}", d.p_net_positive)),
-            ]
+            let mut row = vec![a.name.clone(), ci(&a.ale)];
+            row.extend(pct(&a.annual_loss));
+            row.extend([fmt(a.ownership), ci(&a.friction)]);
+            row
         })
         .collect();
-    vec![(
-        format!(
-            "Per year: {:.2} campaigns a year on average, {:.0} operating days ({} simulated years)",
-            r.campaigns_per_year.mean(),
-            r.operating_days,
-            crate::sweep::YEARS
+    let deltas: Vec<_> = annual
+        .iter()
+        .filter_map(|a| a.vs_baseline.as_ref().map(|d| (a, d)))
+        .collect();
+    let nets = deltas
+        .iter()
+        .map(|(a, d)| {
+            let mut row = vec![a.name.clone(), ci(&d.net_benefit_mean)];
+            row.extend(pct(&d.net_benefit));
+            row.extend([
+                format!("{:.2}", d.p_net_positive),
+                d.break_even_frequency
+                    .map_or("never".into(), |f| format!("{f:.3}")),
+                format!(
+                    "{} + {} + {} − {}",
+                    fmt(d.attack_production_avoided),
+                    fmt(d.attack_fees_avoided),
+                    fmt(d.other_losses_avoided),
+                    fmt(d.control_cost_added)
+                ),
+                d.rosi.as_ref().map_or(String::new(), |x| {
+                    format!("{:.2} [{:.2}, {:.2}]", x.mean, x.ci95.0, x.ci95.1)
+                }),
+            ]);
+            row
+        })
+        .collect();
+    let swings = deltas
+        .iter()
+        .flat_map(|(a, d)| {
+            d.sensitivity.iter().map(|w| {
+                vec![
+                    a.name.clone(),
+                    w.input.clone(),
+                    format!("{} – {}", fmt(w.low), fmt(w.high)),
+                    fmt(w.net_at_low),
+                    fmt(w.net_at_high),
+                    fmt(w.width()),
+                ]
+            })
+        })
+        .collect();
+    vec![
+        (
+            format!(
+                "Per year ({cur}): {:.2} campaigns a year on average, {:.0} operating days; percentiles over {} simulated years, each drawing the frequency",
+                r.campaigns_per_year.mean(),
+                r.operating_days,
+                crate::sweep::YEARS
+            ),
+            heads(&[
+                "variant",
+                "annualized loss exposure, mean [95 % interval on the mean]",
+                "a year's attack losses P5",
+                "P50",
+                "P95",
+                "P99",
+                "owning the controls /yr",
+                "friction /yr (95 % CI)",
+            ]),
+            years,
         ),
-        [
-            "variant",
-            "annualized loss exposure (95 % CI)",
-            "P90",
-            "P99",
-            "owning the controls /yr",
-            "friction /yr (95 % CI)",
-            "net benefit /yr (95 % CI)",
-            "= attack losses avoided + other losses avoided − control cost added",
-            "ROSI (95 % CI)",
-            "P(net > 0)",
-        ]
-        .map(String::from)
-        .to_vec(),
-        rows,
-    )]
+        (
+            format!("Net benefit per year against the baseline ({cur})"),
+            heads(&[
+                "variant",
+                "mean [95 % interval on the mean]",
+                "a year's net P5",
+                "P50",
+                "P95",
+                "P99",
+                "P(net > 0)",
+                "break-even campaigns /yr",
+                "mean = production avoided + fees avoided + other losses avoided − control cost added",
+                "ROSI (95 % CI)",
+            ]),
+            nets,
+        ),
+        (
+            format!(
+                "What moves the net benefit most: each input over its P10–P90, the others at their medians ({cur}/yr)"
+            ),
+            heads(&[
+                "variant",
+                "input",
+                "P10 – P90",
+                "net at P10",
+                "net at P90",
+                "swing",
+            ]),
+            swings,
+        ),
+    ]
 }
 
 /// The scorecard: one column per variant, means with 95 % intervals.
@@ -263,4 +322,46 @@ fn step_rows(s: &SweepSummary) -> Vec<Vec<String>> {
             ]
         })
         .collect()
+}
+
+/// What to buy first, when the sweep had `--budget`.
+fn budget_table(s: &SweepSummary) -> Option<(String, Vec<String>, Vec<Vec<String>>)> {
+    let b = s.budget.as_ref()?;
+    let cur = &s.currency;
+    let row = |rank: String, p: &crate::sweep::Portfolio| {
+        vec![
+            rank,
+            p.name.clone(),
+            fmt(p.ownership_added),
+            fmt(p.friction_added),
+            fmt(p.net_benefit_mean),
+            p.p_net_positive.map_or("–".into(), |x| format!("{x:.2}")),
+            fmt(p.annual_loss_p90),
+        ]
+    };
+    let rows = b
+        .within
+        .iter()
+        .enumerate()
+        .map(|(i, p)| row(format!("{}", i + 1), p))
+        .chain(b.over.iter().map(|p| row("over budget".into(), p)))
+        .collect();
+    Some((
+        format!(
+            "What to buy first within {} {cur} a year of ownership, by expected net benefit per year",
+            fmt(b.amount)
+        ),
+        [
+            "rank",
+            "portfolio",
+            "owning /yr",
+            "friction /yr",
+            "net benefit /yr (mean)",
+            "P(net > 0)",
+            "a year's attack losses P90",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    ))
 }

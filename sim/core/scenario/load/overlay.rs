@@ -52,9 +52,11 @@ pub(crate) struct Overlay {
     /// Lists of the base to empty first (`clear: ["attacks"]`).
     #[serde(default)]
     clear: Vec<String>,
-    /// Attack steps added to the base's (after `clear`).
-    #[serde(default)]
-    attacks: Vec<crate::scenario::AttackSpec>,
+    /// Attack steps added to the base's (after `clear`). An empty list is an error: it
+    /// would keep the base's steps; `clear: ["attacks"]` removes them.
+    #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Vec<crate::scenario::AttackSpec>")]
+    attacks: Option<Vec<crate::scenario::AttackSpec>>,
     /// Replaces the base's DPI (`None`: no DPI).
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::controls::DpiSpec>")]
@@ -70,9 +72,11 @@ pub(crate) struct Overlay {
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::VendorSpec>")]
     vendor: Option<Option<crate::scenario::VendorSpec>>,
-    /// Replaces the base's condition monitoring (when not empty).
-    #[serde(default)]
-    health: Vec<crate::scenario::HealthSpec>,
+    /// Replaces the base's condition monitoring. An empty list is an error: it would keep
+    /// the base's; `clear: ["health"]` removes it.
+    #[serde(default, deserialize_with = "written")]
+    #[schemars(with = "Vec<crate::scenario::HealthSpec>")]
+    health: Option<Vec<crate::scenario::HealthSpec>>,
     /// Replaces the base's incident response (`None`: none).
     #[serde(default, deserialize_with = "written")]
     #[schemars(with = "Option<crate::scenario::ResponseSpec>")]
@@ -121,6 +125,23 @@ impl Overlay {
                 }),
             }
         }
+        for (list, written, base) in [
+            (
+                "attacks",
+                self.attacks.as_ref().map(Vec::len),
+                s.attacks.len(),
+            ),
+            ("health", self.health.as_ref().map(Vec::len), s.health.len()),
+        ] {
+            if written == Some(0) && base > 0 {
+                problems.push(Problem {
+                    field: list.into(),
+                    message: format!(
+                        "an empty list changes nothing: the base's {base} {list} entries stay; hint: to run without them write clear: [\"{list}\"]"
+                    ),
+                });
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -153,7 +174,7 @@ impl Overlay {
         if let Some(v) = self.segmentation {
             s.segmentation = v;
         }
-        s.attacks.extend(self.attacks);
+        s.attacks.extend(self.attacks.unwrap_or_default());
         if let Some(v) = self.dpi {
             s.dpi = v;
         }
@@ -166,8 +187,8 @@ impl Overlay {
         if let Some(v) = self.vendor {
             s.vendor = v;
         }
-        if !self.health.is_empty() {
-            s.health = self.health;
+        if let Some(h) = self.health.filter(|h| !h.is_empty()) {
+            s.health = h;
         }
         if let Some(v) = self.response {
             s.response = v;
