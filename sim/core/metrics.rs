@@ -59,11 +59,6 @@ impl Condition {
     ];
     pub const N: usize = Self::ALL.len();
 
-    /// Time in this condition is line downtime (neither running nor planned off).
-    pub fn is_loss(self) -> bool {
-        !matches!(self, Condition::Running | Condition::Planned)
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Condition::Running => "running",

@@ -343,3 +343,56 @@ fn every_shipped_ledger_closes_and_each_line_is_its_counters_times_its_price() {
         recomputed(&w, &r);
     });
 }
+
+#[test]
+fn each_stations_time_account_is_its_conditions_by_name_and_fills_the_day() {
+    // The names summary.json's station rows are keyed by (the reference's "hours" table);
+    // a row's hours are the station's whole run, each condition once.
+    const NAMES: [&str; 12] = [
+        "running",
+        "starved",
+        "blocked",
+        "failure",
+        "safety trip",
+        "stopped",
+        "PLC in STOP",
+        "PLC fault",
+        "attack",
+        "blocked by control",
+        "planned maintenance",
+        "planned",
+    ];
+    for (file, seed) in [
+        ("scenarios/bottling-line.ron", 42),
+        ("scenarios/attack-it-scan.ron", 7),
+    ] {
+        let s = load(Path::new(file)).unwrap();
+        let mut w = World::new(&s, seed);
+        w.run();
+        let r = Summary::from_world(&w);
+        let mut seen = std::collections::BTreeSet::new();
+        for st in &r.stations {
+            let mut keys: Vec<&str> = st.hours.iter().map(|h| h.0.as_str()).collect();
+            assert!(
+                keys.iter().all(|k| NAMES.contains(k)),
+                "{file} {}: {keys:?}",
+                st.name
+            );
+            let n = keys.len();
+            keys.dedup();
+            assert_eq!(keys.len(), n, "{file} {}: a condition twice", st.name);
+            let total: f64 = st.hours.iter().map(|h| h.1).sum();
+            assert!(
+                (total - s.duration_h).abs() < 0.01,
+                "{file} {}: {total} h",
+                st.name
+            );
+            seen.extend(keys.iter().map(|k| k.to_string()));
+        }
+        assert!(seen.contains("running"), "{file}: {seen:?}");
+        if file.contains("it-scan") {
+            // The scan faults the legacy PLCs: their stations spend time in PLC fault.
+            assert!(seen.contains("PLC fault"), "{file}: {seen:?}");
+        }
+    }
+}

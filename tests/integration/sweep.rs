@@ -608,11 +608,21 @@ fn a_budget_ranks_the_portfolios_it_can_own_best_first() {
 #[test]
 fn a_budget_without_prices_is_refused_before_any_run() {
     let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["sweep", "scenarios/minimal.ron", "--runs", "2", "--budget", "1000"])
+        .args([
+            "sweep",
+            "scenarios/minimal.ron",
+            "--runs",
+            "2",
+            "--budget",
+            "1000",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--budget needs a `risk` section in scenarios/minimal.ron"), "{err}");
+    assert!(
+        err.contains("--budget needs a `risk` section in scenarios/minimal.ron"),
+        "{err}"
+    );
     assert!(!err.contains("seed(s)"), "it ran seeds first: {err}");
 }
