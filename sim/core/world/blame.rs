@@ -35,6 +35,18 @@ impl World {
             .unwrap_or(Cause::Decision)
     }
 
+    /// Why a recipe's value written by the HMI is not in PLC `p`: the DPI kept the write
+    /// from it, or a control cut the HMI off from it; else normal operation.
+    fn recipe_kept_from(&self, p: usize) -> Cause {
+        if self.controls.dpi_blocked_hmi.contains(&p) {
+            Cause::Control(crate::controls::ControlId::Dpi)
+        } else if let Some(c) = self.hmi_cut_off_by(p) {
+            Cause::Control(c)
+        } else {
+            Cause::Normal
+        }
+    }
+
     /// The control that keeps the HMI from PLC `p` now, if one does: a firewall that
     /// refused its connection, the incident response's isolation of a zone between them,
     /// an expired client certificate of the HMI.
@@ -150,15 +162,8 @@ impl World {
         } else if let Some(c) = self.culprit(plc.holding_writer(slot, H_SPEED)) {
             c
         } else if plc.holding(slot, H_SPEED) != Some(self.plan.speed_pct[st]) {
-            // The recipe's speed did not reach the PLC: the DPI kept the write from it, or a
-            // control cut the HMI off from it; else it is on its way (a scan or two).
-            if self.controls.dpi_blocked_hmi.contains(&p) {
-                Cause::Control(crate::controls::ControlId::Dpi)
-            } else if let Some(c) = self.hmi_cut_off_by(p) {
-                Cause::Control(c)
-            } else {
-                Cause::Normal
-            }
+            // The recipe's speed did not reach the PLC (else it is on its way: a scan or two).
+            self.recipe_kept_from(p)
         } else {
             Cause::Normal
         };
@@ -170,15 +175,7 @@ impl World {
             let recipe = self.hmi.temp_recipe.get(st).copied().flatten();
             let holds = plc.holding(slot, H_TEMP_SP);
             if recipe.is_some_and(|r| Some(r) != holds) {
-                // The recipe's setpoint did not reach the PLC: the DPI kept the write from
-                // it, or a control cut the HMI off from it.
-                if self.controls.dpi_blocked_hmi.contains(&p) {
-                    Cause::Control(crate::controls::ControlId::Dpi)
-                } else if let Some(c) = self.hmi_cut_off_by(p) {
-                    Cause::Control(c)
-                } else {
-                    Cause::Normal
-                }
+                self.recipe_kept_from(p)
             } else {
                 Cause::Normal
             }
