@@ -124,9 +124,22 @@ pub struct ProxyOptions {
     pub upstream_netns: Option<String>,
 }
 
-/// The connection to the upstream device, made inside `ns` when given.
-async fn connect_upstream(upstream: SocketAddr, ns: Option<&str>) -> Result<TcpStream> {
+/// The connection to the upstream device, made inside `ns` when given. On loopback (a
+/// client of 127.0.0.0/8 or ::1 in front of a loopback upstream, as in front of `faultline
+/// live`) it leaves from the client's own address, so the twin behind sees the client, not
+/// the proxy: its actor is the client's, as if it had connected directly. Where that
+/// address cannot be bound, the proxy's own is used.
+async fn connect_upstream(
+    upstream: SocketAddr,
+    ns: Option<&str>,
+    client: std::net::IpAddr,
+) -> Result<TcpStream> {
     let Some(ns) = ns else {
+        if let Some(socket) = source_kept(upstream, client) {
+            if let Ok(stream) = socket.connect(upstream).await {
+                return Ok(stream);
+            }
+        }
         return TcpStream::connect(upstream)
             .await
             .with_context(|| format!("upstream {upstream}"));
@@ -142,6 +155,21 @@ async fn connect_upstream(upstream: SocketAddr, ns: Option<&str>) -> Result<TcpS
     .with_context(|| format!("upstream {upstream}"))?;
     std.set_nonblocking(true)?;
     Ok(TcpStream::from_std(std)?)
+}
+
+/// A socket bound to the client's loopback address for the upstream connection, where
+/// both ends are on loopback and of one family.
+fn source_kept(upstream: SocketAddr, client: std::net::IpAddr) -> Option<tokio::net::TcpSocket> {
+    if !(client.is_loopback() && upstream.ip().is_loopback()) {
+        return None;
+    }
+    let socket = match client {
+        std::net::IpAddr::V4(_) if upstream.is_ipv4() => tokio::net::TcpSocket::new_v4().ok()?,
+        std::net::IpAddr::V6(_) if upstream.is_ipv6() => tokio::net::TcpSocket::new_v6().ok()?,
+        _ => return None,
+    };
+    socket.bind(SocketAddr::new(client, 0)).ok()?;
+    Some(socket)
 }
 
 /// Serve until the listener fails. Each client gets its own upstream connection.
@@ -357,7 +385,7 @@ where
         peer,
         mut role,
     } = ends;
-    let server = connect_upstream(upstream, options.upstream_netns.as_deref()).await?;
+    let server = connect_upstream(upstream, options.upstream_netns.as_deref(), peer.ip()).await?;
     server.set_nodelay(true)?;
     let (mut server_rd, mut server_wr) = server.into_split();
     // Replies from upstream and the proxy's own exceptions share the client's write side.

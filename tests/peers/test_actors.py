@@ -122,3 +122,62 @@ def test_three_real_clients_are_three_actors_with_their_techniques_and_costs(twi
     r = subprocess.run([BIN, "run", scenario, "--replay", str(log), "--without", "mallory"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "red team (127.0.0.2)" in r.stderr, r.stderr
+
+
+PROXY_POLICY = """(
+    mode: Enforce,
+    on_block: Exception,
+    rules: [
+        (from: Host("127.0.0.5"), to: Zone("upstream"), preset: ReadWrite),
+        (from: Zone("client"), to: Zone("upstream"), preset: ReadOnly),
+    ],
+)
+"""
+
+
+def test_a_client_through_the_proxy_is_its_own_actor_on_the_live_twin(twin, tmp_path):
+    """`faultline proxy` in front of a live PLC keeps a loopback client's address on its
+    upstream connection: the twin books the client's coil write to the client's actor (not
+    to the proxy's 127.0.0.1), and the write the proxy's policy refuses never reaches the
+    twin (the decision log names its client)."""
+    actors = tmp_path / "actors.ron"
+    actors.write_text('Actors(actors: [(name: "vendor", source: "127.0.0.5", zone: "supervisory")])\n')
+    policy = tmp_path / "policy.ron"
+    policy.write_text(PROXY_POLICY)
+    decisions = tmp_path / "decisions.jsonl"
+    t = twin(speed=120, extra=("--actors", str(actors)))
+    proxy = subprocess.Popen(
+        [BIN, "proxy", "--listen", "127.0.0.1:0", "--upstream", f"127.0.0.1:{t.port('plc-filler')}",
+         "--policy", str(policy), "--log", str(decisions)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proxy.stderr.readline()
+        assert line.startswith("proxy "), line + proxy.stderr.read()
+        port = int(line.split()[1].rsplit(":", 1)[1])
+        time.sleep(1)
+        # The refused one first: its exception comes from the proxy.
+        other = ModbusTcpClient("127.0.0.1", port=port, timeout=3, source_address=("127.0.0.6", 0))
+        assert other.connect()
+        r = other.write_coil(0, False, device_id=1)
+        assert r.isError() and r.exception_code == 1, r
+        other.close()
+        vendor = ModbusTcpClient("127.0.0.1", port=port, timeout=3, source_address=("127.0.0.5", 0))
+        assert vendor.connect()
+        assert not vendor.write_coil(0, False, device_id=1).isError()
+        vendor.close()
+        time.sleep(8)
+    finally:
+        proxy.kill()
+        proxy.wait()
+    _, summary = t.stop()
+    acts = {a["source"]: a for a in summary["actors"]["actors"]}
+    assert "127.0.0.1" not in acts, "the proxy's own address is nobody's actor"
+    vendor = acts["127.0.0.5"]
+    assert vendor["name"] == "vendor"
+    assert {x["id"] for x in vendor["techniques"]} == {"T0831"}, vendor
+    assert vendor["units_owed"] > 0, vendor
+    refused = acts.get("127.0.0.6")
+    assert refused is None or not refused["techniques"], refused
+    lines = [json.loads(l) for l in decisions.read_text().splitlines()]
+    assert any(l.get("client", "").startswith("127.0.0.6:") and l.get("verdict") == "block" for l in lines), lines
