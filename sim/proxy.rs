@@ -135,10 +135,10 @@ async fn connect_upstream(
     client: std::net::IpAddr,
 ) -> Result<TcpStream> {
     let Some(ns) = ns else {
-        if let Some(socket) = source_kept(upstream, client) {
-            if let Ok(stream) = socket.connect(upstream).await {
-                return Ok(stream);
-            }
+        if let Some(socket) = source_kept(upstream, client)
+            && let Ok(stream) = socket.connect(upstream).await
+        {
+            return Ok(stream);
         }
         return TcpStream::connect(upstream)
             .await
