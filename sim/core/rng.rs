@@ -2,8 +2,81 @@
 //! derived from the scenario seed and the component's name, so adding a station does
 //! not shift another station's failures, and the same seed replays the same run.
 
-use rand::SeedableRng;
-pub use rand_chacha::ChaCha8Rng as Stream;
+use rand::{Rng, SeedableRng, TryRng};
+use rand_chacha::ChaCha8Rng;
+use std::cell::RefCell;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+/// One component's random stream: ChaCha8 under its name. Every draw can be seen by
+/// [`record_draws`] (the common-random-numbers test compares two runs stream by stream).
+#[derive(Clone, Debug)]
+pub struct Stream {
+    rng: ChaCha8Rng,
+    name: Arc<str>,
+}
+
+impl Stream {
+    /// The name the stream was derived from.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn seen(&self, value: u64) {
+        DRAWS.with(|d| {
+            if let Some(log) = d.borrow_mut().as_mut() {
+                log.push((self.name.clone(), value));
+            }
+        });
+    }
+}
+
+impl TryRng for Stream {
+    type Error = Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let v = self.rng.next_u32();
+        self.seen(u64::from(v));
+        Ok(v)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let v = self.rng.next_u64();
+        self.seen(v);
+        Ok(v)
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
+        self.rng.fill_bytes(dst);
+        for chunk in dst.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.seen(u64::from_le_bytes(b));
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    static DRAWS: RefCell<Option<Vec<(Arc<str>, u64)>>> = const { RefCell::new(None) };
+}
+
+/// Start (or stop) recording every draw made on this thread, as (stream name, value): for
+/// the tests of common random numbers, which take the draws after each step of a World to
+/// know when each was made. Draws are not recorded otherwise.
+pub fn record_draws(on: bool) {
+    DRAWS.with(|d| *d.borrow_mut() = on.then(Vec::new));
+}
+
+/// The draws recorded on this thread since the last call, in order.
+pub fn take_draws() -> Vec<(Arc<str>, u64)> {
+    DRAWS.with(|d| {
+        d.borrow_mut()
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    })
+}
 
 /// FNV-1a over the name, mixed with the seed by SplitMix64: stable across platforms,
 /// Rust versions and runs (unlike `std::hash`).
@@ -18,7 +91,10 @@ pub fn stream(seed: u64, name: &str) -> Stream {
     for chunk in key.chunks_exact_mut(8) {
         chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
     }
-    Stream::from_seed(key)
+    Stream {
+        rng: ChaCha8Rng::from_seed(key),
+        name: name.into(),
+    }
 }
 
 fn splitmix64(state: &mut u64) -> u64 {

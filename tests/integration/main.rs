@@ -8,6 +8,7 @@ mod certificates;
 mod closed_form;
 mod codec_props;
 mod corrections;
+mod crn;
 mod determinism;
 mod exercises;
 mod fees;
@@ -78,6 +79,44 @@ pub fn run_with_events(s: &Scenario, seed: u64) -> (faultline::World, faultline:
     w.run();
     let r = faultline::report::Summary::from_world(&w);
     (w, r)
+}
+
+/// A shipped scenario's run to the end, with its event log, its report and the loss tree
+/// test's shadow account of its bottleneck ([`loss_tree::shadowed`]).
+pub(crate) struct ShippedRun {
+    pub world: faultline::World,
+    pub summary: faultline::report::Summary,
+    pub shadow: loss_tree::Shadow,
+}
+
+/// `path` run at `seed`: at the goldens' seeds (7 and 42) once for every test of this
+/// binary that checks every shipped scenario there (the loss tree, the ledger, one OEE,
+/// the scenarios' smoke test), whichever asks first; at other seeds run and not kept.
+pub(crate) fn shipped_run(path: &std::path::Path, seed: u64) -> std::sync::Arc<ShippedRun> {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cells = BTreeMap<(std::path::PathBuf, u64), Arc<OnceLock<Arc<ShippedRun>>>>;
+    static RUNS: OnceLock<Mutex<Cells>> = OnceLock::new();
+    let run = || {
+        let s = faultline::load(path).unwrap_or_else(|e| panic!("{e}"));
+        let (world, summary, shadow) = loss_tree::shadowed(&s, seed);
+        Arc::new(ShippedRun {
+            world,
+            summary,
+            shadow,
+        })
+    };
+    if ![7, 42].contains(&seed) {
+        return run();
+    }
+    let cell = RUNS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry((path.to_path_buf(), seed))
+        .or_default()
+        .clone();
+    cell.get_or_init(run).clone()
 }
 
 /// Lost units the loss tree owes to `cause` (its label: "control: tls", "step 1: …").

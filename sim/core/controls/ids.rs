@@ -44,7 +44,11 @@ pub struct Ids {
     rates: BTreeMap<(usize, usize), (Micros, u32, u32)>,
     /// Alerts already raised (one per source, PLC and kind).
     raised: BTreeSet<(usize, usize, AlertKind)>,
-    rng: Stream,
+    /// The detection delays of real alerts, and the false alarms' gaps: two streams, so
+    /// that what a campaign sets off never moves an ordinary day's false alarms (common
+    /// random numbers between a seed's campaign day and its ordinary day).
+    rng_detection: Stream,
+    rng_false_alarms: Stream,
     next_false_alarm: Micros,
     /// Alerts waiting out the detection delay.
     pending: Vec<Alert>,
@@ -52,8 +56,8 @@ pub struct Ids {
 
 impl Ids {
     pub fn new(spec: &IdsSpec, seed: u64) -> Ids {
-        let mut rng = stream(seed, "ids");
-        let next_false_alarm = Self::draw_gap(spec, &mut rng, 0);
+        let mut rng_false_alarms = stream(seed, "ids:false-alarms");
+        let next_false_alarm = Self::draw_gap(spec, &mut rng_false_alarms, 0);
         Ids {
             spec: spec.clone(),
             learn_until: from_secs(spec.learn_h * 3600.0),
@@ -62,7 +66,8 @@ impl Ids {
             writes: BTreeMap::new(),
             rates: BTreeMap::new(),
             raised: BTreeSet::new(),
-            rng,
+            rng_detection: stream(seed, "ids:detection"),
+            rng_false_alarms,
             next_false_alarm,
             pending: Vec::new(),
         }
@@ -78,7 +83,7 @@ impl Ids {
 
     fn raise(&mut self, t: Micros, source: usize, plc: usize, kind: AlertKind) {
         if self.raised.insert((source, plc, kind.clone())) {
-            let delay = from_secs(self.spec.detection_delay_s.sample(&mut self.rng));
+            let delay = from_secs(self.spec.detection_delay_s.sample(&mut self.rng_detection));
             self.pending.push(Alert {
                 at: t + delay,
                 source,
@@ -176,8 +181,11 @@ impl Ids {
                 plc: usize::MAX,
                 kind: AlertKind::FalseAlarm,
             });
-            self.next_false_alarm =
-                Self::draw_gap(&self.spec, &mut self.rng, self.next_false_alarm);
+            self.next_false_alarm = Self::draw_gap(
+                &self.spec,
+                &mut self.rng_false_alarms,
+                self.next_false_alarm,
+            );
         }
         if !self.pending.is_empty() {
             let (ready, wait): (Vec<Alert>, Vec<Alert>) = std::mem::take(&mut self.pending)
