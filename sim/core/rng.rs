@@ -57,8 +57,11 @@ impl TryRng for Stream {
     }
 }
 
+/// Recorded draws: (stream name, value), in order.
+type Drawn = Vec<(Arc<str>, u64)>;
+
 thread_local! {
-    static DRAWS: RefCell<Option<Vec<(Arc<str>, u64)>>> = const { RefCell::new(None) };
+    static DRAWS: RefCell<Option<Drawn>> = const { RefCell::new(None) };
 }
 
 /// Start (or stop) recording every draw made on this thread, as (stream name, value): for
@@ -69,7 +72,7 @@ pub fn record_draws(on: bool) {
 }
 
 /// The draws recorded on this thread since the last call, in order.
-pub fn take_draws() -> Vec<(Arc<str>, u64)> {
+pub fn take_draws() -> Drawn {
     DRAWS.with(|d| {
         d.borrow_mut()
             .as_mut()
