@@ -68,6 +68,25 @@ pub fn compare(
     only: &[String],
     seeds: u32,
 ) -> Result<Vec<PointComparison>, PlayError> {
+    judged(ex, table, &roads(ex, seed, table, only, seeds)?, seeds)
+}
+
+/// Every road [`compare`] runs: per decision point and option, its outcomes seed by seed.
+/// The seeds are `seed`, `seed + 1`, …, so the roads of more seeds hold those of fewer:
+/// [`judged`] on the first `n` gives `compare` on `n` seeds.
+#[derive(Clone, Debug)]
+pub struct Roads {
+    runs: Vec<(usize, String, Vec<Consequences>)>,
+}
+
+/// The roads of [`compare`], run (in parallel) but not yet judged.
+pub fn roads(
+    ex: &Loaded,
+    seed: u64,
+    table: &[Taken],
+    only: &[String],
+    seeds: u32,
+) -> Result<Roads, PlayError> {
     let seeds = seeds.max(1);
     // The points the table's road reached (a point whose `when` did not hold has no road
     // not taken) and the options to run there.
@@ -178,10 +197,23 @@ pub fn compare(
             runs.push((*i, key.clone(), outcomes));
         }
     }
+    Ok(Roads { runs })
+}
+
+/// The comparison on the first `seeds` seeds of `roads` (all of them where it has fewer).
+pub fn judged(
+    ex: &Loaded,
+    table: &[Taken],
+    roads: &Roads,
+    seeds: u32,
+) -> Result<Vec<PointComparison>, PlayError> {
+    let seeds = seeds.max(1);
     let mut out: Vec<PointComparison> = Vec::new();
     // Per point, per option: its outcomes seed by seed.
     let mut samples: Vec<Vec<Vec<Consequences>>> = Vec::new();
-    for (i, key, outcomes) in runs {
+    for (i, key, outcomes) in &roads.runs {
+        let (i, key) = (*i, key.clone());
+        let outcomes: Vec<Consequences> = outcomes.iter().take(seeds as usize).cloned().collect();
         let inject = &ex.exercise.injects[i];
         let d = inject
             .decision
@@ -204,7 +236,7 @@ pub fn compare(
                     .map(|t| t.key.clone())
                     .unwrap_or_default(),
                 options: Vec::new(),
-                seeds: u64::from(seeds),
+                seeds: outcomes.len() as u64,
                 stats: Vec::new(),
                 best: String::new(),
                 worst: String::new(),

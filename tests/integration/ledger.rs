@@ -335,12 +335,9 @@ fn every_shipped_ledger_closes_and_each_line_is_its_counters_times_its_price() {
         })
         .collect();
     crate::on_two_threads(&jobs, |(path, seed)| {
-        let s = load(path).unwrap();
-        let mut w = World::new(&s, *seed);
-        w.run();
-        let r = Summary::from_world(&w);
-        closes(&r);
-        recomputed(&w, &r);
+        let run = crate::shipped_run(path, *seed);
+        closes(&run.summary);
+        recomputed(&run.world, &run.summary);
     });
 }
 

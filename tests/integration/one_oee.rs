@@ -103,9 +103,8 @@ fn check(w: &World, s: &Summary, place: &str) -> Vec<String> {
 fn text_json_html_and_scorecard_print_one_oee_and_the_trees_downtime_for_every_shipped_scenario() {
     let mut problems = Vec::new();
     for p in crate::shipped_scenarios() {
-        let s = load(&p).unwrap();
-        let (w, r) = crate::run_with_events(&s, 42);
-        problems.extend(check(&w, &r, &p.display().to_string()));
+        let run = crate::shipped_run(&p, 42);
+        problems.extend(check(&run.world, &run.summary, &p.display().to_string()));
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

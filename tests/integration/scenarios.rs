@@ -13,9 +13,8 @@ fn every_shipped_scenario_validates_and_runs() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "ron") {
             let s = load(&path).unwrap_or_else(|e| panic!("{e}"));
-            let mut w = World::new(&s, s.seed);
-            w.run();
-            let sum = Summary::from_world(&w);
+            let run = crate::shipped_run(&path, s.seed);
+            let sum = &run.summary;
             assert!(
                 sum.line.good_units > 0,
                 "{}: produced nothing",

@@ -1,0 +1,154 @@
+//! What the facilitator prints and hands out: the exercise pack and the after-action report.
+
+use super::*;
+
+#[test]
+fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_per_inject_and_role()
+{
+    let tmp = std::env::temp_dir().join(format!("faultline-pack-{}", std::process::id()));
+    for name in [
+        "vendor-2am",
+        "ransomware-monday",
+        "quiet-setpoint",
+        "scan-legacy",
+        "segmentation-go-live",
+    ] {
+        let ex = load(name);
+        let dir = tmp.join(name);
+        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
+            .args(["--pack", &dir.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            r.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        let count = |page: &str, what: &str| page.matches(what).count();
+        let manual = read("situation-manual.html");
+        for part in [
+            "id=\"scope\"",
+            "id=\"objectives\"",
+            "id=\"roles\"",
+            "id=\"ground-rules\"",
+            "id=\"agenda-table\"",
+        ] {
+            assert!(
+                manual.contains(part),
+                "{name}: the situation manual lacks {part}"
+            );
+        }
+        // The line: one box per station; the network: every PLC and host with its address.
+        assert_eq!(
+            count(&manual, "<g class=\"station\">"),
+            ex.scenario.stations.len(),
+            "{name}"
+        );
+        for p in &ex.scenario.plcs {
+            assert!(
+                manual.contains(&format!(
+                    "{} <tspan fill=\"#555\">{}</tspan>",
+                    p.name, p.address
+                )),
+                "{name}: {}",
+                p.name
+            );
+        }
+        for h in ex.scenario.network.iter().flat_map(|n| &n.hosts) {
+            assert!(
+                manual.contains(&format!(">{} <tspan", h.name)),
+                "{name}: {}",
+                h.name
+            );
+        }
+        // One inject card per inject, one role card per role.
+        let cards = read("inject-cards.html");
+        assert_eq!(
+            count(&cards, "class=\"card inject-card\""),
+            ex.exercise.injects.len(),
+            "{name}"
+        );
+        assert!(!cards.contains("{time}") || ex.exercise.injects.iter().any(|j| j.when.is_some()));
+        let roles = read("role-cards.html");
+        assert_eq!(
+            count(&roles, "class=\"card role-card\""),
+            ex.exercise.roles.len(),
+            "{name}"
+        );
+        // The handbook times every inject and lists every decision's options.
+        let handbook = read("handbook.html");
+        assert_eq!(
+            count(&handbook, "class=\"objective\""),
+            ex.exercise.objectives.it.len() + ex.exercise.objectives.ot.len()
+        );
+        for (_, d) in ex.points() {
+            for o in &d.options {
+                assert!(
+                    handbook.contains(&format!("({})</th>", o.key)),
+                    "{name}: {}",
+                    o.key
+                );
+            }
+        }
+        assert!(read("feedback-form.html").contains("id=\"ratings\""));
+        assert!(read("index.html").contains("href=\"inject-cards.html\""));
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn the_after_action_report_scores_each_objective_and_plans_the_improvements() {
+    // quiet-setpoint's default road trusts the HMI at 05:00: the twin finds cheaper options
+    // with intervals apart, so that decision is an area for improvement of the OT side, with
+    // its figures, and a row of the improvement plan.
+    let (shared, points) = compared("quiet-setpoint", 4);
+    let (ex, table) = (&shared.ex, &shared.table);
+    let seed = ex.scenario.seed;
+    let log = exercise::DecisionLog {
+        exercise: ex.exercise.name.clone(),
+        seed,
+        decisions: table.decisions.clone(),
+    };
+    let page = exercise::report::after_action(ex, table, &log, &points);
+    let aar = &page[page.find("id=\"aar\"").unwrap()..];
+    let aar = &aar[..aar.find("</section>").unwrap()];
+    let first = &points[0];
+    assert_eq!(first.chosen, "trust-hmi");
+    let cheaper = first
+        .stats
+        .iter()
+        .filter(|s| s.delta_cost.ci95.1 < 0.0)
+        .min_by(|a, b| a.delta_cost.mean.total_cmp(&b.delta_cost.mean))
+        .unwrap();
+    let label = &ex.exercise.injects[0]
+        .decision
+        .as_ref()
+        .unwrap()
+        .options
+        .iter()
+        .find(|o| o.key == cheaper.key)
+        .unwrap()
+        .label;
+    let area = format!(
+        "would have cost {:.0} less [{:.0}, {:.0}]",
+        -cheaper.delta_cost.mean, -cheaper.delta_cost.ci95.1, -cheaper.delta_cost.ci95.0
+    );
+    assert!(aar.contains(&area), "{aar}");
+    assert!(
+        aar.contains(&faultline::report::html::esc(label)),
+        "{label}"
+    );
+    // Every objective has its strengths and areas.
+    let objectives = ex.exercise.objectives.it.len() + ex.exercise.objectives.ot.len();
+    assert_eq!(aar.matches("<b>Strengths</b>").count(), objectives);
+    assert_eq!(
+        aar.matches("<b>Areas for improvement</b>").count(),
+        objectives
+    );
+    // The improvement plan has the area once, with its corrective action and blank owner.
+    let plan = &aar[aar.find("id=\"improvement-plan\"").unwrap()..];
+    assert_eq!(plan.matches(&area).count(), 1, "{plan}");
+    assert!(plan.contains("into the procedure for this situation"));
+}
