@@ -671,3 +671,95 @@ fn generated_recipes_and_targets_close_the_tree_with_no_negative_line() {
         assert!(gap.abs() < 0.5, "{gap}");
     });
 }
+
+#[test]
+fn speed_losses_of_several_causes_are_each_owed_their_own_units() {
+    // The book keeps one sum per cause of slow running; causes that take turns (normal
+    // running, an attack's speed write, a control holding a recipe back) must each keep
+    // their own units, in whatever order they first appear.
+    use faultline::controls::ControlId;
+    use faultline::loss::{Cause, LossBook};
+    let s = load(Path::new("scenarios/bottling-line.ron")).unwrap();
+    let w = World::new(&s, 42);
+    let (b, rate) = faultline::world::bottleneck(&s);
+    let mut book = LossBook::new(&w.plant, b, rate);
+    let hour: u64 = 3_600_000_000;
+    let turns = [
+        (Cause::Attack(0), 50),
+        (Cause::Normal, 90),
+        (Cause::Control(ControlId::Dpi), 80),
+        (Cause::Attack(0), 50),
+        (Cause::Control(ControlId::Dpi), 80),
+    ];
+    for (cause, speed) in turns {
+        book.book_speed(hour, 100, speed, cause);
+    }
+    let tree = book.tree(&w.plant, 0);
+    let speed = |c: Cause| -> f64 {
+        tree.lines
+            .iter()
+            .filter(|l| l.0 == LossCategory::SpeedLoss && l.1 == c)
+            .map(|l| l.2)
+            .sum()
+    };
+    // An hour at half the recipe's speed is half an hour's units, and so on.
+    assert!(
+        (speed(Cause::Attack(0)) - rate).abs() < 1e-6,
+        "{:?}",
+        tree.lines
+    );
+    assert!(
+        (speed(Cause::Control(ControlId::Dpi)) - 0.4 * rate).abs() < 1e-6,
+        "{:?}",
+        tree.lines
+    );
+}
+
+#[test]
+fn the_text_report_names_each_loss_line_by_its_category_as_the_readme_does() {
+    // The categories' names a reader meets in the README and the text report, keyed by
+    // their JSON names: every line of every shipped tree (seed 42) is printed with its own.
+    const NAMES: [(&str, &str); 9] = [
+        ("breakdown", "breakdown"),
+        ("planned_stop", "planned stop"),
+        ("minor_stops", "starved/blocked and minor stops"),
+        ("stopped", "stopped"),
+        (
+            "communication_or_plc_fault",
+            "communication loss or PLC fault",
+        ),
+        ("held_by_decision", "held by decision"),
+        ("speed_loss", "speed loss"),
+        ("quality_loss", "quality loss"),
+        ("work_in_process", "work in process"),
+    ];
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    for (_, name) in NAMES {
+        assert!(
+            readme.contains(name),
+            "README.md does not name the category {name}"
+        );
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for p in crate::shipped_scenarios() {
+        let run = crate::shipped_run(&p, 42);
+        let text = faultline::report::render_text(&run.summary);
+        for l in &run.summary.loss_tree.losses {
+            let json = serde_json::to_value(l.category).unwrap();
+            let json = json.as_str().unwrap().to_string();
+            let name = NAMES
+                .iter()
+                .find(|(j, _)| *j == json)
+                .unwrap_or_else(|| panic!("{}: an unknown category {json}", p.display()))
+                .1;
+            let printed = format!("units  {name:<32} {}", l.cause);
+            assert!(
+                text.contains(&printed),
+                "{}: no `{printed}` in the text report",
+                p.display()
+            );
+            seen.insert(json);
+        }
+    }
+    assert!(seen.len() >= 7, "only {seen:?} met");
+}
