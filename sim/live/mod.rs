@@ -13,6 +13,7 @@ mod service;
 mod sim_loop;
 mod tap;
 use service::*;
+pub use sim_loop::LiveView;
 use sim_loop::*;
 
 pub use carry::Carrying;
