@@ -101,6 +101,8 @@ enum Failure {
     Scenario(ScenarioError),
     Output(anyhow::Error),
     Policy(anyhow::Error),
+    /// An input file that cannot be read (exit 66).
+    Input(anyhow::Error),
     Usage(String),
 }
 
@@ -120,6 +122,10 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(EX_DATAERR)
         }
+        Err(Failure::Input(e)) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EX_NOINPUT)
+        }
         Err(Failure::Output(e)) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EX_IOERR)
@@ -128,6 +134,8 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(match e {
                 faultline::sweep::SweepError::Usage(_) => 2,
+                faultline::sweep::SweepError::Input { .. } => EX_NOINPUT,
+                faultline::sweep::SweepError::Merge(_) => EX_DATAERR,
                 _ => EX_IOERR,
             })
         }

@@ -51,6 +51,15 @@ pub fn run(a: Args) -> Result<(), Failure> {
         client_ca,
         roles,
     } = a;
+    // An input that cannot be read is 66, one that does not hold a policy 65.
+    for p in [&policy, &roles, &tls_cert, &tls_key, &client_ca]
+        .into_iter()
+        .flatten()
+    {
+        std::fs::File::open(p)
+            .with_context(|| format!("{}: cannot read it", p.display()))
+            .map_err(Failure::Input)?;
+    }
     // Fail closed: a policy that does not load, no proxy.
     let spec = match &policy {
         Some(p) => Some(faultline::proxy::load_policy(p).map_err(Failure::Policy)?),

@@ -11,15 +11,14 @@ pub struct SweepArgs {
     /// Seeds per variant (from the scenario's seed up).
     #[arg(long, default_value_t = 20)]
     pub runs: usize,
-    /// Controls to switch on and off, all combinations (segmentation, dpi, ids,
-    /// gateway, health, devices, response); the first variant has them all off.
-    #[arg(long, value_delimiter = ',', conflicts_with = "variants")]
+    // The controls named from the one list `--toggle` reads (sweep::toggles).
+    #[arg(long, value_delimiter = ',', conflicts_with = "variants", help = toggle_help())]
     pub toggle: Vec<String>,
     /// The variants as a RON file (see README.md, "Sweeps"); the first is the baseline.
     #[arg(long)]
     pub variants: Option<PathBuf>,
     /// Run only shard K of N (0-based): a block of seeds, written as a partial result
-    /// into OUT/shard-K-of-N for `faultline merge`. Under a Slurm job array or a
+    /// into OUT/shard-KKKK-of-NNNN (e.g. shard-0002-of-0004) for `faultline merge`. Under a Slurm job array or a
     /// Kubernetes Indexed Job the shard is taken from the environment.
     #[arg(long)]
     pub shard: Option<String>,
@@ -234,4 +233,12 @@ fn write_sweep(dir: &Path, summary: &faultline::sweep::SweepSummary) -> Result<(
         dir.display()
     );
     Ok(())
+}
+
+/// `--toggle`'s help: every control it knows, from the list it reads.
+fn toggle_help() -> String {
+    format!(
+        "Controls to switch on and off, all combinations ({}); the first variant has them all off",
+        faultline::sweep::toggles().join(", ")
+    )
 }

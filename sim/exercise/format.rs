@@ -108,6 +108,8 @@ pub struct Inject {
     /// `{time}`, `{good}`, `{target_pct}`, `{downtime_h}`, `{alarms}`, `{steps_seen}`,
     /// `{steps_succeeded}`, `{station.NAME.state}`, `{station.NAME.temp_c}`,
     /// `{station.NAME.setpoint_c}`, `{plc.NAME.mode}`; a field it does not know is an error.
+    /// Numbers come without their unit (the field's name says it: `{target_pct} %`,
+    /// `{downtime_h} h`, `{station.pasteurizer.temp_c} °C`); the text writes it.
     pub text: String,
     /// Roles the inject is handed to (empty: the whole table).
     #[serde(default)]

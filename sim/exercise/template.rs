@@ -115,8 +115,8 @@ fn value(f: &str, w: &World, s: &crate::report::Summary) -> Option<String> {
             c.get(..5).unwrap_or(&c).to_string()
         }
         ["good"] => s.line.good_units.to_string(),
-        ["target_pct"] => format!("{:.1} %", s.line.attainment_pct),
-        ["downtime_h"] => format!("{:.2} h", s.line.downtime_h),
+        ["target_pct"] => format!("{:.1}", s.line.attainment_pct),
+        ["downtime_h"] => format!("{:.2}", s.line.downtime_h),
         ["alarms"] => {
             let alarms = super::alarms(w);
             if alarms.is_empty() {

@@ -29,9 +29,15 @@ pub enum SweepError {
     /// A flag or scheduler variable that does not say what the sweep needs (exit 2).
     #[error("{0}")]
     Usage(String),
-    /// A file that cannot be read or written.
+    /// A file that cannot be written (or read back once written).
     #[error("{}: {source}", path.display())]
     Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An input that cannot be read: a partial result's folder or file (exit 66).
+    #[error("{}: {source}", path.display())]
+    Input {
         path: PathBuf,
         source: std::io::Error,
     },
@@ -45,6 +51,14 @@ pub enum SweepError {
 }
 
 impl SweepError {
+    /// An input that cannot be read at `path`, for `map_err`.
+    pub fn input(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
+        move |source| SweepError::Input {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
     /// An I/O error at `path`, for `map_err`.
     pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError + '_ {
         move |source| SweepError::Io {

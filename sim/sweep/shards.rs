@@ -102,7 +102,7 @@ pub fn partial_dirs(args: &[PathBuf]) -> Result<Vec<PathBuf>, SweepError> {
             continue;
         }
         let mut found: Vec<PathBuf> = std::fs::read_dir(a)
-            .map_err(SweepError::io(a))?
+            .map_err(SweepError::input(a))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.join("partial.json").is_file())
             .collect();
@@ -125,7 +125,7 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, SweepError> {
     let mut parts: Vec<(Partial, PathBuf)> = Vec::new();
     for d in dirs {
         let p = d.join("partial.json");
-        let text = std::fs::read_to_string(&p).map_err(SweepError::io(&p))?;
+        let text = std::fs::read_to_string(&p).map_err(SweepError::input(&p))?;
         let part: Partial = serde_json::from_str(&text)
             .map_err(|e| SweepError::Merge(format!("{}: {e}", p.display())))?;
         if part.format != PARTIAL_FORMAT {
@@ -183,9 +183,9 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, SweepError> {
     let mut sink = CsvSink::create(csv).map_err(SweepError::io(csv))?;
     for (p, d) in &parts {
         let path = d.join("runs.csv");
-        let file = std::fs::File::open(&path).map_err(SweepError::io(&path))?;
+        let file = std::fs::File::open(&path).map_err(SweepError::input(&path))?;
         let mut lines = std::io::BufReader::new(file).lines();
-        let header = lines.next().transpose().map_err(SweepError::io(&path))?;
+        let header = lines.next().transpose().map_err(SweepError::input(&path))?;
         if header.as_deref() != Some(csv_header().trim_end()) {
             return Err(SweepError::Merge(format!(
                 "{}:1: unexpected header (written by another version of faultline?)",
@@ -195,7 +195,7 @@ pub fn merge(dirs: &[PathBuf], csv: &Path) -> Result<SweepSummary, SweepError> {
         let mut seed_rows: Vec<Vec<f64>> = Vec::with_capacity(nv);
         let mut expect_seed = p.seeds.0;
         for (i, line) in lines.enumerate() {
-            let line = line.map_err(SweepError::io(&path))?;
+            let line = line.map_err(SweepError::input(&path))?;
             let at = format!("{}:{}", path.display(), i + 2);
             let (v, seed, figs) =
                 parse_row(&line, &names).map_err(|e| SweepError::Merge(format!("{at}: {e}")))?;

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex, OnceLock};
 
+mod injects;
 mod papers;
 
 fn load(name: &str) -> Loaded {
@@ -450,60 +451,6 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
     assert_eq!(log.decisions.len(), 6);
     assert_eq!(log.decisions.iter().filter(|t| t.skipped).count(), 2);
     std::fs::remove_dir_all(&out).unwrap();
-}
-
-#[test]
-fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
-    let ex = load("vendor-2am");
-    let seed = ex.scenario.seed;
-    // The table leaves the VPN open (the default): both remote changes tonight get through.
-    let p = play(&ex, seed, Recording::default(), &mut Defaults).unwrap();
-    let text = &p.situations[1].text;
-    assert!(
-        text.contains("Remote changes that got through tonight: 2"),
-        "{text}"
-    );
-    assert!(!text.contains('{'), "a field left unfilled: {text}");
-    // Cutting the VPN: nothing gets through, and the same inject says so.
-    let refuse = vec![Taken {
-        inject: 0,
-        key: "refuse".into(),
-        deliberation_s: 0.0,
-        skipped: false,
-    }];
-    let p = play(
-        &ex,
-        seed,
-        Recording::default(),
-        &mut exercise::Alternative(Recorded(refuse)),
-    )
-    .unwrap();
-    assert!(
-        p.situations[1].text.contains("got through tonight: 0"),
-        "{}",
-        p.situations[1].text
-    );
-    // A field the twin does not know is an error at the inject's text, on load.
-    let dir = std::env::temp_dir().join(format!("faultline-tpl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let text = std::fs::read_to_string("scenarios/exercises/vendor-2am.ron")
-        .unwrap()
-        .replace("{plc.plc-filler.mode}", "{plc.plc-filer.mode}")
-        .replace(
-            "scenario: \"",
-            &format!(
-                "scenario: \"{}/scenarios/exercises/",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-        );
-    let file = dir.join("x.ron");
-    std::fs::write(&file, text).unwrap();
-    let err = exercise::load(&file).unwrap_err().to_string();
-    std::fs::remove_dir_all(&dir).unwrap();
-    assert!(
-        err.contains("injects[1].text: {plc.plc-filer.mode}: no PLC \"plc-filer\""),
-        "{err}"
-    );
 }
 
 #[test]

@@ -376,3 +376,45 @@ fn the_second_plants_overlay_that_removes_its_controls_is_the_plant_without_them
     removed.description = without.description.clone();
     assert_eq!(removed, without);
 }
+
+#[test]
+fn every_verb_gives_66_for_an_input_it_cannot_read_and_65_for_one_that_is_wrong() {
+    // The README's table: 66 unreadable input, 65 invalid content, 2 usage.
+    let dir = std::env::temp_dir().join(format!("faultline-exits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.ron").display().to_string();
+    let bad = dir.join("bad.ron");
+    std::fs::write(&bad, "(").unwrap();
+    let bad = bad.display().to_string();
+    let out = dir.join("out").display().to_string();
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["run", &missing], 66),
+        (vec!["run", &bad], 65),
+        (vec!["validate", &missing], 66),
+        (vec!["sweep", &missing, "--runs", "1", "--out", &out], 66),
+        (vec!["merge", &missing, "--out", &out], 66),
+        (
+            vec!["run", "scenarios/minimal.ron", "--replay", &missing],
+            66,
+        ),
+        (
+            vec!["proxy", "--upstream", "127.0.0.1:9", "--policy", &missing],
+            66,
+        ),
+        (
+            vec!["proxy", "--upstream", "127.0.0.1:9", "--policy", &bad],
+            65,
+        ),
+        (vec!["exercise", &missing], 66),
+    ];
+    for (args, want) in cases {
+        let (code, _, err) = crate::cli(&args);
+        assert_eq!(code, want, "faultline {}: {err}", args.join(" "));
+        assert!(
+            err.starts_with("error:"),
+            "faultline {}: {err}",
+            args.join(" ")
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -192,3 +192,24 @@ fn validate_checks_an_exercise_file_as_an_exercise() {
     assert!(err.contains("scenario: cannot read"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_help_texts_name_every_control_the_toggles_know() {
+    // `sweep --help` lists the controls from the list `--toggle` reads (it once left tls
+    // and auth out), and an unknown name's error lists the same.
+    let (code, out, _) = crate::cli(&["sweep", "--help"]);
+    assert_eq!(code, 0);
+    let help = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for name in faultline::sweep::toggles() {
+        assert!(
+            help.contains(name),
+            "sweep --help does not name {name}: {help}"
+        );
+    }
+    let (code, _, err) = crate::cli(&["sweep", "scenarios/minimal.ron", "--toggle", "moat"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(&faultline::sweep::toggles().join(", ")),
+        "{err}"
+    );
+}

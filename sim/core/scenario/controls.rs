@@ -111,7 +111,9 @@ pub struct PolicyRule {
     /// Unit ids allowed (empty: any).
     #[serde(default)]
     pub unit_ids: Vec<u8>,
-    /// Token bucket per connection: sustained requests per second and burst.
+    /// Token bucket: sustained requests per second and burst. In the twin each client
+    /// connection has its own bucket; `faultline proxy` keeps one per source address (a
+    /// client's connections to the one device behind it share it).
     #[serde(default)]
     pub rate_limit: Option<(f64, f64)>,
 }
