@@ -4,7 +4,7 @@
 
 use rand::{Rng, SeedableRng, TryRng};
 use rand_chacha::ChaCha8Rng;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -22,7 +22,12 @@ impl Stream {
         &self.name
     }
 
+    #[inline]
     fn seen(&self, value: u64) {
+        // One thread-local flag read per draw when nothing records (every run but a test's).
+        if !RECORDING.get() {
+            return;
+        }
         DRAWS.with(|d| {
             if let Some(log) = d.borrow_mut().as_mut() {
                 log.push((self.name.clone(), value));
@@ -61,6 +66,7 @@ impl TryRng for Stream {
 type Drawn = Vec<(Arc<str>, u64)>;
 
 thread_local! {
+    static RECORDING: Cell<bool> = const { Cell::new(false) };
     static DRAWS: RefCell<Option<Drawn>> = const { RefCell::new(None) };
 }
 
@@ -68,6 +74,7 @@ thread_local! {
 /// the tests of common random numbers, which take the draws after each step of a World to
 /// know when each was made. Draws are not recorded otherwise.
 pub fn record_draws(on: bool) {
+    RECORDING.set(on);
     DRAWS.with(|d| *d.borrow_mut() = on.then(Vec::new));
 }
 
