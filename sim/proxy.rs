@@ -67,7 +67,8 @@ pub(crate) fn checked_policy(
     peer: &dyn Fn(&str, &Peer) -> Option<String>,
     field: impl Fn(&str) -> String,
 ) -> Result<()> {
-    let problems = crate::scenario::policy_problems(spec, "", peer);
+    let mut problems = crate::scenario::policy_problems(spec, "", peer);
+    problems.extend(policy_ranges(spec));
     if problems.is_empty() {
         return Ok(());
     }
@@ -76,6 +77,21 @@ pub(crate) fn checked_policy(
         msg.push_str(&format!("\n  {}: {}", field(&p.field), p.message));
     }
     anyhow::bail!(msg)
+}
+
+/// A policy's numbers against the ranges of the scenario's `dpi` (the same annotated
+/// schema scenario validation reads: a rate limit of 0 to 100,000 requests a second, …).
+fn policy_ranges(spec: &DpiSpec) -> Vec<crate::scenario::Problem> {
+    use crate::scenario::schema::{annotated, value_problems};
+    static SCHEMA: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| annotated(schemars::schema_for!(DpiSpec)));
+    match serde_json::to_value(spec) {
+        Ok(v) => value_problems(&v, schema),
+        Err(e) => vec![crate::scenario::Problem {
+            field: String::new(),
+            message: format!("cannot be checked against the policy's ranges: {e}"),
+        }],
+    }
 }
 
 /// What a proxy policy's rule ends may name.

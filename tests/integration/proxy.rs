@@ -455,3 +455,42 @@ fn a_client_that_never_completes_the_tls_handshake_is_closed() {
     assert!(text.contains("no handshake within 300 ms"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_policy_out_of_the_scenarios_ranges_is_refused_with_the_scenarios_message() {
+    // The proxy applies the same checks and messages as scenario validation: a rate limit
+    // of 200,000 requests a second (or 1e300) is out of the dpi section's range.
+    let dir = std::env::temp_dir().join(format!("faultline-ranges-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for rate in ["200000.0", "1e300"] {
+        let p = dir.join("policy.ron");
+        std::fs::write(
+            &p,
+            format!(
+                "(mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), \
+                 preset: ReadOnly, rate_limit: Some(({rate}, 6.0)))])"
+            ),
+        )
+        .unwrap();
+        let e = format!("{:#}", faultline::proxy::load_policy(&p).unwrap_err());
+        assert!(
+            e.contains("rules[0].rate_limit[0]")
+                && e.contains("is out of range: allowed 0 to 100000"),
+            "{e}"
+        );
+        // The same rule in a scenario's dpi section: the same words.
+        let mut s =
+            faultline::load(std::path::Path::new("scenarios/attack-setpoint-dpi.ron")).unwrap();
+        let dpi = s.dpi.as_mut().unwrap();
+        dpi.rules[0].rate_limit = Some((rate.parse().unwrap(), 6.0));
+        let text = ron::ser::to_string(&s).unwrap();
+        let err = faultline::scenario::parse(&text, "s.ron")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is out of range: allowed 0 to 100000"),
+            "{err}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
