@@ -342,13 +342,7 @@ fn a_bad_exercise_names_each_problem_at_its_place() {
 #[test]
 fn every_option_owes_its_cost_to_attacks_controls_and_operations() {
     // Every option of every point each exercise's default road reaches.
-    for name in [
-        "vendor-2am",
-        "ransomware-monday",
-        "scan-legacy",
-        "quiet-setpoint",
-        "segmentation-go-live",
-    ] {
+    for name in crate::EXERCISES {
         for p in compared(name, 1).1 {
             for (key, _, o) in &p.options {
                 let parts = o.cost_attacks + o.cost_controls + o.cost_operations;
@@ -587,13 +581,7 @@ fn a_road_not_taken_forked_at_its_point_equals_the_same_road_replayed_from_the_s
 fn the_facilitator_guides_numbers_are_what_the_twin_computes() {
     // Each guide holds `--compare` figures between `<!-- compare: --seeds N -->` and
     // `<!-- /compare -->`: recompute them and hold the guide equal, to the character.
-    for name in [
-        "vendor-2am",
-        "ransomware-monday",
-        "quiet-setpoint",
-        "scan-legacy",
-        "segmentation-go-live",
-    ] {
+    for name in crate::EXERCISES {
         let guide = std::fs::read_to_string(format!("docs/exercises/{name}.md")).unwrap();
         let open = "<!-- compare: --seeds ";
         let a = guide

@@ -66,6 +66,15 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The shipped exercises (scenarios/exercises/NAME.ron), each with its facilitator guide.
+pub const EXERCISES: [&str; 5] = [
+    "vendor-2am",
+    "ransomware-monday",
+    "quiet-setpoint",
+    "scan-legacy",
+    "segmentation-go-live",
+];
+
 /// A run to the end with its event log, and its report.
 pub fn run_with_events(s: &Scenario, seed: u64) -> (faultline::World, faultline::report::Summary) {
     let mut w = faultline::World::with_recording(

@@ -112,13 +112,7 @@ fn text_json_html_and_scorecard_print_one_oee_and_the_trees_downtime_for_every_s
 #[test]
 fn every_exercise_road_prints_one_oee_and_the_trees_downtime() {
     let mut problems = Vec::new();
-    for name in [
-        "vendor-2am",
-        "ransomware-monday",
-        "quiet-setpoint",
-        "scan-legacy",
-        "segmentation-go-live",
-    ] {
+    for name in crate::EXERCISES {
         let ex = exercise::load(std::path::Path::new(&format!(
             "scenarios/exercises/{name}.ron"
         )))

@@ -7,13 +7,7 @@ fn no_inject_of_a_shipped_exercise_says_a_unit_twice() {
     // A field is a number; the text writes its unit ("Production {target_pct} % of
     // target" once read "Production 37.8 % % of target").
     let mut checked = 0;
-    for name in [
-        "vendor-2am",
-        "ransomware-monday",
-        "scan-legacy",
-        "quiet-setpoint",
-        "segmentation-go-live",
-    ] {
+    for name in crate::EXERCISES {
         let c = shared(name);
         for s in &c.table.situations {
             for twice in ["% %", " h h", "°C °C", "h h.", "% of target %"] {

@@ -6,13 +6,7 @@ use super::*;
 fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_per_inject_and_role()
 {
     let tmp = std::env::temp_dir().join(format!("faultline-pack-{}", std::process::id()));
-    for name in [
-        "vendor-2am",
-        "ransomware-monday",
-        "quiet-setpoint",
-        "scan-legacy",
-        "segmentation-go-live",
-    ] {
+    for name in crate::EXERCISES {
         let ex = load(name);
         let dir = tmp.join(name);
         let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
