@@ -181,13 +181,20 @@ impl EndpointTiming {
         let scans = (p.queue_limit.div_ceil(per_scan) as u64) + p.reply_latency_scans + 2;
         EndpointTiming {
             give_up: wall(scans * plc.scan).max(Duration::from_secs(1)),
-            // Floors in wall time, so that a fast session does not cut off a real client
-            // whose request arrives in two segments.
-            idle: wall(p.idle_timeout).max(Duration::from_secs(1)),
-            frame: wall(p.frame_timeout).max(Duration::from_millis(500)),
+            // Both scale with the speed, down to floors in wall time: the limit of fast
+            // sessions (README, "Live mode"). A half frame is a request's remaining bytes
+            // in flight, so its floor is short; an idle client may be a person typing.
+            idle: wall(p.idle_timeout).max(IDLE_FLOOR),
+            frame: wall(p.frame_timeout).max(FRAME_FLOOR),
         }
     }
 }
+
+/// The shortest idle timeout a session applies in wall time, however fast it runs.
+pub const IDLE_FLOOR: Duration = Duration::from_secs(1);
+/// The shortest half-frame timeout in wall time: the 2 s default scales with `--speed` up
+/// to 100× and is held at 20 ms beyond (time enough for a request's second segment).
+pub const FRAME_FLOOR: Duration = Duration::from_millis(20);
 
 /// The soft limit on open files (Linux: /proc/self/limits), or 1024 where unknown.
 fn open_file_limit() -> usize {
@@ -497,5 +504,27 @@ impl Live {
     /// Run `f` on the live runtime (for Ctrl-C handling).
     pub fn block_on<F: Future>(&self, f: F) -> Option<F::Output> {
         self.runtime.as_ref().map(|rt| rt.block_on(f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_device_timeouts_scale_with_the_speed_down_to_their_floors() {
+        let s = crate::scenario::load(std::path::Path::new("scenarios/bottling-line.ron")).unwrap();
+        let w = World::new(&s, 1);
+        let plc = &w.devices.plcs[0];
+        let at = |speed| EndpointTiming::of(plc, speed);
+        // 2 s and 120 s simulated by default.
+        assert_eq!(at(1.0).frame, Duration::from_secs(2));
+        assert_eq!(at(1.0).idle, Duration::from_secs(120));
+        assert_eq!(at(4.0).frame, Duration::from_millis(500));
+        assert_eq!(at(20.0).frame, Duration::from_millis(100));
+        assert_eq!(at(100.0).frame, Duration::from_millis(20));
+        assert_eq!(at(100.0).idle, Duration::from_millis(1200));
+        assert_eq!(at(1000.0).frame, FRAME_FLOOR);
+        assert_eq!(at(1000.0).idle, IDLE_FLOOR);
     }
 }

@@ -350,6 +350,43 @@ fn hostile_clients_do_not_take_the_twin_down() {
 }
 
 #[test]
+fn the_half_frame_timeout_scales_with_the_speed() {
+    // 2 s simulated: 20 ms of wall time at --speed 100 (it was held at 0.5 s, 50 s
+    // simulated), and the whole 2 s at --speed 1.
+    let half_frame_closed_after = |speed: f64| {
+        let live = Live::start(World::new(&scenario(), 1), config(speed, 1.0)).unwrap();
+        let mut s = TcpStream::connect(endpoint(&live, "plc-filler")).unwrap();
+        let read = Request::ReadHoldingRegisters {
+            address: 0,
+            quantity: 2,
+        };
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let t = Instant::now();
+        s.write_all(&request_adu(1, 1, &read)[..5]).unwrap();
+        let mut b = [0u8; 1];
+        let r = (&s).read(&mut b);
+        let took = t.elapsed();
+        assert!(
+            matches!(r, Ok(0)) || r.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "the half frame was not closed by the device"
+        );
+        live.stop();
+        live.join().unwrap();
+        took
+    };
+    let fast = half_frame_closed_after(100.0);
+    assert!(
+        fast >= Duration::from_millis(20) && fast < Duration::from_millis(400),
+        "a half frame at --speed 100 closed after {fast:?} (20 ms expected)"
+    );
+    let slow = half_frame_closed_after(1.0);
+    assert!(
+        slow >= Duration::from_secs(2),
+        "a half frame at --speed 1 closed after {slow:?} (2 s expected)"
+    );
+}
+
+#[test]
 fn unsupported_function_gets_illegal_function_from_a_modern_plc_over_tcp() {
     let s = scenario();
     let live = Live::start(World::new(&s, 1), config(20.0, 1.0)).unwrap();
