@@ -24,6 +24,8 @@ use std::process::ExitCode;
 const EX_DATAERR: u8 = 65;
 /// sysexits.h: an input file did not exist or was not readable.
 const EX_NOINPUT: u8 = 66;
+/// sysexits.h: a service is unavailable (the viewer's display).
+const EX_UNAVAILABLE: u8 = 69;
 /// sysexits.h: an error occurred while writing output.
 const EX_IOERR: u8 = 74;
 
@@ -104,6 +106,9 @@ enum Failure {
     /// An input file that cannot be read (exit 66).
     Input(anyhow::Error),
     Usage(String),
+    /// Something the verb needs is not there (the viewer's display, exit 69).
+    #[cfg_attr(not(feature = "viewer"), allow(dead_code))]
+    Unavailable(String),
 }
 
 pub fn main() -> ExitCode {
@@ -142,6 +147,10 @@ pub fn main() -> ExitCode {
         Err(Failure::Usage(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(2)
+        }
+        Err(Failure::Unavailable(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(EX_UNAVAILABLE)
         }
     }
 }

@@ -201,7 +201,7 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
     if !a.live {
         let mut twin = model::Twin::local(world);
         twin.exercise = a.follow;
-        return app::run(twin, layout, names, tick_s, opts).map_err(|e| Failure::Output(e.into()));
+        return app::run(twin, layout, names, tick_s, opts).map_err(view_failure);
     }
     a.endpoints.warn_if_exposed();
     let live_speed: f64 = a
@@ -237,5 +237,13 @@ fn view(world: World, layout: faultline::view::Layout, a: ViewArgs) -> Result<()
     let shown = app::run(model::Twin::live(shared), layout, names, tick_s, opts);
     live.stop();
     live.join().map_err(Failure::Output)?;
-    shown.map_err(|e| Failure::Output(e.into()))
+    shown.map_err(view_failure)
+}
+
+#[cfg(feature = "viewer")]
+fn view_failure(e: faultline::viewer::app::ViewError) -> Failure {
+    match e {
+        faultline::viewer::app::ViewError::NoDisplay(_) => Failure::Unavailable(e.to_string()),
+        faultline::viewer::app::ViewError::Io(e) => Failure::Output(e.into()),
+    }
 }

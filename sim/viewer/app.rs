@@ -121,6 +121,88 @@ struct Run {
     frame: u32,
     times: Vec<f64>,
     shot_taken: bool,
+    /// The frame times are reported (with a screenshot too, the run waits for it).
+    timed: bool,
+}
+
+/// Why the viewer could not run.
+#[derive(Debug)]
+pub enum ViewError {
+    /// No display to open a window on (exit 69): what is missing, and how to get one.
+    NoDisplay(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ViewError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ViewError::NoDisplay(why) => write!(
+                f,
+                "the viewer needs a display: {why}; run it in a desktop session, or headless under \
+                 Xvfb: xvfb-run -a faultline view SCENARIO (README, \"The viewer\")"
+            ),
+            ViewError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for ViewError {
+    fn from(e: std::io::Error) -> ViewError {
+        ViewError::Io(e)
+    }
+}
+
+/// Whether the environment names a display at all (winit's own test on Linux).
+fn display_named() -> Result<(), ViewError> {
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+    if cfg!(target_os = "linux")
+        && !["DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET"]
+            .iter()
+            .any(|k| set(k))
+    {
+        return Err(ViewError::NoDisplay(
+            "neither DISPLAY nor WAYLAND_DISPLAY is set".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Run the app; a display that is named but cannot be opened makes winit panic while the
+/// window plugin is built: that one panic becomes [`ViewError::NoDisplay`], and any other
+/// goes on as the panic it is.
+fn run_app(build: impl FnOnce() -> AppExit) -> Result<(), ViewError> {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    let hook = std::panic::take_hook();
+    let keep = seen.clone();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        if msg.starts_with("Failed to build event loop") {
+            if let Ok(mut s) = keep.lock() {
+                *s = Some(msg);
+            }
+        } else {
+            eprintln!("{info}");
+        }
+    }));
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(build));
+    let _ = std::panic::take_hook();
+    std::panic::set_hook(hook);
+    match ran {
+        Ok(_) => Ok(()),
+        Err(payload) => match seen.lock().ok().and_then(|mut s| s.take()) {
+            Some(msg) => Err(ViewError::NoDisplay(format!(
+                "the window system refused: {}",
+                msg.trim_start_matches("Failed to build event loop: ")
+            ))),
+            None => std::panic::resume_unwind(payload),
+        },
+    }
 }
 
 /// Open the window and run until it is closed (or the screenshot / frame log is done).
@@ -130,7 +212,8 @@ pub fn run(
     names: Vec<String>,
     tick_s: f64,
     opts: ViewOptions,
-) -> std::io::Result<()> {
+) -> Result<(), ViewError> {
+    display_named()?;
     let snap = match &twin.source {
         Source::Local(w) => Snapshot::of(w),
         Source::Live(v) => v
@@ -159,52 +242,54 @@ pub fn run(
     for &k in &opts.launch {
         twin.commands.push(crate::world::Command::Launch(k));
     }
-    App::new()
-        .add_plugins(DefaultPlugins.set(WindowPlugin {
-            primary_window: Some(Window {
-                title: "faultline — the line".into(),
-                resolution: WindowResolution::new(WIDTH as u32, HEIGHT as u32),
+    run_app(move || {
+        App::new()
+            .add_plugins(DefaultPlugins.set(WindowPlugin {
+                primary_window: Some(Window {
+                    title: "faultline — the line".into(),
+                    resolution: WindowResolution::new(WIDTH as u32, HEIGHT as u32),
+                    ..default()
+                }),
                 ..default()
-            }),
-            ..default()
-        }))
-        .insert_resource(ClearColor(rgb(BG)))
-        .insert_resource(twin)
-        .insert_resource(Snap(snap))
-        .insert_resource(LayoutRes(layout, names))
-        .insert_resource(Trend::default())
-        .insert_resource(Keys::default())
-        .insert_resource(Run {
-            opts,
-            frame: 0,
-            times: Vec::new(),
-            shot_taken: false,
-        })
-        .add_plugins(ModelPlugin { tick_s })
-        .add_systems(Startup, setup)
-        .add_systems(
-            Update,
-            (
-                keys,
+            }))
+            .insert_resource(ClearColor(rgb(BG)))
+            .insert_resource(twin)
+            .insert_resource(Snap(snap))
+            .insert_resource(LayoutRes(layout, names))
+            .insert_resource(Trend::default())
+            .insert_resource(Keys::default())
+            .insert_resource(Run {
+                opts,
+                frame: 0,
+                times: Vec::new(),
+                shot_taken: false,
+                timed: false,
+            })
+            .add_plugins(ModelPlugin { tick_s })
+            .add_systems(Startup, setup)
+            .add_systems(
+                Update,
                 (
-                    paint_lamps,
-                    paint_gauges,
-                    move_units,
-                    station_labels,
-                    banner,
-                    kpis,
-                    event_log,
-                    network,
-                    trend,
-                    status,
-                ),
-                frames,
+                    keys,
+                    (
+                        paint_lamps,
+                        paint_gauges,
+                        move_units,
+                        station_labels,
+                        banner,
+                        kpis,
+                        event_log,
+                        network,
+                        trend,
+                        status,
+                    ),
+                    frames,
+                )
+                    .chain()
+                    .after(super::model::map_buffers),
             )
-                .chain()
-                .after(super::model::map_buffers),
-        )
-        .run();
-    Ok(())
+            .run()
+    })
 }
 
 #[derive(Resource)]

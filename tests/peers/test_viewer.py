@@ -65,3 +65,30 @@ def test_viewer_screenshot_shows_the_line_and_a_failed_filler(tmp_path):
             assert near(c, ALARM, 20), f"filler at ({x},{y}) is {c}, not the alarm colour"
         else:
             assert any(near(c, g) for g in GREYS), f"{s['station']} at ({x},{y}) is {c}"
+
+
+def test_viewer_screenshot_with_frame_times_writes_both(tmp_path):
+    # Both asked for: the frame times are printed and the picture is written (the window
+    # used to close before the capture: "Unknown window for screenshot").
+    shot = tmp_path / "timed.png"
+    r = headless(["view", SCENARIO, "--screenshot", str(shot), "--frames", "60", "--frame-times", "20"], tmp_path)
+    assert "frame times over 20 frames" in r.stdout, r.stdout[-2000:]
+    from PIL import Image
+    assert Image.open(shot).size == (1280, 720)
+
+
+@pytest.mark.parametrize("display", [None, ":77"])
+def test_viewer_without_a_display_says_what_is_missing(tmp_path, display):
+    # Not under Xvfb: no display named at all, or one that is not there.
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "WAYLAND_SOCKET")}
+    env["RUST_BACKTRACE"] = "1"
+    if display:
+        env["DISPLAY"] = display
+    r = subprocess.run([VIEWER, "view", SCENARIO], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 69, (r.returncode, r.stderr[-3000:])
+    assert "panicked" not in r.stderr, r.stderr[-3000:]
+    assert "the viewer needs a display" in r.stderr and "xvfb-run" in r.stderr, r.stderr
+    if display is None:
+        assert "neither DISPLAY nor WAYLAND_DISPLAY is set" in r.stderr, r.stderr
+    else:
+        assert "the window system refused" in r.stderr, r.stderr

@@ -78,7 +78,9 @@ pub(crate) fn frames(
 ) {
     run.frame += 1;
     let frame = run.frame;
-    if let Some(n) = run.opts.frame_times {
+    if let Some(n) = run.opts.frame_times
+        && !run.timed
+    {
         // The first frames compile pipelines and load the font: not counted.
         if frame > 30 {
             let dt = time.delta_secs_f64() * 1e3;
@@ -96,9 +98,10 @@ pub(crate) fn frames(
                 q(1.0),
                 1e3 / q(0.5)
             );
-            exit.write(AppExit::Success);
+            run.timed = true;
         }
     }
+    let mut shot_done = true;
     if let Some(path) = run.opts.screenshot.clone() {
         let at_frame = run.opts.frames.unwrap_or(60);
         if frame == at_frame && !run.shot_taken {
@@ -107,9 +110,14 @@ pub(crate) fn frames(
                 .spawn(Screenshot::primary_window())
                 .observe(save_to_disk(path.clone()));
         }
-        // Quit once the capture is on disk (or give up after ten seconds' worth of frames).
-        if run.shot_taken && (path.exists() || frame >= at_frame + 600) {
-            exit.write(AppExit::Success);
-        }
+        // Done once the capture is on disk (or after ten seconds' worth of frames).
+        shot_done = run.shot_taken && (path.exists() || frame >= at_frame + 600);
+    }
+    // Quit when everything asked for is done: the window must outlive a pending capture
+    // ("Unknown window for screenshot" otherwise).
+    let timed_done = run.opts.frame_times.is_none() || run.timed;
+    if (run.opts.frame_times.is_some() || run.opts.screenshot.is_some()) && timed_done && shot_done
+    {
+        exit.write(AppExit::Success);
     }
 }
