@@ -412,6 +412,31 @@ fn legacy_devices_fault_by_chance_and_recover_in_varying_time() {
     assert!(faulted.contains(&3), "{faulted:?}");
     let mean = faulted.iter().sum::<usize>() as f64 / faulted.len() as f64;
     assert!((1.3..=2.7).contains(&mean), "{mean}");
+    // The README's figures are these (tests/integration/readme.rs checks its other ones).
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let none = faulted.iter().filter(|&&f| f == 0).count();
+    let said = format!(
+        "({mean:.1} over seeds 1–20, none on {} of them)",
+        if none == 1 {
+            "one".to_string()
+        } else {
+            none.to_string()
+        }
+    );
+    assert!(readme.contains(&said), "the README should say {said}");
+    // `faultline sweep scenarios/attack-it-scan.ron --runs 20`: seeds 42 to 61.
+    let d: Vec<f64> = summaries(&s, 42..62)
+        .iter()
+        .map(|r| r.scorecard.ot.downtime_from_attacks_h)
+        .collect();
+    let said = format!(
+        "{:.2} h on average over seeds 42–61 ({:.2} to {:.2} h",
+        d.iter().sum::<f64>() / d.len() as f64,
+        d.iter().copied().fold(f64::INFINITY, f64::min),
+        d.iter().copied().fold(0.0, f64::max)
+    );
+    assert!(readme.contains(&said), "the README should say {said}");
 }
 
 #[test]

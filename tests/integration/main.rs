@@ -26,6 +26,7 @@ mod one_oee;
 mod playbooks;
 mod plc_profiles;
 mod proxy;
+mod readme;
 mod reference;
 mod replay;
 mod scenarios;
