@@ -378,8 +378,9 @@ fn the_second_plants_overlay_that_removes_its_controls_is_the_plant_without_them
 }
 
 #[test]
-fn every_verb_gives_66_for_an_input_it_cannot_read_and_65_for_one_that_is_wrong() {
-    // The README's table: 66 unreadable input, 65 invalid content, 2 usage.
+fn every_verb_gives_the_readmes_exit_codes() {
+    // The README's table: 66 unreadable input, 65 invalid content, 74 output error, 2 usage
+    // (69, the viewer without a display, is in tests/peers/test_viewer.py).
     let dir = std::env::temp_dir().join(format!("faultline-exits-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let missing = dir.join("missing.ron").display().to_string();
@@ -387,6 +388,7 @@ fn every_verb_gives_66_for_an_input_it_cannot_read_and_65_for_one_that_is_wrong(
     std::fs::write(&bad, "(").unwrap();
     let bad = bad.display().to_string();
     let out = dir.join("out").display().to_string();
+    let under_a_file = format!("{bad}/out");
     let cases: Vec<(Vec<&str>, i32)> = vec![
         (vec!["run", &missing], 66),
         (vec!["run", &bad], 65),
@@ -406,12 +408,48 @@ fn every_verb_gives_66_for_an_input_it_cannot_read_and_65_for_one_that_is_wrong(
             65,
         ),
         (vec!["exercise", &missing], 66),
+        (vec!["map", &missing], 66),
+        // Output that cannot be written: 74 (the out folder would be inside a file).
+        (
+            vec!["run", "scenarios/minimal.ron", "--out", &under_a_file],
+            74,
+        ),
+        (
+            vec![
+                "sweep",
+                "scenarios/minimal.ron",
+                "--runs",
+                "1",
+                "--hours",
+                "1",
+                "--out",
+                &under_a_file,
+            ],
+            74,
+        ),
+        (
+            vec![
+                "exercise",
+                "scenarios/exercises/scan-legacy.ron",
+                "--choose",
+                "default",
+                "--out",
+                &under_a_file,
+            ],
+            74,
+        ),
+        // Usage: 2.
+        (vec!["run"], 2),
+        (
+            vec!["sweep", "scenarios/minimal.ron", "--toggle", "firewal"],
+            2,
+        ),
     ];
     for (args, want) in cases {
         let (code, _, err) = crate::cli(&args);
         assert_eq!(code, want, "faultline {}: {err}", args.join(" "));
         assert!(
-            err.starts_with("error:"),
+            err.lines().any(|l| l.starts_with("error:")),
             "faultline {}: {err}",
             args.join(" ")
         );
