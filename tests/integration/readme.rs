@@ -227,3 +227,44 @@ fn the_readme_names_the_toggles_and_exit_codes_the_program_has() {
         );
     }
 }
+
+#[test]
+fn the_readmes_defaults_are_the_programs() {
+    // Figures the README repeats from the program's defaults, read from the program.
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let readme = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let money = |v: f64| {
+        let v = v as u64;
+        if v >= 1000 {
+            format!("{},{:03}", v / 1000, v % 1000)
+        } else {
+            v.to_string()
+        }
+    };
+    let f = faultline::scenario::IncidentFees::DEFAULT;
+    let said = format!(
+        "the assumed defaults {} / {} / {} / {}",
+        money(f.succeeded_with_effect),
+        money(f.succeeded_without_effect),
+        money(f.detected),
+        money(f.blocked)
+    );
+    assert!(readme.contains(&said), "the README should say {said}");
+    let p = faultline::scenario::ProfileSpec::modern();
+    let said = format!(
+        "an idle and a half-frame timeout ({} s and {} s simulated by default",
+        p.idle_timeout_s, p.frame_timeout_s
+    );
+    assert!(readme.contains(&said), "the README should say {said}");
+    assert_eq!(
+        p.frame_timeout_s,
+        faultline::scenario::ProfileSpec::legacy().frame_timeout_s
+    );
+    // The floors of fast sessions.
+    let said = format!(
+        "down to {} s and {} ms of wall time",
+        faultline::live::IDLE_FLOOR.as_secs(),
+        faultline::live::FRAME_FLOOR.as_millis()
+    );
+    assert!(readme.contains(&said), "the README should say {said}");
+}
