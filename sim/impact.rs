@@ -185,6 +185,9 @@ struct RowAcc {
     production: Acc,
     fees: Acc,
     lost: BTreeMap<LossCategory, Acc>,
+    /// Seeds pushed: a category absent on a seed counts as 0 there, so every category
+    /// is averaged over the same seeds.
+    seeds: usize,
 }
 
 impl RowAcc {
@@ -195,9 +198,23 @@ impl RowAcc {
         self.cost.push(d.cost);
         self.production.push(d.production);
         self.fees.push(d.fees);
+        let before = self.seeds;
         for (k, v) in &d.lost {
-            self.lost.entry(*k).or_default().push(*v);
+            self.lost
+                .entry(*k)
+                .or_insert_with(|| {
+                    let mut a = Acc::default();
+                    (0..before).for_each(|_| a.push(0.0));
+                    a
+                })
+                .push(*v);
         }
+        for (k, a) in self.lost.iter_mut() {
+            if !d.lost.contains_key(k) {
+                a.push(0.0);
+            }
+        }
+        self.seeds += 1;
     }
 
     fn row(&self, name: String) -> ImpactRow {

@@ -292,4 +292,13 @@ fn over_seeds_a_scan_that_faults_legacy_plcs_costs_more_than_the_noise() {
     assert!(scan.cost.ci95.0 > 0.0, "{:?}", scan.cost);
     assert!(!scan.within_noise);
     assert!(scan.good_units.ci95.1 < 0.0, "{:?}", scan.good_units);
+    // Every loss category is averaged over the same 8 seeds, a seed without it counting 0
+    // (a PLC fault the scan caused on some seeds only was averaged over those).
+    for row in i.factors.iter().chain([&i.interaction, &i.total]) {
+        for (k, v) in &row.lost_units {
+            assert_eq!(v.n, 8, "{}: {k:?} over {} seeds", row.name, v.n);
+        }
+    }
+    let fault = &scan.lost_units[&faultline::loss::LossCategory::CommunicationOrPlcFault];
+    assert!(fault.sd > 0.0, "{fault:?}");
 }
