@@ -187,15 +187,27 @@ pub struct MergeArgs {
     /// Write runs.csv, summary.json and report.html here.
     #[arg(long)]
     pub out: PathBuf,
+    /// Rank the portfolios of the swept controls within this yearly budget, as `sweep
+    /// --budget` does (the merged result is the unsharded sweep's with the same budget).
+    #[arg(long, value_name = "AMOUNT")]
+    pub budget: Option<f64>,
 }
 
 pub fn merge(a: MergeArgs) -> Result<(), Failure> {
-    let MergeArgs { partials, out } = a;
+    let MergeArgs {
+        partials,
+        out,
+        budget,
+    } = a;
     let dirs = faultline::sweep::partial_dirs(&partials).map_err(Failure::Sweep)?;
     std::fs::create_dir_all(&out)
         .with_context(|| format!("cannot create {}", out.display()))
         .map_err(Failure::Output)?;
-    let summary = faultline::sweep::merge(&dirs, &out.join("runs.csv")).map_err(Failure::Sweep)?;
+    let mut summary =
+        faultline::sweep::merge(&dirs, &out.join("runs.csv")).map_err(Failure::Sweep)?;
+    if let Some(b) = budget {
+        summary.budget = Some(faultline::sweep::budget(&summary, b).map_err(Failure::Sweep)?);
+    }
     eprintln!("merged {} partial(s)", dirs.len());
     print!("{}", faultline::report::text::sweep_table(&summary));
     write_sweep(&out, &summary)

@@ -225,7 +225,8 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
     ];
     let whole = d("whole");
     let mut args = common.to_vec();
-    args.extend(["--threads", "2", "--out", &whole]);
+    // With a budget: the merge ranks the portfolios as the whole sweep does.
+    args.extend(["--threads", "2", "--budget", "20000", "--out", &whole]);
     let out = faultline(&args, &[]);
     // all-controls' seed is 42: five seeds are 42 to 46, counted as people count.
     let err = String::from_utf8_lossy(&out.stderr);
@@ -292,7 +293,15 @@ fn three_shards_in_separate_processes_merge_to_the_unsharded_bytes() {
     assert!(err.contains("are not shards of the same sweep"), "{err}");
     assert!(err.contains("other/shard-0001-of-0003"), "{err}");
     let merged = d("merged");
-    faultline(&["merge", &parts, "--out", &merged], &[]);
+    faultline(
+        &["merge", &parts, "--budget", "20000", "--out", &merged],
+        &[],
+    );
+    let json = std::fs::read_to_string(dir.join("merged/summary.json")).unwrap();
+    assert!(
+        json.contains("\"budget\""),
+        "no budget in the merged summary"
+    );
     for f in ["summary.json", "runs.csv", "report.html"] {
         let a = std::fs::read(dir.join("whole").join(f)).unwrap();
         let b = std::fs::read(dir.join("merged").join(f)).unwrap();
