@@ -240,7 +240,7 @@ pub fn write_bus_capture<W: Write>(w: W, world: &crate::World) -> anyhow::Result
                 l as u64,
                 t,
                 (client, 49152 + (l % 16384) as u16),
-                (plc.address, 502),
+                (plc.address, faultline_core::modbus::PORT),
             )?;
         }
         cap.data(l as u64, t, sent.to_server, &sent.adu)?;

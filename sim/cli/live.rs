@@ -296,7 +296,7 @@ fn build_lab(
             let h = &network.hosts[network.plc_host(p)];
             (
                 lab.zone_ns[h.zone].clone(),
-                std::net::SocketAddr::new(h.address.into(), 502),
+                std::net::SocketAddr::new(h.address.into(), faultline::modbus::PORT),
             )
         })
         .collect();

@@ -398,7 +398,7 @@ impl Live {
                 let (listener, upstream_netns) = match &cfg.listen_in {
                     Some(places) => {
                         let (ns, addr) = places.get(i).context("a namespace for every PLC")?;
-                        let at = SocketAddr::new(addr.ip(), 802);
+                        let at = SocketAddr::new(addr.ip(), crate::tls::PORT);
                         let l = crate::netns::inside(ns, || std::net::TcpListener::bind(at))?
                             .with_context(|| {
                                 format!(

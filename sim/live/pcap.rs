@@ -116,7 +116,7 @@ impl WorldFrames {
                     CaptureMsg::Open {
                         key: l as u64,
                         client: SocketAddr::new(client.into(), 49152 + (l % 16384) as u16),
-                        server: SocketAddr::new(plc.address.into(), 502),
+                        server: SocketAddr::new(plc.address.into(), crate::modbus::PORT),
                     },
                 );
             }
@@ -142,6 +142,6 @@ pub(super) fn open_at_plant(world: &World, shared: &Shared, plc: usize, conn: cr
     shared.capture(CaptureMsg::Open {
         key: u64::from(conn),
         client: SocketAddr::new(host.address.into(), 49152 + (conn % 16384) as u16),
-        server: SocketAddr::new(world.devices.plcs[plc].address.into(), 502),
+        server: SocketAddr::new(world.devices.plcs[plc].address.into(), crate::modbus::PORT),
     });
 }

@@ -394,3 +394,36 @@ fn no_import_cycle_between_the_cores_modules_and_no_part_names_the_world() {
         visit(m, &graph, &mut Vec::new(), &mut done);
     }
 }
+
+#[test]
+fn the_modbus_ports_are_named_once() {
+    // 502 and 802 live in `modbus::PORT` and `tls::PORT`; code elsewhere names them (tests
+    // and comments may write the number).
+    let mut files = Vec::new();
+    sources(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("sim"),
+        &mut files,
+    );
+    let mut found = Vec::new();
+    for f in files {
+        let name = f.display().to_string();
+        if name.ends_with("tests.rs") || name.contains("/tests/") {
+            continue;
+        }
+        let code = code_only(&std::fs::read_to_string(&f).unwrap());
+        let code = code.split("#[cfg(test)]").next().unwrap_or_default();
+        for (k, line) in code.lines().enumerate() {
+            let words: Vec<&str> = line
+                .split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '.')
+                .collect();
+            for port in ["502", "802"] {
+                // The role extension's OID has an arc 802 of its own: not a port.
+                let exempt = line.contains("pub const PORT: u16") || line.contains("ROLE_OID");
+                if words.contains(&port) && !exempt {
+                    found.push(format!("{name}:{}: {}", k + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "port literals:\n{}", found.join("\n"));
+}

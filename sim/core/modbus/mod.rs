@@ -6,6 +6,10 @@ pub mod codec;
 
 pub use codec::*;
 
+/// The TCP port registered for Modbus/TCP (the Modbus Organization's MBAP port); the
+/// secure variant's 802 is `faultline::tls::PORT`.
+pub const PORT: u16 = 502;
+
 /// Function codes the PLCs answer (others get Illegal Function, or fault a fragile profile).
 pub const SUPPORTED: &[u8] = &[
     codec::fc::READ_COILS,

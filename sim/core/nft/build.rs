@@ -442,7 +442,7 @@ fn span(field: &Field, e: &Expression<'_>) -> Result<Span, String> {
                 .map_err(|_| format!("`{s}` is not an IPv4 address")),
             (Field::Sport(_) | Field::Dport(_), Expression::Number(n)) if *n <= 65535 => Ok(*n),
             (Field::Sport(_) | Field::Dport(_), Expression::String(s)) => match s.as_ref() {
-                "modbus" | "mbap" => Ok(502),
+                "modbus" | "mbap" => Ok(u32::from(crate::modbus::PORT)),
                 "ssh" => Ok(22),
                 "http" => Ok(80),
                 "https" => Ok(443),

@@ -213,7 +213,7 @@ fn report_on(
         .keys()
         .chain(blocked.keys())
         .map(|k| k.port)
-        .chain([502])
+        .chain([crate::modbus::PORT])
         .collect();
     let mut over_broad = Vec::new();
     for (&i, flows) in &needed {

@@ -104,7 +104,10 @@ impl World {
         let refused = contained
             || (!carried
                 && !matches!(
-                    self.net.network.decide(host, to, 502).verdict,
+                    self.net
+                        .network
+                        .decide(host, to, crate::modbus::PORT)
+                        .verdict,
                     Verdict::Allow(_)
                 ));
         if refused {
@@ -112,12 +115,12 @@ impl World {
             rec.refused += 1;
             rec.blocked += 1;
             if !contained {
-                self.note_flow(host, to, 502, false, t);
+                self.note_flow(host, to, crate::modbus::PORT, false, t);
             }
             return Some(Admission::Refused);
         }
         if !carried {
-            self.note_passed(host, to, 502, false);
+            self.note_passed(host, to, crate::modbus::PORT, false);
         }
         None
     }

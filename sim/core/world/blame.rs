@@ -64,7 +64,7 @@ impl World {
         } else if self.net.blocked_flows.contains_key(&FlowKey {
             from,
             to,
-            port: 502,
+            port: crate::modbus::PORT,
         }) {
             Some(ControlId::Segmentation)
         } else {

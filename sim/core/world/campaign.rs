@@ -29,13 +29,13 @@ impl World {
         let to = self.net.network.plc_host(plc);
         if self.contained(host, t) {
             self.campaign.attacks[i].blocked_by_response += 1;
-            self.note_flow(host, to, 502, false, t);
+            self.note_flow(host, to, crate::modbus::PORT, false, t);
             return None;
         }
         if self.gateway_refuses(host) {
             // Stolen vendor credentials are not an approved, MFA-checked session.
             self.campaign.attacks[i].blocked_by_gateway += 1;
-            self.note_flow(host, to, 502, false, t);
+            self.note_flow(host, to, crate::modbus::PORT, false, t);
             return None;
         }
         if self.net.bus.carried() {
@@ -45,12 +45,14 @@ impl World {
             let link = self.net.bus.open_for(Owner::Attack(i), raw, &name, plc, 0);
             self.net.bus.links[link as usize].pending = true;
             self.net.reconnect_at.push(Micros::MAX);
-            self.net.bus.carry_connect(link, host, to, 502);
+            self.net
+                .bus
+                .carry_connect(link, host, to, crate::modbus::PORT);
             return Some(link);
         }
-        match self.net.network.connect(host, to, 502) {
+        match self.net.network.connect(host, to, crate::modbus::PORT) {
             Verdict::Allow(latency) => {
-                self.note_passed(host, to, 502, false);
+                self.note_passed(host, to, crate::modbus::PORT, false);
                 let latency = latency + self.controls.dpi.as_ref().map(|d| d.latency).unwrap_or(0);
                 let name = self.net.network.hosts[host].name.clone();
                 let link = self
@@ -74,7 +76,7 @@ impl World {
             }
             Verdict::Blocked | Verdict::NoRoute => {
                 self.campaign.attacks[i].blocked += 1;
-                self.note_flow(host, to, 502, false, t);
+                self.note_flow(host, to, crate::modbus::PORT, false, t);
                 None
             }
         }

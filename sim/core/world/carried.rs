@@ -27,7 +27,7 @@ impl World {
             let key = FlowKey {
                 from: hmi,
                 to: self.net.network.plc_host(p),
-                port: 502,
+                port: crate::modbus::PORT,
             };
             self.net.passed_flows.remove(&key);
             self.net.blocked_flows.remove(&key);
@@ -67,7 +67,7 @@ impl World {
             return;
         }
         let (from, to) = (self.link_client(owner), self.net.network.plc_host(p));
-        self.kernel_answer(from, to, 502, ok, owner == Owner::Hmi, t);
+        self.kernel_answer(from, to, crate::modbus::PORT, ok, owner == Owner::Hmi, t);
         match owner {
             Owner::Hmi if ok => {
                 let first = self

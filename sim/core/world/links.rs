@@ -32,15 +32,20 @@ impl World {
                 // The kernel decides: the adapter connects from the HMI's namespace and
                 // address, and the answer comes back as an input.
                 self.net.reconnect_at[l] = Micros::MAX;
-                self.net.bus.carry_connect(link, from, to, 502);
+                self.net
+                    .bus
+                    .carry_connect(link, from, to, crate::modbus::PORT);
                 continue;
             }
-            if !matches!(self.net.network.connect(from, to, 502), Verdict::Allow(_)) {
-                self.note_flow(from, to, 502, true, t);
+            if !matches!(
+                self.net.network.connect(from, to, crate::modbus::PORT),
+                Verdict::Allow(_)
+            ) {
+                self.note_flow(from, to, crate::modbus::PORT, true, t);
                 self.net.reconnect_at[l] = t + RETRY;
                 continue;
             }
-            self.note_passed(from, to, 502, true);
+            self.note_passed(from, to, crate::modbus::PORT, true);
             self.hmi_link_up(link, p, t, true);
         }
     }

@@ -124,7 +124,7 @@ impl World {
         };
         let network = Network::new(s, s.segmentation.as_ref());
         let verdicts: Vec<Verdict> = (0..plcs.len())
-            .map(|p| network.connect(network.hmi(), network.plc_host(p), 502))
+            .map(|p| network.connect(network.hmi(), network.plc_host(p), crate::modbus::PORT))
             .collect();
         let dpi = s.dpi.as_ref().map(crate::controls::dpi::Dpi::new);
         let dpi_latency = dpi.as_ref().map(|d| d.latency).unwrap_or(0);
@@ -158,7 +158,7 @@ impl World {
                     .entry(FlowKey {
                         from: network.hmi(),
                         to: network.plc_host(p),
-                        port: 502,
+                        port: crate::modbus::PORT,
                     })
                     .or_insert(Refused {
                         attempts: 0,
@@ -173,7 +173,7 @@ impl World {
                     FlowKey {
                         from: network.hmi(),
                         to: network.plc_host(p),
-                        port: 502,
+                        port: crate::modbus::PORT,
                     },
                     Refused {
                         attempts: 1,
