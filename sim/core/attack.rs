@@ -134,6 +134,8 @@ pub struct AttackRun {
     pub(crate) dropped_before: u64,
     /// Hosts a spreading step reached, as the kernel answers (carried links).
     pub(crate) reached: Vec<usize>,
+    /// A spreading step's restore time, once drawn.
+    pub(crate) recovery: Option<Micros>,
 }
 
 impl AttackRun {
@@ -166,6 +168,7 @@ impl AttackRun {
             spoof: None,
             dropped_before: 0,
             reached: Vec::new(),
+            recovery: None,
         }
     }
 

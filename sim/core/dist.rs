@@ -170,6 +170,56 @@ pub fn gamma(x: f64) -> f64 {
     }
 }
 
+/// A quantity written as a number (always that value: `8.0`) or as a distribution drawn
+/// once per occurrence (`LogNormal(mean: 8.0, cv: 0.5)`), in the unit the field names.
+#[derive(Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Quantity {
+    /// Always this value.
+    Value(f64),
+    /// Drawn per occurrence from the run's seed.
+    Drawn(Dist),
+}
+
+/// As it is written in a scenario: `8.0` or `LogNormal { … }` (an attack step's event
+/// detail prints its spec this way).
+impl std::fmt::Debug for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Quantity::Value(v) => write!(f, "{v:?}"),
+            Quantity::Drawn(d) => write!(f, "{d:?}"),
+        }
+    }
+}
+
+impl Quantity {
+    /// The value, or one draw (a number draws nothing from `rng`).
+    pub fn sample(&self, rng: &mut Stream) -> f64 {
+        match self {
+            Quantity::Value(v) => *v,
+            Quantity::Drawn(d) => d.sample(rng),
+        }
+    }
+
+    pub fn mean(&self) -> f64 {
+        match self {
+            Quantity::Value(v) => *v,
+            Quantity::Drawn(d) => d.mean(),
+        }
+    }
+
+    /// What is wrong with it, if anything: a number must be > 0, a distribution valid.
+    pub fn check(&self) -> Option<String> {
+        match self {
+            Quantity::Value(v) if !(v.is_finite() && *v > 0.0) => {
+                Some(format!("{v} must be a number > 0"))
+            }
+            Quantity::Value(_) => None,
+            Quantity::Drawn(d) => d.check(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -621,3 +621,52 @@ fn a_planned_stop_and_a_changeover_reach_the_line_at_the_local_panels_when_the_h
         "the line runs after the stop"
     );
 }
+
+#[test]
+fn a_ransomware_restore_time_may_be_drawn_per_run() {
+    // 8 h on every seed as a number; as LogNormal(mean 8 h, cv 0.5), one draw per step and
+    // seed from its own stream: the HMI comes back at different times.
+    let restored = |q: faultline::dist::Quantity, seed: u64| {
+        let mut s = load(Path::new("scenarios/ransomware-flat.ron")).unwrap();
+        for a in &mut s.attacks {
+            if let AttackStep::Ransomware { recovery_h, .. } = &mut a.step {
+                *recovery_h = q.clone();
+            }
+        }
+        let mut w = World::new(&s, seed);
+        w.run();
+        w.campaign.hmi_down_until as f64 / 3.6e9
+    };
+    let fixed: Vec<f64> = (1..7)
+        .map(|k| restored(faultline::dist::Quantity::Value(8.0), k))
+        .collect();
+    let drawn: Vec<f64> = (1..7)
+        .map(|k| {
+            restored(
+                faultline::dist::Quantity::Drawn(faultline::dist::Dist::LogNormal {
+                    mean: 8.0,
+                    cv: 0.5,
+                }),
+                k,
+            )
+        })
+        .collect();
+    // Encrypted at 06:00 and restored 8 h later on every seed.
+    assert!(fixed.iter().all(|h| (h - 14.0).abs() < 0.01), "{fixed:?}");
+    let mut distinct = drawn.clone();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    assert_eq!(distinct.len(), drawn.len(), "{drawn:?}");
+    assert!(drawn.iter().all(|h| *h > 6.0), "{drawn:?}");
+    // The same seed draws the same restore.
+    assert_eq!(
+        drawn[0],
+        restored(
+            faultline::dist::Quantity::Drawn(faultline::dist::Dist::LogNormal {
+                mean: 8.0,
+                cv: 0.5
+            }),
+            1
+        )
+    );
+}

@@ -456,3 +456,38 @@ fn every_verb_gives_the_readmes_exit_codes() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_quantity_is_a_number_or_a_distribution_and_anything_else_gets_the_forms() {
+    let dir = std::env::temp_dir().join(format!("faultline-quantity-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::canonicalize("scenarios/bottling-line.ron").unwrap();
+    let write = |v: &str| {
+        let p = dir.join("q.ron");
+        std::fs::write(
+            &p,
+            format!(
+                "Overlay(base: \"{}\", name: \"q\", attacks: [(at_h: 6.0, from: \"mes\", \
+                 step: Ransomware(recovery_h: {v}, precautionary_shutdown_h: None))])",
+                base.display()
+            ),
+        )
+        .unwrap();
+        faultline::load(&p)
+    };
+    assert!(write("8.0").is_ok());
+    assert!(write("LogNormal(mean: 8.0, cv: 0.5)").is_ok());
+    let e = write("\"8\"").unwrap_err().to_string();
+    assert!(e.contains("q.ron:1:"), "{e}");
+    assert!(e.contains("write a number (8.0) or a distribution"), "{e}");
+    let e = write("LogNormal(mean: -8.0, cv: 0.5)")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("attacks[0].step.recovery_h: LogNormal"), "{e}");
+    let e = write("0.0").unwrap_err().to_string();
+    assert!(
+        e.contains("attacks[0].step.recovery_h: 0 must be a number > 0"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

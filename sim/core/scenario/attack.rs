@@ -117,8 +117,10 @@ pub enum AttackStep {
     /// — MES, historian, workstations, and the HMI if nothing stops it — until restored
     /// after `recovery_h`. Management may order a precautionary shutdown of the line.
     Ransomware {
-        /// Time to restore the encrypted hosts.
-        recovery_h: f64,
+        /// Time to restore the encrypted hosts: a number, or a distribution drawn once per
+        /// step from the run's seed (`LogNormal(mean: 8.0, cv: 0.5)`: restores take longer
+        /// on some days than on others).
+        recovery_h: crate::dist::Quantity,
         /// Management orders the line stopped for this long as a precaution (None: it keeps
         /// running).
         precautionary_shutdown_h: Option<f64>,

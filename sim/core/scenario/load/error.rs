@@ -154,7 +154,13 @@ fn enum_choices(field: &str, name: &str) -> Option<Vec<String>> {
 }
 
 pub(crate) fn syntax_hint(message: &str) -> Option<&'static str> {
-    if message.contains("Unexpected field")
+    if message.contains("untagged enum Quantity") {
+        Some(
+            "write a number (8.0) or a distribution: Fixed(v), Exponential(mean), \
+             Weibull(mean: m, shape: k), LogNormal(mean: m, cv: c), Uniform(a, b) or \
+             Pert(min: a, likely: m, max: b) (`faultline schema Dist`)",
+        )
+    } else if message.contains("Unexpected field")
         || message.contains("no such field")
         || message.contains("NoSuchStructField")
     {

@@ -57,10 +57,21 @@ impl World {
     /// Ransomware encrypts host `h` at `t` (its own, or one it reached): an encrypted HMI
     /// or MES is down until recovered.
     pub(in crate::world) fn encrypt(&mut self, i: usize, h: usize, t: Micros) {
-        let AttackStep::Ransomware { recovery_h, .. } = self.campaign.attacks[i].spec.step else {
+        let AttackStep::Ransomware { recovery_h, .. } = &self.campaign.attacks[i].spec.step else {
             return;
         };
-        let until = t + from_secs(recovery_h * 3600.0);
+        // One restore time per step, drawn at its first encryption from a stream of the
+        // step's own (a number draws nothing).
+        let recovery = match self.campaign.attacks[i].recovery {
+            Some(r) => r,
+            None => {
+                let mut rng = crate::rng::stream(self.seed, &format!("ransomware:{i}"));
+                let r = from_secs(recovery_h.sample(&mut rng) * 3600.0);
+                self.campaign.attacks[i].recovery = Some(r);
+                r
+            }
+        };
+        let until = t + recovery;
         self.campaign.attacks[i].reached.push(h);
         match self.net.network.hosts[h].kind {
             crate::network::HostKind::Hmi => {

@@ -140,10 +140,12 @@ pub(super) fn attack_checks(s: &Scenario, c: &mut Checker) {
                 c.positive(at("step.duration_s"), duration_s)
             }
             AttackStep::Ransomware {
-                recovery_h,
+                ref recovery_h,
                 precautionary_shutdown_h,
             } => {
-                c.positive(at("step.recovery_h"), recovery_h);
+                if let Some(m) = recovery_h.check() {
+                    c.fail(at("step.recovery_h"), m);
+                }
                 if let Some(h) = precautionary_shutdown_h {
                     c.positive(at("step.precautionary_shutdown_h"), h);
                 }
