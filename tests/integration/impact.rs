@@ -301,4 +301,13 @@ fn over_seeds_a_scan_that_faults_legacy_plcs_costs_more_than_the_noise() {
     }
     let fault = &scan.lost_units[&faultline::loss::LossCategory::CommunicationOrPlcFault];
     assert!(fault.sd > 0.0, "{fault:?}");
+    // The tree's balance, differenced: the units the scan cost are its good units lost
+    // (the recipes allowed the same on both runs).
+    let lost: f64 = scan.lost_units.values().map(|v| v.mean).sum();
+    assert!(
+        (lost + scan.good_units.mean).abs() < 1.0,
+        "Δ losses {lost} against Δ good {}",
+        scan.good_units.mean
+    );
+    assert!(fault.mean > 0.0, "{fault:?}");
 }
