@@ -208,6 +208,22 @@ impl Quantity {
         }
     }
 
+    /// What is wrong with it, if anything, where 0 is allowed: a number must be ≥ 0.
+    pub fn check_non_negative(&self) -> Option<String> {
+        match self {
+            Quantity::Value(v) if !(v.is_finite() && *v >= 0.0) => {
+                Some(format!("{v} must be a number ≥ 0"))
+            }
+            Quantity::Value(_) => None,
+            Quantity::Drawn(d) => d.check(),
+        }
+    }
+
+    /// Whether it is a distribution (drawn), not a number.
+    pub fn is_drawn(&self) -> bool {
+        matches!(self, Quantity::Drawn(_))
+    }
+
     /// What is wrong with it, if anything: a number must be > 0, a distribution valid.
     pub fn check(&self) -> Option<String> {
         match self {

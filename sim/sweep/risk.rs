@@ -25,7 +25,7 @@
 //! (other = the ordinary day's cost not owed to controls; friction = the part owed to them),
 //! and its mean and Student-t interval are over seeds; ROSI is the net over the added cost.
 
-use super::spread::{Percentiles, Swing, break_even, dist_quantile, tornado};
+use super::spread::{Percentiles, PriceSwing, Swing, break_even, dist_quantile, tornado};
 use super::*;
 use crate::dist::Dist;
 
@@ -39,6 +39,17 @@ pub struct RiskInputs {
     pub operating_days: f64,
     /// Per variant: owning its controls for a year (amortized purchase + running).
     pub ownership_per_year: Vec<f64>,
+    /// Where a price is a distribution: every control price, with the variants that own
+    /// the control; each simulated year draws them (none when every price is a number).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drawn_prices: Vec<DrawnPrice>,
+}
+
+/// A control's price the simulated years draw, and which variants own the control.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DrawnPrice {
+    pub price: crate::scenario::ControlPrice,
+    pub owned: Vec<bool>,
 }
 
 impl RiskInputs {
@@ -58,10 +69,28 @@ impl RiskInputs {
             })
             .map(|x| round(x, 2))
             .collect();
+        let drawn_prices = if r.controls.iter().any(|p| p.is_drawn()) {
+            r.controls
+                .iter()
+                .map(|p| DrawnPrice {
+                    price: p.clone(),
+                    owned: variants
+                        .iter()
+                        .map(|v| {
+                            ControlId::from_name(&p.control)
+                                .is_some_and(|c| present(&v.scenario, c))
+                        })
+                        .collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Some(RiskInputs {
             campaigns_per_year: r.campaigns_per_year.clone(),
             operating_days: r.operating_days,
             ownership_per_year,
+            drawn_prices,
         })
     }
 }
@@ -233,6 +262,7 @@ pub(crate) fn annual(
     let base = &days[0];
     let base_years = yearly(&years, 0);
     let own = &risk.ownership_per_year;
+    let own_years = ownership_years(risk, names.len(), first_seed);
     (0..names.len())
         .map(|v| {
             let day = &days[v];
@@ -260,10 +290,16 @@ pub(crate) fn annual(
                 let day_part = d
                     * (mean(base, |x| x.other + x.friction) - mean(day, |x| x.other + x.friction))
                     - (own[v] - own[0]);
+                // A year's ownership: the mean's, or the year's drawn prices.
+                let added_in = |y: usize| match &own_years {
+                    Some(o) => o[y][v] - o[y][0],
+                    None => own[v] - own[0],
+                };
                 let mut nets: Vec<f64> = base_years
                     .iter()
                     .zip(&losses)
-                    .map(|(b, x)| b - x + day_part)
+                    .enumerate()
+                    .map(|(y, (b, x))| b - x + day_part + (own[v] - own[0]) - added_in(y))
                     .collect();
                 let ahead = nets.iter().filter(|n| **n > 0.0).count();
                 nets.sort_by(f64::total_cmp);
@@ -287,7 +323,14 @@ pub(crate) fn annual(
                     net_benefit: Percentiles::of(&nets),
                     p_net_positive: round(ahead as f64 / years.len().max(1) as f64, 4),
                     break_even_frequency: break_even(avoided_per_campaign, day_part),
-                    sensitivity: tornado(freq, d, own[v] - own[0], day, base),
+                    sensitivity: tornado(
+                        freq,
+                        d,
+                        own[v] - own[0],
+                        day,
+                        base,
+                        &price_swings(risk, v),
+                    ),
                 }
             });
             let sorted = |mut v: Vec<f64>| {
@@ -321,6 +364,63 @@ pub(crate) fn annual(
         .collect()
 }
 
+/// Per simulated year, each variant's ownership with the year's prices drawn (one stream
+/// for all, so every variant sees the same prices); none when every price is a number.
+fn ownership_years(risk: &RiskInputs, variants: usize, first_seed: u64) -> Option<Vec<Vec<f64>>> {
+    if risk.drawn_prices.is_empty() {
+        return None;
+    }
+    let mut rng = crate::rng::stream(first_seed, "risk:prices");
+    Some(
+        (0..YEARS)
+            .map(|_| {
+                let drawn: Vec<f64> = risk
+                    .drawn_prices
+                    .iter()
+                    .map(|p| p.price.per_year_drawn(&mut rng))
+                    .collect();
+                (0..variants)
+                    .map(|v| {
+                        risk.drawn_prices
+                            .iter()
+                            .zip(&drawn)
+                            .filter(|(p, _)| p.owned.get(v).copied().unwrap_or(false))
+                            .map(|(_, c)| c)
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The tornado's price inputs for variant `v`: each drawn price of a control it owns and
+/// the baseline does not (or the reverse), with how a unit of it moves the added cost.
+fn price_swings(risk: &RiskInputs, v: usize) -> Vec<PriceSwing> {
+    let mut out = Vec::new();
+    for p in &risk.drawn_prices {
+        let own = |k: usize| f64::from(u8::from(p.owned.get(k).copied().unwrap_or(false)));
+        let sign = own(v) - own(0);
+        if sign == 0.0 {
+            continue;
+        }
+        let c = &p.price;
+        for (what, q, per_unit) in [
+            ("purchase", &c.purchase, 1.0 / c.life_years),
+            ("running per year", &c.running_per_year, 1.0),
+        ] {
+            if q.is_drawn() {
+                out.push(PriceSwing {
+                    input: format!("{} {what}", c.control),
+                    quantity: q.clone(),
+                    weight: sign * per_unit,
+                });
+            }
+        }
+    }
+    out
+}
+
 fn mean(days: &[Day], f: impl Fn(&Day) -> f64) -> f64 {
     if days.is_empty() {
         return 0.0;
@@ -337,6 +437,7 @@ mod tests {
             campaigns_per_year: Dist::Fixed(lambda),
             operating_days: 300.0,
             ownership_per_year: vec![0.0, 10_000.0],
+            drawn_prices: Vec::new(),
         }
     }
 
@@ -467,6 +568,54 @@ mod tests {
         assert_eq!(d.sensitivity[0].input, "campaigns per year");
         assert!((d.sensitivity[0].net_at_low - (200.0 - 10_000.0)).abs() < 0.01);
         assert!((d.sensitivity[0].net_at_high - (1_800.0 - 10_000.0)).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_price_written_as_a_distribution_is_drawn_each_year() {
+        // No campaign ever: a year's net is minus the DPI's ownership. Its purchase is
+        // Uniform(10k, 30k) over a 2-year life, running 1k: a year costs U/2 + 1k, so the
+        // net's P5 / P50 / P95 are −(5k + 0.95·10k) − 1k = −15.5k, −11k and −6.5k, the mean
+        // −11k; the tornado moves the net by the purchase's P10–P90 (12k–28k) / 2.
+        let price = |purchase: crate::dist::Quantity| crate::scenario::ControlPrice {
+            control: "dpi".into(),
+            purchase,
+            life_years: 2.0,
+            running_per_year: crate::dist::Quantity::Value(1_000.0),
+        };
+        let mut r = inputs(0.0);
+        let drawn = price(crate::dist::Quantity::Drawn(Dist::Uniform(
+            10_000.0, 30_000.0,
+        )));
+        r.ownership_per_year = vec![0.0, drawn.per_year()];
+        r.drawn_prices = vec![DrawnPrice {
+            price: drawn,
+            owned: vec![false, true],
+        }];
+        let a = annual(&r, &names(), &[constant(0.0), constant(0.0)], 11);
+        let d = a[1].vs_baseline.as_ref().unwrap();
+        assert_eq!(d.net_benefit_mean.mean, -11_000.0);
+        let n = d.net_benefit;
+        assert!((n.p5 - -15_500.0).abs() < 150.0, "{n:?}");
+        assert!((n.p50 - -11_000.0).abs() < 150.0, "{n:?}");
+        assert!((n.p95 - -6_500.0).abs() < 150.0, "{n:?}");
+        assert_eq!(d.p_net_positive, 0.0);
+        let s = d
+            .sensitivity
+            .iter()
+            .find(|s| s.input == "price: dpi purchase")
+            .expect("the purchase in the tornado");
+        assert_eq!((s.low, s.high), (12_000.0, 28_000.0));
+        assert_eq!((s.net_at_low, s.net_at_high), (-7_000.0, -15_000.0));
+        // The same price as a number: every year the same, and no tornado row.
+        let mut fixed = inputs(0.0);
+        fixed.ownership_per_year = vec![0.0, 11_000.0];
+        let a = annual(&fixed, &names(), &[constant(0.0), constant(0.0)], 11);
+        let d = a[1].vs_baseline.as_ref().unwrap();
+        assert_eq!(
+            (d.net_benefit.p5, d.net_benefit.p95),
+            (-11_000.0, -11_000.0)
+        );
+        assert!(d.sensitivity.iter().all(|s| !s.input.starts_with("price")));
     }
 
     #[test]

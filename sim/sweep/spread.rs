@@ -105,6 +105,16 @@ impl Swing {
     }
 }
 
+/// A price the tornado moves: a control's purchase or running cost written as a
+/// distribution, and how one unit of it moves the variant's added ownership cost per year
+/// (1 / life for a purchase, 1 for a running cost; negative where the baseline owns it).
+#[derive(Clone, Debug)]
+pub(crate) struct PriceSwing {
+    pub input: String,
+    pub quantity: crate::dist::Quantity,
+    pub weight: f64,
+}
+
 /// The tornado for one variant against the baseline, widest swing first. The uncertain
 /// inputs: the campaign frequency (the scenario's distribution), and over the seeds the
 /// loss of one campaign avoided, the control friction added per day and the other losses
@@ -115,6 +125,7 @@ pub(crate) fn tornado(
     ownership_added: f64,
     day: &[Day],
     base: &[Day],
+    prices: &[PriceSwing],
 ) -> Vec<Swing> {
     let per_seed = |f: &dyn Fn(&Day, &Day) -> f64| -> Vec<f64> {
         let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
@@ -165,6 +176,27 @@ pub(crate) fn tornado(
             }
         })
         .collect();
+    // Each price written as a distribution, over its P10–P90 (the others at their means,
+    // as the added ownership cost takes them).
+    for p in prices {
+        let mean = p.quantity.mean();
+        let q = |x: f64| match &p.quantity {
+            crate::dist::Quantity::Value(v) => *v,
+            crate::dist::Quantity::Drawn(d) => dist_quantile(d, x),
+        };
+        let (low, high) = (q(0.1), q(0.9));
+        let at = |x: f64| {
+            let own = ownership_added + p.weight * (x - mean);
+            super::round(med[0] * med[1] + d * med[3] - d * med[2] - own, 2)
+        };
+        rows.push(Swing {
+            input: format!("price: {}", p.input),
+            low: super::round(low, 4),
+            high: super::round(high, 4),
+            net_at_low: at(low),
+            net_at_high: at(high),
+        });
+    }
     // Widest first; ties keep the order above (a stable sort).
     rows.sort_by(|a, b| b.width().total_cmp(&a.width()));
     rows
@@ -226,7 +258,7 @@ mod tests {
             })
             .collect();
         let freq = Dist::Uniform(0.0, 1.0);
-        let t = tornado(&freq, 300.0, 10_000.0, &day, &base);
+        let t = tornado(&freq, 300.0, 10_000.0, &day, &base, &[]);
         assert_eq!(t[0].input, "campaigns per year");
         assert!((t[0].low - 0.1).abs() < 1e-9 && (t[0].high - 0.9).abs() < 1e-9);
         // Friction at its median (seed 5 of 10: 14/day): net(λ) = 50k·λ − 300·14 − 10k.

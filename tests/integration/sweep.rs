@@ -492,7 +492,9 @@ fn the_year_adds_up_and_a_campaign_costs_its_day_less_the_ordinary_day() {
         r.controls
             .iter()
             .find(|p| p.control == name)
-            .map_or(0.0, |p| p.purchase / p.life_years + p.running_per_year)
+            .map_or(0.0, |p| {
+                p.purchase.mean() / p.life_years + p.running_per_year.mean()
+            })
     };
     let owned = price("segmentation") + price("ids");
     assert!((annual[0].ownership - owned).abs() < 0.01);
@@ -635,4 +637,57 @@ fn a_budget_without_prices_is_refused_before_any_run() {
         "{err}"
     );
     assert!(!err.contains("seed(s)"), "it ran seeds first: {err}");
+}
+
+#[test]
+fn a_control_price_written_as_a_range_widens_the_years_and_enters_the_tornado() {
+    // The DPI's purchase as a quote's range, Pert(30k, 40k, 80k) (mean 45k against the
+    // fixed 40k): the same seeds, the mean ownership from the mean price, each simulated
+    // year its own price, and the purchase among what moves the answer.
+    let mut s = short_all_controls();
+    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
+    let fixed = run_sweep(&variants, 3, 42, 2, &|| {}, None, None).unwrap();
+    let risk = s.risk.as_mut().unwrap();
+    let dpi = risk
+        .controls
+        .iter_mut()
+        .find(|p| p.control == "dpi")
+        .unwrap();
+    dpi.purchase = faultline::dist::Quantity::Drawn(faultline::dist::Dist::Pert {
+        min: 30_000.0,
+        likely: 40_000.0,
+        max: 80_000.0,
+    });
+    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
+    let drawn = run_sweep(&variants, 3, 42, 2, &|| {}, None, None).unwrap();
+    let (f, d) = (
+        &fixed.annual.as_ref().unwrap()[1],
+        &drawn.annual.as_ref().unwrap()[1],
+    );
+    // Mean ownership 45k / 5 + 8k against 40k / 5 + 8k: 1,000 a year more.
+    assert!((d.ownership - f.ownership - 1_000.0).abs() < 0.01);
+    let (fd, dd) = (
+        f.vs_baseline.as_ref().unwrap(),
+        d.vs_baseline.as_ref().unwrap(),
+    );
+    assert!(
+        (fd.net_benefit_mean.mean - dd.net_benefit_mean.mean - 1_000.0).abs() < 0.01,
+        "{} vs {}",
+        fd.net_benefit_mean.mean,
+        dd.net_benefit_mean.mean
+    );
+    // Most years see no campaign: the fixed price gives them one net, the drawn a spread.
+    assert_eq!(fd.net_benefit.p5, fd.net_benefit.p50);
+    assert!(
+        dd.net_benefit.p5 < dd.net_benefit.p50,
+        "{:?}",
+        dd.net_benefit
+    );
+    let row = dd
+        .sensitivity
+        .iter()
+        .find(|s| s.input == "price: dpi purchase")
+        .expect("the purchase in the tornado");
+    assert!(row.net_at_low > row.net_at_high, "{row:?}");
+    assert!(fd.sensitivity.iter().all(|s| !s.input.starts_with("price")));
 }

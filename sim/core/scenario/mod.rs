@@ -151,19 +151,36 @@ pub struct ControlPrice {
     /// The control's name, as `sweep --toggle` knows it (`segmentation`, `dpi`, `ids`,
     /// `gateway`, `health`, `devices`, `response`, `island`).
     pub control: String,
-    /// Purchase and deployment, once.
-    pub purchase: f64,
+    /// Purchase and deployment, once: an amount, or a distribution for a price not yet
+    /// known (a quote's range: `Pert(min: 12000.0, likely: 16000.0, max: 30000.0)`), which
+    /// each simulated year draws.
+    pub purchase: crate::dist::Quantity,
     /// Years over which the purchase is written off (straight line).
     pub life_years: f64,
-    /// Licences, support and the staff time to run it, per year.
-    #[serde(default)]
-    pub running_per_year: f64,
+    /// Licences, support and the staff time to run it, per year: an amount or a
+    /// distribution, as the purchase.
+    #[serde(default = "no_running_cost")]
+    pub running_per_year: crate::dist::Quantity,
+}
+
+fn no_running_cost() -> crate::dist::Quantity {
+    crate::dist::Quantity::Value(0.0)
 }
 
 impl ControlPrice {
-    /// The control's cost per year: purchase / life + running.
+    /// The control's expected cost per year: mean purchase / life + mean running.
     pub fn per_year(&self) -> f64 {
-        self.purchase / self.life_years + self.running_per_year
+        self.purchase.mean() / self.life_years + self.running_per_year.mean()
+    }
+
+    /// One year's cost with its prices drawn (numbers draw nothing).
+    pub fn per_year_drawn(&self, rng: &mut crate::rng::Stream) -> f64 {
+        self.purchase.sample(rng) / self.life_years + self.running_per_year.sample(rng)
+    }
+
+    /// Whether a price is a distribution.
+    pub fn is_drawn(&self) -> bool {
+        self.purchase.is_drawn() || self.running_per_year.is_drawn()
     }
 }
 

@@ -143,9 +143,13 @@ fn risk_checks(r: &crate::scenario::RiskSpec, c: &mut Checker) {
                 ),
             );
         }
-        c.non_negative(at("purchase"), p.purchase);
+        if let Some(m) = p.purchase.check_non_negative() {
+            c.fail(at("purchase"), m);
+        }
         c.positive(at("life_years"), p.life_years);
-        c.non_negative(at("running_per_year"), p.running_per_year);
+        if let Some(m) = p.running_per_year.check_non_negative() {
+            c.fail(at("running_per_year"), m);
+        }
     }
 }
 /// The stations and the flow graph; returns the stations' names.
