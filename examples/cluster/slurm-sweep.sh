@@ -19,11 +19,19 @@ set -euo pipefail
 SCENARIO=${SCENARIO:-scenarios/all-controls.ron}
 RUNS=${RUNS:-10000}
 OUT=${OUT:-results/all-controls}
+TOGGLE=${TOGGLE:-dpi,segmentation}
+# HOURS: simulated hours per run (the scenario's own when unset).
+# SHARD=K/N reruns one shard outside the array (a task that failed or was cancelled):
+#   sbatch --export=ALL,SHARD=2/16 examples/cluster/slurm-sweep.sh
+# (an array of one task would count itself as the only shard).
 
-# Every task shares one --out: shard k writes OUT/shard-k-of-N/ (runs.csv, partial.json).
-# The partial.json is written last, so a shard that died mid-way is never merged.
+# Every task shares one --out: shard k writes OUT/shard-KKKK-of-NNNN/ (runs.csv, then
+# partial.json). The partial.json is written last, so a shard that died mid-way is never
+# merged: the merge names the shards missing.
 faultline sweep "$SCENARIO" \
     --runs "$RUNS" \
-    --toggle dpi,segmentation \
+    --toggle "$TOGGLE" \
+    ${HOURS:+--hours "$HOURS"} \
+    ${SHARD:+--shard "$SHARD"} \
     --threads "${SLURM_CPUS_PER_TASK:-1}" \
     --out "$OUT"
