@@ -112,7 +112,9 @@ PartitionName=faultline Nodes=ALL Default=YES MaxTime=INFINITE State=UP
         r = subprocess.run([tool("sbatch"), "--parsable", f"--chdir={cwd}", "--export=ALL", *args],
                            env=env, capture_output=True, text=True)
         assert r.returncode == 0, r.stderr + self.logs()
-        return r.stdout.strip().split(";")[0]
+        job = r.stdout.strip().split(";")[0]
+        print(f"sbatch {' '.join(args)} -> job {job}")
+        return job
 
     def wait(self, *jobs, timeout=600):
         deadline = time.time() + timeout
@@ -158,6 +160,7 @@ def one_machine(tmp_path):
 def same_bytes(a, b):
     for f in ("summary.json", "runs.csv", "report.html"):
         assert (a / f).read_bytes() == (b / f).read_bytes(), f"{f} differs from the one-machine sweep"
+        print(f"{f}: byte-identical to the one-machine sweep ({len((a / f).read_bytes())} bytes)")
 
 
 def submit_array(slurm, work, out, hold=False):
@@ -175,6 +178,9 @@ def test_a_job_array_of_four_shards_and_its_dependent_merge_give_the_one_machine
     merge = slurm.sbatch([f"--dependency=afterok:{array}", "-o", "logs/merge.out", "--wrap",
                           f"faultline merge {out} --out {out}/merged"], work)
     slurm.wait(array, merge)
+    tasks = sorted(p.name for p in (work / "logs").glob(f"faultline-sweep-{array}_*.out"))
+    print("array tasks:", ", ".join(t.removeprefix("faultline-sweep-").removesuffix(".out") for t in tasks))
+    assert len(tasks) == 4, tasks
     assert sorted(p.name for p in out.glob("shard-*")) == [f"shard-000{k}-of-0004" for k in range(4)]
     log = (work / "logs/merge.out").read_text()
     assert "merged 4 partial(s)" in log, log
@@ -192,6 +198,7 @@ def test_a_cancelled_task_is_named_by_the_merge_and_its_resubmission_completes_t
                           f"faultline merge {out} --out {out}/merged; echo exit=$?"], work)
     slurm.wait(array, merge)
     log = (work / "logs/merge.out").read_text()
+    print("the merge without shard 2:", log.strip().replace("\n", " | "))
     assert "missing shard(s) 2 of 4" in log and "exit=65" in log, log
     assert not (out / "merged/summary.json").exists()
     # The cancelled shard alone, then the merge again.
