@@ -399,8 +399,13 @@ impl<'a> Walk<'a, '_> {
                         self.walk(item, each, &format!("{path}[{i}]"), owner, bounds);
                     }
                     if s.get("uniqueItems") == Some(&Value::Bool(true)) {
+                        // Each item's first place by its JSON text (equal values, equal
+                        // text): one pass, for a list of 10,000 PLCs as for one of 8.
+                        let mut first: std::collections::BTreeMap<String, usize> =
+                            std::collections::BTreeMap::new();
                         for (i, item) in items.iter().enumerate() {
-                            if let Some(j) = items[..i].iter().position(|x| x == item) {
+                            let j = *first.entry(item.to_string()).or_insert(i);
+                            if j < i {
                                 self.fail(
                                     &format!("{path}[{i}]"),
                                     format!("repeats {path}[{j}]: remove one of them"),
