@@ -310,4 +310,18 @@ fn over_seeds_a_scan_that_faults_legacy_plcs_costs_more_than_the_noise() {
         scan.good_units.mean
     );
     assert!(fault.mean > 0.0, "{fault:?}");
+    // Each row's cost is its production effect (lost output and scrap materials) plus its
+    // fees, seed by seed and so in the mean; the scan's scrap makes the materials count.
+    for row in i.factors.iter().chain([&i.interaction, &i.total]) {
+        let parts = row.production_cost.mean + row.fees.mean;
+        assert!(
+            (parts - row.cost.mean).abs() < 0.01,
+            "{}: production {} + fees {} against cost {}",
+            row.name,
+            row.production_cost.mean,
+            row.fees.mean,
+            row.cost.mean
+        );
+    }
+    assert!(scan.scrap_units.mean < 0.0, "{:?}", scan.scrap_units);
 }
