@@ -6,6 +6,7 @@
 
 mod carry;
 pub mod convert;
+mod endpoints;
 mod log;
 mod pcap;
 mod scoreboard;
@@ -32,7 +33,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use tap::ConnControl;
 use tokio::sync::{mpsc, oneshot};
-use tokio_modbus::server::tcp::Server;
 
 #[derive(Clone, Debug)]
 pub struct LiveConfig {
@@ -294,154 +294,12 @@ impl Live {
         });
         let (tx, rx) = mpsc::unbounded_channel::<Msg>();
         // Bind every endpoint before anything runs, so the table printed is true.
-        let mut listeners = Vec::with_capacity(n);
-        let mut endpoints = Vec::with_capacity(n);
-        for (i, plc) in world.devices.plcs.iter().enumerate() {
-            let port = if cfg.base_port == 0 {
-                0
-            } else {
-                cfg.base_port
-                    .checked_add(i as u16)
-                    .context("port range past 65535")?
-            };
-            let std_listener = match &cfg.listen_in {
-                Some(places) => {
-                    let (ns, addr) = places.get(i).context("a namespace for every PLC")?;
-                    crate::netns::inside(ns, || std::net::TcpListener::bind(addr))?.with_context(
-                        || format!("cannot listen on {addr} in {ns} for {}", plc.name),
-                    )?
-                }
-                None => {
-                    let addr = SocketAddr::new(cfg.bind, port);
-                    std::net::TcpListener::bind(addr)
-                        .with_context(|| format!("cannot listen on {addr} for {}", plc.name))?
-                }
-            };
-            std_listener.set_nonblocking(true)?;
-            let local = std_listener.local_addr()?;
-            listeners.push(std_listener);
-            endpoints.push(Endpoint {
-                plc: plc.name.clone(),
-                address: local,
-                tls_address: None,
-                unit_id: plc.unit_id,
-                profile: plc.profile.name.clone(),
-                stations: plc
-                    .stations()
-                    .map(|s| world.plant.stations[s].name.clone())
-                    .collect(),
-            });
-        }
+        let (listeners, mut endpoints) = endpoints::bind(&world, &cfg)?;
         for (i, l) in listeners.into_iter().enumerate() {
-            let name = endpoints[i].plc.clone();
-            let tx = tx.clone();
-            let shared = shared.clone();
-            let server_addr = endpoints[i].address;
-            runtime.spawn(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(l) else {
-                    return;
-                };
-                let server = Server::new(listener);
-                let errors = shared.clone();
-                let on_connected = move |stream: tokio::net::TcpStream, peer: SocketAddr| {
-                    let tx = tx.clone();
-                    let shared = shared.clone();
-                    async move { accept(stream, peer, server_addr, i, tx, shared).await }
-                };
-                // An accept error (out of descriptors, a connection reset before it was
-                // taken) must not end the endpoint: say so, back off, listen again. The
-                // connections already served by this endpoint end with the failed serve.
-                let mut backoff = Duration::from_millis(50);
-                while !errors.stop.load(Ordering::Acquire) {
-                    let Err(e) = server.serve(&on_connected, |_err| {}).await else {
-                        break;
-                    };
-                    let n = errors.accept_errors.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n <= 10 || n.is_power_of_two() {
-                        eprintln!(
-                            "warning: {name}'s endpoint {server_addr}: accept failed ({e}); listening again in {} ms ({n} accept error(s) so far)",
-                            backoff.as_millis()
-                        );
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(1));
-                }
-            });
+            endpoints::serve(&runtime, i, l, &endpoints[i], tx.clone(), shared.clone());
         }
         if let Some(tls) = &cfg.tls {
-            let decisions: crate::proxy::DecisionLog = Arc::new(Mutex::new(match &tls.log {
-                Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p)
-                        .with_context(|| format!("cannot create {}", p.display()))?,
-                )),
-                None => Box::new(std::io::sink()),
-            }));
-            for (i, plc) in world.devices.plcs.iter().enumerate() {
-                if !plc.profile.modbus_security {
-                    continue;
-                }
-                let (cert, key) = (
-                    tls.dir.join(format!("devices/{}.pem", plc.name)),
-                    tls.dir.join(format!("devices/{}.key", plc.name)),
-                );
-                let config = crate::tls::server_config(&cert, &key, &tls.dir.join("ca.pem"))
-                    .with_context(|| format!("{}'s Modbus/TCP Security endpoint (hint: faultline pki init {} --scenario SCENARIO)", plc.name, tls.dir.display()))?;
-                let port = if tls.base_port == 0 {
-                    0
-                } else {
-                    tls.base_port
-                        .checked_add(i as u16)
-                        .context("TLS port range past 65535")?
-                };
-                // In a --netns lab: the registered port 802 on the PLC's own address, in its
-                // zone; the gateway reaches the plain endpoint inside that namespace.
-                let (listener, upstream_netns) = match &cfg.listen_in {
-                    Some(places) => {
-                        let (ns, addr) = places.get(i).context("a namespace for every PLC")?;
-                        let at = SocketAddr::new(addr.ip(), crate::tls::PORT);
-                        let l = crate::netns::inside(ns, || std::net::TcpListener::bind(at))?
-                            .with_context(|| {
-                                format!(
-                                    "cannot listen on {at} in {ns} for {}'s Modbus/TCP Security",
-                                    plc.name
-                                )
-                            })?;
-                        (l, Some(ns.clone()))
-                    }
-                    None => (
-                        std::net::TcpListener::bind(SocketAddr::new(cfg.bind, port)).with_context(
-                            || {
-                                format!(
-                                    "cannot listen on {}:{port} for {}'s Modbus/TCP Security",
-                                    cfg.bind, plc.name
-                                )
-                            },
-                        )?,
-                        None,
-                    ),
-                };
-                listener.set_nonblocking(true)?;
-                endpoints[i].tls_address = Some(listener.local_addr()?);
-                let front = crate::proxy::TlsFront {
-                    acceptor: tokio_rustls::TlsAcceptor::from(config),
-                    roles: tls.roles.clone(),
-                    handshake_timeout: crate::proxy::HANDSHAKE_TIMEOUT,
-                };
-                let upstream = endpoints[i].address;
-                let _guard = runtime.enter();
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                runtime.spawn(crate::proxy::serve_with(
-                    listener,
-                    upstream,
-                    None,
-                    Some(front),
-                    decisions.clone(),
-                    crate::proxy::ProxyOptions {
-                        upstream_netns,
-                        ..crate::proxy::ProxyOptions::default()
-                    },
-                ));
-            }
+            endpoints::secure(&runtime, &world, &cfg, tls, &mut endpoints)?;
         }
         let log = match &cfg.input_log {
             None => None,
