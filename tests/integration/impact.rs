@@ -205,7 +205,7 @@ fn a_factors_row_is_the_difference_to_a_scenario_written_without_it() {
 /// seed 42: +1 it costs (the run with it is dearer), −1 it saves.
 #[test]
 fn a_factor_a_header_says_costs_or_saves_has_a_row_of_that_sign() {
-    let claims: [(&str, &str, f64); 17] = [
+    let claims: [(&str, &str, f64); 18] = [
         // "after ten seconds of overflow its watchdog faults it, the rinser stops"
         ("attack-flood-legacy.ron", "step 1:", 1.0),
         // "the three legacy PLCs hang … Their stations stop"
@@ -218,6 +218,9 @@ fn a_factor_a_header_says_costs_or_saves_has_a_row_of_that_sign() {
         ),
         // "scrapped, until the operator sees the out-of-band alarm"
         ("attack-setpoint.ron", "step 1:", 1.0),
+        // "what Modbus DPI stops, and what it costs": both steps blocked, one false
+        // positive (its review among the DPI's fees, its scrap among its production)
+        ("attack-setpoint-dpi.ron", "control: dpi", -1.0),
         // "under-pasteurized beer leaves the line for four hours"
         ("attack-setpoint-hidden.ron", "step 2:", 1.0),
         // "slow running is a loss like a stop"
@@ -256,6 +259,16 @@ fn a_factor_a_header_says_costs_or_saves_has_a_row_of_that_sign() {
     for (file, factor, sign) in claims {
         let s = load(&Path::new("scenarios").join(file)).unwrap();
         let i = impact(&s, 42, 1);
+        // Every row's cost is its production effect plus its fees.
+        for r in i.factors.iter().chain([&i.interaction, &i.total]) {
+            let parts = r.production_cost.mean + r.fees.mean;
+            if (parts - r.cost.mean).abs() > 0.01 {
+                problems.push(format!(
+                    "{file}: {}: production {} + fees {} is not its cost {}",
+                    r.name, r.production_cost.mean, r.fees.mean, r.cost.mean
+                ));
+            }
+        }
         match i.factors.iter().find(|r| r.name.starts_with(factor)) {
             None => problems.push(format!("{file}: no row for {factor}")),
             Some(r) if r.cost.mean * sign <= 0.0 => problems.push(format!(
