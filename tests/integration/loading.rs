@@ -409,6 +409,27 @@ fn every_verb_gives_the_readmes_exit_codes() {
         ),
         (vec!["exercise", &missing], 66),
         (vec!["map", &missing], 66),
+        (vec!["export", "nftables", &missing], 66),
+        (vec!["export", "proxy-policy", &missing, "--plc", "p"], 66),
+        // A scenario with no segmentation has no rule set to export: invalid for the verb.
+        (
+            vec!["export", "nftables", "scenarios/bottling-line.ron"],
+            65,
+        ),
+        (vec!["live", &missing, "--hours", "0.001"], 66),
+        (vec!["view", &missing], 66),
+        (vec!["pki", "init", &out, "--scenario", &missing], 66),
+        (
+            vec![
+                "pki",
+                "init",
+                &under_a_file,
+                "--scenario",
+                "scenarios/bottling-line.ron",
+            ],
+            74,
+        ),
+        (vec!["schema", "no-such-section"], 2),
         // Output that cannot be written: 74 (the out folder would be inside a file).
         (
             vec!["run", "scenarios/minimal.ron", "--out", &under_a_file],
