@@ -15,6 +15,11 @@
 //!
 //! 3. The DPI proxy's added latency per transaction against direct access.
 //!
+//! 4. With `--against-bin PATH`: this build's `faultline live` against another build's (e.g.
+//!    one from before live actors were attributed, to show what attribution costs), both
+//!    as processes serving one endpoint, alternated three times at 1 and 16 connections:
+//!    the ratio of their throughputs (bar: ≥ 0.97).
+//!
 //! Options (after `--`): `--seconds S` per throughput point (default 3),
 //! `--scale-seconds S` (default 600), `--endpoints N` (default 10000), `--clients K`
 //! (default 2000), `--skip-scale`, `--skip-throughput`, `--skip-proxy`.
@@ -44,6 +49,11 @@ fn flag(name: &str) -> bool {
 
 /// One station per PLC, `n` PLCs, with the given profile.
 fn scenario(n: usize, profile: &str) -> faultline::Scenario {
+    parse(&scenario_text(n, profile), "bench").expect("bench scenario")
+}
+
+/// The scenario's text (a build of another commit reads it from a file).
+fn scenario_text(n: usize, profile: &str) -> String {
     let mut stations = String::new();
     let mut plcs = String::new();
     for i in 0..n {
@@ -61,7 +71,7 @@ fn scenario(n: usize, profile: &str) -> faultline::Scenario {
             i % 250 + 1
         ));
     }
-    let text = format!(
+    format!(
         r#"Scenario(name: "load", seed: 1, duration_h: 100.0,
         stations: [{stations}], plcs: [{plcs}],
         profiles: [(name: "unlimited", modelled_on: "a modern module with no per-scan limit",
@@ -69,8 +79,7 @@ fn scenario(n: usize, profile: &str) -> faultline::Scenario {
             queue_limit: 10000, on_unsupported: Reject, on_malformed: Reject)],
         hmi: (address: "10.255.255.254", poll_ms: 1000, timeout_ms: 1000),
         schedule: [(at_h: 0.0, action: StartLine)])"#
-    );
-    parse(&text, "bench").expect("bench scenario")
+    )
 }
 
 fn live(n: usize, profile: &str) -> Live {
@@ -260,6 +269,9 @@ fn main() {
         ours.stop();
         ours.join().unwrap();
     }
+    if let Some(peer) = arg("--against-bin") {
+        against(&rt, &peer, secs, &mut bars);
+    }
     if !flag("--skip-proxy") {
         // The DPI proxy's added latency per transaction: one connection, back to back,
         // direct and through the proxy in the same run.
@@ -417,4 +429,84 @@ fn scale(rt: &tokio::runtime::Runtime, bars: &mut bars::Bars) {
         0.0,
     );
     bars.at_most("scale: peak RSS (MiB)", peak, 256.0);
+}
+
+/// A `faultline live` process of `bin` serving the one-endpoint load scenario.
+struct Served {
+    child: Child,
+    addr: SocketAddr,
+    dir: std::path::PathBuf,
+}
+
+fn serve_bin(bin: &str, k: usize) -> Served {
+    let dir = std::env::temp_dir().join(format!("faultline-against-{}-{k}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("load.ron");
+    std::fs::write(&file, scenario_text(1, "unlimited")).unwrap();
+    let out = dir.join("out");
+    let child = Command::new(bin)
+        .args([
+            "live",
+            file.to_str().unwrap(),
+            "--base-port",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{bin}: {e}"));
+    let endpoints = out.join("endpoints.json");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = loop {
+        if let Ok(t) = std::fs::read_to_string(&endpoints)
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&t)
+            && let Some(a) = v[0]["address"].as_str().and_then(|a| a.parse().ok())
+        {
+            break a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{bin} did not write {}",
+            endpoints.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Served { child, addr, dir }
+}
+
+/// This build against another, alternated: the throughput ratio at 1 and 16 connections.
+fn against(rt: &tokio::runtime::Runtime, peer: &str, secs: f64, bars: &mut bars::Bars) {
+    let this = env!("CARGO_BIN_EXE_faultline");
+    let mut rps: [[Vec<f64>; 2]; 2] = Default::default();
+    for round in 0..3 {
+        for (b, bin) in [this, peer].into_iter().enumerate() {
+            let mut s = serve_bin(bin, round * 2 + b);
+            for (c, conns) in [1, 16].into_iter().enumerate() {
+                rps[b][c].push(rt.block_on(load(s.addr, conns, secs)).rps);
+            }
+            let _ = s.child.kill();
+            let _ = s.child.wait();
+            let _ = std::fs::remove_dir_all(&s.dir);
+        }
+    }
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    for (c, conns) in [1, 16].into_iter().enumerate() {
+        let (a, b) = (median(&rps[0][c]), median(&rps[1][c]));
+        println!(
+            "against {peer}: {conns} connection(s): this build {a:.0} req/s, the other {b:.0} req/s (medians of 3 alternated runs), ratio {:.3}",
+            a / b
+        );
+        bars.at_least(
+            &format!("throughput at {conns} connection(s), this build / the other"),
+            a / b,
+            0.97,
+        );
+    }
 }
