@@ -381,7 +381,7 @@ fn recent_events(w: &World) -> Vec<(String, String, String)> {
         .map(|e| {
             (
                 clock(e.t_us),
-                e.kind.to_string(),
+                e.kind.as_str().to_string(),
                 format!("{} {}", e.source, e.detail),
             )
         })
