@@ -337,4 +337,20 @@ fn over_seeds_a_scan_that_faults_legacy_plcs_costs_more_than_the_noise() {
         );
     }
     assert!(scan.scrap_units.mean < 0.0, "{:?}", scan.scrap_units);
+    // On one seed the step's Δ downtime is the run's downtime less the run without it,
+    // each read from its own summary.
+    let one = impact(&s, 42, 1);
+    let mut bare = s.clone();
+    bare.attacks.clear();
+    let downtime = |sc: &faultline::Scenario| {
+        let mut w = World::new(sc, 42);
+        w.run();
+        Summary::from_world(&w).line.downtime_h
+    };
+    let want = downtime(&s) - downtime(&bare);
+    assert!(
+        (one.factors[0].downtime_h.mean - want).abs() < 1e-9,
+        "Δ downtime {} against {want}",
+        one.factors[0].downtime_h.mean
+    );
 }
