@@ -324,3 +324,22 @@ pub fn replay_impact(s: &Scenario, log: &crate::live::InputLog) -> anyhow::Resul
         total: total.row("total: the session, against the session with no outside client".into()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_category_first_seen_on_a_later_seed_counts_zero_on_the_earlier_ones() {
+        let none = Figures::default();
+        let mut some = Figures::default();
+        some.lost.insert(LossCategory::SpeedLoss, 4.0);
+        let mut acc = RowAcc::default();
+        for d in [&none, &none, &some, &none] {
+            acc.push(d);
+        }
+        let row = acc.row("x".into());
+        let speed = &row.lost_units[&LossCategory::SpeedLoss];
+        assert_eq!((speed.n, speed.mean), (4, 1.0));
+    }
+}

@@ -337,6 +337,14 @@ fn over_seeds_a_scan_that_faults_legacy_plcs_costs_more_than_the_noise() {
         );
     }
     assert!(scan.scrap_units.mean < 0.0, "{:?}", scan.scrap_units);
+    // A lone factor has nothing to interact with: the interaction row is zero.
+    assert_eq!(i.factors.len(), 1);
+    assert_eq!(
+        (i.interaction.cost.mean, i.interaction.good_units.mean),
+        (0.0, 0.0),
+        "{:?}",
+        i.interaction
+    );
     // On one seed the step's Δ downtime is the run's downtime less the run without it,
     // each read from its own summary.
     let one = impact(&s, 42, 1);
