@@ -191,10 +191,15 @@ async fn load(addr: SocketAddr, conns: usize, secs: f64) -> Point {
 }
 
 fn peak_rss_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// A memory figure of this process from /proc/self/status (`VmHWM:` the peak, `VmRSS:` now).
+fn status_mib(key: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
@@ -326,17 +331,6 @@ fn main() {
     bars.finish();
 }
 
-fn rss_now_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 /// N endpoints polled by the twin's own HMI at 1 Hz, and K of them by outside clients.
 fn scale(rt: &tokio::runtime::Runtime, bars: &mut bars::Bars) {
     let secs: u64 = arg("--scale-seconds")
@@ -349,9 +343,9 @@ fn scale(rt: &tokio::runtime::Runtime, bars: &mut bars::Bars) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2_000)
         .clamp(1, n);
-    let before = rss_now_mib();
+    let before = status_mib("VmRSS:");
     let twin = live(n, "modern");
-    let started = rss_now_mib();
+    let started = status_mib("VmRSS:");
     let addrs: Vec<SocketAddr> = twin
         .endpoints
         .iter()

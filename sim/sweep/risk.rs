@@ -56,33 +56,32 @@ impl RiskInputs {
     /// From the variants' scenarios; `None` when the baseline has no `risk` section.
     pub fn of(variants: &[Variant]) -> Option<RiskInputs> {
         let r = variants.first()?.scenario.risk.as_ref()?;
-        let ownership_per_year = variants
+        // Each price with the variants that deploy its control.
+        let prices: Vec<DrawnPrice> = r
+            .controls
             .iter()
-            .map(|v| {
-                r.controls
+            .map(|p| DrawnPrice {
+                price: p.clone(),
+                owned: variants
                     .iter()
-                    .filter(|p| {
+                    .map(|v| {
                         ControlId::from_name(&p.control).is_some_and(|c| present(&v.scenario, c))
                     })
-                    .map(|p| p.per_year())
-                    .sum::<f64>()
+                    .collect(),
             })
-            .map(|x| round(x, 2))
+            .collect();
+        let ownership_per_year = (0..variants.len())
+            .map(|v| {
+                let own: f64 = prices
+                    .iter()
+                    .filter(|p| p.owned[v])
+                    .map(|p| p.price.per_year())
+                    .sum();
+                round(own, 2)
+            })
             .collect();
         let drawn_prices = if r.controls.iter().any(|p| p.is_drawn()) {
-            r.controls
-                .iter()
-                .map(|p| DrawnPrice {
-                    price: p.clone(),
-                    owned: variants
-                        .iter()
-                        .map(|v| {
-                            ControlId::from_name(&p.control)
-                                .is_some_and(|c| present(&v.scenario, c))
-                        })
-                        .collect(),
-                })
-                .collect()
+            prices
         } else {
             Vec::new()
         };

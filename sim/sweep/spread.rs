@@ -136,11 +136,8 @@ pub(crate) fn tornado(
     let friction = per_seed(&|x, b| x.friction - b.friction);
     let other = per_seed(&|x, b| b.other - x.other);
     let d = operating_days;
-    let net = |lambda: f64, avoided: f64, friction: f64, other: f64| {
-        super::round(
-            lambda * avoided + d * other - d * friction - ownership_added,
-            2,
-        )
+    let net = |[lambda, avoided, friction, other]: [f64; 4], own: f64| {
+        super::round(lambda * avoided + d * other - d * friction - own, 2)
     };
     let med = [
         dist_quantile(freq, 0.5),
@@ -165,7 +162,7 @@ pub(crate) fn tornado(
             let at = |v: f64| {
                 let mut x = med;
                 x[k] = v;
-                net(x[0], x[1], x[2], x[3])
+                net(x, ownership_added)
             };
             Swing {
                 input: names[k].to_string(),
@@ -185,10 +182,7 @@ pub(crate) fn tornado(
             crate::dist::Quantity::Drawn(d) => dist_quantile(d, x),
         };
         let (low, high) = (q(0.1), q(0.9));
-        let at = |x: f64| {
-            let own = ownership_added + p.weight * (x - mean);
-            super::round(med[0] * med[1] + d * med[3] - d * med[2] - own, 2)
-        };
+        let at = |x: f64| net(med, ownership_added + p.weight * (x - mean));
         rows.push(Swing {
             input: format!("price: {}", p.input),
             low: super::round(low, 4),

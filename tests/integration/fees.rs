@@ -162,17 +162,8 @@ fn the_impact_table_splits_production_from_fees_and_they_add_up() {
     let mut s = load(Path::new("scenarios/attack-setpoint.ron")).unwrap();
     s.cost.incident = Some(OWN);
     let i = faultline::impact::impact(&s, 42, 2);
-    for r in i.factors.iter().chain([&i.interaction, &i.total]) {
-        let sum = r.production_cost.mean + r.fees.mean;
-        assert!(
-            (sum - r.cost.mean).abs() < 0.05,
-            "{}: production {} + fees {} ≠ cost {}",
-            r.name,
-            r.production_cost.mean,
-            r.fees.mean,
-            r.cost.mean
-        );
-    }
+    let wrong = crate::impact::rows_not_adding_up(&i, 0.05);
+    assert!(wrong.is_empty(), "{wrong:?}");
     // The setpoint step's fees are its recovery fee (it scraps beer on every seed).
     let step = &i.factors[0];
     assert!(step.name.starts_with("step 1"), "{}", step.name);

@@ -16,6 +16,21 @@ fn cost(s: &Scenario, seed: u64) -> f64 {
 
 /// The factors of a scenario by name (the impact table's names), so that two scenarios'
 /// factors compare whatever their order.
+/// The rows of an impact table whose cost is not their production effect plus their fees.
+pub(crate) fn rows_not_adding_up(i: &faultline::impact::Impact, tolerance: f64) -> Vec<String> {
+    i.factors
+        .iter()
+        .chain([&i.interaction, &i.total])
+        .filter(|r| (r.production_cost.mean + r.fees.mean - r.cost.mean).abs() > tolerance)
+        .map(|r| {
+            format!(
+                "{}: production {} + fees {} is not its cost {}",
+                r.name, r.production_cost.mean, r.fees.mean, r.cost.mean
+            )
+        })
+        .collect()
+}
+
 fn named(s: &Scenario) -> Vec<String> {
     factors(s).into_iter().map(|f| name(s, f)).collect()
 }
@@ -260,15 +275,11 @@ fn a_factor_a_header_says_costs_or_saves_has_a_row_of_that_sign() {
         let s = load(&Path::new("scenarios").join(file)).unwrap();
         let i = impact(&s, 42, 1);
         // Every row's cost is its production effect plus its fees.
-        for r in i.factors.iter().chain([&i.interaction, &i.total]) {
-            let parts = r.production_cost.mean + r.fees.mean;
-            if (parts - r.cost.mean).abs() > 0.01 {
-                problems.push(format!(
-                    "{file}: {}: production {} + fees {} is not its cost {}",
-                    r.name, r.production_cost.mean, r.fees.mean, r.cost.mean
-                ));
-            }
-        }
+        problems.extend(
+            rows_not_adding_up(&i, 0.01)
+                .into_iter()
+                .map(|w| format!("{file}: {w}")),
+        );
         match i.factors.iter().find(|r| r.name.starts_with(factor)) {
             None => problems.push(format!("{file}: no row for {factor}")),
             Some(r) if r.cost.mean * sign <= 0.0 => problems.push(format!(
@@ -325,17 +336,8 @@ fn over_seeds_a_scan_that_faults_legacy_plcs_costs_more_than_the_noise() {
     assert!(fault.mean > 0.0, "{fault:?}");
     // Each row's cost is its production effect (lost output and scrap materials) plus its
     // fees, seed by seed and so in the mean; the scan's scrap makes the materials count.
-    for row in i.factors.iter().chain([&i.interaction, &i.total]) {
-        let parts = row.production_cost.mean + row.fees.mean;
-        assert!(
-            (parts - row.cost.mean).abs() < 0.01,
-            "{}: production {} + fees {} against cost {}",
-            row.name,
-            row.production_cost.mean,
-            row.fees.mean,
-            row.cost.mean
-        );
-    }
+    let wrong = rows_not_adding_up(&i, 0.01);
+    assert!(wrong.is_empty(), "{wrong:?}");
     assert!(scan.scrap_units.mean < 0.0, "{:?}", scan.scrap_units);
     // A lone factor has nothing to interact with: the interaction row is zero.
     assert_eq!(i.factors.len(), 1);

@@ -79,14 +79,14 @@ pub(crate) fn frames(
     run.frame += 1;
     let frame = run.frame;
     if let Some(n) = run.opts.frame_times
-        && !run.timed
+        && (run.times.len() as u32) < n
     {
         // The first frames compile pipelines and load the font: not counted.
         if frame > 30 {
             let dt = time.delta_secs_f64() * 1e3;
             run.times.push(dt);
         }
-        if run.times.len() as u32 >= n {
+        if run.times.len() as u32 == n {
             let mut t = run.times.clone();
             t.sort_by(f64::total_cmp);
             let q = |p: f64| t[((t.len() - 1) as f64 * p).round() as usize];
@@ -98,7 +98,6 @@ pub(crate) fn frames(
                 q(1.0),
                 1e3 / q(0.5)
             );
-            run.timed = true;
         }
     }
     let mut shot_done = true;
@@ -115,7 +114,10 @@ pub(crate) fn frames(
     }
     // Quit when everything asked for is done: the window must outlive a pending capture
     // ("Unknown window for screenshot" otherwise).
-    let timed_done = run.opts.frame_times.is_none() || run.timed;
+    let timed_done = run
+        .opts
+        .frame_times
+        .is_none_or(|n| run.times.len() as u32 >= n);
     if (run.opts.frame_times.is_some() || run.opts.screenshot.is_some()) && timed_done && shot_done
     {
         exit.write(AppExit::Success);
