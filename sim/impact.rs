@@ -115,8 +115,8 @@ impl Figures {
             scrap: r.line.scrap_units as f64,
             downtime_h: r.line.downtime_h,
             cost: r.cost.total,
-            production: r.cost.lost_output + r.cost.scrap_materials,
-            fees: r.cost.incident_response + r.cost.false_positive_review,
+            production: r.cost.production_effect(),
+            fees: r.cost.fees(),
             lost,
         }
     }

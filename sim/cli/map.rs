@@ -50,10 +50,36 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
         s.plcs.len(),
         s.duration_h
     );
-    if let Some(w) = default_fees_warning(&s) {
+    for w in default_fees_warning(&s)
+        .into_iter()
+        .chain(unpriced_out_of_band_warning(&s))
+    {
         eprintln!("{}: warning: {w}", scenario.display());
     }
     Ok(())
+}
+
+/// A scenario with attacks and a thermal station (a critical control point) that does not
+/// price product made out of its band: a recall is then missing from what an attack
+/// costs and from what a control saves.
+pub fn unpriced_out_of_band_warning(s: &faultline::Scenario) -> Option<String> {
+    let attacked = !s.attacks.is_empty() || s.attacker.is_some();
+    let thermal: Vec<&str> = s
+        .stations
+        .iter()
+        .filter(|st| matches!(st.kind, faultline::scenario::StationKind::Thermal(_)))
+        .map(|st| st.name.as_str())
+        .collect();
+    (attacked && !thermal.is_empty() && s.cost.out_of_band.is_none()).then(|| {
+        format!(
+            "cost.out_of_band is not written: product made out of the band of {} is counted \
+             but not priced (no held lot's tests, no recall), so what an attack on the process \
+             costs and what a control saves leave out the recall; write the plant's own, e.g. \
+             cost: (..., out_of_band: Some((ships_after_h: 2.0, test_per_lot: 400.0, \
+             recall_per_unit: 0.6, recall_fixed: 150000.0, regulatory: 0.0)))",
+            thermal.join(", ")
+        )
+    })
 }
 
 /// A scenario with attacks whose incident fees are the model's assumed defaults: those

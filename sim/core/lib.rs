@@ -13,6 +13,7 @@ pub mod attack;
 pub mod bus;
 pub mod controls;
 pub mod dist;
+pub mod excursion;
 pub mod hmi;
 pub mod loss;
 pub mod metrics;

@@ -460,6 +460,8 @@ pub struct Ledger {
     /// writes, the DPI's blocks of legitimate requests, the control that cuts the HMI off
     /// from its PLC, the recipe's temperature): unchanged, so are the causes.
     pub causes_seen: Vec<CausesSeen>,
+    /// Thermal stations' excursions out of their band, and the product made in them.
+    pub excursions: crate::excursion::Excursions,
 }
 
 /// What a station's causes were worked out from: its PLC's holding-register writes, the

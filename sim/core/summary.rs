@@ -11,6 +11,7 @@ use serde::Serialize;
 pub mod actors;
 mod cost;
 pub mod firewall;
+pub mod out_of_band;
 mod rows;
 mod tree;
 pub use cost::{CauseCost, CauseKind, CostSummary, StepOutcome};
@@ -138,7 +139,8 @@ pub struct StepRow {
     /// Everything the cost ledger owes to this step: its production effect plus its
     /// response fee.
     pub cost: f64,
-    /// The production effect: lost output and scrap materials owed to the step.
+    /// The production effect: lost output, scrap materials and secondary loss owed to
+    /// the step.
     pub production_effect: f64,
     /// The incident response fee, by `fee_for` at the scenario's (or the assumed) fees.
     pub response_fee: f64,
@@ -620,7 +622,7 @@ fn step_costs(
         let name = cause_name(w, cause);
         if let Some(c) = cost.by_cause.iter().find(|c| c.cause == name) {
             row.cost = c.total;
-            row.production_effect = round(c.lost_output + c.scrap_materials, 2);
+            row.production_effect = c.production_effect();
             row.response_fee = c.incident_response;
         }
         let scrapped = book.scrap_all.get(&cause).copied().unwrap_or(0);

@@ -5,7 +5,7 @@
 use super::Summary;
 use std::fmt::Write;
 
-fn clock(s: f64) -> String {
+pub(super) fn clock(s: f64) -> String {
     let t = s.max(0.0) as u64;
     format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
 }

@@ -417,9 +417,16 @@ fn scorecard(s: &Summary, o: &mut String) {
 /// The cost ledger: its lines, and the same total by cause.
 fn cost(s: &Summary, o: &mut String) {
     let c = &s.cost;
+    // The secondary loss is a term of the line only where there is one (most plants have
+    // no critical control point out of band).
+    let secondary = if c.secondary_loss != 0.0 {
+        format!(" + secondary loss {}", money(c.secondary_loss, &c.currency))
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         o,
-        "cost        lost output {} + scrap materials {} + incident response {} + false-positive review {} = {}",
+        "cost        lost output {} + scrap materials {} + incident response {} + false-positive review {}{secondary} = {}",
         money(c.lost_output, &c.currency),
         money(c.scrap_materials, &c.currency),
         money(c.incident_response, &c.currency),
@@ -439,6 +446,66 @@ fn cost(s: &Summary, o: &mut String) {
     }
     if let Some(line) = fees_line(s) {
         let _ = writeln!(o, "  {line}");
+    }
+    out_of_band(s, o);
+}
+
+fn count(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Product made out of a thermal station's band: held or shipped, and what that costs
+/// (Open FAIR secondary loss), where any was made.
+fn out_of_band(s: &Summary, o: &mut String) {
+    let b = &s.cost.out_of_band;
+    if b.units == 0 {
+        return;
+    }
+    let cur = &s.cost.currency;
+    let _ = write!(
+        o,
+        "out of band {} units made out of a critical control point's band: {} held",
+        thousands(b.units),
+        thousands(b.held)
+    );
+    if !b.priced {
+        let _ = writeln!(
+            o,
+            ", {} never seen (not priced: the scenario has no cost.out_of_band)",
+            thousands(b.shipped)
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            " ({} tested {}), {} shipped before the plant saw the excursion ({}: handling {} + fixed {} + regulatory {})",
+            count(b.held_lots, "lot", "lots"),
+            money(b.tests, cur),
+            thousands(b.shipped),
+            count(b.recalls, "recall", "recalls"),
+            money(b.recall_handling, cur),
+            money(b.recall_fixed, cur),
+            money(b.regulatory, cur),
+        );
+        let _ = writeln!(
+            o,
+            "  secondary loss (Open FAIR) {}, owed to whoever put the temperature out of band",
+            money(b.total, cur)
+        );
+    }
+    for e in &b.excursions {
+        let seen = e.seen_at_h.map_or("never seen".to_string(), |h| {
+            format!("seen at {}", super::actors_text::clock(h * 3600.0))
+        });
+        let causes: Vec<String> = e.by_cause.iter().map(|c| c.cause.clone()).collect();
+        let _ = writeln!(
+            o,
+            "  {} from {} ({seen}): {} held, {} shipped — {}",
+            e.station,
+            super::actors_text::clock(e.start_h * 3600.0),
+            thousands(e.held),
+            thousands(e.shipped),
+            causes.join(", ")
+        );
     }
 }
 

@@ -92,9 +92,9 @@ pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<(f64, f64)>) -> V
         c.controls,
         c.operations,
         c.total,
-        // The same total in two: production (lost output, scrap) + fees.
-        round(c.lost_output + c.scrap_materials, 2),
-        round(c.incident_response + c.false_positive_review, 2),
+        // The same total in two: production (lost output, scrap, secondary loss) + fees.
+        c.production_effect(),
+        c.fees(),
         ordinary.map_or(f64::NAN, |o| o.0),
         ordinary.map_or(f64::NAN, |o| o.1),
     ];

@@ -17,7 +17,11 @@ fn closes(r: &Summary) {
     assert!(
         cents(
             c.total,
-            c.lost_output + c.scrap_materials + c.incident_response + c.false_positive_review
+            c.lost_output
+                + c.scrap_materials
+                + c.incident_response
+                + c.false_positive_review
+                + c.secondary_loss
         ),
         "lines ≠ total: {ctx}"
     );
@@ -35,6 +39,7 @@ fn closes(r: &Summary) {
                     + row.scrap_materials
                     + row.incident_response
                     + row.false_positive_review
+                    + row.secondary_loss
             ),
             "{row:?}"
         );
@@ -207,7 +212,11 @@ fn recomputed(w: &World, r: &Summary) {
                 }
             })
             .map(|x| {
-                x.lost_output + x.scrap_materials + x.incident_response + x.false_positive_review
+                x.lost_output
+                    + x.scrap_materials
+                    + x.incident_response
+                    + x.false_positive_review
+                    + x.secondary_loss
             })
             .sum()
     };

@@ -23,6 +23,7 @@ mod mutants;
 mod mutation;
 mod network;
 mod one_oee;
+mod out_of_band;
 mod playbooks;
 mod plc_profiles;
 mod proxy;

@@ -133,6 +133,11 @@ impl Thermal {
         self.seg_target_c + (self.seg_from_c - self.seg_target_c) * (-dt / self.tau_s).exp()
     }
 
+    /// Whether the temperature at the end of the last advanced tick is in the band.
+    pub fn in_band(&self) -> bool {
+        self.in_band
+    }
+
     pub fn in_band_at(&self, t: Micros) -> bool {
         let c = self.temp_at(t);
         c >= self.band_c.0 && c <= self.band_c.1

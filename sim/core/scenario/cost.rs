@@ -32,6 +32,41 @@ pub struct CostModel {
     /// Engineer's time to review and release one blocked legitimate request.
     #[serde(default = "default_false_positive")]
     pub per_false_positive: f64,
+    /// What product made out of a thermal station's band costs beyond itself (Open FAIR
+    /// secondary loss): the held lot's tests, and the recall of product that left the
+    /// site before anyone saw the excursion. Not written, those units are still counted
+    /// and reported, but not priced.
+    #[serde(default)]
+    pub out_of_band: Option<OutOfBandCosts>,
+}
+
+/// The fate of product made while a thermal station (a critical control point, such as a
+/// pasteurizer) was out of its band. Product made during an excursion the plant saw (the
+/// HMI showed a reading out of the band or lost the station from its sight, a gap in the
+/// record being a deviation too, or a monitoring control flagged an attack step on the
+/// station's PLC) within `ships_after_h` of its making is held and destroyed: the loss
+/// tree and the scrap line already price it, and each held lot costs a laboratory test.
+/// Product the plant had not seen out of band by then has shipped: it is recalled.
+/// Each excursion is one lot; its costs are owed to whoever put the temperature out of
+/// its band.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutOfBandCosts {
+    /// Hours between a unit being made and its leaving the site: an excursion seen
+    /// later than this after a unit was made is seen too late for that unit.
+    pub ships_after_h: f64,
+    /// Testing and paperwork of one held lot (an excursion with held product).
+    #[serde(default)]
+    pub test_per_lot: f64,
+    /// Retrieval, logistics and destruction of one recalled unit (its output and
+    /// materials are already in the loss tree and the scrap line).
+    pub recall_per_unit: f64,
+    /// Once per recall (an excursion with shipped product): notification, the recall's
+    /// management, customer and retailer fees.
+    pub recall_fixed: f64,
+    /// Fines or regulatory costs, once per recall (0 where none are expected).
+    #[serde(default)]
+    pub regulatory: f64,
 }
 
 /// What the response to one attack step costs, by the step's outcome: the people and
@@ -114,6 +149,7 @@ impl Default for CostModel {
             incident_recovery_per_step: None,
             incident_triage_per_step: None,
             per_false_positive: default_false_positive(),
+            out_of_band: None,
         }
     }
 }

@@ -59,6 +59,18 @@ const NAMED: &[(&str, &str, Unit)] = &[
     ),
     ("IncidentFees", "detected", unit("currency", 0.0, 1e9)),
     ("IncidentFees", "blocked", unit("currency", 0.0, 1e9)),
+    ("OutOfBandCosts", "test_per_lot", unit("currency", 0.0, 1e9)),
+    (
+        "OutOfBandCosts",
+        "recall_per_unit",
+        unit("currency", 0.0, 1e9),
+    ),
+    (
+        "OutOfBandCosts",
+        "recall_fixed",
+        unit("currency", 0.0, 1e10),
+    ),
+    ("OutOfBandCosts", "regulatory", unit("currency", 0.0, 1e10)),
     ("ControlPrice", "purchase", unit("currency", 0.0, 1e10)),
     (
         "ControlPrice",

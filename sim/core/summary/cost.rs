@@ -6,6 +6,8 @@
 //!       + incident response      a fee per step by its outcome: succeeded with an effect on the
 //!                                plant, succeeded without, detected, blocked (scenario cost.incident)
 //!       + false-positive review  per legitimate request a control blocked or flagged
+//!       + secondary loss         held lots' tests, recalls of product shipped out of band
+//!                                (scenario cost.out_of_band; summary/out_of_band.rs)
 //!       = Σ by cause             = attacks + controls + operations
 //! ```
 //!
@@ -54,12 +56,17 @@ pub struct CostSummary {
     pub incident_response: f64,
     /// Reviewing legitimate requests a control blocked or flagged.
     pub false_positive_review: f64,
+    /// Open FAIR secondary loss: the held lots' tests and the recalls of product made out
+    /// of a thermal station's band (`out_of_band` has the units and the lines).
+    pub secondary_loss: f64,
+    /// Product made out of band: held or shipped, and the secondary loss's lines.
+    pub out_of_band: super::out_of_band::OutOfBand,
     /// The incident fees the response line used, by a step's outcome.
     pub incident_fees: crate::scenario::IncidentFees,
     /// Whether those fees are the model's assumed defaults (the scenario writes none):
     /// every report that uses them says so.
     pub incident_fees_assumed: bool,
-    /// The four lines above; also the sum of `by_cause`, and of attacks + controls + operations.
+    /// The five lines above; also the sum of `by_cause`, and of attacks + controls + operations.
     pub total: f64,
     /// Owed to attack steps.
     pub attacks: f64,
@@ -80,7 +87,34 @@ pub struct CauseCost {
     pub scrap_materials: f64,
     pub incident_response: f64,
     pub false_positive_review: f64,
+    pub secondary_loss: f64,
     pub total: f64,
+}
+
+impl CostSummary {
+    /// What the plant lost: lost output, scrap materials and secondary loss (the cost's
+    /// part that is not a response or review fee).
+    pub fn production_effect(&self) -> f64 {
+        round(
+            self.lost_output + self.scrap_materials + self.secondary_loss,
+            2,
+        )
+    }
+
+    /// The response and review fees: production effect + fees = total.
+    pub fn fees(&self) -> f64 {
+        round(self.incident_response + self.false_positive_review, 2)
+    }
+}
+
+impl CauseCost {
+    /// This cause's lost output, scrap materials and secondary loss.
+    pub fn production_effect(&self) -> f64 {
+        round(
+            self.lost_output + self.scrap_materials + self.secondary_loss,
+            2,
+        )
+    }
 }
 
 /// The tree's lines priced: work in process is not.
@@ -148,6 +182,10 @@ pub(super) fn ledger(
                 .false_positive_review += n as f64 * c.per_false_positive;
         }
     }
+    let (out_of_band, owed) = super::out_of_band::secondary(w);
+    for (cause, v) in owed {
+        rows.entry(cause).or_default().secondary_loss += v;
+    }
     let mut by_cause: Vec<CauseCost> = rows
         .into_iter()
         .map(|(cause, mut r)| {
@@ -157,8 +195,13 @@ pub(super) fn ledger(
             r.scrap_materials = round(r.scrap_materials, 2);
             r.incident_response = round(r.incident_response, 2);
             r.false_positive_review = round(r.false_positive_review, 2);
+            r.secondary_loss = round(r.secondary_loss, 2);
             r.total = round(
-                r.lost_output + r.scrap_materials + r.incident_response + r.false_positive_review,
+                r.lost_output
+                    + r.scrap_materials
+                    + r.incident_response
+                    + r.false_positive_review
+                    + r.secondary_loss,
                 2,
             );
             r
@@ -174,6 +217,8 @@ pub(super) fn ledger(
         scrap_materials: sum(&|r| r.scrap_materials),
         incident_response: sum(&|r| r.incident_response),
         false_positive_review: sum(&|r| r.false_positive_review),
+        secondary_loss: sum(&|r| r.secondary_loss),
+        out_of_band,
         incident_fees: fees,
         incident_fees_assumed: assumed,
         total: sum(&|r| r.total),

@@ -219,6 +219,7 @@ impl World {
                 track_blame,
                 causes: vec![crate::loss::StationCauses::default(); s.stations.len()],
                 causes_seen: vec![(u64::MAX, 0, None, None, 0); s.stations.len()],
+                excursions: crate::excursion::Excursions::new(&plant),
             },
             plant,
             devices: Devices {
@@ -446,6 +447,7 @@ impl World {
             &self.ledger.causes,
             &self.plan.speed_pct,
         );
+        self.look_at_excursions(t);
         self.collect_events();
         self.now = t + dt;
         if self.now.is_multiple_of(US_PER_MIN) {
@@ -458,6 +460,28 @@ impl World {
                 self.ledger.metrics.close_hour(&self.plant);
             }
         }
+    }
+
+    /// The thermal stations' excursions out of their band, and whether the plant sees
+    /// each: the HMI shows a reading out of the band or has lost the station from its
+    /// sight, or a monitoring control has flagged an attack step on the station's PLC (the
+    /// alert sends someone to look at the process).
+    fn look_at_excursions(&mut self, t: Micros) {
+        let (hmi, plant) = (&self.hmi, &self.plant);
+        let hmi_down = t < self.campaign.hmi_down_until;
+        let (station_plc, plcs) = (&self.devices.station_plc, &self.scenario.plcs);
+        let attacks = &self.campaign.attacks;
+        self.ledger.excursions.look(t, plant, &self.ledger.causes, |i| {
+            let band = plant.stations[i].thermal.as_ref().map(|th| th.band_c);
+            let plc = station_plc[i];
+            hmi_down
+                || !hmi.comm_ok(plc)
+                || matches!((hmi.views[i].temp_c, band), (Some(c), Some((lo, hi))) if c < lo || c > hi)
+                || attacks.iter().any(|a| {
+                    a.detected_at.is_some_and(|d| d <= t)
+                        && a.spec.step.target() == Some(plcs[plc].name.as_str())
+                })
+        });
     }
 
     /// PLC index controlling a station.

@@ -352,6 +352,11 @@ fn cost_bars(s: &Summary) -> Vec<CostBar> {
             cost.false_positive_review,
             None,
         ),
+        (
+            "secondary loss (held lots, recalls)".to_string(),
+            cost.secondary_loss,
+            None,
+        ),
         ("total".to_string(), cost.total, None),
         ("of it: attacks".to_string(), cost.attacks, None),
         ("of it: controls".to_string(), cost.controls, None),
