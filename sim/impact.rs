@@ -89,8 +89,8 @@ struct Figures {
     scrap: f64,
     downtime_h: f64,
     cost: f64,
-    /// The cost's production part (lost output and scrap materials) and its fees
-    /// (incident response and false-positive review): they add up to `cost`.
+    /// The cost's production part (lost output, scrap materials, secondary loss) and its
+    /// fees (incident response and false-positive review): they add up to `cost`.
     production: f64,
     fees: f64,
     /// Lost units by loss-tree category.
@@ -341,5 +341,27 @@ mod tests {
         let row = acc.row("x".into());
         let speed = &row.lost_units[&LossCategory::SpeedLoss];
         assert_eq!((speed.n, speed.mean), (4, 1.0));
+    }
+
+    fn costing(costs: &[f64]) -> ImpactRow {
+        let mut acc = RowAcc::default();
+        for &cost in costs {
+            acc.push(&Figures {
+                cost,
+                ..Figures::default()
+            });
+        }
+        acc.row("x".into())
+    }
+
+    #[test]
+    fn a_row_is_within_the_noise_when_its_interval_holds_zero_over_two_seeds_or_more() {
+        // Costs that straddle zero: the interval on the mean holds it.
+        assert!(costing(&[500.0, -400.0, 300.0, -450.0]).within_noise);
+        // Costs all one side of zero: a real effect.
+        assert!(!costing(&[500.0, 400.0, 300.0, 450.0]).within_noise);
+        // One seed has no interval; a row of zeros is no effect, not noise.
+        assert!(!costing(&[500.0]).within_noise);
+        assert!(!costing(&[0.0, 0.0, 0.0]).within_noise);
     }
 }
