@@ -580,7 +580,7 @@ fn decide(
             from_zone: "client",
             to_host: "upstream",
             to_zone: "upstream",
-            conn: source,
+            source,
         },
         adu,
         framed: true,

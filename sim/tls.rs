@@ -190,7 +190,7 @@ pub fn role_allows(dpi: &mut Dpi, role: Option<&str>, adu: &[u8]) -> bool {
             from_zone: "client",
             to_host: "upstream",
             to_zone: "upstream",
-            conn: 0,
+            source: 0,
         },
         adu,
         0,

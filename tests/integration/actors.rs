@@ -449,3 +449,55 @@ fn live_refuses_an_actors_file_at_its_field_before_it_listens() {
     assert_eq!(code, 66, "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_dpi_rate_limit_holds_per_client_and_device_across_an_actors_connections() {
+    // Burst 2, one a second: two reads on one connection pass, a third on a second
+    // connection of the same client opened at once is refused (its connections share the
+    // bucket, as at `faultline proxy`); another client has its own.
+    let dir = std::env::temp_dir().join(format!("faultline-rate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::canonicalize("scenarios/bottling-line.ron").unwrap();
+    let path = dir.join("rate.ron");
+    std::fs::write(
+        &path,
+        format!(
+            r#"Overlay(base: "{}", name: "rate limit per source", dpi: Some((mode: Enforce, on_block: Exception, latency_ms: 0.05, rules: [
+                (from: Host("scada"), to: Zone("control"), preset: ReadWrite),
+                (from: Zone("supervisory"), to: Zone("control"), preset: ReadOnly, rate_limit: Some((1.0, 2.0))),
+                (from: Zone("enterprise"), to: Zone("control"), preset: ReadOnly, rate_limit: Some((1.0, 2.0))),
+            ])))"#,
+            base.display()
+        ),
+    )
+    .unwrap();
+    let scenario = path.to_str().unwrap();
+    let s = load(&path).unwrap();
+    let w = World::new(&s, s.seed);
+    let filler = plc(&w, "plc-filler");
+    let read = Request::ReadInputRegisters {
+        address: 0,
+        quantity: 12,
+    };
+    let mut session = Session::new();
+    let a = session.connect(T2H, filler, RED);
+    session.send(T2H + 1, filler, a, &read);
+    session.send(T2H + 1, filler, a, &read);
+    let b = session.connect(T2H + 1, filler, RED);
+    session.send(T2H + 1, filler, b, &read);
+    let c = session.connect(T2H + 1, filler, BLUE);
+    session.send(T2H + 1, filler, c, &read);
+    // The same client at another PLC: a bucket of its own there (one per client and
+    // device, as the proxy keeps one per client in front of its one device).
+    let pasteur = plc(&w, "plc-pasteur");
+    let d = session.connect(T2H + 1, pasteur, RED);
+    session.send(T2H + 1, pasteur, d, &read);
+    let log = session.log(scenario, &spec(), T2H + 600);
+    let (_, r) = replay(scenario, &log);
+    std::fs::remove_dir_all(&dir).ok();
+    let actors = &r.actors.as_ref().unwrap().actors;
+    let red = actors.iter().find(|x| x.name == "red team").unwrap();
+    assert_eq!((red.requests, red.blocked), (4, 1), "{red:?}");
+    let blue = actors.iter().find(|x| x.name == "blue scanner").unwrap();
+    assert_eq!((blue.requests, blue.blocked), (1, 0), "{blue:?}");
+}

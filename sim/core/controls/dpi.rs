@@ -2,7 +2,8 @@
 //! Hirschmann EAGLE; ../shared/references.md): deny by default; per source → PLC rules
 //! with a function-code allow list (presets read-only / read-write / programming), address
 //! ranges for reads and for writes, value bounds on writes, unit ids, and a token-bucket
-//! rate limit per connection. A frame that does not parse is never let through.
+//! rate limit per source and device (every connection from one client to one PLC shares
+//! its bucket). A frame that does not parse is never let through.
 
 use crate::modbus::{Request, parse_adu};
 use crate::scenario::Peer;
@@ -76,7 +77,10 @@ pub struct Flow<'a> {
     pub from_zone: &'a str,
     pub to_host: &'a str,
     pub to_zone: &'a str,
-    pub conn: u64,
+    /// The rate limit's key: the client's source and the device (in the twin its host and
+    /// the PLC, at the proxy its address), so that a client's connections to one device
+    /// share one bucket.
+    pub source: u64,
 }
 
 fn peer_matches(p: &Peer, host: &str, zone: &str) -> bool {
@@ -97,7 +101,7 @@ fn in_ranges(ranges: &[(u16, u16)], lo: u16, n: u16) -> bool {
 /// A written point: (address, value, whether it is a register).
 type Write = (u16, u16, bool);
 
-/// The policy engine: a rule set and the per-connection rate buckets.
+/// The policy engine: a rule set and the rate buckets, one per source and device.
 #[derive(Clone, Debug)]
 pub struct Dpi {
     pub spec: DpiSpec,
@@ -214,7 +218,7 @@ impl Dpi {
             }
         }
         if let Some((per_s, burst)) = rule.rate_limit {
-            let (tokens, last) = self.buckets.entry(flow.conn).or_insert((burst, t));
+            let (tokens, last) = self.buckets.entry(flow.source).or_insert((burst, t));
             *tokens = (*tokens + per_s * (t.saturating_sub(*last)) as f64 / 1e6).min(burst);
             *last = t;
             if *tokens < 1.0 {

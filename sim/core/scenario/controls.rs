@@ -111,9 +111,9 @@ pub struct PolicyRule {
     /// Unit ids allowed (empty: any).
     #[serde(default)]
     pub unit_ids: Vec<u8>,
-    /// Token bucket: sustained requests per second and burst. In the twin each client
-    /// connection has its own bucket; `faultline proxy` keeps one per source address (a
-    /// client's connections to the one device behind it share it).
+    /// Token bucket: sustained requests per second and burst, per client and device: all
+    /// of a client's connections to one PLC share one bucket (in the twin, its host's; at
+    /// `faultline proxy`, its address's), so reconnecting does not refill it.
     #[serde(default)]
     pub rate_limit: Option<(f64, f64)>,
 }

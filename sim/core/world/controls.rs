@@ -55,7 +55,9 @@ impl World {
                 from_zone: &net.zones[fh.zone],
                 to_host: &th.name,
                 to_zone: &net.zones[th.zone],
-                conn: u64::from(client.conn()),
+                // One bucket per client host and PLC, as the proxy keeps one per client
+                // address in front of its one device.
+                source: ((from as u64) << 32) | p as u64,
             },
             adu,
             framed,

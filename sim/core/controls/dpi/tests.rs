@@ -34,7 +34,7 @@ fn flow(from: &'static str) -> Flow<'static> {
         from_zone: "supervisory",
         to_host: "plc-pasteur",
         to_zone: "control",
-        conn: 1,
+        source: 1,
     }
 }
 
@@ -459,7 +459,7 @@ fn the_first_rule_that_names_both_ends_decides_by_host_or_zone() {
 }
 
 #[test]
-fn token_bucket_limits_the_rate_per_connection() {
+fn token_bucket_limits_the_rate_per_source() {
     let mut d = Dpi::new(&spec(Mode::Enforce));
     let r = request_adu(
         1,
@@ -485,9 +485,9 @@ fn token_bucket_limits_the_rate_per_connection() {
         d.inspect(flow("scada"), &r, 60_000_000),
         Err(Violation::Rate)
     );
-    // Another connection has a bucket of its own.
+    // Another source has a bucket of its own.
     let other = Flow {
-        conn: 2,
+        source: 2,
         ..flow("scada")
     };
     assert!(d.inspect(other, &r, 60_000_000).is_ok());
