@@ -224,8 +224,9 @@ impl RowAcc {
             good_units: self.good.stat(),
             scrap_units: self.scrap.stat(),
             downtime_h: self.downtime.stat(),
-            within_noise: cost.n > 1
-                && (cost.mean != 0.0 || cost.sd != 0.0)
+            // One seed has no interval (it is the mean itself, zero only for a row of zeros,
+            // which is no effect rather than noise).
+            within_noise: (cost.mean != 0.0 || cost.sd != 0.0)
                 && cost.ci95.0 <= 0.0
                 && cost.ci95.1 >= 0.0,
             cost,
