@@ -96,10 +96,11 @@ fn annual_table(
     use std::fmt::Write;
     let _ = writeln!(
         out,
-        "per year, {cur} ({:.2} campaigns a year on average, {:.0} operating days; percentiles over {} simulated years, each drawing the frequency):",
+        "per year, {cur} ({:.2} campaigns a year on average, {:.0} operating days; percentiles over {} simulated years, each drawing {}):",
         r.campaigns_per_year.mean(),
         r.operating_days,
-        crate::sweep::YEARS
+        crate::sweep::YEARS,
+        r.drawn()
     );
     let _ = writeln!(
         out,

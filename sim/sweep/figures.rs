@@ -41,6 +41,11 @@ pub const METRICS: &[MetricDef] = &[
     ),
     m("ordinary_cost", "ordinary day's cost"),
     m("ordinary_controls", "ordinary day's control friction"),
+    // The lost output (the part priced at the downtime cost) of the day's cost and of the
+    // ordinary day's: a sweep whose downtime cost is a distribution re-prices it each
+    // simulated year.
+    m("cost_lost_output", "of the cost: lost output"),
+    m("ordinary_lost_output", "ordinary day's lost output"),
     m("down_breakdown_h", "breakdown"),
     m("down_planned_stop_h", "planned stop"),
     m("down_minor_stops_h", "starved/blocked and minor stops"),
@@ -67,9 +72,28 @@ pub fn first_cause() -> usize {
     metric("down_breakdown_h")
 }
 
-/// The figures of a run; `ordinary` is the same seed's day without the attack campaign
-/// (its total cost and the part owed to controls), when the sweep annualizes.
-pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<(f64, f64)>) -> Vec<f64> {
+/// What the year model needs of a seed's ordinary day (the day without the campaign):
+/// its cost, the part owed to controls, and its lost output.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ordinary {
+    pub cost: f64,
+    pub controls: f64,
+    pub lost_output: f64,
+}
+
+impl Ordinary {
+    pub(crate) fn of(c: &crate::report::CostSummary) -> Ordinary {
+        Ordinary {
+            cost: c.total,
+            controls: c.controls,
+            lost_output: c.lost_output,
+        }
+    }
+}
+
+/// The figures of a run; `ordinary` is the same seed's day without the attack campaign,
+/// when the sweep annualizes.
+pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<Ordinary>) -> Vec<f64> {
     let c = &s.cost;
     let mut f = vec![
         s.line.good_units as f64,
@@ -95,8 +119,10 @@ pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<(f64, f64)>) -> V
         // The same total in two: production (lost output, scrap, secondary loss) + fees.
         c.production_effect(),
         c.fees(),
-        ordinary.map_or(f64::NAN, |o| o.0),
-        ordinary.map_or(f64::NAN, |o| o.1),
+        ordinary.map_or(f64::NAN, |o| o.cost),
+        ordinary.map_or(f64::NAN, |o| o.controls),
+        c.lost_output,
+        ordinary.map_or(f64::NAN, |o| o.lost_output),
     ];
     for cat in causes() {
         let h = w.ledger.metrics.loss.hours_where(|c, _| c == cat);
@@ -159,12 +185,11 @@ pub fn run_one(variant: &Variant, v: usize, seed: u64, first_seed: u64) -> RunRe
     let s = &variant.scenario;
     let ordinary = s.risk.as_ref().map(|_| {
         if s.attacks.is_empty() && s.attacker.is_none() {
-            (summary.cost.total, summary.cost.controls)
+            Ordinary::of(&summary.cost)
         } else {
             let mut o = World::new(&ordinary(s), seed);
             o.run();
-            let c = Summary::from_world(&o).cost;
-            (c.total, c.controls)
+            Ordinary::of(&Summary::from_world(&o).cost)
         }
     });
     RunRecord {

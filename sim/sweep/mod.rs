@@ -71,6 +71,7 @@ impl SweepError {
 mod budget;
 mod figures;
 mod files;
+mod prices;
 mod risk;
 mod run;
 mod shards;

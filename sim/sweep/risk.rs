@@ -25,7 +25,7 @@
 //! (other = the ordinary day's cost not owed to controls; friction = the part owed to them),
 //! and its mean and Student-t interval are over seeds; ROSI is the net over the added cost.
 
-use super::spread::{Percentiles, PriceSwing, Swing, break_even, dist_quantile, tornado};
+use super::spread::{Percentiles, Swing, break_even, dist_quantile, tornado};
 use super::*;
 use crate::dist::Dist;
 
@@ -43,6 +43,10 @@ pub struct RiskInputs {
     /// the control; each simulated year draws them (none when every price is a number).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drawn_prices: Vec<DrawnPrice>,
+    /// The downtime cost, where it is a distribution (each simulated year draws it;
+    /// none when it is a number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downtime_per_h: Option<crate::dist::Quantity>,
 }
 
 /// A control's price the simulated years draw, and which variants own the control.
@@ -90,6 +94,8 @@ impl RiskInputs {
             operating_days: r.operating_days,
             ownership_per_year,
             drawn_prices,
+            downtime_per_h: Some(variants[0].scenario.cost.downtime_per_h.clone())
+                .filter(|q| q.is_drawn()),
         })
     }
 }
@@ -113,6 +119,10 @@ pub(crate) struct Day {
     pub other: f64,
     /// Of the loss magnitude, the response fees (the ordinary day has none).
     pub fees: f64,
+    /// Of the loss magnitude, the lost output (priced at the downtime cost's mean).
+    pub lost_output_loss: f64,
+    /// Of the ordinary day's cost (friction + other), the lost output.
+    pub lost_output_ordinary: f64,
 }
 
 impl Day {
@@ -125,6 +135,9 @@ impl Day {
             friction,
             other: day - friction,
             fees: figures[metric("cost_fees")],
+            lost_output_loss: figures[metric("cost_lost_output")]
+                - figures[metric("ordinary_lost_output")],
+            lost_output_ordinary: figures[metric("ordinary_lost_output")],
         }
     }
 }
@@ -252,20 +265,31 @@ pub(crate) fn annual(
     let (lo, hi) = (dist_quantile(freq, 0.1), dist_quantile(freq, 0.9));
     let years_lo = years_with(|_| lo, seeds, first_seed, "risk:years:p10");
     let years_hi = years_with(|_| hi, seeds, first_seed, "risk:years:p90");
-    let yearly = |years: &[Vec<usize>], v: usize| -> Vec<f64> {
+    // A year's downtime cost over its mean (1 where it is a number): it scales the lost
+    // output in every cost of the year (super::prices).
+    let downtime = super::prices::downtime_years(risk, first_seed);
+    let scale = |y: usize| downtime.as_ref().map_or(0.0, |m| m[y] - 1.0);
+    let yearly = |years: &[Vec<usize>], v: usize, priced: bool| -> Vec<f64> {
         years
             .iter()
-            .map(|y| y.iter().map(|&i| days[v][i].loss_magnitude).sum())
+            .enumerate()
+            .map(|(y, campaigns)| {
+                let s = if priced { scale(y) } else { 0.0 };
+                campaigns
+                    .iter()
+                    .map(|&i| days[v][i].loss_magnitude + s * days[v][i].lost_output_loss)
+                    .sum()
+            })
             .collect()
     };
     let base = &days[0];
-    let base_years = yearly(&years, 0);
+    let base_years = yearly(&years, 0, true);
     let own = &risk.ownership_per_year;
-    let own_years = ownership_years(risk, names.len(), first_seed);
+    let own_years = super::prices::ownership_years(risk, names.len(), first_seed);
     (0..names.len())
         .map(|v| {
             let day = &days[v];
-            let losses = yearly(&years, v);
+            let losses = yearly(&years, v, true);
             let friction = acc(day.iter().map(|x| d * x.friction));
             let control_cost = acc(day.iter().map(|x| own[v] + d * x.friction));
             let vs_baseline = (v > 0).then(|| {
@@ -289,6 +313,10 @@ pub(crate) fn annual(
                 let day_part = d
                     * (mean(base, |x| x.other + x.friction) - mean(day, |x| x.other + x.friction))
                     - (own[v] - own[0]);
+                // Its lost output, which a year's downtime cost scales.
+                let day_lost_output = d
+                    * (mean(base, |x| x.lost_output_ordinary)
+                        - mean(day, |x| x.lost_output_ordinary));
                 // A year's ownership: the mean's, or the year's drawn prices.
                 let added_in = |y: usize| match &own_years {
                     Some(o) => o[y][v] - o[y][0],
@@ -298,7 +326,10 @@ pub(crate) fn annual(
                     .iter()
                     .zip(&losses)
                     .enumerate()
-                    .map(|(y, (b, x))| b - x + day_part + (own[v] - own[0]) - added_in(y))
+                    .map(|(y, (b, x))| {
+                        b - x + day_part + scale(y) * day_lost_output + (own[v] - own[0])
+                            - added_in(y)
+                    })
                     .collect();
                 let ahead = nets.iter().filter(|n| **n > 0.0).count();
                 nets.sort_by(f64::total_cmp);
@@ -328,7 +359,8 @@ pub(crate) fn annual(
                         own[v] - own[0],
                         day,
                         base,
-                        &price_swings(risk, v),
+                        &super::prices::price_swings(risk, v),
+                        risk.downtime_per_h.as_ref(),
                     ),
                 }
             });
@@ -342,7 +374,10 @@ pub(crate) fn annual(
                 let above = sorted.len() - sorted.partition_point(|&v| v <= x);
                 round(above as f64 / sorted.len().max(1) as f64, 4)
             };
-            let (l, h) = (sorted(yearly(&years_lo, v)), sorted(yearly(&years_hi, v)));
+            let (l, h) = (
+                sorted(yearly(&years_lo, v, false)),
+                sorted(yearly(&years_hi, v, false)),
+            );
             Annual {
                 name: names[v].0.clone(),
                 loss_magnitude: acc(day.iter().map(|x| x.loss_magnitude)).stat(),
@@ -363,63 +398,6 @@ pub(crate) fn annual(
         .collect()
 }
 
-/// Per simulated year, each variant's ownership with the year's prices drawn (one stream
-/// for all, so every variant sees the same prices); none when every price is a number.
-fn ownership_years(risk: &RiskInputs, variants: usize, first_seed: u64) -> Option<Vec<Vec<f64>>> {
-    if risk.drawn_prices.is_empty() {
-        return None;
-    }
-    let mut rng = crate::rng::stream(first_seed, "risk:prices");
-    Some(
-        (0..YEARS)
-            .map(|_| {
-                let drawn: Vec<f64> = risk
-                    .drawn_prices
-                    .iter()
-                    .map(|p| p.price.per_year_drawn(&mut rng))
-                    .collect();
-                (0..variants)
-                    .map(|v| {
-                        risk.drawn_prices
-                            .iter()
-                            .zip(&drawn)
-                            .filter(|(p, _)| p.owned.get(v).copied().unwrap_or(false))
-                            .map(|(_, c)| c)
-                            .sum()
-                    })
-                    .collect()
-            })
-            .collect(),
-    )
-}
-
-/// The tornado's price inputs for variant `v`: each drawn price of a control it owns and
-/// the baseline does not (or the reverse), with how a unit of it moves the added cost.
-fn price_swings(risk: &RiskInputs, v: usize) -> Vec<PriceSwing> {
-    let mut out = Vec::new();
-    for p in &risk.drawn_prices {
-        let own = |k: usize| f64::from(u8::from(p.owned.get(k).copied().unwrap_or(false)));
-        let sign = own(v) - own(0);
-        if sign == 0.0 {
-            continue;
-        }
-        let c = &p.price;
-        for (what, q, per_unit) in [
-            ("purchase", &c.purchase, 1.0 / c.life_years),
-            ("running per year", &c.running_per_year, 1.0),
-        ] {
-            if q.is_drawn() {
-                out.push(PriceSwing {
-                    input: format!("{} {what}", c.control),
-                    quantity: q.clone(),
-                    weight: sign * per_unit,
-                });
-            }
-        }
-    }
-    out
-}
-
 fn mean(days: &[Day], f: impl Fn(&Day) -> f64) -> f64 {
     if days.is_empty() {
         return 0.0;
@@ -437,6 +415,7 @@ mod tests {
             operating_days: 300.0,
             ownership_per_year: vec![0.0, 10_000.0],
             drawn_prices: Vec::new(),
+            downtime_per_h: None,
         }
     }
 
@@ -457,6 +436,7 @@ mod tests {
                 friction: 0.0,
                 other: 1_000.0,
                 fees: 0.0,
+                ..Day::default()
             };
             8
         ];
@@ -466,6 +446,7 @@ mod tests {
                 friction: 20.0,
                 other: 1_000.0,
                 fees: 0.0,
+                ..Day::default()
             };
             8
         ];

@@ -126,6 +126,7 @@ pub(crate) fn tornado(
     day: &[Day],
     base: &[Day],
     prices: &[PriceSwing],
+    downtime: Option<&crate::dist::Quantity>,
 ) -> Vec<Swing> {
     let per_seed = |f: &dyn Fn(&Day, &Day) -> f64| -> Vec<f64> {
         let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
@@ -191,6 +192,16 @@ pub(crate) fn tornado(
             net_at_high: at(high),
         });
     }
+    if let Some(q) = downtime {
+        rows.push(super::prices::downtime_swing(
+            q,
+            med[0],
+            d,
+            net(med, ownership_added),
+            day,
+            base,
+        ));
+    }
     // Widest first; ties keep the order above (a stable sort).
     rows.sort_by(|a, b| b.width().total_cmp(&a.width()));
     rows
@@ -252,7 +263,7 @@ mod tests {
             })
             .collect();
         let freq = Dist::Uniform(0.0, 1.0);
-        let t = tornado(&freq, 300.0, 10_000.0, &day, &base, &[]);
+        let t = tornado(&freq, 300.0, 10_000.0, &day, &base, &[], None);
         assert_eq!(t[0].input, "campaigns per year");
         assert!((t[0].low - 0.1).abs() < 1e-9 && (t[0].high - 0.9).abs() < 1e-9);
         // Friction at its median (seed 5 of 10: 14/day): net(λ) = 50k·λ − 300·14 − 10k.

@@ -117,7 +117,7 @@ fn recomputed(w: &World, r: &Summary) {
     let ctx = format!("{} seed {}", r.scenario, r.seed);
     let (_, nominal) = faultline::world::bottleneck(&w.scenario);
     assert!(
-        cents(c.unit_value, p.downtime_per_h / nominal),
+        cents(c.unit_value, p.downtime_per_h.mean() / nominal),
         "unit value: {ctx}"
     );
     // Lost output: every priced unit of the tree at the unit value, by cause.
@@ -263,7 +263,7 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
     // Lost output: every priced unit of the tree at the unit value (units to 3 decimals).
     assert!(cents(
         c.unit_value,
-        p.downtime_per_h / r.loss_tree.nominal_per_h
+        p.downtime_per_h.mean() / r.loss_tree.nominal_per_h
     ));
     for l in &r.loss_tree.losses {
         let priced = !matches!(l.category, faultline::loss::LossCategory::WorkInProcess);

@@ -38,6 +38,7 @@ mod thermal;
 mod view;
 #[cfg(feature = "viewer-model")]
 mod viewer;
+mod yearly_prices;
 
 use faultline::Scenario;
 

@@ -6,7 +6,7 @@ use faultline::sweep::{Shard, load_variants, metric, run_sweep, summary_json, to
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn short_all_controls() -> faultline::Scenario {
+pub(crate) fn short_all_controls() -> faultline::Scenario {
     let mut s = load(Path::new("scenarios/all-controls.ron")).unwrap();
     // Through the setpoint attack at 04:00.
     s.duration_h = 4.5;

@@ -10,8 +10,11 @@ pub struct CostModel {
     #[serde(default = "default_currency")]
     pub currency: String,
     /// Cost of an hour of unplanned line downtime. A unit of output lost (the loss tree)
-    /// is priced at this rate spread over the bottleneck's nominal rate.
-    pub downtime_per_h: f64,
+    /// is priced at this rate spread over the bottleneck's nominal rate. May be a
+    /// distribution (the plant's own range, e.g. `Pert(min: 20000.0, likely: 36000.0, max:
+    /// 60000.0)`): a run prices lost output at its mean; a sweep's simulated years draw it,
+    /// one value a year, and its tornado moves it over its P10–P90.
+    pub downtime_per_h: crate::dist::Quantity,
     /// Materials and disposal of one scrapped unit. The output a scrapped unit stands for
     /// is already priced in the loss tree (quality loss): do not add it here.
     pub scrap_per_unit: f64,
@@ -143,7 +146,7 @@ impl Default for CostModel {
     fn default() -> Self {
         CostModel {
             currency: default_currency(),
-            downtime_per_h: 36_000.0,
+            downtime_per_h: crate::dist::Quantity::Value(36_000.0),
             scrap_per_unit: 0.25,
             incident: None,
             incident_recovery_per_step: None,

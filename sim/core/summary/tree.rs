@@ -14,7 +14,7 @@ pub(super) fn loss_tree(w: &World) -> (Tree, LossTree) {
     let m = &w.ledger.metrics;
     let nominal_per_h = crate::world::bottleneck(&w.scenario).1;
     let good = w.plant.line_output();
-    let unit_value = w.scenario.cost.downtime_per_h / nominal_per_h;
+    let unit_value = w.scenario.cost.downtime_per_h.mean() / nominal_per_h;
     let raw = m.loss.tree(&w.plant, good);
     let losses: Vec<LossLine> = raw
         .lines

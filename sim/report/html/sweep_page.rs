@@ -197,10 +197,11 @@ fn annual_tables(s: &SweepSummary) -> Vec<(String, Vec<String>, Vec<Vec<String>>
     vec![
         (
             format!(
-                "Per year ({cur}): {:.2} campaigns a year on average, {:.0} operating days; percentiles over {} simulated years, each drawing the frequency",
+                "Per year ({cur}): {:.2} campaigns a year on average, {:.0} operating days; percentiles over {} simulated years, each drawing {}",
                 r.campaigns_per_year.mean(),
                 r.operating_days,
-                crate::sweep::YEARS
+                crate::sweep::YEARS,
+                r.drawn()
             ),
             heads(&[
                 "variant",

@@ -101,6 +101,9 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     if let Some(r) = &s.risk {
         risk_checks(r, &mut c);
     }
+    if let Some(m) = s.cost.downtime_per_h.check_non_negative() {
+        c.fail("cost.downtime_per_h", m);
+    }
     // Units, ranges, empty names and repeated items, as the schema (and the reference)
     // states them; a field a check above already placed is not reported twice.
     let placed: Vec<String> = c.problems.iter().map(|p| p.field.clone()).collect();

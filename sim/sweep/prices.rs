@@ -1,0 +1,268 @@
+//! The prices a sweep's simulated years draw: a control's purchase and running cost, and
+//! the downtime cost, where the scenario writes them as distributions. Each simulated year
+//! draws every such price once (a year's quote, a year's value of an hour of downtime),
+//! from streams of their own, so the years' campaigns are the same whatever the prices.
+//!
+//! The downtime cost prices the lost output of every run (the loss tree's units × the
+//! downtime cost over the nominal rate), so a year whose draw is `m` times its mean costs
+//!
+//! ```text
+//! Σ campaigns (LM + (m − 1)·LO_LM) + D·(ordinary + (m − 1)·LO_ordinary)
+//! ```
+//!
+//! (LO: the lost output part of each cost, at the mean price). The means are unchanged
+//! (E[m] = 1); the years' percentiles, P(net > 0) and the tornado see the spread.
+
+use super::risk::{Day, RiskInputs, YEARS};
+use super::spread::{PriceSwing, Swing, dist_quantile};
+use crate::dist::Quantity;
+
+/// Per simulated year, each variant's ownership with the year's prices drawn (one stream
+/// for all, so every variant sees the same prices); none when every price is a number.
+pub(super) fn ownership_years(
+    risk: &RiskInputs,
+    variants: usize,
+    first_seed: u64,
+) -> Option<Vec<Vec<f64>>> {
+    if risk.drawn_prices.is_empty() {
+        return None;
+    }
+    let mut rng = crate::rng::stream(first_seed, "risk:prices");
+    Some(
+        (0..YEARS)
+            .map(|_| {
+                let drawn: Vec<f64> = risk
+                    .drawn_prices
+                    .iter()
+                    .map(|p| p.price.per_year_drawn(&mut rng))
+                    .collect();
+                (0..variants)
+                    .map(|v| {
+                        risk.drawn_prices
+                            .iter()
+                            .zip(&drawn)
+                            .filter(|(p, _)| p.owned.get(v).copied().unwrap_or(false))
+                            .map(|(_, c)| c)
+                            .sum()
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The tornado's price inputs for variant `v`: each drawn price of a control it owns and
+/// the baseline does not (or the reverse), with how a unit of it moves the added cost.
+pub(super) fn price_swings(risk: &RiskInputs, v: usize) -> Vec<PriceSwing> {
+    let mut out = Vec::new();
+    for p in &risk.drawn_prices {
+        let own = |k: usize| f64::from(u8::from(p.owned.get(k).copied().unwrap_or(false)));
+        let sign = own(v) - own(0);
+        if sign == 0.0 {
+            continue;
+        }
+        let c = &p.price;
+        for (what, q, per_unit) in [
+            ("purchase", &c.purchase, 1.0 / c.life_years),
+            ("running per year", &c.running_per_year, 1.0),
+        ] {
+            if q.is_drawn() {
+                out.push(PriceSwing {
+                    input: format!("{} {what}", c.control),
+                    quantity: q.clone(),
+                    weight: sign * per_unit,
+                });
+            }
+        }
+    }
+    out
+}
+
+impl RiskInputs {
+    /// What each simulated year draws, for the reports' headers.
+    pub fn drawn(&self) -> String {
+        let mut what = vec!["the frequency"];
+        if !self.drawn_prices.is_empty() {
+            what.push("the controls' prices");
+        }
+        if self.downtime_per_h.is_some() {
+            what.push("the downtime cost");
+        }
+        match what.len() {
+            1 => what[0].to_string(),
+            n => format!("{} and {}", what[..n - 1].join(", "), what[n - 1]),
+        }
+    }
+}
+
+/// Per simulated year, the downtime cost's draw over its mean (one stream, the same for
+/// every variant); none when it is a number.
+pub(super) fn downtime_years(risk: &RiskInputs, first_seed: u64) -> Option<Vec<f64>> {
+    let q = risk.downtime_per_h.as_ref()?;
+    let mean = q.mean();
+    if mean <= 0.0 {
+        return None;
+    }
+    let mut rng = crate::rng::stream(first_seed, "risk:downtime");
+    Some((0..YEARS).map(|_| q.sample(&mut rng) / mean).collect())
+}
+
+/// The tornado's row for a downtime cost written as a distribution: the price over its
+/// P10–P90, the other inputs at their medians. At `m` times the mean price the lost
+/// output in the loss avoided per campaign and in the ordinary days' difference scale by
+/// `m`, so the net at the medians moves by `(m − 1)·(λ·LO avoided + D·LO ordinary
+/// avoided)` (each over the seeds at its median).
+pub(super) fn downtime_swing(
+    q: &Quantity,
+    lambda: f64,
+    operating_days: f64,
+    net_at_medians: f64,
+    day: &[Day],
+    base: &[Day],
+) -> Swing {
+    let median = |f: &dyn Fn(&Day, &Day) -> f64| {
+        let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
+        v.sort_by(f64::total_cmp);
+        super::spread::quantile(&v, 0.5)
+    };
+    let lo_avoided = median(&|x, b| b.lost_output_loss - x.lost_output_loss);
+    let lo_ordinary = median(&|x, b| b.lost_output_ordinary - x.lost_output_ordinary);
+    let mean = q.mean();
+    let at_quantile = |p: f64| match q {
+        Quantity::Value(v) => *v,
+        Quantity::Drawn(d) => dist_quantile(d, p),
+    };
+    let (low, high) = (at_quantile(0.1), at_quantile(0.9));
+    let at = |x: f64| {
+        let m = if mean > 0.0 { x / mean } else { 1.0 };
+        super::round(
+            net_at_medians + (m - 1.0) * (lambda * lo_avoided + operating_days * lo_ordinary),
+            2,
+        )
+    };
+    Swing {
+        input: "price: downtime per hour".into(),
+        low: super::round(low, 4),
+        high: super::round(high, 4),
+        net_at_low: at(low),
+        net_at_high: at(high),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::risk::annual;
+    use super::*;
+    use crate::dist::Dist;
+
+    fn inputs(downtime: Option<Quantity>) -> RiskInputs {
+        RiskInputs {
+            campaigns_per_year: Dist::Fixed(0.05),
+            operating_days: 300.0,
+            ownership_per_year: vec![0.0, 0.0],
+            drawn_prices: Vec::new(),
+            downtime_per_h: downtime,
+        }
+    }
+
+    /// Every seed: a campaign costs `l`, all of it lost output; the ordinary day `o`, all
+    /// of it lost output too.
+    fn days(l: f64, o: f64) -> Vec<Day> {
+        vec![
+            Day {
+                loss_magnitude: l,
+                lost_output_loss: l,
+                other: o,
+                lost_output_ordinary: o,
+                ..Day::default()
+            };
+            4
+        ]
+    }
+
+    fn names() -> Vec<(String, String)> {
+        vec![
+            ("none".into(), String::new()),
+            ("dpi".into(), String::new()),
+        ]
+    }
+
+    #[test]
+    fn a_yearly_downtime_price_spreads_the_years_as_its_closed_form_and_keeps_the_means() {
+        let l = 100_000.0;
+        // The price uniform over ±50 % of its mean: a year's loss is m·N·L, m ~ U(0.5,
+        // 1.5), N ~ Poisson(0.05). Its P99 solves Σ P(N = n)·P(m·n·L ≤ y) = 0.99.
+        let drawn = Quantity::Drawn(Dist::Uniform(18_000.0, 54_000.0));
+        let a = annual(
+            &inputs(Some(drawn.clone())),
+            &names(),
+            &[days(l, 0.0), days(l, 0.0)],
+            5,
+        );
+        let lambda: f64 = 0.05;
+        let cdf = |y: f64| -> f64 {
+            let mut p_n = (-lambda).exp();
+            let mut total = p_n;
+            for n in 1..10 {
+                p_n *= lambda / n as f64;
+                total += p_n * ((y / (n as f64 * l) - 0.5).clamp(0.0, 1.0));
+            }
+            total
+        };
+        let (mut lo, mut hi) = (0.0, 3.0 * l);
+        for _ in 0..60 {
+            let mid = (lo + hi) / 2.0;
+            if cdf(mid) < 0.99 { lo = mid } else { hi = mid }
+        }
+        let p99 = a[0].annual_loss.p99;
+        assert!((p99 / lo - 1.0).abs() < 0.05, "P99 {p99} against {lo}");
+        // At a fixed price the same years' P99 is one campaign, L; the mean is the same.
+        let fixed = annual(&inputs(None), &names(), &[days(l, 0.0), days(l, 0.0)], 5);
+        assert_eq!(fixed[0].annual_loss.p99, l);
+        assert_eq!(a[0].ale.mean, fixed[0].ale.mean);
+        // The draws: mean 1, spread as U(0.5, 1.5).
+        let m = downtime_years(&inputs(Some(drawn)), 5).unwrap();
+        let mean = m.iter().sum::<f64>() / m.len() as f64;
+        assert!((mean - 1.0).abs() < 0.01, "{mean}");
+        assert!(m.iter().all(|x| (0.5..=1.5).contains(x)));
+        assert!(downtime_years(&inputs(None), 5).is_none());
+    }
+
+    #[test]
+    fn a_control_that_avoids_lost_output_is_worth_more_in_a_dear_year_and_the_tornado_says_so() {
+        // The control halves the campaign (all lost output) and a day's lost output.
+        let drawn = Quantity::Drawn(Dist::Uniform(18_000.0, 54_000.0));
+        let r = inputs(Some(drawn));
+        let a = annual(
+            &r,
+            &names(),
+            &[days(100_000.0, 1_000.0), days(50_000.0, 500.0)],
+            5,
+        );
+        let d = a[1].vs_baseline.as_ref().unwrap();
+        // Mean: 0.05·50k + 300·500 = 152,500 at the mean price.
+        assert_eq!(d.net_benefit_mean.mean, 152_500.0);
+        let s = d
+            .sensitivity
+            .iter()
+            .find(|s| s.input == "price: downtime per hour")
+            .expect("the downtime price in the tornado");
+        // P10–P90 of U(18k, 54k): 21.6k and 50.4k, m = 0.6 and 1.4.
+        assert_eq!((s.low, s.high), (21_600.0, 50_400.0));
+        assert_eq!((s.net_at_low, s.net_at_high), (91_500.0, 213_500.0));
+        // Each year's net scales with its price: P5 near 0.55·152.5k, P95 near 1.45·.
+        let n = d.net_benefit;
+        assert!(n.p5 > 0.5 * 150_000.0 && n.p5 < 0.6 * 155_000.0, "{n:?}");
+        assert!(n.p95 > 1.4 * 150_000.0, "{n:?}");
+        // A number instead: no row, and every year without a campaign nets the same.
+        let a = annual(
+            &inputs(None),
+            &names(),
+            &[days(100_000.0, 1_000.0), days(50_000.0, 500.0)],
+            5,
+        );
+        let d = a[1].vs_baseline.as_ref().unwrap();
+        assert!(d.sensitivity.iter().all(|s| !s.input.starts_with("price")));
+        assert_eq!(d.net_benefit.p50, 150_000.0);
+    }
+}
