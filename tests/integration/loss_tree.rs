@@ -579,4 +579,27 @@ fn the_text_report_names_each_loss_line_by_its_category_as_the_readme_does() {
     assert!(seen.len() >= 7, "only {seen:?} met");
 }
 
+#[test]
+fn the_scrap_book_holds_only_causes_that_scrapped_something() {
+    // A cause is in the book's scrap (and so in the cost ledger's rows) only for units it
+    // scrapped: a segment in which a station made units but scrapped none adds no entry.
+    for p in crate::shipped_scenarios() {
+        let run = crate::shipped_run(&p, 42);
+        let book = run.world.ledger.metrics.loss.closed(&run.world.plant);
+        for (what, map) in [("scrap", &book.scrap), ("scrap_all", &book.scrap_all)] {
+            assert!(
+                map.values().all(|&n| n > 0),
+                "{}: {what} has an empty cause: {map:?}",
+                p.display()
+            );
+        }
+        assert!(
+            run.summary.cost.by_cause.iter().all(|r| r.total != 0.0),
+            "{}: a cost row of nothing: {:?}",
+            p.display(),
+            run.summary.cost.by_cause
+        );
+    }
+}
+
 mod recipes;
