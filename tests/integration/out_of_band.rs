@@ -18,6 +18,11 @@ struct Shadow {
 }
 
 fn shadowed(s: &Scenario, seed: u64) -> (Summary, Shadow) {
+    let (_, r, shadow) = shadowed_world(s, seed);
+    (r, shadow)
+}
+
+fn shadowed_world(s: &Scenario, seed: u64) -> (World, Summary, Shadow) {
     let p = s
         .stations
         .iter()
@@ -44,7 +49,8 @@ fn shadowed(s: &Scenario, seed: u64) -> (Summary, Shadow) {
             shadow.first_shown = Some(t);
         }
     }
-    (Summary::from_world(&w), shadow)
+    let r = Summary::from_world(&w);
+    (w, r, shadow)
 }
 
 fn prices(s: &Scenario) -> OutOfBandCosts {
@@ -114,6 +120,39 @@ fn the_hidden_setpoint_ships_what_the_hmi_hid_and_holds_the_rest() {
     assert_eq!(step.secondary_loss, b.total, "{:#?}", r.cost.by_cause);
     assert_eq!(e.by_cause.len(), 1);
     assert!(e.by_cause[0].cause.starts_with("step 2: T0836"));
+}
+
+#[test]
+fn the_html_report_shows_the_held_and_shipped_product_and_the_text_its_lines() {
+    let s = load(Path::new("scenarios/attack-setpoint-hidden.ron")).unwrap();
+    let (w, r, _) = shadowed_world(&s, 42);
+    let b = &r.cost.out_of_band;
+    let html = faultline::report::html::run_page(&w, &r);
+    let title = format!(
+        "Product made out of band: {} held, {} shipped — secondary loss USD {:.0}",
+        b.held, b.shipped, b.total
+    );
+    assert!(html.contains(&title), "no `{title}` in report.html");
+    assert!(html.contains("secondary loss (held lots, recalls)"));
+    let text = faultline::report::render_text(&r);
+    let line = format!(
+        "{} shipped before the plant saw the excursion (1 recall: handling $",
+        thousands(b.shipped)
+    );
+    assert!(text.contains(&line), "no `{line}` in {text}");
+    assert!(text.contains(&format!("+ secondary loss ${}", thousands(b.total as u64))));
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[test]

@@ -49,8 +49,64 @@ pub fn run_page_with(w: &World, s: &Summary, impact: Option<&crate::impact::Impa
 
 /// The page model of a single run.
 pub fn run_model(w: &World, s: &Summary) -> Page {
-    let cells = score_cells(s);
-    // Ten-minute means of the per-minute rate.
+    let mut tables: Vec<Table> = Vec::new();
+    tables.extend(steps_table(s));
+    if let Some(a) = &s.actors {
+        tables.push(actors_table(s, a));
+    }
+    tables.push(loss_tree_table(s));
+    tables.extend(out_of_band_table(s));
+    if let Some(fw) = &s.security.firewall {
+        tables.extend(firewall_tables(s, fw));
+    }
+    tables.extend(control_tables(s));
+    tables.push(stations_table(s));
+    Page {
+        title: format!("faultline — {}", s.scenario),
+        subtitle: format!(
+            "one run: seed {}, {} h simulated, {} good units ({:.1} % of target)",
+            s.seed, s.duration_h, s.line.good_units, s.line.attainment_pct
+        ),
+        currency: s.cost.currency.clone(),
+        rows: SCORE_ROWS
+            .iter()
+            .map(|r| (r.1.to_string(), side(r.2)))
+            .collect(),
+        columns: vec![Column {
+            name: format!("seed {}", s.seed),
+            cells: score_cells(s),
+        }],
+        series: vec![("good units per hour (10-min mean)".into(), throughput(w))],
+        duration_h: s.duration_h,
+        target_per_h: Some(s.line.target_per_h),
+        markers: attack_markers(w),
+        downtime: downtime_stacks(s),
+        downtime_title: "Line downtime by root-cause station and cause".into(),
+        cost: cost_bars(s),
+        cost_title: format!("Cost of the run ({})", s.cost.currency),
+        tables,
+        lead: Vec::new(),
+        figures: vec![(
+            "waterfall".into(),
+            "From what the recipes allowed to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
+            waterfall_chart(
+                s.loss_tree.ideal_units + s.loss_tree.made_outside_planned,
+                s.line.good_units as f64,
+                &waterfall_steps(s, 12),
+            ),
+        )],
+    }
+}
+
+/// A table of the page: its title, its header, its rows.
+type Table = (String, Vec<String>, Vec<Vec<String>>);
+
+fn heads(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+/// Ten-minute means of the per-minute rate of good units.
+fn throughput(w: &World) -> Vec<(f64, f64)> {
     let mut pts = Vec::new();
     if let Some(tl) = &w.ledger.metrics.timeline {
         for chunk in tl.chunks(10) {
@@ -59,8 +115,11 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             pts.push((t, mean));
         }
     }
-    let markers = attack_markers(w);
-    // Downtime by root-cause station, stacked by cause.
+    pts
+}
+
+/// Downtime by root-cause station, stacked by cause.
+fn downtime_stacks(s: &Summary) -> Vec<(String, Vec<(String, f64)>)> {
     let mut downtime: Vec<(String, Vec<(String, f64)>)> = Vec::new();
     for c in &s.line.downtime_by_cause {
         match downtime.iter_mut().find(|d| d.0 == c.station) {
@@ -68,7 +127,11 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             None => downtime.push((c.station.clone(), vec![(c.cause.clone(), c.hours)])),
         }
     }
-    let ledger = cost_bars(s);
+    downtime
+}
+
+/// The attack steps, with what each cost (none without steps).
+fn steps_table(s: &Summary) -> Option<Table> {
     let steps: Vec<Vec<String>> = s
         .security
         .steps
@@ -90,40 +153,96 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             ]
         })
         .collect();
-    let mut tables = Vec::new();
-    if !steps.is_empty() {
-        tables.push((
-            match crate::report::text::fees_line(s) {
-                Some(f) => format!("Attack steps — {f}"),
-                None => "Attack steps".to_string(),
-            },
+    if steps.is_empty() {
+        return None;
+    }
+    let mut head = heads(&[
+        "at",
+        "technique",
+        "from",
+        "target",
+        "outcome",
+        "detected after (s)",
+        "downtime (h)",
+    ]);
+    head.push(format!("production effect ({})", s.cost.currency));
+    head.push(format!("response fee ({})", s.cost.currency));
+    Some((
+        match crate::report::text::fees_line(s) {
+            Some(f) => format!("Attack steps — {f}"),
+            None => "Attack steps".to_string(),
+        },
+        head,
+        steps,
+    ))
+}
+
+/// Product made out of a thermal station's band, held or shipped (none without any).
+fn out_of_band_table(s: &Summary) -> Option<Table> {
+    let b = &s.cost.out_of_band;
+    if b.units == 0 {
+        return None;
+    }
+    let title = if b.priced {
+        format!(
+            "Product made out of band: {} held, {} shipped — secondary loss {} {:.0} (tests {:.0}, recall handling {:.0}, recalls {:.0}, regulatory {:.0})",
+            b.held,
+            b.shipped,
+            s.cost.currency,
+            b.total,
+            b.tests,
+            b.recall_handling,
+            b.recall_fixed,
+            b.regulatory
+        )
+    } else {
+        format!(
+            "Product made out of band: {} held, {} never seen (not priced: the scenario has no cost.out_of_band)",
+            b.held, b.shipped
+        )
+    };
+    let rows = b
+        .excursions
+        .iter()
+        .map(|e| {
             vec![
-                "at".into(),
-                "technique".into(),
-                "from".into(),
-                "target".into(),
-                "outcome".into(),
-                "detected after (s)".into(),
-                "downtime (h)".into(),
-                format!("production effect ({})", s.cost.currency),
-                format!("response fee ({})", s.cost.currency),
-            ],
-            steps,
-        ));
-    }
-    if let Some(a) = &s.actors {
-        tables.push(actors_table(s, a));
-    }
-    tables.push(loss_tree_table(s));
-    if let Some(fw) = &s.security.firewall {
-        tables.extend(firewall_tables(s, fw));
-    }
+                e.station.clone(),
+                fmt(e.start_h),
+                e.end_h.map_or("the end".into(), fmt),
+                e.seen_at_h.map_or("never".into(), fmt),
+                e.held.to_string(),
+                e.shipped.to_string(),
+                e.by_cause
+                    .iter()
+                    .map(|c| c.cause.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]
+        })
+        .collect();
+    Some((
+        title,
+        heads(&[
+            "station",
+            "from (h)",
+            "until (h)",
+            "seen at (h)",
+            "held",
+            "shipped",
+            "owed to",
+        ]),
+        rows,
+    ))
+}
+
+/// What the controls that are not a rule set did: the playbook's actions, Modbus/TCP
+/// Security, the kernel's verdicts.
+fn control_tables(s: &Summary) -> Vec<Table> {
+    let mut tables = Vec::new();
     if !s.security.response_actions.is_empty() {
         tables.push((
             "Incident response: the playbook's actions".to_string(),
-            ["action", "target", "from", "until", "hours"]
-                .map(String::from)
-                .to_vec(),
+            heads(&["action", "target", "from", "until", "hours"]),
             s.security
                 .response_actions
                 .iter()
@@ -142,15 +261,13 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     if let Some(t) = &s.security.tls {
         tables.push((
             "Modbus/TCP Security".to_string(),
-            [
+            heads(&[
                 "full handshakes",
                 "resumed handshakes",
                 "handshake time (ms)",
                 "refused handshakes",
                 "HMI certificate expired (h)",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ]),
             vec![vec![
                 t.full_handshakes.to_string(),
                 t.resumed_handshakes.to_string(),
@@ -163,13 +280,11 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     if let Some(k) = &s.security.kernel {
         tables.push((
             "The kernel's verdicts (live --netns)".to_string(),
-            [
+            heads(&[
                 "connections carried",
                 "refused or dropped",
                 "twin disagreed",
-            ]
-            .map(String::from)
-            .to_vec(),
+            ]),
             vec![vec![
                 k.connected.to_string(),
                 k.refused.to_string(),
@@ -177,13 +292,15 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
             ]],
         ));
     }
-    tables.push((
+    tables
+}
+
+fn stations_table(s: &Summary) -> Table {
+    (
         "Stations".to_string(),
-        [
+        heads(&[
             "station", "PLC", "good out", "scrap", "failures", "trips", "OEE",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ]),
         s.stations
             .iter()
             .map(|st| {
@@ -198,42 +315,7 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
                 ]
             })
             .collect(),
-    ));
-    Page {
-        title: format!("faultline — {}", s.scenario),
-        subtitle: format!(
-            "one run: seed {}, {} h simulated, {} good units ({:.1} % of target)",
-            s.seed, s.duration_h, s.line.good_units, s.line.attainment_pct
-        ),
-        currency: s.cost.currency.clone(),
-        rows: SCORE_ROWS
-            .iter()
-            .map(|r| (r.1.to_string(), side(r.2)))
-            .collect(),
-        columns: vec![Column {
-            name: format!("seed {}", s.seed),
-            cells,
-        }],
-        series: vec![("good units per hour (10-min mean)".into(), pts)],
-        duration_h: s.duration_h,
-        target_per_h: Some(s.line.target_per_h),
-        markers,
-        downtime,
-        downtime_title: "Line downtime by root-cause station and cause".into(),
-        cost: ledger,
-        cost_title: format!("Cost of the run ({})", s.cost.currency),
-        tables,
-        lead: Vec::new(),
-        figures: vec![(
-            "waterfall".into(),
-            "From what the recipes allowed to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
-            waterfall_chart(
-                s.loss_tree.ideal_units + s.loss_tree.made_outside_planned,
-                s.line.good_units as f64,
-                &waterfall_steps(s, 12),
-            ),
-        )],
-    }
+    )
 }
 
 /// The live session's actors: who, where, what their traffic did, what the controls made of
