@@ -359,6 +359,8 @@ mod tests {
     fn a_row_is_within_the_noise_when_its_interval_holds_zero_over_two_seeds_or_more() {
         // Costs that straddle zero: the interval on the mean holds it.
         assert!(costing(&[500.0, -400.0, 300.0, -450.0]).within_noise);
+        // A mean of exactly zero with a spread is noise too.
+        assert!(costing(&[100.0, -100.0]).within_noise);
         // Costs all one side of zero: a real effect.
         assert!(!costing(&[500.0, 400.0, 300.0, 450.0]).within_noise);
         // One seed has no interval; a row of zeros is no effect, not noise.
