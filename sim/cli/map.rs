@@ -94,10 +94,10 @@ pub fn default_fees_warning(s: &faultline::Scenario) -> Option<String> {
              whether a control pays; write your own, e.g. cost: (..., incident: (succeeded_with_effect: \
              5000.0, succeeded_without_effect: 800.0, detected: 800.0, blocked: 800.0))",
             s.cost.currency,
-            f.succeeded_with_effect,
-            f.succeeded_without_effect,
-            f.detected,
-            f.blocked
+            f.succeeded_with_effect.mean(),
+            f.succeeded_without_effect.mean(),
+            f.detected.mean(),
+            f.blocked.mean()
         )
     })
 }

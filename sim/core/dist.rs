@@ -6,7 +6,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Normal, Pert, Weibull};
 use serde::{Deserialize, Serialize};
 
 /// A distribution of non-negative durations or quantities, in the unit the field names.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub enum Dist {
     /// Always this value.
@@ -172,7 +172,7 @@ pub fn gamma(x: f64) -> f64 {
 
 /// A quantity written as a number (always that value: `8.0`) or as a distribution drawn
 /// once per occurrence (`LogNormal(mean: 8.0, cv: 0.5)`), in the unit the field names.
-#[derive(Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Quantity {
     /// Always this value.

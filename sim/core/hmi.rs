@@ -253,7 +253,7 @@ impl Hmi {
                 })
                 .collect(),
             product: 1,
-            response: s.operator.response_s.clone(),
+            response: s.operator.response_s,
             seed,
             task_rngs: std::collections::BTreeMap::new(),
             tasks: Vec::new(),
@@ -266,7 +266,7 @@ impl Hmi {
                     login_s,
                 }) => Some(Login {
                     timeout: from_secs(timeout_min * 60.0),
-                    login_s: login_s.clone(),
+                    login_s: *login_s,
                     rng: stream(seed, "operator:login"),
                     last_action: 0,
                     done: 0,

@@ -525,10 +525,10 @@ pub fn fees_line(s: &Summary) -> Option<String> {
         } else {
             ""
         },
-        m(f.succeeded_with_effect),
-        m(f.succeeded_without_effect),
-        m(f.detected),
-        m(f.blocked),
+        m(f.succeeded_with_effect.mean()),
+        m(f.succeeded_without_effect.mean()),
+        m(f.detected.mean()),
+        m(f.blocked.mean()),
         if c.incident_fees_assumed {
             " — write your own in the scenario's cost.incident"
         } else {

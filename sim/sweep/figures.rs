@@ -46,6 +46,18 @@ pub const METRICS: &[MetricDef] = &[
     // simulated year.
     m("cost_lost_output", "of the cost: lost output"),
     m("ordinary_lost_output", "ordinary day's lost output"),
+    // The steps charged each incident fee (succeeded with an effect, without, detected,
+    // blocked): a sweep whose fees are distributions re-prices them each simulated year.
+    m(
+        "fee_steps_with_effect",
+        "steps charged the fee with an effect",
+    ),
+    m(
+        "fee_steps_without_effect",
+        "steps charged the fee without an effect",
+    ),
+    m("fee_steps_detected", "steps charged the detected fee"),
+    m("fee_steps_blocked", "steps charged the blocked fee"),
     m("down_breakdown_h", "breakdown"),
     m("down_planned_stop_h", "planned stop"),
     m("down_minor_stops_h", "starved/blocked and minor stops"),
@@ -124,12 +136,30 @@ pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<Ordinary>) -> Vec
         c.lost_output,
         ordinary.map_or(f64::NAN, |o| o.lost_output),
     ];
+    f.extend(fee_steps(s));
     for cat in causes() {
         let h = w.ledger.metrics.loss.hours_where(|c, _| c == cat);
         f.push(round(h, 4));
     }
     debug_assert_eq!(f.len(), METRICS.len());
     f
+}
+
+/// The steps charged each incident fee, in the order of `IncidentFees::all`.
+fn fee_steps(s: &Summary) -> [f64; 4] {
+    use crate::report::StepOutcome as O;
+    let mut n = [0.0; 4];
+    for st in &s.security.steps {
+        let k = match st.fee_for {
+            Some(O::SucceededWithEffect) => 0,
+            Some(O::SucceededWithoutEffect) => 1,
+            Some(O::Detected) => 2,
+            Some(O::Blocked) => 3,
+            None => continue,
+        };
+        n[k] += 1.0;
+    }
+    n
 }
 
 /// An attack step on the first seed's run of a variant: a marker on the throughput chart.

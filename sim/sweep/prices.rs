@@ -69,7 +69,7 @@ pub(super) fn price_swings(risk: &RiskInputs, v: usize) -> Vec<PriceSwing> {
             if q.is_drawn() {
                 out.push(PriceSwing {
                     input: format!("{} {what}", c.control),
-                    quantity: q.clone(),
+                    quantity: *q,
                     weight: sign * per_unit,
                 });
             }
@@ -88,6 +88,9 @@ impl RiskInputs {
         if self.downtime_per_h.is_some() {
             what.push("the downtime cost");
         }
+        if self.incident_fees.is_some() {
+            what.push("the incident fees");
+        }
         match what.len() {
             1 => what[0].to_string(),
             n => format!("{} and {}", what[..n - 1].join(", "), what[n - 1]),
@@ -105,6 +108,66 @@ pub(super) fn downtime_years(risk: &RiskInputs, first_seed: u64) -> Option<Vec<f
     }
     let mut rng = crate::rng::stream(first_seed, "risk:downtime");
     Some((0..YEARS).map(|_| q.sample(&mut rng) / mean).collect())
+}
+
+/// Names of the incident fees in the tornado (`IncidentFees::all` order).
+const FEES: [&str; 4] = [
+    "incident fee, succeeded with an effect",
+    "incident fee, succeeded without an effect",
+    "incident fee, detected",
+    "incident fee, blocked",
+];
+
+/// Per simulated year, each incident fee's draw less its mean (0 for a fee written as a
+/// number; one stream, the same for every variant); none when every fee is a number. A
+/// year's campaigns cost `Σ fee_steps × (mean + this)` in fees.
+pub(super) fn fee_years(risk: &RiskInputs, first_seed: u64) -> Option<Vec<[f64; 4]>> {
+    let fees = risk.incident_fees.as_ref()?;
+    let mut rng = crate::rng::stream(first_seed, "risk:fees");
+    Some(
+        (0..YEARS)
+            .map(|_| {
+                fees.map(|q| match q {
+                    Quantity::Value(_) => 0.0,
+                    Quantity::Drawn(d) => d.sample(&mut rng) - d.mean(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The tornado's rows for the incident fees written as distributions: each over its
+/// P10–P90, the rest at their medians. A fee `x` away from its mean moves the net at the
+/// medians by `(x − mean)·λ·(steps charged it without the control − with it)`.
+pub(super) fn fee_swings(
+    fees: &[Quantity; 4],
+    lambda: f64,
+    net_at_medians: f64,
+    day: &[Day],
+    base: &[Day],
+) -> Vec<Swing> {
+    let mut rows = Vec::new();
+    for (k, q) in fees.iter().enumerate() {
+        let Quantity::Drawn(d) = q else { continue };
+        let mut fewer: Vec<f64> = day
+            .iter()
+            .zip(base)
+            .map(|(x, b)| b.fee_steps[k] - x.fee_steps[k])
+            .collect();
+        fewer.sort_by(f64::total_cmp);
+        let fewer = super::spread::quantile(&fewer, 0.5);
+        let mean = d.mean();
+        let (low, high) = (dist_quantile(d, 0.1), dist_quantile(d, 0.9));
+        let at = |x: f64| super::round(net_at_medians + (x - mean) * lambda * fewer, 2);
+        rows.push(Swing {
+            input: format!("price: {}", FEES[k]),
+            low: super::round(low, 4),
+            high: super::round(high, 4),
+            net_at_low: at(low),
+            net_at_high: at(high),
+        });
+    }
+    rows
 }
 
 /// The tornado's row for a downtime cost written as a distribution: the price over its
@@ -162,6 +225,7 @@ mod tests {
             ownership_per_year: vec![0.0, 0.0],
             drawn_prices: Vec::new(),
             downtime_per_h: downtime,
+            incident_fees: None,
         }
     }
 
@@ -194,7 +258,7 @@ mod tests {
         // 1.5), N ~ Poisson(0.05). Its P99 solves Σ P(N = n)·P(m·n·L ≤ y) = 0.99.
         let drawn = Quantity::Drawn(Dist::Uniform(18_000.0, 54_000.0));
         let a = annual(
-            &inputs(Some(drawn.clone())),
+            &inputs(Some(drawn)),
             &names(),
             &[days(l, 0.0), days(l, 0.0)],
             5,
@@ -226,6 +290,57 @@ mod tests {
         assert!((mean - 1.0).abs() < 0.01, "{mean}");
         assert!(m.iter().all(|x| (0.5..=1.5).contains(x)));
         assert!(downtime_years(&inputs(None), 5).is_none());
+    }
+
+    #[test]
+    fn incident_fees_written_as_ranges_are_drawn_each_year_and_each_enters_the_tornado() {
+        // Every campaign: one step with an effect without the control, one blocked with it.
+        let step = |k: usize| {
+            let mut d = days(0.0, 0.0);
+            for x in &mut d {
+                x.fee_steps[k] = 1.0;
+            }
+            d
+        };
+        let mut r = inputs(None);
+        r.campaigns_per_year = Dist::Fixed(2.0);
+        r.incident_fees = Some([
+            Quantity::Drawn(Dist::Uniform(2_000.0, 8_000.0)),
+            Quantity::Value(800.0),
+            Quantity::Value(800.0),
+            Quantity::Drawn(Dist::Uniform(0.0, 1_600.0)),
+        ]);
+        // The year's losses: the campaigns' fees at the year's draw, less their mean (the
+        // days' losses are at the mean). With no loss at the mean, a year with N campaigns
+        // loses N·(draw − 5,000) without the control.
+        let a = annual(&r, &names(), &[step(0), step(3)], 9);
+        let years = fee_years(&r, 9).unwrap();
+        let mean: f64 = years.iter().map(|y| y[0]).sum::<f64>() / years.len() as f64;
+        assert!(mean.abs() < 50.0, "{mean}");
+        assert!(years.iter().all(|y| y[1] == 0.0 && y[2] == 0.0));
+        assert!(years.iter().all(|y| (-3_000.0..=3_000.0).contains(&y[0])));
+        assert!(a[0].annual_loss.p99 > 3_000.0, "{:?}", a[0].annual_loss);
+        let d = a[1].vs_baseline.as_ref().unwrap();
+        let with = d
+            .sensitivity
+            .iter()
+            .find(|s| s.input == "price: incident fee, succeeded with an effect")
+            .expect("the fee with an effect in the tornado");
+        // One step fewer charged it with the control, twice a year: ±3,000 × 0.8 × 2.
+        assert_eq!((with.low, with.high), (2_600.0, 7_400.0));
+        assert_eq!(with.net_at_high - with.net_at_low, 2.0 * 4_800.0);
+        let blocked = d
+            .sensitivity
+            .iter()
+            .find(|s| s.input == "price: incident fee, blocked")
+            .expect("the blocked fee in the tornado");
+        // One step more charged it: the dearer the fee, the less the control nets.
+        assert!(blocked.net_at_high < blocked.net_at_low, "{blocked:?}");
+        assert!(
+            d.sensitivity
+                .iter()
+                .all(|s| s.input != "price: incident fee, detected")
+        );
     }
 
     #[test]

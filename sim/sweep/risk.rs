@@ -47,6 +47,10 @@ pub struct RiskInputs {
     /// none when it is a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub downtime_per_h: Option<crate::dist::Quantity>,
+    /// The incident fees (`IncidentFees::all` order), where one is a distribution (each
+    /// simulated year draws them; none when all are numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_fees: Option<[crate::dist::Quantity; 4]>,
 }
 
 /// A control's price the simulated years draw, and which variants own the control.
@@ -90,12 +94,13 @@ impl RiskInputs {
             Vec::new()
         };
         Some(RiskInputs {
-            campaigns_per_year: r.campaigns_per_year.clone(),
+            campaigns_per_year: r.campaigns_per_year,
             operating_days: r.operating_days,
             ownership_per_year,
             drawn_prices,
-            downtime_per_h: Some(variants[0].scenario.cost.downtime_per_h.clone())
-                .filter(|q| q.is_drawn()),
+            downtime_per_h: Some(variants[0].scenario.cost.downtime_per_h).filter(|q| q.is_drawn()),
+            incident_fees: Some(variants[0].scenario.cost.fees().0.all())
+                .filter(|f| f.iter().any(|q| q.is_drawn())),
         })
     }
 }
@@ -123,6 +128,8 @@ pub(crate) struct Day {
     pub lost_output_loss: f64,
     /// Of the ordinary day's cost (friction + other), the lost output.
     pub lost_output_ordinary: f64,
+    /// The campaign's steps charged each incident fee (`IncidentFees::all` order).
+    pub fee_steps: [f64; 4],
 }
 
 impl Day {
@@ -138,6 +145,13 @@ impl Day {
             lost_output_loss: figures[metric("cost_lost_output")]
                 - figures[metric("ordinary_lost_output")],
             lost_output_ordinary: figures[metric("ordinary_lost_output")],
+            fee_steps: [
+                "fee_steps_with_effect",
+                "fee_steps_without_effect",
+                "fee_steps_detected",
+                "fee_steps_blocked",
+            ]
+            .map(|m| figures[metric(m)]),
         }
     }
 }
@@ -269,15 +283,32 @@ pub(crate) fn annual(
     // output in every cost of the year (super::prices).
     let downtime = super::prices::downtime_years(risk, first_seed);
     let scale = |y: usize| downtime.as_ref().map_or(0.0, |m| m[y] - 1.0);
+    // Each incident fee's draw less its mean, a year (super::prices).
+    let fees = super::prices::fee_years(risk, first_seed);
+    let fee_delta = |y: usize, x: &Day| {
+        fees.as_ref().map_or(0.0, |f| {
+            f[y].iter()
+                .zip(&x.fee_steps)
+                .map(|(d, n)| d * n)
+                .sum::<f64>()
+        })
+    };
     let yearly = |years: &[Vec<usize>], v: usize, priced: bool| -> Vec<f64> {
         years
             .iter()
             .enumerate()
             .map(|(y, campaigns)| {
-                let s = if priced { scale(y) } else { 0.0 };
                 campaigns
                     .iter()
-                    .map(|&i| days[v][i].loss_magnitude + s * days[v][i].lost_output_loss)
+                    .map(|&i| {
+                        let x = &days[v][i];
+                        match priced {
+                            true => {
+                                x.loss_magnitude + scale(y) * x.lost_output_loss + fee_delta(y, x)
+                            }
+                            false => x.loss_magnitude,
+                        }
+                    })
                     .sum()
             })
             .collect()
@@ -359,8 +390,11 @@ pub(crate) fn annual(
                         own[v] - own[0],
                         day,
                         base,
-                        &super::prices::price_swings(risk, v),
-                        risk.downtime_per_h.as_ref(),
+                        &super::spread::Drawn {
+                            prices: &super::prices::price_swings(risk, v),
+                            downtime: risk.downtime_per_h.as_ref(),
+                            fees: risk.incident_fees.as_ref(),
+                        },
                     ),
                 }
             });
@@ -416,6 +450,7 @@ mod tests {
             ownership_per_year: vec![0.0, 10_000.0],
             drawn_prices: Vec::new(),
             downtime_per_h: None,
+            incident_fees: None,
         }
     }
 

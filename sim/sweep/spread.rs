@@ -115,6 +115,14 @@ pub(crate) struct PriceSwing {
     pub weight: f64,
 }
 
+/// The prices written as distributions, for the tornado: the controls' (for one
+/// variant), the downtime cost, the incident fees.
+pub(crate) struct Drawn<'a> {
+    pub prices: &'a [PriceSwing],
+    pub downtime: Option<&'a crate::dist::Quantity>,
+    pub fees: Option<&'a [crate::dist::Quantity; 4]>,
+}
+
 /// The tornado for one variant against the baseline, widest swing first. The uncertain
 /// inputs: the campaign frequency (the scenario's distribution), and over the seeds the
 /// loss of one campaign avoided, the control friction added per day and the other losses
@@ -125,9 +133,9 @@ pub(crate) fn tornado(
     ownership_added: f64,
     day: &[Day],
     base: &[Day],
-    prices: &[PriceSwing],
-    downtime: Option<&crate::dist::Quantity>,
+    drawn: &Drawn,
 ) -> Vec<Swing> {
+    let (prices, downtime, fees) = (drawn.prices, drawn.downtime, drawn.fees);
     let per_seed = |f: &dyn Fn(&Day, &Day) -> f64| -> Vec<f64> {
         let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
         v.sort_by(f64::total_cmp);
@@ -202,6 +210,15 @@ pub(crate) fn tornado(
             base,
         ));
     }
+    if let Some(f) = fees {
+        rows.extend(super::prices::fee_swings(
+            f,
+            med[0],
+            net(med, ownership_added),
+            day,
+            base,
+        ));
+    }
     // Widest first; ties keep the order above (a stable sort).
     rows.sort_by(|a, b| b.width().total_cmp(&a.width()));
     rows
@@ -263,7 +280,12 @@ mod tests {
             })
             .collect();
         let freq = Dist::Uniform(0.0, 1.0);
-        let t = tornado(&freq, 300.0, 10_000.0, &day, &base, &[], None);
+        let none = Drawn {
+            prices: &[],
+            downtime: None,
+            fees: None,
+        };
+        let t = tornado(&freq, 300.0, 10_000.0, &day, &base, &none);
         assert_eq!(t[0].input, "campaigns per year");
         assert!((t[0].low - 0.1).abs() < 1e-9 && (t[0].high - 0.9).abs() < 1e-9);
         // Friction at its median (seed 5 of 10: 14/day): net(λ) = 50k·λ − 300·14 − 10k.

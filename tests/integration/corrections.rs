@@ -630,7 +630,7 @@ fn a_ransomware_restore_time_may_be_drawn_per_run() {
         let mut s = load(Path::new("scenarios/ransomware-flat.ron")).unwrap();
         for a in &mut s.attacks {
             if let AttackStep::Ransomware { recovery_h, .. } = &mut a.step {
-                *recovery_h = q.clone();
+                *recovery_h = q;
             }
         }
         let mut w = World::new(&s, seed);

@@ -86,10 +86,10 @@ fn fee(r: &Summary, p: &faultline::scenario::CostModel, k: usize) -> f64 {
         p.incident_triage_per_step,
     ) {
         (Some(f), _, _) => (
-            f.succeeded_with_effect,
-            f.succeeded_without_effect,
-            f.detected,
-            f.blocked,
+            f.succeeded_with_effect.mean(),
+            f.succeeded_without_effect.mean(),
+            f.detected.mean(),
+            f.blocked.mean(),
         ),
         (None, None, None) => (5_000.0, 800.0, 800.0, 800.0),
         (None, rec, tri) => {

@@ -244,10 +244,10 @@ fn the_readmes_defaults_are_the_programs() {
     let f = faultline::scenario::IncidentFees::DEFAULT;
     let said = format!(
         "the assumed defaults {} / {} / {} / {}",
-        money(f.succeeded_with_effect),
-        money(f.succeeded_without_effect),
-        money(f.detected),
-        money(f.blocked)
+        money(f.succeeded_with_effect.mean()),
+        money(f.succeeded_without_effect.mean()),
+        money(f.detected.mean()),
+        money(f.blocked.mean())
     );
     assert!(readme.contains(&said), "the README should say {said}");
     let p = faultline::scenario::ProfileSpec::modern();

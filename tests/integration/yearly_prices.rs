@@ -2,32 +2,56 @@
 //! downtime): a run prices lost output at its mean, a sweep's simulated years draw it.
 
 use faultline::dist::{Dist, Quantity};
-use faultline::sweep::{run_sweep, toggle_variants};
+use faultline::sweep::{SweepSummary, run_sweep, toggle_variants};
 
-#[test]
-fn a_downtime_cost_written_as_a_range_spreads_the_years_and_leaves_the_means() {
+/// all-controls (to 04:30) swept with the DPI toggled, its prices as written and as
+/// `price` changes them: the same runs, and the same means (a year's price is its mean on
+/// average), whatever the draws.
+fn fixed_and_drawn(price: impl FnOnce(&mut faultline::Scenario)) -> (SweepSummary, SweepSummary) {
     let mut s = crate::sweep::short_all_controls();
-    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
-    let fixed = run_sweep(&variants, 3, 42, 2, &|| {}, None, None).unwrap();
-    // Pert(20k, 36k, 70k) has mean 39k, not the fixed 36k: to keep the means comparable
-    // the range is centred on 36k (Pert(18k, 36k, 54k), mean 36k).
-    s.cost.downtime_per_h = Quantity::Drawn(Dist::Pert {
-        min: 18_000.0,
-        likely: 36_000.0,
-        max: 54_000.0,
-    });
-    let variants = toggle_variants(&s, &["dpi".to_string()]).unwrap();
-    let drawn = run_sweep(&variants, 3, 42, 2, &|| {}, None, None).unwrap();
-    // The runs price lost output at the mean: every variant's figures are the same.
+    let (fees, _) = s.cost.fees();
+    s.cost.incident = Some(fees);
+    let sweep = |s: &faultline::Scenario| {
+        let variants = toggle_variants(s, &["dpi".to_string()]).unwrap();
+        run_sweep(&variants, 3, 42, 2, &|| {}, None, None).unwrap()
+    };
+    let fixed = sweep(&s);
+    price(&mut s);
+    let drawn = sweep(&s);
     assert_eq!(fixed.variants, drawn.variants);
     let (f, d) = (
         fixed.annual.as_ref().unwrap(),
         drawn.annual.as_ref().unwrap(),
     );
     for (f, d) in f.iter().zip(d) {
-        // The means do not move (a year's price is its mean on average).
         assert_eq!(f.ale, d.ale);
     }
+    let means = |a: &SweepSummary| {
+        a.annual.as_ref().unwrap()[1]
+            .vs_baseline
+            .as_ref()
+            .unwrap()
+            .net_benefit_mean
+            .clone()
+    };
+    assert_eq!(means(&fixed), means(&drawn));
+    (fixed, drawn)
+}
+
+#[test]
+fn a_downtime_cost_written_as_a_range_spreads_the_years_and_leaves_the_means() {
+    // Centred on the fixed 36k (Pert(18k, 36k, 54k) has mean 36k).
+    let (fixed, drawn) = fixed_and_drawn(|s| {
+        s.cost.downtime_per_h = Quantity::Drawn(Dist::Pert {
+            min: 18_000.0,
+            likely: 36_000.0,
+            max: 54_000.0,
+        })
+    });
+    let (f, d) = (
+        fixed.annual.as_ref().unwrap(),
+        drawn.annual.as_ref().unwrap(),
+    );
     // The years do where a campaign costs lost output (without the DPI; with it the
     // campaign costs fees only, which the downtime price does not touch).
     assert_ne!(f[0].annual_loss.p99, d[0].annual_loss.p99);
@@ -76,4 +100,34 @@ fn a_downtime_cost_range_that_is_not_a_distribution_is_refused_at_its_field() {
     std::fs::remove_dir_all(&dir).ok();
     assert!(err.contains("cost.downtime_per_h"), "{err}");
     assert!(err.contains("Uniform(50000, 20000)"), "{err}");
+}
+
+#[test]
+fn incident_fees_written_as_ranges_leave_the_means_and_enter_the_tornado() {
+    // The same means as ranges: 5,000 as Uniform(2,000, 8,000), 800 as Uniform(0, 1,600).
+    let (_, drawn) = fixed_and_drawn(|s| {
+        let f = s.cost.incident.as_mut().unwrap();
+        f.succeeded_with_effect = Quantity::Drawn(Dist::Uniform(2_000.0, 8_000.0));
+        f.blocked = Quantity::Drawn(Dist::Uniform(0.0, 1_600.0));
+    });
+    let d = drawn.annual.as_ref().unwrap();
+    let dd = d[1].vs_baseline.as_ref().unwrap();
+    // Without the DPI the setpoint write succeeds with an effect; with it, it is blocked:
+    // the dearer recovery, the more the DPI nets; the dearer triage, the less.
+    let row = |name: &str| {
+        dd.sensitivity
+            .iter()
+            .find(|s| s.input == name)
+            .unwrap_or_else(|| panic!("no {name} in {:?}", dd.sensitivity))
+            .clone()
+    };
+    let with = row("price: incident fee, succeeded with an effect");
+    assert!(with.net_at_high > with.net_at_low, "{with:?}");
+    let blocked = row("price: incident fee, blocked");
+    assert!(blocked.net_at_high < blocked.net_at_low, "{blocked:?}");
+    let text = faultline::report::text::sweep_table(&drawn);
+    assert!(
+        text.contains("each drawing the frequency and the incident fees"),
+        "{text}"
+    );
 }

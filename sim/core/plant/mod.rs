@@ -254,10 +254,7 @@ impl Plant {
                     StationKind::Machine => None,
                 },
                 counters: StationCounters::default(),
-                failures: st
-                    .failures
-                    .as_ref()
-                    .map(|f| (f.between_h.clone(), f.repair_min.clone())),
+                failures: st.failures.as_ref().map(|f| (f.between_h, f.repair_min)),
                 phase: Phase::Idle,
                 ttf_left: Micros::MAX,
                 failure: None,
@@ -384,7 +381,7 @@ impl Plant {
     }
     fn begin_repair(&mut self, i: usize, t: Micros, by_floor: bool) {
         let st = &mut self.stations[i];
-        let Some((_, repair)) = st.failures.clone() else {
+        let Some((_, repair)) = st.failures else {
             return;
         };
         if let Some(f) = &mut st.failure

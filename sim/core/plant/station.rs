@@ -61,7 +61,7 @@ impl Station {
     pub(super) fn draw_ttf(&mut self) -> Micros {
         match &self.failures {
             Some((between_h, _)) => {
-                let d = between_h.clone();
+                let d = *between_h;
                 from_secs(d.sample(&mut self.rng_failure) * 3600.0).max(1)
             }
             None => Micros::MAX,

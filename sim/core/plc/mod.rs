@@ -152,7 +152,7 @@ impl From<&ProfileSpec> for Profile {
             watchdog: p
                 .watchdog
                 .as_ref()
-                .map(|w| (w.overload_scans.clone(), w.recovery_s.clone())),
+                .map(|w| (w.overload_scans, w.recovery_s)),
             on_unsupported: p.on_unsupported,
             on_malformed: p.on_malformed,
             fault_probability: p.fault_probability,

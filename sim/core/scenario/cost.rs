@@ -1,5 +1,6 @@
 //! The cost model: what lost output, scrap, incident response and false positives cost.
 
+use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
 
 /// The cost model: what lost output, scrap and incident response cost.
@@ -73,21 +74,24 @@ pub struct OutOfBandCosts {
 }
 
 /// What the response to one attack step costs, by the step's outcome: the people and
-/// time of incident response, not the production loss (which the loss tree prices).
+/// time of incident response, not the production loss (which the loss tree prices). Each
+/// may be a distribution (`Pert(min: 2000.0, likely: 5000.0, max: 20000.0)`): a run charges
+/// its mean; a sweep's simulated years draw it, one value a year, and its tornado moves it
+/// over its P10–P90.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentFees {
     /// A step that succeeded and had an effect on the plant (it owns lost output or
     /// scrap in the loss tree, or encrypted hosts): recovery — restoring the device or
     /// host, forensics.
-    pub succeeded_with_effect: f64,
+    pub succeeded_with_effect: Quantity,
     /// A step that succeeded without an effect on the plant (a write that changed
     /// nothing, a spoof no one acted on): investigation, no recovery.
-    pub succeeded_without_effect: f64,
+    pub succeeded_without_effect: Quantity,
     /// A step that did not succeed but was detected: triage of the alert.
-    pub detected: f64,
+    pub detected: Quantity,
     /// A step a control blocked: triage of the firewall or DPI log.
-    pub blocked: f64,
+    pub blocked: Quantity,
 }
 
 impl IncidentFees {
@@ -95,11 +99,22 @@ impl IncidentFees {
     /// (5,000 for recovery after a step with an effect, 800 of triage for every other
     /// step seen), which is why every report that uses them says so.
     pub const DEFAULT: IncidentFees = IncidentFees {
-        succeeded_with_effect: 5_000.0,
-        succeeded_without_effect: 800.0,
-        detected: 800.0,
-        blocked: 800.0,
+        succeeded_with_effect: Quantity::Value(5_000.0),
+        succeeded_without_effect: Quantity::Value(800.0),
+        detected: Quantity::Value(800.0),
+        blocked: Quantity::Value(800.0),
     };
+
+    /// The four fees, in the order a step's outcome names them:
+    /// succeeded with an effect, without, detected, blocked.
+    pub fn all(&self) -> [Quantity; 4] {
+        [
+            self.succeeded_with_effect,
+            self.succeeded_without_effect,
+            self.detected,
+            self.blocked,
+        ]
+    }
 }
 
 impl CostModel {
@@ -116,8 +131,8 @@ impl CostModel {
         ) {
             (None, None) => (d, true),
             (recovery, triage) => {
-                let succeeded = recovery.unwrap_or(d.succeeded_with_effect);
-                let triage = triage.unwrap_or(d.detected);
+                let succeeded = recovery.map_or(d.succeeded_with_effect, Quantity::Value);
+                let triage = triage.map_or(d.detected, Quantity::Value);
                 (
                     IncidentFees {
                         succeeded_with_effect: succeeded,

@@ -152,10 +152,10 @@ pub(super) fn ledger(
             .sum();
         let scrapped = book.scrap_all.get(&Cause::Attack(k)).copied().unwrap_or(0);
         let price = match outcome(w, k, units + scrapped as f64) {
-            Some(StepOutcome::SucceededWithEffect) => fees.succeeded_with_effect,
-            Some(StepOutcome::SucceededWithoutEffect) => fees.succeeded_without_effect,
-            Some(StepOutcome::Detected) => fees.detected,
-            Some(StepOutcome::Blocked) => fees.blocked,
+            Some(StepOutcome::SucceededWithEffect) => fees.succeeded_with_effect.mean(),
+            Some(StepOutcome::SucceededWithoutEffect) => fees.succeeded_without_effect.mean(),
+            Some(StepOutcome::Detected) => fees.detected.mean(),
+            Some(StepOutcome::Blocked) => fees.blocked.mean(),
             None => 0.0,
         };
         if price > 0.0 {

@@ -104,6 +104,19 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     if let Some(m) = s.cost.downtime_per_h.check_non_negative() {
         c.fail("cost.downtime_per_h", m);
     }
+    if let Some(f) = &s.cost.incident {
+        let names = [
+            "succeeded_with_effect",
+            "succeeded_without_effect",
+            "detected",
+            "blocked",
+        ];
+        for (name, q) in names.iter().zip(f.all()) {
+            if let Some(m) = q.check_non_negative() {
+                c.fail(format!("cost.incident.{name}"), m);
+            }
+        }
+    }
     // Units, ranges, empty names and repeated items, as the schema (and the reference)
     // states them; a field a check above already placed is not reported twice.
     let placed: Vec<String> = c.problems.iter().map(|p| p.field.clone()).collect();
