@@ -5,7 +5,7 @@
 //!   baseline (the first variant) are paired.
 //! - Streaming: runs are executed in chunks of seeds and folded, in (seed, variant) order,
 //!   into running accumulators (Welford), so memory does not grow with N (but for the year
-//!   model's three numbers per run, when the scenario has a `risk` section) and results do
+//!   model's ten numbers per run, when the scenario has a `risk` section) and results do
 //!   not depend on the thread count.
 //! - Sharding: shard k of n takes a contiguous block of seeds (all variants of a seed stay
 //!   together) and writes a partial result; [`merge`] folds the partials' rows in the same

@@ -462,6 +462,13 @@ mod tests {
     }
 
     #[test]
+    fn a_run_leaves_35_figures_and_the_year_model_ten_numbers_80_bytes() {
+        // As the README says of a sweep's memory.
+        assert_eq!(METRICS.len(), 35);
+        assert_eq!(std::mem::size_of::<Day>(), 80);
+    }
+
+    #[test]
     fn the_year_is_frequency_times_magnitude_plus_days_plus_ownership() {
         // Baseline: a campaign costs 100k, an ordinary day 1k. The control halves the
         // campaign, adds 20 a day of friction and costs 10k a year to own.
