@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 pub use super::sweep_text::sweep_table;
 
-fn thousands(v: u64) -> String {
+/// A count with thousands separators: 13,115.
+pub fn thousands(v: u64) -> String {
     let s = v.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -110,6 +110,13 @@ pub(super) fn downtime_years(risk: &RiskInputs, first_seed: u64) -> Option<Vec<f
     Some((0..YEARS).map(|_| q.sample(&mut rng) / mean).collect())
 }
 
+/// The median over the seeds of `f(variant's day, baseline's day)`.
+fn median(day: &[Day], base: &[Day], f: &dyn Fn(&Day, &Day) -> f64) -> f64 {
+    let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
+    v.sort_by(f64::total_cmp);
+    super::spread::quantile(&v, 0.5)
+}
+
 /// Names of the incident fees in the tornado (`IncidentFees::all` order).
 const FEES: [&str; 4] = [
     "incident fee, succeeded with an effect",
@@ -149,13 +156,7 @@ pub(super) fn fee_swings(
     let mut rows = Vec::new();
     for (k, q) in fees.iter().enumerate() {
         let Quantity::Drawn(d) = q else { continue };
-        let mut fewer: Vec<f64> = day
-            .iter()
-            .zip(base)
-            .map(|(x, b)| b.fee_steps[k] - x.fee_steps[k])
-            .collect();
-        fewer.sort_by(f64::total_cmp);
-        let fewer = super::spread::quantile(&fewer, 0.5);
+        let fewer = median(day, base, &|x, b| b.fee_steps[k] - x.fee_steps[k]);
         let mean = d.mean();
         let (low, high) = (dist_quantile(d, 0.1), dist_quantile(d, 0.9));
         let at = |x: f64| super::round(net_at_medians + (x - mean) * lambda * fewer, 2);
@@ -183,13 +184,10 @@ pub(super) fn downtime_swing(
     day: &[Day],
     base: &[Day],
 ) -> Swing {
-    let median = |f: &dyn Fn(&Day, &Day) -> f64| {
-        let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
-        v.sort_by(f64::total_cmp);
-        super::spread::quantile(&v, 0.5)
-    };
-    let lo_avoided = median(&|x, b| b.lost_output_loss - x.lost_output_loss);
-    let lo_ordinary = median(&|x, b| b.lost_output_ordinary - x.lost_output_ordinary);
+    let lo_avoided = median(day, base, &|x, b| b.lost_output_loss - x.lost_output_loss);
+    let lo_ordinary = median(day, base, &|x, b| {
+        b.lost_output_ordinary - x.lost_output_ordinary
+    });
     let mean = q.mean();
     let at_quantile = |p: f64| match q {
         Quantity::Value(v) => *v,

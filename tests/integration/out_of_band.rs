@@ -4,6 +4,7 @@
 //! keeps itself, tick by tick, from the station's counters and what the HMI displays.
 
 use faultline::report::Summary;
+use faultline::report::text::thousands;
 use faultline::scenario::OutOfBandCosts;
 use faultline::{Scenario, World, load};
 use std::path::Path;
@@ -141,18 +142,6 @@ fn the_html_report_shows_the_held_and_shipped_product_and_the_text_its_lines() {
     );
     assert!(text.contains(&line), "no `{line}` in {text}");
     assert!(text.contains(&format!("+ secondary loss ${}", thousands(b.total as u64))));
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]

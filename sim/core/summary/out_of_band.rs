@@ -18,6 +18,7 @@ use crate::loss::Cause;
 use crate::time::{US_PER_H, from_secs};
 use crate::world::World;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// The run's product made out of band and what became of it.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -68,7 +69,7 @@ pub struct CauseFate {
 }
 
 /// The run's out-of-band product, and the secondary loss owed to each cause.
-pub(super) fn secondary(w: &World) -> (OutOfBand, Vec<(Cause, f64)>) {
+pub(super) fn secondary(w: &World) -> (OutOfBand, BTreeMap<Cause, f64>) {
     let prices = w.scenario.cost.out_of_band;
     let ships_after = prices.map_or(u64::MAX, |p| from_secs(p.ships_after_h * 3600.0));
     let hours = |t: u64| round(t as f64 / US_PER_H as f64, 4);
@@ -77,14 +78,10 @@ pub(super) fn secondary(w: &World) -> (OutOfBand, Vec<(Cause, f64)>) {
         ships_after_h: prices.map(|p| p.ships_after_h),
         ..OutOfBand::default()
     };
-    let mut owed: Vec<(Cause, f64)> = Vec::new();
+    let mut owed: BTreeMap<Cause, f64> = BTreeMap::new();
     let mut owe = |cause: Cause, v: f64| {
-        if v == 0.0 {
-            return;
-        }
-        match owed.iter_mut().find(|(c, _)| *c == cause) {
-            Some((_, sum)) => *sum += v,
-            None => owed.push((cause, v)),
+        if v != 0.0 {
+            *owed.entry(cause).or_default() += v;
         }
     };
     for e in w.ledger.excursions.with_product() {
