@@ -181,6 +181,13 @@ pub enum Quantity {
     Drawn(Dist),
 }
 
+impl Default for Quantity {
+    /// Nothing: the number 0 (a price not written).
+    fn default() -> Self {
+        Quantity::Value(0.0)
+    }
+}
+
 /// As it is written in a scenario: `8.0` or `LogNormal { … }` (an attack step's event
 /// detail prints its spec this way).
 impl std::fmt::Debug for Quantity {

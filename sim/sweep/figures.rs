@@ -41,11 +41,32 @@ pub const METRICS: &[MetricDef] = &[
     ),
     m("ordinary_cost", "ordinary day's cost"),
     m("ordinary_controls", "ordinary day's control friction"),
-    // The lost output (the part priced at the downtime cost) of the day's cost and of the
-    // ordinary day's: a sweep whose downtime cost is a distribution re-prices it each
-    // simulated year.
+    // Each priced line of the day's cost and of the ordinary day's (super::lines, in its
+    // order): a sweep whose price of a line is a distribution re-prices it each simulated
+    // year.
     m("cost_lost_output", "of the cost: lost output"),
     m("ordinary_lost_output", "ordinary day's lost output"),
+    m("cost_scrap_materials", "of the cost: scrap materials"),
+    m("ordinary_scrap_materials", "ordinary day's scrap materials"),
+    m(
+        "cost_false_positive_review",
+        "of the cost: false-positive review",
+    ),
+    m(
+        "ordinary_false_positive_review",
+        "ordinary day's false-positive review",
+    ),
+    m("cost_lot_tests", "of the cost: held lots' tests"),
+    m("ordinary_lot_tests", "ordinary day's held lots' tests"),
+    m("cost_recall_handling", "of the cost: recalled units"),
+    m("ordinary_recall_handling", "ordinary day's recalled units"),
+    m("cost_recall_fixed", "of the cost: recalls' fixed costs"),
+    m(
+        "ordinary_recall_fixed",
+        "ordinary day's recalls' fixed costs",
+    ),
+    m("cost_regulatory", "of the cost: regulatory"),
+    m("ordinary_regulatory", "ordinary day's regulatory"),
     // The steps charged each incident fee (succeeded with an effect, without, detected,
     // blocked): a sweep whose fees are distributions re-prices them each simulated year.
     m(
@@ -85,12 +106,12 @@ pub fn first_cause() -> usize {
 }
 
 /// What the year model needs of a seed's ordinary day (the day without the campaign):
-/// its cost, the part owed to controls, and its lost output.
+/// its cost, the part owed to controls, and its priced lines (super::lines).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ordinary {
     pub cost: f64,
     pub controls: f64,
-    pub lost_output: f64,
+    pub lines: [f64; 7],
 }
 
 impl Ordinary {
@@ -98,7 +119,7 @@ impl Ordinary {
         Ordinary {
             cost: c.total,
             controls: c.controls,
-            lost_output: c.lost_output,
+            lines: super::lines::Line::costs(c),
         }
     }
 }
@@ -133,9 +154,11 @@ pub(crate) fn figures(w: &World, s: &Summary, ordinary: Option<Ordinary>) -> Vec
         c.fees(),
         ordinary.map_or(f64::NAN, |o| o.cost),
         ordinary.map_or(f64::NAN, |o| o.controls),
-        c.lost_output,
-        ordinary.map_or(f64::NAN, |o| o.lost_output),
     ];
+    for (k, line) in super::lines::Line::costs(c).into_iter().enumerate() {
+        f.push(line);
+        f.push(ordinary.map_or(f64::NAN, |o| o.lines[k]));
+    }
     f.extend(fee_steps(s));
     for cat in causes() {
         let h = w.ledger.metrics.loss.hours_where(|c, _| c == cat);

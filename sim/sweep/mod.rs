@@ -5,7 +5,7 @@
 //!   baseline (the first variant) are paired.
 //! - Streaming: runs are executed in chunks of seeds and folded, in (seed, variant) order,
 //!   into running accumulators (Welford), so memory does not grow with N (but for the year
-//!   model's ten numbers per run, when the scenario has a `risk` section) and results do
+//!   model's 22 numbers per run, when the scenario has a `risk` section) and results do
 //!   not depend on the thread count.
 //! - Sharding: shard k of n takes a contiguous block of seeds (all variants of a seed stay
 //!   together) and writes a partial result; [`merge`] folds the partials' rows in the same
@@ -71,6 +71,7 @@ impl SweepError {
 mod budget;
 mod figures;
 mod files;
+mod lines;
 mod prices;
 mod risk;
 mod run;
@@ -82,6 +83,7 @@ mod variants;
 pub use budget::*;
 pub use figures::*;
 pub use files::*;
+pub use lines::{LINES, Line};
 pub use risk::*;
 pub use run::*;
 pub use shards::*;
@@ -98,5 +100,17 @@ mod tests {
         let labels: Vec<&str> = METRICS[first_cause()..].iter().map(|d| d.label).collect();
         let conditions: Vec<&str> = causes().map(|c| c.label()).collect();
         assert_eq!(labels, conditions);
+    }
+
+    #[test]
+    fn each_priced_line_has_its_two_columns_in_order() {
+        let first = metric("cost_lost_output");
+        for (k, l) in LINES.iter().enumerate() {
+            let (day, ordinary) = l.metrics();
+            assert_eq!(
+                (metric(day), metric(ordinary)),
+                (first + 2 * k, first + 2 * k + 1)
+            );
+        }
     }
 }

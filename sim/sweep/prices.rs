@@ -1,16 +1,18 @@
-//! The prices a sweep's simulated years draw: a control's purchase and running cost, and
-//! the downtime cost, where the scenario writes them as distributions. Each simulated year
+//! The prices a sweep's simulated years draw: a control's purchase and running cost, the
+//! price of each priced line of the ledger (the downtime cost, the scrap price, the
+//! false-positive review, the out-of-band product's prices: super::lines) and the
+//! incident fees, where the scenario writes them as distributions. Each simulated year
 //! draws every such price once (a year's quote, a year's value of an hour of downtime),
 //! from streams of their own, so the years' campaigns are the same whatever the prices.
 //!
-//! The downtime cost prices the lost output of every run (the loss tree's units × the
-//! downtime cost over the nominal rate), so a year whose draw is `m` times its mean costs
+//! A line is its price times a count the run measured, so a year whose draw of a line's
+//! price is `m` times its mean costs
 //!
 //! ```text
-//! Σ campaigns (LM + (m − 1)·LO_LM) + D·(ordinary + (m − 1)·LO_ordinary)
+//! Σ campaigns (LM + (m − 1)·L_LM) + D·(ordinary + (m − 1)·L_ordinary)
 //! ```
 //!
-//! (LO: the lost output part of each cost, at the mean price). The means are unchanged
+//! (L: the line's part of each cost, at the mean price). The means are unchanged
 //! (E[m] = 1); the years' percentiles, P(net > 0) and the tornado see the spread.
 
 use super::risk::{Day, RiskInputs, YEARS};
@@ -85,9 +87,7 @@ impl RiskInputs {
         if !self.drawn_prices.is_empty() {
             what.push("the controls' prices");
         }
-        if self.downtime_per_h.is_some() {
-            what.push("the downtime cost");
-        }
+        what.extend(self.line_prices.iter().map(|(l, _)| l.drawn_name()));
         if self.incident_fees.is_some() {
             what.push("the incident fees");
         }
@@ -98,16 +98,22 @@ impl RiskInputs {
     }
 }
 
-/// Per simulated year, the downtime cost's draw over its mean (one stream, the same for
-/// every variant); none when it is a number.
-pub(super) fn downtime_years(risk: &RiskInputs, first_seed: u64) -> Option<Vec<f64>> {
-    let q = risk.downtime_per_h.as_ref()?;
-    let mean = q.mean();
-    if mean <= 0.0 {
-        return None;
-    }
-    let mut rng = crate::rng::stream(first_seed, "risk:downtime");
-    Some((0..YEARS).map(|_| q.sample(&mut rng) / mean).collect())
+/// Per priced line whose price is drawn (its index in `LINES`), each simulated year's
+/// draw over the price's mean (one stream per line, the same for every variant). A price
+/// whose mean is 0 draws nothing.
+pub(super) fn line_years(risk: &RiskInputs, first_seed: u64) -> Vec<(usize, Vec<f64>)> {
+    risk.line_prices
+        .iter()
+        .filter(|(_, q)| q.mean() > 0.0)
+        .map(|(line, q)| {
+            let mean = q.mean();
+            let mut rng = crate::rng::stream(first_seed, line.stream());
+            (
+                line.index(),
+                (0..YEARS).map(|_| q.sample(&mut rng) / mean).collect(),
+            )
+        })
+        .collect()
 }
 
 /// The median over the seeds of `f(variant's day, baseline's day)`.
@@ -171,12 +177,13 @@ pub(super) fn fee_swings(
     rows
 }
 
-/// The tornado's row for a downtime cost written as a distribution: the price over its
-/// P10–P90, the other inputs at their medians. At `m` times the mean price the lost
-/// output in the loss avoided per campaign and in the ordinary days' difference scale by
-/// `m`, so the net at the medians moves by `(m − 1)·(λ·LO avoided + D·LO ordinary
-/// avoided)` (each over the seeds at its median).
-pub(super) fn downtime_swing(
+/// The tornado's row for a priced line's price written as a distribution (the downtime
+/// cost, the scrap price, …): the price over its P10–P90, the other inputs at their
+/// medians. At `m` times the mean price the line in the loss avoided per campaign and in
+/// the ordinary days' difference scale by `m`, so the net at the medians moves by
+/// `(m − 1)·(λ·L avoided + D·L ordinary avoided)` (each over the seeds at its median).
+pub(super) fn line_swing(
+    line: super::Line,
     q: &Quantity,
     lambda: f64,
     operating_days: f64,
@@ -184,10 +191,9 @@ pub(super) fn downtime_swing(
     day: &[Day],
     base: &[Day],
 ) -> Swing {
-    let lo_avoided = median(day, base, &|x, b| b.lost_output_loss - x.lost_output_loss);
-    let lo_ordinary = median(day, base, &|x, b| {
-        b.lost_output_ordinary - x.lost_output_ordinary
-    });
+    let k = line.index();
+    let avoided = median(day, base, &|x, b| b.lines[k] - x.lines[k]);
+    let ordinary = median(day, base, &|x, b| b.lines_ordinary[k] - x.lines_ordinary[k]);
     let mean = q.mean();
     let at_quantile = |p: f64| match q {
         Quantity::Value(v) => *v,
@@ -197,12 +203,12 @@ pub(super) fn downtime_swing(
     let at = |x: f64| {
         let m = if mean > 0.0 { x / mean } else { 1.0 };
         super::round(
-            net_at_medians + (m - 1.0) * (lambda * lo_avoided + operating_days * lo_ordinary),
+            net_at_medians + (m - 1.0) * (lambda * avoided + operating_days * ordinary),
             2,
         )
     };
     Swing {
-        input: "price: downtime per hour".into(),
+        input: format!("price: {}", line.price_name()),
         low: super::round(low, 4),
         high: super::round(high, 4),
         net_at_low: at(low),
@@ -222,7 +228,10 @@ mod tests {
             operating_days: 300.0,
             ownership_per_year: vec![0.0, 0.0],
             drawn_prices: Vec::new(),
-            downtime_per_h: downtime,
+            line_prices: downtime
+                .map(|q| (super::super::Line::LostOutput, q))
+                .into_iter()
+                .collect(),
             incident_fees: None,
         }
     }
@@ -233,9 +242,9 @@ mod tests {
         vec![
             Day {
                 loss_magnitude: l,
-                lost_output_loss: l,
+                lines: [l, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
                 other: o,
-                lost_output_ordinary: o,
+                lines_ordinary: [o, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
                 ..Day::default()
             };
             4
@@ -283,11 +292,13 @@ mod tests {
         assert_eq!(fixed[0].annual_loss.p99, l);
         assert_eq!(a[0].ale.mean, fixed[0].ale.mean);
         // The draws: mean 1, spread as U(0.5, 1.5).
-        let m = downtime_years(&inputs(Some(drawn)), 5).unwrap();
+        let years = line_years(&inputs(Some(drawn)), 5);
+        let (k, m) = &years[0];
+        assert_eq!(*k, 0);
         let mean = m.iter().sum::<f64>() / m.len() as f64;
         assert!((mean - 1.0).abs() < 0.01, "{mean}");
         assert!(m.iter().all(|x| (0.5..=1.5).contains(x)));
-        assert!(downtime_years(&inputs(None), 5).is_none());
+        assert!(line_years(&inputs(None), 5).is_empty());
     }
 
     #[test]
@@ -377,5 +388,65 @@ mod tests {
         let d = a[1].vs_baseline.as_ref().unwrap();
         assert!(d.sensitivity.iter().all(|s| !s.input.starts_with("price")));
         assert_eq!(d.net_benefit.p50, 150_000.0);
+    }
+
+    #[test]
+    fn every_priced_line_drawn_moves_its_own_line_and_enters_the_tornado_by_its_name() {
+        // Line k alone: a campaign costs 1,000 of it without the control, 400 with it; an
+        // ordinary day 10 without, 30 with (the control adds some of it on a day, as the
+        // DPI's false positives do).
+        for line in crate::sweep::LINES {
+            let k = line.index();
+            let day = |campaign: f64, ordinary: f64| {
+                let mut lines = [0.0; 7];
+                lines[k] = campaign;
+                let mut lines_ordinary = [0.0; 7];
+                lines_ordinary[k] = ordinary;
+                vec![
+                    Day {
+                        loss_magnitude: campaign,
+                        other: ordinary,
+                        lines,
+                        lines_ordinary,
+                        ..Day::default()
+                    };
+                    4
+                ]
+            };
+            let mut r = inputs(None);
+            r.campaigns_per_year = Dist::Fixed(2.0);
+            r.line_prices = vec![(line, Quantity::Drawn(Dist::Uniform(0.5, 1.5)))];
+            let a = annual(&r, &names(), &[day(1_000.0, 10.0), day(400.0, 30.0)], 3);
+            let d = a[1].vs_baseline.as_ref().unwrap();
+            // At the means: 2·600 − 300·20 = −4,800.
+            assert_eq!(d.net_benefit_mean.mean, -4_800.0, "{line:?}");
+            let row = d
+                .sensitivity
+                .iter()
+                .find(|s| s.input == format!("price: {}", line.price_name()))
+                .unwrap_or_else(|| panic!("{line:?}: {:?}", d.sensitivity));
+            // P10–P90 of U(0.5, 1.5): 0.6 and 1.4; the net at m: −4,800·m.
+            assert_eq!((row.low, row.high), (0.6, 1.4), "{line:?}");
+            assert_eq!(
+                (row.net_at_low, row.net_at_high),
+                (-2_880.0, -6_720.0),
+                "{line:?}"
+            );
+            // The years spread wider than at the mean price, whose years vary only with
+            // their number of campaigns.
+            let years = |r: &RiskInputs| {
+                let a = annual(r, &names(), &[day(1_000.0, 10.0), day(400.0, 30.0)], 3);
+                a[1].vs_baseline.as_ref().unwrap().net_benefit
+            };
+            let n = d.net_benefit;
+            let mut fixed = r.clone();
+            fixed.line_prices.clear();
+            let f = years(&fixed);
+            assert!(n.p5 < f.p5 && n.p95 > f.p95, "{line:?} {n:?} against {f:?}");
+            // The same days under another line's drawn price: the years do not move.
+            let other = crate::sweep::LINES[(k + 1) % 7];
+            r.line_prices = vec![(other, Quantity::Drawn(Dist::Uniform(0.5, 1.5)))];
+            assert_eq!(years(&r), f, "{line:?} under {other:?}");
+        }
     }
 }

@@ -43,10 +43,11 @@ pub struct RiskInputs {
     /// the control; each simulated year draws them (none when every price is a number).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drawn_prices: Vec<DrawnPrice>,
-    /// The downtime cost, where it is a distribution (each simulated year draws it;
-    /// none when it is a number).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub downtime_per_h: Option<crate::dist::Quantity>,
+    /// The priced lines whose price is a distribution (the downtime cost, the scrap
+    /// price, …), with the price: each simulated year draws it (none when every such
+    /// price is a number).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_prices: Vec<(super::Line, crate::dist::Quantity)>,
     /// The incident fees (`IncidentFees::all` order), where one is a distribution (each
     /// simulated year draws them; none when all are numbers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,7 +99,7 @@ impl RiskInputs {
             operating_days: r.operating_days,
             ownership_per_year,
             drawn_prices,
-            downtime_per_h: Some(variants[0].scenario.cost.downtime_per_h).filter(|q| q.is_drawn()),
+            line_prices: super::Line::drawn(&variants[0].scenario.cost),
             incident_fees: Some(variants[0].scenario.cost.fees().0.all())
                 .filter(|f| f.iter().any(|q| q.is_drawn())),
         })
@@ -124,10 +125,10 @@ pub(crate) struct Day {
     pub other: f64,
     /// Of the loss magnitude, the response fees (the ordinary day has none).
     pub fees: f64,
-    /// Of the loss magnitude, the lost output (priced at the downtime cost's mean).
-    pub lost_output_loss: f64,
-    /// Of the ordinary day's cost (friction + other), the lost output.
-    pub lost_output_ordinary: f64,
+    /// Of the loss magnitude, each priced line (super::lines, priced at the means).
+    pub lines: [f64; 7],
+    /// Of the ordinary day's cost (friction + other), each priced line.
+    pub lines_ordinary: [f64; 7],
     /// The campaign's steps charged each incident fee (`IncidentFees::all` order).
     pub fee_steps: [f64; 4],
 }
@@ -142,9 +143,11 @@ impl Day {
             friction,
             other: day - friction,
             fees: figures[metric("cost_fees")],
-            lost_output_loss: figures[metric("cost_lost_output")]
-                - figures[metric("ordinary_lost_output")],
-            lost_output_ordinary: figures[metric("ordinary_lost_output")],
+            lines: super::LINES.map(|l| {
+                let (day, ordinary) = l.metrics();
+                figures[metric(day)] - figures[metric(ordinary)]
+            }),
+            lines_ordinary: super::LINES.map(|l| figures[metric(l.metrics().1)]),
             fee_steps: [
                 "fee_steps_with_effect",
                 "fee_steps_without_effect",
@@ -279,10 +282,15 @@ pub(crate) fn annual(
     let (lo, hi) = (dist_quantile(freq, 0.1), dist_quantile(freq, 0.9));
     let years_lo = years_with(|_| lo, seeds, first_seed, "risk:years:p10");
     let years_hi = years_with(|_| hi, seeds, first_seed, "risk:years:p90");
-    // A year's downtime cost over its mean (1 where it is a number): it scales the lost
-    // output in every cost of the year (super::prices).
-    let downtime = super::prices::downtime_years(risk, first_seed);
-    let scale = |y: usize| downtime.as_ref().map_or(0.0, |m| m[y] - 1.0);
+    // Each drawn price's year over its mean: it scales its line in every cost of the
+    // year (super::prices); the other lines stay at their means.
+    let drawn_lines = super::prices::line_years(risk, first_seed);
+    let repriced = |y: usize, lines: &[f64; 7]| -> f64 {
+        drawn_lines
+            .iter()
+            .map(|(k, m)| (m[y] - 1.0) * lines[*k])
+            .sum()
+    };
     // Each incident fee's draw less its mean, a year (super::prices).
     let fees = super::prices::fee_years(risk, first_seed);
     let fee_delta = |y: usize, x: &Day| {
@@ -303,9 +311,7 @@ pub(crate) fn annual(
                     .map(|&i| {
                         let x = &days[v][i];
                         match priced {
-                            true => {
-                                x.loss_magnitude + scale(y) * x.lost_output_loss + fee_delta(y, x)
-                            }
+                            true => x.loss_magnitude + repriced(y, &x.lines) + fee_delta(y, x),
                             false => x.loss_magnitude,
                         }
                     })
@@ -344,10 +350,10 @@ pub(crate) fn annual(
                 let day_part = d
                     * (mean(base, |x| x.other + x.friction) - mean(day, |x| x.other + x.friction))
                     - (own[v] - own[0]);
-                // Its lost output, which a year's downtime cost scales.
-                let day_lost_output = d
-                    * (mean(base, |x| x.lost_output_ordinary)
-                        - mean(day, |x| x.lost_output_ordinary));
+                // Its priced lines, which a year's drawn prices scale.
+                let day_lines: [f64; 7] = std::array::from_fn(|k| {
+                    d * (mean(base, |x| x.lines_ordinary[k]) - mean(day, |x| x.lines_ordinary[k]))
+                });
                 // A year's ownership: the mean's, or the year's drawn prices.
                 let added_in = |y: usize| match &own_years {
                     Some(o) => o[y][v] - o[y][0],
@@ -358,8 +364,7 @@ pub(crate) fn annual(
                     .zip(&losses)
                     .enumerate()
                     .map(|(y, (b, x))| {
-                        b - x + day_part + scale(y) * day_lost_output + (own[v] - own[0])
-                            - added_in(y)
+                        b - x + day_part + repriced(y, &day_lines) + (own[v] - own[0]) - added_in(y)
                     })
                     .collect();
                 let ahead = nets.iter().filter(|n| **n > 0.0).count();
@@ -392,7 +397,7 @@ pub(crate) fn annual(
                         base,
                         &super::spread::Drawn {
                             prices: &super::prices::price_swings(risk, v),
-                            downtime: risk.downtime_per_h.as_ref(),
+                            lines: &risk.line_prices,
                             fees: risk.incident_fees.as_ref(),
                         },
                     ),
@@ -449,7 +454,7 @@ mod tests {
             operating_days: 300.0,
             ownership_per_year: vec![0.0, 10_000.0],
             drawn_prices: Vec::new(),
-            downtime_per_h: None,
+            line_prices: Vec::new(),
             incident_fees: None,
         }
     }
@@ -462,10 +467,10 @@ mod tests {
     }
 
     #[test]
-    fn a_run_leaves_35_figures_and_the_year_model_ten_numbers_80_bytes() {
+    fn a_run_leaves_47_figures_and_the_year_model_22_numbers_176_bytes() {
         // As the README says of a sweep's memory.
-        assert_eq!(METRICS.len(), 35);
-        assert_eq!(std::mem::size_of::<Day>(), 80);
+        assert_eq!(METRICS.len(), 47);
+        assert_eq!(std::mem::size_of::<Day>(), 176);
     }
 
     #[test]

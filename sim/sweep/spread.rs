@@ -116,10 +116,10 @@ pub(crate) struct PriceSwing {
 }
 
 /// The prices written as distributions, for the tornado: the controls' (for one
-/// variant), the downtime cost, the incident fees.
+/// variant), the priced lines' (the downtime cost, the scrap price, …), the incident fees.
 pub(crate) struct Drawn<'a> {
     pub prices: &'a [PriceSwing],
-    pub downtime: Option<&'a crate::dist::Quantity>,
+    pub lines: &'a [(super::Line, crate::dist::Quantity)],
     pub fees: Option<&'a [crate::dist::Quantity; 4]>,
 }
 
@@ -135,7 +135,7 @@ pub(crate) fn tornado(
     base: &[Day],
     drawn: &Drawn,
 ) -> Vec<Swing> {
-    let (prices, downtime, fees) = (drawn.prices, drawn.downtime, drawn.fees);
+    let (prices, fees) = (drawn.prices, drawn.fees);
     let per_seed = |f: &dyn Fn(&Day, &Day) -> f64| -> Vec<f64> {
         let mut v: Vec<f64> = day.iter().zip(base).map(|(x, b)| f(x, b)).collect();
         v.sort_by(f64::total_cmp);
@@ -200,8 +200,9 @@ pub(crate) fn tornado(
             net_at_high: at(high),
         });
     }
-    if let Some(q) = downtime {
-        rows.push(super::prices::downtime_swing(
+    for (line, q) in drawn.lines {
+        rows.push(super::prices::line_swing(
+            *line,
             q,
             med[0],
             d,
@@ -282,7 +283,7 @@ mod tests {
         let freq = Dist::Uniform(0.0, 1.0);
         let none = Drawn {
             prices: &[],
-            downtime: None,
+            lines: &[],
             fees: None,
         };
         let t = tornado(&freq, 300.0, 10_000.0, &day, &base, &none);

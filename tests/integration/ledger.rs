@@ -147,7 +147,7 @@ fn recomputed(w: &World, r: &Summary) {
         .map(|s| s.counters.scrap_quality + s.counters.scrap_temperature)
         .sum();
     assert!(
-        cents(c.scrap_materials, scrapped as f64 * p.scrap_per_unit),
+        cents(c.scrap_materials, scrapped as f64 * p.scrap_per_unit.mean()),
         "scrap materials {} for {scrapped} units: {ctx}",
         c.scrap_materials
     );
@@ -181,17 +181,23 @@ fn recomputed(w: &World, r: &Summary) {
             .map_or(0.0, |x| x.false_positive_review)
     };
     assert!(
-        cents(owed("control: dpi"), dpi as f64 * p.per_false_positive),
+        cents(
+            owed("control: dpi"),
+            dpi as f64 * p.per_false_positive.mean()
+        ),
         "{ctx}"
     );
     assert!(
-        cents(owed("control: ids"), ids as f64 * p.per_false_positive),
+        cents(
+            owed("control: ids"),
+            ids as f64 * p.per_false_positive.mean()
+        ),
         "{ctx}"
     );
     assert!(
         cents(
             c.false_positive_review,
-            (dpi + ids) as f64 * p.per_false_positive
+            (dpi + ids) as f64 * p.per_false_positive.mean()
         ),
         "{ctx}"
     );
@@ -277,7 +283,7 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
     assert!(
         cents(
             c.scrap_materials,
-            r.line.scrap_units as f64 * p.scrap_per_unit
+            r.line.scrap_units as f64 * p.scrap_per_unit.mean()
         ),
         "{c:?}"
     );
@@ -312,7 +318,7 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
     assert!(
         cents(
             c.false_positive_review,
-            (dpi + ids) as f64 * p.per_false_positive
+            (dpi + ids) as f64 * p.per_false_positive.mean()
         ),
         "{c:?}"
     );
@@ -324,11 +330,11 @@ fn each_cost_is_its_quantity_times_its_price_and_the_parts_sum_to_the_total() {
     };
     assert!(cents(
         owed("control: dpi"),
-        dpi as f64 * p.per_false_positive
+        dpi as f64 * p.per_false_positive.mean()
     ));
     assert!(cents(
         owed("control: ids"),
-        ids as f64 * p.per_false_positive
+        ids as f64 * p.per_false_positive.mean()
     ));
 }
 

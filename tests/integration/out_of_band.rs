@@ -108,8 +108,10 @@ fn the_hidden_setpoint_ships_what_the_hmi_hid_and_holds_the_rest() {
     // The secondary loss is its prices times its counts, and all of it is the step's that
     // wrote the setpoint.
     assert_eq!((b.held_lots, b.recalls), (1, 1));
-    let expect =
-        p.test_per_lot + b.shipped as f64 * p.recall_per_unit + p.recall_fixed + p.regulatory;
+    let expect = p.test_per_lot.mean()
+        + b.shipped as f64 * p.recall_per_unit.mean()
+        + p.recall_fixed.mean()
+        + p.regulatory.mean();
     assert!((b.total - expect).abs() < 0.01, "{} ≠ {expect}", b.total);
     assert_eq!(r.cost.secondary_loss, b.total);
     let step = r
@@ -153,7 +155,7 @@ fn an_excursion_the_operator_sees_at_once_is_held_and_never_recalled() {
     assert_eq!(b.units, shadow.made.iter().map(|m| m.1).sum::<u64>());
     assert_eq!((b.shipped, b.recalls), (0, 0), "{b:#?}");
     assert_eq!(b.held, b.units);
-    assert_eq!(b.total, b.held_lots as f64 * prices(&s).test_per_lot);
+    assert_eq!(b.total, b.held_lots as f64 * prices(&s).test_per_lot.mean());
     let e = &b.excursions[0];
     assert!(e.seen_at_h.unwrap() - e.start_h < 0.01, "{e:?}");
 }
@@ -232,9 +234,9 @@ fn every_shipped_scenarios_secondary_loss_is_its_counts_times_its_prices() {
         let expect = match s.cost.out_of_band {
             None => 0.0,
             Some(p) => {
-                b.held_lots as f64 * p.test_per_lot
-                    + b.shipped as f64 * p.recall_per_unit
-                    + b.recalls as f64 * (p.recall_fixed + p.regulatory)
+                b.held_lots as f64 * p.test_per_lot.mean()
+                    + b.shipped as f64 * p.recall_per_unit.mean()
+                    + b.recalls as f64 * (p.recall_fixed.mean() + p.regulatory.mean())
             }
         };
         assert!((b.total - expect).abs() < 0.01, "{expect}: {ctx}");

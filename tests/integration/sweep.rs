@@ -449,7 +449,8 @@ fn one_false_positive_costs_its_price_once_and_the_ranking_parts_add_up() {
         .find(|c| c.cause == "control: dpi")
         .unwrap();
     assert_eq!(
-        dpi.false_positive_review, s.cost.per_false_positive,
+        dpi.false_positive_review,
+        s.cost.per_false_positive.mean(),
         "one false positive counted once"
     );
     assert!(

@@ -17,8 +17,9 @@ pub struct CostModel {
     /// one value a year, and its tornado moves it over its P10–P90.
     pub downtime_per_h: crate::dist::Quantity,
     /// Materials and disposal of one scrapped unit. The output a scrapped unit stands for
-    /// is already priced in the loss tree (quality loss): do not add it here.
-    pub scrap_per_unit: f64,
+    /// is already priced in the loss tree (quality loss): do not add it here. May be a
+    /// distribution, as the downtime cost.
+    pub scrap_per_unit: Quantity,
     /// What the response to one attack step costs, by its outcome. Not written, the
     /// defaults apply (5,000 for a step that succeeded with an effect on the plant, 800
     /// for any other step that succeeded, was detected or was blocked) and every report
@@ -33,9 +34,10 @@ pub struct CostModel {
     /// replaces it.
     #[serde(default)]
     pub incident_triage_per_step: Option<f64>,
-    /// Engineer's time to review and release one blocked legitimate request.
+    /// Engineer's time to review and release one blocked legitimate request (or to dismiss
+    /// one false alarm). May be a distribution, as the downtime cost.
     #[serde(default = "default_false_positive")]
-    pub per_false_positive: f64,
+    pub per_false_positive: Quantity,
     /// What product made out of a thermal station's band costs beyond itself (Open FAIR
     /// secondary loss): the held lot's tests, and the recall of product that left the
     /// site before anyone saw the excursion. Not written, those units are still counted
@@ -52,7 +54,8 @@ pub struct CostModel {
 /// tree and the scrap line already price it, and each held lot costs a laboratory test.
 /// Product the plant had not seen out of band by then has shipped: it is recalled.
 /// Each excursion is one lot; its costs are owed to whoever put the temperature out of
-/// its band.
+/// its band. Every price here may be a distribution, as the downtime cost (a run charges
+/// the mean, a sweep's simulated years draw it); the delay is a number.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutOfBandCosts {
@@ -61,16 +64,16 @@ pub struct OutOfBandCosts {
     pub ships_after_h: f64,
     /// Testing and paperwork of one held lot (an excursion with held product).
     #[serde(default)]
-    pub test_per_lot: f64,
+    pub test_per_lot: Quantity,
     /// Retrieval, logistics and destruction of one recalled unit (its output and
     /// materials are already in the loss tree and the scrap line).
-    pub recall_per_unit: f64,
+    pub recall_per_unit: Quantity,
     /// Once per recall (an excursion with shipped product): notification, the recall's
     /// management, customer and retailer fees.
-    pub recall_fixed: f64,
+    pub recall_fixed: Quantity,
     /// Fines or regulatory costs, once per recall (0 where none are expected).
     #[serde(default)]
-    pub regulatory: f64,
+    pub regulatory: Quantity,
 }
 
 /// What the response to one attack step costs, by the step's outcome: the people and
@@ -147,8 +150,8 @@ impl CostModel {
     }
 }
 
-fn default_false_positive() -> f64 {
-    150.0
+fn default_false_positive() -> Quantity {
+    Quantity::Value(150.0)
 }
 
 fn default_currency() -> String {
@@ -162,7 +165,7 @@ impl Default for CostModel {
         CostModel {
             currency: default_currency(),
             downtime_per_h: crate::dist::Quantity::Value(36_000.0),
-            scrap_per_unit: 0.25,
+            scrap_per_unit: Quantity::Value(0.25),
             incident: None,
             incident_recovery_per_step: None,
             incident_triage_per_step: None,

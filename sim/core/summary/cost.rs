@@ -138,7 +138,7 @@ pub(super) fn ledger(
     }
     let book = w.ledger.metrics.loss.closed(&w.plant);
     for (&cause, &n) in &book.scrap_all {
-        rows.entry(cause).or_default().scrap_materials += n as f64 * c.scrap_per_unit;
+        rows.entry(cause).or_default().scrap_materials += n as f64 * c.scrap_per_unit.mean();
     }
     let (fees, assumed) = c.fees();
     for (k, r) in w.campaign.attacks.iter().enumerate() {
@@ -179,7 +179,7 @@ pub(super) fn ledger(
         if n > 0 {
             rows.entry(Cause::Control(control))
                 .or_default()
-                .false_positive_review += n as f64 * c.per_false_positive;
+                .false_positive_review += n as f64 * c.per_false_positive.mean();
         }
     }
     let (out_of_band, owed) = super::out_of_band::secondary(w);

@@ -99,21 +99,27 @@ pub(super) fn secondary(w: &World) -> (OutOfBand, BTreeMap<Cause, f64>) {
                 .map(|(c, _)| c)
         };
         if let Some(p) = prices {
+            let (test, per_unit, fixed, regulatory) = (
+                p.test_per_lot.mean(),
+                p.recall_per_unit.mean(),
+                p.recall_fixed.mean(),
+                p.regulatory.mean(),
+            );
             if held > 0 {
-                owe(most(|f| f.held).unwrap_or(Cause::Normal), p.test_per_lot);
-                o.tests += p.test_per_lot;
+                owe(most(|f| f.held).unwrap_or(Cause::Normal), test);
+                o.tests += test;
             }
             for (c, f) in &fates {
-                owe(*c, f.shipped as f64 * p.recall_per_unit);
-                o.recall_handling += f.shipped as f64 * p.recall_per_unit;
+                owe(*c, f.shipped as f64 * per_unit);
+                o.recall_handling += f.shipped as f64 * per_unit;
             }
             if shipped > 0 {
                 owe(
                     most(|f| f.shipped).unwrap_or(Cause::Normal),
-                    p.recall_fixed + p.regulatory,
+                    fixed + regulatory,
                 );
-                o.recall_fixed += p.recall_fixed;
-                o.regulatory += p.regulatory;
+                o.recall_fixed += fixed;
+                o.regulatory += regulatory;
             }
         }
         o.held += held;

@@ -101,8 +101,24 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
     if let Some(r) = &s.risk {
         risk_checks(r, &mut c);
     }
-    if let Some(m) = s.cost.downtime_per_h.check_non_negative() {
-        c.fail("cost.downtime_per_h", m);
+    let cost = &s.cost;
+    let mut prices = vec![
+        ("cost.downtime_per_h", cost.downtime_per_h),
+        ("cost.scrap_per_unit", cost.scrap_per_unit),
+        ("cost.per_false_positive", cost.per_false_positive),
+    ];
+    if let Some(o) = &cost.out_of_band {
+        prices.extend([
+            ("cost.out_of_band.test_per_lot", o.test_per_lot),
+            ("cost.out_of_band.recall_per_unit", o.recall_per_unit),
+            ("cost.out_of_band.recall_fixed", o.recall_fixed),
+            ("cost.out_of_band.regulatory", o.regulatory),
+        ]);
+    }
+    for (field, q) in prices {
+        if let Some(m) = q.check_non_negative() {
+            c.fail(field, m);
+        }
     }
     if let Some(f) = &s.cost.incident {
         let names = [
