@@ -36,8 +36,6 @@ mod snapshots;
 mod sweep;
 mod thermal;
 mod view;
-#[cfg(feature = "viewer-model")]
-mod viewer;
 mod yearly_prices;
 
 use faultline::Scenario;
