@@ -457,6 +457,30 @@ fn count(n: u32, one: &str, many: &str) -> String {
 
 /// Product made out of a thermal station's band: held or shipped, and what that costs
 /// (Open FAIR secondary loss), where any was made.
+/// What became of the held product, where the scenario releases or reworks it.
+fn held_fate(b: &crate::summary::out_of_band::OutOfBand, cur: &str, o: &mut String) {
+    use crate::scenario::Disposition as D;
+    let what = match b.disposition {
+        D::Destroy => return,
+        D::Release { pass_rate } => {
+            format!("released after testing ({:.0} % pass)", 100.0 * pass_rate)
+        }
+        D::Rework { yield_rate, .. } => format!(
+            "reworked ({} units, {}; {:.0} % sellable after)",
+            thousands(b.reworked),
+            money(b.rework, cur),
+            100.0 * yield_rate
+        ),
+    };
+    let _ = writeln!(
+        o,
+        "  held product {what}: {} units recovered, their output {} and materials {} taken off",
+        thousands(b.recovered),
+        money(b.recovered_output, cur),
+        money(b.recovered_materials, cur),
+    );
+}
+
 fn out_of_band(s: &Summary, o: &mut String) {
     let b = &s.cost.out_of_band;
     if b.units == 0 {
@@ -487,6 +511,7 @@ fn out_of_band(s: &Summary, o: &mut String) {
             money(b.recall_fixed, cur),
             money(b.regulatory, cur),
         );
+        held_fate(b, cur, o);
         let _ = writeln!(
             o,
             "  secondary loss (Open FAIR) {}, owed to whoever put the temperature out of band",

@@ -67,6 +67,8 @@ pub const METRICS: &[MetricDef] = &[
     ),
     m("cost_regulatory", "of the cost: regulatory"),
     m("ordinary_regulatory", "ordinary day's regulatory"),
+    m("cost_rework", "of the cost: held units reworked"),
+    m("ordinary_rework", "ordinary day's held units reworked"),
     // The steps charged each incident fee (succeeded with an effect, without, detected,
     // blocked): a sweep whose fees are distributions re-prices them each simulated year.
     m(
@@ -111,7 +113,7 @@ pub fn first_cause() -> usize {
 pub(crate) struct Ordinary {
     pub cost: f64,
     pub controls: f64,
-    pub lines: [f64; 7],
+    pub lines: [f64; LINE_COUNT],
 }
 
 impl Ordinary {

@@ -28,10 +28,15 @@ pub enum Line {
     RecallFixed,
     /// Recalls × `cost.out_of_band.regulatory`.
     Regulatory,
+    /// Held units reworked × `cost.out_of_band.held`'s rework price.
+    Rework,
 }
 
+/// How many priced lines there are.
+pub const LINE_COUNT: usize = 8;
+
 /// Every line, in the order of [`Day`](super::risk::Day)'s arrays and runs.csv's columns.
-pub const LINES: [Line; 7] = [
+pub const LINES: [Line; LINE_COUNT] = [
     Line::LostOutput,
     Line::ScrapMaterials,
     Line::FalsePositiveReview,
@@ -39,6 +44,7 @@ pub const LINES: [Line; 7] = [
     Line::RecallHandling,
     Line::RecallFixed,
     Line::Regulatory,
+    Line::Rework,
 ];
 
 impl Line {
@@ -60,6 +66,7 @@ impl Line {
             Line::RecallHandling => ("cost_recall_handling", "ordinary_recall_handling"),
             Line::RecallFixed => ("cost_recall_fixed", "ordinary_recall_fixed"),
             Line::Regulatory => ("cost_regulatory", "ordinary_regulatory"),
+            Line::Rework => ("cost_rework", "ordinary_rework"),
         }
     }
 
@@ -73,6 +80,7 @@ impl Line {
             Line::RecallHandling => "recall per unit",
             Line::RecallFixed => "recall, fixed per recall",
             Line::Regulatory => "regulatory, per recall",
+            Line::Rework => "rework per unit",
         }
     }
 
@@ -86,6 +94,7 @@ impl Line {
             Line::RecallHandling => "the recall per unit",
             Line::RecallFixed => "the recall's fixed cost",
             Line::Regulatory => "the regulatory cost",
+            Line::Rework => "the rework price",
         }
     }
 
@@ -100,6 +109,7 @@ impl Line {
             Line::RecallHandling => "risk:recall-per-unit",
             Line::RecallFixed => "risk:recall-fixed",
             Line::Regulatory => "risk:regulatory",
+            Line::Rework => "risk:rework",
         }
     }
 
@@ -114,24 +124,32 @@ impl Line {
             Line::RecallHandling => o.map(|o| o.recall_per_unit),
             Line::RecallFixed => o.map(|o| o.recall_fixed),
             Line::Regulatory => o.map(|o| o.regulatory),
+            Line::Rework => o.and_then(|o| match o.held {
+                crate::scenario::Disposition::Rework { per_unit, .. } => Some(per_unit),
+                _ => None,
+            }),
         }
     }
 
-    /// The line in a run's cost ledger (priced at the mean).
+    /// The line in a run's cost ledger (priced at the mean). Held product recovered
+    /// (released or reworked) takes its output and materials off the first two: their
+    /// price scales the credit too.
     pub fn cost(self, c: &CostSummary) -> f64 {
+        let o = &c.out_of_band;
         match self {
-            Line::LostOutput => c.lost_output,
-            Line::ScrapMaterials => c.scrap_materials,
+            Line::LostOutput => c.lost_output - o.recovered_output,
+            Line::ScrapMaterials => c.scrap_materials - o.recovered_materials,
             Line::FalsePositiveReview => c.false_positive_review,
             Line::LotTests => c.out_of_band.tests,
             Line::RecallHandling => c.out_of_band.recall_handling,
             Line::RecallFixed => c.out_of_band.recall_fixed,
             Line::Regulatory => c.out_of_band.regulatory,
+            Line::Rework => c.out_of_band.rework,
         }
     }
 
     /// Every line of a run's ledger, in [`LINES`] order.
-    pub fn costs(c: &CostSummary) -> [f64; 7] {
+    pub fn costs(c: &CostSummary) -> [f64; LINE_COUNT] {
         LINES.map(|l| l.cost(c))
     }
 

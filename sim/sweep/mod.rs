@@ -5,7 +5,7 @@
 //!   baseline (the first variant) are paired.
 //! - Streaming: runs are executed in chunks of seeds and folded, in (seed, variant) order,
 //!   into running accumulators (Welford), so memory does not grow with N (but for the year
-//!   model's 22 numbers per run, when the scenario has a `risk` section) and results do
+//!   model's 24 numbers per run, when the scenario has a `risk` section) and results do
 //!   not depend on the thread count.
 //! - Sharding: shard k of n takes a contiguous block of seeds (all variants of a seed stay
 //!   together) and writes a partial result; [`merge`] folds the partials' rows in the same
@@ -83,7 +83,7 @@ mod variants;
 pub use budget::*;
 pub use figures::*;
 pub use files::*;
-pub use lines::{LINES, Line};
+pub use lines::{LINE_COUNT, LINES, Line};
 pub use risk::*;
 pub use run::*;
 pub use shards::*;

@@ -242,9 +242,9 @@ mod tests {
         vec![
             Day {
                 loss_magnitude: l,
-                lines: [l, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                lines: std::array::from_fn(|k| if k == 0 { l } else { 0.0 }),
                 other: o,
-                lines_ordinary: [o, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+                lines_ordinary: std::array::from_fn(|k| if k == 0 { o } else { 0.0 }),
                 ..Day::default()
             };
             4
@@ -398,9 +398,9 @@ mod tests {
         for line in crate::sweep::LINES {
             let k = line.index();
             let day = |campaign: f64, ordinary: f64| {
-                let mut lines = [0.0; 7];
+                let mut lines = [0.0; crate::sweep::LINE_COUNT];
                 lines[k] = campaign;
-                let mut lines_ordinary = [0.0; 7];
+                let mut lines_ordinary = [0.0; crate::sweep::LINE_COUNT];
                 lines_ordinary[k] = ordinary;
                 vec![
                     Day {
@@ -444,7 +444,7 @@ mod tests {
             let f = years(&fixed);
             assert!(n.p5 < f.p5 && n.p95 > f.p95, "{line:?} {n:?} against {f:?}");
             // The same days under another line's drawn price: the years do not move.
-            let other = crate::sweep::LINES[(k + 1) % 7];
+            let other = crate::sweep::LINES[(k + 1) % crate::sweep::LINE_COUNT];
             r.line_prices = vec![(other, Quantity::Drawn(Dist::Uniform(0.5, 1.5)))];
             assert_eq!(years(&r), f, "{line:?} under {other:?}");
         }

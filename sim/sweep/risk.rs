@@ -126,9 +126,9 @@ pub(crate) struct Day {
     /// Of the loss magnitude, the response fees (the ordinary day has none).
     pub fees: f64,
     /// Of the loss magnitude, each priced line (super::lines, priced at the means).
-    pub lines: [f64; 7],
+    pub lines: [f64; LINE_COUNT],
     /// Of the ordinary day's cost (friction + other), each priced line.
-    pub lines_ordinary: [f64; 7],
+    pub lines_ordinary: [f64; LINE_COUNT],
     /// The campaign's steps charged each incident fee (`IncidentFees::all` order).
     pub fee_steps: [f64; 4],
 }
@@ -285,7 +285,7 @@ pub(crate) fn annual(
     // Each drawn price's year over its mean: it scales its line in every cost of the
     // year (super::prices); the other lines stay at their means.
     let drawn_lines = super::prices::line_years(risk, first_seed);
-    let repriced = |y: usize, lines: &[f64; 7]| -> f64 {
+    let repriced = |y: usize, lines: &[f64; LINE_COUNT]| -> f64 {
         drawn_lines
             .iter()
             .map(|(k, m)| (m[y] - 1.0) * lines[*k])
@@ -351,7 +351,7 @@ pub(crate) fn annual(
                     * (mean(base, |x| x.other + x.friction) - mean(day, |x| x.other + x.friction))
                     - (own[v] - own[0]);
                 // Its priced lines, which a year's drawn prices scale.
-                let day_lines: [f64; 7] = std::array::from_fn(|k| {
+                let day_lines: [f64; LINE_COUNT] = std::array::from_fn(|k| {
                     d * (mean(base, |x| x.lines_ordinary[k]) - mean(day, |x| x.lines_ordinary[k]))
                 });
                 // A year's ownership: the mean's, or the year's drawn prices.
@@ -467,10 +467,10 @@ mod tests {
     }
 
     #[test]
-    fn a_run_leaves_47_figures_and_the_year_model_22_numbers_176_bytes() {
+    fn a_run_leaves_49_figures_and_the_year_model_24_numbers_192_bytes() {
         // As the README says of a sweep's memory.
-        assert_eq!(METRICS.len(), 47);
-        assert_eq!(std::mem::size_of::<Day>(), 176);
+        assert_eq!(METRICS.len(), 49);
+        assert_eq!(std::mem::size_of::<Day>(), 192);
     }
 
     #[test]

@@ -205,7 +205,7 @@ pub struct Aggregator {
     markers: Vec<Vec<Marker>>,
     seeds: u64,
     risk: Option<RiskInputs>,
-    /// Per variant, one day per seed (only when the sweep annualizes: 176 bytes a run).
+    /// Per variant, one day per seed (only when the sweep annualizes: 192 bytes a run).
     days: Vec<Vec<Day>>,
 }
 

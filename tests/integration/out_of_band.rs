@@ -314,3 +314,149 @@ fn validate_warns_when_an_attacked_process_plant_does_not_price_product_out_of_b
     assert!(!err.contains("cost.out_of_band"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// attack-setpoint seed 42 (the operator sees the excursion at once: all of it held) with
+/// its held product's disposition as `held`.
+fn disposed(held: faultline::scenario::Disposition) -> (Scenario, Summary) {
+    let mut s = load(Path::new("scenarios/attack-setpoint.ron")).unwrap();
+    s.cost.out_of_band.as_mut().unwrap().held = held;
+    let mut w = World::new(&s, 42);
+    w.run();
+    let r = Summary::from_world(&w);
+    (s, r)
+}
+
+#[test]
+fn held_product_released_or_reworked_comes_back_as_a_credit_and_the_physics_do_not_move() {
+    use faultline::dist::Quantity;
+    use faultline::scenario::Disposition;
+    let (s, destroyed) = disposed(Disposition::Destroy);
+    let d = &destroyed.cost.out_of_band;
+    assert!(d.held > 100 && d.recovered == 0, "{d:#?}");
+    // A unit's output as the loss tree prices it, and its materials.
+    let unit = s.cost.downtime_per_h.mean() / faultline::world::bottleneck(&s).1
+        + s.cost.scrap_per_unit.mean();
+    for (held, share, per_unit) in [
+        (Disposition::Release { pass_rate: 0.8 }, 0.8, 0.0),
+        (
+            Disposition::Rework {
+                per_unit: Quantity::Value(0.1),
+                yield_rate: 0.95,
+            },
+            0.95,
+            0.1,
+        ),
+    ] {
+        let (_, r) = disposed(held);
+        let b = &r.cost.out_of_band;
+        // The physics and the tree are the run's without the disposition: the units were
+        // not good at first pass.
+        assert_eq!(
+            serde_json::to_string(&r.loss_tree).unwrap(),
+            serde_json::to_string(&destroyed.loss_tree).unwrap()
+        );
+        assert_eq!(r.line.oee.oee, destroyed.line.oee.oee);
+        assert_eq!((b.held, b.shipped), (d.held, d.shipped));
+        // Recovered: the share of each cause's held units, rounded, in every excursion.
+        let recovered: u64 = b
+            .excursions
+            .iter()
+            .flat_map(|e| &e.by_cause)
+            .map(|c| (c.held as f64 * share).round() as u64)
+            .sum();
+        assert_eq!(b.recovered, recovered, "{held:?}");
+        assert!(b.recovered > 0);
+        let credit = b.recovered_output + b.recovered_materials;
+        assert!(
+            (credit - recovered as f64 * unit).abs() < 0.02,
+            "{held:?}: {credit} against {}",
+            recovered as f64 * unit
+        );
+        assert!(
+            (b.rework - b.held as f64 * per_unit).abs() < 0.01,
+            "{held:?}"
+        );
+        // The secondary loss takes the credit off and adds the rework; the run's total
+        // moves by exactly that.
+        assert!(
+            (b.total - (d.total + b.rework - credit)).abs() < 0.02,
+            "{held:?}: {} against {}",
+            b.total,
+            d.total + b.rework - credit
+        );
+        let moved = r.cost.total - destroyed.cost.total;
+        assert!(
+            (moved - (b.total - d.total)).abs() < 0.02,
+            "{held:?}: total moved {moved}"
+        );
+        // Each cause's share comes back to it: what it owes falls by its recovered units'
+        // worth less their rework, and stays above nothing (their output was charged to it).
+        let owed = |r: &Summary, cause: &str| {
+            r.cost
+                .by_cause
+                .iter()
+                .find(|c| c.cause == cause)
+                .map_or(0.0, |c| c.total)
+        };
+        let mut causes: Vec<&str> = b
+            .excursions
+            .iter()
+            .flat_map(|e| &e.by_cause)
+            .map(|c| c.cause.as_str())
+            .collect();
+        causes.dedup();
+        for cause in causes {
+            let (back, reworked) = b
+                .excursions
+                .iter()
+                .flat_map(|e| &e.by_cause)
+                .filter(|c| c.cause == cause)
+                .fold((0.0, 0.0), |(x, y), c| {
+                    (x + (c.held as f64 * share).round(), y + c.held as f64)
+                });
+            let fall = owed(&destroyed, cause) - owed(&r, cause);
+            assert!(
+                (fall - (back * unit - reworked * per_unit)).abs() < 0.05,
+                "{held:?} {cause}: {fall}"
+            );
+            assert!(owed(&r, cause) > 0.0, "{held:?} {cause}");
+        }
+        let text = faultline::report::text::render_text(&r);
+        assert!(
+            text.contains("units recovered, their output")
+                && text.contains(&thousands(b.recovered)),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_disposition_share_outside_0_to_1_is_refused_at_its_field() {
+    let dir = std::env::temp_dir().join(format!("faultline-disp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = std::fs::canonicalize("scenarios/attack-setpoint.ron").unwrap();
+    for (held, field) in [
+        ("Release(pass_rate: 1.5)", "cost.out_of_band.held.pass_rate"),
+        (
+            "Rework(per_unit: 0.1, yield_rate: -0.2)",
+            "cost.out_of_band.held.yield_rate",
+        ),
+        (
+            "Rework(per_unit: Uniform(0.3, 0.1), yield_rate: 0.9)",
+            "cost.out_of_band.held.per_unit",
+        ),
+    ] {
+        let path = dir.join("bad.ron");
+        std::fs::write(
+            &path,
+            format!(
+                "Overlay(base: {:?}, name: \"bad\", cost: Some((downtime_per_h: 36000.0, scrap_per_unit: 0.25, out_of_band: Some((ships_after_h: 2.0, recall_per_unit: 0.6, recall_fixed: 150000.0, held: {held})))))\n",
+                base.display().to_string()
+            ),
+        )
+        .unwrap();
+        let err = faultline::load(&path).unwrap_err().to_string();
+        assert!(err.contains(field), "{held}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

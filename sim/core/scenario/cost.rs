@@ -74,6 +74,51 @@ pub struct OutOfBandCosts {
     /// Fines or regulatory costs, once per recall (0 where none are expected).
     #[serde(default)]
     pub regulatory: Quantity,
+    /// What becomes of held product once its lot is tested: destroyed (the default),
+    /// released in part, or reworked.
+    #[serde(default)]
+    pub held: Disposition,
+}
+
+/// The disposition of held product (after the lot's test). Product released or reworked
+/// into sellable product is recovered: its output (at the loss tree's value of a unit)
+/// and its materials (the scrap price) come back as a credit against the secondary loss,
+/// owed to the causes whose units they were. The loss tree and OEE still count those
+/// units as quality loss: they were not good at first pass (ISO 22400).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub enum Disposition {
+    /// Destroyed: output and materials lost (the loss tree and the scrap line price them).
+    #[default]
+    Destroy,
+    /// Released after testing: the share `pass_rate` (0–1) of held units passes and is
+    /// sold as made; the rest is destroyed.
+    Release {
+        /// The share of held units the tests release (0.9: nine in ten).
+        pass_rate: f64,
+    },
+    /// Reworked (reprocessed): every held unit costs `per_unit`, and the share
+    /// `yield_rate` (0–1) comes out sellable; the rest is destroyed.
+    Rework {
+        /// Reprocessing one held unit (a number or a distribution).
+        per_unit: Quantity,
+        /// The share of reworked units that comes out sellable.
+        yield_rate: f64,
+    },
+}
+
+impl Disposition {
+    /// The share of held units recovered, and what reworking one costs (at its mean).
+    pub fn recovery(&self) -> (f64, f64) {
+        match self {
+            Disposition::Destroy => (0.0, 0.0),
+            Disposition::Release { pass_rate } => (*pass_rate, 0.0),
+            Disposition::Rework {
+                per_unit,
+                yield_rate,
+            } => (*yield_rate, per_unit.mean()),
+        }
+    }
 }
 
 /// What the response to one attack step costs, by the step's outcome: the people and

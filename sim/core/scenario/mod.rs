@@ -21,7 +21,7 @@ pub use plant::*;
 pub use profile::*;
 
 use crate::dist::Dist;
-pub use cost::{CostModel, IncidentFees, OutOfBandCosts};
+pub use cost::{CostModel, Disposition, IncidentFees, OutOfBandCosts};
 use serde::{Deserialize, Serialize};
 
 /// A scenario: the line, its PLCs and HMI, the network, the controls and the attacks of one

@@ -71,6 +71,9 @@ const NAMED: &[(&str, &str, Unit)] = &[
         unit("currency", 0.0, 1e10),
     ),
     ("OutOfBandCosts", "regulatory", unit("currency", 0.0, 1e10)),
+    ("Disposition", "pass_rate", unit("fraction", 0.0, 1.0)),
+    ("Disposition", "yield_rate", unit("fraction", 0.0, 1.0)),
+    ("Disposition", "per_unit", unit("currency", 0.0, 1e9)),
     ("ControlPrice", "purchase", unit("currency", 0.0, 1e10)),
     (
         "ControlPrice",

@@ -184,8 +184,18 @@ fn out_of_band_table(s: &Summary) -> Option<Table> {
         return None;
     }
     let title = if b.priced {
+        // Held product released or reworked: its rework and the credit for what came back.
+        let fate = match b.disposition {
+            crate::scenario::Disposition::Destroy => String::new(),
+            _ => format!(
+                ", rework {:.0}, {} units recovered −{:.0}",
+                b.rework,
+                b.recovered,
+                b.recovered_output + b.recovered_materials
+            ),
+        };
         format!(
-            "Product made out of band: {} held, {} shipped — secondary loss {} {:.0} (tests {:.0}, recall handling {:.0}, recalls {:.0}, regulatory {:.0})",
+            "Product made out of band: {} held, {} shipped — secondary loss {} {:.0} (tests {:.0}, recall handling {:.0}, recalls {:.0}, regulatory {:.0}{fate})",
             b.held,
             b.shipped,
             s.cost.currency,
