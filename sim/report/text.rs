@@ -223,139 +223,146 @@ fn devices(s: &Summary, o: &mut String) {
 /// The attack steps, blocked flows and what each control did.
 fn security_steps(s: &Summary, o: &mut String) {
     let sec = &s.security;
-    if !sec.steps.is_empty()
-        || !sec.flows_blocked.is_empty()
-        || sec.dpi.is_some()
-        || sec.ids.is_some()
-        || sec.vendor.is_some()
-        || sec.devices.is_some()
-        || sec.tls.is_some()
+    if sec.steps.is_empty()
+        && sec.flows_blocked.is_empty()
+        && sec.dpi.is_none()
+        && sec.ids.is_none()
+        && sec.vendor.is_none()
+        && sec.devices.is_none()
+        && sec.tls.is_none()
     {
-        let _ = writeln!(o);
+        return;
+    }
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "security    {} attack step(s): {} succeeded, {} blocked, {} failed; {} detected{}",
+        sec.steps_attempted,
+        sec.steps_succeeded,
+        sec.steps_blocked,
+        sec.steps_failed,
+        sec.steps_detected,
+        sec.mean_time_to_detect_s
+            .map(|t| format!(" (mean time to detect {t:.1} s)"))
+            .unwrap_or_default()
+    );
+    for st in &sec.steps {
         let _ = writeln!(
             o,
-            "security    {} attack step(s): {} succeeded, {} blocked, {} failed; {} detected{}",
-            sec.steps_attempted,
-            sec.steps_succeeded,
-            sec.steps_blocked,
-            sec.steps_failed,
-            sec.steps_detected,
-            sec.mean_time_to_detect_s
-                .map(|t| format!(" (mean time to detect {t:.1} s)"))
-                .unwrap_or_default()
+            "  {} {} {:<24} {} → {}: {} ({}){}",
+            st.at,
+            st.technique,
+            st.name,
+            st.from,
+            st.target,
+            st.outcome,
+            st.detail,
+            if st.cost > 0.0 {
+                format!(
+                    " — {:.2} h of line downtime, {:.0} units short, {} = production {} + response fee {}",
+                    st.downtime_h,
+                    st.lost_units,
+                    money(st.cost, &s.cost.currency),
+                    money(st.production_effect, &s.cost.currency),
+                    money(st.response_fee, &s.cost.currency)
+                )
+            } else {
+                String::new()
+            }
         );
-        for st in &sec.steps {
-            let _ = writeln!(
-                o,
-                "  {} {} {:<24} {} → {}: {} ({}){}",
-                st.at,
-                st.technique,
-                st.name,
-                st.from,
-                st.target,
-                st.outcome,
-                st.detail,
-                if st.cost > 0.0 {
-                    format!(
-                        " — {:.2} h of line downtime, {:.0} units short, {} = production {} + response fee {}",
-                        st.downtime_h,
-                        st.lost_units,
-                        money(st.cost, &s.cost.currency),
-                        money(st.production_effect, &s.cost.currency),
-                        money(st.response_fee, &s.cost.currency)
-                    )
-                } else {
-                    String::new()
-                }
-            );
-            if st.techniques.len() > 1 {
-                let _ = writeln!(o, "      also {}", st.techniques[1..].join(", "));
+        if st.techniques.len() > 1 {
+            let _ = writeln!(o, "      also {}", st.techniques[1..].join(", "));
+        }
+    }
+    controls_seen(sec, o);
+}
+
+/// What each control saw and did: the DPI, device health, vendor access, the IDS, blocked
+/// flows and the rule set, Modbus/TCP Security, the kernel's side, incident response.
+fn controls_seen(sec: &crate::summary::SecuritySummary, o: &mut String) {
+    if let Some(d) = &sec.dpi {
+        let _ = writeln!(
+            o,
+            "  Modbus DPI: {} requests inspected, {} outside the policy, {} blocked, {} legitimate request(s) blocked (false positives)",
+            d.inspected, d.violations, d.blocked, d.false_positives
+        );
+        for (kind, n) in &d.by_kind {
+            let _ = writeln!(o, "    {n} × {kind}");
+        }
+    }
+    if let Some(d) = &sec.devices {
+        let _ = writeln!(
+            o,
+            "  device health: {} saturation, {} overrun and {} fault alert(s); {} rogue connection(s) shed",
+            d.saturation_alerts, d.overrun_alerts, d.fault_alerts, d.connections_shed
+        );
+    }
+    if let Some(v) = &sec.vendor {
+        let _ = writeln!(
+            o,
+            "  vendor access ({}): {} remote session(s), {} audited; repairs waited {:.2} h for the vendor",
+            v.access, v.sessions, v.audited, v.wait_h
+        );
+    }
+    if let Some(i) = &sec.ids {
+        let _ = writeln!(
+            o,
+            "  IDS: {} alert(s): {} on attack traffic, {} on the plant's own traffic, {} false alarm(s)",
+            i.alerts, i.true_alerts, i.alerts_on_legitimate_traffic, i.false_alarms
+        );
+        for (kind, n) in &i.by_kind {
+            let _ = writeln!(o, "    {n} × {kind}");
+        }
+    }
+    for f in &sec.flows_blocked {
+        let _ = writeln!(
+            o,
+            "  blocked flow {} → {}:{} ×{}{}",
+            f.from,
+            f.to,
+            f.port,
+            f.attempts,
+            if f.legitimate {
+                "  ← a flow the plant needs"
+            } else {
+                ""
             }
+        );
+        if let Some(rule) = &f.rule {
+            let _ = writeln!(o, "    dropped by {rule}");
         }
-        if let Some(d) = &sec.dpi {
-            let _ = writeln!(
-                o,
-                "  Modbus DPI: {} requests inspected, {} outside the policy, {} blocked, {} legitimate request(s) blocked (false positives)",
-                d.inspected, d.violations, d.blocked, d.false_positives
-            );
-            for (kind, n) in &d.by_kind {
-                let _ = writeln!(o, "    {n} × {kind}");
-            }
-        }
-        if let Some(d) = &sec.devices {
-            let _ = writeln!(
-                o,
-                "  device health: {} saturation, {} overrun and {} fault alert(s); {} rogue connection(s) shed",
-                d.saturation_alerts, d.overrun_alerts, d.fault_alerts, d.connections_shed
-            );
-        }
-        if let Some(v) = &sec.vendor {
-            let _ = writeln!(
-                o,
-                "  vendor access ({}): {} remote session(s), {} audited; repairs waited {:.2} h for the vendor",
-                v.access, v.sessions, v.audited, v.wait_h
-            );
-        }
-        if let Some(i) = &sec.ids {
-            let _ = writeln!(
-                o,
-                "  IDS: {} alert(s): {} on attack traffic, {} on the plant's own traffic, {} false alarm(s)",
-                i.alerts, i.true_alerts, i.alerts_on_legitimate_traffic, i.false_alarms
-            );
-            for (kind, n) in &i.by_kind {
-                let _ = writeln!(o, "    {n} × {kind}");
-            }
-        }
-        for f in &sec.flows_blocked {
-            let _ = writeln!(
-                o,
-                "  blocked flow {} → {}:{} ×{}{}",
-                f.from,
-                f.to,
-                f.port,
-                f.attempts,
-                if f.legitimate {
-                    "  ← a flow the plant needs"
-                } else {
-                    ""
-                }
-            );
-            if let Some(rule) = &f.rule {
-                let _ = writeln!(o, "    dropped by {rule}");
-            }
-        }
-        if let Some(fw) = &sec.firewall {
-            firewall_text(o, fw);
-        }
-        if let Some(t) = &sec.tls {
-            let _ = writeln!(
-                o,
-                "  Modbus/TCP Security: {} full and {} resumed handshake(s) ({:.2} ms in all), {} refused; the HMI's certificate expired for {:.2} h",
-                t.full_handshakes,
-                t.resumed_handshakes,
-                t.handshake_ms,
-                t.refused_handshakes,
-                t.certificate_expired_h
-            );
-        }
-        if let Some(k) = &sec.kernel {
-            let _ = writeln!(
-                o,
-                "  in the kernel (live --netns): {} connection(s) of the HMI and the attack steps carried, {} refused or dropped; the twin's own evaluation of the rule set disagreed on {}",
-                k.connected, k.refused, k.disagreements
-            );
-        }
-        for a in &sec.response_actions {
-            let _ = writeln!(
-                o,
-                "  incident response: {} {} from {} until {} ({:.2} h)",
-                a.action,
-                a.target,
-                a.from,
-                a.until.as_deref().unwrap_or("the end"),
-                a.hours
-            );
-        }
+    }
+    if let Some(fw) = &sec.firewall {
+        firewall_text(o, fw);
+    }
+    if let Some(t) = &sec.tls {
+        let _ = writeln!(
+            o,
+            "  Modbus/TCP Security: {} full and {} resumed handshake(s) ({:.2} ms in all), {} refused; the HMI's certificate expired for {:.2} h",
+            t.full_handshakes,
+            t.resumed_handshakes,
+            t.handshake_ms,
+            t.refused_handshakes,
+            t.certificate_expired_h
+        );
+    }
+    if let Some(k) = &sec.kernel {
+        let _ = writeln!(
+            o,
+            "  in the kernel (live --netns): {} connection(s) of the HMI and the attack steps carried, {} refused or dropped; the twin's own evaluation of the rule set disagreed on {}",
+            k.connected, k.refused, k.disagreements
+        );
+    }
+    for a in &sec.response_actions {
+        let _ = writeln!(
+            o,
+            "  incident response: {} {} from {} until {} ({:.2} h)",
+            a.action,
+            a.target,
+            a.from,
+            a.until.as_deref().unwrap_or("the end"),
+            a.hours
+        );
     }
 }
 

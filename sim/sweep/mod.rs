@@ -79,6 +79,7 @@ mod shards;
 mod spread;
 mod statistics;
 mod variants;
+mod years;
 
 pub use budget::*;
 pub use figures::*;

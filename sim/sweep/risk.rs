@@ -25,7 +25,7 @@
 //! (other = the ordinary day's cost not owed to controls; friction = the part owed to them),
 //! and its mean and Student-t interval are over seeds; ROSI is the net over the added cost.
 
-use super::spread::{Percentiles, Swing, break_even, dist_quantile, tornado};
+use super::spread::{Percentiles, Swing, dist_quantile};
 use super::*;
 use crate::dist::Dist;
 
@@ -258,7 +258,7 @@ fn exceedance(sorted: &[f64]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-fn acc(values: impl Iterator<Item = f64>) -> Acc {
+pub(super) fn acc(values: impl Iterator<Item = f64>) -> Acc {
     let mut a = Acc::default();
     for v in values {
         a.push(v);
@@ -282,127 +282,22 @@ pub(crate) fn annual(
     let (lo, hi) = (dist_quantile(freq, 0.1), dist_quantile(freq, 0.9));
     let years_lo = years_with(|_| lo, seeds, first_seed, "risk:years:p10");
     let years_hi = years_with(|_| hi, seeds, first_seed, "risk:years:p90");
-    // Each drawn price's year over its mean: it scales its line in every cost of the
-    // year (super::prices); the other lines stay at their means.
-    let drawn_lines = super::prices::line_years(risk, first_seed);
-    let repriced = |y: usize, lines: &[f64; LINE_COUNT]| -> f64 {
-        drawn_lines
-            .iter()
-            .map(|(k, m)| (m[y] - 1.0) * lines[*k])
-            .sum()
+    let model = super::years::Years {
+        risk,
+        days,
+        drawn_lines: super::prices::line_years(risk, first_seed),
+        fees: super::prices::fee_years(risk, first_seed),
+        own_years: super::prices::ownership_years(risk, names.len(), first_seed),
     };
-    // Each incident fee's draw less its mean, a year (super::prices).
-    let fees = super::prices::fee_years(risk, first_seed);
-    let fee_delta = |y: usize, x: &Day| {
-        fees.as_ref().map_or(0.0, |f| {
-            f[y].iter()
-                .zip(&x.fee_steps)
-                .map(|(d, n)| d * n)
-                .sum::<f64>()
-        })
-    };
-    let yearly = |years: &[Vec<usize>], v: usize, priced: bool| -> Vec<f64> {
-        years
-            .iter()
-            .enumerate()
-            .map(|(y, campaigns)| {
-                campaigns
-                    .iter()
-                    .map(|&i| {
-                        let x = &days[v][i];
-                        match priced {
-                            true => x.loss_magnitude + repriced(y, &x.lines) + fee_delta(y, x),
-                            false => x.loss_magnitude,
-                        }
-                    })
-                    .sum()
-            })
-            .collect()
-    };
-    let base = &days[0];
-    let base_years = yearly(&years, 0, true);
+    let base_years = model.yearly(&years, 0, true);
     let own = &risk.ownership_per_year;
-    let own_years = super::prices::ownership_years(risk, names.len(), first_seed);
     (0..names.len())
         .map(|v| {
             let day = &days[v];
-            let losses = yearly(&years, v, true);
+            let losses = model.yearly(&years, v, true);
             let friction = acc(day.iter().map(|x| d * x.friction));
             let control_cost = acc(day.iter().map(|x| own[v] + d * x.friction));
-            let vs_baseline = (v > 0).then(|| {
-                let cost = acc(day
-                    .iter()
-                    .zip(base)
-                    .map(|(x, b)| d * (x.friction - b.friction) + own[v] - own[0]));
-                let net = acc(day.iter().zip(base).map(|(x, b)| {
-                    lambda * (b.loss_magnitude - x.loss_magnitude) + d * (b.other - x.other)
-                        - d * (x.friction - b.friction)
-                        - (own[v] - own[0])
-                }));
-                let avoided_per_campaign =
-                    mean(base, |x| x.loss_magnitude) - mean(day, |x| x.loss_magnitude);
-                let attack = round(lambda * avoided_per_campaign, 2);
-                let fees = round(lambda * (mean(base, |x| x.fees) - mean(day, |x| x.fees)), 2);
-                let other = round(d * (mean(base, |x| x.other) - mean(day, |x| x.other)), 2);
-                let added = round(cost.stat().mean, 2);
-                let net_stat = net.stat();
-                // The part of a year's net that does not depend on its campaigns.
-                let day_part = d
-                    * (mean(base, |x| x.other + x.friction) - mean(day, |x| x.other + x.friction))
-                    - (own[v] - own[0]);
-                // Its priced lines, which a year's drawn prices scale.
-                let day_lines: [f64; LINE_COUNT] = std::array::from_fn(|k| {
-                    d * (mean(base, |x| x.lines_ordinary[k]) - mean(day, |x| x.lines_ordinary[k]))
-                });
-                // A year's ownership: the mean's, or the year's drawn prices.
-                let added_in = |y: usize| match &own_years {
-                    Some(o) => o[y][v] - o[y][0],
-                    None => own[v] - own[0],
-                };
-                let mut nets: Vec<f64> = base_years
-                    .iter()
-                    .zip(&losses)
-                    .enumerate()
-                    .map(|(y, (b, x))| {
-                        b - x + day_part + repriced(y, &day_lines) + (own[v] - own[0]) - added_in(y)
-                    })
-                    .collect();
-                let ahead = nets.iter().filter(|n| **n > 0.0).count();
-                nets.sort_by(f64::total_cmp);
-                AnnualDelta {
-                    attack_losses_avoided: attack,
-                    attack_production_avoided: round(attack - fees, 2),
-                    attack_fees_avoided: fees,
-                    other_losses_avoided: other,
-                    // The rest of the net, so the parts add up to it to the cent.
-                    control_cost_added: round(attack + other - round(net_stat.mean, 2), 2),
-                    rosi: (added > 0.0).then(|| Stat {
-                        n: net_stat.n,
-                        mean: round(net_stat.mean / added, 4),
-                        sd: round(net_stat.sd / added, 4),
-                        ci95: (
-                            round(net_stat.ci95.0 / added, 4),
-                            round(net_stat.ci95.1 / added, 4),
-                        ),
-                    }),
-                    net_benefit_mean: net_stat,
-                    net_benefit: Percentiles::of(&nets),
-                    p_net_positive: round(ahead as f64 / years.len().max(1) as f64, 4),
-                    break_even_frequency: break_even(avoided_per_campaign, day_part),
-                    sensitivity: tornado(
-                        freq,
-                        d,
-                        own[v] - own[0],
-                        day,
-                        base,
-                        &super::spread::Drawn {
-                            prices: &super::prices::price_swings(risk, v),
-                            lines: &risk.line_prices,
-                            fees: risk.incident_fees.as_ref(),
-                        },
-                    ),
-                }
-            });
+            let vs_baseline = (v > 0).then(|| model.delta(v, &losses, &base_years));
             let sorted = |mut v: Vec<f64>| {
                 v.sort_by(f64::total_cmp);
                 v
@@ -414,8 +309,8 @@ pub(crate) fn annual(
                 round(above as f64 / sorted.len().max(1) as f64, 4)
             };
             let (l, h) = (
-                sorted(yearly(&years_lo, v, false)),
-                sorted(yearly(&years_hi, v, false)),
+                sorted(model.yearly(&years_lo, v, false)),
+                sorted(model.yearly(&years_hi, v, false)),
             );
             Annual {
                 name: names[v].0.clone(),
@@ -437,7 +332,7 @@ pub(crate) fn annual(
         .collect()
 }
 
-fn mean(days: &[Day], f: impl Fn(&Day) -> f64) -> f64 {
+pub(super) fn mean(days: &[Day], f: impl Fn(&Day) -> f64) -> f64 {
     if days.is_empty() {
         return 0.0;
     }
