@@ -433,6 +433,15 @@ where
         let _ = lost_tx.send(why);
     });
     let client_ip = peer.ip().to_string();
+    let at = Judge {
+        peer,
+        upstream,
+        dpi: &dpi,
+        decisions: &decisions,
+        source,
+        client_ip: &client_ip,
+        forward_unparsed: options.forward_unparsed,
+    };
     let mut framer = Framer::new();
     let mut buf = vec![0u8; 4096];
     let result = loop {
@@ -466,86 +475,13 @@ where
                     break;
                 }
             };
-            let (tid, unit, function) = parse_adu(&adu)
-                .map(|(h, pdu)| {
-                    (
-                        h.transaction_id,
-                        h.unit_id,
-                        pdu.first().copied().unwrap_or(0),
-                    )
-                })
-                .unwrap_or((0, 0, 0));
-            let decoded = Request::decode_pdu(&adu[7..]);
             let t = started.elapsed().as_micros() as u64;
-            let mut entry = serde_json::json!({
-                "ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(),
-                "tid": tid, "unit": unit, "fc": function,
-            });
-            // Modbus/TCP Security: the role policy first; a request the role may not make
-            // is answered with exception 01 (Illegal Function) and never forwarded.
-            if let Some((name, checker)) = &mut role {
-                entry["role"] = name.clone().into();
-                if !crate::tls::role_allows(checker, name.as_deref(), &adu) {
-                    entry["verdict"] = "block".into();
-                    entry["reason"] = "the role may not make this request".into();
-                    log(&decisions, entry);
-                    let _ = to_client.send(exception(
-                        tid,
-                        unit,
-                        function,
-                        ExceptionCode::IllegalFunction,
-                    ));
-                    continue;
+            match at.judge(&mut role, &adu, t)? {
+                Action::Forward => server_wr.write_all(&adu).await?,
+                Action::Answer(bytes) => {
+                    let _ = to_client.send(bytes);
                 }
-            }
-            let verdict = match &dpi {
-                Some(dpi) => decide(dpi, &client_ip, source, &adu, t)?,
-                None => GateVerdict::Pass,
-            };
-            if let Ok(req) = &decoded
-                && let (Some(e), serde_json::Value::Object(t)) =
-                    (entry.as_object_mut(), touches(req))
-            {
-                e.extend(t);
-            }
-            // A request that does not decode (or whose function code Modbus does not
-            // define, so that its bytes cannot be checked) is answered here, whatever the
-            // mode, unless the operator asked for it to be forwarded.
-            let unparsed = match &decoded {
-                Err(e) => Some((format!("does not parse: {e}"), e.exception())),
-                Ok(Request::Raw { function, .. }) => Some((
-                    format!("function code 0x{function:02X} is not one Modbus defines"),
-                    ExceptionCode::IllegalFunction,
-                )),
-                Ok(_) => None,
-            };
-            if let Some((why, code)) = unparsed
-                && !(options.forward_unparsed && matches!(verdict, GateVerdict::Alert { .. }))
-            {
-                entry["verdict"] = "block".into();
-                entry["reason"] = why.into();
-                log(&decisions, entry);
-                let _ = to_client.send(exception(tid, unit, function, code));
-                continue;
-            }
-            let (name, reason, block) = match &verdict {
-                GateVerdict::Pass => ("allow", None, None),
-                GateVerdict::Alert { why, .. } => ("alert", Some(why.to_string()), None),
-                GateVerdict::Block { why, answer, .. } => (
-                    "block",
-                    Some(why.to_string()),
-                    Some((*answer, why.exception())),
-                ),
-            };
-            entry["verdict"] = name.into();
-            entry["reason"] = reason.into();
-            log(&decisions, entry);
-            match block {
-                None => server_wr.write_all(&adu).await?,
-                Some((OnBlock::Exception, code)) => {
-                    let _ = to_client.send(exception(tid, unit, function, code));
-                }
-                Some(_) => {
+                Action::Close => {
                     stop = Some(Ok(()));
                     break;
                 }
@@ -559,6 +495,114 @@ where
     drop(to_client);
     let _ = writer.await;
     result
+}
+
+/// What the proxy does with one request: forward it upstream, answer it itself (an
+/// exception), or close the connection.
+enum Action {
+    Forward,
+    Answer(Vec<u8>),
+    Close,
+}
+
+/// What one session's requests are judged with.
+struct Judge<'a> {
+    peer: SocketAddr,
+    upstream: SocketAddr,
+    dpi: &'a Option<Arc<Mutex<Dpi>>>,
+    decisions: &'a DecisionLog,
+    source: u64,
+    client_ip: &'a str,
+    forward_unparsed: bool,
+}
+
+impl Judge<'_> {
+    /// One request at `t` µs into the session: the role policy (Modbus/TCP Security), the
+    /// DPI's verdict, the request's parse; its decision line logged.
+    fn judge(
+        &self,
+        role: &mut Option<(Option<String>, Dpi)>,
+        adu: &[u8],
+        t: u64,
+    ) -> Result<Action> {
+        let (tid, unit, function) = parse_adu(adu)
+            .map(|(h, pdu)| {
+                (
+                    h.transaction_id,
+                    h.unit_id,
+                    pdu.first().copied().unwrap_or(0),
+                )
+            })
+            .unwrap_or((0, 0, 0));
+        let decoded = Request::decode_pdu(&adu[7..]);
+        let mut entry = serde_json::json!({
+            "ts": now(), "client": self.peer.to_string(), "upstream": self.upstream.to_string(),
+            "tid": tid, "unit": unit, "fc": function,
+        });
+        // Modbus/TCP Security: the role policy first; a request the role may not make
+        // is answered with exception 01 (Illegal Function) and never forwarded.
+        if let Some((name, checker)) = role {
+            entry["role"] = name.clone().into();
+            if !crate::tls::role_allows(checker, name.as_deref(), adu) {
+                entry["verdict"] = "block".into();
+                entry["reason"] = "the role may not make this request".into();
+                log(self.decisions, entry);
+                return Ok(Action::Answer(exception(
+                    tid,
+                    unit,
+                    function,
+                    ExceptionCode::IllegalFunction,
+                )));
+            }
+        }
+        let verdict = match self.dpi {
+            Some(dpi) => decide(dpi, self.client_ip, self.source, adu, t)?,
+            None => GateVerdict::Pass,
+        };
+        if let Ok(req) = &decoded
+            && let (Some(e), serde_json::Value::Object(t)) = (entry.as_object_mut(), touches(req))
+        {
+            e.extend(t);
+        }
+        // A request that does not decode (or whose function code Modbus does not
+        // define, so that its bytes cannot be checked) is answered here, whatever the
+        // mode, unless the operator asked for it to be forwarded.
+        let unparsed = match &decoded {
+            Err(e) => Some((format!("does not parse: {e}"), e.exception())),
+            Ok(Request::Raw { function, .. }) => Some((
+                format!("function code 0x{function:02X} is not one Modbus defines"),
+                ExceptionCode::IllegalFunction,
+            )),
+            Ok(_) => None,
+        };
+        if let Some((why, code)) = unparsed
+            && !(self.forward_unparsed && matches!(verdict, GateVerdict::Alert { .. }))
+        {
+            entry["verdict"] = "block".into();
+            entry["reason"] = why.into();
+            log(self.decisions, entry);
+            return Ok(Action::Answer(exception(tid, unit, function, code)));
+        }
+        let (name, reason, block) = match &verdict {
+            GateVerdict::Pass => ("allow", None, None),
+            GateVerdict::Alert { why, .. } => ("alert", Some(why.to_string()), None),
+            GateVerdict::Block { why, answer, .. } => (
+                "block",
+                Some(why.to_string()),
+                Some((*answer, why.exception())),
+            ),
+        };
+        entry["verdict"] = name.into();
+        entry["reason"] = reason.into();
+        log(self.decisions, entry);
+        Ok(match block {
+            None => Action::Forward,
+            Some((OnBlock::Exception, code)) => {
+                Action::Answer(exception(tid, unit, function, code))
+            }
+            Some(_) => Action::Close,
+        })
+    }
 }
 
 /// The same gate as the twin's DPI: the policy's verdict on one request from a client.
