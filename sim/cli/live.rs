@@ -189,6 +189,37 @@ pub fn run(a: Args) -> Result<(), Failure> {
         })
     })?;
     let live = faultline::live::Live::start(world, cfg).map_err(Failure::Output)?;
+    print_endpoints(&live, lab.as_ref().map(|(lab, _)| lab), &s);
+    if let Some(dir) = &out {
+        let json = serde_json::to_string_pretty(&live.endpoints).unwrap_or_default();
+        write_atomic(&dir.join("endpoints.json"), &json).map_err(Failure::Output)?;
+    }
+    println!("running at {speed}× real time; Ctrl-C ends the session and writes the report");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    until_stopped(&live);
+    let world = live.join().map_err(Failure::Output)?;
+    if let Some((mut lab, _)) = lab {
+        lab.teardown().map_err(Failure::Output)?;
+    }
+    finish(&world, None, out.as_deref(), json)?;
+    if let Some(dir) = &out {
+        eprintln!(
+            "wrote {}/inputs.log (replay: faultline run {} --replay {}/inputs.log)",
+            dir.display(),
+            scenario.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// The endpoints the session serves (and a --netns lab's namespaces), on stdout.
+fn print_endpoints(
+    live: &faultline::live::Live,
+    lab: Option<&faultline::netns::Lab>,
+    s: &faultline::Scenario,
+) {
     println!(
         "{:<14} {:<22} {:>4} {:<8} stations",
         "PLC", "address", "unit", "profile"
@@ -210,7 +241,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
             );
         }
     }
-    if let Some((lab, _)) = &lab {
+    if let Some(lab) = lab {
         println!("network namespaces (removed on exit):");
         for (z, ns) in s.network.iter().flat_map(|n| &n.zones).zip(&lab.zone_ns) {
             println!("  {z:<14} {ns}");
@@ -220,13 +251,11 @@ pub fn run(a: Args) -> Result<(), Failure> {
             "firewall", lab.firewall_ns, lab.firewall_ns
         );
     }
-    if let Some(dir) = &out {
-        let json = serde_json::to_string_pretty(&live.endpoints).unwrap_or_default();
-        write_atomic(&dir.join("endpoints.json"), &json).map_err(Failure::Output)?;
-    }
-    println!("running at {speed}× real time; Ctrl-C ends the session and writes the report");
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
+}
+
+/// Until Ctrl-C or SIGTERM (`kill`, `timeout`, a service manager), or the session's own
+/// end (`--hours`): either way the report is written and a --netns lab torn down after.
+fn until_stopped(live: &faultline::live::Live) {
     let shared = live.shared.clone();
     live.block_on(async move {
         // Ctrl-C, and SIGTERM (`kill`, `timeout`, a service manager) end the session the
@@ -249,20 +278,6 @@ pub fn run(a: Args) -> Result<(), Failure> {
             } => {}
         }
     });
-    let world = live.join().map_err(Failure::Output)?;
-    if let Some((mut lab, _)) = lab {
-        lab.teardown().map_err(Failure::Output)?;
-    }
-    finish(&world, None, out.as_deref(), json)?;
-    if let Some(dir) = &out {
-        eprintln!(
-            "wrote {}/inputs.log (replay: faultline run {} --replay {}/inputs.log)",
-            dir.display(),
-            scenario.display(),
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
 /// Per host of the scenario's network: its zone's namespace in the lab and its address.
