@@ -18,44 +18,7 @@ pub fn sweep_page(s: &SweepSummary) -> String {
             (v.name.clone(), pts)
         })
         .collect();
-    // Markers from the baseline's first seed; the variants' outcomes are in the table.
-    let mut markers = Vec::new();
-    if let Some(b) = s.variants.first() {
-        for m in &b.markers {
-            markers.push(ChartMarker {
-                t_h: m.t_h,
-                label: m.technique.clone(),
-                kind: if m.outcome == "succeeded" {
-                    MarkerKind::Attack
-                } else {
-                    MarkerKind::Stopped
-                },
-            });
-        }
-    }
-    let first = crate::sweep::first_cause();
-    let downtime = s
-        .variants
-        .iter()
-        .map(|v| {
-            let parts = crate::sweep::METRICS[first..]
-                .iter()
-                .enumerate()
-                .map(|(k, d)| (d.label.to_string(), v.metrics[first + k].1.mean))
-                .filter(|x| x.1 > 0.0)
-                .collect();
-            (v.name.clone(), parts)
-        })
-        .collect();
-    let cost_m = metric("cost_total");
-    let cost = s
-        .variants
-        .iter()
-        .map(|v| {
-            let st = &v.metrics[cost_m].1;
-            (v.name.clone(), st.mean, Some(st.ci95))
-        })
-        .collect();
+    let (markers, downtime, cost) = (markers(s), downtime_bars(s), cost_bars(s));
     let ranking = ranking_rows(s);
     let steps = step_rows(s);
     render(&Page {
@@ -131,6 +94,55 @@ pub fn sweep_page(s: &SweepSummary) -> String {
         ])
             .collect(),
     })
+}
+
+/// The baseline's first seed's attack steps, as chart markers (the variants' outcomes are
+/// in the table).
+fn markers(s: &SweepSummary) -> Vec<ChartMarker> {
+    let mut markers = Vec::new();
+    if let Some(b) = s.variants.first() {
+        for m in &b.markers {
+            markers.push(ChartMarker {
+                t_h: m.t_h,
+                label: m.technique.clone(),
+                kind: if m.outcome == "succeeded" {
+                    MarkerKind::Attack
+                } else {
+                    MarkerKind::Stopped
+                },
+            });
+        }
+    }
+    markers
+}
+
+/// Each variant's mean line downtime by cause (hours per run), causes with any.
+fn downtime_bars(s: &SweepSummary) -> Vec<(String, Vec<(String, f64)>)> {
+    let first = crate::sweep::first_cause();
+    s.variants
+        .iter()
+        .map(|v| {
+            let parts = crate::sweep::METRICS[first..]
+                .iter()
+                .enumerate()
+                .map(|(k, d)| (d.label.to_string(), v.metrics[first + k].1.mean))
+                .filter(|x| x.1 > 0.0)
+                .collect();
+            (v.name.clone(), parts)
+        })
+        .collect()
+}
+
+/// Each variant's mean total cost per run, with its 95 % interval.
+fn cost_bars(s: &SweepSummary) -> Vec<CostBar> {
+    let cost_m = metric("cost_total");
+    s.variants
+        .iter()
+        .map(|v| {
+            let st = &v.metrics[cost_m].1;
+            (v.name.clone(), st.mean, Some(st.ci95))
+        })
+        .collect()
 }
 
 /// Risk and return per year, when the scenario has a risk section: each variant's year,
