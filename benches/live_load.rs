@@ -18,11 +18,14 @@
 //! 4. With `--against-bin PATH`: this build's `faultline live` against another build's (e.g.
 //!    one from before live actors were attributed, to show what attribution costs), both
 //!    as processes serving one endpoint, alternated three times at 1 and 16 connections:
-//!    the ratio of their throughputs (bar: ≥ 0.97).
+//!    the ratio of their throughputs (bar: ≥ 0.97). `--this-bin PATH` puts another build in
+//!    this build's place (to compare two commits, e.g. the one that added attribution
+//!    against its parent); `--rounds N` alternates N times (default 3).
 //!
 //! Options (after `--`): `--seconds S` per throughput point (default 3),
 //! `--scale-seconds S` (default 600), `--endpoints N` (default 10000), `--clients K`
-//! (default 2000), `--skip-scale`, `--skip-throughput`, `--skip-proxy`.
+//! (default 2000), `--skip-scale`, `--skip-throughput`, `--skip-proxy`, `--against-bin PATH`,
+//! `--this-bin PATH`, `--rounds N`.
 
 use faultline::live::{Live, LiveConfig};
 use faultline::{World, scenario::parse};
@@ -473,9 +476,13 @@ fn serve_bin(bin: &str, k: usize) -> Served {
 
 /// This build against another, alternated: the throughput ratio at 1 and 16 connections.
 fn against(rt: &tokio::runtime::Runtime, peer: &str, secs: f64, bars: &mut bars::Bars) {
-    let this = env!("CARGO_BIN_EXE_faultline");
+    let this_bin = arg("--this-bin");
+    let this = this_bin
+        .as_deref()
+        .unwrap_or(env!("CARGO_BIN_EXE_faultline"));
+    let rounds: usize = arg("--rounds").map_or(3, |r| r.parse().expect("--rounds N"));
     let mut rps: [[Vec<f64>; 2]; 2] = Default::default();
-    for round in 0..3 {
+    for round in 0..rounds {
         for (b, bin) in [this, peer].into_iter().enumerate() {
             let mut s = serve_bin(bin, round * 2 + b);
             for (c, conns) in [1, 16].into_iter().enumerate() {
@@ -493,8 +500,19 @@ fn against(rt: &tokio::runtime::Runtime, peer: &str, secs: f64, bars: &mut bars:
     };
     for (c, conns) in [1, 16].into_iter().enumerate() {
         let (a, b) = (median(&rps[0][c]), median(&rps[1][c]));
+        let runs = |v: &[f64]| {
+            v.iter()
+                .map(|r| format!("{r:.0}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         println!(
-            "against {peer}: {conns} connection(s): this build {a:.0} req/s, the other {b:.0} req/s (medians of 3 alternated runs), ratio {:.3}",
+            "  {conns} connection(s), req/s per round: {this}: {}; {peer}: {}",
+            runs(&rps[0][c]),
+            runs(&rps[1][c])
+        );
+        println!(
+            "against {peer}: {conns} connection(s): {this} {a:.0} req/s, the other {b:.0} req/s (medians of {rounds} alternated runs), ratio {:.3}",
             a / b
         );
         bars.at_least(
