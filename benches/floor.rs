@@ -9,6 +9,10 @@
 //!   encoded, framed, decoded and served by a PLC's image, and the reply encoded and
 //!   decoded (the codec and `Plc::read`, nothing else).
 //!
+//! Beside each time, the heap allocations it made (a counting allocator around the
+//! system's): the whole run's per HMI transaction, against the run without polling, shows
+//! what a Modbus transaction allocates on the in-memory bus.
+//!
 //! Each line is projected to 4,000 runs on 2 threads (÷ 2, a perfect speed-up; the sweep
 //! bench measures 1.95×). The plant and the Modbus work are parts every run must do, so
 //! their sum is a floor for the sweep as the model stands.
@@ -23,6 +27,36 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// The system allocator, counting allocations (and reallocations, which may move).
+struct Counting;
+
+static ALLOCS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: every call is passed on unchanged to the system allocator; only a counter is added.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn arg(name: &str) -> Option<String> {
     let a: Vec<String> = std::env::args().collect();
     a.iter()
@@ -30,13 +64,15 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| a.get(i + 1).cloned())
 }
 
-/// The best of `n` timings (the least disturbed by other work on a shared machine).
-fn best(n: usize, mut f: impl FnMut() -> u64) -> (Duration, u64) {
-    let mut out = (Duration::MAX, 0);
+/// The best of `n` timings (the least disturbed by other work on a shared machine), the
+/// result, and the allocations of one call.
+fn best(n: usize, mut f: impl FnMut() -> u64) -> (Duration, u64, u64) {
+    let mut out = (Duration::MAX, 0, 0);
     for _ in 0..n {
+        let a0 = allocs();
         let t0 = Instant::now();
         let v = black_box(f());
-        out = (out.0.min(t0.elapsed()), v);
+        out = (out.0.min(t0.elapsed()), v, allocs() - a0);
     }
     out
 }
@@ -53,7 +89,7 @@ fn main() {
     let seed = s.seed;
 
     let mut transactions = 0;
-    let (whole, output) = best(reps, || {
+    let (whole, output, whole_allocs) = best(reps, || {
         let mut w = World::new(&s, seed);
         w.run();
         transactions = w.hmi.stats.requests;
@@ -63,7 +99,7 @@ fn main() {
     let mut quiet = s.clone();
     // One poll at the start and none after: the HMI still writes the schedule.
     quiet.hmi.poll_ms = (hours * 3_600_000.0) as u32 + quiet.tick_ms;
-    let (no_polling, _) = best(reps, || {
+    let (no_polling, _, quiet_allocs) = best(reps, || {
         let mut w = World::new(&quiet, seed);
         w.run();
         w.plant.line_output()
@@ -71,7 +107,7 @@ fn main() {
 
     let tick = u64::from(s.tick_ms) * 1000;
     let end = (hours * 3.6e9) as u64;
-    let (plant_alone, plant_output) = best(reps, || {
+    let (plant_alone, plant_output, plant_allocs) = best(reps, || {
         let mut p = Plant::new(&s, seed);
         for i in 0..p.stations.len() {
             p.command(i, 0, true, StopReason::Command, 100);
@@ -98,7 +134,7 @@ fn main() {
         address: 0,
         quantity: block_len(Table::InputRegister, false),
     };
-    let (modbus, _) = best(reps, || {
+    let (modbus, _, modbus_allocs) = best(reps, || {
         let mut acc = 0u64;
         for i in 0..transactions {
             let adu = request_adu(i as u16, 1, black_box(&req));
@@ -120,21 +156,30 @@ fn main() {
          {output} good units (plant alone: {plant_output})"
     );
     println!(
-        "{:<34} {:>10} {:>8} {:>22}",
-        "part", "one run", "share", "4,000 runs on 2 cores"
+        "{:<34} {:>10} {:>8} {:>22} {:>12}",
+        "part", "one run", "share", "4,000 runs on 2 cores", "allocations"
     );
-    for (name, d) in [
-        ("whole run", whole),
-        ("run without HMI polling", no_polling),
-        ("plant alone", plant_alone),
-        ("Modbus transactions alone", modbus),
-        ("floor: plant + Modbus", plant_alone + modbus),
+    for (name, d, a) in [
+        ("whole run", whole, whole_allocs),
+        ("run without HMI polling", no_polling, quiet_allocs),
+        ("plant alone", plant_alone, plant_allocs),
+        ("Modbus transactions alone", modbus, modbus_allocs),
+        (
+            "floor: plant + Modbus",
+            plant_alone + modbus,
+            plant_allocs + modbus_allocs,
+        ),
     ] {
         println!(
-            "{name:<34} {:>8.1}ms {:>7.0}% {:>20.0} s",
+            "{name:<34} {:>8.1}ms {:>7.0}% {:>20.0} s {a:>12}",
             d.as_secs_f64() * 1e3,
             100.0 * d.as_secs_f64() / whole.as_secs_f64(),
             sweep(d)
         );
     }
+    println!(
+        "allocations per HMI transaction on the in-memory bus (whole run less the run without \
+         polling, per transaction): {:.2}",
+        whole_allocs.saturating_sub(quiet_allocs) as f64 / transactions.max(1) as f64
+    );
 }

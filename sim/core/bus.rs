@@ -87,9 +87,24 @@ pub struct Bus {
     pub capture: Option<Vec<Sent>>,
     /// Carried links (live `--netns`): what the adapter is to do, in order.
     pub carrier: Option<Vec<Carry>>,
+    /// Emptied frame buffers for the next frames sent: a transaction's request buffer is
+    /// reused by the PLC for its reply and comes back here once the client has read it,
+    /// so the bus allocates nothing per transaction.
+    spare: Vec<Vec<u8>>,
 }
 
+/// How many emptied buffers the bus keeps (more than the transactions in flight at once).
+const SPARE_FRAMES: usize = 64;
+
 impl Bus {
+    /// An empty bus, keeping every frame sent when `capture` is set.
+    pub fn new(capture: bool) -> Bus {
+        Bus {
+            capture: capture.then(Vec::new),
+            ..Bus::default()
+        }
+    }
+
     pub fn open(&mut self, client: &str, plc: usize, latency: Micros) -> ConnId {
         self.open_for(Owner::Hmi, false, client, plc, latency)
     }
@@ -187,6 +202,21 @@ impl Bus {
             l.to_server.push_back((arrives, adu));
         } else {
             l.to_client.push_back((arrives, adu));
+        }
+    }
+
+    /// An empty buffer for a frame, with room for the largest ADU.
+    pub fn frame(&mut self) -> Vec<u8> {
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(crate::modbus::limit::ADU_BYTES))
+    }
+
+    /// A frame's buffer, once read, for a frame to come.
+    pub fn recycle(&mut self, mut adu: Vec<u8>) {
+        if self.spare.len() < SPARE_FRAMES && adu.capacity() >= crate::modbus::limit::ADU_BYTES {
+            adu.clear();
+            self.spare.push(adu);
         }
     }
 

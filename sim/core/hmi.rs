@@ -4,7 +4,7 @@
 
 use crate::bus::Bus;
 use crate::dist::Dist;
-use crate::modbus::{Request, Response, parse_adu, request_adu};
+use crate::modbus::{Request, Response, encode_adu, fc, parse_adu};
 use crate::plant::{State, StopReason};
 use crate::plc::map::{self, BLOCK, SYSTEM};
 use crate::plc::{ConnId, Plc};
@@ -450,7 +450,8 @@ impl Hmi {
             {
                 self.next_tid = self.next_tid.wrapping_add(1);
                 let tid = self.next_tid;
-                let adu = request_adu(tid, 1, &q.req);
+                let mut adu = bus.frame();
+                encode_adu(&mut adu, tid, 1, |o| q.req.encode_pdu(o));
                 self.stats.requests += 1;
                 if q.purpose == Purpose::Write {
                     self.stats.writes += 1;

@@ -281,3 +281,65 @@ fn a_register_read_across_blocks_is_checked_address_by_address() {
         Some(Err(ExceptionCode::IllegalDataAddress))
     );
 }
+
+#[test]
+fn every_read_a_plc_answers_on_the_bus_is_the_bytes_of_its_register_images_answer() {
+    // The PLC writes a read's answer straight from its image into the request's buffer;
+    // these are the bytes the image's `read`, encoded, gives (or its exception), for
+    // every table at the ends of both of the labelers' blocks and of the system block.
+    use faultline::modbus::response_adu;
+    use faultline::plc::map::{SYSTEM, Table, block_len};
+    let mut w = world();
+    let p = plc(&mut w, "plc-labelers");
+    w.run_until(60_000_000);
+    let mut t = w.now;
+    let mut checked = 0;
+    let mut exceptions = 0;
+    for table in [
+        Table::Coil,
+        Table::DiscreteInput,
+        Table::HoldingRegister,
+        Table::InputRegister,
+    ] {
+        let n = block_len(table, false);
+        let mut addresses: Vec<u16> = Vec::new();
+        for edge in [0, n, 100, 100 + n, SYSTEM] {
+            addresses.extend(edge.saturating_sub(2)..edge + 2);
+        }
+        for &address in &addresses {
+            for quantity in [1, 2, n.saturating_sub(1).max(1), n, n + 1] {
+                let req = match table {
+                    Table::Coil => Request::ReadCoils { address, quantity },
+                    Table::DiscreteInput => Request::ReadDiscreteInputs { address, quantity },
+                    Table::HoldingRegister => Request::ReadHoldingRegisters { address, quantity },
+                    Table::InputRegister => Request::ReadInputRegisters { address, quantity },
+                };
+                let tid = checked as u16;
+                let plc = &mut w.devices.plcs[p];
+                assert!(plc.receive(99, request_adu(tid, 1, &req)));
+                while plc.outbox.is_empty() {
+                    t += plc.scan;
+                    plc.scan(t, &mut w.plant);
+                }
+                // The image as the scan that answered left it (its scan counter and
+                // inputs are that scan's).
+                let expected = match plc.read(&req) {
+                    Some(Ok(answer)) => response_adu(tid, 1, &answer),
+                    Some(Err(code)) => {
+                        exceptions += 1;
+                        response_adu(tid, 1, &Response::exception(req.function(), code))
+                    }
+                    None => panic!("{req:?} is a read"),
+                };
+                let got = plc.outbox.pop_front().unwrap().adu;
+                assert_eq!(got, expected, "{req:?}");
+                checked += 1;
+            }
+        }
+    }
+    // Answers from a block and the fallbacks' exceptions both well represented.
+    assert!(
+        checked - exceptions >= 80 && exceptions >= 100,
+        "{checked} reads, {exceptions} exceptions"
+    );
+}

@@ -70,17 +70,17 @@ impl Hmi {
             self.events
                 .push((t, HmiEvent::CommRestored { plc: ch.plc }));
         }
-        match Response::decode_pdu(pdu) {
-            Ok(Response::ReadInputRegisters(regs)) => {
-                if let Request::ReadInputRegisters { address, .. } = f.q.req {
+        // A register read's answer is read into a buffer on the stack (no vector).
+        let mut buf = [0u16; 128];
+        if let Some(regs) = Response::decode_registers_into(pdu, &mut buf) {
+            match (pdu[0], &f.q.req) {
+                (fc::READ_INPUT_REGISTERS, &Request::ReadInputRegisters { address, .. }) => {
                     let block = usize::from(address / BLOCK);
                     if let Some(&(st, _)) = self.channels[c].slots.get(block) {
-                        self.update_view(st, &regs, t);
+                        self.update_view(st, regs, t);
                     }
                 }
-            }
-            Ok(Response::ReadHoldingRegisters(regs)) => {
-                if let Request::ReadHoldingRegisters { address, .. } = f.q.req {
+                (fc::READ_HOLDING_REGISTERS, &Request::ReadHoldingRegisters { address, .. }) => {
                     let block = usize::from(address / BLOCK);
                     if let Some(&(st, thermal)) = self.channels[c].slots.get(block)
                         && thermal
@@ -88,22 +88,28 @@ impl Hmi {
                         self.views[st].setpoint = regs.get(usize::from(map::H_TEMP_SP)).copied();
                     }
                 }
+                _ => {}
             }
-            Ok(Response::Exception { .. }) => {
-                self.stats.exceptions += 1;
-                if f.q.purpose == Purpose::Write {
-                    self.stats.writes_failed += 1;
-                    let plc = self.channels[c].plc;
-                    self.events.push((
-                        t,
-                        HmiEvent::WriteFailed {
-                            plc,
-                            function: f.q.req.function(),
-                        },
-                    ));
-                }
+            return;
+        }
+        // Of the other answers only an exception changes anything here (a coil read's
+        // answer is traffic the HMI makes, not a value it shows): decoded only then.
+        if pdu.first().is_none_or(|&f| f & 0x80 == 0) {
+            return;
+        }
+        if let Ok(Response::Exception { .. }) = Response::decode_pdu(pdu) {
+            self.stats.exceptions += 1;
+            if f.q.purpose == Purpose::Write {
+                self.stats.writes_failed += 1;
+                let plc = self.channels[c].plc;
+                self.events.push((
+                    t,
+                    HmiEvent::WriteFailed {
+                        plc,
+                        function: f.q.req.function(),
+                    },
+                ));
             }
-            _ => {}
         }
     }
 

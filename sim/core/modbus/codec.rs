@@ -55,6 +55,8 @@ pub mod limit {
     pub const WRITE_BITS: u16 = 1968;
     pub const WRITE_REGISTERS: u16 = 123;
     pub const RW_WRITE_REGISTERS: u16 = 121;
+    /// The largest Modbus/TCP ADU: the 7-byte MBAP header and a PDU of at most 253 bytes.
+    pub const ADU_BYTES: usize = 260;
 }
 
 /// Exception codes a server answers with.
@@ -494,5 +496,84 @@ mod tests {
             matches!(f.next_frame(), Some(Err(_))),
             "a failed framer stays failed"
         );
+    }
+
+    #[test]
+    fn reads_encoded_from_slices_and_decoded_into_a_buffer_are_the_answers_bytes() {
+        for n in 0..=20usize {
+            let regs: Vec<u16> = (0..n as u16)
+                .map(|k| k.wrapping_mul(7919) ^ 0xA5A5)
+                .collect();
+            for function in [fc::READ_HOLDING_REGISTERS, fc::READ_INPUT_REGISTERS] {
+                let answer = if function == fc::READ_HOLDING_REGISTERS {
+                    Response::ReadHoldingRegisters(regs.clone())
+                } else {
+                    Response::ReadInputRegisters(regs.clone())
+                };
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                answer.encode_pdu(&mut a);
+                Response::encode_registers_pdu(&mut b, function, &regs);
+                assert_eq!(a, b, "{n} registers, function {function}");
+                let mut buf = [0u16; 128];
+                assert_eq!(
+                    Response::decode_registers_into(&a, &mut buf),
+                    Some(&regs[..])
+                );
+            }
+            // Bits: the vector a PLC answers is padded to whole bytes; the slice is not.
+            let bits: Vec<bool> = (0..n).map(|k| k % 3 != 1).collect();
+            let mut padded = bits.clone();
+            padded.resize(n.div_ceil(8) * 8, false);
+            for function in [fc::READ_COILS, fc::READ_DISCRETE_INPUTS] {
+                let answer = if function == fc::READ_COILS {
+                    Response::ReadCoils(padded.clone())
+                } else {
+                    Response::ReadDiscreteInputs(padded.clone())
+                };
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                answer.encode_pdu(&mut a);
+                Response::encode_bits_pdu(&mut b, function, &bits);
+                assert_eq!(a, b, "{n} bits, function {function}");
+            }
+        }
+        // The buffer's decode agrees with the vector's on everything else: the most
+        // registers a byte count holds, function 23, and what it refuses.
+        let most: Vec<u8> = [fc::READ_INPUT_REGISTERS, 254]
+            .into_iter()
+            .chain(vec![1; 254])
+            .collect();
+        let mut buf = [0u16; 128];
+        assert_eq!(
+            Response::decode_registers_into(&most, &mut buf).map(<[u16]>::len),
+            Some(127)
+        );
+        let rw = [fc::READ_WRITE_MULTIPLE_REGISTERS, 2, 0x01, 0x02];
+        assert_eq!(
+            Response::decode_registers_into(&rw, &mut buf),
+            Some(&[0x0102][..])
+        );
+        for refused in [
+            &[][..],
+            &[fc::READ_HOLDING_REGISTERS][..],
+            &[fc::READ_HOLDING_REGISTERS, 3, 0, 1, 2][..],
+            &[fc::READ_HOLDING_REGISTERS, 4, 0, 1][..],
+            &[fc::READ_HOLDING_REGISTERS, 2, 0, 1, 9][..],
+            &[fc::READ_HOLDING_REGISTERS | 0x80, 2][..],
+            &[fc::READ_COILS, 1, 0xFF][..],
+            &[fc::WRITE_SINGLE_REGISTER, 0, 1, 0, 2][..],
+        ] {
+            assert_eq!(
+                Response::decode_registers_into(refused, &mut buf),
+                None,
+                "{refused:?}"
+            );
+            assert!(
+                !matches!(
+                    Response::decode_pdu(refused),
+                    Ok(Response::ReadHoldingRegisters(_) | Response::ReadInputRegisters(_))
+                ),
+                "{refused:?}"
+            );
+        }
     }
 }

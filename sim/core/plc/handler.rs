@@ -13,7 +13,7 @@ impl Plc {
             };
             // Who is asking, for the record of who wrote what (and who faulted it).
             self.current_conn = Some(req.conn);
-            let reply = self.process(t, &req.adu);
+            let reply = self.process(t, req.adu);
             self.current_conn = None;
             if let Some(adu) = reply {
                 self.outbox.push_back(Outbound {
@@ -44,10 +44,12 @@ impl Plc {
         }
     }
 
-    /// Decode one ADU, serve it, encode the reply (`None`: no reply is sent).
-    pub(super) fn process(&mut self, t: Micros, adu: &[u8]) -> Option<Vec<u8>> {
+    /// Decode one ADU, serve it, encode the reply (`None`: no reply is sent). The reply
+    /// is written into the request's own buffer: a transaction on the in-memory bus
+    /// allocates nothing here.
+    pub(super) fn process(&mut self, t: Micros, mut adu: Vec<u8>) -> Option<Vec<u8>> {
         self.stats.requests += 1;
-        let Ok((header, pdu)) = parse_adu(adu) else {
+        let Ok((header, pdu)) = parse_adu(&adu) else {
             // The framer only passes whole frames; a bad one here is dropped.
             self.stats.dropped += 1;
             return None;
@@ -80,6 +82,9 @@ impl Plc {
                     self.stats.dropped += u64::from(!req.is_write());
                     return None;
                 }
+                if self.encode_block_read(&req, tid, unit, &mut adu) {
+                    return Some(adu);
+                }
                 let r = self.handle(&req);
                 if r == Err(ExceptionCode::IllegalFunction)
                     && self.maybe_hang(t, self.profile.on_unsupported, FaultCause::Unsupported)
@@ -110,7 +115,9 @@ impl Plc {
                 Response::exception(function, code)
             }
         };
-        Some(response_adu(tid, unit, &response))
+        adu.clear();
+        encode_adu(&mut adu, tid, unit, |o| response.encode_pdu(o));
+        Some(adu)
     }
 
     /// Serve one request from the register image. Writes take effect in the image now and

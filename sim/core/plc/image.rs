@@ -54,6 +54,57 @@ impl Plc {
         (end <= usize::from(block_len(table, s.thermal))).then(|| &table_of(s)[off..end])
     }
 
+    /// A read that lies inside one station's block, answered straight from the image into
+    /// `out` (cleared first): the bytes `response_adu` of `read`'s answer would be, without
+    /// building the answer's vector. False (and `out` untouched) for any other request.
+    pub(super) fn encode_block_read(
+        &self,
+        req: &Request,
+        tid: u16,
+        unit: u8,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let function = req.function();
+        let mut answer = |pdu: &dyn Fn(&mut Vec<u8>)| {
+            out.clear();
+            crate::modbus::encode_adu(out, tid, unit, pdu);
+            true
+        };
+        match *req {
+            Request::ReadHoldingRegisters { address, quantity }
+            | Request::ReadInputRegisters { address, quantity } => {
+                let holding = matches!(req, Request::ReadHoldingRegisters { .. });
+                let table = if holding {
+                    Table::HoldingRegister
+                } else {
+                    Table::InputRegister
+                };
+                match self.block_slice(table, address, quantity, |s| {
+                    if holding { &s.holding } else { &s.input }
+                }) {
+                    Some(regs) => answer(&|o| Response::encode_registers_pdu(o, function, regs)),
+                    None => false,
+                }
+            }
+            Request::ReadCoils { address, quantity }
+            | Request::ReadDiscreteInputs { address, quantity } => {
+                let coils = matches!(req, Request::ReadCoils { .. });
+                let table = if coils {
+                    Table::Coil
+                } else {
+                    Table::DiscreteInput
+                };
+                match self.block_slice(table, address, quantity, |s| {
+                    if coils { &s.coils } else { &s.discrete }
+                }) {
+                    Some(bits) => answer(&|o| Response::encode_bits_pdu(o, function, bits)),
+                    None => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn read_bits(
         &self,
         table: Table,

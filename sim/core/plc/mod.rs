@@ -11,7 +11,7 @@ mod logic;
 pub mod map;
 
 use crate::dist::Dist;
-use crate::modbus::{ExceptionCode, Request, Response, diag, parse_adu, response_adu};
+use crate::modbus::{ExceptionCode, Request, Response, diag, encode_adu, parse_adu};
 use crate::plant::{Plant, State, StopReason};
 use crate::rng::Stream;
 use crate::scenario::{OnBadTraffic, PlcSpec, ProfileSpec, Scenario, StationKind, WhenFull};

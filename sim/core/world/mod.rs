@@ -118,10 +118,7 @@ impl World {
                 Plc::new(p, s, profile, seed)
             })
             .collect();
-        let mut bus = Bus {
-            capture: rec.frames.then(Vec::new),
-            ..Bus::default()
-        };
+        let mut bus = Bus::new(rec.frames);
         let network = Network::new(s, s.segmentation.as_ref());
         let verdicts: Vec<Verdict> = (0..plcs.len())
             .map(|p| network.connect(network.hmi(), network.plc_host(p), crate::modbus::PORT))
@@ -324,7 +321,8 @@ impl World {
                         } else {
                             self.intercept_for_hmi(self.net.bus.links[l as usize].plc, adu)
                         };
-                        self.hmi.receive(l, &adu, t)
+                        self.hmi.receive(l, &adu, t);
+                        self.net.bus.recycle(adu);
                     }
                     Owner::Attack(i) => self.attack_receive(i, l, &adu),
                 }

@@ -34,20 +34,10 @@ impl Response {
         use Response::*;
         out.push(self.function());
         match self {
-            ReadCoils(bits) | ReadDiscreteInputs(bits) => {
-                out.push(bits.len().div_ceil(8) as u8);
-                pack_bits(out, bits);
-            }
+            ReadCoils(bits) | ReadDiscreteInputs(bits) => push_bits(out, bits),
             ReadHoldingRegisters(regs)
             | ReadInputRegisters(regs)
-            | ReadWriteMultipleRegisters(regs) => {
-                out.push((regs.len() * 2) as u8);
-                let start = out.len();
-                out.resize(start + 2 * regs.len(), 0);
-                for (dst, v) in out[start..].chunks_exact_mut(2).zip(regs.iter()) {
-                    dst.copy_from_slice(&v.to_be_bytes());
-                }
-            }
+            | ReadWriteMultipleRegisters(regs) => push_registers(out, regs),
             WriteSingleCoil { address, value } => {
                 push16(out, *address);
                 push16(out, coil_word(*value));
@@ -101,20 +91,50 @@ impl Response {
         }
     }
 
+    /// A register read's answer (function 3 or 4) encoded straight from the registers,
+    /// as `Response::ReadHoldingRegisters(regs.to_vec()).encode_pdu(out)` would, without
+    /// the vector: a PLC serves its image's slices this way.
+    pub fn encode_registers_pdu(out: &mut Vec<u8>, function: u8, regs: &[u16]) {
+        out.push(function);
+        push_registers(out, regs);
+    }
+
+    /// A bit read's answer (function 1 or 2) encoded straight from the bits (packed eight
+    /// to a byte, the last byte's unused bits zero), as `encode_pdu` would from a vector.
+    pub fn encode_bits_pdu(out: &mut Vec<u8>, function: u8, bits: &[bool]) {
+        out.push(function);
+        push_bits(out, bits);
+    }
+
+    /// The registers of a register read's answer (function 3, 4 or 23) decoded into
+    /// `buf` (a byte count holds 127 registers at most), as `decode_pdu` would into a
+    /// vector: `None` for any other PDU (an exception, another function, a malformed one:
+    /// `decode_pdu` tells which). The HMI reads its polls' answers this way.
+    pub fn decode_registers_into<'b>(pdu: &[u8], buf: &'b mut [u16; 128]) -> Option<&'b [u16]> {
+        let function = *pdu.first()?;
+        if !matches!(
+            function,
+            fc::READ_HOLDING_REGISTERS
+                | fc::READ_INPUT_REGISTERS
+                | fc::READ_WRITE_MULTIPLE_REGISTERS
+        ) {
+            return None;
+        }
+        let bytes = counted(function, pdu, 2).ok()?;
+        let n = bytes.len() / 2;
+        let out = &mut buf[..n];
+        for (dst, c) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+            *dst = u16::from_be_bytes([c[0], c[1]]);
+        }
+        Some(out)
+    }
+
     /// Decode a response PDU (function code first).
     pub fn decode_pdu(pdu: &[u8]) -> Result<Response, PduError> {
         let Some(&function) = pdu.first() else {
             return Err(PduError::Empty);
         };
-        let counted = |unit: usize| -> Result<&[u8], PduError> {
-            need(function, pdu, 2)?;
-            let count = pdu[1] as usize;
-            if !count.is_multiple_of(unit) {
-                return Err(PduError::Length { function });
-            }
-            exact(function, pdu, 2 + count)?;
-            Ok(&pdu[2..])
-        };
+        let counted = |unit: usize| counted(function, pdu, unit);
         if function & 0x80 != 0 {
             exact(function, pdu, 2)?;
             return Ok(Response::Exception {
@@ -211,4 +231,31 @@ impl Response {
             },
         })
     }
+}
+
+/// A read answer's byte count and data: `unit` bytes an item, the count exact.
+fn counted(function: u8, pdu: &[u8], unit: usize) -> Result<&[u8], PduError> {
+    need(function, pdu, 2)?;
+    let count = pdu[1] as usize;
+    if !count.is_multiple_of(unit) {
+        return Err(PduError::Length { function });
+    }
+    exact(function, pdu, 2 + count)?;
+    Ok(&pdu[2..])
+}
+
+/// A register read's byte count and its registers, big-endian.
+fn push_registers(out: &mut Vec<u8>, regs: &[u16]) {
+    out.push((regs.len() * 2) as u8);
+    let start = out.len();
+    out.resize(start + 2 * regs.len(), 0);
+    for (dst, v) in out[start..].chunks_exact_mut(2).zip(regs.iter()) {
+        dst.copy_from_slice(&v.to_be_bytes());
+    }
+}
+
+/// A bit read's byte count and its bits, packed.
+fn push_bits(out: &mut Vec<u8>, bits: &[bool]) {
+    out.push(bits.len().div_ceil(8) as u8);
+    pack_bits(out, bits);
 }
