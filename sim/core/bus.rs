@@ -91,6 +91,14 @@ pub struct Bus {
     /// reused by the PLC for its reply and comes back here once the client has read it,
     /// so the bus allocates nothing per transaction.
     spare: Vec<Vec<u8>>,
+    /// The links that can still carry something, in index order: every HMI link (it
+    /// reconnects) and every other link while it is open. An attack step's closed link is
+    /// inert (its queues were emptied when it closed, and nothing is sent on it or reopens
+    /// it again), so the World's per-tick loops visit only these: a day of scans leaves
+    /// thousands of closed links behind.
+    watched: Vec<ConnId>,
+    /// A reused copy of `watched`, for a loop that may open or close links as it goes.
+    watched_copy: Vec<ConnId>,
 }
 
 /// How many emptied buffers the bus keeps (more than the transactions in flight at once).
@@ -129,7 +137,24 @@ impl Bus {
             to_server: VecDeque::new(),
             to_client: VecDeque::new(),
         });
-        (self.links.len() - 1) as ConnId
+        let link = (self.links.len() - 1) as ConnId;
+        self.watched.push(link);
+        link
+    }
+
+    /// The links worth visiting this tick (see `watched`), as they are now, in index
+    /// order: a copy, so the loop may open and close links. Hand it back with
+    /// [`Bus::done_with`].
+    pub fn watched_links(&mut self) -> Vec<ConnId> {
+        let mut v = std::mem::take(&mut self.watched_copy);
+        v.clear();
+        v.extend_from_slice(&self.watched);
+        v
+    }
+
+    /// The copy [`Bus::watched_links`] gave, for the next loop.
+    pub fn done_with(&mut self, links: Vec<ConnId>) {
+        self.watched_copy = links;
     }
 
     pub fn close(&mut self, link: ConnId) {
@@ -138,6 +163,11 @@ impl Bus {
             l.pending = false;
             l.to_server.clear();
             l.to_client.clear();
+            if l.owner != Owner::Hmi
+                && let Ok(k) = self.watched.binary_search(&link)
+            {
+                self.watched.remove(k);
+            }
             if let Some(out) = &mut self.carrier {
                 out.push(Carry::Close { link });
             }
@@ -223,6 +253,9 @@ impl Bus {
     pub fn reopen(&mut self, link: ConnId) {
         if let Some(l) = self.links.get_mut(link as usize) {
             l.open = true;
+            if let Err(k) = self.watched.binary_search(&link) {
+                self.watched.insert(k, link);
+            }
         }
     }
 
@@ -283,5 +316,36 @@ impl Bus {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_links_watched_are_the_hmis_and_the_open_ones_in_order() {
+        let mut bus = Bus::default();
+        let hmi = bus.open("hmi", 0, 1_000);
+        let a = bus.open_for(Owner::Attack(0), false, "laptop", 0, 1_000);
+        let b = bus.open_for(Owner::Attack(0), true, "laptop", 1, 1_000);
+        assert_eq!(bus.watched_links(), [hmi, a, b]);
+        // A closed attack link is inert: not visited again, whatever it had queued.
+        bus.send_to_server(a, 0, vec![1, 2, 3]);
+        bus.close(a);
+        assert_eq!(bus.arrivals_at_server(a, u64::MAX), None);
+        bus.send_to_server(a, 0, vec![1]);
+        assert_eq!(bus.arrivals_at_server(a, u64::MAX), None);
+        // A closed HMI link stays watched (the SCADA reconnects it).
+        bus.close(hmi);
+        let now = bus.watched_links();
+        assert_eq!(now, [hmi, b]);
+        bus.done_with(now);
+        bus.reopen(hmi);
+        bus.reopen(a);
+        assert_eq!(bus.watched_links(), [hmi, a, b]);
+        let c = bus.open_for(Owner::Attack(1), false, "laptop", 0, 0);
+        bus.close(b);
+        assert_eq!(bus.watched_links(), [hmi, a, c]);
     }
 }

@@ -13,8 +13,10 @@ impl World {
     /// A SCADA reconnects a connection the device closed (or refused), every 5 s.
     pub(super) fn reconnect_hmi(&mut self, t: Micros) {
         const RETRY: Micros = 5_000_000;
-        for l in 0..self.net.bus.links.len() {
-            let link = l as ConnId;
+        // Only the HMI's links reconnect; each is watched (open or not).
+        let links = self.net.bus.watched_links();
+        for &link in &links {
+            let l = link as usize;
             if self.net.bus.is_open(link) || t < self.net.reconnect_at[l] {
                 continue;
             }
@@ -48,6 +50,7 @@ impl World {
             self.note_passed(from, to, crate::modbus::PORT, true);
             self.hmi_link_up(link, p, t, true);
         }
+        self.net.bus.done_with(links);
     }
 
     /// The network carried the HMI's connection to PLC `p`: the TLS handshake where the

@@ -311,7 +311,8 @@ impl World {
     /// Replies that reached their clients: the HMI (through an adversary in the middle,
     /// if one sits there) and the attackers' own connections.
     fn deliver_replies(&mut self, t: Micros) {
-        for l in 0..self.net.bus.links.len() as u32 {
+        let links = self.net.bus.watched_links();
+        for &l in &links {
             while let Some(adu) = self.net.bus.arrivals_at_client(l, t) {
                 match self.net.bus.links[l as usize].owner {
                     Owner::Hmi if t < self.campaign.hmi_down_until => {}
@@ -328,6 +329,7 @@ impl World {
                 }
             }
         }
+        self.net.bus.done_with(links);
     }
 
     /// The controls that watch rather than sit on the request path: the IDS's analyst, the
@@ -396,7 +398,8 @@ impl World {
     /// Requests that reached the PLCs pass the gates on the request path (the IDS sees
     /// them, the DPI decides) into the devices' queues.
     fn deliver_requests(&mut self, t: Micros) {
-        for l in 0..self.net.bus.links.len() as u32 {
+        let links = self.net.bus.watched_links();
+        for &l in &links {
             let p = self.net.bus.links[l as usize].plc;
             while let Some(bytes) = self.net.bus.arrivals_at_server(l, t) {
                 if self.net.bus.links[l as usize].raw {
@@ -408,6 +411,7 @@ impl World {
                 }
             }
         }
+        self.net.bus.done_with(links);
     }
 
     /// The scans that are due, and the replies that are ready, onto the bus (or out to the
