@@ -97,8 +97,6 @@ pub struct Bus {
     /// it again), so the World's per-tick loops visit only these: a day of scans leaves
     /// thousands of closed links behind.
     watched: Vec<ConnId>,
-    /// A reused copy of `watched`, for a loop that may open or close links as it goes.
-    watched_copy: Vec<ConnId>,
 }
 
 /// How many emptied buffers the bus keeps (more than the transactions in flight at once).
@@ -142,19 +140,30 @@ impl Bus {
         link
     }
 
-    /// The links worth visiting this tick (see `watched`), as they are now, in index
-    /// order: a copy, so the loop may open and close links. Hand it back with
-    /// [`Bus::done_with`].
-    pub fn watched_links(&mut self) -> Vec<ConnId> {
-        let mut v = std::mem::take(&mut self.watched_copy);
-        v.clear();
-        v.extend_from_slice(&self.watched);
-        v
+    /// The next link worth visiting (see `watched`) after the cursor `at` (the position
+    /// and link a loop visited last; `None` to begin) and below `end`: a loop that takes
+    /// them one by one visits, in index order, the links there were when it started
+    /// (`end`: the table's length then), whatever it opens or closes as it goes; a link
+    /// closed before its turn is skipped, which is what visiting it would do. The next is
+    /// the one after the cursor's position while the list has not moved under it.
+    #[inline]
+    pub fn next_watched(
+        &self,
+        at: Option<(usize, ConnId)>,
+        end: ConnId,
+    ) -> Option<(usize, ConnId)> {
+        let k = match at {
+            None => 0,
+            Some((k, l)) if self.watched.get(k) == Some(&l) => k + 1,
+            Some((_, l)) => self.watched.partition_point(|&x| x <= l),
+        };
+        let l = *self.watched.get(k)?;
+        (l < end).then_some((k, l))
     }
 
-    /// The copy [`Bus::watched_links`] gave, for the next loop.
-    pub fn done_with(&mut self, links: Vec<ConnId>) {
-        self.watched_copy = links;
+    /// How far a loop over the watched links goes: the links there are now.
+    pub fn link_end(&self) -> ConnId {
+        self.links.len() as ConnId
     }
 
     pub fn close(&mut self, link: ConnId) {
@@ -325,11 +334,19 @@ mod tests {
 
     #[test]
     fn the_links_watched_are_the_hmis_and_the_open_ones_in_order() {
+        let all = |bus: &Bus| {
+            let (mut v, mut at, end) = (Vec::new(), None, bus.link_end());
+            while let Some((k, l)) = bus.next_watched(at, end) {
+                v.push(l);
+                at = Some((k, l));
+            }
+            v
+        };
         let mut bus = Bus::default();
         let hmi = bus.open("hmi", 0, 1_000);
         let a = bus.open_for(Owner::Attack(0), false, "laptop", 0, 1_000);
         let b = bus.open_for(Owner::Attack(0), true, "laptop", 1, 1_000);
-        assert_eq!(bus.watched_links(), [hmi, a, b]);
+        assert_eq!(all(&bus), [hmi, a, b]);
         // A closed attack link is inert: not visited again, whatever it had queued.
         bus.send_to_server(a, 0, vec![1, 2, 3]);
         bus.close(a);
@@ -338,14 +355,25 @@ mod tests {
         assert_eq!(bus.arrivals_at_server(a, u64::MAX), None);
         // A closed HMI link stays watched (the SCADA reconnects it).
         bus.close(hmi);
-        let now = bus.watched_links();
-        assert_eq!(now, [hmi, b]);
-        bus.done_with(now);
+        assert_eq!(all(&bus), [hmi, b]);
         bus.reopen(hmi);
         bus.reopen(a);
-        assert_eq!(bus.watched_links(), [hmi, a, b]);
+        assert_eq!(all(&bus), [hmi, a, b]);
+        // A loop visits the links there were when it began, in order, skipping one
+        // closed before its turn and not one opened meanwhile.
+        let end = bus.link_end();
+        let first = bus.next_watched(None, end);
+        assert_eq!(first, Some((0, hmi)));
+        bus.close(a);
         let c = bus.open_for(Owner::Attack(1), false, "laptop", 0, 0);
-        bus.close(b);
-        assert_eq!(bus.watched_links(), [hmi, a, c]);
+        assert_eq!(bus.next_watched(first, end), Some((1, b)));
+        assert_eq!(bus.next_watched(Some((1, b)), end), None);
+        // A link before the cursor gone or back: the list moved under it, found again.
+        bus.reopen(a);
+        assert_eq!(bus.next_watched(Some((1, hmi)), end), Some((1, a)));
+        bus.close(hmi);
+        bus.close(a);
+        assert_eq!(bus.next_watched(Some((1, a)), end), Some((1, b)));
+        assert_eq!(all(&bus), [hmi, b, c]);
     }
 }

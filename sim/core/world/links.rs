@@ -14,8 +14,9 @@ impl World {
     pub(super) fn reconnect_hmi(&mut self, t: Micros) {
         const RETRY: Micros = 5_000_000;
         // Only the HMI's links reconnect; each is watched (open or not).
-        let links = self.net.bus.watched_links();
-        for &link in &links {
+        let (mut at, end) = (None, self.net.bus.link_end());
+        while let Some((k, link)) = self.net.bus.next_watched(at, end) {
+            at = Some((k, link));
             let l = link as usize;
             if self.net.bus.is_open(link) || t < self.net.reconnect_at[l] {
                 continue;
@@ -50,7 +51,6 @@ impl World {
             self.note_passed(from, to, crate::modbus::PORT, true);
             self.hmi_link_up(link, p, t, true);
         }
-        self.net.bus.done_with(links);
     }
 
     /// The network carried the HMI's connection to PLC `p`: the TLS handshake where the

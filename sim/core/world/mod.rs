@@ -311,8 +311,9 @@ impl World {
     /// Replies that reached their clients: the HMI (through an adversary in the middle,
     /// if one sits there) and the attackers' own connections.
     fn deliver_replies(&mut self, t: Micros) {
-        let links = self.net.bus.watched_links();
-        for &l in &links {
+        let (mut at, end) = (None, self.net.bus.link_end());
+        while let Some((k, l)) = self.net.bus.next_watched(at, end) {
+            at = Some((k, l));
             while let Some(adu) = self.net.bus.arrivals_at_client(l, t) {
                 match self.net.bus.links[l as usize].owner {
                     Owner::Hmi if t < self.campaign.hmi_down_until => {}
@@ -329,7 +330,6 @@ impl World {
                 }
             }
         }
-        self.net.bus.done_with(links);
     }
 
     /// The controls that watch rather than sit on the request path: the IDS's analyst, the
@@ -398,8 +398,9 @@ impl World {
     /// Requests that reached the PLCs pass the gates on the request path (the IDS sees
     /// them, the DPI decides) into the devices' queues.
     fn deliver_requests(&mut self, t: Micros) {
-        let links = self.net.bus.watched_links();
-        for &l in &links {
+        let (mut at, end) = (None, self.net.bus.link_end());
+        while let Some((k, l)) = self.net.bus.next_watched(at, end) {
+            at = Some((k, l));
             let p = self.net.bus.links[l as usize].plc;
             while let Some(bytes) = self.net.bus.arrivals_at_server(l, t) {
                 if self.net.bus.links[l as usize].raw {
@@ -411,7 +412,6 @@ impl World {
                 }
             }
         }
-        self.net.bus.done_with(links);
     }
 
     /// The scans that are due, and the replies that are ready, onto the bus (or out to the
