@@ -2,6 +2,26 @@
 
 use super::*;
 
+impl Slot {
+    /// The block's bit table for `table`: its coils, or its discrete inputs.
+    fn bits(&self, table: Table) -> &[bool] {
+        if table == Table::Coil {
+            &self.coils
+        } else {
+            &self.discrete
+        }
+    }
+
+    /// The block's register table for `table`: its holding, or its input registers.
+    fn regs(&self, table: Table) -> &[u16] {
+        if table == Table::HoldingRegister {
+            &self.holding
+        } else {
+            &self.input
+        }
+    }
+}
+
 impl Plc {
     /// (slot, offset) of a station address, or the system block.
     pub(super) fn locate(&self, table: Table, address: u16) -> Option<Loc> {
@@ -64,45 +84,38 @@ impl Plc {
         unit: u8,
         out: &mut Vec<u8>,
     ) -> bool {
-        let function = req.function();
-        let mut answer = |pdu: &dyn Fn(&mut Vec<u8>)| {
-            out.clear();
-            crate::modbus::encode_adu(out, tid, unit, pdu);
-            true
+        let (table, address, quantity) = match *req {
+            Request::ReadCoils { address, quantity } => (Table::Coil, address, quantity),
+            Request::ReadDiscreteInputs { address, quantity } => {
+                (Table::DiscreteInput, address, quantity)
+            }
+            Request::ReadHoldingRegisters { address, quantity } => {
+                (Table::HoldingRegister, address, quantity)
+            }
+            Request::ReadInputRegisters { address, quantity } => {
+                (Table::InputRegister, address, quantity)
+            }
+            _ => return false,
         };
-        match *req {
-            Request::ReadHoldingRegisters { address, quantity }
-            | Request::ReadInputRegisters { address, quantity } => {
-                let holding = matches!(req, Request::ReadHoldingRegisters { .. });
-                let table = if holding {
-                    Table::HoldingRegister
-                } else {
-                    Table::InputRegister
-                };
-                match self.block_slice(table, address, quantity, |s| {
-                    if holding { &s.holding } else { &s.input }
-                }) {
-                    Some(regs) => answer(&|o| Response::encode_registers_pdu(o, function, regs)),
-                    None => false,
-                }
-            }
-            Request::ReadCoils { address, quantity }
-            | Request::ReadDiscreteInputs { address, quantity } => {
-                let coils = matches!(req, Request::ReadCoils { .. });
-                let table = if coils {
-                    Table::Coil
-                } else {
-                    Table::DiscreteInput
-                };
-                match self.block_slice(table, address, quantity, |s| {
-                    if coils { &s.coils } else { &s.discrete }
-                }) {
-                    Some(bits) => answer(&|o| Response::encode_bits_pdu(o, function, bits)),
-                    None => false,
-                }
-            }
-            _ => false,
+        let function = req.function();
+        if matches!(table, Table::Coil | Table::DiscreteInput) {
+            let Some(bits) = self.block_slice(table, address, quantity, |s| s.bits(table)) else {
+                return false;
+            };
+            out.clear();
+            encode_adu(out, tid, unit, |o| {
+                Response::encode_bits_pdu(o, function, bits)
+            });
+        } else {
+            let Some(regs) = self.block_slice(table, address, quantity, |s| s.regs(table)) else {
+                return false;
+            };
+            out.clear();
+            encode_adu(out, tid, unit, |o| {
+                Response::encode_registers_pdu(o, function, regs)
+            });
         }
+        true
     }
 
     pub(super) fn read_bits(
@@ -111,18 +124,12 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<bool>, ExceptionCode> {
-        let coils = table == Table::Coil;
-        if let Some(bits) = self.block_slice(table, address, quantity, |s| {
-            if coils { &s.coils } else { &s.discrete }
-        }) {
+        if let Some(bits) = self.block_slice(table, address, quantity, |s| s.bits(table)) {
             return Ok(bits.to_vec());
         }
         (0..quantity)
             .map(|k| match self.loc_at(table, address, k)? {
-                Loc::Station(s, o) if table == Table::Coil => {
-                    Ok(self.slots[s].coils[usize::from(o)])
-                }
-                Loc::Station(s, o) => Ok(self.slots[s].discrete[usize::from(o)]),
+                Loc::Station(s, o) => Ok(self.slots[s].bits(table)[usize::from(o)]),
                 Loc::System(_) => Err(ExceptionCode::IllegalDataAddress),
             })
             .collect()
@@ -134,19 +141,13 @@ impl Plc {
         address: u16,
         quantity: u16,
     ) -> Result<Vec<u16>, ExceptionCode> {
-        let holding = table == Table::HoldingRegister;
-        if let Some(regs) = self.block_slice(table, address, quantity, |s| {
-            if holding { &s.holding } else { &s.input }
-        }) {
+        if let Some(regs) = self.block_slice(table, address, quantity, |s| s.regs(table)) {
             return Ok(regs.to_vec());
         }
         let mut out = Vec::with_capacity(usize::from(quantity));
         for k in 0..quantity {
             out.push(match self.loc_at(table, address, k)? {
-                Loc::Station(s, o) if table == Table::HoldingRegister => {
-                    self.slots[s].holding[usize::from(o)]
-                }
-                Loc::Station(s, o) => self.slots[s].input[usize::from(o)],
+                Loc::Station(s, o) => self.slots[s].regs(table)[usize::from(o)],
                 Loc::System(o) => self.system_register(table, o),
             });
         }
