@@ -223,62 +223,8 @@ impl Lab {
                 "echo 1 > /proc/sys/net/ipv4/ip_forward; for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done; echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 100000 > /proc/sys/net/ipv4/icmp_msgs_per_sec 2>/dev/null; true",
             ],
         )?;
-        for (i, ns) in lab.zone_ns.clone().iter().enumerate() {
-            run(&["ip", "netns", "add", ns])?;
-            let ifname = &lab.interfaces[i];
-            run(&[
-                "ip", "-n", &fw, "link", "add", ifname, "type", "veth", "peer", "name", "uplink",
-                "netns", ns,
-            ])?;
-            let (fw_addr, zone_addr) = (format!("169.254.{i}.1"), format!("169.254.{i}.2"));
-            ns_exec(
-                &fw,
-                &["ip", "addr", "add", &format!("{fw_addr}/30"), "dev", ifname],
-            )?;
-            ns_exec(&fw, &["ip", "link", "set", ifname, "up"])?;
-            ns_exec(ns, &["ip", "link", "set", "lo", "up"])?;
-            ns_exec(
-                ns,
-                &[
-                    "ip",
-                    "addr",
-                    "add",
-                    &format!("{zone_addr}/30"),
-                    "dev",
-                    "uplink",
-                ],
-            )?;
-            ns_exec(ns, &["ip", "link", "set", "uplink", "up"])?;
-            // Tools run in the zone speak from its first host's address (the HMI's in
-            // its zone), as that host would.
-            let first = network
-                .hosts
-                .iter()
-                .find(|h| h.zone == i)
-                .map(|h| h.address.to_string());
-            for h in network.hosts.iter().filter(|h| h.zone == i) {
-                let a = h.address.to_string();
-                ns_exec(ns, &["ip", "addr", "add", &format!("{a}/32"), "dev", "lo"])?;
-                let in_pool = lab.pools[i]
-                    .iter()
-                    .any(|(p, _)| p.octets()[..3] == h.address.octets()[..3]);
-                if !in_pool {
-                    ns_exec(
-                        &fw,
-                        &["ip", "route", "add", &format!("{a}/32"), "via", &zone_addr],
-                    )?;
-                }
-            }
-            let mut route = vec!["ip", "route", "add", "default", "via", &fw_addr];
-            if let Some(a) = &first {
-                route.extend(["src", a.as_str()]);
-            }
-            ns_exec(ns, &route)?;
-            for (p, len) in &lab.pools[i] {
-                let net = format!("{p}/{len}");
-                ns_exec(ns, &["ip", "route", "add", "local", &net, "dev", "lo"])?;
-                ns_exec(&fw, &["ip", "route", "add", &net, "via", &zone_addr])?;
-            }
+        for i in 0..zones.len() {
+            lab.wire_zone(i, network)?;
         }
         // Zone pairs the scenario does not join: no route in the twin, dropped here.
         let mut topology = String::new();
@@ -299,6 +245,70 @@ impl Lab {
             lab.nft(&script)?;
         }
         Ok(lab)
+    }
+
+    /// Zone `i`'s namespace: a veth pair to the firewall (169.254.i.0/30), its hosts'
+    /// addresses on its loopback, routes both ways, and tools in it speaking from its first
+    /// host's address.
+    fn wire_zone(&self, i: usize, network: &Network) -> Result<()> {
+        let fw = &self.firewall_ns;
+        let ns = &self.zone_ns[i];
+        run(&["ip", "netns", "add", ns])?;
+        let ifname = &self.interfaces[i];
+        run(&[
+            "ip", "-n", fw, "link", "add", ifname, "type", "veth", "peer", "name", "uplink",
+            "netns", ns,
+        ])?;
+        let (fw_addr, zone_addr) = (format!("169.254.{i}.1"), format!("169.254.{i}.2"));
+        ns_exec(
+            fw,
+            &["ip", "addr", "add", &format!("{fw_addr}/30"), "dev", ifname],
+        )?;
+        ns_exec(fw, &["ip", "link", "set", ifname, "up"])?;
+        ns_exec(ns, &["ip", "link", "set", "lo", "up"])?;
+        ns_exec(
+            ns,
+            &[
+                "ip",
+                "addr",
+                "add",
+                &format!("{zone_addr}/30"),
+                "dev",
+                "uplink",
+            ],
+        )?;
+        ns_exec(ns, &["ip", "link", "set", "uplink", "up"])?;
+        // Tools run in the zone speak from its first host's address (the HMI's in
+        // its zone), as that host would.
+        let first = network
+            .hosts
+            .iter()
+            .find(|h| h.zone == i)
+            .map(|h| h.address.to_string());
+        for h in network.hosts.iter().filter(|h| h.zone == i) {
+            let a = h.address.to_string();
+            ns_exec(ns, &["ip", "addr", "add", &format!("{a}/32"), "dev", "lo"])?;
+            let in_pool = self.pools[i]
+                .iter()
+                .any(|(p, _)| p.octets()[..3] == h.address.octets()[..3]);
+            if !in_pool {
+                ns_exec(
+                    fw,
+                    &["ip", "route", "add", &format!("{a}/32"), "via", &zone_addr],
+                )?;
+            }
+        }
+        let mut route = vec!["ip", "route", "add", "default", "via", &fw_addr];
+        if let Some(a) = &first {
+            route.extend(["src", a.as_str()]);
+        }
+        ns_exec(ns, &route)?;
+        for (p, len) in &self.pools[i] {
+            let net = format!("{p}/{len}");
+            ns_exec(ns, &["ip", "route", "add", "local", &net, "dev", "lo"])?;
+            ns_exec(fw, &["ip", "route", "add", &net, "via", &zone_addr])?;
+        }
+        Ok(())
     }
 
     /// Load an nft script (text) into the firewall namespace.
@@ -422,57 +432,14 @@ impl Lab {
     /// client's connect completes and the server accepts the connection (the handshake's
     /// last packet crossed the firewall too), Refused where the connect fails at once.
     pub fn probe(&self, probes: &[Probe], deadline: std::time::Duration) -> Result<Vec<Seen>> {
-        use socket2::{Domain, SockAddr, Socket, Type};
         let mut seen = vec![Seen::TimedOut; probes.len()];
         for batch in (0..probes.len()).collect::<Vec<_>>().chunks(200) {
             let places: BTreeSet<(usize, u16)> = batch
                 .iter()
                 .map(|&k| (probes[k].server_zone, probes[k].server_port))
                 .collect();
-            let mut listeners = Vec::new();
-            for (z, port) in places {
-                let l = inside(&self.zone_ns[z], || -> std::io::Result<Socket> {
-                    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-                    s.set_reuse_address(true)?;
-                    s.bind(&SockAddr::from(std::net::SocketAddrV4::new(
-                        Ipv4Addr::UNSPECIFIED,
-                        port,
-                    )))?;
-                    s.listen(1024)?;
-                    s.set_nonblocking(true)?;
-                    Ok(s)
-                })?
-                .with_context(|| format!("listener on port {port} in {}", self.zone_ns[z]))?;
-                listeners.push(l);
-            }
-            let mut clients: Vec<(usize, Socket)> = Vec::new();
-            for &k in batch {
-                let p = &probes[k];
-                let s = inside(
-                    &self.zone_ns[p.client_zone],
-                    || -> std::io::Result<Socket> {
-                        let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-                        s.set_reuse_address(true)?;
-                        s.set_linger(Some(std::time::Duration::ZERO))?;
-                        s.bind(&SockAddr::from(std::net::SocketAddrV4::new(
-                            p.client,
-                            p.client_port,
-                        )))?;
-                        s.set_nonblocking(true)?;
-                        Ok(s)
-                    },
-                )?
-                .with_context(|| format!("client socket {}:{}", p.client, p.client_port))?;
-                match s.connect(&SockAddr::from(std::net::SocketAddrV4::new(
-                    p.server,
-                    p.server_port,
-                ))) {
-                    Ok(()) => {}
-                    Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-                    Err(_) => seen[k] = Seen::Refused,
-                }
-                clients.push((k, s));
-            }
+            let listeners = self.listeners(places)?;
+            let clients = self.connect_clients(probes, batch, &mut seen)?;
             let mut connected: BTreeSet<usize> = BTreeSet::new();
             let mut pending: BTreeSet<usize> = clients
                 .iter()
@@ -545,5 +512,67 @@ impl Lab {
             }
         }
         Ok(seen)
+    }
+
+    /// A listener on each (zone, port), accepting on every local address of its zone.
+    fn listeners(&self, places: BTreeSet<(usize, u16)>) -> Result<Vec<socket2::Socket>> {
+        use socket2::{Domain, SockAddr, Socket, Type};
+        let mut listeners = Vec::new();
+        for (z, port) in places {
+            let l = inside(&self.zone_ns[z], || -> std::io::Result<Socket> {
+                let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+                s.set_reuse_address(true)?;
+                s.bind(&SockAddr::from(std::net::SocketAddrV4::new(
+                    Ipv4Addr::UNSPECIFIED,
+                    port,
+                )))?;
+                s.listen(1024)?;
+                s.set_nonblocking(true)?;
+                Ok(s)
+            })?
+            .with_context(|| format!("listener on port {port} in {}", self.zone_ns[z]))?;
+            listeners.push(l);
+        }
+        Ok(listeners)
+    }
+
+    /// Each probe's client socket, bound to its address and port in its zone, its connect
+    /// started (a probe whose connect fails at once is Refused).
+    fn connect_clients(
+        &self,
+        probes: &[Probe],
+        batch: &[usize],
+        seen: &mut [Seen],
+    ) -> Result<Vec<(usize, socket2::Socket)>> {
+        use socket2::{Domain, SockAddr, Socket, Type};
+        let mut clients: Vec<(usize, Socket)> = Vec::new();
+        for &k in batch {
+            let p = &probes[k];
+            let s = inside(
+                &self.zone_ns[p.client_zone],
+                || -> std::io::Result<Socket> {
+                    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+                    s.set_reuse_address(true)?;
+                    s.set_linger(Some(std::time::Duration::ZERO))?;
+                    s.bind(&SockAddr::from(std::net::SocketAddrV4::new(
+                        p.client,
+                        p.client_port,
+                    )))?;
+                    s.set_nonblocking(true)?;
+                    Ok(s)
+                },
+            )?
+            .with_context(|| format!("client socket {}:{}", p.client, p.client_port))?;
+            match s.connect(&SockAddr::from(std::net::SocketAddrV4::new(
+                p.server,
+                p.server_port,
+            ))) {
+                Ok(()) => {}
+                Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+                Err(_) => seen[k] = Seen::Refused,
+            }
+            clients.push((k, s));
+        }
+        Ok(clients)
     }
 }

@@ -149,21 +149,13 @@ pub fn run(a: Args) -> Result<(), Failure> {
         pcap_plant,
         scoreboard: scoreboard.clone(),
         listen_in: lab.as_ref().map(|(_, places)| places.clone()),
-        tls: match (&tls, &roles) {
-            (Some(dir), Some(roles)) => Some(faultline::live::LiveTls {
-                dir: dir.clone(),
-                roles: std::sync::Arc::new(
-                    faultline::tls::load_roles(roles).map_err(Failure::Policy)?,
-                ),
-                base_port: tls_base_port.unwrap_or(if endpoints.base_port == 0 {
-                    0
-                } else {
-                    endpoints.base_port.saturating_add(800)
-                }),
-                log: out.as_ref().map(|d| d.join("tls.jsonl")),
-            }),
-            _ => None,
-        },
+        tls: live_tls(
+            tls.as_ref(),
+            roles.as_ref(),
+            tls_base_port,
+            endpoints.base_port,
+            out.as_deref(),
+        )?,
         // In the lab, the World's own links cross the kernel too: the HMI's polls from
         // the supervisory zone, the attack steps from their hosts' zones.
         carry: lab.as_ref().map(|(lab, _)| faultline::live::Carrying {
@@ -212,6 +204,30 @@ pub fn run(a: Args) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// The TLS endpoints beside the plain ones (`--tls DIR --roles FILE`): their certificates,
+/// the roles' policy, their first port (the plain one's + 800 unless given), their log.
+fn live_tls(
+    tls: Option<&PathBuf>,
+    roles: Option<&PathBuf>,
+    tls_base_port: Option<u16>,
+    base_port: u16,
+    out: Option<&std::path::Path>,
+) -> Result<Option<faultline::live::LiveTls>, Failure> {
+    let (Some(dir), Some(roles)) = (tls, roles) else {
+        return Ok(None);
+    };
+    Ok(Some(faultline::live::LiveTls {
+        dir: dir.clone(),
+        roles: std::sync::Arc::new(faultline::tls::load_roles(roles).map_err(Failure::Policy)?),
+        base_port: tls_base_port.unwrap_or(if base_port == 0 {
+            0
+        } else {
+            base_port.saturating_add(800)
+        }),
+        log: out.map(|d| d.join("tls.jsonl")),
+    }))
 }
 
 /// The endpoints the session serves (and a --netns lab's namespaces), on stdout.

@@ -61,23 +61,7 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         out,
     } = a;
     let s = load_for(&scenario, hours)?;
-    if budget.is_some() && s.risk.is_none() {
-        return Err(Failure::Usage(format!(
-            "--budget needs a `risk` section in {} (how often a campaign comes and what each \
-             control costs to own): see `faultline schema risk`",
-            scenario.display()
-        )));
-    }
-    if runs == 0 {
-        return Err(Failure::Usage("--runs must be at least 1".into()));
-    }
-    if let Some(p) = precision
-        && !(p.is_finite() && p > 0.0)
-    {
-        return Err(Failure::Usage(format!(
-            "--precision {p}: give a positive amount, e.g. --precision 500"
-        )));
-    }
+    check_args(&s, &scenario, runs, precision, budget)?;
     let variants = match &variants {
         Some(file) => faultline::sweep::load_variants(file, &s).map_err(Failure::Scenario)?,
         None => faultline::sweep::toggle_variants(&s, &toggle).map_err(Failure::Sweep)?,
@@ -125,25 +109,21 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
     let tick = || bar.inc(1);
     let started = Instant::now();
     if let Some((sh, _)) = shard {
-        let Some(out) = out else {
-            return Err(Failure::Usage(
-                "a shard writes a partial result: give --out DIR".into(),
-            ));
-        };
-        let dir = faultline::sweep::shard_dir(&out, sh);
-        faultline::sweep::run_shard(&variants, runs, s.seed, threads, sh, &tick, &dir)
-            .map_err(Failure::Sweep)?;
+        let out = out.ok_or_else(|| {
+            Failure::Usage("a shard writes a partial result: give --out DIR".into())
+        })?;
+        faultline::sweep::run_shard(
+            &variants,
+            runs,
+            s.seed,
+            threads,
+            sh,
+            &tick,
+            &faultline::sweep::shard_dir(&out, sh),
+        )
+        .map_err(Failure::Sweep)?;
         bar.finish_and_clear();
-        let wall = started.elapsed().as_secs_f64();
-        eprintln!(
-            "{total} runs in {wall:.2} s ({:.1} runs/s); wrote {}/runs.csv, partial.json",
-            total as f64 / wall.max(1e-9),
-            dir.display()
-        );
-        eprintln!(
-            "when every shard is done: faultline merge {} --out RESULT",
-            out.display()
-        );
+        shard_done(&out, sh, total, started);
         return Ok(());
     }
     if let Some(dir) = &out {
@@ -177,6 +157,50 @@ pub fn sweep(a: SweepArgs) -> Result<(), Failure> {
         write_sweep(&dir, &summary)?;
     }
     Ok(())
+}
+
+/// The options that make no sweep: a budget without a `risk` section, no runs, a
+/// precision that is not a positive amount.
+fn check_args(
+    s: &faultline::Scenario,
+    scenario: &std::path::Path,
+    runs: usize,
+    precision: Option<f64>,
+    budget: Option<f64>,
+) -> Result<(), Failure> {
+    if budget.is_some() && s.risk.is_none() {
+        return Err(Failure::Usage(format!(
+            "--budget needs a `risk` section in {} (how often a campaign comes and what each \
+             control costs to own): see `faultline schema risk`",
+            scenario.display()
+        )));
+    }
+    if runs == 0 {
+        return Err(Failure::Usage("--runs must be at least 1".into()));
+    }
+    if let Some(p) = precision
+        && !(p.is_finite() && p > 0.0)
+    {
+        return Err(Failure::Usage(format!(
+            "--precision {p}: give a positive amount, e.g. --precision 500"
+        )));
+    }
+    Ok(())
+}
+
+/// What a finished shard says: its runs, their pace, and the merge to run when all are done.
+fn shard_done(out: &std::path::Path, sh: faultline::sweep::Shard, total: u64, started: Instant) {
+    let dir = faultline::sweep::shard_dir(out, sh);
+    let wall = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{total} runs in {wall:.2} s ({:.1} runs/s); wrote {}/runs.csv, partial.json",
+        total as f64 / wall.max(1e-9),
+        dir.display()
+    );
+    eprintln!(
+        "when every shard is done: faultline merge {} --out RESULT",
+        out.display()
+    );
 }
 
 #[derive(clap::Args)]

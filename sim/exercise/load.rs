@@ -151,45 +151,7 @@ pub(super) fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> 
         }
         let Some(d) = &j.decision else { continue };
         points += 1;
-        if !known_role(&d.asked) {
-            fail(
-                format!("{at}.decision.asked"),
-                format!("no role named \"{}\"; roles: {}", d.asked, roles.join(", ")),
-            );
-        }
-        if d.options.len() < 2 {
-            fail(
-                format!("{at}.decision.options"),
-                "a decision needs at least two options".into(),
-            );
-        }
-        let keys: Vec<&str> = d.options.iter().map(|o| o.key.as_str()).collect();
-        for (k, o) in d.options.iter().enumerate() {
-            let here = format!("{at}.decision.options[{k}]");
-            if o.key.trim().is_empty() || o.key.contains(char::is_whitespace) {
-                fail(
-                    format!("{here}.key"),
-                    "must be one word (it is typed at the prompt and kept in the log)".into(),
-                );
-            }
-            if let Some(m) = keys[..k].iter().position(|x| *x == o.key) {
-                fail(
-                    format!("{here}.key"),
-                    format!("\"{}\" is already the key of options[{m}]", o.key),
-                );
-            }
-            for (a, act) in o.actions.iter().enumerate() {
-                if let Some(m) = act.check(s) {
-                    fail(format!("{here}.actions[{a}]"), m);
-                }
-            }
-        }
-        if !keys.contains(&d.default.as_str()) {
-            fail(
-                format!("{at}.decision.default"),
-                format!("no option \"{}\"; options: {}", d.default, keys.join(", ")),
-            );
-        }
+        check_decision(&at, d, &roles, s, &mut fail);
     }
     if points == 0 {
         fail(
@@ -208,4 +170,54 @@ pub(super) fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> 
         }
     }
     p
+}
+
+/// A decision point: asked of a known role, at least two options with one-word keys of
+/// their own and actions the scenario can carry out, and a default among them.
+fn check_decision(
+    at: &str,
+    d: &Decision,
+    roles: &[&str],
+    s: &Scenario,
+    fail: &mut impl FnMut(String, String),
+) {
+    if !roles.contains(&d.asked.as_str()) {
+        fail(
+            format!("{at}.decision.asked"),
+            format!("no role named \"{}\"; roles: {}", d.asked, roles.join(", ")),
+        );
+    }
+    if d.options.len() < 2 {
+        fail(
+            format!("{at}.decision.options"),
+            "a decision needs at least two options".into(),
+        );
+    }
+    let keys: Vec<&str> = d.options.iter().map(|o| o.key.as_str()).collect();
+    for (k, o) in d.options.iter().enumerate() {
+        let here = format!("{at}.decision.options[{k}]");
+        if o.key.trim().is_empty() || o.key.contains(char::is_whitespace) {
+            fail(
+                format!("{here}.key"),
+                "must be one word (it is typed at the prompt and kept in the log)".into(),
+            );
+        }
+        if let Some(m) = keys[..k].iter().position(|x| *x == o.key) {
+            fail(
+                format!("{here}.key"),
+                format!("\"{}\" is already the key of options[{m}]", o.key),
+            );
+        }
+        for (a, act) in o.actions.iter().enumerate() {
+            if let Some(m) = act.check(s) {
+                fail(format!("{here}.actions[{a}]"), m);
+            }
+        }
+    }
+    if !keys.contains(&d.default.as_str()) {
+        fail(
+            format!("{at}.decision.default"),
+            format!("no option \"{}\"; options: {}", d.default, keys.join(", ")),
+        );
+    }
 }

@@ -59,7 +59,41 @@ pub fn after_action(
     let e = &ex.exercise;
     let mut body = String::new();
     briefing(e, &mut body);
-    // The timeline: every inject; at decision points who was asked, the choice, the time.
+    timeline(e, p, &mut body);
+    situations(e, p, &mut body);
+    body.push_str("</section>\n");
+
+    road_not_taken(compare, &mut body);
+    aar_ip(ex, p, compare, &mut body);
+    questions(e, &mut body);
+
+    // The consequences of the table's path: the run report's scorecard and charts.
+    body.push_str("<h2 style=\"margin-top:24px\">Consequences of the table's decisions</h2>");
+    body.push_str(&sections(&run_model(&p.world, &p.summary)));
+
+    // The input log.
+    let json = serde_json::to_string_pretty(log).unwrap_or_default();
+    body.push_str(&format!(
+        "<section id=\"input-log\"><h2>Input log</h2><p>Saved as <code>decisions.json</code> beside this page; \
+         <code>faultline exercise {} --decisions decisions.json</code> replays the session exactly.</p><pre>{}</pre></section>\n",
+        esc(&ex.path.display().to_string()),
+        esc(&json)
+    ));
+    document(
+        &format!("After-action report — {}", e.name),
+        &format!(
+            "seed {}, {} h simulated, {} inject(s), {} decision point(s)",
+            log.seed,
+            ex.scenario.duration_h,
+            p.decisions.len(),
+            p.decisions.iter().filter(|t| !t.key.is_empty()).count()
+        ),
+        &body,
+    )
+}
+
+/// The timeline: every inject; at decision points who was asked, the choice, the time.
+fn timeline(e: &super::Exercise, p: &Played, body: &mut String) {
     let mut rows = Vec::new();
     for (i, j) in e.injects.iter().enumerate() {
         let (asked, chose, took) = match (&j.decision, p.decisions.iter().find(|t| t.inject == i)) {
@@ -125,7 +159,10 @@ pub fn after_action(
         &rows,
         Some("timeline-table"),
     ));
-    // The situation each side saw at each inject.
+}
+
+/// The situation each side saw at each inject.
+fn situations(e: &super::Exercise, p: &Played, body: &mut String) {
     for (t, sit) in p.decisions.iter().zip(&p.situations) {
         let j = &e.injects[t.inject];
         let what = if j.decision.is_some() {
@@ -157,35 +194,6 @@ pub fn after_action(
         }
         body.push_str("</tbody></table>");
     }
-    body.push_str("</section>\n");
-
-    road_not_taken(compare, &mut body);
-    aar_ip(ex, p, compare, &mut body);
-    questions(e, &mut body);
-
-    // The consequences of the table's path: the run report's scorecard and charts.
-    body.push_str("<h2 style=\"margin-top:24px\">Consequences of the table's decisions</h2>");
-    body.push_str(&sections(&run_model(&p.world, &p.summary)));
-
-    // The input log.
-    let json = serde_json::to_string_pretty(log).unwrap_or_default();
-    body.push_str(&format!(
-        "<section id=\"input-log\"><h2>Input log</h2><p>Saved as <code>decisions.json</code> beside this page; \
-         <code>faultline exercise {} --decisions decisions.json</code> replays the session exactly.</p><pre>{}</pre></section>\n",
-        esc(&ex.path.display().to_string()),
-        esc(&json)
-    ));
-    document(
-        &format!("After-action report — {}", e.name),
-        &format!(
-            "seed {}, {} h simulated, {} inject(s), {} decision point(s)",
-            log.seed,
-            ex.scenario.duration_h,
-            p.decisions.len(),
-            p.decisions.iter().filter(|t| !t.key.is_empty()).count()
-        ),
-        &body,
-    )
 }
 
 /// Briefing, roles and learning objectives.
@@ -505,6 +513,13 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
             );
         }
     }
+    improvement_plan(plan, body);
+    body.push_str("</section>\n");
+}
+
+/// The improvement plan: one row per area for improvement (objective, area, the twin's
+/// suggested action), and blank rows for what the table raised that the twin does not model.
+fn improvement_plan(plan: Vec<(String, String, String)>, body: &mut String) {
     body.push_str("<h2>Improvement plan</h2><p>One row per area for improvement, with the twin's suggestion; the owner and dates are the facilitator's to fill with the plant.</p>");
     let mut rows: Vec<Vec<String>> = plan
         .into_iter()
@@ -536,5 +551,4 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
         &rows,
         Some("improvement-plan"),
     ));
-    body.push_str("</section>\n");
 }

@@ -29,7 +29,7 @@ pub(super) fn sim_loop(
         .min(world.end);
     let speed = if cfg.speed > 0.0 { cfg.speed } else { 1.0 };
     let start = Instant::now();
-    let mut pending: BTreeMap<(ConnId, u16), oneshot::Sender<Vec<u8>>> = BTreeMap::new();
+    let mut pending = Pending::new();
     let mut k: u64 = 0;
     let mut last_status = Instant::now();
     let mut audit = match &cfg.audit_log {
@@ -55,47 +55,15 @@ pub(super) fn sim_loop(
         if due > now {
             std::thread::sleep(due - now);
         }
-        while let Ok(msg) = rx.try_recv() {
-            let (input, admission) = match msg {
-                Msg::Input { input, admission } => (input, admission),
-                Msg::Request { input, tid, reply } => {
-                    if let Input::Frame { conn, .. } = input {
-                        pending.insert((conn, tid), reply);
-                    }
-                    (input, None)
-                }
-            };
-            if let Some(l) = &mut log {
-                l.input(k, &input)?;
-            }
-            let a = world.apply_input(&input);
-            if let Input::Disconnect { conn, .. } = input {
-                pending.retain(|(c, _), _| *c != conn);
-            }
-            if shared.plant_capture
-                && let Input::Connect { plc, conn, .. } = input
-                && matches!(a, Some(Admission::Accepted | Admission::AcceptedClosing(_)))
-            {
-                pcap::open_at_plant(&world, &shared, plc, conn);
-            }
-            if let Some(tx) = admission {
-                let _ = tx.send(a);
-            }
-        }
-        if let Some(v) = &cfg.view {
-            let commands: Vec<crate::world::Command> = v
-                .commands
-                .lock()
-                .map(|mut q| std::mem::take(&mut *q))
-                .unwrap_or_default();
-            for command in commands {
-                let input = Input::Viewer { command };
-                if let Some(l) = &mut log {
-                    l.input(k, &input)?;
-                }
-                world.apply_input(&input);
-            }
-        }
+        take_inputs(
+            &mut world,
+            &mut rx,
+            &mut pending,
+            &mut log,
+            k,
+            &shared,
+            &cfg,
+        )?;
         world.step();
         k += 1;
         if shared.capture.is_some() {
@@ -121,16 +89,7 @@ pub(super) fn sim_loop(
         {
             *s = Some(crate::view::Snapshot::of(&world));
         }
-        for (conn, adu) in world.devices.external_replies.drain(..) {
-            let tid = u16::from_be_bytes([adu[0], adu[1]]);
-            if let Some(tx) = pending.remove(&(conn, tid)) {
-                let _ = tx.send(adu);
-            }
-        }
-        for conn in world.devices.closed_by_device.drain(..) {
-            pending.retain(|(c, _), _| *c != conn);
-            shared.close(conn);
-        }
+        hand_out_replies(&mut world, &mut pending, &shared);
         publish(&mut world, &shared);
         if let Some(l) = &mut log {
             l.flush()?;
@@ -158,6 +117,79 @@ pub(super) fn sim_loop(
     }
     shared.stop.store(true, Ordering::Release);
     Ok(world)
+}
+
+/// The replies the endpoints wait for, each to its request; the connections the devices
+/// closed, closed for their clients too.
+type Pending = BTreeMap<(ConnId, u16), oneshot::Sender<Vec<u8>>>;
+
+/// What the endpoints and the viewer sent since the last tick, logged and applied to the
+/// World in the order it came (a request's reply sender kept until its reply is out).
+fn take_inputs(
+    world: &mut World,
+    rx: &mut mpsc::UnboundedReceiver<Msg>,
+    pending: &mut Pending,
+    log: &mut Option<InputLogWriter<std::io::BufWriter<std::fs::File>>>,
+    k: u64,
+    shared: &Shared,
+    cfg: &LiveConfig,
+) -> Result<()> {
+    while let Ok(msg) = rx.try_recv() {
+        let (input, admission) = match msg {
+            Msg::Input { input, admission } => (input, admission),
+            Msg::Request { input, tid, reply } => {
+                if let Input::Frame { conn, .. } = input {
+                    pending.insert((conn, tid), reply);
+                }
+                (input, None)
+            }
+        };
+        if let Some(l) = log.as_mut() {
+            l.input(k, &input)?;
+        }
+        let a = world.apply_input(&input);
+        if let Input::Disconnect { conn, .. } = input {
+            pending.retain(|(c, _), _| *c != conn);
+        }
+        if shared.plant_capture
+            && let Input::Connect { plc, conn, .. } = input
+            && matches!(a, Some(Admission::Accepted | Admission::AcceptedClosing(_)))
+        {
+            pcap::open_at_plant(world, shared, plc, conn);
+        }
+        if let Some(tx) = admission {
+            let _ = tx.send(a);
+        }
+    }
+    if let Some(v) = &cfg.view {
+        let commands: Vec<crate::world::Command> = v
+            .commands
+            .lock()
+            .map(|mut q| std::mem::take(&mut *q))
+            .unwrap_or_default();
+        for command in commands {
+            let input = Input::Viewer { command };
+            if let Some(l) = log.as_mut() {
+                l.input(k, &input)?;
+            }
+            world.apply_input(&input);
+        }
+    }
+    Ok(())
+}
+
+/// The devices' replies to the endpoints' requests, and the connections they closed.
+fn hand_out_replies(world: &mut World, pending: &mut Pending, shared: &Shared) {
+    for (conn, adu) in world.devices.external_replies.drain(..) {
+        let tid = u16::from_be_bytes([adu[0], adu[1]]);
+        if let Some(tx) = pending.remove(&(conn, tid)) {
+            let _ = tx.send(adu);
+        }
+    }
+    for conn in world.devices.closed_by_device.drain(..) {
+        pending.retain(|(c, _), _| *c != conn);
+        shared.close(conn);
+    }
 }
 
 /// Publish each PLC's image for reads that need not wait.

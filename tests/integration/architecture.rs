@@ -446,3 +446,99 @@ fn no_source_file_is_over_700_lines() {
         .collect();
     assert!(long.is_empty(), "over 700 lines: {long:?}");
 }
+
+/// The functions of a rustfmt-formatted source that are longer than `limit` lines, as
+/// (line, name, lines): a function runs from its `fn` line to the closing brace at the
+/// same indentation. A file's `#[cfg(test)] mod tests` and what follows is not counted.
+fn long_functions(text: &str, limit: usize) -> Vec<(usize, String, usize)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let t = l.trim_start();
+        if t.starts_with("#[cfg(test)]")
+            && lines
+                .get(i + 1)
+                .is_some_and(|n| n.trim_start().starts_with("mod tests"))
+        {
+            break;
+        }
+        let indent = &l[..l.len() - t.len()];
+        // Any visibility: `pub`, `pub(crate)`, `pub(in crate::world)`, …
+        let head = match t.strip_prefix("pub(") {
+            Some(r) => r.split_once(") ").map_or(t, |(_, r)| r),
+            None => t.trim_start_matches("pub "),
+        };
+        let head = head
+            .trim_start_matches("const ")
+            .trim_start_matches("async ")
+            .trim_start_matches("unsafe ");
+        let Some(rest) = head.strip_prefix("fn ") else {
+            continue;
+        };
+        if t.ends_with(';') || t.ends_with('}') {
+            // A declaration, or a function on one line.
+            continue;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{indent}}}");
+        // Its closing brace, before anything less indented (the end of what holds it).
+        let Some(end) = lines[i + 1..]
+            .iter()
+            .take_while(|x| x.is_empty() || x.len() - x.trim_start().len() >= indent.len())
+            .position(|x| *x == close)
+        else {
+            continue;
+        };
+        let n = end + 2;
+        if n > limit {
+            out.push((i + 1, name, n));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_function_finder_measures_from_fn_to_its_closing_brace() {
+    let body = |n: usize| "        x += 1;\n".repeat(n);
+    let text = format!(
+        "impl A {{\n    pub(in crate::a) fn long(&self) {{\n{}    }}\n\n    fn short() {{}}\n}}\n\nfn top() -> u8 {{\n{}}}\n\n#[cfg(test)]\nmod tests {{\n    fn in_tests() {{\n{}    }}\n}}\n",
+        body(119),
+        body(10),
+        body(500)
+    );
+    // 119 lines of body + the `fn` line + the closing brace.
+    assert_eq!(
+        long_functions(&text, 120),
+        vec![(2, "long".to_string(), 121)]
+    );
+    assert!(long_functions(&text, 121).is_empty());
+}
+
+#[test]
+fn no_function_outside_tests_is_over_120_lines() {
+    // The house rule (docs/architecture.md): a function over 120 lines is split into the
+    // steps it takes, each named.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    sources(&root.join("sim"), &mut files);
+    let mut long = Vec::new();
+    for f in files {
+        let is_test_file = f.file_name().is_some_and(|n| n == "tests.rs")
+            || f.components().any(|c| c.as_os_str() == "tests");
+        if is_test_file {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (line, name, n) in long_functions(&text, 120) {
+            long.push(format!("{}:{line} {name} ({n} lines)", f.display()));
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "functions over 120 lines:\n{}",
+        long.join("\n")
+    );
+}

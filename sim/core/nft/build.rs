@@ -4,7 +4,7 @@
 use super::*;
 use core::net::Ipv4Addr;
 use nftables::expr::{Expression, NamedExpression, Payload, SetItem};
-use nftables::schema::NfListObject;
+use nftables::schema::{self, NfListObject};
 use nftables::stmt::{Operator, Statement};
 use nftables::types::{NfChainPolicy, NfChainType, NfFamily, NfHook};
 use std::collections::BTreeMap;
@@ -63,119 +63,10 @@ impl<'a> Builder<'a> {
                 self.table_kept(&t.family, &t.name, origin)?;
                 Ok(())
             }
-            NfListObject::Chain(c) => {
-                let place = format!("chain {} of table {}", c.name, c.table);
-                if !self.table_kept(&c.family, &c.table, &place)? {
-                    return Ok(());
-                }
-                let mut policy = None;
-                let mut hook = None;
-                if let Some(h) = &c.hook {
-                    if c._type.is_some_and(|t| t != NfChainType::Filter) {
-                        return Err(NftError {
-                            place,
-                            message: "only chains of type filter are evaluated (nat and \
-                                      route chains change packets, which the twin does not \
-                                      model)"
-                                .into(),
-                        });
-                    }
-                    match h {
-                        NfHook::Forward => hook = Some(c.prio.unwrap_or(0)),
-                        NfHook::Input | NfHook::Output => {}
-                        other => {
-                            return Err(NftError {
-                                place,
-                                message: format!(
-                                    "a base chain on the {other:?} hook: the twin evaluates \
-                                     the forward hook (input and output chains are read but \
-                                     never see routed traffic)"
-                                )
-                                .to_lowercase(),
-                            });
-                        }
-                    }
-                    policy = Some(match c.policy {
-                        Some(NfChainPolicy::Drop) => Verdict::Drop,
-                        _ => Verdict::Accept,
-                    });
-                }
-                if self.chain_index(&c.table, &c.name).is_none() {
-                    self.chains.push(Chain {
-                        table: c.table.to_string(),
-                        name: c.name.to_string(),
-                        rules: Vec::new(),
-                        policy,
-                    });
-                    self.hooks.push(hook);
-                }
-                Ok(())
-            }
-            NfListObject::Set(s) => {
-                let place = format!("set {} of table {}", s.name, s.table);
-                if !self.table_kept(&s.family, &s.table, &place)? {
-                    return Ok(());
-                }
-                let elems: Vec<Expression<'_>> =
-                    s.elem.as_ref().map(|e| e.to_vec()).unwrap_or_default();
-                let values = set_values(&elems, &place)?;
-                self.sets
-                    .insert((s.table.to_string(), s.name.to_string()), values);
-                Ok(())
-            }
-            NfListObject::Element(e) => {
-                let place = format!("elements of set {} of table {}", e.name, e.table);
-                if !self.table_kept(&e.family, &e.table, &place)? {
-                    return Ok(());
-                }
-                let more = set_values(&e.elem, &place)?;
-                let key = (e.table.to_string(), e.name.to_string());
-                let Some(values) = self.sets.get_mut(&key) else {
-                    return Err(NftError {
-                        place,
-                        message: "elements for a set that is not declared before them".into(),
-                    });
-                };
-                match (values, more) {
-                    (Values::Numbers(a), Values::Numbers(b)) => a.extend(b),
-                    (Values::Names(a), Values::Names(b)) => a.extend(b),
-                    _ => {
-                        return Err(NftError {
-                            place,
-                            message: "elements of another type than the set's".into(),
-                        });
-                    }
-                }
-                Ok(())
-            }
-            NfListObject::Rule(r) => {
-                let position = self
-                    .raw
-                    .iter()
-                    .filter(|(_, at, _)| at.table == r.table && at.chain == r.chain)
-                    .count()
-                    + 1;
-                let at = RuleRef {
-                    table: r.table.to_string(),
-                    chain: r.chain.to_string(),
-                    handle: r.handle,
-                    position,
-                    comment: r.comment.as_ref().map(|c| c.to_string()),
-                    line: None,
-                };
-                if !self.table_kept(&r.family, &r.table, &at.to_string())? {
-                    return Ok(());
-                }
-                let Some(chain) = self.chain_index(&r.table, &r.chain) else {
-                    return Err(NftError {
-                        place: at.to_string(),
-                        message: "a rule for a chain that is not declared before it".into(),
-                    });
-                };
-                let stmts: Vec<Statement<'a>> = r.expr.to_vec();
-                self.raw.push((chain, at, stmts));
-                Ok(())
-            }
+            NfListObject::Chain(c) => self.chain(c),
+            NfListObject::Set(s) => self.set(s),
+            NfListObject::Element(e) => self.elements(e),
+            NfListObject::Rule(r) => self.raw_rule(r),
             other => Err(NftError {
                 place: origin.into(),
                 message: format!(
@@ -187,6 +78,126 @@ impl<'a> Builder<'a> {
                 ),
             }),
         }
+    }
+
+    /// A chain: a base chain on the forward hook is evaluated, with its priority and policy.
+    fn chain(&mut self, c: &schema::Chain<'a>) -> Result<(), NftError> {
+        let place = format!("chain {} of table {}", c.name, c.table);
+        if !self.table_kept(&c.family, &c.table, &place)? {
+            return Ok(());
+        }
+        let mut policy = None;
+        let mut hook = None;
+        if let Some(h) = &c.hook {
+            if c._type.is_some_and(|t| t != NfChainType::Filter) {
+                return Err(NftError {
+                    place,
+                    message: "only chains of type filter are evaluated (nat and \
+                              route chains change packets, which the twin does not \
+                              model)"
+                        .into(),
+                });
+            }
+            match h {
+                NfHook::Forward => hook = Some(c.prio.unwrap_or(0)),
+                NfHook::Input | NfHook::Output => {}
+                other => {
+                    return Err(NftError {
+                        place,
+                        message: format!(
+                            "a base chain on the {other:?} hook: the twin evaluates \
+                             the forward hook (input and output chains are read but \
+                             never see routed traffic)"
+                        )
+                        .to_lowercase(),
+                    });
+                }
+            }
+            policy = Some(match c.policy {
+                Some(NfChainPolicy::Drop) => Verdict::Drop,
+                _ => Verdict::Accept,
+            });
+        }
+        if self.chain_index(&c.table, &c.name).is_none() {
+            self.chains.push(Chain {
+                table: c.table.to_string(),
+                name: c.name.to_string(),
+                rules: Vec::new(),
+                policy,
+            });
+            self.hooks.push(hook);
+        }
+        Ok(())
+    }
+
+    /// A named set and its elements.
+    fn set(&mut self, s: &schema::Set<'a>) -> Result<(), NftError> {
+        let place = format!("set {} of table {}", s.name, s.table);
+        if !self.table_kept(&s.family, &s.table, &place)? {
+            return Ok(());
+        }
+        let elems: Vec<Expression<'_>> = s.elem.as_ref().map(|e| e.to_vec()).unwrap_or_default();
+        let values = set_values(&elems, &place)?;
+        self.sets
+            .insert((s.table.to_string(), s.name.to_string()), values);
+        Ok(())
+    }
+
+    /// Elements added to a set declared before them.
+    fn elements(&mut self, e: &schema::Element<'a>) -> Result<(), NftError> {
+        let place = format!("elements of set {} of table {}", e.name, e.table);
+        if !self.table_kept(&e.family, &e.table, &place)? {
+            return Ok(());
+        }
+        let more = set_values(&e.elem, &place)?;
+        let key = (e.table.to_string(), e.name.to_string());
+        let Some(values) = self.sets.get_mut(&key) else {
+            return Err(NftError {
+                place,
+                message: "elements for a set that is not declared before them".into(),
+            });
+        };
+        match (values, more) {
+            (Values::Numbers(a), Values::Numbers(b)) => a.extend(b),
+            (Values::Names(a), Values::Names(b)) => a.extend(b),
+            _ => {
+                return Err(NftError {
+                    place,
+                    message: "elements of another type than the set's".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A rule, kept raw with its place until every set is known.
+    fn raw_rule(&mut self, r: &schema::Rule<'a>) -> Result<(), NftError> {
+        let position = self
+            .raw
+            .iter()
+            .filter(|(_, at, _)| at.table == r.table && at.chain == r.chain)
+            .count()
+            + 1;
+        let at = RuleRef {
+            table: r.table.to_string(),
+            chain: r.chain.to_string(),
+            handle: r.handle,
+            position,
+            comment: r.comment.as_ref().map(|c| c.to_string()),
+            line: None,
+        };
+        if !self.table_kept(&r.family, &r.table, &at.to_string())? {
+            return Ok(());
+        }
+        let Some(chain) = self.chain_index(&r.table, &r.chain) else {
+            return Err(NftError {
+                place: at.to_string(),
+                message: "a rule for a chain that is not declared before it".into(),
+            });
+        };
+        let stmts: Vec<Statement<'a>> = r.expr.to_vec();
+        self.raw.push((chain, at, stmts));
+        Ok(())
     }
 
     pub(super) fn finish(

@@ -183,62 +183,11 @@ impl World {
                     data: vec![0, 0],
                 },
             ),
-            AttackStep::HmiStolenPassword { .. } => {
-                let host = self.campaign.attacks[i].host;
-                let hmi = self.net.network.hmi();
-                if self.contained(host, t) {
-                    self.campaign.attacks[i].blocked_by_response += 1;
-                    self.note_flow(host, hmi, 5900, false, t);
-                } else if self.net.bus.carried() {
-                    // The kernel decides; the step goes on with its answer.
-                    self.probe(i, host, hmi, 5900);
-                } else {
-                    let reached =
-                        matches!(self.net.network.connect(host, hmi, 5900), Verdict::Allow(_));
-                    if reached {
-                        self.note_passed(host, hmi, 5900, false);
-                    } else {
-                        self.note_flow(host, hmi, 5900, false, t);
-                    }
-                    self.hmi_password_tried(i, reached, t);
-                }
-            }
+            AttackStep::HmiStolenPassword { .. } => self.start_hmi_password(i, t),
             AttackStep::Ransomware {
                 precautionary_shutdown_h,
                 ..
-            } => {
-                let host = self.campaign.attacks[i].host;
-                self.campaign.held_by = Some(i);
-                if let Some(hours) = precautionary_shutdown_h {
-                    self.campaign.hold_until =
-                        self.campaign.hold_until.max(t + from_secs(hours * 3600.0));
-                }
-                if self.encryptable(host) {
-                    self.encrypt(i, host, t);
-                }
-                // An isolated host encrypts itself but reaches no other.
-                let isolated = self.contained(host, t);
-                for h in 0..self.net.network.hosts.len() {
-                    if !self.encryptable(h) || h == host {
-                        continue;
-                    }
-                    let open = !isolated && !self.zone_isolation_between(host, h, t);
-                    if open && self.net.bus.carried() {
-                        // Encrypted when (if) the kernel lets it through.
-                        self.probe(i, host, h, 445);
-                    } else if open
-                        && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_))
-                    {
-                        self.note_passed(host, h, 445, false);
-                        self.encrypt(i, h, t);
-                    } else {
-                        self.note_flow(host, h, 445, false, t);
-                    }
-                }
-                if !self.connecting(i) {
-                    self.ransomware_done(i, t);
-                }
-            }
+            } => self.start_ransomware(i, precautionary_shutdown_h, t),
             AttackStep::SpoofReporting { plc, duration_s } => {
                 let p = self.plc_index(&plc);
                 let host = self.campaign.attacks[i].host;
@@ -279,6 +228,61 @@ impl World {
                     });
                 }
             }
+        }
+    }
+
+    /// A stolen password tried on the HMI's remote desktop (port 5900): contained, decided
+    /// by the kernel, or by the twin's network.
+    fn start_hmi_password(&mut self, i: usize, t: Micros) {
+        let host = self.campaign.attacks[i].host;
+        let hmi = self.net.network.hmi();
+        if self.contained(host, t) {
+            self.campaign.attacks[i].blocked_by_response += 1;
+            self.note_flow(host, hmi, 5900, false, t);
+        } else if self.net.bus.carried() {
+            // The kernel decides; the step goes on with its answer.
+            self.probe(i, host, hmi, 5900);
+        } else {
+            let reached = matches!(self.net.network.connect(host, hmi, 5900), Verdict::Allow(_));
+            if reached {
+                self.note_passed(host, hmi, 5900, false);
+            } else {
+                self.note_flow(host, hmi, 5900, false, t);
+            }
+            self.hmi_password_tried(i, reached, t);
+        }
+    }
+
+    /// Ransomware: the line held for the precautionary shutdown, the host encrypted, and
+    /// every encryptable host it reaches over SMB (port 445) after it.
+    fn start_ransomware(&mut self, i: usize, precautionary_shutdown_h: Option<f64>, t: Micros) {
+        let host = self.campaign.attacks[i].host;
+        self.campaign.held_by = Some(i);
+        if let Some(hours) = precautionary_shutdown_h {
+            self.campaign.hold_until = self.campaign.hold_until.max(t + from_secs(hours * 3600.0));
+        }
+        if self.encryptable(host) {
+            self.encrypt(i, host, t);
+        }
+        // An isolated host encrypts itself but reaches no other.
+        let isolated = self.contained(host, t);
+        for h in 0..self.net.network.hosts.len() {
+            if !self.encryptable(h) || h == host {
+                continue;
+            }
+            let open = !isolated && !self.zone_isolation_between(host, h, t);
+            if open && self.net.bus.carried() {
+                // Encrypted when (if) the kernel lets it through.
+                self.probe(i, host, h, 445);
+            } else if open && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_)) {
+                self.note_passed(host, h, 445, false);
+                self.encrypt(i, h, t);
+            } else {
+                self.note_flow(host, h, 445, false, t);
+            }
+        }
+        if !self.connecting(i) {
+            self.ransomware_done(i, t);
         }
     }
 

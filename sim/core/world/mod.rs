@@ -130,57 +130,10 @@ impl World {
             .modbus_security
             .as_ref()
             .map(|m| crate::controls::tls::Tls::new(m, s, seed, end));
-        let latency: Vec<Micros> = verdicts
-            .iter()
-            .enumerate()
-            .map(|(p, v)| {
-                if let Verdict::Allow(l) = v {
-                    // TLS and the role check add their time to every request.
-                    let tls_latency = tls
-                        .as_ref()
-                        .filter(|t| t.secured[p])
-                        .map_or(0, |t| t.per_request);
-                    *l + dpi_latency + tls_latency
-                } else {
-                    0
-                }
-            })
-            .collect();
+        let latency = request_latency(&verdicts, dpi_latency, tls.as_ref());
         let hmi = Hmi::new(s, &plcs, &mut bus, seed, &latency);
-        let mut blocked_flows = BTreeMap::new();
-        let mut passed_flows: crate::network::FlowLedger = BTreeMap::new();
-        for (link, p) in hmi.links() {
-            if matches!(verdicts[p], Verdict::Allow(_)) {
-                passed_flows
-                    .entry(FlowKey {
-                        from: network.hmi(),
-                        to: network.plc_host(p),
-                        port: crate::modbus::PORT,
-                    })
-                    .or_insert(Refused {
-                        attempts: 0,
-                        legitimate: true,
-                    })
-                    .attempts += 1;
-            }
-            if !matches!(verdicts[p], Verdict::Allow(_)) {
-                // A flow the plant needs that the network does not carry.
-                bus.close(link);
-                blocked_flows.insert(
-                    FlowKey {
-                        from: network.hmi(),
-                        to: network.plc_host(p),
-                        port: crate::modbus::PORT,
-                    },
-                    Refused {
-                        attempts: 1,
-                        legitimate: true,
-                    },
-                );
-            } else if plcs[p].connect(link) == Admission::Refused {
-                bus.close(link);
-            }
-        }
+        let (blocked_flows, passed_flows) =
+            admit_hmi_links(&hmi, &network, &verdicts, &mut plcs, &mut bus);
         let mut attacks: Vec<AttackRun> = s
             .attacks
             .iter()
@@ -544,4 +497,73 @@ pub fn bottleneck(s: &Scenario) -> (usize, f64) {
         }),
     };
     (chosen, capacity(chosen))
+}
+
+/// Each PLC's request latency from the HMI: the network path's, plus the DPI's and (where
+/// the PLC is secured) TLS and the role check's; 0 where the network does not carry it.
+fn request_latency(
+    verdicts: &[Verdict],
+    dpi_latency: Micros,
+    tls: Option<&crate::controls::tls::Tls>,
+) -> Vec<Micros> {
+    verdicts
+        .iter()
+        .enumerate()
+        .map(|(p, v)| {
+            if let Verdict::Allow(l) = v {
+                // TLS and the role check add their time to every request.
+                let tls_latency = tls.filter(|t| t.secured[p]).map_or(0, |t| t.per_request);
+                *l + dpi_latency + tls_latency
+            } else {
+                0
+            }
+        })
+        .collect()
+}
+
+/// The HMI's links at the start: a flow the network carries is booked as passed, one it
+/// does not is closed and booked as blocked, and a PLC that refuses the connection closes
+/// it. Returns the blocked and the passed flows.
+fn admit_hmi_links(
+    hmi: &Hmi,
+    network: &Network,
+    verdicts: &[Verdict],
+    plcs: &mut [Plc],
+    bus: &mut Bus,
+) -> (BTreeMap<FlowKey, Refused>, crate::network::FlowLedger) {
+    let mut blocked_flows = BTreeMap::new();
+    let mut passed_flows: crate::network::FlowLedger = BTreeMap::new();
+    for (link, p) in hmi.links() {
+        if matches!(verdicts[p], Verdict::Allow(_)) {
+            passed_flows
+                .entry(FlowKey {
+                    from: network.hmi(),
+                    to: network.plc_host(p),
+                    port: crate::modbus::PORT,
+                })
+                .or_insert(Refused {
+                    attempts: 0,
+                    legitimate: true,
+                })
+                .attempts += 1;
+        }
+        if !matches!(verdicts[p], Verdict::Allow(_)) {
+            // A flow the plant needs that the network does not carry.
+            bus.close(link);
+            blocked_flows.insert(
+                FlowKey {
+                    from: network.hmi(),
+                    to: network.plc_host(p),
+                    port: crate::modbus::PORT,
+                },
+                Refused {
+                    attempts: 1,
+                    legitimate: true,
+                },
+            );
+        } else if plcs[p].connect(link) == Admission::Refused {
+            bus.close(link);
+        }
+    }
+    (blocked_flows, passed_flows)
 }

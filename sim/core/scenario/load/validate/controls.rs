@@ -55,66 +55,13 @@ pub(super) fn control_checks(s: &Scenario, c: &mut Checker) {
             .extend(policy_problems(d, "dpi.", &|_, p| known_peer(p)));
     }
     if let Some(v) = &s.vendor {
-        let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
-        c.known("vendor.host".into(), "host", &v.host, &hosts);
-        for (j, st) in v.stations.iter().enumerate() {
-            c.known(
-                format!("vendor.stations[{j}]"),
-                "station",
-                st,
-                &station_names,
-            );
-        }
-        c.dist("vendor.connect_min", &v.connect_min);
-        if let crate::scenario::VendorAccess::Gateway {
-            approval_min,
-            mfa_min,
-            session_h,
-        } = &v.access
-        {
-            c.dist("vendor.access.Gateway.approval_min", approval_min);
-            c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
-            c.positive("vendor.access.Gateway.session_h", *session_h);
-        }
+        vendor_checks(s, v, &hosts, c);
     }
     if let Some(d) = &s.device_monitoring {
         c.positive("device_monitoring.poll_s", d.poll_s);
     }
     if let Some(r) = &s.response {
-        c.dist("response.contain_min", &r.contain_min);
-        for (i, play) in r.playbook.iter().enumerate() {
-            use crate::scenario::Play;
-            let at = |f: &str| format!("response.playbook[{i}].{f}");
-            match play {
-                Play::BlockHost => {}
-                Play::IsolateZone { restore_min } => {
-                    if s.network.is_none() {
-                        c.fail(
-                            format!("response.playbook[{i}]"),
-                            "isolating a zone needs zones: add a `network` section",
-                        );
-                    }
-                    c.dist(at("restore_min"), restore_min)
-                }
-                Play::RevokeVendor { onsite_h } => {
-                    if s.vendor.is_none() {
-                        c.fail(
-                            format!("response.playbook[{i}]"),
-                            "there is no vendor access to revoke: add a `vendor` section or drop this action",
-                        );
-                    }
-                    c.dist(at("onsite_h"), onsite_h)
-                }
-                Play::SafeStop { restart_min } => c.dist(at("restart_min"), restart_min),
-                Play::RestorePlc { restore_min } => c.dist(at("restore_min"), restore_min),
-            }
-        }
-        if r.playbook.is_empty() {
-            c.fail(
-                "response.playbook",
-                "an empty playbook does nothing: list at least one action (BlockHost, IsolateZone, RevokeVendor, SafeStop, RestorePlc)",
-            );
-        }
+        response_checks(s, r, c);
     }
     if let Some(a) = &s.authentication {
         c.non_negative("authentication.engineering_mfa_s", a.engineering_mfa_s);
@@ -128,33 +75,110 @@ pub(super) fn control_checks(s: &Scenario, c: &mut Checker) {
         }
     }
     if let Some(m) = &s.modbus_security {
-        for (j, g) in m.gateway.iter().enumerate() {
-            c.known(format!("modbus_security.gateway[{j}]"), "PLC", g, &plcs);
-        }
-        c.non_negative("modbus_security.handshake_ms", m.handshake_ms);
-        c.non_negative(
-            "modbus_security.resumed_handshake_ms",
-            m.resumed_handshake_ms,
+        modbus_security_checks(m, &plcs, c);
+    }
+}
+
+/// Vendor access: its host and stations known, its times valid.
+fn vendor_checks(
+    s: &Scenario,
+    v: &crate::scenario::VendorSpec,
+    hosts: &BTreeSet<&str>,
+    c: &mut Checker,
+) {
+    let station_names: BTreeSet<&str> = s.stations.iter().map(|x| x.name.as_str()).collect();
+    c.known("vendor.host".into(), "host", &v.host, hosts);
+    for (j, st) in v.stations.iter().enumerate() {
+        c.known(
+            format!("vendor.stations[{j}]"),
+            "station",
+            st,
+            &station_names,
         );
-        c.non_negative("modbus_security.per_request_us", m.per_request_us);
-        c.positive("modbus_security.session_h", m.session_h);
-        if let Some(h) = m.hmi_certificate_expires_h {
-            c.non_negative("modbus_security.hmi_certificate_expires_h", h);
+    }
+    c.dist("vendor.connect_min", &v.connect_min);
+    if let crate::scenario::VendorAccess::Gateway {
+        approval_min,
+        mfa_min,
+        session_h,
+    } = &v.access
+    {
+        c.dist("vendor.access.Gateway.approval_min", approval_min);
+        c.non_negative("vendor.access.Gateway.mfa_min", *mfa_min);
+        c.positive("vendor.access.Gateway.session_h", *session_h);
+    }
+}
+
+/// Incident response: its containment time and a playbook whose actions have what they act on.
+fn response_checks(s: &Scenario, r: &crate::scenario::ResponseSpec, c: &mut Checker) {
+    c.dist("response.contain_min", &r.contain_min);
+    for (i, play) in r.playbook.iter().enumerate() {
+        use crate::scenario::Play;
+        let at = |f: &str| format!("response.playbook[{i}].{f}");
+        match play {
+            Play::BlockHost => {}
+            Play::IsolateZone { restore_min } => {
+                if s.network.is_none() {
+                    c.fail(
+                        format!("response.playbook[{i}]"),
+                        "isolating a zone needs zones: add a `network` section",
+                    );
+                }
+                c.dist(at("restore_min"), restore_min)
+            }
+            Play::RevokeVendor { onsite_h } => {
+                if s.vendor.is_none() {
+                    c.fail(
+                        format!("response.playbook[{i}]"),
+                        "there is no vendor access to revoke: add a `vendor` section or drop this action",
+                    );
+                }
+                c.dist(at("onsite_h"), onsite_h)
+            }
+            Play::SafeStop { restart_min } => c.dist(at("restart_min"), restart_min),
+            Play::RestorePlc { restore_min } => c.dist(at("restore_min"), restore_min),
         }
-        match &m.renewal {
-            crate::scenario::Renewal::Manual { renew_h } => {
-                c.dist("modbus_security.renewal.Manual.renew_h", renew_h)
-            }
-            crate::scenario::Renewal::Automated {
-                failure_probability,
-                renew_h,
-            } => {
-                c.probability(
-                    "modbus_security.renewal.Automated.failure_probability",
-                    *failure_probability,
-                );
-                c.dist("modbus_security.renewal.Automated.renew_h", renew_h)
-            }
+    }
+    if r.playbook.is_empty() {
+        c.fail(
+            "response.playbook",
+            "an empty playbook does nothing: list at least one action (BlockHost, IsolateZone, RevokeVendor, SafeStop, RestorePlc)",
+        );
+    }
+}
+
+/// Modbus/TCP Security: its gateways known, its times and renewal valid.
+fn modbus_security_checks(
+    m: &crate::scenario::ModbusSecuritySpec,
+    plcs: &BTreeSet<&str>,
+    c: &mut Checker,
+) {
+    for (j, g) in m.gateway.iter().enumerate() {
+        c.known(format!("modbus_security.gateway[{j}]"), "PLC", g, plcs);
+    }
+    c.non_negative("modbus_security.handshake_ms", m.handshake_ms);
+    c.non_negative(
+        "modbus_security.resumed_handshake_ms",
+        m.resumed_handshake_ms,
+    );
+    c.non_negative("modbus_security.per_request_us", m.per_request_us);
+    c.positive("modbus_security.session_h", m.session_h);
+    if let Some(h) = m.hmi_certificate_expires_h {
+        c.non_negative("modbus_security.hmi_certificate_expires_h", h);
+    }
+    match &m.renewal {
+        crate::scenario::Renewal::Manual { renew_h } => {
+            c.dist("modbus_security.renewal.Manual.renew_h", renew_h)
+        }
+        crate::scenario::Renewal::Automated {
+            failure_probability,
+            renew_h,
+        } => {
+            c.probability(
+                "modbus_security.renewal.Automated.failure_probability",
+                *failure_probability,
+            );
+            c.dist("modbus_security.renewal.Automated.renew_h", renew_h)
         }
     }
 }
