@@ -16,7 +16,6 @@ pub fn campaign(
 ) -> Vec<AttackRun> {
     use rand::RngExt;
     let mut rng = crate::rng::stream(seed, "attacker");
-    let host = network.host(&a.from).unwrap_or(0);
     let mut at_h = a.start_h.sample(&mut rng);
     let mut runs = Vec::new();
     for (k, st) in a.steps.iter().enumerate() {
@@ -29,7 +28,7 @@ pub fn campaign(
             from: a.from.clone(),
             step: st.step.clone(),
         };
-        let mut run = AttackRun::new(&spec, host);
+        let mut run = AttackRun::new(&spec, network);
         run.fails_by_chance = !works;
         runs.push(run);
     }
@@ -101,6 +100,8 @@ pub struct AttackRun {
     pub spec: AttackSpec,
     pub at: Micros,
     pub host: usize,
+    /// The step's target PLC (index into the World's PLCs), resolved when the run is built.
+    pub(crate) plc: Option<usize>,
     pub started: bool,
     pub outcome: Option<Outcome>,
     pub ended_at: Option<Micros>,
@@ -139,11 +140,26 @@ pub struct AttackRun {
 }
 
 impl AttackRun {
-    pub fn new(spec: &AttackSpec, host: usize) -> AttackRun {
+    /// A step's run, its host and target PLC resolved from their names once, here: both
+    /// are names `load` checked, so one that is not in the network is a scenario built
+    /// past `load`'s checks, and stops the build naming it.
+    pub fn new(spec: &AttackSpec, network: &crate::network::Network) -> AttackRun {
+        let host = network.host(&spec.from).unwrap_or_else(|| {
+            panic!(
+                "attack from \"{}\": no such host in the network (load() refuses this)",
+                spec.from
+            )
+        });
+        let plc = spec.step.target().map(|name| {
+            network.plc_index(name).unwrap_or_else(|| {
+                panic!("attack on \"{name}\": no such PLC (load() refuses this)")
+            })
+        });
         AttackRun {
             spec: spec.clone(),
             at: from_secs(spec.at_h * 3600.0),
             host,
+            plc,
             started: false,
             outcome: None,
             ended_at: None,

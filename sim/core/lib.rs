@@ -23,6 +23,7 @@ pub mod nft;
 pub mod plan;
 pub mod plant;
 pub mod plc;
+pub mod ports;
 pub mod rng;
 pub mod scenario;
 pub mod summary;

@@ -113,7 +113,11 @@ impl Network {
                 firewall: None,
             };
         };
-        let zone = |name: &str| n.zones.iter().position(|z| z == name).unwrap_or(0);
+        let zone = |name: &str| {
+            n.zones.iter().position(|z| z == name).unwrap_or_else(|| {
+                panic!("zone \"{name}\" is not among the network's zones (load() refuses this)")
+            })
+        };
         let mut hosts = vec![Host {
             name: s.hmi.name.clone(),
             zone: zone(&n.hmi_zone),
@@ -239,6 +243,14 @@ impl Network {
 
     pub fn plc_host(&self, plc: usize) -> usize {
         1 + plc
+    }
+
+    /// The PLC of this name (its index among the scenario's PLCs).
+    pub fn plc_index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().find_map(|h| match h.kind {
+            HostKind::Plc(p) if h.name == name => Some(p),
+            _ => None,
+        })
     }
 
     /// Conduits on the shortest path between two zones (fewest hops; ties to the

@@ -305,9 +305,9 @@ impl Layout {
         let size = [(col_w - 24.0).min(120.0), 56.0];
         let stations = (0..n)
             .map(|i| {
-                let same: Vec<usize> = (0..n).filter(|&j| depth[j] == depth[i]).collect();
-                let k = same.iter().position(|&j| j == i).unwrap_or(0);
-                let rows = same.len() as f32;
+                // Its place among the stations of its column, and how many they are.
+                let k = (0..i).filter(|&j| depth[j] == depth[i]).count();
+                let rows = (0..n).filter(|&j| depth[j] == depth[i]).count() as f32;
                 let x = left + col_w * (depth[i] as f32 + 0.5);
                 let y = top + 70.0 + (k as f32 - (rows - 1.0) / 2.0) * 80.0;
                 ([x, y], size)

@@ -457,7 +457,7 @@ fn span(field: &Field, e: &Expression<'_>) -> Result<Span, String> {
                 "ssh" => Ok(22),
                 "http" => Ok(80),
                 "https" => Ok(443),
-                "microsoft-ds" => Ok(445),
+                "microsoft-ds" => Ok(u32::from(crate::ports::SMB)),
                 other => Err(format!("the service name `{other}`: write the port number")),
             },
             (Field::L4proto, Expression::Number(n)) if *n <= 255 => Ok(*n),

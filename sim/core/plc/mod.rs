@@ -545,6 +545,8 @@ pub struct Devices {
     pub plcs: Vec<Plc>,
     /// Stations' PLC index, for labels.
     pub station_plc: Vec<usize>,
+    /// Each station's slot in its PLC (its block in the register map).
+    pub station_slot: Vec<usize>,
     /// Replies to external connections, for the live adapter to send.
     pub external_replies: Vec<(ConnId, Vec<u8>)>,
     /// External connections the device closed (evicted when full, or after garbage).

@@ -51,7 +51,12 @@ impl World {
             None => (source.to_string(), self.actors.default_zone.clone(), None),
         };
         let net = &mut self.net.network;
-        let zone = net.zones.iter().position(|z| *z == zone_name).unwrap_or(0);
+        // The actors file's zones were checked against the network when it was placed.
+        let zone = net
+            .zones
+            .iter()
+            .position(|z| *z == zone_name)
+            .expect("an actor's zone is checked when the actors are placed");
         let address = address.unwrap_or_else(|| net.free_address(zone));
         let host = net.place(&name, zone, address);
         self.actors.list.push(Actor {

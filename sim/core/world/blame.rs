@@ -83,7 +83,7 @@ impl World {
         for st in 0..self.ledger.blame.len() {
             let p = self.devices.station_plc[st];
             let plc = &self.devices.plcs[p];
-            let slot = plc.stations().position(|s| s == st).unwrap_or(0);
+            let slot = self.devices.station_slot[st];
             let held = self.campaign.line_held && !plc.run_coil(slot);
             let attack = if held {
                 Some(self.held_cause())

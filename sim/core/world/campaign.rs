@@ -11,6 +11,7 @@ use crate::metrics::EventKind;
 use crate::modbus::{Request, Response, diag, parse_adu, request_adu};
 use crate::network::Verdict;
 use crate::plc::{Admission, ConnId, map};
+use crate::ports::{SMB as SMB_PORT, VNC as VNC_PORT};
 use crate::scenario::AttackStep;
 use crate::time::{Micros, from_secs};
 
@@ -139,45 +140,38 @@ impl World {
         }
     }
 
-    pub(super) fn plc_index(&self, name: &str) -> usize {
-        self.devices
-            .plcs
-            .iter()
-            .position(|p| p.name == name)
-            .unwrap_or(0)
+    /// Step `i`'s target PLC, resolved when its run was built.
+    pub(super) fn target_plc(&self, i: usize) -> usize {
+        self.campaign.attacks[i]
+            .plc
+            .expect("a step with a target PLC has it resolved")
     }
 
     pub(super) fn start_step(&mut self, i: usize, t: Micros) {
         let step = self.campaign.attacks[i].spec.step.clone();
-        let single = |w: &mut World, plc: &str, req: Request| {
-            let p = w.plc_index(plc);
+        let single = |w: &mut World, req: Request| {
+            let p = w.target_plc(i);
             if let Some(link) = w.attack_connect(i, p, false, t) {
                 w.attack_send(i, link, p, &req, t);
             }
         };
         match step {
             AttackStep::Scan { .. } => {}
-            AttackStep::WriteRegister {
-                plc,
-                address,
-                value,
-            } => single(self, &plc, Request::WriteSingleRegister { address, value }),
-            AttackStep::WriteCoil {
-                plc,
-                address,
-                value,
-            } => single(self, &plc, Request::WriteSingleCoil { address, value }),
-            AttackStep::StopPlc { plc } => single(
+            AttackStep::WriteRegister { address, value, .. } => {
+                single(self, Request::WriteSingleRegister { address, value })
+            }
+            AttackStep::WriteCoil { address, value, .. } => {
+                single(self, Request::WriteSingleCoil { address, value })
+            }
+            AttackStep::StopPlc { .. } => single(
                 self,
-                &plc,
                 Request::WriteSingleRegister {
                     address: map::SYSTEM + map::S_MODE,
                     value: 0,
                 },
             ),
-            AttackStep::ListenOnly { plc } => single(
+            AttackStep::ListenOnly { .. } => single(
                 self,
-                &plc,
                 Request::Diagnostics {
                     sub_function: diag::FORCE_LISTEN_ONLY,
                     data: vec![0, 0],
@@ -188,8 +182,8 @@ impl World {
                 precautionary_shutdown_h,
                 ..
             } => self.start_ransomware(i, precautionary_shutdown_h, t),
-            AttackStep::SpoofReporting { plc, duration_s } => {
-                let p = self.plc_index(&plc);
+            AttackStep::SpoofReporting { duration_s, .. } => {
+                let p = self.target_plc(i);
                 let host = self.campaign.attacks[i].host;
                 if self.net.network.on_path(
                     host,
@@ -211,10 +205,8 @@ impl World {
                     );
                 }
             }
-            AttackStep::Flood {
-                plc, duration_s, ..
-            } => {
-                let p = self.plc_index(&plc);
+            AttackStep::Flood { duration_s, .. } => {
+                let p = self.target_plc(i);
                 self.campaign.attacks[i].dropped_before = self.devices.plcs[p].stats.dropped;
                 if let Some(link) = self.attack_connect(i, p, false, t) {
                     self.campaign.attacks[i].flood = Some(Flood {
@@ -238,16 +230,19 @@ impl World {
         let hmi = self.net.network.hmi();
         if self.contained(host, t) {
             self.campaign.attacks[i].blocked_by_response += 1;
-            self.note_flow(host, hmi, 5900, false, t);
+            self.note_flow(host, hmi, VNC_PORT, false, t);
         } else if self.net.bus.carried() {
             // The kernel decides; the step goes on with its answer.
-            self.probe(i, host, hmi, 5900);
+            self.probe(i, host, hmi, VNC_PORT);
         } else {
-            let reached = matches!(self.net.network.connect(host, hmi, 5900), Verdict::Allow(_));
+            let reached = matches!(
+                self.net.network.connect(host, hmi, VNC_PORT),
+                Verdict::Allow(_)
+            );
             if reached {
-                self.note_passed(host, hmi, 5900, false);
+                self.note_passed(host, hmi, VNC_PORT, false);
             } else {
-                self.note_flow(host, hmi, 5900, false, t);
+                self.note_flow(host, hmi, VNC_PORT, false, t);
             }
             self.hmi_password_tried(i, reached, t);
         }
@@ -273,12 +268,17 @@ impl World {
             let open = !isolated && !self.zone_isolation_between(host, h, t);
             if open && self.net.bus.carried() {
                 // Encrypted when (if) the kernel lets it through.
-                self.probe(i, host, h, 445);
-            } else if open && matches!(self.net.network.connect(host, h, 445), Verdict::Allow(_)) {
-                self.note_passed(host, h, 445, false);
+                self.probe(i, host, h, SMB_PORT);
+            } else if open
+                && matches!(
+                    self.net.network.connect(host, h, SMB_PORT),
+                    Verdict::Allow(_)
+                )
+            {
+                self.note_passed(host, h, SMB_PORT, false);
                 self.encrypt(i, h, t);
             } else {
-                self.note_flow(host, h, 445, false, t);
+                self.note_flow(host, h, SMB_PORT, false, t);
             }
         }
         if !self.connecting(i) {
@@ -359,8 +359,7 @@ impl World {
                 } else if r.waiting.is_empty() && r.blocked_by_dpi > 0 {
                     self.end_step(i, t, Outcome::Blocked, "blocked by the Modbus DPI".into());
                 } else if r.waiting.is_empty() {
-                    let p =
-                        self.plc_index(self.campaign.attacks[i].spec.step.target().unwrap_or(""));
+                    let p = self.target_plc(i);
                     let (outcome, detail) = match step {
                         AttackStep::ListenOnly { .. } => {
                             if self.devices.plcs[p].is_listen_only() {

@@ -137,7 +137,7 @@ impl World {
         let mut attacks: Vec<AttackRun> = s
             .attacks
             .iter()
-            .map(|a| AttackRun::new(a, network.host(&a.from).unwrap_or(0)))
+            .map(|a| AttackRun::new(a, &network))
             .collect();
         if let Some(a) = &s.attacker {
             attacks.extend(crate::attack::campaign(a, &network, seed));
@@ -149,9 +149,11 @@ impl World {
             || s.dpi.is_some()
             || s.vendor.is_some();
         let mut station_plc = vec![0; s.stations.len()];
+        let mut station_slot = vec![0; s.stations.len()];
         for (p, plc) in plcs.iter().enumerate() {
-            for st in plc.stations() {
+            for (slot, st) in plc.stations().enumerate() {
                 station_plc[st] = p;
+                station_slot[st] = slot;
             }
         }
         let (bottleneck, capacity_per_h) = bottleneck(s);
@@ -175,6 +177,7 @@ impl World {
             devices: Devices {
                 plcs,
                 station_plc,
+                station_slot,
                 external_replies: Vec::new(),
                 closed_by_device: Vec::new(),
             },

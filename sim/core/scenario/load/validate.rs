@@ -384,9 +384,8 @@ fn plc_checks(
         }
         address(c, at("address"), &p.address, &mut addresses);
     }
-    for st in &s.stations {
+    for (i, st) in s.stations.iter().enumerate() {
         if !controlled.contains_key(st.name.as_str()) && !s.plcs.is_empty() {
-            let i = s.station_index(&st.name).unwrap_or(0);
             c.fail(
                 format!("stations[{i}]"),
                 format!(
@@ -514,11 +513,11 @@ pub(crate) fn address(
 
 pub(crate) fn graph_checks(s: &Scenario, c: &mut Checker) {
     let n = s.stations.len();
-    let idx = |name: &str| s.station_index(name).unwrap_or(0);
     let mut indegree = vec![0usize; n];
     for st in &s.stations {
-        for f in &st.feeds {
-            indegree[idx(f)] += 1;
+        // A feed to no station is reported where the feeds are checked.
+        for j in st.feeds.iter().filter_map(|f| s.station_index(f)) {
+            indegree[j] += 1;
         }
     }
     // Kahn's algorithm: what is left over sits on a cycle.
@@ -527,8 +526,11 @@ pub(crate) fn graph_checks(s: &Scenario, c: &mut Checker) {
     let mut seen = 0;
     while let Some(i) = queue.pop() {
         seen += 1;
-        for f in &s.stations[i].feeds {
-            let j = idx(f);
+        for j in s.stations[i]
+            .feeds
+            .iter()
+            .filter_map(|f| s.station_index(f))
+        {
             deg[j] -= 1;
             if deg[j] == 0 {
                 queue.push(j);

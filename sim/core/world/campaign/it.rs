@@ -11,11 +11,8 @@ impl World {
     /// `reached` or not: personal accounts refuse it; the shared account lets the attacker
     /// write from the HMI's own address.
     pub(in crate::world) fn hmi_password_tried(&mut self, i: usize, reached: bool, t: Micros) {
-        let AttackStep::HmiStolenPassword {
-            plc,
-            address,
-            value,
-        } = self.campaign.attacks[i].spec.step.clone()
+        let AttackStep::HmiStolenPassword { address, value, .. } =
+            self.campaign.attacks[i].spec.step.clone()
         else {
             return;
         };
@@ -33,7 +30,7 @@ impl World {
         }
         // Logged in as the HMI: the write leaves from the HMI's address.
         self.campaign.attacks[i].via = Some(self.net.network.hmi());
-        let p = self.plc_index(&plc);
+        let p = self.target_plc(i);
         if let Some(link) = self.attack_connect(i, p, false, t) {
             self.attack_send(
                 i,
