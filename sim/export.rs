@@ -185,3 +185,24 @@ pub fn proxy_policy(s: &Scenario, plc: &str) -> Result<String> {
     out.push('\n');
     Ok(out)
 }
+
+/// Load the scenario's segmentation into a lab's firewall: its own rule set as written
+/// (text or JSON), or the allow list as `faultline export nftables` renders it; no
+/// segmentation, no rule set (the firewall routes everything). The lab takes the rule
+/// set's text; reading and rendering it is this module's.
+pub fn load_into(lab: &crate::netns::Lab, s: &Scenario) -> Result<()> {
+    let Some(seg) = &s.segmentation else {
+        return Ok(());
+    };
+    if let Some(n) = &seg.nftables
+        && let Some(path) = &n.source
+    {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if path.extension().is_some_and(|e| e == "json") {
+            return lab.load_json(&text);
+        }
+        return lab.nft(&text);
+    }
+    lab.nft(&nftables(s)?)
+}

@@ -19,6 +19,7 @@ pub mod files;
 pub mod impact;
 pub mod live;
 pub mod netns;
+pub mod policy;
 pub mod proxy;
 pub mod reference;
 pub mod report;

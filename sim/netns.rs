@@ -336,25 +336,6 @@ impl Lab {
         r.context("loading the rule set into the firewall namespace")
     }
 
-    /// Load the scenario's segmentation into the firewall: its own rule set as written
-    /// (text or JSON), or the allow list as `faultline export nftables` renders it; no
-    /// segmentation, no rule set (the firewall routes everything).
-    pub fn load_scenario(&self, s: &faultline_core::scenario::Scenario) -> Result<()> {
-        let Some(seg) = &s.segmentation else {
-            return Ok(());
-        };
-        if let Some(n) = &seg.nftables
-            && let Some(path) = &n.source
-        {
-            let text = std::fs::read_to_string(path)?;
-            if path.extension().is_some_and(|e| e == "json") {
-                return self.load_json(&text);
-            }
-            return self.nft(&text);
-        }
-        self.nft(&crate::export::nftables(s)?)
-    }
-
     /// Remove every namespace (and so every veth) of the lab.
     pub fn teardown(&mut self) -> Result<()> {
         if self.torn_down {

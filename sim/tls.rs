@@ -168,12 +168,12 @@ impl RolePolicy {
 
 /// Load a role policy (RON), every error placed; checked by the DPI policy's own checks.
 pub fn load_roles(path: &Path) -> Result<RolePolicy> {
-    let policy: RolePolicy = crate::proxy::read_policy_file(
+    let policy: RolePolicy = crate::policy::read_policy_file(
         path,
         "the role policy",
         "a role policy is (roles: [(role: \"operator\", preset: ReadOnly), …])",
     )?;
-    crate::proxy::checked_policy(path, &policy.dpi_spec(), &|_, _| None, |f| {
+    crate::policy::checked_policy(path, &policy.dpi_spec(), &|_, _| None, |f| {
         f.replace("rules", "roles")
     })?;
     Ok(policy)

@@ -321,7 +321,7 @@ fn build_lab(
     faultline::netns::available().map_err(|why| anyhow::anyhow!("--netns: {why}"))?;
     let network = faultline_core::network::Network::new(s, s.segmentation.as_ref());
     let lab = faultline::netns::Lab::build(prefix, &network, &faultline::export::interfaces(s))?;
-    lab.load_scenario(s)?;
+    faultline::export::load_into(&lab, s)?;
     let places = (0..s.plcs.len())
         .map(|p| {
             let h = &network.hosts[network.plc_host(p)];

@@ -62,7 +62,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
     // Fail closed: a policy that does not load, no proxy.
     let spec = match &policy {
-        Some(p) => Some(faultline::proxy::load_policy(p).map_err(Failure::Policy)?),
+        Some(p) => Some(faultline::policy::load_policy(p).map_err(Failure::Policy)?),
         None => None,
     };
     let tls = match (&tls_cert, &tls_key, &client_ca, &roles) {

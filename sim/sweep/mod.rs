@@ -69,6 +69,7 @@ impl SweepError {
 }
 
 mod budget;
+mod days;
 mod figures;
 mod files;
 mod lines;
@@ -78,6 +79,7 @@ mod run;
 mod shards;
 mod spread;
 mod statistics;
+mod tornado;
 mod variants;
 mod years;
 

@@ -15,7 +15,7 @@
 //! (L: the line's part of each cost, at the mean price). The means are unchanged
 //! (E[m] = 1); the years' percentiles, P(net > 0) and the tornado see the spread.
 
-use super::risk::{Day, RiskInputs, YEARS};
+use super::days::{Day, RiskInputs, YEARS};
 use super::spread::{PriceSwing, Swing, dist_quantile};
 use crate::dist::Quantity;
 

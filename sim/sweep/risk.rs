@@ -25,86 +25,11 @@
 //! (other = the ordinary day's cost not owed to controls; friction = the part owed to them),
 //! and its mean and Student-t interval are over seeds; ROSI is the net over the added cost.
 
-use super::spread::{Percentiles, Swing, dist_quantile};
+use super::days::{Day, acc};
+pub use super::days::{DrawnPrice, RiskInputs, YEARS};
+use super::spread::{Percentiles, dist_quantile};
+pub use super::years::AnnualDelta;
 use super::*;
-use crate::dist::Dist;
-
-/// Years simulated for percentiles, the exceedance curve and P(net > 0).
-pub const YEARS: usize = 10_000;
-
-/// What the sweep needs from the scenario's `risk` section, per variant.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RiskInputs {
-    pub campaigns_per_year: Dist,
-    pub operating_days: f64,
-    /// Per variant: owning its controls for a year (amortized purchase + running).
-    pub ownership_per_year: Vec<f64>,
-    /// Where a price is a distribution: every control price, with the variants that own
-    /// the control; each simulated year draws them (none when every price is a number).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub drawn_prices: Vec<DrawnPrice>,
-    /// The priced lines whose price is a distribution (the downtime cost, the scrap
-    /// price, …), with the price: each simulated year draws it (none when every such
-    /// price is a number).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub line_prices: Vec<(super::Line, crate::dist::Quantity)>,
-    /// The incident fees (`IncidentFees::all` order), where one is a distribution (each
-    /// simulated year draws them; none when all are numbers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub incident_fees: Option<[crate::dist::Quantity; 4]>,
-}
-
-/// A control's price the simulated years draw, and which variants own the control.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DrawnPrice {
-    pub price: crate::scenario::ControlPrice,
-    pub owned: Vec<bool>,
-}
-
-impl RiskInputs {
-    /// From the variants' scenarios; `None` when the baseline has no `risk` section.
-    pub fn of(variants: &[Variant]) -> Option<RiskInputs> {
-        let r = variants.first()?.scenario.risk.as_ref()?;
-        // Each price with the variants that deploy its control.
-        let prices: Vec<DrawnPrice> = r
-            .controls
-            .iter()
-            .map(|p| DrawnPrice {
-                price: p.clone(),
-                owned: variants
-                    .iter()
-                    .map(|v| {
-                        ControlId::from_name(&p.control).is_some_and(|c| present(&v.scenario, c))
-                    })
-                    .collect(),
-            })
-            .collect();
-        let ownership_per_year = (0..variants.len())
-            .map(|v| {
-                let own: f64 = prices
-                    .iter()
-                    .filter(|p| p.owned[v])
-                    .map(|p| p.price.per_year())
-                    .sum();
-                round(own, 2)
-            })
-            .collect();
-        let drawn_prices = if r.controls.iter().any(|p| p.is_drawn()) {
-            prices
-        } else {
-            Vec::new()
-        };
-        Some(RiskInputs {
-            campaigns_per_year: r.campaigns_per_year,
-            operating_days: r.operating_days,
-            ownership_per_year,
-            drawn_prices,
-            line_prices: super::Line::drawn(&variants[0].scenario.cost),
-            incident_fees: Some(variants[0].scenario.cost.fees().0.all())
-                .filter(|f| f.iter().any(|q| q.is_drawn())),
-        })
-    }
-}
 
 /// A scenario's ordinary day: the same scenario without its attack campaign.
 pub fn ordinary(s: &Scenario) -> Scenario {
@@ -112,51 +37,6 @@ pub fn ordinary(s: &Scenario) -> Scenario {
     t.attacks.clear();
     t.attacker = None;
     t
-}
-
-/// One seed of one variant, as the year model needs it.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub(crate) struct Day {
-    /// Cost of the campaign day less the ordinary day.
-    pub loss_magnitude: f64,
-    /// The ordinary day's cost owed to controls.
-    pub friction: f64,
-    /// The rest of the ordinary day's cost.
-    pub other: f64,
-    /// Of the loss magnitude, the response fees (the ordinary day has none).
-    pub fees: f64,
-    /// Of the loss magnitude, each priced line (super::lines, priced at the means).
-    pub lines: [f64; LINE_COUNT],
-    /// Of the ordinary day's cost (friction + other), each priced line.
-    pub lines_ordinary: [f64; LINE_COUNT],
-    /// The campaign's steps charged each incident fee (`IncidentFees::all` order).
-    pub fee_steps: [f64; 4],
-}
-
-impl Day {
-    pub(crate) fn of(figures: &[f64]) -> Day {
-        let total = figures[metric("cost_total")];
-        let day = figures[metric("ordinary_cost")];
-        let friction = figures[metric("ordinary_controls")];
-        Day {
-            loss_magnitude: total - day,
-            friction,
-            other: day - friction,
-            fees: figures[metric("cost_fees")],
-            lines: super::LINES.map(|l| {
-                let (day, ordinary) = l.metrics();
-                figures[metric(day)] - figures[metric(ordinary)]
-            }),
-            lines_ordinary: super::LINES.map(|l| figures[metric(l.metrics().1)]),
-            fee_steps: [
-                "fee_steps_with_effect",
-                "fee_steps_without_effect",
-                "fee_steps_detected",
-                "fee_steps_blocked",
-            ]
-            .map(|m| figures[metric(m)]),
-        }
-    }
 }
 
 /// A variant's year.
@@ -187,33 +67,6 @@ pub struct Annual {
     /// The band around it: (x, P(loss > x) with the frequency fixed at its 10th
     /// percentile, at its 90th).
     pub exceedance_band: Vec<(f64, f64, f64)>,
-}
-
-/// A variant against the baseline, per year. `attack_losses_avoided +
-/// other_losses_avoided − control_cost_added = net_benefit_mean` (means, to the cent).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AnnualDelta {
-    pub attack_losses_avoided: f64,
-    /// Of the attack losses avoided: the production effect and the response fees.
-    pub attack_production_avoided: f64,
-    pub attack_fees_avoided: f64,
-    pub other_losses_avoided: f64,
-    pub control_cost_added: f64,
-    /// The mean net benefit per year at the mean frequency, with the 95 % interval on
-    /// the mean (over seeds): how well the mean is known, not how a year may turn out.
-    pub net_benefit_mean: Stat,
-    /// Percentiles of the net benefit of a simulated year (frequency and campaigns drawn).
-    pub net_benefit: Percentiles,
-    /// Return on security investment: net benefit / control cost added (with the net's
-    /// interval over the same cost); none when the variant costs no more to run.
-    pub rosi: Option<Stat>,
-    /// Share of simulated years in which the variant came out ahead.
-    pub p_net_positive: f64,
-    /// The campaigns a year at which the expected net benefit is zero (0: it pays without
-    /// any attack; none: it never pays).
-    pub break_even_frequency: Option<f64>,
-    /// Each uncertain input over its P10–P90, the rest at their medians, widest first.
-    pub sensitivity: Vec<Swing>,
 }
 
 /// The simulated years: each year's campaigns as seed indices (the same for every variant).
@@ -256,14 +109,6 @@ fn exceedance(sorted: &[f64]) -> Vec<(f64, f64)> {
             (round(x, 2), round(above as f64 / n, 4))
         })
         .collect()
-}
-
-pub(super) fn acc(values: impl Iterator<Item = f64>) -> Acc {
-    let mut a = Acc::default();
-    for v in values {
-        a.push(v);
-    }
-    a
 }
 
 /// Every variant's year, from each variant's days (one per seed, seeds in order).
@@ -332,16 +177,10 @@ pub(crate) fn annual(
         .collect()
 }
 
-pub(super) fn mean(days: &[Day], f: impl Fn(&Day) -> f64) -> f64 {
-    if days.is_empty() {
-        return 0.0;
-    }
-    days.iter().map(f).sum::<f64>() / days.len() as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dist::Dist;
 
     fn inputs(lambda: f64) -> RiskInputs {
         RiskInputs {

@@ -1,5 +1,6 @@
 //! The statistics of a sweep (pure): running accumulators, paired differences with Student-t intervals, the ranking and the stopping rule.
 
+use super::days::Day;
 use super::*;
 
 /// Running mean and variance (Welford), skipping values that are not finite (a metric

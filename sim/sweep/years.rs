@@ -2,9 +2,38 @@
 //! each variant's campaign losses in them, and a variant against the baseline (see
 //! super::risk for the model).
 
-use super::risk::{AnnualDelta, Day, RiskInputs, acc, mean};
-use super::spread::{Percentiles, break_even, tornado};
+use super::days::{Day, RiskInputs, acc, mean};
+use super::spread::{Percentiles, Swing, break_even};
+use super::tornado::tornado;
 use super::{LINE_COUNT, Stat, round};
+use serde::{Deserialize, Serialize};
+
+/// A variant against the baseline, per year. `attack_losses_avoided +
+/// other_losses_avoided − control_cost_added = net_benefit_mean` (means, to the cent).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AnnualDelta {
+    pub attack_losses_avoided: f64,
+    /// Of the attack losses avoided: the production effect and the response fees.
+    pub attack_production_avoided: f64,
+    pub attack_fees_avoided: f64,
+    pub other_losses_avoided: f64,
+    pub control_cost_added: f64,
+    /// The mean net benefit per year at the mean frequency, with the 95 % interval on
+    /// the mean (over seeds): how well the mean is known, not how a year may turn out.
+    pub net_benefit_mean: Stat,
+    /// Percentiles of the net benefit of a simulated year (frequency and campaigns drawn).
+    pub net_benefit: Percentiles,
+    /// Return on security investment: net benefit / control cost added (with the net's
+    /// interval over the same cost); none when the variant costs no more to run.
+    pub rosi: Option<Stat>,
+    /// Share of simulated years in which the variant came out ahead.
+    pub p_net_positive: f64,
+    /// The campaigns a year at which the expected net benefit is zero (0: it pays without
+    /// any attack; none: it never pays).
+    pub break_even_frequency: Option<f64>,
+    /// Each uncertain input over its P10–P90, the rest at their medians, widest first.
+    pub sensitivity: Vec<Swing>,
+}
 
 /// What every variant's simulated years share: the days, and the prices each year drew.
 pub(super) struct Years<'a> {
@@ -134,7 +163,7 @@ impl Years<'_> {
                 own[v] - own[0],
                 day,
                 base,
-                &super::spread::Drawn {
+                &super::tornado::Drawn {
                     prices: &super::prices::price_swings(risk, v),
                     lines: &risk.line_prices,
                     fees: risk.incident_fees.as_ref(),

@@ -396,9 +396,10 @@ fn no_import_cycle_between_the_cores_modules_and_no_part_names_the_world() {
 }
 
 #[test]
-fn the_modbus_ports_are_named_once() {
-    // 502 and 802 live in `modbus::PORT` and `tls::PORT`; code elsewhere names them (tests
-    // and comments may write the number).
+fn the_ports_are_named_once() {
+    // 502 and 802 live in `modbus::PORT` and `tls::PORT`, VNC's 5900 and SMB's 445 in
+    // `ports::VNC` and `ports::SMB`; code elsewhere names them (tests and comments may
+    // write the number).
     let mut files = Vec::new();
     sources(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("sim"),
@@ -416,9 +417,10 @@ fn the_modbus_ports_are_named_once() {
             let words: Vec<&str> = line
                 .split(|c: char| !c.is_ascii_alphanumeric() && c != '_' && c != '.')
                 .collect();
-            for port in ["502", "802"] {
+            for port in ["502", "802", "5900", "445"] {
                 // The role extension's OID has an arc 802 of its own: not a port.
-                let exempt = line.contains("pub const PORT: u16") || line.contains("ROLE_OID");
+                let exempt = (line.contains("pub const") && line.contains(": u16 ="))
+                    || line.contains("ROLE_OID");
                 if words.contains(&port) && !exempt {
                     found.push(format!("{name}:{}: {}", k + 1, line.trim()));
                 }

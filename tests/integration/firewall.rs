@@ -483,7 +483,7 @@ fn the_twin_and_the_kernel_agree_on_every_shipped_and_generated_flow() {
         let (network, keys) = flows_of(&s);
         let interfaces = faultline::export::interfaces(&s);
         let lab = Lab::build(&format!("fltd{k}"), &network, &interfaces).unwrap();
-        lab.load_scenario(&s).unwrap();
+        faultline::export::load_into(&lab, &s).unwrap();
         // Every flow the twin carried or refused, from its host's address and the twin's
         // client port, against the twin's own verdict in the run.
         let probes: Vec<Probe> = keys

@@ -4,7 +4,8 @@
 use crate::live::Client;
 use faultline::live::{Live, LiveConfig};
 use faultline::modbus::Request;
-use faultline::proxy::{ProxyOptions, load_policy, serve};
+use faultline::policy::load_policy;
+use faultline::proxy::{ProxyOptions, serve};
 use faultline::{World, load};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -472,7 +473,7 @@ fn a_policy_out_of_the_scenarios_ranges_is_refused_with_the_scenarios_message() 
             ),
         )
         .unwrap();
-        let e = format!("{:#}", faultline::proxy::load_policy(&p).unwrap_err());
+        let e = format!("{:#}", faultline::policy::load_policy(&p).unwrap_err());
         assert!(
             e.contains("rules[0].rate_limit[0]")
                 && e.contains("is out of range: allowed 0 to 100000"),

@@ -189,7 +189,7 @@ fn the_exported_proxy_policy_decides_every_request_as_the_twins_dpi() {
                 plc.name
             ));
             std::fs::write(&file, &text).unwrap();
-            let exported = faultline::proxy::load_policy(&file).unwrap_or_else(|e| {
+            let exported = faultline::policy::load_policy(&file).unwrap_or_else(|e| {
                 panic!(
                     "{}: {}: the proxy refuses the export: {e:#}",
                     path.display(),
