@@ -434,37 +434,23 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
             .unwrap_or(Side::All)
     };
     let o = super::Consequences::of(&p.summary);
-    body.push_str("<section id=\"aar\"><h2>After-action report: objectives, strengths and areas for improvement</h2>");
     if compare.is_empty() {
-        body.push_str("<p>Run the session (or replay its decisions) with <code>--compare</code> to judge each decision against the roads not taken; below, each objective with the decisions that bear on it and the consequences of the table's road.</p>");
+        body.push_str(
+            "<section id=\"aar\"><h2>After-action report: objectives and the decisions taken</h2>",
+        );
+        body.push_str("<p>No decision is judged here: judging one needs the roads not taken, run over the same seeds. Run the session (or replay its decisions) with <code>--compare</code> for strengths and areas for improvement; below, each objective with the decisions that bear on it and the consequences of the table's road.</p>");
     } else {
+        body.push_str("<section id=\"aar\"><h2>After-action report: objectives, strengths and areas for improvement</h2>");
         body.push_str("<p>Each decision is judged against the roads not taken over the same seeds: an area for improvement where another option was cheaper with the 95 % interval of the paired difference clear of zero, a strength otherwise. A decision counts for the objectives of the side of the role that took it (a role of all sides counts for both). The twin judges by cost over this exercise's hours only: what a choice leaves open afterwards (a credential that still works, an attacker not yet removed) is for the table to weigh.</p>");
     }
     let mut plan: Vec<(String, String, String)> = Vec::new();
     for (sd, objectives) in [(Side::IT, &e.objectives.it), (Side::OT, &e.objectives.ot)] {
-        let road = match sd {
-            Side::IT => format!(
-                "On the table's road: {} attack step(s) succeeded, {} blocked, {} detected; {:.0} of the cost owed to the attacks, {:.0} to the controls.",
-                o.steps_succeeded,
-                o.steps_blocked,
-                o.steps_detected,
-                o.cost_attacks,
-                o.cost_controls
-            ),
-            _ => format!(
-                "On the table's road: {} good units ({:.0} short of target), {:.2} h downtime ({}), {} safety trip(s), {} scrapped; cost {:.0}.",
-                o.good_units,
-                o.production_lost,
-                o.downtime_h,
-                causes(&o),
-                o.safety_trips,
-                o.scrap_units,
-                o.cost
-            ),
-        };
+        let road = table_road(sd, &o);
         for (k, objective) in objectives.iter().enumerate() {
             let mut strengths = Vec::new();
             let mut areas = Vec::new();
+            // Decisions with no road not taken to weigh them against: listed, not judged.
+            let mut taken = Vec::new();
             for t in p.decisions.iter().filter(|t| !t.key.is_empty()) {
                 let Some(d) = &e.injects[t.inject].decision else {
                     continue;
@@ -485,9 +471,14 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
                             areas.push(text)
                         }
                     },
-                    None => strengths.push(format!(
-                        "At {} the {} chose \u{201c}{}\u{201d} (not judged: no --compare).",
-                        e.injects[t.inject].title, d.asked, t.key
+                    None => taken.push(format!(
+                        "{}: the {} chose \u{201c}{}\u{201d}.",
+                        e.injects[t.inject].title,
+                        d.asked,
+                        d.options
+                            .iter()
+                            .find(|o| o.key == t.key)
+                            .map_or(t.key.as_str(), |o| o.label.as_str())
                     )),
                 }
             }
@@ -503,18 +494,56 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
             };
             let _ = write!(
                 body,
-                "<div class=\"objective\"><h3>{} objective {}: {}</h3><p>{}</p><p><b>Strengths</b> (the cheapest option, or as cheap as any the twin can tell apart)</p><ul>{}</ul><p><b>Areas for improvement</b></p><ul>{}</ul></div>",
+                "<div class=\"objective\"><h3>{} objective {}: {}</h3><p>{}</p>",
                 side_name(sd),
                 k + 1,
                 esc(objective),
-                esc(&road),
-                list(&strengths),
-                list(&areas)
+                esc(&road)
             );
+            if !compare.is_empty() {
+                let _ = write!(
+                    body,
+                    "<p><b>Strengths</b> (the cheapest option, or as cheap as any the twin can tell apart)</p><ul>{}</ul><p><b>Areas for improvement</b></p><ul>{}</ul>",
+                    list(&strengths),
+                    list(&areas)
+                );
+            }
+            if compare.is_empty() || !taken.is_empty() {
+                let _ = write!(
+                    body,
+                    "<p><b>Decisions taken</b> (not judged: no road not taken was run for them)</p><ul>{}</ul>",
+                    if taken.is_empty() {
+                        "<li>none that bear on this objective</li>".to_string()
+                    } else {
+                        list(&taken)
+                    }
+                );
+            }
+            body.push_str("</div>");
         }
     }
     improvement_plan(plan, body);
     body.push_str("</section>\n");
+}
+
+/// What the table's road came to, as each side counts it.
+fn table_road(sd: Side, o: &super::Consequences) -> String {
+    match sd {
+        Side::IT => format!(
+            "On the table's road: {} attack step(s) succeeded, {} blocked, {} detected; {:.0} of the cost owed to the attacks, {:.0} to the controls.",
+            o.steps_succeeded, o.steps_blocked, o.steps_detected, o.cost_attacks, o.cost_controls
+        ),
+        _ => format!(
+            "On the table's road: {} good units ({:.0} short of target), {:.2} h downtime ({}), {} safety trip(s), {} scrapped; cost {:.0}.",
+            o.good_units,
+            o.production_lost,
+            o.downtime_h,
+            causes(o),
+            o.safety_trips,
+            o.scrap_units,
+            o.cost
+        ),
+    }
 }
 
 /// The improvement plan: one row per area for improvement (objective, area, the twin's

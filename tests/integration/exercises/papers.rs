@@ -146,3 +146,45 @@ fn the_after_action_report_scores_each_objective_and_plans_the_improvements() {
     assert_eq!(plan.matches(&area).count(), 1, "{plan}");
     assert!(plan.contains("into the procedure for this situation"));
 }
+
+#[test]
+fn without_compare_the_after_action_lists_each_decision_taken_and_judges_none() {
+    // The bar of an honest after-action: no strength or area verdict that no road not
+    // taken was run for; each decision the table took listed under the objectives of its
+    // side.
+    let (shared, _) = compared("quiet-setpoint", 4);
+    let (ex, table) = (&shared.ex, &shared.table);
+    let log = exercise::DecisionLog {
+        exercise: ex.exercise.name.clone(),
+        seed: ex.scenario.seed,
+        decisions: table.decisions.clone(),
+    };
+    let page = exercise::report::after_action(ex, table, &log, &[]);
+    let aar = &page[page.find("id=\"aar\"").unwrap()..];
+    let aar = &aar[..aar.find("</section>").unwrap()];
+    for verdict in ["<b>Strengths</b>", "<b>Areas for improvement</b>"] {
+        assert!(!aar.contains(verdict), "{verdict} in:\n{aar}");
+    }
+    let objectives = ex.exercise.objectives.it.len() + ex.exercise.objectives.ot.len();
+    assert_eq!(aar.matches("<b>Decisions taken</b>").count(), objectives);
+    // Each decision taken is there with its option's label, under some objective.
+    for t in table.decisions.iter().filter(|t| !t.key.is_empty()) {
+        let d = ex.exercise.injects[t.inject].decision.as_ref().unwrap();
+        let label = &d.options.iter().find(|o| o.key == t.key).unwrap().label;
+        let line = format!(
+            "the {} chose \u{201c}{}\u{201d}",
+            d.asked,
+            faultline::report::html::esc(label)
+        );
+        assert!(aar.contains(&line), "{line} not in:\n{aar}");
+    }
+    // The improvement plan is left for the table to fill: no row the twin judged.
+    let plan = &aar[aar.find("id=\"improvement-plan\"").unwrap()..];
+    let body = &plan[plan.find("<tbody>").unwrap()..];
+    assert_eq!(
+        body.matches("<tr>").count(),
+        body.matches("<tr><th scope=\"row\"></th><td></td>").count(),
+        "{plan}"
+    );
+    assert!(!aar.contains("would have cost"), "{aar}");
+}
