@@ -478,7 +478,10 @@ fn expected_actions(ex: &Loaded, compare: &[PointComparison], b: &mut String) {
             .collect();
         let mut head = vec!["option".to_string(), "in the twin".to_string()];
         if let Some(c) = c {
-            head.push(format!("Δ cost vs {} [95 % CI]", c.chosen));
+            head.push(format!(
+                "Δ cost vs {} ({}) [95 % CI]",
+                c.chosen, ex.scenario.cost.currency
+            ));
             head.push(format!("Δ good units vs {} [95 % CI]", c.chosen));
         }
         b.push_str(&table(&head, &rows, None));

@@ -63,7 +63,7 @@ pub fn after_action(
     situations(e, p, &mut body);
     body.push_str("</section>\n");
 
-    road_not_taken(compare, &mut body);
+    road_not_taken(compare, &ex.scenario.cost.currency, &mut body);
     aar_ip(ex, p, compare, &mut body);
     questions(e, &mut body);
 
@@ -219,7 +219,7 @@ fn briefing(e: &super::Exercise, body: &mut String) {
 }
 
 /// Every option of every decision point, run to the end: the road not taken.
-fn road_not_taken(compare: &[PointComparison], body: &mut String) {
+fn road_not_taken(compare: &[PointComparison], cur: &str, body: &mut String) {
     // The road not taken.
     if !compare.is_empty() {
         body.push_str("<section id=\"compare\"><h2>The road not taken</h2><p>From each decision point, every option run to the end of the exercise; the table's other choices kept. The columns per option are the session's seed; the last four are over many seeds (the session's first, every option on the same seeds): the mean cost with its 95 % interval, the cost and good units against the table's choice seed by seed, and how often the option was the cheapest. ★ the table's choice; best and worst are marked only where the intervals of the cost differences separate the option from every other — otherwise there is no clear winner. The cost is the run's ledger: what it owes to the attacks, to the controls and to operations adds up to it.</p>");
@@ -279,16 +279,16 @@ fn road_not_taken(compare: &[PointComparison], body: &mut String) {
                     "IT: steps succeeded",
                     "IT: steps blocked",
                     "IT: steps detected",
-                    "owed to attacks",
-                    "owed to controls",
-                    "owed to operations",
-                    "cost",
-                    "mean cost over the seeds [95 % CI]",
-                    "Δ cost vs the table's choice [95 % CI]",
+                    &format!("owed to attacks ({cur})"),
+                    &format!("owed to controls ({cur})"),
+                    &format!("owed to operations ({cur})"),
+                    &format!("cost ({cur})"),
+                    &format!("mean cost over the seeds ({cur}) [95 % CI]"),
+                    &format!("Δ cost vs the table's choice ({cur}) [95 % CI]"),
                     "Δ good units vs the table's choice [95 % CI]",
                     "cheapest on",
                 ]
-                .map(String::from),
+                .map(|h| h.to_string()),
                 &rows,
                 None,
             ));
@@ -336,7 +336,7 @@ pub fn compare_markdown(ex: &Loaded, compare: &[PointComparison]) -> String {
             c.seeds
         ));
         out.push_str(&format!(
-            "| option | cost {cur}, mean [95 % CI] | Δ cost vs ★ [95 % CI] | Δ good units vs ★ [95 % CI] | cheapest on |\n|---|---|---|---|---|\n",
+            "| option | cost {cur}, mean [95 % CI] | Δ cost {cur} vs ★ [95 % CI] | Δ good units vs ★ [95 % CI] | cheapest on |\n|---|---|---|---|---|\n",
         ));
         for ((key, label, _), st) in c.options.iter().zip(&c.stats) {
             let mut mark = String::new();
@@ -371,6 +371,7 @@ enum Finding {
 /// What the comparison says about the table's choice at one point.
 fn judge_choice(ex: &Loaded, c: &PointComparison) -> Finding {
     let e = &ex.exercise;
+    let cur = &ex.scenario.cost.currency;
     let j = &e.injects[c.inject];
     let label = |key: &str| {
         j.decision
@@ -392,7 +393,7 @@ fn judge_choice(ex: &Loaded, c: &PointComparison) -> Finding {
     if let Some(b) = cheaper.first() {
         Finding::Area {
             text: format!(
-                "At {at} the {asked} chose \u{201c}{chose}\u{201d}; \u{201c}{}\u{201d} would have cost {:.0} less [{:.0}, {:.0}] and made {:+.0} good units [{:+.0}, {:+.0}], over {} seeds.",
+                "At {at} the {asked} chose \u{201c}{chose}\u{201d}; \u{201c}{}\u{201d} would have cost {cur} {:.0} less [{:.0}, {:.0}] and made {:+.0} good units [{:+.0}, {:+.0}], over {} seeds.",
                 label(&b.key),
                 -b.delta_cost.mean,
                 -b.delta_cost.ci95.1,
@@ -445,7 +446,7 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
     }
     let mut plan: Vec<(String, String, String)> = Vec::new();
     for (sd, objectives) in [(Side::IT, &e.objectives.it), (Side::OT, &e.objectives.ot)] {
-        let road = table_road(sd, &o);
+        let road = table_road(sd, &o, &ex.scenario.cost.currency);
         for (k, objective) in objectives.iter().enumerate() {
             let mut strengths = Vec::new();
             let mut areas = Vec::new();
@@ -527,14 +528,14 @@ fn aar_ip(ex: &Loaded, p: &Played, compare: &[PointComparison], body: &mut Strin
 }
 
 /// What the table's road came to, as each side counts it.
-fn table_road(sd: Side, o: &super::Consequences) -> String {
+fn table_road(sd: Side, o: &super::Consequences, cur: &str) -> String {
     match sd {
         Side::IT => format!(
-            "On the table's road: {} attack step(s) succeeded, {} blocked, {} detected; {:.0} of the cost owed to the attacks, {:.0} to the controls.",
+            "On the table's road: {} attack step(s) succeeded, {} blocked, {} detected; {cur} {:.0} of the cost owed to the attacks, {cur} {:.0} to the controls.",
             o.steps_succeeded, o.steps_blocked, o.steps_detected, o.cost_attacks, o.cost_controls
         ),
         _ => format!(
-            "On the table's road: {} good units ({:.0} short of target), {:.2} h downtime ({}), {} safety trip(s), {} scrapped; cost {:.0}.",
+            "On the table's road: {} good units ({:.0} short of target), {:.2} h downtime ({}), {} safety trip(s), {} scrapped; cost {cur} {:.0}.",
             o.good_units,
             o.production_lost,
             o.downtime_h,

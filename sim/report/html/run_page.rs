@@ -526,9 +526,12 @@ fn loss_tree_table(s: &Summary) -> (String, Vec<String>, Vec<Vec<String>>) {
             fmt(t.target_per_h),
             fmt(100.0 * t.good_units as f64 / t.target_units.max(1e-9))
         ),
-        ["loss", "cause", "units", "cost"]
-            .map(String::from)
-            .to_vec(),
+        vec![
+            "loss".to_string(),
+            "cause".to_string(),
+            "units".to_string(),
+            format!("cost ({})", s.cost.currency),
+        ],
         rows,
     )
 }

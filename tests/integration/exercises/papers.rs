@@ -126,7 +126,7 @@ fn the_after_action_report_scores_each_objective_and_plans_the_improvements() {
         .unwrap()
         .label;
     let area = format!(
-        "would have cost {:.0} less [{:.0}, {:.0}]",
+        "would have cost USD {:.0} less [{:.0}, {:.0}]",
         -cheaper.delta_cost.mean, -cheaper.delta_cost.ci95.1, -cheaper.delta_cost.ci95.0
     );
     assert!(aar.contains(&area), "{aar}");
@@ -187,4 +187,61 @@ fn without_compare_the_after_action_lists_each_decision_taken_and_judges_none() 
         "{plan}"
     );
     assert!(!aar.contains("would have cost"), "{aar}");
+}
+
+#[test]
+fn every_money_column_of_the_pack_the_after_action_and_compare_md_names_the_scenarios_currency() {
+    // A plant that counts in euros: no dollar sign and no bare money column anywhere a
+    // facilitator prints.
+    let (shared, points) = compared("quiet-setpoint", 4);
+    let mut ex = shared.ex.clone();
+    ex.scenario.cost.currency = "EUR".into();
+    // The table's road played again in euros (the roads not taken are the shared ones:
+    // the currency names the money, it changes no figure).
+    let table = &play(&ex, ex.scenario.seed, Recording::default(), &mut Defaults).unwrap();
+    let log = exercise::DecisionLog {
+        exercise: ex.exercise.name.clone(),
+        seed: ex.scenario.seed,
+        decisions: table.decisions.clone(),
+    };
+    let mut pages = vec![(
+        "after-action.html".to_string(),
+        exercise::report::after_action(&ex, table, &log, &points),
+    )];
+    pages.extend(exercise::pack::pack(&ex, table, &points));
+    let md = exercise::report::compare_markdown(&ex, &points);
+    // A money column: a cost, or what is owed to attacks, controls or operations (a bare
+    // "owed to" column names a cause, not an amount).
+    let money = |cell: &str| {
+        cell.contains("cost") || (cell.contains("owed to ") && cell.trim() != "owed to")
+    };
+    let mut bare = Vec::new();
+    for (name, html) in &pages {
+        assert!(!html.contains('$'), "{name} holds a $");
+        for head in html.split("<thead>").skip(1) {
+            let head = &head[..head.find("</thead>").unwrap()];
+            for cell in head.split("<th").skip(1) {
+                let text = &cell[cell.find('>').unwrap() + 1..cell.find("</th>").unwrap()];
+                if money(text) && !text.contains("EUR") {
+                    bare.push(format!("{name}: {text}"));
+                }
+            }
+        }
+    }
+    assert!(!md.contains('$'), "compare.md holds a $");
+    for line in md.lines().filter(|l| l.starts_with("| option")) {
+        for cell in line.split('|').filter(|c| money(c) && !c.contains("EUR")) {
+            bare.push(format!("compare.md: {cell}"));
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "money columns without the currency:\n{}",
+        bare.join("\n")
+    );
+    // The after-action's sentences name it too.
+    assert!(
+        pages[0].1.contains("would have cost EUR "),
+        "an area names its currency"
+    );
 }
