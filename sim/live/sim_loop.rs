@@ -119,8 +119,8 @@ pub(super) fn sim_loop(
     Ok(world)
 }
 
-/// The replies the endpoints wait for, each to its request; the connections the devices
-/// closed, closed for their clients too.
+/// The endpoints' requests waiting for the devices' replies: (connection, transaction id)
+/// to the sender its reply goes back through.
 type Pending = BTreeMap<(ConnId, u16), oneshot::Sender<Vec<u8>>>;
 
 /// What the endpoints and the viewer sent since the last tick, logged and applied to the
