@@ -97,6 +97,10 @@ pub struct Bus {
     /// it again), so the World's per-tick loops visit only these: a day of scans leaves
     /// thousands of closed links behind.
     watched: Vec<ConnId>,
+    /// No frame at the head of a queue arrives before this, towards the servers [0] and
+    /// the clients [1]: a lower bound, exact after [`Bus::settle`]. The World's per-tick
+    /// visits of the links skip a direction with nothing due.
+    earliest: [Micros; 2],
 }
 
 /// How many emptied buffers the bus keeps (more than the transactions in flight at once).
@@ -107,6 +111,7 @@ impl Bus {
     pub fn new(capture: bool) -> Bus {
         Bus {
             capture: capture.then(Vec::new),
+            earliest: [Micros::MAX; 2],
             ..Bus::default()
         }
     }
@@ -237,11 +242,37 @@ impl Bus {
             });
         }
         let l = &mut self.links[link as usize];
-        if to_server {
-            l.to_server.push_back((arrives, adu));
+        let q = if to_server {
+            &mut l.to_server
         } else {
-            l.to_client.push_back((arrives, adu));
+            &mut l.to_client
+        };
+        if q.is_empty() {
+            let e = &mut self.earliest[usize::from(!to_server)];
+            *e = (*e).min(arrives);
         }
+        q.push_back((arrives, adu));
+    }
+
+    /// Whether a frame towards the servers (or the clients) may have arrived by `t`.
+    pub fn due(&self, to_server: bool, t: Micros) -> bool {
+        self.earliest[usize::from(!to_server)] <= t
+    }
+
+    /// After a visit of the links in one direction: the earliest arrival at a queue's head
+    /// in that direction, exactly.
+    pub fn settle(&mut self, to_server: bool) {
+        let links = &self.links;
+        self.earliest[usize::from(!to_server)] = self
+            .watched
+            .iter()
+            .filter_map(|&l| {
+                let l = &links[l as usize];
+                let q = if to_server { &l.to_server } else { &l.to_client };
+                q.front().map(|(at, _)| *at)
+            })
+            .min()
+            .unwrap_or(Micros::MAX);
     }
 
     /// An empty buffer for a frame, with room for the largest ADU.

@@ -55,14 +55,15 @@ pub(crate) struct Shadow {
 }
 
 /// Run `s` step by step, keeping the shadow account of its bottleneck stage (with the
-/// event log, as [`crate::run_with_events`]: the tests that share these runs read it).
-pub(crate) fn shadowed(s: &Scenario, seed: u64) -> (World, Summary, Shadow) {
+/// event log when `events`, as [`crate::run_with_events`]: the tests that share the goldens'
+/// seeds read it; recording changes no figure, determinism's tests hold that).
+pub(crate) fn shadowed(s: &Scenario, seed: u64, events: bool) -> (World, Summary, Shadow) {
     use faultline::plant::{State, StopReason};
     let mut w = World::with_recording(
         s,
         seed,
         faultline::Recording {
-            events: true,
+            events,
             ..Default::default()
         },
     );

@@ -197,3 +197,49 @@ impl Ids {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The false alarms alone, over many days: a Poisson count at the configured rate
+    /// (the twin's days only wire it in: tests/integration/corrections.rs).
+    #[test]
+    fn false_alarms_arrive_as_a_poisson_process_at_the_configured_rate() {
+        for (rate, seed) in [(2.0, 1), (0.5, 2), (12.0, 3)] {
+            let spec = IdsSpec {
+                learn_h: 1.0,
+                detection_delay_s: Dist::Fixed(45.0),
+                false_alarms_per_day: rate,
+                rate_spike_factor: 5.0,
+                commissioned: true,
+            };
+            let mut ids = Ids::new(&spec, seed);
+            let days = 5_000;
+            let mut count = 0u64;
+            let mut last = 0;
+            for day in 1..=days {
+                for a in ids.due(day * 24 * US_PER_H) {
+                    assert_eq!(a.kind, AlertKind::FalseAlarm);
+                    assert!(a.at >= last && a.at <= day * 24 * US_PER_H);
+                    last = a.at;
+                    count += 1;
+                }
+            }
+            let expected = rate * days as f64;
+            assert!(
+                (count as f64 - expected).abs() <= 1.96 * expected.sqrt(),
+                "{count} false alarms in {days} days at {rate}/day"
+            );
+        }
+        // None configured, none raised.
+        let spec = IdsSpec {
+            learn_h: 1.0,
+            detection_delay_s: Dist::Fixed(45.0),
+            false_alarms_per_day: 0.0,
+            rate_spike_factor: 5.0,
+            commissioned: true,
+        };
+        assert!(Ids::new(&spec, 1).due(Micros::MAX - 1).is_empty());
+    }
+}

@@ -16,11 +16,9 @@ impl Plant {
         // ends in the states the line is really in. Their event times are exact either way;
         // without this, a blocked bottleneck's last tick of each stop was booked as lost
         // while it was producing (a negative speed loss in the loss tree).
-        while self
-            .stations
-            .iter()
-            .any(|st| matches!(st.phase, Phase::Holding { .. }))
-        {
+        // Only a holding station with room downstream can move (and so free or fill a
+        // buffer another station waits on): without one, a pass would move nothing.
+        while self.some_holding_station_has_room() {
             let mut moved = false;
             for k in 0..self.order.len() {
                 let i = self.order[k];
@@ -36,6 +34,19 @@ impl Plant {
                 break;
             }
         }
+    }
+
+    /// A station holding a finished unit (not failed, not stopped) whose downstream has a
+    /// free place: the only station a pass over the line at the same instant can move.
+    fn some_holding_station_has_room(&self) -> bool {
+        self.stations.iter().any(|st| {
+            matches!(st.phase, Phase::Holding { .. })
+                && (st.is_sink()
+                    || st
+                        .downstream
+                        .iter()
+                        .any(|&j| self.buffers[j].level < self.buffers[j].capacity))
+        })
     }
 
     /// Condition monitoring: see degradation coming, and stop for maintenance before the

@@ -267,6 +267,9 @@ impl World {
     /// Replies that reached their clients: the HMI (through an adversary in the middle,
     /// if one sits there) and the attackers' own connections.
     fn deliver_replies(&mut self, t: Micros) {
+        if !self.net.bus.due(false, t) {
+            return;
+        }
         let (mut at, end) = (None, self.net.bus.link_end());
         while let Some((k, l)) = self.net.bus.next_watched(at, end) {
             at = Some((k, l));
@@ -286,6 +289,7 @@ impl World {
                 }
             }
         }
+        self.net.bus.settle(false);
     }
 
     /// The controls that watch rather than sit on the request path: the IDS's analyst, the
@@ -354,6 +358,9 @@ impl World {
     /// Requests that reached the PLCs pass the gates on the request path (the IDS sees
     /// them, the DPI decides) into the devices' queues.
     fn deliver_requests(&mut self, t: Micros) {
+        if !self.net.bus.due(true, t) {
+            return;
+        }
         let (mut at, end) = (None, self.net.bus.link_end());
         while let Some((k, l)) = self.net.bus.next_watched(at, end) {
             at = Some((k, l));
@@ -368,6 +375,7 @@ impl World {
                 }
             }
         }
+        self.net.bus.settle(true);
     }
 
     /// The scans that are due, and the replies that are ready, onto the bus (or out to the
