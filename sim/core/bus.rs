@@ -268,7 +268,11 @@ impl Bus {
             .iter()
             .filter_map(|&l| {
                 let l = &links[l as usize];
-                let q = if to_server { &l.to_server } else { &l.to_client };
+                let q = if to_server {
+                    &l.to_server
+                } else {
+                    &l.to_client
+                };
                 q.front().map(|(at, _)| *at)
             })
             .min()

@@ -104,6 +104,15 @@ pub struct Sample {
     pub rate_per_h: u64,
     pub states: Vec<u16>,
     pub temps_c: Vec<f64>,
+    /// Per thermal station, as `temps_c`: the temperature setpoint its PLC holds, and
+    /// the temperature and setpoint the HMI displays (its last poll, forged if an adversary
+    /// in the middle forges it; none before its first). Filled by the World, which sees the
+    /// PLCs and the HMI; the report's process trends draw them.
+    pub setpoints_c: Vec<Option<f64>>,
+    pub shown_temps_c: Vec<Option<f64>>,
+    pub shown_setpoints_c: Vec<Option<f64>>,
+    /// Per thermal station: the band of the product in the zone (low, high), °C.
+    pub bands_c: Vec<(f64, f64)>,
 }
 
 /// What happened, for the event log: one kind per thing the twin records. Renderers turn
@@ -354,6 +363,14 @@ impl Metrics {
                         .as_ref()
                         .map(|t| (t.temp_c * 100.0).round() / 100.0)
                 })
+                .collect(),
+            setpoints_c: Vec::new(),
+            shown_temps_c: Vec::new(),
+            shown_setpoints_c: Vec::new(),
+            bands_c: plant
+                .stations
+                .iter()
+                .filter_map(|s| s.thermal.as_ref().map(|t| t.band_c))
                 .collect(),
         });
         self.last_good = good;

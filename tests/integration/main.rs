@@ -33,6 +33,7 @@ mod replay;
 mod scenarios;
 mod security;
 mod snapshots;
+mod story;
 mod sweep;
 mod thermal;
 mod view;

@@ -106,3 +106,34 @@ def test_sweep_report_renders_in_chromium(tmp_path):
     assert r.returncode == 0, r.stderr
     # The baseline's line is grey, the DPI variant's blue.
     check_page(out / "report.html", tmp_path / "sweep.png", (31, 119, 180))
+
+
+def test_the_hidden_setpoint_story_is_drawn_in_chromium(tmp_path):
+    """The run's story: the pasteurizer's trend with what the HMI showed (orange) beside the
+    truth, and the ATT&CK matrix with the succeeded techniques in their red cells."""
+    from PIL import Image
+
+    out = tmp_path / "hidden"
+    r = subprocess.run(
+        [BIN, "run", str(ROOT / "scenarios/attack-setpoint-hidden.ron"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    page = out / "report.html"
+    dom = chromium(page, "--dump-dom").stdout
+    assert 'id="process-pasteurizer"' in dom and 'id="attack-matrix"' in dom
+    assert "temperature the HMI showed" in dom
+    # The whole page in one tall window: the trend and the matrix lie below the charts.
+    shot = tmp_path / "story.png"
+    chromium(page, "--window-size=1100,4200", f"--screenshot={shot}")
+    img = Image.open(shot).convert("RGB")
+    px = img.load()
+    w, h = img.size
+    orange = sum(1 for y in range(h) for x in range(w) if near(px[x, y], (230, 120, 0), 25))
+    assert orange > 150, f"the HMI's displayed temperature is not drawn ({orange} px)"
+    truth = sum(1 for y in range(h) for x in range(w) if near(px[x, y], (30, 30, 30), 10))
+    assert truth > 500, f"the true temperature is not drawn ({truth} px)"
+    cells = sum(1 for y in range(h) for x in range(w) if px[x, y] == (244, 199, 195))
+    assert cells > 2000, f"no succeeded technique's cell visible ({cells} px)"

@@ -264,6 +264,33 @@ impl World {
         self.account(t);
     }
 
+    /// The minute's sample gains what the PLCs hold and the HMI displays for each thermal
+    /// station (the process trends: truth beside the operator's view).
+    fn sample_process_view(&mut self) {
+        let Some(sample) = self
+            .ledger
+            .metrics
+            .timeline
+            .as_mut()
+            .and_then(|tl| tl.last_mut())
+        else {
+            return;
+        };
+        let tenths = |v: u16| f64::from(v as i16) / 10.0;
+        for (i, st) in self.plant.stations.iter().enumerate() {
+            if st.thermal.is_none() {
+                continue;
+            }
+            let plc = &self.devices.plcs[self.devices.station_plc[i]];
+            sample.setpoints_c.push(plc.setpoint_c(i));
+            let shown = &self.hmi.views[i];
+            sample
+                .shown_temps_c
+                .push(shown.temp_c.map(|c| (c * 100.0).round() / 100.0));
+            sample.shown_setpoints_c.push(shown.setpoint.map(tenths));
+        }
+    }
+
     /// Replies that reached their clients: the HMI (through an adversary in the middle,
     /// if one sits there) and the attackers' own connections.
     fn deliver_replies(&mut self, t: Micros) {
@@ -422,6 +449,7 @@ impl World {
                 &self.plant,
                 self.plan.planned,
             );
+            self.sample_process_view();
             if self.now.is_multiple_of(US_PER_H) {
                 self.ledger.metrics.close_hour(&self.plant);
             }

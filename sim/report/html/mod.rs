@@ -13,8 +13,11 @@ use crate::world::World;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
+mod attack_matrix;
+pub use attack_matrix::{TACTICS, tactics_of};
 mod charts;
 mod decision_charts;
+mod process_chart;
 mod run_page;
 mod sweep_page;
 
@@ -140,6 +143,10 @@ textarea{width:100%;min-height:3em}
 #roles td,#agenda td,#controller td,#expected td,#feedback td,#evaluator td{text-align:left}
 .card h2{font-size:20px}.card .meta,.card .note,.card .side{color:#555;font-size:13px}
 .card .when{font-style:italic}.inject-text{font-size:16px;line-height:1.45}
+table.matrix td{vertical-align:top;text-align:left;min-width:9em;font-size:13px}
+td.att a{color:inherit;text-decoration:none}
+.att-succeeded{background:#f4c7c3}.att-blocked{background:#c6d8f4}.att-tried{background:#e4e4e4}
+td.att-detected,i.att-detected{outline:3px solid #e07800;outline-offset:-3px}
 .lines{height:5.5em;background:repeating-linear-gradient(#fff 0 1.35em,#999 1.35em calc(1.35em + 1px))}
 @page{size:A4;margin:14mm}
 @media print{body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;margin:0 0 10px;break-inside:avoid}.card{break-after:page}footer{display:none}a{color:#000;text-decoration:none}}

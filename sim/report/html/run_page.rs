@@ -86,16 +86,31 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         cost_title: format!("Cost of the run ({})", s.cost.currency),
         tables,
         lead: Vec::new(),
-        figures: vec![(
-            "waterfall".into(),
-            "From what the recipes allowed to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
-            waterfall_chart(
-                s.loss_tree.ideal_units + s.loss_tree.made_outside_planned,
-                s.line.good_units as f64,
-                &waterfall_steps(s, 12),
-            ),
-        )],
+        figures: figures(w, s),
     }
+}
+
+/// The figures after the cost: each thermal station's process trend, the run on the
+/// ATT&CK for ICS matrix, the loss tree's waterfall.
+fn figures(w: &World, s: &Summary) -> Vec<(String, String, String)> {
+    let mut out = super::process_chart::trend_figures(w, s.duration_h);
+    if let Some(m) = super::attack_matrix::matrix(s) {
+        out.push((
+            "attack-matrix".into(),
+            "ATT&CK for ICS: the techniques of this run by tactic, and what became of them".into(),
+            m,
+        ));
+    }
+    out.push((
+        "waterfall".into(),
+        "From what the recipes allowed to good units: every loss by category and cause (red: attacks, blue: controls)".into(),
+        waterfall_chart(
+            s.loss_tree.ideal_units + s.loss_tree.made_outside_planned,
+            s.line.good_units as f64,
+            &waterfall_steps(s, 12),
+        ),
+    ));
+    out
 }
 
 /// A table of the page: its title, its header, its rows.

@@ -1,0 +1,142 @@
+//! A run's story on its page: each thermal station's process trend (the truth beside what
+//! the HMI displayed) and the run on the ATT&CK for ICS matrix.
+
+use faultline::{Recording, World, load};
+use std::path::Path;
+
+fn page(name: &str) -> (World, String) {
+    let s = load(Path::new(&format!("scenarios/{name}.ron"))).unwrap();
+    let rec = Recording {
+        timeline: true,
+        ..Default::default()
+    };
+    let mut w = World::with_recording(&s, s.seed, rec);
+    w.run();
+    let r = faultline::report::Summary::from_world(&w);
+    let html = faultline::report::html::run_page(&w, &r);
+    (w, html)
+}
+
+/// The `<section id="ID">…</section>` of a page.
+fn section<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let start = html.find(&format!("<section id=\"{id}\">"))?;
+    let end = html[start..].find("</section>")?;
+    Some(&html[start..start + end])
+}
+
+/// The matrix cell of a technique: its class attribute.
+fn cell_class<'a>(matrix: &'a str, id: &str) -> Option<&'a str> {
+    let at = matrix.find(&format!("<b>{id}</b>"))?;
+    let open = matrix[..at].rfind("<td class=\"")?;
+    let class = &matrix[open + 11..at];
+    Some(&class[..class.find('"')?])
+}
+
+#[test]
+fn the_hidden_setpoint_run_shows_the_true_temperature_beside_the_hmis_and_its_techniques_on_the_matrix()
+ {
+    let (w, html) = page("attack-setpoint-hidden");
+    // The samples the chart draws: at 05:00 the PLC holds the attacker's 56.0 °C and the
+    // zone has followed it, while the HMI is shown a zone in band (the spoof forges the
+    // status block; its slow poll reads the setpoint as the PLC holds it).
+    let tl = w.ledger.metrics.timeline.as_ref().unwrap();
+    let at5 = tl.iter().find(|x| x.minute == 300).unwrap();
+    assert_eq!(at5.setpoints_c, [Some(56.0)]);
+    assert_eq!(at5.shown_setpoints_c, [Some(56.0)]);
+    assert!(at5.temps_c[0] < 58.0, "{:?}", at5.temps_c);
+    let shown = at5.shown_temps_c[0].unwrap();
+    assert!((60.0..=65.0).contains(&shown), "the HMI showed {shown}");
+    // Before the attack the HMI tells the truth.
+    let at3 = tl.iter().find(|x| x.minute == 180).unwrap();
+    assert_eq!(at3.setpoints_c, at3.shown_setpoints_c);
+    assert!((at3.temps_c[0] - at3.shown_temps_c[0].unwrap()).abs() < 0.5);
+    let trend = section(&html, "process-pasteurizer").expect("a process trend");
+    for series in [
+        "temperature (true)",
+        "temperature the HMI showed (where not true)",
+        "setpoint at the PLC",
+        "trip limit",
+        "band of the product in the zone",
+    ] {
+        assert!(trend.contains(series), "no {series:?} in the trend");
+    }
+    // The spoof lasts 15,000 s (250 min) from 03:59:24: the heading's minutes are the
+    // timeline's minutes where the view and the truth part.
+    let misled = tl
+        .iter()
+        .filter(|x| (x.temps_c[0] - x.shown_temps_c[0].unwrap_or(x.temps_c[0])).abs() > 0.5)
+        .count();
+    assert!((240..=251).contains(&misled), "{misled} minutes");
+    let said = format!("not the truth for {} h {:02} min", misled / 60, misled % 60);
+    assert!(trend.contains(&said), "{said}: {}", &trend[..300]);
+
+    let matrix = section(&html, "attack-matrix").expect("an ATT&CK matrix");
+    for id in ["T0836", "T0856"] {
+        assert_eq!(
+            cell_class(matrix, id),
+            Some("att att-succeeded"),
+            "{id} in {matrix}"
+        );
+    }
+    for tactic in ["Evasion", "Impair Process Control"] {
+        assert!(matrix.contains(&format!("<th>{tactic}</th>")), "{tactic}");
+    }
+}
+
+#[test]
+fn a_blocked_step_is_blue_on_the_matrix_and_a_quiet_day_has_no_matrix_and_a_truthful_hmi() {
+    // The DPI refuses both writes: the techniques were tried and blocked, and detected.
+    let (_, html) = page("attack-setpoint-dpi");
+    let matrix = section(&html, "attack-matrix").unwrap();
+    assert_eq!(
+        cell_class(matrix, "T0836"),
+        Some("att att-blocked att-detected")
+    );
+    assert!(
+        !matrix.contains("<td class=\"att att-succeeded"),
+        "{matrix}"
+    );
+    let trend = section(&html, "process-pasteurizer").unwrap();
+    assert!(trend.contains("the HMI showed the truth throughout"));
+
+    let (_, html) = page("bottling-line");
+    assert!(section(&html, "attack-matrix").is_none());
+    assert!(
+        section(&html, "process-pasteurizer")
+            .unwrap()
+            .contains("the HMI showed the truth throughout")
+    );
+}
+
+#[test]
+fn every_technique_the_core_names_sits_under_a_tactic_of_the_matrix() {
+    // Every `"T0…"` written in the core: a step's, a live actor's.
+    let mut ids = std::collections::BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from("sim/core")];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for (k, _) in text.match_indices("\"T0") {
+                    let id = &text[k + 1..(k + 6).min(text.len())];
+                    if id[1..].chars().all(|c| c.is_ascii_digit()) {
+                        ids.insert(id.to_string());
+                    }
+                }
+            }
+        }
+    }
+    assert!(ids.len() >= 10, "{ids:?}");
+    for id in &ids {
+        let tactics = faultline::report::html::tactics_of(id);
+        assert!(!tactics.is_empty(), "{id} has no tactic in the matrix");
+        assert!(
+            tactics
+                .iter()
+                .all(|t| faultline::report::html::TACTICS.contains(t))
+        );
+    }
+}
