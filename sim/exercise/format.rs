@@ -107,7 +107,10 @@ pub struct Inject {
     /// What the table is told. `{…}` fields are filled from the twin at the inject:
     /// `{time}`, `{good}`, `{target_pct}`, `{downtime_h}`, `{alarms}`, `{steps_seen}`,
     /// `{steps_succeeded}`, `{station.NAME.state}`, `{station.NAME.temp_c}`,
-    /// `{station.NAME.setpoint_c}`, `{plc.NAME.mode}`; a field it does not know is an error.
+    /// `{station.NAME.setpoint_c}`, `{plc.NAME.mode}` (the truth), and what the HMI shows
+    /// from its last poll, forged or stale as it may be: `{hmi.NAME.state}`,
+    /// `{hmi.NAME.temp_c}`, `{hmi.NAME.setpoint_c}`; a field it does not know is an error.
+    /// `{alarms}` lists the stations in an unplanned stop (planned ones are not alarms).
     /// Numbers come without their unit (the field's name says it: `{target_pct} %`,
     /// `{downtime_h} h`, `{station.pasteurizer.temp_c} °C`); the text writes it.
     pub text: String,

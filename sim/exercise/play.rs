@@ -180,6 +180,7 @@ pub(crate) fn alarms(w: &World) -> Vec<String> {
     w.plant
         .stations
         .iter()
+        .filter(|st| !planned_stop(w, st))
         .filter(|st| {
             !matches!(
                 st.state(),
@@ -189,6 +190,25 @@ pub(crate) fn alarms(w: &World) -> Vec<String> {
             )
         })
         .map(|st| format!("{} {}", st.name, st.state().label()))
+        .collect()
+}
+
+/// A station stopped on purpose, which the HMI does not raise as an alarm: in a
+/// maintenance stop that was planned, or stopped by command while the schedule has the
+/// line in a planned stop (a changeover, a break).
+fn planned_stop(w: &World, st: &crate::plant::Station) -> bool {
+    st.in_planned_stop()
+        || (!w.plan.planned
+            && st.state() == crate::plant::State::Stopped(crate::plant::StopReason::Command))
+}
+
+/// The stations in a planned stop, for the OT screen's line of its own.
+pub(crate) fn planned_stops(w: &World) -> Vec<String> {
+    w.plant
+        .stations
+        .iter()
+        .filter(|st| planned_stop(w, st))
+        .map(|st| st.name.clone())
         .collect()
 }
 
@@ -225,6 +245,13 @@ pub fn situation(w: &World) -> Situation {
                 "none".into()
             } else {
                 alarms.join(", ")
+            },
+        ),
+        (
+            "planned stops".into(),
+            match planned_stops(w) {
+                p if p.is_empty() => "none".into(),
+                p => p.join(", "),
             },
         ),
         (

@@ -4,14 +4,17 @@
 //!
 //! Fields: `time`, `good`, `target_pct`, `downtime_h`, `alarms`, `steps_seen`,
 //! `steps_succeeded`, `station.NAME.state`, `station.NAME.temp_c` and
-//! `station.NAME.setpoint_c` (thermal stations), `plc.NAME.mode`.
+//! `station.NAME.setpoint_c` (thermal stations), `plc.NAME.mode`; and what the HMI shows
+//! (its last poll, which an adversary in the middle may have forged): `hmi.NAME.state`,
+//! `hmi.NAME.temp_c` and `hmi.NAME.setpoint_c` ("no reading" before the first).
 
 use crate::World;
 use crate::scenario::{Scenario, StationKind};
 
 /// The fields a template may use, for error messages.
 pub const FIELDS: &str = "time, good, target_pct, downtime_h, alarms, steps_seen, steps_succeeded, \
-station.NAME.state, station.NAME.temp_c, station.NAME.setpoint_c, plc.NAME.mode";
+station.NAME.state, station.NAME.temp_c, station.NAME.setpoint_c, plc.NAME.mode, \
+hmi.NAME.state, hmi.NAME.temp_c, hmi.NAME.setpoint_c";
 
 /// The `{…}` fields of a text, in order, or the unclosed brace's message.
 fn fields(text: &str) -> Result<Vec<&str>, String> {
@@ -42,24 +45,30 @@ pub fn check(text: &str, s: &Scenario) -> Vec<String> {
                 "time" | "good" | "target_pct" | "downtime_h" | "alarms" | "steps_seen"
                 | "steps_succeeded",
             ] => Ok(()),
-            ["station", name, what] => match s.stations.iter().find(|st| st.name == *name) {
-                None => Err(format!(
-                    "{{{f}}}: no station \"{name}\"; stations: {}",
-                    s.stations
-                        .iter()
-                        .map(|st| st.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-                Some(st) => match *what {
-                    "state" => Ok(()),
-                    "temp_c" | "setpoint_c" if matches!(st.kind, StationKind::Thermal(_)) => Ok(()),
-                    "temp_c" | "setpoint_c" => {
-                        Err(format!("{{{f}}}: \"{name}\" is not a thermal station"))
-                    }
-                    _ => Err(format!("{{{f}}}: a station has state, temp_c, setpoint_c")),
-                },
-            },
+            [side @ ("station" | "hmi"), name, what] => {
+                match s.stations.iter().find(|st| st.name == *name) {
+                    None => Err(format!(
+                        "{{{f}}}: no station \"{name}\"; stations: {}",
+                        s.stations
+                            .iter()
+                            .map(|st| st.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    Some(st) => match *what {
+                        "state" => Ok(()),
+                        "temp_c" | "setpoint_c" if matches!(st.kind, StationKind::Thermal(_)) => {
+                            Ok(())
+                        }
+                        "temp_c" | "setpoint_c" => {
+                            Err(format!("{{{f}}}: \"{name}\" is not a thermal station"))
+                        }
+                        _ => Err(format!(
+                            "{{{f}}}: a {side} field is state, temp_c or setpoint_c"
+                        )),
+                    },
+                }
+            }
             ["plc", name, "mode"] => {
                 if s.plcs.iter().any(|p| p.name == *name) {
                     Ok(())
@@ -138,6 +147,18 @@ fn value(f: &str, w: &World, s: &crate::report::Summary) -> Option<String> {
             let i = station(name)?;
             let plc = &w.devices.plcs[*w.devices.station_plc.get(i)?];
             format!("{:.1}", plc.setpoint_c(i)?)
+        }
+        ["hmi", name, what] => {
+            let v = &w.hmi.views[station(name)?];
+            let shown = match *what {
+                "state" => v.state.map(|st| st.label().to_string()),
+                "temp_c" => v.temp_c.map(|c| format!("{c:.1}")),
+                "setpoint_c" => v
+                    .setpoint
+                    .map(|sp| format!("{:.1}", f64::from(sp as i16) / 10.0)),
+                _ => return None,
+            };
+            shown.unwrap_or_else(|| "no reading".into())
         }
         ["plc", name, "mode"] => {
             let p = w.devices.plcs.iter().find(|p| p.name == *name)?;

@@ -94,3 +94,80 @@ fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
         "{err}"
     );
 }
+
+#[test]
+fn an_inject_tells_what_the_hmi_shows_apart_from_the_truth_and_planned_stops_are_no_alarms() {
+    // The fields read the HMI's view, not the truth: a twin whose HMI is told a forged
+    // reading renders that reading, and "no reading" before its first poll.
+    let s = load("quiet-setpoint").scenario;
+    let mut w = faultline::World::new(&s, s.seed);
+    let text = "HMI {hmi.pasteurizer.temp_c} °C, set {hmi.pasteurizer.setpoint_c} °C; PLC {station.pasteurizer.temp_c} °C";
+    assert!(exercise::template::check(text, &s).is_empty());
+    assert_eq!(
+        exercise::template::render(text, &w),
+        "HMI no reading °C, set no reading °C; PLC 62.0 °C"
+    );
+    w.run_until(faultline::time::US_PER_H);
+    let i = w
+        .plant
+        .stations
+        .iter()
+        .position(|st| st.name == "pasteurizer")
+        .unwrap();
+    w.hmi.views[i].temp_c = Some(61.34);
+    w.hmi.views[i].setpoint = Some(655);
+    let truth = w.plant.stations[i].thermal.as_ref().unwrap().temp_c;
+    assert_eq!(
+        exercise::template::render(text, &w),
+        format!("HMI 61.3 °C, set 65.5 °C; PLC {truth:.1} °C")
+    );
+    assert!(
+        exercise::template::check("{hmi.filler.temp_c}", &s)[0].contains("not a thermal station")
+    );
+    // On the table's road the 11:00 inject sets the forged view beside the truth: a zone
+    // in product 2's band on the HMI while the PLC holds the attacker's 56.0 °C.
+    let c = shared("quiet-setpoint");
+    let at11 = c
+        .table
+        .situations
+        .iter()
+        .find(|x| x.at.starts_with("11:00"))
+        .unwrap();
+    let number_after = |key: &str| -> f64 {
+        let rest = at11.text.split(key).nth(1).unwrap();
+        rest.split(' ').next().unwrap().parse().unwrap()
+    };
+    let (shown, truth) = (
+        number_after("The HMI shows the setpoint at 56.0 °C and the zone at "),
+        number_after("at the PLC the setpoint is 56.0 °C and the zone "),
+    );
+    assert!(shown >= 63.0 && truth < 60.0, "{}", at11.text);
+
+    // 08:30, the changeover's end: the stopped line is a planned stop, not an alarm.
+    let at830 = c
+        .table
+        .situations
+        .iter()
+        .find(|x| x.at.starts_with("08:30"))
+        .unwrap();
+    let row = |name: &str| {
+        at830
+            .ot
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(row("alarms"), "none");
+    assert!(row("planned stops").contains("filler"), "{:?}", at830.ot);
+    // A failure is still an alarm: ransomware-monday's floor at its first inject.
+    let r = shared("ransomware-monday");
+    assert!(
+        r.table.situations.iter().all(|x| {
+            let alarms = &x.ot.iter().find(|(k, _)| k == "alarms").unwrap().1;
+            let planned = &x.ot.iter().find(|(k, _)| k == "planned stops").unwrap().1;
+            planned == "none" || !alarms.split(", ").any(|a| planned.contains(a))
+        }),
+        "a station listed both as an alarm and as a planned stop"
+    );
+}
