@@ -230,7 +230,13 @@ fn write_pack(
         .map_err(Failure::Output)?;
     let files = faultline::exercise::pack::pack(loaded, played, comparison);
     for (name, html) in &files {
-        write_atomic(&dir.join(name), html).map_err(Failure::Output)?;
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))
+                .map_err(Failure::Output)?;
+        }
+        write_atomic(&path, html).map_err(Failure::Output)?;
     }
     eprintln!(
         "wrote the pack to {}: {}",

@@ -199,8 +199,15 @@ pub struct Exercise {
     /// The seed the exercise is written for (default: the scenario's).
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Read out at the start: the situation before the first inject.
+    /// The scenario as designed, for the controller: what happens and why (the controller's
+    /// pack prints it; the participants never see it).
     pub briefing: String,
+    /// What the table is told at the start: the situation as the players know it, without
+    /// what the exercise is built to reveal. The participants' situation manual prints it;
+    /// without it, it leaves the opening to the facilitator. A host it names by name may
+    /// appear on the participants' network drawing even if an attack starts there.
+    #[serde(default)]
+    pub opening: Option<String>,
     /// The roles at the table.
     pub roles: Vec<Role>,
     /// What each side should practise.

@@ -22,58 +22,126 @@ const DISCUSSION_MIN: u32 = 8;
 const ROAD_NOT_TAKEN_MIN: u32 = 20;
 const HOT_WASH_MIN: u32 = 15;
 
-/// The pack's files: (file name, HTML), index first.
+/// Who a page is printed for: the players (nothing the exercise is built to reveal) or the
+/// controller and evaluators (everything).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    Participants,
+    Controller,
+}
+
+/// The pack's files, by path under the pack's folder: (path, HTML), the top index first,
+/// then `participants/` (handed out: the situation manual with only what the table knows at
+/// the start, role cards without the injects and decisions to come, the feedback form) and
+/// `controller/` (the facilitator's: the briefing as designed, the full role cards, the
+/// inject cards with their conditions and notes, the handbook with the master scenario
+/// events list and the evaluator's questions).
 pub fn pack(
     ex: &Loaded,
     default_road: &Played,
     compare: &[PointComparison],
 ) -> Vec<(String, String)> {
+    use Audience::*;
     let e = &ex.exercise;
-    let files = vec![
+    let packs = [
         (
-            "situation-manual.html",
-            "Situation manual",
-            situation_manual(ex, default_road),
+            "participants",
+            "Participants' pack — hand out; it gives away nothing the opening does not",
+            vec![
+                (
+                    "situation-manual.html",
+                    "Situation manual",
+                    situation_manual(ex, default_road, Participants),
+                ),
+                ("role-cards.html", "Role cards", role_cards(e, Participants)),
+                (
+                    "feedback-form.html",
+                    "Participant feedback form",
+                    feedback_form(e),
+                ),
+            ],
         ),
-        ("role-cards.html", "Role cards", role_cards(e)),
         (
-            "inject-cards.html",
-            "Inject cards",
-            inject_cards(e, default_road),
-        ),
-        (
-            "handbook.html",
-            "Controller and evaluator handbook",
-            handbook(ex, default_road, compare),
-        ),
-        (
-            "feedback-form.html",
-            "Participant feedback form",
-            feedback_form(e),
+            "controller",
+            "Controller's pack — for the facilitator and evaluators only",
+            vec![
+                (
+                    "situation-manual.html",
+                    "Situation manual (the controller's copy, with the briefing as designed)",
+                    situation_manual(ex, default_road, Controller),
+                ),
+                (
+                    "role-cards.html",
+                    "Role cards (the controller's copy, with the injects and decisions each role gets)",
+                    role_cards(e, Controller),
+                ),
+                (
+                    "inject-cards.html",
+                    "Inject cards",
+                    inject_cards(e, default_road),
+                ),
+                (
+                    "handbook.html",
+                    "Controller and evaluator handbook",
+                    handbook(ex, default_road, compare),
+                ),
+            ],
         ),
     ];
-    let mut index = String::from(
-        "<section id=\"contents\"><h2>Contents</h2><p>Print each document double-sided on A4; the cards print one per sheet.</p><ul>",
+    let doc =
+        |title: &str, body: &str| document(&format!("{title} — {}", e.name), &scope_line(ex), body);
+    let mut top = String::from(
+        "<section id=\"contents\"><h2>Contents</h2><p>Two packs: print the participants' for the table and keep the controller's. Print each document double-sided on A4; the cards print one per sheet.</p><ul>",
     );
-    for (file, title, _) in &files {
-        index.push_str(&format!("<li><a href=\"{file}\">{title}</a></li>"));
+    let mut out = Vec::new();
+    for (dir, title, files) in packs {
+        top.push_str(&format!(
+            "<li><a href=\"{dir}/index.html\">{}</a><ul>",
+            esc(title)
+        ));
+        let mut index = format!(
+            "<section id=\"contents\"><h2>Contents</h2><p>{}</p><ul>",
+            esc(title)
+        );
+        for (file, t, _) in &files {
+            top.push_str(&format!("<li><a href=\"{dir}/{file}\">{}</a></li>", esc(t)));
+            index.push_str(&format!("<li><a href=\"{file}\">{}</a></li>", esc(t)));
+        }
+        top.push_str("</ul></li>");
+        index.push_str("</ul></section>");
+        out.push((format!("{dir}/index.html"), doc(title, &index)));
+        out.extend(
+            files
+                .into_iter()
+                .map(|(f, t, body)| (format!("{dir}/{f}"), doc(t, &body))),
+        );
     }
-    index.push_str("</ul></section>");
-    let mut out = vec![(
-        "index.html".to_string(),
-        document(
-            &format!("Exercise pack — {}", e.name),
-            &scope_line(ex),
-            &index,
-        ),
-    )];
-    out.extend(files.into_iter().map(|(f, title, body)| {
-        (
-            f.to_string(),
-            document(&format!("{title} — {}", e.name), &scope_line(ex), &body),
-        )
-    }));
+    top.push_str("</ul></section>");
+    out.insert(0, ("index.html".to_string(), doc("Exercise pack", &top)));
     out
+}
+
+/// Hosts an attack starts from that the opening does not name: left off the participants'
+/// network drawing (the table would read the answer off it).
+fn attack_hosts_not_in_the_opening(ex: &Loaded) -> Vec<String> {
+    let s = &ex.scenario;
+    let opening = ex.exercise.opening.as_deref().unwrap_or("");
+    s.attacks
+        .iter()
+        .map(|a| a.from.clone())
+        .chain(s.attacker.iter().map(|a| a.from.clone()))
+        .filter(|h| !names_word(opening, h))
+        .collect()
+}
+
+/// Whether `text` holds `word` as a word of its own (not inside a longer one).
+pub fn names_word(text: &str, word: &str) -> bool {
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word).any(|(k, _)| {
+        let before = text[..k].chars().next_back();
+        let after = text[k + word.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    })
 }
 
 fn scope_line(ex: &Loaded) -> String {
@@ -117,7 +185,7 @@ fn shown(p: &Played, i: usize) -> bool {
 }
 
 /// The agenda: (start minute, minutes, module), and the total on the default road.
-fn agenda(e: &Exercise, p: &Played) -> (Vec<(u32, u32, String)>, u32) {
+fn agenda(e: &Exercise, p: &Played, audience: Audience) -> (Vec<(u32, u32, String)>, u32) {
     let mut rows = Vec::new();
     let mut at = 0;
     rows.push((
@@ -141,6 +209,15 @@ fn agenda(e: &Exercise, p: &Played) -> (Vec<(u32, u32, String)>, u32) {
             Some(w) => format!(" — only if {}", when_text(w, e)),
             None => String::new(),
         };
+        if audience == Audience::Participants {
+            // The players see the modules they will sit, not what each one brings.
+            if shown(p, i) {
+                let k = rows.len();
+                rows.push((at, min, format!("Module {k}: an inject, then {what}")));
+                at += min;
+            }
+            continue;
+        }
         rows.push((
             at,
             min,
@@ -170,9 +247,10 @@ fn agenda(e: &Exercise, p: &Played) -> (Vec<(u32, u32, String)>, u32) {
     (rows, at)
 }
 
-fn situation_manual(ex: &Loaded, p: &Played) -> String {
+fn situation_manual(ex: &Loaded, p: &Played, audience: Audience) -> String {
     let e = &ex.exercise;
     let s = &ex.scenario;
+    let players = audience == Audience::Participants;
     let mut b = String::new();
     b.push_str(&format!(
         "<section id=\"scope\"><h2>Scope</h2><p>A discussion-based exercise for a mixed IT and OT table on <b>{}</b>: {} stations, {} PLCs, {} simulated hours from 00:00. The twin (faultline) runs the line between injects; every figure the table is given is the twin's own at that moment, and every decision's consequence is computed, not argued.</p><p>{}</p></section>",
@@ -186,10 +264,17 @@ fn situation_manual(ex: &Loaded, p: &Played) -> String {
         "<section id=\"objectives-section\"><h2>Objectives</h2>{}</section>",
         objectives_table(e)
     ));
-    b.push_str(&format!(
-        "<section id=\"situation\"><h2>The situation</h2><p>{}</p></section>",
-        esc(&e.briefing)
-    ));
+    b.push_str(&match (players, &e.opening) {
+        (false, _) => format!(
+            "<section id=\"situation\"><h2>The briefing as designed (controller only)</h2><p>{}</p></section>",
+            esc(&e.briefing)
+        ),
+        (true, Some(o)) => format!(
+            "<section id=\"situation\"><h2>The situation</h2><p>{}</p></section>",
+            esc(o)
+        ),
+        (true, None) => "<section id=\"situation\"><h2>The situation</h2><p>The facilitator opens the exercise with the situation as you would know it at the start.</p></section>".into(),
+    });
     b.push_str(&format!(
         "<section id=\"line\"><h2>The line</h2><p>Stations in flow order, each with the PLC that runs it; the number under a station is its input buffer (units).</p>{}</section>",
         line_svg(s)
@@ -201,7 +286,14 @@ fn situation_manual(ex: &Loaded, p: &Played) -> String {
         } else {
             ""
         },
-        network_svg(s)
+        network_svg(
+            s,
+            &if players {
+                attack_hosts_not_in_the_opening(ex)
+            } else {
+                Vec::new()
+            }
+        )
     ));
     let roles: Vec<Vec<String>> = e
         .roles
@@ -225,13 +317,18 @@ fn situation_manual(ex: &Loaded, p: &Played) -> String {
          <li>Notes are welcome; what is said stays at the table unless it becomes an improvement action.</li>\
          </ul></section>",
     );
-    let (rows, total) = agenda(e, p);
+    let (rows, total) = agenda(e, p, audience);
     let rows: Vec<Vec<String>> = rows
         .into_iter()
         .map(|(at, min, what)| vec![format!("+{at} min"), format!("{min} min"), what])
         .collect();
     b.push_str(&format!(
-        "<section id=\"agenda\"><h2>Agenda</h2><p>About {total} minutes on the default road (modules whose condition does not hold are skipped; their time is not counted).</p>"
+        "<section id=\"agenda\"><h2>Agenda</h2><p>About {total} minutes{}.</p>",
+        if players {
+            ""
+        } else {
+            " on the default road (modules whose condition does not hold are skipped; their time is not counted)"
+        }
     ));
     b.push_str(&table(
         &["starts", "for", "module"].map(String::from),
@@ -242,7 +339,7 @@ fn situation_manual(ex: &Loaded, p: &Played) -> String {
     b
 }
 
-fn role_cards(e: &Exercise) -> String {
+fn role_cards(e: &Exercise, audience: Audience) -> String {
     let mut b = String::new();
     for r in &e.roles {
         let objectives: Vec<&String> = match r.side {
@@ -258,6 +355,11 @@ fn role_cards(e: &Exercise) -> String {
         ));
         for o in objectives {
             b.push_str(&format!("<li>{}</li>", esc(o)));
+        }
+        if audience == Audience::Participants {
+            // What comes, and when, is the controller's to reveal.
+            b.push_str("</ul></section>");
+            continue;
         }
         b.push_str("</ul><h3>Injects handed to you</h3><ul>");
         for (i, j) in e.injects.iter().enumerate() {
@@ -364,9 +466,9 @@ fn inject_cards(e: &Exercise, p: &Played) -> String {
 fn handbook(ex: &Loaded, p: &Played, compare: &[PointComparison]) -> String {
     let e = &ex.exercise;
     let mut b = String::new();
-    let (agenda, total) = agenda(e, p);
+    let (agenda, total) = agenda(e, p, Audience::Controller);
     b.push_str(&format!(
-        "<section id=\"controller\"><h2>For the controller</h2><p>Run the twin with <code>faultline exercise {} --out DIR</code> (add <code>--side it</code> or <code>--side ot</code> on a second screen for each side). It stops at every inject; read the card, let the table talk, enter the decision. About {total} minutes on the default road.</p>",
+        "<section id=\"controller\"><h2>For the controller: the master scenario events list</h2><p>Run the twin with <code>faultline exercise {} --out DIR</code> (add <code>--side it</code> or <code>--side ot</code> on a second screen for each side). It stops at every inject; read the card, let the table talk, enter the decision. About {total} minutes on the default road.</p>",
         esc(&ex.path.display().to_string())
     ));
     let rows: Vec<Vec<String>> = e

@@ -1,5 +1,5 @@
 """The exercise pack in a real browser: headless Chromium (installed by scripts/test) opens
-every page of `faultline exercise FILE --pack DIR` without errors; the situation manual
+every page of both packs of `faultline exercise FILE --pack DIR` without errors; the situation manual
 shows the line and the network (the station boxes are on screen, not only in the DOM), the
 inject cards print one per A4 sheet (the PDF has one page per inject), and the role cards
 are there and visible."""
@@ -13,7 +13,19 @@ from conftest import BIN, ROOT
 from test_report_browser import chromium, near, pytestmark  # noqa: F401  (skip without chromium)
 
 EXERCISES = ["vendor-2am", "ransomware-monday", "quiet-setpoint", "scan-legacy", "segmentation-go-live"]
-PAGES = ["index", "situation-manual", "role-cards", "inject-cards", "handbook", "feedback-form"]
+# The two packs: the participants' (handed out) and the controller's.
+PAGES = [
+    "index",
+    "participants/index",
+    "participants/situation-manual",
+    "participants/role-cards",
+    "participants/feedback-form",
+    "controller/index",
+    "controller/situation-manual",
+    "controller/role-cards",
+    "controller/inject-cards",
+    "controller/handbook",
+]
 
 
 def make_pack(tmp_path, name):
@@ -44,17 +56,17 @@ def test_every_pack_page_opens_without_errors_and_prints_a_card_per_sheet(tmp_pa
             dom = chromium(pack / f"{page}.html", "--dump-dom").stdout
             assert "</main>" in dom, f"{name}/{page}: page did not load"
         injects = count_injects(name)
-        dom = chromium(pack / "inject-cards.html", "--dump-dom").stdout
+        dom = chromium(pack / "controller/inject-cards.html", "--dump-dom").stdout
         assert dom.count('class="card inject-card"') == injects, name
         pdf = tmp_path / f"{name}-cards.pdf"
-        chromium(pack / "inject-cards.html", "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+        chromium(pack / "controller/inject-cards.html", "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
         assert pdf_pages(pdf) == injects, f"{name}: {pdf_pages(pdf)} pages for {injects} inject cards"
 
 
 def test_the_line_diagram_and_the_role_cards_are_visible(tmp_path):
     pack = make_pack(tmp_path, "vendor-2am")
     shot = tmp_path / "manual.png"
-    chromium(pack / "situation-manual.html", "--window-size=1100,1600", f"--screenshot={shot}")
+    chromium(pack / "participants/situation-manual.html", "--window-size=1100,1600", f"--screenshot={shot}")
     img = Image.open(shot).convert("RGB")
     px = img.load()
     w, h = img.size
@@ -63,10 +75,10 @@ def test_the_line_diagram_and_the_role_cards_are_visible(tmp_path):
     assert grey > 4000, f"station and host boxes not visible ({grey} px)"
     blue = sum(1 for y in range(h) for x in range(w) if near(px[x, y], (30, 90, 200), 40))
     assert blue > 300, f"PLC labels and conduits not visible ({blue} px)"
-    dom = chromium(pack / "role-cards.html", "--dump-dom").stdout
+    dom = chromium(pack / "participants/role-cards.html", "--dump-dom").stdout
     assert dom.count('class="card role-card"') == 4
     shot = tmp_path / "roles.png"
-    chromium(pack / "role-cards.html", "--window-size=1100,1400", f"--screenshot={shot}")
+    chromium(pack / "participants/role-cards.html", "--window-size=1100,1400", f"--screenshot={shot}")
     img = Image.open(shot).convert("RGB")
     px = img.load()
     w, h = img.size

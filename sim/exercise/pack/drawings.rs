@@ -91,7 +91,8 @@ pub(super) fn line_svg(s: &Scenario) -> String {
 
 /// The network: one box per zone with its hosts (the HMI and the PLCs in theirs), and the
 /// conduits between zones as arcs with their latency.
-pub(super) fn network_svg(s: &Scenario) -> String {
+/// The zones with the HMI, the hosts (but those in `hidden`) and the PLCs.
+pub(super) fn network_svg(s: &Scenario, hidden: &[String]) -> String {
     let mut zones: Vec<(String, Vec<(String, String)>)> = Vec::new();
     let (hmi_zone, plc_zone) = match &s.network {
         Some(n) => {
@@ -112,7 +113,7 @@ pub(super) fn network_svg(s: &Scenario) -> String {
     };
     put(&hmi_zone, &format!("{} (HMI)", s.hmi.name), &s.hmi.address);
     if let Some(n) = &s.network {
-        for h in &n.hosts {
+        for h in n.hosts.iter().filter(|h| !hidden.contains(&h.name)) {
             put(&h.zone, &h.name, &h.address);
         }
     }

@@ -21,7 +21,7 @@ fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_pe
         );
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         let count = |page: &str, what: &str| page.matches(what).count();
-        let manual = read("situation-manual.html");
+        let manual = read("controller/situation-manual.html");
         for part in [
             "id=\"scope\"",
             "id=\"objectives\"",
@@ -58,21 +58,21 @@ fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_pe
             );
         }
         // One inject card per inject, one role card per role.
-        let cards = read("inject-cards.html");
+        let cards = read("controller/inject-cards.html");
         assert_eq!(
             count(&cards, "class=\"card inject-card\""),
             ex.exercise.injects.len(),
             "{name}"
         );
         assert!(!cards.contains("{time}") || ex.exercise.injects.iter().any(|j| j.when.is_some()));
-        let roles = read("role-cards.html");
+        let roles = read("controller/role-cards.html");
         assert_eq!(
             count(&roles, "class=\"card role-card\""),
             ex.exercise.roles.len(),
             "{name}"
         );
         // The handbook times every inject and lists every decision's options.
-        let handbook = read("handbook.html");
+        let handbook = read("controller/handbook.html");
         assert_eq!(
             count(&handbook, "class=\"objective\""),
             ex.exercise.objectives.it.len() + ex.exercise.objectives.ot.len()
@@ -86,10 +86,136 @@ fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_pe
                 );
             }
         }
-        assert!(read("feedback-form.html").contains("id=\"ratings\""));
-        assert!(read("index.html").contains("href=\"inject-cards.html\""));
+        assert!(read("participants/feedback-form.html").contains("id=\"ratings\""));
+        assert!(read("index.html").contains("href=\"controller/inject-cards.html\""));
+        assert!(read("controller/index.html").contains("href=\"inject-cards.html\""));
+        assert!(read("participants/index.html").contains("href=\"role-cards.html\""));
     }
     std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+/// A page's words: its text without tags, split where a name could not go on.
+fn words(html: &str) -> Vec<String> {
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_' || c == ':'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_end_matches(':').to_string())
+        .collect()
+}
+
+#[test]
+fn the_participants_pack_gives_away_nothing_the_opening_does_not_and_the_controllers_holds_it_all()
+{
+    let tmp = std::env::temp_dir().join(format!("faultline-packs-{}", std::process::id()));
+    for name in crate::EXERCISES {
+        let ex = load(name);
+        let dir = tmp.join(name);
+        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
+            .args(["--pack", &dir.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{name}");
+        let opening = ex
+            .exercise
+            .opening
+            .clone()
+            .expect("a shipped exercise has an opening");
+        let given = words(&opening);
+        let s = &ex.scenario;
+        let hosts: Vec<&String> = s
+            .attacks
+            .iter()
+            .map(|a| &a.from)
+            .chain(s.attacker.iter().map(|a| &a.from))
+            .collect();
+        let times: Vec<String> = ex
+            .exercise
+            .injects
+            .iter()
+            .map(|j| {
+                let m = (j.at_h * 60.0).round() as u32;
+                format!("{:02}:{:02}", m / 60, m % 60)
+            })
+            .collect();
+        let mut pages = 0;
+        for e in std::fs::read_dir(dir.join("participants")).unwrap() {
+            let path = e.unwrap().path();
+            let html = std::fs::read_to_string(&path).unwrap();
+            let page = format!("{name}: {}", path.display());
+            let w = words(&html);
+            for x in &w {
+                let technique = x.len() == 5
+                    && x.starts_with("T0")
+                    && x[2..].chars().all(|c| c.is_ascii_digit());
+                assert!(!technique, "{page} names the technique {x}");
+                assert!(!x.to_lowercase().contains("spoof"), "{page}: {x}");
+            }
+            for h in &hosts {
+                if !given.contains(h) {
+                    assert!(!w.contains(h), "{page} names the attack's host {h}");
+                }
+            }
+            for t in &times {
+                if !given.contains(t) {
+                    assert!(!w.contains(t), "{page} gives the inject time {t}");
+                }
+            }
+            for j in &ex.exercise.injects {
+                assert!(
+                    !html.contains(&esc(&j.title)),
+                    "{page}: inject {:?}",
+                    j.title
+                );
+                if let Some(d) = &j.decision {
+                    assert!(!html.contains(&esc(&d.prompt)), "{page}: {:?}", d.prompt);
+                }
+            }
+            assert!(
+                !html.contains(&esc(&ex.exercise.briefing)),
+                "{page}: the briefing"
+            );
+            pages += 1;
+        }
+        assert_eq!(
+            pages, 4,
+            "{name}: index, situation manual, role cards, feedback form"
+        );
+        let manual =
+            std::fs::read_to_string(dir.join("participants/situation-manual.html")).unwrap();
+        assert!(manual.contains(&esc(&opening)), "{name}: the opening");
+        // The controller's pack holds what the participants' leaves out.
+        let controller: String = ["situation-manual", "inject-cards", "handbook", "role-cards"]
+            .iter()
+            .map(|f| std::fs::read_to_string(dir.join(format!("controller/{f}.html"))).unwrap())
+            .collect();
+        assert!(controller.contains(&esc(&ex.exercise.briefing)), "{name}");
+        for h in &hosts {
+            assert!(words(&controller).contains(h), "{name}: {h}");
+        }
+        if name == "quiet-setpoint" {
+            for x in ["T0856", "spoof", "eng-ws"] {
+                assert!(controller.contains(x), "the controller's pack lacks {x}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+fn esc(s: &str) -> String {
+    faultline::report::html::esc(s)
 }
 
 #[test]
