@@ -34,9 +34,11 @@ pub struct Args {
     /// Write after-action.html, decisions.json and summary.json here.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write the printable pack here instead of running a session: situation manual, role
-    /// cards, inject cards, controller/evaluator handbook, feedback form (HTML, print
-    /// stylesheet). With --compare the handbook carries each option's consequences.
+    /// Write the two printable packs here instead of running a session (HTML, print
+    /// stylesheet): participants/ (situation manual with the opening, role cards, feedback
+    /// form: nothing the opening does not give) and controller/ (the briefing, full role
+    /// cards, inject cards, controller/evaluator handbook). With --compare the handbook
+    /// carries each option's consequences.
     #[arg(long, conflicts_with_all = ["decisions", "out", "side"])]
     pub pack: Option<PathBuf>,
 }

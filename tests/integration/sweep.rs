@@ -350,8 +350,10 @@ fn the_html_report_is_self_contained_with_scorecard_and_charts() {
     let summary = faultline::report::Summary::from_world(&w);
     let page = faultline::report::html::run_page(&w, &summary);
     assert!(page.contains("id=\"scorecard\""));
-    // Throughput, downtime, cost and the waterfall from target to good units.
-    assert_eq!(page.matches("<svg").count(), 4);
+    // Throughput, downtime, cost, a process trend per thermal station and the waterfall
+    // from target to good units.
+    let thermal = w.plant.stations.iter().filter(|st| st.thermal.is_some());
+    assert_eq!(page.matches("<svg").count(), 4 + thermal.count());
     assert!(page.contains("id=\"waterfall\""));
     assert!(page.contains("Attack steps"));
     assert!(!page.contains("chart not drawn"));

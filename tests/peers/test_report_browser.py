@@ -137,3 +137,63 @@ def test_the_hidden_setpoint_story_is_drawn_in_chromium(tmp_path):
     assert truth > 500, f"the true temperature is not drawn ({truth} px)"
     cells = sum(1 for y in range(h) for x in range(w) if px[x, y] == (244, 199, 195))
     assert cells > 2000, f"no succeeded technique's cell visible ({cells} px)"
+
+
+# The printable width of an A4 page with the stylesheet's 14 mm margins, in CSS pixels
+# (182 mm at 96 px per inch): the page's print rules apply at this width on screen too.
+A4_PRINTABLE_PX = 688
+
+# Added to a copy of the page only (the pages themselves carry no script): lists every
+# table cell and chart whose box reaches past the page's width.
+PROBE = """<script>
+window.addEventListener('load', () => {
+  const w = document.documentElement.clientWidth;
+  const out = [];
+  document.querySelectorAll('th, td, svg').forEach((e) => {
+    const r = e.getBoundingClientRect();
+    if (r.width > 0 && (r.right > w + 0.5 || r.left < -0.5)) {
+      out.push(e.tagName + ' ' + Math.round(r.left) + '..' + Math.round(r.right) + ' ' +
+               (e.textContent || '').trim().slice(0, 40));
+    }
+  });
+  const p = document.createElement('pre');
+  p.id = 'overflow-probe';
+  p.textContent = 'checked ' + document.querySelectorAll('th, td, svg').length + '\\n' + out.join('\\n');
+  document.body.appendChild(p);
+});
+</script>"""
+
+
+def cut_on_a4(page, tmp_path):
+    """The cells and charts of `page` that an A4 page would cut, and how many were checked."""
+    probe = tmp_path / f"probe-{page.parent.name}-{page.name}"
+    probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    dom = chromium(probe, f"--window-size={A4_PRINTABLE_PX},1200", "--dump-dom").stdout
+    text = dom.split('id="overflow-probe">', 1)[1].split("</pre>", 1)[0]
+    lines = text.strip().split("\n")
+    return int(lines[0].split()[1]), [x for x in lines[1:] if x]
+
+
+def test_every_table_and_chart_fits_an_a4_page(tmp_path):
+    """report.html of the heaviest run and an after-action with the road not taken, at the
+    A4 printable width: no header or cell reaches past the page; and each prints to PDF."""
+    run = tmp_path / "run"
+    r = subprocess.run(
+        [BIN, "run", str(ROOT / "scenarios/all-controls.ron"), "--out", str(run)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    aar = tmp_path / "aar"
+    r = subprocess.run(
+        [BIN, "exercise", str(ROOT / "scenarios/exercises/quiet-setpoint.ron"), "--choose", "default",
+         "--compare", "--seeds", "2", "--out", str(aar)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    for page in [run / "report.html", aar / "after-action.html"]:
+        checked, cut = cut_on_a4(page, tmp_path)
+        assert checked > 100, f"{page.name}: only {checked} cells and charts checked"
+        assert not cut, f"{page.name}: cut on A4:\n" + "\n".join(cut[:20])
+        pdf = tmp_path / f"{page.parent.name}.pdf"
+        chromium(page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
+        assert pdf.stat().st_size > 10_000

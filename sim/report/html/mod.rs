@@ -149,6 +149,7 @@ td.att a{color:inherit;text-decoration:none}
 td.att-detected,i.att-detected{outline:3px solid #e07800;outline-offset:-3px}
 .lines{height:5.5em;background:repeating-linear-gradient(#fff 0 1.35em,#999 1.35em calc(1.35em + 1px))}
 @page{size:A4;margin:14mm}
+@media print,(max-width:760px){table{width:100%;table-layout:fixed;font-size:11px}th,td{padding:2px 4px;overflow-wrap:anywhere;word-break:break-word}svg{max-width:100%;height:auto}table.matrix td{min-width:0;font-size:10px}main{padding:8px}section{padding:6px 8px}}
 @media print{body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;margin:0 0 10px;break-inside:avoid}.card{break-after:page}footer{display:none}a{color:#000;text-decoration:none}}
 ";
 
