@@ -66,6 +66,32 @@ pub struct Question {
     pub side: Side,
     /// The question.
     pub text: String,
+    /// The objectives whose answers it brings out, as "IT 1" (the IT side's first objective),
+    /// "OT 2", …: the evaluator handbook lists it under each. Empty: every objective of
+    /// the side it is put to.
+    #[serde(default)]
+    pub serves: Vec<String>,
+}
+
+impl Question {
+    /// Whether the evaluator listens for it under the `k`-th (from 0) objective of `side`.
+    pub fn serves(&self, side: Side, k: usize) -> bool {
+        (self.side == side || self.side == Side::All)
+            && (self.serves.is_empty()
+                || self
+                    .serves
+                    .iter()
+                    .any(|x| *x == format!("{} {}", side_label(side), k + 1)))
+    }
+}
+
+/// "IT" or "OT", as an objective is named in `serves`.
+pub fn side_label(side: Side) -> &'static str {
+    match side {
+        Side::IT => "IT",
+        Side::OT => "OT",
+        Side::All => "All",
+    }
 }
 
 /// One option of a decision and what it does in the twin.

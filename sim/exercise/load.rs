@@ -117,6 +117,13 @@ pub(super) fn validate(e: &Exercise, s: &Scenario, path: &Path) -> Vec<Problem> 
         for problem in template::check(&j.text, s) {
             fail(format!("{at}.text"), problem);
         }
+        for (k, q) in j.questions.iter().enumerate() {
+            for (n, tag) in q.serves.iter().enumerate() {
+                if let Some(problem) = objective_problem(e, q.side, tag) {
+                    fail(format!("{at}.questions[{k}].serves[{n}]"), problem);
+                }
+            }
+        }
         if let Some(when) = &j.when {
             for problem in when.problems(i, e, s) {
                 fail(format!("{at}.when"), problem);
@@ -219,5 +226,32 @@ fn check_decision(
             format!("{at}.decision.default"),
             format!("no option \"{}\"; options: {}", d.default, keys.join(", ")),
         );
+    }
+}
+
+/// Why `tag` names no objective a question put to `side` can serve (none when it does).
+fn objective_problem(e: &Exercise, side: Side, tag: &str) -> Option<String> {
+    let (name, n) = tag.split_once(' ').unwrap_or((tag, ""));
+    let (of, list) = match name {
+        "IT" => (Side::IT, &e.objectives.it),
+        "OT" => (Side::OT, &e.objectives.ot),
+        _ => {
+            return Some(format!(
+                "\"{tag}\" is not an objective: write \"IT 1\", \"OT 2\", … (the side and the objective's place)"
+            ));
+        }
+    };
+    if side != Side::All && side != of {
+        return Some(format!(
+            "\"{tag}\" is the {name} side's objective, and the question is put to {}",
+            super::format::side_label(side)
+        ));
+    }
+    match n.parse::<usize>() {
+        Ok(k) if (1..=list.len()).contains(&k) => None,
+        _ => Some(format!(
+            "\"{tag}\": the {name} side has {} objective(s), numbered from 1",
+            list.len()
+        )),
     }
 }

@@ -518,11 +518,7 @@ fn handbook(ex: &Loaded, p: &Played, compare: &[PointComparison]) -> String {
                 esc(o)
             ));
             for j in &e.injects {
-                for q in j
-                    .questions
-                    .iter()
-                    .filter(|q| q.side == side || q.side == Side::All)
-                {
+                for q in j.questions.iter().filter(|q| q.serves(side, k)) {
                     b.push_str(&format!(
                         "<li>{} ({}): {}</li>",
                         esc(&j.title),

@@ -371,3 +371,74 @@ fn every_money_column_of_the_pack_the_after_action_and_compare_md_names_the_scen
         "an area names its currency"
     );
 }
+
+#[test]
+fn the_evaluator_listens_for_different_answers_under_each_objective() {
+    let tmp = std::env::temp_dir().join(format!("faultline-listen-{}", std::process::id()));
+    for name in crate::EXERCISES {
+        let dir = tmp.join(name);
+        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
+            .args(["--pack", &dir.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{name}");
+        let handbook = std::fs::read_to_string(dir.join("controller/handbook.html")).unwrap();
+        // Each objective's "listen for" list, by its heading.
+        let lists: Vec<(String, String)> = handbook
+            .split("<div class=\"objective\"><h3>")
+            .skip(1)
+            .map(|d| {
+                let (head, rest) = d.split_once("</h3>").unwrap();
+                let list = rest
+                    .split_once("<ul>")
+                    .unwrap()
+                    .1
+                    .split_once("</ul>")
+                    .unwrap()
+                    .0;
+                (head.to_string(), list.to_string())
+            })
+            .collect();
+        assert!(lists.len() >= 4, "{name}: {} objectives", lists.len());
+        for (head, list) in &lists {
+            assert!(
+                list.contains("<li>"),
+                "{name}: nothing to listen for under {head}"
+            );
+        }
+        for (k, (a, la)) in lists.iter().enumerate() {
+            for (b, lb) in &lists[k + 1..] {
+                let same_side = a.split(' ').next() == b.split(' ').next();
+                assert!(
+                    !(same_side && la == lb),
+                    "{name}: {a} and {b} listen for the same answers"
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&tmp).unwrap();
+    // A question that names an objective the exercise does not have is placed.
+    let text = std::fs::read_to_string("scenarios/exercises/quiet-setpoint.ron")
+        .unwrap()
+        .replacen("serves: [\"OT 1\"]", "serves: [\"OT 3\"]", 1)
+        .replace(
+            "scenario: \"",
+            &format!(
+                "scenario: \"{}/scenarios/exercises/",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        )
+        .replace(
+            "guide: \"../../",
+            &format!("guide: \"{}/", env!("CARGO_MANIFEST_DIR")),
+        );
+    let file = std::env::temp_dir().join(format!("faultline-serves-{}.ron", std::process::id()));
+    std::fs::write(&file, text).unwrap();
+    let err = exercise::load(&file).unwrap_err().to_string();
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        err.contains("injects[0].questions[0].serves[0]: \"OT 3\": the OT side has 2 objective(s)"),
+        "{err}"
+    );
+}
