@@ -10,7 +10,7 @@ use crate::world::World;
 pub(crate) struct Trend {
     pub station: String,
     pub trip_c: f64,
-    /// (hour, true temperature, PLC setpoint, HMI temperature, HMI setpoint, band).
+    /// One point a minute.
     pub points: Vec<TrendPoint>,
 }
 
@@ -156,15 +156,14 @@ pub(crate) fn trend_chart(t: &Trend, duration_h: f64) -> String {
             )))?
             .label("trip limit")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ATTACK.stroke_width(1)));
-        let mut first = true;
-        for r in runs(pts, |_| true, |p| p.setpoint_c) {
-            let s = chart.draw_series(DashedLineSeries::new(r, 6, 4, SETPOINT.stroke_width(2)))?;
-            if std::mem::take(&mut first) {
-                s.label("setpoint at the PLC").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], SETPOINT.stroke_width(2))
-                });
-            }
-        }
+        let at_plc = runs(pts, |_| true, |p| p.setpoint_c);
+        dashed(
+            &mut chart,
+            at_plc,
+            (6, 4),
+            SETPOINT.stroke_width(2),
+            "setpoint at the PLC",
+        )?;
         chart
             .draw_series(LineSeries::new(
                 pts.iter().map(|p| (p.t_h, p.temp_c)),
@@ -172,26 +171,23 @@ pub(crate) fn trend_chart(t: &Trend, duration_h: f64) -> String {
             ))?
             .label("temperature (true)")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], TRUTH.stroke_width(2)));
-        let mut first = true;
-        for r in runs(pts, differs, |p| p.shown_c) {
-            let s = chart.draw_series(DashedLineSeries::new(r, 3, 3, SHOWN.stroke_width(3)))?;
-            if std::mem::take(&mut first) {
-                s.label("temperature the HMI showed (where not true)")
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], SHOWN.stroke_width(3))
-                    });
-            }
-        }
-        let mut first = true;
-        for r in runs(pts, differs, |p| p.shown_setpoint_c) {
-            let s = chart.draw_series(DashedLineSeries::new(r, 8, 3, SHOWN.stroke_width(1)))?;
-            if std::mem::take(&mut first) {
-                s.label("setpoint the HMI showed (where not true)")
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], SHOWN.stroke_width(1))
-                    });
-            }
-        }
+        let (shown, shown_sp) = (SHOWN.stroke_width(3), SHOWN.stroke_width(1));
+        let label = "temperature the HMI showed (where not true)";
+        dashed(
+            &mut chart,
+            runs(pts, differs, |p| p.shown_c),
+            (3, 3),
+            shown,
+            label,
+        )?;
+        let label = "setpoint the HMI showed (where not true)";
+        dashed(
+            &mut chart,
+            runs(pts, differs, |p| p.shown_setpoint_c),
+            (8, 3),
+            shown_sp,
+            label,
+        )?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)
@@ -200,6 +196,30 @@ pub(crate) fn trend_chart(t: &Trend, duration_h: f64) -> String {
             .draw()?;
         Ok(())
     })
+}
+
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Runs of a series as dashed lines (`dash`: length and gap), labelled once in the legend.
+fn dashed(
+    chart: &mut Chart,
+    runs: Vec<Vec<(f64, f64)>>,
+    dash: (u32, u32),
+    style: ShapeStyle,
+    label: &str,
+) -> ChartResult {
+    for (k, r) in runs.into_iter().enumerate() {
+        let s = chart.draw_series(DashedLineSeries::new(r, dash.0, dash.1, style))?;
+        if k == 0 {
+            s.label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+        }
+    }
+    Ok(())
 }
 
 /// The figures of the process trends: one per thermal station, its heading saying how

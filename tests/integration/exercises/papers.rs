@@ -2,6 +2,20 @@
 
 use super::*;
 
+/// `faultline exercise NAME --pack DIR`, which must succeed.
+fn write_pack(name: &str, dir: &Path) {
+    let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
+        .args(["--pack", &dir.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        r.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
+
 #[test]
 fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_per_inject_and_role()
 {
@@ -9,16 +23,7 @@ fn the_pack_has_a_situation_manual_with_the_line_and_network_drawn_and_a_card_pe
     for name in crate::EXERCISES {
         let ex = load(name);
         let dir = tmp.join(name);
-        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
-            .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
-            .args(["--pack", &dir.display().to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            r.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&r.stderr)
-        );
+        write_pack(name, &dir);
         let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
         let count = |page: &str, what: &str| page.matches(what).count();
         let manual = read("controller/situation-manual.html");
@@ -122,12 +127,7 @@ fn the_participants_pack_gives_away_nothing_the_opening_does_not_and_the_control
     for name in crate::EXERCISES {
         let ex = load(name);
         let dir = tmp.join(name);
-        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
-            .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
-            .args(["--pack", &dir.display().to_string()])
-            .output()
-            .unwrap();
-        assert!(r.status.success(), "{name}");
+        write_pack(name, &dir);
         let opening = ex
             .exercise
             .opening
@@ -377,12 +377,7 @@ fn the_evaluator_listens_for_different_answers_under_each_objective() {
     let tmp = std::env::temp_dir().join(format!("faultline-listen-{}", std::process::id()));
     for name in crate::EXERCISES {
         let dir = tmp.join(name);
-        let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
-            .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
-            .args(["--pack", &dir.display().to_string()])
-            .output()
-            .unwrap();
-        assert!(r.status.success(), "{name}");
+        write_pack(name, &dir);
         let handbook = std::fs::read_to_string(dir.join("controller/handbook.html")).unwrap();
         // Each objective's "listen for" list, by its heading.
         let lists: Vec<(String, String)> = handbook
