@@ -500,17 +500,33 @@ impl Lab {
         use socket2::{Domain, SockAddr, Socket, Type};
         let mut listeners = Vec::new();
         for (z, port) in places {
-            let l = inside(&self.zone_ns[z], || -> std::io::Result<Socket> {
-                let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
-                s.set_reuse_address(true)?;
-                s.bind(&SockAddr::from(std::net::SocketAddrV4::new(
-                    Ipv4Addr::UNSPECIFIED,
-                    port,
-                )))?;
-                s.listen(1024)?;
-                s.set_nonblocking(true)?;
-                Ok(s)
-            })?
+            let open = || {
+                inside(&self.zone_ns[z], || -> std::io::Result<Socket> {
+                    let s = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+                    s.set_reuse_address(true)?;
+                    s.bind(&SockAddr::from(std::net::SocketAddrV4::new(
+                        Ipv4Addr::UNSPECIFIED,
+                        port,
+                    )))?;
+                    s.listen(1024)?;
+                    s.set_nonblocking(true)?;
+                    Ok(s)
+                })
+            };
+            // The previous batch's listener on this port is closed, but a process this one
+            // forks meanwhile (another thread running `ip` or `nft`) holds a copy of its
+            // descriptor until it execs: the port is in use for that moment. Wait it out
+            // (a second at most); a port that stays in use is an error.
+            let mut tries = 0;
+            let l = loop {
+                match open()? {
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 100 => {
+                        tries += 1;
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    r => break r,
+                }
+            }
             .with_context(|| format!("listener on port {port} in {}", self.zone_ns[z]))?;
             listeners.push(l);
         }
