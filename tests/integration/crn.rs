@@ -49,17 +49,19 @@ fn kind(name: &str) -> Kind {
     }
 }
 
-type Draws = BTreeMap<Arc<str>, Vec<(Micros, u64)>>;
+pub(crate) type Draws = BTreeMap<Arc<str>, Vec<(Micros, u64)>>;
+
+/// The draws recorded on this thread since the last take, booked at simulated time `t`.
+pub(crate) fn keep(t: Micros, out: &mut Draws) {
+    for (name, v) in take_draws() {
+        out.entry(name).or_default().push((t, v));
+    }
+}
 
 /// Every draw of a run of `s` at `seed`, by stream, each with the simulated time of the
 /// step it was made in.
 fn draws(s: &Scenario, seed: u64) -> Draws {
     let mut out: Draws = BTreeMap::new();
-    let keep = |t: Micros, out: &mut Draws| {
-        for (name, v) in take_draws() {
-            out.entry(name).or_default().push((t, v));
-        }
-    };
     record_draws(true);
     let mut w = World::new(s, seed);
     keep(0, &mut out);
@@ -114,9 +116,18 @@ fn every_stream_on_the_clock_draws_the_same_on_a_campaign_day_and_its_ordinary_d
         if s.attacks.is_empty() && s.attacker.is_none() {
             return (0, Vec::new());
         }
-        let (campaign, plain) = (draws(&s, *seed), draws(&ordinary(&s), *seed));
+        // The campaign day is the shared run of the goldens' seed (its draws recorded as
+        // this file's `draws` records them); the ordinary day is run here.
+        let shared = crate::shipped_run(path, *seed);
+        let campaign = shared
+            .shadow
+            .draws
+            .as_ref()
+            .expect("a shared run records its draws");
+        let plain = draws(&ordinary(&s), *seed);
+        let (campaign, plain) = (campaign, &plain);
         let clocks = campaign.keys().filter(|n| kind(n) == Kind::Clock).count();
-        let problems: Vec<String> = clocks_parted(&campaign, &plain)
+        let problems: Vec<String> = clocks_parted(campaign, plain)
             .into_iter()
             .map(|p| format!("{} seed {seed}: {p}", path.display()))
             .collect();

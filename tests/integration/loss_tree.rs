@@ -52,6 +52,10 @@ pub(crate) struct Shadow {
     made_planned: u64,
     made_unplanned: u64,
     stage_scrap_planned: u64,
+    /// Every random draw of the run by stream, with the simulated time of the step it was
+    /// made in (recorded with the event log: the common-random-numbers test reads the
+    /// goldens' seeds' campaign days from here instead of running them again).
+    pub(crate) draws: Option<crate::crn::Draws>,
 }
 
 /// Run `s` step by step, keeping the shadow account of its bottleneck stage (with the
@@ -59,6 +63,10 @@ pub(crate) struct Shadow {
 /// seeds read it; recording changes no figure, determinism's tests hold that).
 pub(crate) fn shadowed(s: &Scenario, seed: u64, events: bool) -> (World, Summary, Shadow) {
     use faultline::plant::{State, StopReason};
+    let mut draws = events.then(|| {
+        faultline::rng::record_draws(true);
+        crate::crn::Draws::new()
+    });
     let mut w = World::with_recording(
         s,
         seed,
@@ -80,9 +88,15 @@ pub(crate) fn shadowed(s: &Scenario, seed: u64, events: bool) -> (World, Summary
     };
     let mut sh = Shadow::default();
     let mut last = counts(&w);
+    if let Some(d) = &mut draws {
+        crate::crn::keep(0, d);
+    }
     while !w.done() {
         let t = w.now;
         w.step();
+        if let Some(d) = &mut draws {
+            crate::crn::keep(w.now, d);
+        }
         let dt = w.now - t;
         let now = counts(&w);
         let (made, scrapped) = (now.0 - last.0, now.1 - last.1);
@@ -134,6 +148,10 @@ pub(crate) fn shadowed(s: &Scenario, seed: u64, events: bool) -> (World, Summary
             sh.any_stopped += dt;
         }
     }
+    if draws.is_some() {
+        faultline::rng::record_draws(false);
+    }
+    sh.draws = draws;
     let r = Summary::from_world(&w);
     (w, r, sh)
 }
