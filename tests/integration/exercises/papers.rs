@@ -4,16 +4,13 @@ use super::*;
 
 /// `faultline exercise NAME --pack DIR`, which must succeed.
 fn write_pack(name: &str, dir: &Path) {
-    let r = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(["exercise", &format!("scenarios/exercises/{name}.ron")])
-        .args(["--pack", &dir.display().to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        r.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&r.stderr)
-    );
+    let (code, _, err) = crate::cli(&[
+        "exercise",
+        &format!("scenarios/exercises/{name}.ron"),
+        "--pack",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{name}: {err}");
 }
 
 #[test]
