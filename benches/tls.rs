@@ -64,13 +64,12 @@ async fn upstream() -> SocketAddr {
 async fn proxy(upstream: SocketAddr, tls: Option<faultline::proxy::TlsFront>) -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
-    let sink: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
     tokio::spawn(faultline::proxy::serve_with(
         l,
         upstream,
         None,
         tls,
-        Arc::new(std::sync::Mutex::new(sink)),
+        faultline::proxy::DecisionLog::discard(),
         faultline::proxy::ProxyOptions::default(),
     ));
     addr

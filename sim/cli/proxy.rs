@@ -93,13 +93,14 @@ pub fn run(a: Args) -> Result<(), Failure> {
         ),
         None => Box::new(std::io::stdout()),
     };
-    let decisions = std::sync::Arc::new(std::sync::Mutex::new(sink));
+    let decisions = faultline::proxy::DecisionLog::new(sink);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Failure::Output(e.into()))?;
-    rt.block_on(async move {
+    let log = decisions.clone();
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
@@ -117,10 +118,17 @@ pub fn run(a: Args) -> Result<(), Failure> {
             forward_unparsed,
             ..Default::default()
         };
+        // Ctrl-C and SIGTERM end the proxy with every decision written.
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot watch for SIGTERM")?;
         tokio::select! {
             r = faultline::proxy::serve_with(listener, upstream, spec, tls, decisions, options) => r,
             _ = tokio::signal::ctrl_c() => Ok(()),
+            _ = term.recv() => Ok(()),
         }
-    })
-    .map_err(Failure::Output)
+    });
+    // The sessions end with the runtime; then the log writes what is queued and flushes.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    let logged = log.finish();
+    served.and(logged).map_err(Failure::Output)
 }

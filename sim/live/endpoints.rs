@@ -7,8 +7,8 @@ use super::{Endpoint, LiveConfig, LiveTls, Msg, Shared};
 use crate::world::World;
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_modbus::server::tcp::Server;
@@ -104,20 +104,21 @@ pub(super) fn serve(
 }
 
 /// A Modbus/TCP Security endpoint (TLS with the role policy, the proxy's code) in front of
-/// every PLC whose profile supports it, its address recorded in the endpoint table.
+/// every PLC whose profile supports it, its address recorded in the endpoint table; the
+/// log of their decisions, which the session finishes when it ends.
 pub(super) fn secure(
     runtime: &tokio::runtime::Runtime,
     world: &World,
     cfg: &LiveConfig,
     tls: &LiveTls,
     endpoints: &mut [Endpoint],
-) -> Result<()> {
-    let decisions: crate::proxy::DecisionLog = Arc::new(Mutex::new(match &tls.log {
-        Some(p) => Box::new(std::io::BufWriter::new(
+) -> Result<crate::proxy::DecisionLog> {
+    let decisions = crate::proxy::DecisionLog::new(match &tls.log {
+        Some(p) => Box::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
+        ),
         None => Box::new(std::io::sink()),
-    }));
+    });
     for (i, plc) in world.devices.plcs.iter().enumerate() {
         if !plc.profile.modbus_security {
             continue;
@@ -184,5 +185,5 @@ pub(super) fn secure(
             },
         ));
     }
-    Ok(())
+    Ok(decisions)
 }

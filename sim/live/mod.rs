@@ -247,6 +247,8 @@ pub struct Live {
     sim: Option<std::thread::JoinHandle<Result<World>>>,
     runtime: Option<tokio::runtime::Runtime>,
     capture_writer: Option<std::thread::JoinHandle<Result<()>>>,
+    /// The Modbus/TCP Security endpoints' decision log, finished when the session ends.
+    decisions: Option<crate::proxy::DecisionLog>,
 }
 
 impl Live {
@@ -298,9 +300,16 @@ impl Live {
         for (i, l) in listeners.into_iter().enumerate() {
             endpoints::serve(&runtime, i, l, &endpoints[i], tx.clone(), shared.clone());
         }
-        if let Some(tls) = &cfg.tls {
-            endpoints::secure(&runtime, &world, &cfg, tls, &mut endpoints)?;
-        }
+        let decisions = match &cfg.tls {
+            Some(tls) => Some(endpoints::secure(
+                &runtime,
+                &world,
+                &cfg,
+                tls,
+                &mut endpoints,
+            )?),
+            None => None,
+        };
         let log = match &cfg.input_log {
             None => None,
             Some(p) => {
@@ -323,6 +332,7 @@ impl Live {
             sim: Some(sim),
             runtime: Some(runtime),
             capture_writer,
+            decisions,
         })
     }
 
@@ -345,6 +355,9 @@ impl Live {
         };
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_millis(200));
+        }
+        if let Some(log) = self.decisions.take() {
+            log.finish()?;
         }
         // Close the capture channel and wait for the pcap to be complete on disk.
         if let Some(c) = &self.shared.capture

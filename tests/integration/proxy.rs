@@ -51,7 +51,7 @@ fn start_proxy_with(
         listener,
         upstream,
         Some(spec),
-        Arc::new(Mutex::new(sink)),
+        faultline::proxy::DecisionLog::new(sink),
         options,
     ));
     (addr, log, rt)
@@ -432,7 +432,7 @@ fn a_client_that_never_completes_the_tls_handshake_is_closed() {
         upstream,
         None,
         Some(front),
-        Arc::new(Mutex::new(sink)),
+        faultline::proxy::DecisionLog::new(sink),
         faultline::proxy::ProxyOptions::default(),
     ));
     let mut silent = std::net::TcpStream::connect(addr).unwrap();
@@ -494,4 +494,74 @@ fn a_policy_out_of_the_scenarios_ranges_is_refused_with_the_scenarios_message() 
         );
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A decision log on a disk that is full: every write fails.
+struct FullDisk;
+
+impl Write for FullDisk {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::Error::other("no space left on device"))
+    }
+    // As a file's: the bytes are written, not flushed, where the disk is full.
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_proxy_whose_decision_log_cannot_be_written_passes_nothing_more() {
+    let policy = policy_file(
+        "full",
+        "(mode: Enforce, rules: [(from: Zone(\"client\"), to: Zone(\"upstream\"), preset: ReadOnly)])",
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (up, got) = recording_upstream(false);
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let proxy = listener.local_addr().unwrap();
+    let decisions = faultline::proxy::DecisionLog::new(Box::new(FullDisk));
+    let served = rt.spawn(serve(
+        listener,
+        up,
+        Some(load_policy(&policy).unwrap()),
+        decisions.clone(),
+        ProxyOptions::default(),
+    ));
+    let read = [0x03, 0x00, 0x00, 0x00, 0x01];
+    let mut c = TcpStream::connect(proxy).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // The first request is judged and handed to the log before the log finds the disk
+    // full: it passes (the upstream here never answers).
+    let adu = [0, 1, 0, 0, 0, 6, 1, 0x03, 0x00, 0x00, 0x00, 0x01];
+    c.write_all(&adu).unwrap();
+    let t = std::time::Instant::now();
+    while decisions.failed().is_none() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let why = decisions
+        .failed()
+        .expect("the log never noticed the full disk");
+    assert!(why.contains("no space left on device"), "{why}");
+    // Every later request is refused: the connection is closed, nothing forwarded.
+    assert_eq!(raw_call(&mut c, 2, &read), None);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(*got.lock().unwrap(), adu.to_vec());
+    // And the next client finds the proxy stopped, saying why.
+    if let Ok(mut d) = TcpStream::connect(proxy) {
+        d.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(raw_call(&mut d, 3, &read), None);
+    }
+    let stopped = rt.block_on(served).unwrap().unwrap_err().to_string();
+    assert!(
+        stopped.contains("decision log cannot be written"),
+        "{stopped}"
+    );
+    assert!(decisions.finish().is_err());
+    std::fs::remove_dir_all(policy.parent().unwrap()).ok();
 }

@@ -168,8 +168,9 @@ def test_a_client_through_the_proxy_is_its_own_actor_on_the_live_twin(twin, tmp_
         vendor.close()
         time.sleep(8)
     finally:
-        proxy.kill()
-        proxy.wait()
+        # SIGTERM: the proxy writes every decision queued, flushes and exits cleanly.
+        proxy.terminate()
+        assert proxy.wait(timeout=10) == 0, proxy.stderr.read()
     _, summary = t.stop()
     acts = {a["source"]: a for a in summary["actors"]["actors"]}
     assert "127.0.0.1" not in acts, "the proxy's own address is nobody's actor"

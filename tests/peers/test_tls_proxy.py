@@ -79,7 +79,13 @@ def test_an_operator_reads_and_its_forbidden_write_is_refused_with_exception_01(
     ok = c.write_register(0, 100, device_id=1)
     assert not ok.isError(), ok
     c.close()
-    entries = [json.loads(l) for l in log.read_text().splitlines()]
+    # The log is written off the request path: its lines follow within milliseconds.
+    deadline = time.time() + 5
+    while True:
+        entries = [json.loads(l) for l in log.read_text().splitlines()]
+        if sum(1 for e in entries if "verdict" in e) >= 3 or time.time() > deadline:
+            break
+        time.sleep(0.02)
     blocked = [e for e in entries if e.get("verdict") == "block"]
     # One block: the setpoint write, by the role policy (the proxy answered it; it was not
     # forwarded). The reads and the speed write were allowed.

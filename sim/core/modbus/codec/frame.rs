@@ -95,8 +95,9 @@ impl Framer {
         self.buf.len()
     }
 
-    /// The next complete ADU, `None` if more bytes are needed.
-    pub fn next_frame(&mut self) -> Option<Result<Vec<u8>, FrameError>> {
+    /// The next complete ADU copied into `adu` (its buffer reused: no allocation once it
+    /// has room for the largest ADU), `None` if more bytes are needed.
+    pub fn next_frame_into(&mut self, adu: &mut Vec<u8>) -> Option<Result<(), FrameError>> {
         if let Some(e) = &self.failed {
             return Some(Err(e.clone()));
         }
@@ -111,9 +112,17 @@ impl Framer {
                 if self.buf.len() < total {
                     return None;
                 }
-                let rest = self.buf.split_off(total);
-                Some(Ok(std::mem::replace(&mut self.buf, rest)))
+                adu.clear();
+                adu.extend_from_slice(&self.buf[..total]);
+                self.buf.drain(..total);
+                Some(Ok(()))
             }
         }
+    }
+
+    /// The next complete ADU, `None` if more bytes are needed.
+    pub fn next_frame(&mut self) -> Option<Result<Vec<u8>, FrameError>> {
+        let mut adu = Vec::new();
+        Some(self.next_frame_into(&mut adu)?.map(|()| adu))
     }
 }

@@ -3,8 +3,8 @@
 //! or does not make sense stops it before it listens; bytes that are not Modbus/TCP close
 //! the connection; a framed request that does not decode is answered by the proxy with the
 //! specification's exception and not forwarded (unless `forward_unparsed`, in Monitor
-//! mode). The upstream closing is passed on. Every decision is logged as a JSON line,
-//! flushed as written.
+//! mode). The upstream closing is passed on. Every decision is logged as a JSON line, off
+//! the request path ([`log`]).
 
 use crate::controls::dpi::{Dpi, DpiSpec, Flow, OnBlock};
 use crate::controls::gate::{Gate, GateRequest, GateVerdict};
@@ -12,24 +12,17 @@ use crate::modbus::Request;
 use crate::modbus::{ExceptionCode, Framer, Response, parse_adu, response_adu};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::net::IpAddr;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-/// Where decisions go.
-pub type DecisionLog = Arc<Mutex<Box<dyn Write + Send>>>;
-
-fn log(log: &DecisionLog, line: serde_json::Value) {
-    if let Ok(mut w) = log.lock() {
-        let _ = writeln!(w, "{line}");
-        let _ = w.flush();
-    }
-}
+pub mod log;
+pub use log::DecisionLog;
+use log::{Decision, now};
 
 /// How the proxy treats what it does not understand.
 #[derive(Clone, Debug, Default)]
@@ -142,14 +135,17 @@ pub async fn serve_with(
             Err(e) => {
                 // Out of descriptors or a connection reset before it was taken: say so,
                 // wait a moment, listen on.
-                log(
-                    &decisions,
+                decisions.event(
                     serde_json::json!({"ts": now(), "event": "accept failed", "why": e.to_string()}),
                 );
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 continue;
             }
         };
+        // Fail closed: a proxy whose decisions cannot be written passes nothing.
+        if let Some(e) = decisions.failed() {
+            anyhow::bail!("the decision log cannot be written: {e}");
+        }
         let next = sources.len() as u64 + 1;
         let source = *sources.entry(peer.ip()).or_insert(next);
         let (dpi, decisions, tls, options) =
@@ -185,15 +181,13 @@ pub async fn serve_with(
                     {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
-                            log(
-                                &decisions,
+                            decisions.event(
                                 serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "tls refused", "why": e.to_string()}),
                             );
                             return;
                         }
                         Err(_) => {
-                            log(
-                                &decisions,
+                            decisions.event(
                                 serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "tls refused", "why": format!("no handshake within {} ms", front.handshake_timeout.as_millis())}),
                             );
                             return;
@@ -205,8 +199,7 @@ pub async fn serve_with(
                         .peer_certificates()
                         .and_then(|c| c.first())
                         .and_then(|c| crate::tls::role_of(c));
-                    log(
-                        &decisions,
+                    decisions.event(
                         serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "tls session", "role": role}),
                     );
                     let checker = Dpi::new(&front.roles.dpi_spec());
@@ -215,7 +208,7 @@ pub async fn serve_with(
                         rd,
                         wr,
                         peer,
-                        role: Some((role, checker)),
+                        role: Some((role.map(Arc::from), checker)),
                     };
                     session(
                         ends,
@@ -230,45 +223,11 @@ pub async fn serve_with(
                 }
             };
             if let Err(e) = result {
-                log(
-                    &decisions,
+                decisions.event(
                     serde_json::json!({"ts": now(), "client": peer.to_string(), "event": "closed", "why": e.to_string()}),
                 );
             }
         });
-    }
-}
-
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
-/// The address and values a request touches, for the decision log.
-fn touches(req: &Request) -> serde_json::Value {
-    use Request::*;
-    match req {
-        ReadCoils { address, quantity }
-        | ReadDiscreteInputs { address, quantity }
-        | ReadHoldingRegisters { address, quantity }
-        | ReadInputRegisters { address, quantity } => {
-            serde_json::json!({"address": address, "quantity": quantity})
-        }
-        WriteSingleCoil { address, value } => {
-            serde_json::json!({"address": address, "value": value})
-        }
-        WriteSingleRegister { address, value } => {
-            serde_json::json!({"address": address, "value": value})
-        }
-        WriteMultipleCoils { address, values } => {
-            serde_json::json!({"address": address, "values": values})
-        }
-        WriteMultipleRegisters { address, values } => {
-            serde_json::json!({"address": address, "values": values})
-        }
-        other => serde_json::json!({"request": format!("{other:?}")}),
     }
 }
 
@@ -284,9 +243,12 @@ struct Ends<R, W> {
     rd: R,
     wr: W,
     peer: SocketAddr,
-    role: Option<(Option<String>, Dpi)>,
+    role: Option<(Option<Arc<str>>, Dpi)>,
 }
 
+/// One client's session: its requests judged and forwarded upstream by this task, the
+/// upstream's replies carried back by another ([`carry_replies`]), which owns the client's
+/// write side; the proxy's own answers (exceptions) reach it through a channel.
 async fn session<R, W>(
     ends: Ends<R, W>,
     upstream: SocketAddr,
@@ -302,41 +264,18 @@ where
 {
     let Ends {
         rd: mut client_rd,
-        wr: mut client_wr,
+        wr: client_wr,
         peer,
         mut role,
     } = ends;
     let server = connect_upstream(upstream, options.upstream_netns.as_deref(), peer.ip()).await?;
     server.set_nodelay(true)?;
-    let (mut server_rd, mut server_wr) = server.into_split();
-    // Replies from upstream and the proxy's own exceptions share the client's write side.
-    let (to_client, mut replies) = mpsc::unbounded_channel::<Vec<u8>>();
-    let writer = tokio::spawn(async move {
-        while let Some(bytes) = replies.recv().await {
-            if client_wr.write_all(&bytes).await.is_err() {
-                break;
-            }
-        }
-    });
+    let (server_rd, mut server_wr) = server.into_split();
+    let (answers, answered) = mpsc::unbounded_channel::<Vec<u8>>();
     // The upstream closing (or failing) is passed on: the client is closed, and told why
     // in the log.
     let (lost_tx, mut lost) = tokio::sync::oneshot::channel::<String>();
-    let back = to_client.clone();
-    let reader = tokio::spawn(async move {
-        let mut buf = vec![0u8; 4096];
-        let why = loop {
-            match server_rd.read(&mut buf).await {
-                Ok(0) => break "the upstream closed the connection".to_string(),
-                Err(e) => break format!("the upstream connection failed: {e}"),
-                Ok(n) => {
-                    if back.send(buf[..n].to_vec()).is_err() {
-                        break "the client is gone".to_string();
-                    }
-                }
-            }
-        };
-        let _ = lost_tx.send(why);
-    });
+    let replies = tokio::spawn(carry_replies(server_rd, client_wr, answered, lost_tx));
     let client_ip = peer.ip().to_string();
     let at = Judge {
         peer,
@@ -349,6 +288,9 @@ where
     };
     let mut framer = Framer::new();
     let mut buf = vec![0u8; 4096];
+    let mut adu = Vec::with_capacity(crate::modbus::MAX_ADU);
+    // The requests of one read that pass, written upstream at once.
+    let mut forward = Vec::with_capacity(4096);
     let result = loop {
         let n = tokio::select! {
             r = client_rd.read(&mut buf) => match r {
@@ -358,33 +300,36 @@ where
             },
             why = &mut lost => {
                 let why = why.unwrap_or_else(|_| "the upstream connection ended".into());
-                log(
-                    &decisions,
+                decisions.event(
                     serde_json::json!({"ts": now(), "client": peer.to_string(), "upstream": upstream.to_string(), "event": "upstream lost", "why": why}),
                 );
                 break Ok(());
             }
         };
         framer.push(&buf[..n]);
+        forward.clear();
         let mut stop = None;
-        while let Some(frame) = framer.next_frame() {
-            let adu = match frame {
-                Ok(adu) => adu,
-                Err(e) => {
-                    // Fail closed: bytes that are not Modbus/TCP end the connection.
-                    log(
-                        &decisions,
-                        serde_json::json!({"ts": now(), "client": peer.to_string(), "verdict": "reset", "reason": format!("unparsable: {e}")}),
-                    );
-                    stop = Some(Err(anyhow::anyhow!("unparsable stream: {e}")));
-                    break;
-                }
-            };
+        while let Some(frame) = framer.next_frame_into(&mut adu) {
+            if let Err(e) = frame {
+                // Fail closed: bytes that are not Modbus/TCP end the connection.
+                decisions.event(
+                    serde_json::json!({"ts": now(), "client": peer.to_string(), "verdict": "reset", "reason": format!("unparsable: {e}")}),
+                );
+                stop = Some(Err(anyhow::anyhow!("unparsable stream: {e}")));
+                break;
+            }
+            // Fail closed: no request passes unlogged.
+            if let Some(e) = decisions.failed() {
+                stop = Some(Err(anyhow::anyhow!(
+                    "the decision log cannot be written: {e}"
+                )));
+                break;
+            }
             let t = started.elapsed().as_micros() as u64;
             match at.judge(&mut role, &adu, t)? {
-                Action::Forward => server_wr.write_all(&adu).await?,
+                Action::Forward => forward.extend_from_slice(&adu),
                 Action::Answer(bytes) => {
-                    let _ = to_client.send(bytes);
+                    let _ = answers.send(bytes);
                 }
                 Action::Close => {
                     stop = Some(Ok(()));
@@ -392,14 +337,60 @@ where
                 }
             }
         }
+        if !forward.is_empty()
+            && let Err(e) = server_wr.write_all(&forward).await
+        {
+            break Err(e.into());
+        }
         if let Some(r) = stop {
             break r;
         }
     };
-    reader.abort();
-    drop(to_client);
-    let _ = writer.await;
+    // The replies' task writes the answers already queued and ends.
+    drop(answers);
+    let _ = replies.await;
     result
+}
+
+/// The upstream's replies to the client, and the proxy's own answers, until the upstream
+/// closes (`lost` says why), the client is gone or the session ends (`answered` closes).
+async fn carry_replies<W>(
+    mut server_rd: tokio::net::tcp::OwnedReadHalf,
+    mut client_wr: W,
+    mut answered: mpsc::UnboundedReceiver<Vec<u8>>,
+    lost: tokio::sync::oneshot::Sender<String>,
+) where
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; 4096];
+    let why = loop {
+        tokio::select! {
+            r = server_rd.read(&mut buf) => match r {
+                Ok(0) => break "the upstream closed the connection".to_string(),
+                Err(e) => break format!("the upstream connection failed: {e}"),
+                Ok(n) => {
+                    if client_wr.write_all(&buf[..n]).await.is_err() {
+                        break "the client is gone".to_string();
+                    }
+                }
+            },
+            answer = answered.recv() => match answer {
+                Some(bytes) => {
+                    if client_wr.write_all(&bytes).await.is_err() {
+                        break "the client is gone".to_string();
+                    }
+                }
+                None => return,
+            },
+        }
+    };
+    // The proxy's answers already given still go out.
+    while let Ok(bytes) = answered.try_recv() {
+        if client_wr.write_all(&bytes).await.is_err() {
+            break;
+        }
+    }
+    let _ = lost.send(why);
 }
 
 /// What the proxy does with one request: forward it upstream, answer it itself (an
@@ -423,10 +414,10 @@ struct Judge<'a> {
 
 impl Judge<'_> {
     /// One request at `t` µs into the session: the role policy (Modbus/TCP Security), the
-    /// DPI's verdict, the request's parse; its decision line logged.
+    /// DPI's verdict, the request's parse; its decision handed to the log.
     fn judge(
         &self,
-        role: &mut Option<(Option<String>, Dpi)>,
+        role: &mut Option<(Option<Arc<str>>, Dpi)>,
         adu: &[u8],
         t: u64,
     ) -> Result<Action> {
@@ -440,18 +431,15 @@ impl Judge<'_> {
             })
             .unwrap_or((0, 0, 0));
         let decoded = Request::decode_pdu(&adu[7..]);
-        let mut entry = serde_json::json!({
-            "ts": now(), "client": self.peer.to_string(), "upstream": self.upstream.to_string(),
-            "tid": tid, "unit": unit, "fc": function,
-        });
+        let mut line = Decision::new(now(), self.peer, self.upstream, adu);
         // Modbus/TCP Security: the role policy first; a request the role may not make
         // is answered with exception 01 (Illegal Function) and never forwarded.
         if let Some((name, checker)) = role {
-            entry["role"] = name.clone().into();
+            line.role = Some(name.clone());
             if !crate::tls::role_allows(checker, name.as_deref(), adu) {
-                entry["verdict"] = "block".into();
-                entry["reason"] = "the role may not make this request".into();
-                log(self.decisions, entry);
+                line.verdict = "block";
+                line.reason = Some("the role may not make this request".into());
+                self.decisions.decision(line);
                 return Ok(Action::Answer(exception(
                     tid,
                     unit,
@@ -464,11 +452,7 @@ impl Judge<'_> {
             Some(dpi) => decide(dpi, self.client_ip, self.source, adu, t)?,
             None => GateVerdict::Pass,
         };
-        if let Ok(req) = &decoded
-            && let (Some(e), serde_json::Value::Object(t)) = (entry.as_object_mut(), touches(req))
-        {
-            e.extend(t);
-        }
+        line.touches = decoded.is_ok();
         // A request that does not decode (or whose function code Modbus does not
         // define, so that its bytes cannot be checked) is answered here, whatever the
         // mode, unless the operator asked for it to be forwarded.
@@ -483,9 +467,9 @@ impl Judge<'_> {
         if let Some((why, code)) = unparsed
             && !(self.forward_unparsed && matches!(verdict, GateVerdict::Alert { .. }))
         {
-            entry["verdict"] = "block".into();
-            entry["reason"] = why.into();
-            log(self.decisions, entry);
+            line.verdict = "block";
+            line.reason = Some(why);
+            self.decisions.decision(line);
             return Ok(Action::Answer(exception(tid, unit, function, code)));
         }
         let (name, reason, block) = match &verdict {
@@ -497,9 +481,9 @@ impl Judge<'_> {
                 Some((*answer, why.exception())),
             ),
         };
-        entry["verdict"] = name.into();
-        entry["reason"] = reason.into();
-        log(self.decisions, entry);
+        line.verdict = name;
+        line.reason = reason;
+        self.decisions.decision(line);
         Ok(match block {
             None => Action::Forward,
             Some((OnBlock::Exception, code)) => {
