@@ -8,6 +8,7 @@ fn page(name: &str) -> (World, String) {
     let s = load(Path::new(&format!("scenarios/{name}.ron"))).unwrap();
     let rec = Recording {
         timeline: true,
+        events: true,
         ..Default::default()
     };
     let mut w = World::with_recording(&s, s.seed, rec);
@@ -139,4 +140,82 @@ fn every_technique_the_core_names_sits_under_a_tactic_of_the_matrix() {
                 .all(|t| faultline::report::html::TACTICS.contains(t))
         );
     }
+}
+
+#[test]
+fn the_throughput_chart_shades_the_planned_stops_and_marks_what_the_response_and_the_operators_did()
+{
+    use faultline::metrics::EventKind;
+    let (w, html) = page("response-isolate-zone");
+    let chart = section(&html, "throughput").unwrap();
+    // One shaded band per run of minutes outside planned production.
+    let tl = w.ledger.metrics.timeline.as_ref().unwrap();
+    let stops = tl
+        .windows(2)
+        .filter(|p| p[0].planned && !p[1].planned)
+        .count()
+        + usize::from(!tl[0].planned);
+    assert!(stops >= 1, "the schedule has no stop");
+    assert_eq!(chart.matches("fill=\"#E6E6E6\"").count(), stops);
+    // The zone's isolation is marked and named; the operators' actions are ticks at the
+    // foot, no more than they took.
+    let events = w.ledger.metrics.events.as_ref().unwrap();
+    assert!(events.iter().any(|e| e.kind == EventKind::Response));
+    assert!(chart.contains(">\nresponse\n</text>"), "no response mark");
+    let acted = events
+        .iter()
+        .filter(|e| e.kind == EventKind::Operator || e.kind == EventKind::PlcReset)
+        .count();
+    let ticks = chart.matches("stroke=\"#3C3C3C\"").count();
+    assert!(
+        ticks >= 1 && ticks <= acted,
+        "{ticks} ticks for {acted} actions"
+    );
+
+    // The event log beside it: every event in one row or another, the rows in time
+    // order, a filter for every kind.
+    let log = section(&html, "events").expect("an event log");
+    let mut per_kind: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut last = String::new();
+    for row in log.split("<tr class=\"k-").skip(1) {
+        let kind = &row[..row.find('"').unwrap()];
+        let cells: Vec<&str> = row
+            .split("<td>")
+            .skip(1)
+            .map(|c| &c[..c.find("</td>").unwrap()])
+            .collect();
+        assert_eq!(cells.len(), 6, "{row}");
+        assert_eq!(cells[2], kind);
+        assert!(cells[0] >= last.as_str(), "{} after {last}", cells[0]);
+        last = cells[0].to_string();
+        *per_kind.entry(kind.to_string()).or_default() += cells[4].parse::<usize>().unwrap();
+    }
+    assert!(log.contains(&format!("Events: {} in", events.len())));
+    let mut want: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in events {
+        *want.entry(e.kind.as_str().to_string()).or_default() += 1;
+    }
+    assert_eq!(per_kind, want);
+    for k in want.keys() {
+        assert!(
+            log.contains(&format!("<input type=\"checkbox\" id=\"f-{k}\" checked>")),
+            "no filter for {k}"
+        );
+        assert!(log.contains(&format!(
+            "#events:has(#f-{k}:not(:checked)) tr.k-{k}{{display:none}}"
+        )));
+    }
+}
+
+#[test]
+fn a_flood_of_blocked_requests_folds_into_rows_and_the_log_says_where_the_rest_is() {
+    let (w, html) = page("all-controls");
+    let events = w.ledger.metrics.events.as_ref().unwrap();
+    assert!(events.len() > 100_000, "{} events", events.len());
+    let log = section(&html, "events").unwrap();
+    let rows = log.matches("<tr class=\"k-").count();
+    assert!(rows <= 400, "{rows} rows");
+    // The flood's blocked requests are a handful of rows, not 280,000.
+    let blocked = log.matches("<tr class=\"k-dpi_block\"").count();
+    assert!((1..=20).contains(&blocked), "{blocked} rows of dpi_block");
 }

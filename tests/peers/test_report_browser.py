@@ -197,3 +197,40 @@ def test_every_table_and_chart_fits_an_a4_page(tmp_path):
         pdf = tmp_path / f"{page.parent.name}.pdf"
         chromium(page, "--no-pdf-header-footer", f"--print-to-pdf={pdf}")
         assert pdf.stat().st_size > 10_000
+
+
+# Added to a copy of the page only: counts the event log's rows shown before and after the
+# operator's filter is unticked.
+FILTER_PROBE = """<script>
+window.addEventListener('load', () => {
+  const shown = (sel) => [...document.querySelectorAll(sel)].filter((r) => r.getClientRects().length > 0).length;
+  const before = [shown('tr.k-operator'), shown('#event-log tbody tr')];
+  document.getElementById('f-operator').checked = false;
+  const after = [shown('tr.k-operator'), shown('#event-log tbody tr')];
+  const p = document.createElement('pre');
+  p.id = 'filter-probe';
+  p.textContent = before.concat(after).join(' ');
+  document.body.appendChild(p);
+});
+</script>"""
+
+
+def test_the_event_log_filters_by_kind_without_a_script_of_its_own(tmp_path):
+    out = tmp_path / "isolate"
+    r = subprocess.run(
+        [BIN, "run", str(ROOT / "scenarios/response-isolate-zone.ron"), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    page = out / "report.html"
+    assert "<script" not in page.read_text()
+    probe = tmp_path / "filter-probe.html"
+    probe.write_text(page.read_text().replace("</body>", FILTER_PROBE + "</body>"))
+    dom = chromium(probe, "--dump-dom").stdout
+    text = dom.split('id="filter-probe">', 1)[1].split("</pre>", 1)[0]
+    op_before, all_before, op_after, all_after = map(int, text.split())
+    assert op_before > 0, text
+    assert op_after == 0, f"operator rows still shown with their filter unticked: {text}"
+    assert all_after == all_before - op_before > 0, text

@@ -1,4 +1,5 @@
-//! The report's SVG charts (plotters): throughput over time with attack and control markers, downtime by cause, cost with error bars.
+//! The report's SVG charts (plotters): throughput over time with its planned stops shaded and
+//! attack, detection, response and operator markers; downtime by cause; cost with error bars.
 
 use super::*;
 
@@ -15,6 +16,9 @@ pub(crate) const SERIES: [RGBColor; 6] = [
 pub(crate) const ATTACK: RGBColor = RGBColor(200, 30, 30);
 
 pub(crate) const CONTROL: RGBColor = RGBColor(30, 90, 200);
+
+/// An operator's action: a tick at the chart's foot.
+pub(crate) const OPERATOR: RGBColor = RGBColor(60, 60, 60);
 
 pub(crate) const MUTED: RGBColor = RGBColor(150, 150, 150);
 
@@ -94,6 +98,12 @@ pub(crate) fn throughput_chart(p: &Page) -> String {
             .light_line_style(RGBColor(240, 240, 240))
             .bold_line_style(RGBColor(225, 225, 225))
             .draw()?;
+        for &(a, b) in &p.shaded {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(a, 0.0), (b.min(xmax), ymax)],
+                RGBColor(230, 230, 230).filled(),
+            )))?;
+        }
         if let Some(t) = p.target_per_h {
             chart
                 .draw_series(std::iter::once(PathElement::new(
@@ -110,11 +120,16 @@ pub(crate) fn throughput_chart(p: &Page) -> String {
                 MarkerKind::Attack => (ATTACK, 1.0),
                 MarkerKind::Stopped => (CONTROL, 1.0),
                 MarkerKind::Detection => (CONTROL, 0.92),
+                MarkerKind::Response => (CONTROL, 0.84),
+                MarkerKind::Operator => (OPERATOR, 0.05),
             };
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(m.t_h, 0.0), (m.t_h, ymax * top)],
                 c.stroke_width(2),
             )))?;
+            if m.label.is_empty() {
+                continue;
+            }
             chart.draw_series(std::iter::once(Text::new(
                 m.label.clone(),
                 (m.t_h, ymax * top),

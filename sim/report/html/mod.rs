@@ -20,6 +20,7 @@ mod decision_charts;
 mod process_chart;
 mod run_page;
 mod sweep_page;
+mod timeline;
 
 use charts::*;
 pub use decision_charts::*;
@@ -42,6 +43,10 @@ pub enum MarkerKind {
     Stopped,
     /// A monitoring control flagged a step.
     Detection,
+    /// The incident response acted (contained a host, isolated a zone, stopped safely).
+    Response,
+    /// An operator acted (at the HMI, a local panel or the cabinet): a tick at the foot.
+    Operator,
 }
 
 /// A cost bar: name, value, and its 95 % interval when there is one.
@@ -66,6 +71,10 @@ pub struct Page {
     pub duration_h: f64,
     pub target_per_h: Option<f64>,
     pub markers: Vec<ChartMarker>,
+    /// The plan's stops (from, to), in hours: shaded on the throughput chart.
+    pub shaded: Vec<(f64, f64)>,
+    /// The event log's section after the throughput chart: (section id, heading, HTML).
+    pub timeline: Option<(String, String, String)>,
     /// (bar name, [(cause, hours)]).
     pub downtime: Vec<(String, Vec<(String, f64)>)>,
     pub downtime_title: String,
@@ -145,12 +154,14 @@ textarea{width:100%;min-height:3em}
 .card .when{font-style:italic}.inject-text{font-size:16px;line-height:1.45}
 table.matrix td{vertical-align:top;text-align:left;min-width:9em;font-size:13px}
 td.att a{color:inherit;text-decoration:none}
+#event-log td,#event-log th{text-align:left}#event-log thead th{position:sticky;top:0}
+.scroll{max-height:28em;overflow-y:auto;border:1px solid #ccc}.filters label{margin-right:10px;font-size:13px;white-space:nowrap}
 .att-succeeded{background:#f4c7c3}.att-blocked{background:#c6d8f4}.att-tried{background:#e4e4e4}
 td.att-detected,i.att-detected{outline:3px solid #e07800;outline-offset:-3px}
 .lines{height:5.5em;background:repeating-linear-gradient(#fff 0 1.35em,#999 1.35em calc(1.35em + 1px))}
 @page{size:A4;margin:14mm}
 @media print,(max-width:760px){table{width:100%;table-layout:fixed;font-size:11px}th,td{padding:2px 4px;overflow-wrap:anywhere;word-break:break-word}svg{max-width:100%;height:auto}table.matrix td{min-width:0;font-size:10px}main{padding:8px}section{padding:6px 8px}}
-@media print{body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;margin:0 0 10px;break-inside:avoid}.card{break-after:page}footer{display:none}a{color:#000;text-decoration:none}}
+@media print{.scroll{max-height:none;overflow:visible;border:none}body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;margin:0 0 10px;break-inside:avoid}.card{break-after:page}footer{display:none}a{color:#000;text-decoration:none}}
 ";
 
 /// A whole HTML document around `body` (sections), self-contained.
@@ -210,9 +221,18 @@ pub fn sections(p: &Page) -> String {
     out.push_str(&format!(
         "<section id=\"throughput\"><h2>Throughput over time</h2><div class=\"legend\">\
          <span><i class=\"sw\" style=\"background:#c81e1e\"></i>attack step that got through</span>\
-         <span><i class=\"sw\" style=\"background:#1e5ac8\"></i>step blocked or failed / detection</span></div>{}</section>\n",
+         <span><i class=\"sw\" style=\"background:#1e5ac8\"></i>step blocked or failed / detection / response</span>\
+         <span><i class=\"sw\" style=\"background:#3c3c3c\"></i>operator action (tick at the foot)</span>\
+         <span><i class=\"sw\" style=\"background:#e6e6e6;border:1px solid #bbb\"></i>planned stop</span></div>{}</section>\n",
         throughput_chart(p)
     ));
+    if let Some((id, h, html)) = &p.timeline {
+        out.push_str(&format!(
+            "<section id=\"{}\"><h2>{}</h2>{html}</section>\n",
+            esc(id),
+            esc(h)
+        ));
+    }
     out.push_str(&format!(
         "<section id=\"downtime\"><h2>{}</h2>{}</section>\n",
         esc(&p.downtime_title),

@@ -79,7 +79,12 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         series: vec![("good units per hour (10-min mean)".into(), throughput(w))],
         duration_h: s.duration_h,
         target_per_h: Some(s.line.target_per_h),
-        markers: attack_markers(w),
+        markers: attack_markers(w)
+            .into_iter()
+            .chain(super::timeline::action_markers(w))
+            .collect(),
+        shaded: super::timeline::planned_stops(w),
+        timeline: super::timeline::events_section(w),
         downtime: downtime_stacks(s),
         downtime_title: "Line downtime by root-cause station and cause".into(),
         cost: cost_bars(s),

@@ -45,6 +45,8 @@ pub fn sweep_page(s: &SweepSummary) -> String {
         duration_h: s.duration_h,
         target_per_h: None,
         markers,
+        shaded: Vec::new(),
+        timeline: None,
         downtime,
         downtime_title: "Mean line downtime by cause, per variant (hours per run)".into(),
         cost,
