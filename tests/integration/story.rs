@@ -208,7 +208,7 @@ fn the_throughput_chart_shades_the_planned_stops_and_marks_what_the_response_and
 }
 
 #[test]
-fn a_flood_of_blocked_requests_folds_into_rows_and_the_log_says_where_the_rest_is() {
+fn a_flood_of_blocked_requests_folds_into_rows_and_the_controls_findings_are_on_the_page() {
     let (w, html) = page("all-controls");
     let events = w.ledger.metrics.events.as_ref().unwrap();
     assert!(events.len() > 100_000, "{} events", events.len());
@@ -218,4 +218,35 @@ fn a_flood_of_blocked_requests_folds_into_rows_and_the_log_says_where_the_rest_i
     // The flood's blocked requests are a handful of rows, not 280,000.
     let blocked = log.matches("<tr class=\"k-dpi_block\"").count();
     assert!((1..=20).contains(&blocked), "{blocked} rows of dpi_block");
+
+    // The controls' findings beside it: the DPI's and the IDS's, each as the summary has it.
+    let r = faultline::report::Summary::from_world(&w);
+    let row = |table: &str, label: &str| -> u64 {
+        let at = table
+            .find(&format!("<th scope=\"row\">{label}</th><td>"))
+            .unwrap_or_else(|| panic!("no row {label:?}"));
+        let cell = &table[at..];
+        let cell = &cell[cell.find("<td>").unwrap() + 4..];
+        cell[..cell.find("</td>").unwrap()].parse().unwrap()
+    };
+    let dpi = r.security.dpi.as_ref().unwrap();
+    let findings = &html[html
+        .find("The DPI&#39;s findings")
+        .expect("the DPI's findings")..];
+    assert_eq!(row(findings, "requests inspected"), dpi.inspected);
+    assert_eq!(row(findings, "blocked"), dpi.blocked);
+    assert!(dpi.blocked > 100_000);
+    for (kind, n) in &dpi.by_kind {
+        assert_eq!(row(findings, &format!("outside the policy: {kind}")), *n);
+    }
+    let ids = r.security.ids.as_ref().unwrap();
+    let findings = &html[html
+        .find("The IDS&#39;s findings")
+        .expect("the IDS's findings")..];
+    assert_eq!(row(findings, "alerts"), ids.alerts);
+    assert_eq!(row(findings, "on attack traffic"), ids.true_alerts);
+    assert_eq!(
+        row(findings, "with nothing behind them (false alarms)"),
+        ids.false_alarms
+    );
 }

@@ -16,6 +16,7 @@ use plotters::prelude::*;
 mod attack_matrix;
 pub use attack_matrix::{TACTICS, tactics_of};
 mod charts;
+mod control_tables;
 mod decision_charts;
 mod process_chart;
 mod run_page;

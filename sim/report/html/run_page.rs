@@ -57,9 +57,9 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     tables.push(loss_tree_table(s));
     tables.extend(out_of_band_table(s));
     if let Some(fw) = &s.security.firewall {
-        tables.extend(firewall_tables(s, fw));
+        tables.extend(super::control_tables::firewall_tables(s, fw));
     }
-    tables.extend(control_tables(s));
+    tables.extend(super::control_tables::control_tables(s));
     tables.push(stations_table(s));
     Page {
         title: format!("faultline — {}", s.scenario),
@@ -119,9 +119,9 @@ fn figures(w: &World, s: &Summary) -> Vec<(String, String, String)> {
 }
 
 /// A table of the page: its title, its header, its rows.
-type Table = (String, Vec<String>, Vec<Vec<String>>);
+pub(crate) type Table = (String, Vec<String>, Vec<Vec<String>>);
 
-fn heads(names: &[&str]) -> Vec<String> {
+pub(crate) fn heads(names: &[&str]) -> Vec<String> {
     names.iter().map(|n| n.to_string()).collect()
 }
 
@@ -263,66 +263,6 @@ fn out_of_band_table(s: &Summary) -> Option<Table> {
         ]),
         rows,
     ))
-}
-
-/// What the controls that are not a rule set did: the playbook's actions, Modbus/TCP
-/// Security, the kernel's verdicts.
-fn control_tables(s: &Summary) -> Vec<Table> {
-    let mut tables = Vec::new();
-    if !s.security.response_actions.is_empty() {
-        tables.push((
-            "Incident response: the playbook's actions".to_string(),
-            heads(&["action", "target", "from", "until", "hours"]),
-            s.security
-                .response_actions
-                .iter()
-                .map(|a| {
-                    vec![
-                        a.action.clone(),
-                        a.target.clone(),
-                        a.from.clone(),
-                        a.until.clone().unwrap_or_else(|| "the end".into()),
-                        format!("{:.2}", a.hours),
-                    ]
-                })
-                .collect(),
-        ));
-    }
-    if let Some(t) = &s.security.tls {
-        tables.push((
-            "Modbus/TCP Security".to_string(),
-            heads(&[
-                "full handshakes",
-                "resumed handshakes",
-                "handshake time (ms)",
-                "refused handshakes",
-                "HMI certificate expired (h)",
-            ]),
-            vec![vec![
-                t.full_handshakes.to_string(),
-                t.resumed_handshakes.to_string(),
-                format!("{:.2}", t.handshake_ms),
-                t.refused_handshakes.to_string(),
-                format!("{:.2}", t.certificate_expired_h),
-            ]],
-        ));
-    }
-    if let Some(k) = &s.security.kernel {
-        tables.push((
-            "The kernel's verdicts (live --netns)".to_string(),
-            heads(&[
-                "connections carried",
-                "refused or dropped",
-                "twin disagreed",
-            ]),
-            vec![vec![
-                k.connected.to_string(),
-                k.refused.to_string(),
-                k.disagreements.to_string(),
-            ]],
-        ));
-    }
-    tables
 }
 
 fn stations_table(s: &Summary) -> Table {
@@ -554,88 +494,4 @@ fn loss_tree_table(s: &Summary) -> (String, Vec<String>, Vec<Vec<String>>) {
         ],
         rows,
     )
-}
-
-/// The nftables rule set in its own language: each blocked flow with the rule (or chain
-/// policy) that stopped it; each rule with its matches, the attempts it decided, and
-/// whether it is dead or over-broad.
-fn firewall_tables(
-    s: &Summary,
-    fw: &faultline_core::summary::firewall::FirewallReport,
-) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
-    let blocked = s
-        .security
-        .flows_blocked
-        .iter()
-        .map(|f| {
-            vec![
-                f.from.clone(),
-                format!("{}:{}", f.to, f.port),
-                f.attempts.to_string(),
-                if f.legitimate { "yes" } else { "no (attack)" }.into(),
-                f.rule.clone().unwrap_or_else(|| "no route".into()),
-            ]
-        })
-        .collect();
-    let mut rules: Vec<Vec<String>> = fw
-        .rules
-        .iter()
-        .map(|r| {
-            let mut note = Vec::new();
-            if fw.dead.contains(&r.rule) {
-                note.push("dead: nothing matched it".to_string());
-            }
-            if let Some(b) = fw.over_broad.iter().find(|b| b.rule == r.rule) {
-                note.push(format!(
-                    "over-broad: admits {}; exists for {}; used by the attack {}; also lets through {} other flow(s) among the plant's hosts",
-                    b.admits,
-                    b.needed_for.join(", "),
-                    if b.used_by_attacks.is_empty() { "–".to_string() } else { b.used_by_attacks.join(", ") },
-                    b.also_allows.len()
-                ));
-            }
-            vec![r.rule.clone(), r.matched.to_string(), r.decided.to_string(), note.join("; ")]
-        })
-        .collect();
-    rules.push(vec![
-        if fw.allow_list {
-            "default deny"
-        } else {
-            "chain policy"
-        }
-        .into(),
-        "".into(),
-        fw.decided_by_policy.to_string(),
-        "".into(),
-    ]);
-    vec![
-        (
-            "Blocked flows and the rule that stopped each".to_string(),
-            [
-                "from",
-                "to",
-                "attempts",
-                "needed by the plant",
-                "stopped by",
-            ]
-            .map(String::from)
-            .to_vec(),
-            blocked,
-        ),
-        (
-            format!(
-                "The {}: {} connection attempt(s) between zones",
-                if fw.allow_list {
-                    "allow list"
-                } else {
-                    "nftables rule set"
-                },
-                fw.attempts
-            ),
-            ["rule", "matched", "decided", "finding"]
-                .map(String::from)
-                .to_vec(),
-            rules,
-        ),
-    ]
 }
