@@ -198,3 +198,76 @@ fn the_viewer_follows_an_exercise_stopping_at_each_inject_to_the_same_end_as_pla
         Consequences::of(&played.summary)
     );
 }
+
+#[path = "integration/ttf.rs"]
+mod ttf;
+
+#[test]
+fn every_line_of_the_panels_fits_its_panel() {
+    use faultline::viewer::text::{ADVANCE_EM, columns, event_log, fit, kpis, zone_row};
+    // A line is cut at a character (° is two bytes), its last an ellipsis.
+    assert_eq!(fit("57.0 °C", 7), "57.0 °C");
+    assert_eq!(fit("57.0 °C → 62", 7), "57.0 °…");
+    assert_eq!(
+        (fit("abc", 0), fit("abc", 1)),
+        (String::new(), "…".to_string())
+    );
+    assert_eq!(columns(400.0, 12.0), 55);
+    // The fitting's glyph width is the font's: every glyph of the monospaced font is
+    // ADVANCE_EM wide.
+    let font = std::fs::read("assets/fonts/DejaVuSansMono.ttf").unwrap();
+    let em = f32::from(ttf::units_per_em(&font));
+    for c in ['M', '°', '…', '→'] {
+        let a = f32::from(ttf::advance(&font, ttf::glyph(&font, c)));
+        assert_eq!(a / em, ADVANCE_EM, "{c:?}");
+    }
+    // The busiest day: a campaign, every control, a flood's counters in the millions.
+    let s = faultline::load(Path::new("scenarios/all-controls.ron")).unwrap();
+    let mut w = World::with_recording(
+        &s,
+        7,
+        Recording {
+            timeline: false,
+            events: true,
+            frames: false,
+        },
+    );
+    let longest = |text: &str| text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    for h in [1, 6, 12, 24] {
+        w.run_until(faultline::time::from_secs(f64::from(h) * 3600.0));
+        let snap = Snapshot::of(&w);
+        for cols in [24, columns(400.0, 12.0), columns(380.0, 13.0)] {
+            assert!(
+                longest(&kpis(&snap, cols)) <= cols,
+                "{h} h: {}",
+                kpis(&snap, cols)
+            );
+            assert!(
+                longest(&event_log(
+                    &snap,
+                    Some("a facilitator's note that runs long"),
+                    cols
+                )) <= cols
+            );
+            let n = &snap.network;
+            for z in 0..n.zones.len() {
+                let row = zone_row(n, z, cols);
+                assert!(row.chars().count() <= cols, "{row}");
+                // Every host is named or counted.
+                let hosts = n.hosts.iter().filter(|h| h.zone == z).count();
+                let named = row
+                    .split(' ')
+                    .skip(1)
+                    .filter(|p| !p.starts_with('+'))
+                    .count();
+                let more: usize = row
+                    .rsplit(" +")
+                    .next()
+                    .filter(|_| row.contains(" +"))
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0);
+                assert_eq!(named + more, hosts, "{row}");
+            }
+        }
+    }
+}

@@ -30,6 +30,16 @@ pub fn validate(a: ValidateArgs) -> Result<(), Failure> {
                 ex.scenario.name,
                 ex.scenario.duration_h
             );
+            // What the injects state as numbers, against the twin at their moments.
+            let stale = faultline::exercise::template::stale_numbers(&ex)
+                .map_err(|e| Failure::Policy(anyhow::anyhow!("{}: {e}", scenario.display())))?;
+            for (i, w) in stale {
+                eprintln!(
+                    "{}: warning: injects[{i}] (\"{}\") text: {w}",
+                    scenario.display(),
+                    ex.exercise.injects[i].title
+                );
+            }
             return Ok(());
         }
         "Variants" => {

@@ -453,12 +453,12 @@ impl Follow {
                         format!("inject {}/{n} skipped: {}", i + 1, j.title),
                     );
                 }
-                // Plain ASCII: the viewer's font has no dashes or arrows.
+                // The viewer's font (assets/fonts) has the arrow.
                 let chose = j
                     .decision
                     .as_ref()
                     .and_then(|d| d.options.iter().find(|o| o.key == t.key))
-                    .map(|o| format!(" -> {}", o.label))
+                    .map(|o| format!(" → {}", o.label))
                     .unwrap_or_else(|| " (discussion)".into());
                 (i, true, format!("inject {}/{n} {}{chose}", i + 1, j.title))
             }),

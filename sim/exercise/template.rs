@@ -175,3 +175,108 @@ fn value(f: &str, w: &World, s: &crate::report::Summary) -> Option<String> {
         _ => return None,
     })
 }
+
+/// The temperatures the twin has now that an inject may state, each with the field that
+/// gives it (or what it is, for the fixed ones): per thermal station, the zone's temperature
+/// and the setpoint at the PLC, what the HMI shows of both, the band and the trip limit.
+fn temperatures(w: &World) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for (i, st) in w.plant.stations.iter().enumerate() {
+        let Some(th) = &st.thermal else { continue };
+        let name = &st.name;
+        out.push((format!("{{station.{name}.temp_c}}"), th.temp_c));
+        if let Some(sp) = w
+            .devices
+            .station_plc
+            .get(i)
+            .and_then(|&p| w.devices.plcs[p].setpoint_c(i))
+        {
+            out.push((format!("{{station.{name}.setpoint_c}}"), sp));
+        }
+        let v = &w.hmi.views[i];
+        if let Some(c) = v.temp_c {
+            out.push((format!("{{hmi.{name}.temp_c}}"), c));
+        }
+        if let Some(sp) = v.setpoint {
+            out.push((
+                format!("{{hmi.{name}.setpoint_c}}"),
+                f64::from(sp as i16) / 10.0,
+            ));
+        }
+        out.push((format!("{name}'s band"), th.band_c.0));
+        out.push((format!("{name}'s band"), th.band_c.1));
+        out.push((format!("{name}'s trip limit"), th.trip_above_c));
+        out.push((format!("{name}'s reset limit"), th.reset_below_c));
+        out.push((format!("{name}'s ambient"), th.ambient_c));
+    }
+    out
+}
+
+/// Temperatures written in `text` as numbers (`62.0 °C`, outside its `{…}` fields) that
+/// are none the twin has now (to the number's own precision): each said with what the twin
+/// shows and the fields that would say it. Empty when the text states only what is true.
+pub fn stale_temperatures(text: &str, w: &World) -> Vec<String> {
+    // The fields blanked: their values are the twin's by construction.
+    let mut plain = String::with_capacity(text.len());
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            _ if depth > 0 => {}
+            c => plain.push(c),
+        }
+    }
+    let known = temperatures(w);
+    let mut out = Vec::new();
+    for (at, _) in plain.match_indices("°C") {
+        let before = plain[..at].trim_end();
+        let start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_digit() || *c == '.')
+            .last()
+            .map(|(k, _)| k);
+        let Some(literal) = start.map(|k| &before[k..]) else {
+            continue;
+        };
+        let Ok(value) = literal.parse::<f64>() else {
+            continue;
+        };
+        let decimals = literal.split('.').nth(1).map_or(0, str::len);
+        let tolerance = 0.5 * 10f64.powi(-(decimals as i32)) + 1e-9;
+        if known.iter().any(|(_, v)| (v - value).abs() <= tolerance) {
+            continue;
+        }
+        let shown: Vec<String> = known
+            .iter()
+            .filter(|(what, _)| what.starts_with('{'))
+            .map(|(what, v)| format!("{what} = {v:.1}"))
+            .collect();
+        out.push(format!(
+            "\"{literal} °C\" is written as a number, but the twin has no such temperature at this moment ({}); write the field that says what is meant",
+            shown.join(", ")
+        ));
+    }
+    out
+}
+
+/// The temperatures the injects of `ex` state as numbers that the twin does not show when
+/// they are given, on the road of each point's default option (`faultline validate`): (the
+/// inject's index, what is wrong). Injects whose condition does not hold on that road are
+/// not shown, and not checked.
+pub fn stale_numbers(ex: &super::Loaded) -> Result<Vec<(usize, String)>, super::PlayError> {
+    let mut w = World::new(&ex.scenario, ex.scenario.seed);
+    let mut follow = super::Follow::new(ex.clone(), Vec::new());
+    let mut out = Vec::new();
+    for (i, inject) in ex.exercise.injects.iter().enumerate() {
+        w.run_until(crate::time::from_secs(inject.at_h * 3600.0));
+        let stale = stale_temperatures(&inject.text, &w);
+        if let Some(played) = follow.due(&mut w)
+            && played?.1
+        {
+            out.extend(stale.into_iter().map(|s| (i, s)));
+        }
+    }
+    Ok(out)
+}

@@ -101,6 +101,23 @@ struct ZoneText(usize);
 /// Top of the network panel, pixels.
 const NET_Y: f32 = 470.0;
 
+/// The panels' widths (px) and their text's size and room: what
+/// [`crate::viewer::text::columns`] fits a line to.
+const KPI_W: f32 = 420.0;
+const KPI_FONT: f32 = 13.0;
+const LOG_W: f32 = 390.0;
+const LOG_FONT: f32 = 12.0;
+const NET_W: f32 = 360.0;
+const NET_FONT: f32 = 12.0;
+const TREND_FONT: f32 = 13.0;
+/// The left inset of a panel's text, and as much room kept on the right.
+const INSET: f32 = 8.0;
+
+/// The characters a line of a panel `width` px wide holds at `font` px.
+fn room(width: f32, font: f32) -> usize {
+    crate::viewer::text::columns(width - 2.0 * INSET, font)
+}
+
 /// The buffer gauge's full height in pixels.
 const GAUGE_H: f32 = 40.0;
 
@@ -173,6 +190,7 @@ pub fn run(
                 }),
                 ..default()
             }))
+            .add_plugins(EmbeddedFont)
             .insert_resource(ClearColor(rgb(BG)))
             .insert_resource(twin)
             .insert_resource(Snap(snap))
@@ -210,6 +228,27 @@ pub fn run(
             )
             .run()
     })
+}
+
+/// The viewer's font, embedded at build time: DejaVu Sans Mono (assets/fonts, with its
+/// licence), which has the °, ×, µ and – that Bevy's default subset lacks.
+pub const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSansMono.ttf");
+
+/// Puts [`FONT`] where every text's default font handle points (Bevy's `default_font`
+/// feature is off: nothing else is put there).
+struct EmbeddedFont;
+
+impl Plugin for EmbeddedFont {
+    fn build(&self, app: &mut App) {
+        let font = Font::from_bytes(FONT.to_vec());
+        if let Err(e) = app
+            .world_mut()
+            .resource_mut::<Assets<Font>>()
+            .insert(AssetId::default(), font)
+        {
+            warn!("the embedded font was not loaded: {e}");
+        }
+    }
 }
 
 #[derive(Resource)]
@@ -294,26 +333,26 @@ fn setup(mut commands: Commands, layout: Res<LayoutRes>, snap: Res<Snap>) {
     spawn_network(&mut commands, &snap);
     // KPI panel, event log, status line.
     commands.spawn((
-        Sprite::from_color(rgb([240, 240, 240]), Vec2::new(420.0, 300.0)),
+        Sprite::from_color(rgb([240, 240, 240]), Vec2::new(KPI_W, 300.0)),
         Anchor::TOP_LEFT,
         at(430.0, 310.0, 0.0),
     ));
     commands.spawn((
         KpiText,
-        text("", 13.0, INK),
+        text("", KPI_FONT, INK),
         Anchor::TOP_LEFT,
-        at(440.0, 318.0, 1.0),
+        at(430.0 + INSET, 318.0, 1.0),
     ));
     commands.spawn((
-        Sprite::from_color(rgb([240, 240, 240]), Vec2::new(390.0, 300.0)),
+        Sprite::from_color(rgb([240, 240, 240]), Vec2::new(LOG_W, 300.0)),
         Anchor::TOP_LEFT,
         at(870.0, 310.0, 0.0),
     ));
     commands.spawn((
         LogText,
-        text("", 12.0, INK),
+        text("", LOG_FONT, INK),
         Anchor::TOP_LEFT,
-        at(878.0, 318.0, 1.0),
+        at(870.0 + INSET, 318.0, 1.0),
     ));
     commands.spawn((
         StatusText,
@@ -328,7 +367,7 @@ fn spawn_trend(commands: &mut Commands) {
     // The pasteurizer's trend: temperature dots and the band, bottom left.
     let (tx, ty) = (40.0, 330.0);
     commands.spawn((
-        Sprite::from_color(rgb([245, 245, 245]), Vec2::new(360.0, 120.0)),
+        Sprite::from_color(rgb([245, 245, 245]), Vec2::new(NET_W, 120.0)),
         Anchor::TOP_LEFT,
         at(tx, ty, 0.0),
     ));
@@ -342,7 +381,7 @@ fn spawn_trend(commands: &mut Commands) {
     }
     commands.spawn((
         TrendText,
-        text("", 13.0, INK),
+        text("", TREND_FONT, INK),
         Anchor::TOP_LEFT,
         at(tx, ty - 36.0, 1.0),
     ));
@@ -355,21 +394,21 @@ fn spawn_network(commands: &mut Commands, snap: &Snap) {
         let y = NET_Y + 36.0 + 20.0 * z as f32;
         commands.spawn((
             ZoneBox(z),
-            Sprite::from_color(rgb([235, 235, 235]), Vec2::new(360.0, 18.0)),
+            Sprite::from_color(rgb([235, 235, 235]), Vec2::new(NET_W, 18.0)),
             Anchor::TOP_LEFT,
             at(40.0, y, 0.0),
         ));
         commands.spawn((
             ZoneText(z),
-            text("", 12.0, INK),
+            text("", NET_FONT, INK),
             Anchor::CENTER_LEFT,
-            at(44.0, y + 9.0, 1.0),
+            at(40.0 + INSET, y + 9.0, 1.0),
         ));
     }
     commands.spawn((
         NetText,
-        text("", 12.0, INK),
+        text("", NET_FONT, INK),
         Anchor::TOP_LEFT,
-        at(44.0, NET_Y, 1.0),
+        at(40.0 + INSET, NET_Y, 1.0),
     ));
 }

@@ -4,11 +4,13 @@
 //!   resource advanced in `FixedUpdate` at the scenario's tick, the facilitator's commands,
 //!   and the systems that map World state onto components (a station's lamp colour, a
 //!   buffer's fill). Tested with `MinimalPlugins`.
+//! - [`text`] (feature `viewer-model`): the panels' text, composed to fit their panels.
 //! - [`app`] (feature `viewer`): the window — sprites, text, the network panel, the alarm
 //!   banner, the event log, the KPI panel, keys, screenshots and frame-time logging.
 //!   Rendering only reads the [`crate::view::Snapshot`].
 
 pub mod model;
+pub mod text;
 
 #[cfg(feature = "viewer")]
 pub mod app;

@@ -2,6 +2,7 @@
 
 mod actors;
 mod architecture;
+mod assets;
 mod authentication;
 mod carried;
 mod certificates;
@@ -36,6 +37,7 @@ mod snapshots;
 mod story;
 mod sweep;
 mod thermal;
+mod ttf;
 mod view;
 mod yearly_prices;
 

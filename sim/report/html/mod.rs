@@ -132,45 +132,16 @@ pub fn table(head: &[String], rows: &[Vec<String>], id: Option<&str>) -> String 
     out
 }
 
-const CSS: &str = "
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;background:#e9e9e9;color:#222}
-header{background:#444;color:#fff;padding:14px 24px}
-header h1{margin:0;font-size:22px}
-header p{margin:4px 0 0;color:#ddd}
-main{padding:12px 24px;max-width:1040px}
-section{background:#fff;border:1px solid #ccc;margin:12px 0;padding:10px 16px}
-h2{font-size:17px;margin:6px 0 10px;color:#333}
-table{border-collapse:collapse;font-size:14px;margin:6px 0}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
-thead th{background:#d6d6d6}
-tbody th{text-align:left;font-weight:normal;background:#f4f4f4}
-td.side,th.side{text-align:center;font-weight:bold}
-.it{color:#1e5ac8}.ot{color:#444}
-.legend span{display:inline-block;margin-right:14px;font-size:13px}
-.sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
-.err{color:#c81e1e}
-textarea{width:100%;min-height:3em}
-#roles td,#agenda td,#controller td,#expected td,#feedback td,#evaluator td{text-align:left}
-.card h2{font-size:20px}.card .meta,.card .note,.card .side{color:#555;font-size:13px}
-.card .when{font-style:italic}.inject-text{font-size:16px;line-height:1.45}
-table.matrix td{vertical-align:top;text-align:left;min-width:9em;font-size:13px}
-td.att a{color:inherit;text-decoration:none}
-#event-log td,#event-log th{text-align:left}#event-log thead th{position:sticky;top:0}
-.scroll{max-height:28em;overflow-y:auto;border:1px solid #ccc}.filters label{margin-right:10px;font-size:13px;white-space:nowrap}
-.att-succeeded{background:#f4c7c3}.att-blocked{background:#c6d8f4}.att-tried{background:#e4e4e4}
-td.att-detected,i.att-detected{outline:3px solid #e07800;outline-offset:-3px}
-.lines{height:5.5em;background:repeating-linear-gradient(#fff 0 1.35em,#999 1.35em calc(1.35em + 1px))}
-@page{size:A4;margin:14mm}
-@media print,(max-width:760px){table{width:100%;table-layout:fixed;font-size:11px}th,td{padding:2px 4px;overflow-wrap:anywhere;word-break:break-word}svg{max-width:100%;height:auto}table.matrix td{min-width:0;font-size:10px}main{padding:8px}section{padding:6px 8px}}
-@media print{.scroll{max-height:none;overflow:visible;border:none}body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000;padding:0 0 6px}header p{color:#333}main{padding:0;max-width:none}section{border:none;padding:0;margin:0 0 10px;break-inside:avoid}.card{break-after:page}footer{display:none}a{color:#000;text-decoration:none}}
-";
+/// The stylesheet of every page (run, sweep, exercise pack, after-action): assets/report.css,
+/// embedded at build time.
+const CSS: &str = include_str!("../../../assets/report.css");
 
 /// A whole HTML document around `body` (sections), self-contained.
 pub fn document(title: &str, subtitle: &str, body: &str) -> String {
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
     out.push_str(&format!("<title>{}</title>", esc(title)));
-    out.push_str(&format!("<style>{CSS}</style></head><body>\n"));
+    out.push_str(&format!("<style>\n{CSS}</style></head><body>\n"));
     out.push_str(&format!(
         "<header><h1>{}</h1><p>{}</p></header><main>\n",
         esc(title),

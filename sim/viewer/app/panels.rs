@@ -90,26 +90,7 @@ pub(crate) fn banner(
 }
 
 pub(crate) fn kpis(snap: Res<Snap>, mut q: Query<&mut Text2d, With<KpiText>>) {
-    let s = &snap.0;
-    let mut out = format!(
-        "PRODUCTION  {} good / {:.0} target  ({:.0}/h)\nOEE {:.2}\n\nDOWNTIME BY CAUSE\n",
-        s.good_units, s.target_so_far, s.throughput_per_h, s.oee
-    );
-    for (c, h) in s.downtime_by_cause.iter().take(5) {
-        out.push_str(&format!("  {c:<20} {h:>6.2} h\n"));
-    }
-    out.push_str("\nIT                          OT\n");
-    for k in 0..s.it.len().max(s.ot.len()) {
-        let a =
-            s.it.get(k)
-                .map(|(l, v)| format!("{l} {v}"))
-                .unwrap_or_default();
-        let b =
-            s.ot.get(k)
-                .map(|(l, v)| format!("{l} {v}"))
-                .unwrap_or_default();
-        out.push_str(&format!("{a:<28}{b}\n"));
-    }
+    let out = crate::viewer::text::kpis(&snap.0, room(KPI_W, KPI_FONT));
     for mut t in &mut q {
         if t.0 != out {
             t.0 = out.clone();
@@ -122,16 +103,11 @@ pub(crate) fn event_log(
     twin: Res<Twin>,
     mut q: Query<&mut Text2d, With<LogText>>,
 ) {
-    let mut out = String::from("EVENTS\n");
-    for (t, kind, text) in &snap.0.events {
-        let mut line = format!("{} {kind} {text}", &t[..t.len().min(8)]);
-        line.truncate(52);
-        out.push_str(&line);
-        out.push('\n');
-    }
-    if let Some(f) = twin.feedback.last() {
-        out.push_str(&format!("> {f}\n"));
-    }
+    let out = crate::viewer::text::event_log(
+        &snap.0,
+        twin.feedback.last().map(String::as_str),
+        room(LOG_W, LOG_FONT),
+    );
     for mut t in &mut q {
         if t.0 != out {
             t.0 = out.clone();
@@ -165,28 +141,27 @@ pub(crate) fn network(
             [235, 235, 235]
         });
     }
+    let cols = room(NET_W, NET_FONT);
+    let fit = crate::viewer::text::fit;
     let out = format!(
-        "NETWORK  {} Modbus requests | {} IDS alerts\n{} flows blocked ({} legitimate) | {} DPI blocks\n",
-        n.requests, n.detections, n.flows_blocked, n.legit_blocked, n.dpi_blocked
+        "{}\n{}\n",
+        fit(
+            &format!(
+                "NETWORK  {} Modbus requests | {} IDS alerts",
+                n.requests, n.detections
+            ),
+            cols
+        ),
+        fit(
+            &format!(
+                "{} flows blocked ({} legitimate) | {} DPI blocks",
+                n.flows_blocked, n.legit_blocked, n.dpi_blocked
+            ),
+            cols
+        )
     );
-    let per_line = 50;
     for (row, mut t) in &mut rows {
-        let z = row.0;
-        let Some(name) = n.zones.get(z) else { continue };
-        let hosts: Vec<String> = n
-            .hosts
-            .iter()
-            .filter(|h| h.zone == z)
-            .map(|h| {
-                if h.isolated {
-                    format!("{} (isolated)", h.name)
-                } else {
-                    h.name.clone()
-                }
-            })
-            .collect();
-        let mut line = format!("[{name}] {}", hosts.join(" "));
-        line.truncate(per_line);
+        let line = crate::viewer::text::zone_row(n, row.0, cols);
         if t.0 != line {
             t.0 = line;
         }
@@ -228,10 +203,25 @@ pub(crate) fn trend(
             None => *v = Visibility::Hidden,
         }
     }
+    let cols = room(NET_W, TREND_FONT);
+    let fit = crate::viewer::text::fit;
     for mut t in &mut txt {
         t.0 = format!(
-            "{} {:.1} C  (setpoint {:.1} C)\nband {:.1}-{:.1} C, trip above {:.1} C",
-            th.station, th.temp_c, th.setpoint_c, th.band_c.0, th.band_c.1, th.trip_c
+            "{}\n{}",
+            fit(
+                &format!(
+                    "{} {:.1} °C  (setpoint {:.1} °C)",
+                    th.station, th.temp_c, th.setpoint_c
+                ),
+                cols
+            ),
+            fit(
+                &format!(
+                    "band {:.1}–{:.1} °C, trip above {:.1} °C",
+                    th.band_c.0, th.band_c.1, th.trip_c
+                ),
+                cols
+            )
         );
     }
 }

@@ -171,3 +171,49 @@ fn an_inject_tells_what_the_hmi_shows_apart_from_the_truth_and_planned_stops_are
         "a station listed both as an alarm and as a planned stop"
     );
 }
+
+#[test]
+fn a_temperature_written_as_a_number_the_twin_does_not_show_is_flagged_by_validate() {
+    // The shipped exercises state temperatures through fields only: nothing to flag.
+    for name in ["quiet-setpoint", "vendor-2am"] {
+        let stale = exercise::template::stale_numbers(&load(name)).unwrap();
+        assert!(stale.is_empty(), "{name}: {stale:?}");
+    }
+    // The first inject written with numbers: 05:00, the HMI shows the attacker's 56.0 °C
+    // setpoint and a forged 62.0 °C zone. The zone's right; the setpoint's 61.3 is none of the
+    // twin's temperatures then (nor the band, the trip or the ambient), and is flagged.
+    let dir = std::env::temp_dir().join(format!("faultline-stale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string("scenarios/exercises/quiet-setpoint.ron")
+        .unwrap()
+        .replacen(
+            "The HMI shows the setpoint at {hmi.pasteurizer.setpoint_c} °C and the zone at {hmi.pasteurizer.temp_c} °C.",
+            "The HMI shows the setpoint at 61.3 °C and the zone at 62.0 °C.",
+            1,
+        )
+        .replace(
+            "scenario: \"",
+            &format!(
+                "scenario: \"{}/scenarios/exercises/",
+                env!("CARGO_MANIFEST_DIR")
+            ),
+        )
+        .replace(
+            "guide: \"../../",
+            &format!("guide: \"{}/", env!("CARGO_MANIFEST_DIR")),
+        );
+    let file = dir.join("x.ron");
+    std::fs::write(&file, text).unwrap();
+    let ex = exercise::load(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stale = exercise::template::stale_numbers(&ex).unwrap();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    let (i, why) = &stale[0];
+    assert_eq!(*i, 0);
+    assert!(
+        why.starts_with("\"61.3 °C\" is written as a number"),
+        "{why}"
+    );
+    assert!(why.contains("{hmi.pasteurizer.setpoint_c} = 56.0"), "{why}");
+    assert!(why.contains("{hmi.pasteurizer.temp_c} = 62.0"), "{why}");
+}
