@@ -356,8 +356,12 @@ impl Live {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_timeout(Duration::from_millis(200));
         }
-        if let Some(log) = self.decisions.take() {
-            log.finish()?;
+        // A decision log that could not be written was said on stderr when it failed; the
+        // session's own results are still the caller's to write.
+        if let Some(log) = self.decisions.take()
+            && let Err(e) = log.finish()
+        {
+            eprintln!("error: {e:#}");
         }
         // Close the capture channel and wait for the pcap to be complete on disk.
         if let Some(c) = &self.shared.capture

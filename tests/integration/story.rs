@@ -250,3 +250,46 @@ fn a_flood_of_blocked_requests_folds_into_rows_and_the_controls_findings_are_on_
         ids.false_alarms
     );
 }
+
+#[test]
+fn each_bar_of_the_waterfall_links_to_its_line_of_the_loss_tree() {
+    let (w, html) = page("attack-setpoint-hidden");
+    let r = faultline::report::Summary::from_world(&w);
+    let waterfall = section(&html, "waterfall").expect("a waterfall");
+    let table = section(&html, "loss-tree").expect("the loss tree's table");
+    let links: Vec<&str> = waterfall
+        .split("<a href=\"#")
+        .skip(1)
+        .map(|a| &a[..a.find('"').unwrap()])
+        .collect();
+    // The two totals, the shown losses and the rest: every bar is a link.
+    let steps = faultline::report::html::waterfall_steps(&r, 12);
+    assert_eq!(links.len(), steps.len() + 2, "{links:?}");
+    assert_eq!(
+        (links[0], *links.last().unwrap()),
+        ("loss-tree", "loss-tree")
+    );
+    for (step, to) in steps.iter().zip(&links[1..]) {
+        let Some(k) = step.line else {
+            assert_eq!(*to, "loss-tree");
+            continue;
+        };
+        assert_eq!(*to, format!("loss-{k}"));
+        // The row it leads to is that loss: its category and its cause.
+        let row = &table[table
+            .find(&format!("<tr id=\"loss-{k}\">"))
+            .unwrap_or_else(|| panic!("no row loss-{k}"))..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        let line = &r.loss_tree.losses[k];
+        assert!(row.contains(line.category.label()), "{row}");
+        assert!(
+            row.contains(&faultline::report::html::esc(&line.cause)),
+            "{row}"
+        );
+    }
+    // The attack's own loss is among the bars.
+    assert!(
+        steps.iter().any(|s| s.label.contains("step ")),
+        "no attack bar"
+    );
+}

@@ -10,6 +10,9 @@ pub struct WaterfallStep {
     pub label: String,
     pub units: f64,
     pub owner: Owner,
+    /// The loss tree's line the bar is (its index in `loss_tree.losses`), which the bar
+    /// links to; none for the folded rest.
+    pub line: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,13 +25,14 @@ pub enum Owner {
 /// The run's loss tree as waterfall steps: the largest `keep` lines by size, the rest
 /// folded into one step, so the ideal − Σ steps = good exactly as the tree closes.
 pub fn waterfall_steps(s: &Summary, keep: usize) -> Vec<WaterfallStep> {
-    let mut lines: Vec<&crate::report::LossLine> = s
+    let mut lines: Vec<(usize, &crate::report::LossLine)> = s
         .loss_tree
         .losses
         .iter()
-        .filter(|l| l.units.abs() >= 0.5)
+        .enumerate()
+        .filter(|(_, l)| l.units.abs() >= 0.5)
         .collect();
-    lines.sort_by(|a, b| b.units.abs().total_cmp(&a.units.abs()));
+    lines.sort_by(|a, b| b.1.units.abs().total_cmp(&a.1.units.abs()));
     let owner = |cause: &str| {
         if cause.starts_with("step ") || cause.starts_with("actor: ") {
             Owner::Attack
@@ -41,10 +45,11 @@ pub fn waterfall_steps(s: &Summary, keep: usize) -> Vec<WaterfallStep> {
     let mut steps: Vec<WaterfallStep> = lines
         .iter()
         .take(keep)
-        .map(|l| WaterfallStep {
+        .map(|&(k, l)| WaterfallStep {
             label: format!("{} — {}", l.category.label(), short(&l.cause)),
             units: l.units,
             owner: owner(&l.cause),
+            line: Some(k),
         })
         .collect();
     let shown: f64 = steps.iter().map(|x| x.units).sum();
@@ -55,6 +60,7 @@ pub fn waterfall_steps(s: &Summary, keep: usize) -> Vec<WaterfallStep> {
             label: "everything else".into(),
             units: rest,
             owner: Owner::Operations,
+            line: None,
         });
     }
     steps
@@ -96,7 +102,18 @@ pub fn waterfall_chart(target: f64, good: f64, steps: &[WaterfallStep]) -> Strin
     bars.push(("good units".into(), 0.0, good, RGBColor(60, 60, 60)));
     let xmax = nice_max(bars.iter().map(|b| b.2).fold(0.0, f64::max));
     let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-    svg((960, 40 + 26 * n as u32), |root| {
+    // Where each bar leads: a loss to its line of the loss tree's table, the totals and the
+    // folded rest to the table.
+    let links: Vec<(String, String)> = std::iter::once(None)
+        .chain(steps.iter().map(|st| st.line))
+        .chain(std::iter::once(None))
+        .zip(&labels)
+        .map(|(line, label)| {
+            let to = line.map_or("loss-tree".to_string(), |k| format!("loss-{k}"));
+            (to, label.clone())
+        })
+        .collect();
+    let chart = svg((960, 40 + 26 * n as u32), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
             .x_label_area_size(36)
@@ -128,7 +145,33 @@ pub fn waterfall_chart(target: f64, good: f64, steps: &[WaterfallStep]) -> Strin
             r
         }))?;
         Ok(())
-    })
+    });
+    linked(&chart, &links)
+}
+
+/// The SVG with its last `links.len()` rectangles (the bars, drawn last and in order) each
+/// inside a link to its `#id`, titled with its label.
+fn linked(svg: &str, links: &[(String, String)]) -> String {
+    let rects: Vec<usize> = svg.match_indices("<rect").map(|(k, _)| k).collect();
+    if rects.len() < links.len() {
+        return svg.to_string();
+    }
+    let mut out = String::with_capacity(svg.len() + 80 * links.len());
+    let mut from = 0;
+    for (&at, (to, label)) in rects[rects.len() - links.len()..].iter().zip(links) {
+        let Some(end) = svg[at..].find("/>").map(|e| at + e + 2) else {
+            return svg.to_string();
+        };
+        out.push_str(&svg[from..at]);
+        out.push_str(&format!(
+            "<a href=\"#{to}\"><title>{}</title>{}</a>",
+            esc(label),
+            &svg[at..end]
+        ));
+        from = end;
+    }
+    out.push_str(&svg[from..]);
+    out
 }
 
 /// Each variant's loss exceedance curve: P(a year's attack losses > x).

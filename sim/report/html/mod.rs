@@ -108,6 +108,20 @@ pub fn esc(s: &str) -> String {
 type ChartResult = Result<(), Box<dyn std::error::Error>>;
 
 pub fn table(head: &[String], rows: &[Vec<String>], id: Option<&str>) -> String {
+    table_rows(head, rows, id, &[])
+}
+
+/// A table whose rows may carry an id (an anchor to link to), in order.
+pub fn table_with_row_ids(head: &[String], rows: &[Vec<String>], ids: &[Option<String>]) -> String {
+    table_rows(head, rows, None, ids)
+}
+
+fn table_rows(
+    head: &[String],
+    rows: &[Vec<String>],
+    id: Option<&str>,
+    row_ids: &[Option<String>],
+) -> String {
     let mut out = match id {
         Some(id) => format!("<table id=\"{id}\">"),
         None => "<table>".to_string(),
@@ -117,8 +131,11 @@ pub fn table(head: &[String], rows: &[Vec<String>], id: Option<&str>) -> String 
         out.push_str(&format!("<th>{}</th>", esc(h)));
     }
     out.push_str("</tr></thead><tbody>");
-    for r in rows {
-        out.push_str("<tr>");
+    for (k, r) in rows.iter().enumerate() {
+        match row_ids.get(k).and_then(Option::as_deref) {
+            Some(id) => out.push_str(&format!("<tr id=\"{}\">", esc(id))),
+            None => out.push_str("<tr>"),
+        }
         for (i, c) in r.iter().enumerate() {
             if i == 0 {
                 out.push_str(&format!("<th scope=\"row\">{}</th>", esc(c)));

@@ -54,7 +54,6 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     if let Some(a) = &s.actors {
         tables.push(actors_table(s, a));
     }
-    tables.push(loss_tree_table(s));
     tables.extend(out_of_band_table(s));
     if let Some(fw) = &s.security.firewall {
         tables.extend(super::control_tables::firewall_tables(s, fw));
@@ -114,6 +113,18 @@ fn figures(w: &World, s: &Summary) -> Vec<(String, String, String)> {
             s.line.good_units as f64,
             &waterfall_steps(s, 12),
         ),
+    ));
+    let (h, head, rows) = loss_tree_table(s);
+    // Each loss's row is the anchor its waterfall bar links to.
+    let ids: Vec<Option<String>> = std::iter::once(None)
+        .chain((s.loss_tree.made_outside_planned > 0.0).then_some(None))
+        .chain((0..s.loss_tree.losses.len()).map(|k| Some(format!("loss-{k}"))))
+        .chain(std::iter::once(None))
+        .collect();
+    out.push((
+        "loss-tree".into(),
+        h,
+        table_with_row_ids(&head, &rows, &ids),
     ));
     out
 }

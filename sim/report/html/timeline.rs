@@ -56,7 +56,8 @@ pub(crate) fn fold(events: &[Event]) -> Vec<Fold> {
             }
         }
     }
-    // A few events are logged ahead of their time (a response's end, booked when it starts).
+    // The World books a few events when they are decided, ahead of their time (a response's
+    // action when the detection that brings it is made): in time order, as events.jsonl.
     out.sort_by_key(|f| f.first);
     out
 }
