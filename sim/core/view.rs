@@ -236,10 +236,8 @@ impl Snapshot {
                 "cost".into(),
                 format!("{} {:.0}", s.cost.currency, s.cost.total),
             ),
-            (
-                "of it attacks / controls".into(),
-                format!("{:.0} / {:.0}", s.cost.attacks, s.cost.controls),
-            ),
+            ("owed to attacks".into(), format!("{:.0}", s.cost.attacks)),
+            ("owed to controls".into(), format!("{:.0}", s.cost.controls)),
         ];
         let attacks = attack_states(w);
         let controls = CONTROL_KEYS
