@@ -10,7 +10,8 @@ fn core_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sim/core")
 }
 
-fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
+/// Every `.rs` file under `dir`.
+pub(crate) fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         if p.is_dir() {

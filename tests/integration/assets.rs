@@ -21,19 +21,13 @@ fn the_viewers_font_has_every_sign_the_viewer_writes() {
         assert_eq!(advance(&font, glyph(&font, c)), m, "{c:?}");
     }
     // Every character outside ASCII on a line of code (not a comment) of the viewer.
-    let mut stack = vec![std::path::PathBuf::from("sim/viewer")];
+    let mut files = Vec::new();
+    crate::architecture::sources(Path::new("sim/viewer"), &mut files);
     let mut seen = std::collections::BTreeSet::new();
-    while let Some(dir) = stack.pop() {
-        for e in std::fs::read_dir(&dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                for line in std::fs::read_to_string(&p).unwrap().lines() {
-                    let code = line.split("//").next().unwrap_or("");
-                    seen.extend(code.chars().filter(|c| !c.is_ascii()));
-                }
-            }
+    for p in files {
+        for line in std::fs::read_to_string(&p).unwrap().lines() {
+            let code = line.split("//").next().unwrap_or("");
+            seen.extend(code.chars().filter(|c| !c.is_ascii()));
         }
     }
     assert!(seen.contains(&'°'), "the viewer writes °C: {seen:?}");

@@ -60,6 +60,14 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
     }
     tables.extend(super::control_tables::control_tables(s));
     tables.push(stations_table(s));
+    // The event log folded once: its marks on the chart and its table.
+    let folds = w
+        .ledger
+        .metrics
+        .events
+        .as_deref()
+        .map(super::timeline::fold)
+        .unwrap_or_default();
     Page {
         title: format!("faultline — {}", s.scenario),
         subtitle: format!(
@@ -80,10 +88,15 @@ pub fn run_model(w: &World, s: &Summary) -> Page {
         target_per_h: Some(s.line.target_per_h),
         markers: attack_markers(w)
             .into_iter()
-            .chain(super::timeline::action_markers(w))
+            .chain(super::timeline::action_markers(&folds))
             .collect(),
         shaded: super::timeline::planned_stops(w),
-        timeline: super::timeline::events_section(w),
+        timeline: w
+            .ledger
+            .metrics
+            .events
+            .as_ref()
+            .map(|e| super::timeline::events_section(e.len(), &folds)),
         downtime: downtime_stacks(s),
         downtime_title: "Line downtime by root-cause station and cause".into(),
         cost: cost_bars(s),

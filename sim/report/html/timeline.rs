@@ -79,12 +79,9 @@ pub(crate) fn planned_stops(w: &World) -> Vec<(f64, f64)> {
 }
 
 /// The response's and the operators' actions, one mark per fold.
-pub(crate) fn action_markers(w: &World) -> Vec<ChartMarker> {
-    let Some(events) = &w.ledger.metrics.events else {
-        return Vec::new();
-    };
-    fold(events)
-        .into_iter()
+pub(crate) fn action_markers(folds: &[Fold]) -> Vec<ChartMarker> {
+    folds
+        .iter()
         .filter_map(|f| {
             let kind = match f.kind {
                 EventKind::Response | EventKind::Contained => MarkerKind::Response,
@@ -114,12 +111,11 @@ fn hms(t: Micros) -> String {
 }
 
 /// The event log's section: a filter per kind (a checkbox; unticked, its rows are hidden by
-/// the section's own style rules) and the folded events, at most [`MAX_ROWS`].
-pub(crate) fn events_section(w: &World) -> Option<(String, String, String)> {
-    let events = w.ledger.metrics.events.as_ref()?;
-    let folds = fold(events);
+/// the section's own style rules) and the folded events (`folds`, of `events` in all), at
+/// most [`MAX_ROWS`].
+pub(crate) fn events_section(events: usize, folds: &[Fold]) -> (String, String, String) {
     let mut kinds: std::collections::BTreeMap<EventKind, (usize, usize)> = Default::default();
-    for f in &folds {
+    for f in folds {
         let k = kinds.entry(f.kind).or_default();
         k.0 += 1;
         k.1 += f.count;
@@ -164,15 +160,14 @@ pub(crate) fn events_section(w: &World) -> Option<(String, String, String)> {
             hms(folds[MAX_ROWS].first)
         ));
     }
-    Some((
+    (
         "events".into(),
         format!(
-            "Events: {} in {} rows (one kind from one source less than five minutes apart is one row)",
-            events.len(),
+            "Events: {events} in {} rows (one kind from one source less than five minutes apart is one row)",
             folds.len()
         ),
         html,
-    ))
+    )
 }
 
 #[cfg(test)]

@@ -75,16 +75,7 @@ fn inject_text_is_filled_from_the_twin_and_a_misspelt_field_is_placed() {
     // A field the twin does not know is an error at the inject's text, on load.
     let dir = std::env::temp_dir().join(format!("faultline-tpl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let text = std::fs::read_to_string("scenarios/exercises/vendor-2am.ron")
-        .unwrap()
-        .replace("{plc.plc-filler.mode}", "{plc.plc-filer.mode}")
-        .replace(
-            "scenario: \"",
-            &format!(
-                "scenario: \"{}/scenarios/exercises/",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-        );
+    let text = movable("vendor-2am").replace("{plc.plc-filler.mode}", "{plc.plc-filer.mode}");
     let file = dir.join("x.ron");
     std::fs::write(&file, text).unwrap();
     let err = exercise::load(&file).unwrap_err().to_string();
@@ -184,24 +175,11 @@ fn a_temperature_written_as_a_number_the_twin_does_not_show_is_flagged_by_valida
     // twin's temperatures then (nor the band, the trip or the ambient), and is flagged.
     let dir = std::env::temp_dir().join(format!("faultline-stale-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let text = std::fs::read_to_string("scenarios/exercises/quiet-setpoint.ron")
-        .unwrap()
-        .replacen(
-            "The HMI shows the setpoint at {hmi.pasteurizer.setpoint_c} °C and the zone at {hmi.pasteurizer.temp_c} °C.",
-            "The HMI shows the setpoint at 61.3 °C and the zone at 62.0 °C.",
-            1,
-        )
-        .replace(
-            "scenario: \"",
-            &format!(
-                "scenario: \"{}/scenarios/exercises/",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-        )
-        .replace(
-            "guide: \"../../",
-            &format!("guide: \"{}/", env!("CARGO_MANIFEST_DIR")),
-        );
+    let text = movable("quiet-setpoint").replacen(
+        "The HMI shows the setpoint at {hmi.pasteurizer.setpoint_c} °C and the zone at {hmi.pasteurizer.temp_c} °C.",
+        "The HMI shows the setpoint at 61.3 °C and the zone at 62.0 °C.",
+        1,
+    );
     let file = dir.join("x.ron");
     std::fs::write(&file, text).unwrap();
     let ex = exercise::load(&file).unwrap();

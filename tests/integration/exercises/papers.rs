@@ -411,20 +411,7 @@ fn the_evaluator_listens_for_different_answers_under_each_objective() {
     }
     std::fs::remove_dir_all(&tmp).unwrap();
     // A question that names an objective the exercise does not have is placed.
-    let text = std::fs::read_to_string("scenarios/exercises/quiet-setpoint.ron")
-        .unwrap()
-        .replacen("serves: [\"OT 1\"]", "serves: [\"OT 3\"]", 1)
-        .replace(
-            "scenario: \"",
-            &format!(
-                "scenario: \"{}/scenarios/exercises/",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-        )
-        .replace(
-            "guide: \"../../",
-            &format!("guide: \"{}/", env!("CARGO_MANIFEST_DIR")),
-        );
+    let text = movable("quiet-setpoint").replacen("serves: [\"OT 1\"]", "serves: [\"OT 3\"]", 1);
     let file = std::env::temp_dir().join(format!("faultline-serves-{}.ron", std::process::id()));
     std::fs::write(&file, text).unwrap();
     let err = exercise::load(&file).unwrap_err().to_string();
