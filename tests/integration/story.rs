@@ -239,6 +239,9 @@ fn a_flood_of_blocked_requests_folds_into_rows_and_the_controls_findings_are_on_
     for (kind, n) in &dpi.by_kind {
         assert_eq!(row(findings, &format!("outside the policy: {kind}")), *n);
     }
+    // The parts the table lists add up to their whole.
+    let kinds: u64 = dpi.by_kind.iter().map(|(_, n)| n).sum();
+    assert_eq!(kinds, row(findings, "outside the policy"));
     let ids = r.security.ids.as_ref().unwrap();
     let findings = &html[html
         .find("The IDS&#39;s findings")
@@ -249,6 +252,14 @@ fn a_flood_of_blocked_requests_folds_into_rows_and_the_controls_findings_are_on_
         row(findings, "with nothing behind them (false alarms)"),
         ids.false_alarms
     );
+    assert_eq!(
+        row(findings, "on attack traffic")
+            + row(findings, "on the plant&#39;s own traffic")
+            + row(findings, "with nothing behind them (false alarms)"),
+        row(findings, "alerts")
+    );
+    let kinds: u64 = ids.by_kind.iter().map(|(_, n)| n).sum();
+    assert_eq!(kinds, ids.alerts);
 }
 
 #[test]
