@@ -215,6 +215,7 @@ fn status_mib(key: &str) -> f64 {
 }
 
 fn main() {
+    bars::watchdog(120);
     // `cargo test --all-targets` runs benches without `--bench` (cargo bench passes it):
     // then run once, quickly, as a test.
     if !std::env::args().any(|a| a == "--bench") {

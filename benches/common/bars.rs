@@ -16,6 +16,23 @@ impl Default for Bars {
     }
 }
 
+/// A bench's test pass (no `--bench`) that has not ended after `secs` seconds is stopped
+/// with an error instead of holding the test command until its time runs out: a bench
+/// that talks to itself over sockets and waits for a reply that never comes hangs.
+pub fn watchdog(secs: u64) {
+    if std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(secs));
+        let name = std::env::args().next().unwrap_or_default();
+        eprintln!(
+            "error: {name}: its test pass did not end within {secs} s (a request without a reply?)"
+        );
+        std::process::exit(1);
+    });
+}
+
 impl Bars {
     pub fn new() -> Bars {
         Bars {

@@ -354,6 +354,10 @@ where
 
 /// The upstream's replies to the client, and the proxy's own answers, until the upstream
 /// closes (`lost` says why), the client is gone or the session ends (`answered` closes).
+/// Each write is flushed: a TLS stream keeps what the socket did not take at once (tokio
+/// answers a write with Pending when the socket is full or the task has used its
+/// cooperative budget) until the next write or a flush, and a reply left there would never
+/// reach the client, which waits for it.
 async fn carry_replies<W>(
     mut server_rd: tokio::net::tcp::OwnedReadHalf,
     mut client_wr: W,
@@ -369,14 +373,14 @@ async fn carry_replies<W>(
                 Ok(0) => break "the upstream closed the connection".to_string(),
                 Err(e) => break format!("the upstream connection failed: {e}"),
                 Ok(n) => {
-                    if client_wr.write_all(&buf[..n]).await.is_err() {
+                    if send(&mut client_wr, &buf[..n]).await.is_err() {
                         break "the client is gone".to_string();
                     }
                 }
             },
             answer = answered.recv() => match answer {
                 Some(bytes) => {
-                    if client_wr.write_all(&bytes).await.is_err() {
+                    if send(&mut client_wr, &bytes).await.is_err() {
                         break "the client is gone".to_string();
                     }
                 }
@@ -386,11 +390,18 @@ async fn carry_replies<W>(
     };
     // The proxy's answers already given still go out.
     while let Ok(bytes) = answered.try_recv() {
-        if client_wr.write_all(&bytes).await.is_err() {
+        if send(&mut client_wr, &bytes).await.is_err() {
             break;
         }
     }
     let _ = lost.send(why);
+}
+
+/// Bytes to the client, written and flushed (a no-op on plain TCP; under TLS it pushes out
+/// the records the socket did not take at once).
+async fn send<W: tokio::io::AsyncWrite + Unpin>(w: &mut W, bytes: &[u8]) -> std::io::Result<()> {
+    w.write_all(bytes).await?;
+    w.flush().await
 }
 
 /// What the proxy does with one request: forward it upstream, answer it itself (an
@@ -519,4 +530,74 @@ fn decide(
         framed: true,
     };
     Ok(d.decide(&request, t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A client whose write side keeps what it is given until a flush, as a TLS stream does
+    /// when the socket does not take a record at once: its reply still reaches it.
+    #[tokio::test]
+    async fn a_reply_to_a_client_that_buffers_its_writes_is_flushed_to_it() {
+        // The device: answers every request with ten input registers.
+        let device = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = device.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = device.accept().await.unwrap();
+            let mut f = Framer::new();
+            let mut buf = vec![0u8; 512];
+            while let Ok(n) = s.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                f.push(&buf[..n]);
+                while let Some(Ok(adu)) = f.next_frame() {
+                    let (h, _) = parse_adu(&adu).unwrap();
+                    let r = Response::ReadInputRegisters(vec![7; 10]);
+                    s.write_all(&response_adu(h.transaction_id, h.unit_id, &r))
+                        .await
+                        .unwrap();
+                }
+            }
+        });
+        let (ours, mut theirs) = tokio::io::duplex(4096);
+        let (rd, wr) = tokio::io::split(ours);
+        let ends = Ends {
+            rd,
+            wr: tokio::io::BufWriter::new(wr),
+            peer: "127.0.0.1:40000".parse().unwrap(),
+            role: None,
+        };
+        let proxy = tokio::spawn(session(
+            ends,
+            upstream,
+            None,
+            DecisionLog::discard(),
+            1,
+            Instant::now(),
+            ProxyOptions::default(),
+        ));
+        let request = crate::modbus::request_adu(
+            9,
+            1,
+            &Request::ReadInputRegisters {
+                address: 0,
+                quantity: 10,
+            },
+        );
+        theirs.write_all(&request).await.unwrap();
+        let mut reply = [0u8; 29];
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            theirs.read_exact(&mut reply),
+        )
+        .await
+        .expect("the reply reaches the client within 5 s")
+        .unwrap();
+        assert_eq!(&reply[..2], &9u16.to_be_bytes());
+        assert_eq!(reply[7], 0x04);
+        drop(theirs);
+        proxy.await.unwrap().unwrap();
+    }
 }
