@@ -1,7 +1,7 @@
 //! What a decision does in the twin: each option of a decision point is a list of these,
 //! applied at the decision's simulated time.
 
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, StationKind};
 use serde::{Deserialize, Serialize};
 
 /// What an option of an exercise's decision does in the twin, at the decision's time.
@@ -37,6 +37,15 @@ pub enum Act {
     /// Move the steps from this host that have not started yet to this simulated hour
     /// (e.g. a scan into the maintenance window).
     RescheduleSteps(String, f64),
+    /// Quality puts this thermal station's product on hold (a HACCP deviation declared
+    /// now, whatever the HMI shows): its excursion is seen now, so what it made within the
+    /// scenario's shipping delay (`cost.out_of_band.ships_after_h`) is held instead of
+    /// shipped, and product it makes out of its band from now on is held as it is made.
+    HoldProduct(String),
+    /// What becomes of held product once its lots are tested, for every held lot of the
+    /// run: destroyed, released in part, or reworked (as `cost.out_of_band.held`, which
+    /// it replaces).
+    Disposition(crate::scenario::Disposition),
 }
 
 impl Act {
@@ -81,6 +90,32 @@ impl Act {
                 .segmentation
                 .is_none()
                 .then(|| "the scenario has no zone firewalls (segmentation: Some(...))".into()),
+            Act::HoldProduct(st) => match s.stations.iter().find(|x| x.name == *st) {
+                Some(x) if matches!(x.kind, StationKind::Thermal(_)) => None,
+                Some(_) => Some(format!(
+                    "\"{st}\" has no thermal process: only a thermal station's product is held for its temperature"
+                )),
+                None => {
+                    let names: Vec<&str> = s
+                        .stations
+                        .iter()
+                        .filter(|x| matches!(x.kind, StationKind::Thermal(_)))
+                        .map(|x| x.name.as_str())
+                        .collect();
+                    Some(format!(
+                        "no station named \"{st}\"; thermal stations: {}",
+                        names.join(", ")
+                    ))
+                }
+            },
+            Act::Disposition(d) => match (&s.cost.out_of_band, d.check()) {
+                (None, _) => Some(
+                    "the scenario does not price product out of band (cost: (out_of_band: Some(...)))"
+                        .into(),
+                ),
+                (_, Some((field, m))) => Some(format!("{field}: {m}")),
+                _ => None,
+            },
             Act::RestorePlc(p) => (!s.plcs.iter().any(|x| x.name == *p)).then(|| {
                 let names: Vec<&str> = s.plcs.iter().map(|x| x.name.as_str()).collect();
                 format!("no PLC named \"{p}\"; PLCs: {}", names.join(", "))

@@ -74,6 +74,8 @@ pub struct Excursions {
     /// Per thermal station: (station, its temperature scrap at the last look, its open
     /// excursion's index in `list`, its last excursion's).
     watch: Vec<(usize, u64, Option<usize>, Option<usize>)>,
+    /// The stations whose product quality has put on hold ([`Excursions::hold`]).
+    on_hold: Vec<usize>,
 }
 
 impl Excursions {
@@ -84,6 +86,21 @@ impl Excursions {
                 .filter(|&i| plant.stations[i].thermal.is_some())
                 .map(|i| (i, 0, None, None))
                 .collect(),
+            on_hold: Vec::new(),
+        }
+    }
+
+    /// Quality holds station `station`'s product at `t`: its excursions not yet seen are
+    /// seen now (what they made within the shipping delay is held, not shipped), and an
+    /// excursion it has from now on is seen as it begins.
+    pub fn hold(&mut self, station: usize, t: Micros) {
+        if !self.on_hold.contains(&station) {
+            self.on_hold.push(station);
+        }
+        for e in self.list.iter_mut().filter(|e| e.station == station) {
+            if e.seen_at.is_none_or(|s| s > t) {
+                e.seen_at = Some(t);
+            }
         }
     }
 
@@ -145,7 +162,7 @@ impl Excursions {
             }
             if let Some(k) = *open {
                 let e = &mut self.list[k];
-                if e.seen_at.is_none() && seen(*i) {
+                if e.seen_at.is_none() && (seen(*i) || self.on_hold.contains(i)) {
                     e.seen_at = Some(t);
                 }
                 if !out {

@@ -422,7 +422,7 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
     );
     let out = std::env::temp_dir().join(format!("faultline-side-{}", std::process::id()));
     let cmd = format!(
-        "{} exercise scenarios/exercises/vendor-2am.ron --side ot --out {}",
+        "{} exercise scenarios/exercises/scan-legacy.ron --side ot --out {}",
         env!("CARGO_BIN_EXE_faultline"),
         out.display()
     );
@@ -436,7 +436,7 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
         use std::io::Write;
         let stdin = child.stdin.as_mut().unwrap();
         // Enter at each inject the default road shows: three decisions (the default) and
-        // the discussion inject; two injects on other roads are skipped.
+        // the discussion inject at 02:06 (the labelers stop), all four shown.
         stdin.write_all(b"\n\n\n\n").unwrap();
     }
     let r = child.wait_with_output().unwrap();
@@ -448,15 +448,15 @@ fn at_the_prompt_each_side_sees_its_own_screen_and_every_inject_waits_for_the_ta
         "the IT screen shown to OT:\n{text}"
     );
     assert!(
-        text.contains("inject 2 of 6") && text.contains("inject 6 of 6"),
+        text.contains("inject 2 of 4") && text.contains("inject 4 of 4"),
         "the discussion inject was not shown:\n{text}"
     );
     assert!(text.contains("discussion — Enter"), "{text}");
     let log: exercise::DecisionLog =
         serde_json::from_str(&std::fs::read_to_string(out.join("decisions.json")).unwrap())
             .unwrap();
-    assert_eq!(log.decisions.len(), 6);
-    assert_eq!(log.decisions.iter().filter(|t| t.skipped).count(), 2);
+    assert_eq!(log.decisions.len(), 4);
+    assert_eq!(log.decisions.iter().filter(|t| t.skipped).count(), 0);
     std::fs::remove_dir_all(&out).unwrap();
 }
 
@@ -466,6 +466,9 @@ fn injects_branch_on_the_tables_choices_and_on_the_twin() {
     // open, one for a table that did not, and a third shown only if the filler's PLC
     // reads STOP at 02:40.
     let mut ex = load("vendor-2am");
+    // The 02:30 inject's own decision (the held product's fate) is left out: the test is
+    // about which injects are shown.
+    ex.exercise.injects[1].decision = None;
     let mut open = ex.exercise.injects[1].clone();
     open.title = "VPN left open".into();
     open.when = Some(exercise::When::Chose(0, "approve".into()));

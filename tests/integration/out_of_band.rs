@@ -3,6 +3,7 @@
 //! shipped (and recalled) when it does not. Checked against a shadow account the test
 //! keeps itself, tick by tick, from the station's counters and what the HMI displays.
 
+use faultline::act::Act;
 use faultline::report::Summary;
 use faultline::report::text::thousands;
 use faultline::scenario::OutOfBandCosts;
@@ -19,11 +20,13 @@ struct Shadow {
 }
 
 fn shadowed(s: &Scenario, seed: u64) -> (Summary, Shadow) {
-    let (_, r, shadow) = shadowed_world(s, seed);
+    let (_, r, shadow) = shadowed_world(s, seed, &[]);
     (r, shadow)
 }
 
-fn shadowed_world(s: &Scenario, seed: u64) -> (World, Summary, Shadow) {
+/// `s` run at `seed` with the shadow, each of `acts` (hour, action) applied at the first
+/// step at or after its hour, as an exercise's decision is.
+fn shadowed_world(s: &Scenario, seed: u64, acts: &[(f64, Act)]) -> (World, Summary, Shadow) {
     let p = s
         .stations
         .iter()
@@ -35,7 +38,11 @@ fn shadowed_world(s: &Scenario, seed: u64) -> (World, Summary, Shadow) {
         first_shown: None,
     };
     let mut last = 0;
+    let mut acts = acts.iter().peekable();
     while !w.done() {
+        while let Some((_, a)) = acts.next_if(|(h, _)| w.now >= (h * H as f64) as u64) {
+            w.act(a);
+        }
         let t = w.now;
         w.step();
         let st = &w.plant.stations[p];
@@ -128,7 +135,7 @@ fn the_hidden_setpoint_ships_what_the_hmi_hid_and_holds_the_rest() {
 #[test]
 fn the_html_report_shows_the_held_and_shipped_product_and_the_text_its_lines() {
     let s = load(Path::new("scenarios/attack-setpoint-hidden.ron")).unwrap();
-    let (w, r, _) = shadowed_world(&s, 42);
+    let (w, r, _) = shadowed_world(&s, 42, &[]);
     let b = &r.cost.out_of_band;
     let html = faultline::report::html::run_page(&w, &r);
     let title = format!(
@@ -459,4 +466,113 @@ fn a_disposition_share_outside_0_to_1_is_refused_at_its_field() {
         assert!(err.contains(field), "{held}: {err}");
     }
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn quality_holding_the_product_holds_what_had_not_shipped_and_its_disposition_prices_it() {
+    use faultline::scenario::Disposition;
+    let s = load(Path::new("scenarios/attack-setpoint-hidden.ron")).unwrap();
+    let p = prices(&s);
+    let ships_after = (p.ships_after_h * H as f64) as u64;
+    let (plain, _) = shadowed(&s, 42);
+    let unseen = plain.cost.out_of_band.excursions[0].seen_at_h.unwrap();
+    // Held at 06:30, while the spoof still hides the excursion from the HMI (seen at
+    // `unseen` without the hold): seen then; shipped what was made before 04:30.
+    let hold = Act::HoldProduct("pasteurizer".into());
+    let (_, r, shadow) = shadowed_world(&s, 42, &[(6.5, hold.clone())]);
+    let b = &r.cost.out_of_band;
+    assert!(unseen > 6.5, "the HMI shows it only at {unseen} h");
+    assert_eq!(b.excursions.len(), 1, "{b:#?}");
+    let seen = b.excursions[0].seen_at_h.unwrap();
+    assert!((seen - 6.5).abs() < 1.0 / 3600.0, "seen at {seen} h");
+    let limit = (6.5 * H as f64) as u64 - ships_after;
+    let made = |f: &dyn Fn(u64) -> bool| -> u64 {
+        shadow.made.iter().filter(|m| f(m.0)).map(|m| m.1).sum()
+    };
+    let shipped = made(&|t| t < limit);
+    let one_second = made(&|t| t + 1_000_000 >= limit && t < limit + 1_000_000);
+    assert!(
+        b.shipped.abs_diff(shipped) <= one_second,
+        "shipped {} ≠ {shipped} (± {one_second})",
+        b.shipped
+    );
+    assert_eq!(b.held + b.shipped, made(&|_| true));
+    assert!(
+        b.held > plain.cost.out_of_band.held && b.shipped > 0,
+        "{b:#?}"
+    );
+    // A hold moves paperwork, not physics: the tree and the product are the run's.
+    assert_eq!(
+        serde_json::to_string(&r.loss_tree).unwrap(),
+        serde_json::to_string(&plain.loss_tree).unwrap()
+    );
+    assert_eq!(b.units, plain.cost.out_of_band.units);
+    let expect = p.test_per_lot.mean()
+        + b.shipped as f64 * p.recall_per_unit.mean()
+        + p.recall_fixed.mean()
+        + p.regulatory.mean();
+    assert!((b.total - expect).abs() < 0.01, "{} ≠ {expect}", b.total);
+
+    // Held at 02:00, before the attack: the excursion is seen as it begins, nothing ships,
+    // and no recall is owed.
+    let (_, early, _) = shadowed_world(&s, 42, &[(2.0, hold.clone())]);
+    let e = &early.cost.out_of_band;
+    assert_eq!((e.shipped, e.held, e.recalls), (0, b.units, 0), "{e:#?}");
+    assert!((e.excursions[0].seen_at_h.unwrap() - e.excursions[0].start_h).abs() < 1e-9);
+    assert!(
+        (e.total - p.test_per_lot.mean()).abs() < 0.01,
+        "{}",
+        e.total
+    );
+
+    // The decision on what becomes of it: half released after the lab's tests, each
+    // cause's held units rounded, credited at a unit's output and materials.
+    let release = Act::Disposition(Disposition::Release { pass_rate: 0.5 });
+    let (_, rr, _) = shadowed_world(&s, 42, &[(6.5, hold), (6.5, release)]);
+    let q = &rr.cost.out_of_band;
+    assert_eq!((q.held, q.shipped), (b.held, b.shipped));
+    assert_eq!(q.disposition, Disposition::Release { pass_rate: 0.5 });
+    let back: u64 = q
+        .excursions
+        .iter()
+        .flat_map(|e| &e.by_cause)
+        .map(|c| (c.held as f64 * 0.5).round() as u64)
+        .sum();
+    assert_eq!(q.recovered, back);
+    let unit = s.cost.downtime_per_h.mean() / faultline::world::bottleneck(&s).1
+        + s.cost.scrap_per_unit.mean();
+    assert!(
+        (q.total - (expect - back as f64 * unit)).abs() < 0.05,
+        "{} against {}",
+        q.total,
+        expect - back as f64 * unit
+    );
+    assert!(
+        (rr.cost.total - r.cost.total - (q.total - b.total)).abs() < 0.05,
+        "the run's total moves by the secondary loss's move only"
+    );
+}
+
+#[test]
+fn a_hold_or_a_disposition_that_cannot_apply_is_refused_with_what_would() {
+    use faultline::scenario::Disposition;
+    let s = load(Path::new("scenarios/attack-setpoint-hidden.ron")).unwrap();
+    assert_eq!(Act::HoldProduct("pasteurizer".into()).check(&s), None);
+    let m = Act::HoldProduct("filler".into()).check(&s).unwrap();
+    assert!(m.contains("no thermal process"), "{m}");
+    let m = Act::HoldProduct("oven".into()).check(&s).unwrap();
+    assert!(m.contains("thermal stations: pasteurizer"), "{m}");
+    let m = Act::Disposition(Disposition::Release { pass_rate: 1.5 })
+        .check(&s)
+        .unwrap();
+    assert!(
+        m.starts_with("pass_rate: 1.5 must be a share from 0 to 1"),
+        "{m}"
+    );
+    let mut unpriced = s.clone();
+    unpriced.cost.out_of_band = None;
+    let m = Act::Disposition(Disposition::Destroy)
+        .check(&unpriced)
+        .unwrap();
+    assert!(m.contains("out_of_band: Some"), "{m}");
 }

@@ -45,6 +45,11 @@ def count_injects(name):
     return len(re.findall(r"^\s*at_h:", text, re.M))
 
 
+def count_roles(name):
+    text = (ROOT / f"scenarios/exercises/{name}.ron").read_text()
+    return len(re.findall(r"^\s*\(name: \"[^\"]+\", side:", text, re.M))
+
+
 def pdf_pages(path):
     return len(re.findall(rb"/Type\s*/Page[^s]", path.read_bytes()))
 
@@ -76,7 +81,9 @@ def test_the_line_diagram_and_the_role_cards_are_visible(tmp_path):
     blue = sum(1 for y in range(h) for x in range(w) if near(px[x, y], (30, 90, 200), 40))
     assert blue > 300, f"PLC labels and conduits not visible ({blue} px)"
     dom = chromium(pack / "participants/role-cards.html", "--dump-dom").stdout
-    assert dom.count('class="card role-card"') == 4
+    roles = count_roles("vendor-2am")
+    assert roles == 7, f"{roles} roles read from vendor-2am.ron"
+    assert dom.count('class="card role-card"') == roles
     shot = tmp_path / "roles.png"
     chromium(pack / "participants/role-cards.html", "--window-size=1100,1400", f"--screenshot={shot}")
     img = Image.open(shot).convert("RGB")

@@ -119,6 +119,28 @@ impl Disposition {
             } => (*yield_rate, per_unit.mean()),
         }
     }
+
+    /// Why this disposition cannot be (a share outside 0–1, a negative price), if so:
+    /// (the field under `held`, the message).
+    pub fn check(&self) -> Option<(&'static str, String)> {
+        let share = |field: &'static str, v: f64| {
+            (!(0.0..=1.0).contains(&v)).then(|| {
+                (
+                    field,
+                    format!("{v} must be a share from 0 to 1 (0.9: nine in ten units)"),
+                )
+            })
+        };
+        match self {
+            Disposition::Destroy => None,
+            Disposition::Release { pass_rate } => share("pass_rate", *pass_rate),
+            Disposition::Rework {
+                per_unit,
+                yield_rate,
+            } => share("yield_rate", *yield_rate)
+                .or_else(|| per_unit.check_non_negative().map(|m| ("per_unit", m))),
+        }
+    }
 }
 
 /// What the response to one attack step costs, by the step's outcome: the people and

@@ -99,6 +99,32 @@ impl World {
                 }
                 None => format!("no PLC {p}"),
             },
+            Act::HoldProduct(st) => {
+                match self.scenario.stations.iter().position(|x| x.name == *st) {
+                    Some(i) => {
+                        self.ledger.excursions.hold(i, t);
+                        format!("{st}'s product on hold: what has not shipped is held")
+                    }
+                    None => format!("no station {st}"),
+                }
+            }
+            Act::Disposition(d) => match &mut self.scenario.cost.out_of_band {
+                Some(o) => {
+                    o.held = *d;
+                    match d {
+                        crate::scenario::Disposition::Destroy => "held product destroyed".into(),
+                        crate::scenario::Disposition::Release { pass_rate } => format!(
+                            "held product tested; the {:.0} % that passes is released",
+                            100.0 * pass_rate
+                        ),
+                        crate::scenario::Disposition::Rework { yield_rate, .. } => format!(
+                            "held product reworked; {:.0} % comes out sellable",
+                            100.0 * yield_rate
+                        ),
+                    }
+                }
+                None => "no price for product out of band: nothing to decide".into(),
+            },
             Act::CancelSteps(h) => {
                 let n = self.move_steps(h, Micros::MAX);
                 format!("{n} step(s) from {h} cancelled")

@@ -108,26 +108,12 @@ pub fn validate(s: &Scenario) -> Vec<Problem> {
         ("cost.per_false_positive", cost.per_false_positive),
     ];
     if let Some(o) = &cost.out_of_band {
-        let share = |field: &str, v: f64, c: &mut Checker| {
-            if !(0.0..=1.0).contains(&v) {
-                c.fail(
-                    format!("cost.out_of_band.held.{field}"),
-                    format!("{v} must be a share from 0 to 1 (0.9: nine in ten units)"),
-                );
-            }
-        };
-        match o.held {
-            crate::scenario::Disposition::Destroy => {}
-            crate::scenario::Disposition::Release { pass_rate } => {
-                share("pass_rate", pass_rate, &mut c)
-            }
-            crate::scenario::Disposition::Rework {
-                per_unit,
-                yield_rate,
-            } => {
-                share("yield_rate", yield_rate, &mut c);
-                prices.push(("cost.out_of_band.held.per_unit", per_unit));
-            }
+        match o.held.check() {
+            Some(("per_unit", _)) | None => {}
+            Some((field, m)) => c.fail(format!("cost.out_of_band.held.{field}"), m),
+        }
+        if let crate::scenario::Disposition::Rework { per_unit, .. } = o.held {
+            prices.push(("cost.out_of_band.held.per_unit", per_unit));
         }
         prices.extend([
             ("cost.out_of_band.test_per_lot", o.test_per_lot),
