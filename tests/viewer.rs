@@ -204,7 +204,7 @@ mod ttf;
 
 #[test]
 fn every_line_of_the_panels_fits_its_panel() {
-    use faultline::viewer::text::{ADVANCE_EM, columns, event_log, fit, kpis, zone_row};
+    use faultline::viewer::text::{ADVANCE_EM, columns, event_log, fit, kpis};
     // A line is cut at a character (° is two bytes), its last an ellipsis.
     assert_eq!(fit("57.0 °C", 7), "57.0 °C");
     assert_eq!(fit("57.0 °C → 62", 7), "57.0 °…");
@@ -249,25 +249,135 @@ fn every_line_of_the_panels_fits_its_panel() {
                     cols
                 )) <= cols
             );
-            let n = &snap.network;
-            for z in 0..n.zones.len() {
-                let row = zone_row(n, z, cols);
-                assert!(row.chars().count() <= cols, "{row}");
-                // Every host is named or counted.
-                let hosts = n.hosts.iter().filter(|h| h.zone == z).count();
-                let named = row
-                    .split(' ')
-                    .skip(1)
-                    .filter(|p| !p.starts_with('+'))
-                    .count();
-                let more: usize = row
-                    .rsplit(" +")
-                    .next()
-                    .filter(|_| row.contains(" +"))
-                    .and_then(|m| m.parse().ok())
-                    .unwrap_or(0);
-                assert_eq!(named + more, hosts, "{row}");
+        }
+    }
+}
+
+/// The network panel's Purdue diagram: levels by conduits from the PLCs' zone, every box
+/// inside the panel and in its level's row, every host's mark inside its zone's box, every
+/// zone's name cut to its box, every conduit from one of its boxes to the other; and what
+/// crosses a conduit now (connections, refusals, an attack's route) is the World's.
+#[test]
+fn the_purdue_diagram_keeps_every_zone_host_and_conduit_in_its_place() {
+    use faultline::purdue::HostMark;
+    use faultline::viewer::purdue::{HOST_MARK, LABEL_FONT, PANEL, Rect, diagram};
+    use faultline::viewer::text::{ADVANCE_EM, fit};
+    let panel = PANEL;
+    // The panel lies between the network's summary lines and the status lines.
+    assert!(panel.y >= 470.0 + 30.0 && panel.y + panel.h <= 720.0 - 3.0 * 12.0 * 1.2);
+    for (file, hours) in [
+        ("scenarios/bottling-line.ron", 1.0),
+        ("scenarios/all-controls.ron", 12.0),
+        ("scenarios/attack-setpoint-hidden.ron", 5.0),
+    ] {
+        let s = faultline::load(Path::new(file)).unwrap();
+        let mut w = World::new(&s, 7);
+        w.run_until(faultline::time::from_secs(hours * 3600.0));
+        let snap = Snapshot::of(&w);
+        let n = &snap.network;
+        let p = &n.purdue;
+        // bottling-line's zones: enterprise, dmz, supervisory, control, vendor.
+        if file.ends_with("bottling-line.ron") {
+            assert_eq!(p.levels, vec![4, 3, 2, 1, 4], "{file}");
+        }
+        let plcs = p.hosts.iter().filter(|m| **m == HostMark::Plc).count();
+        assert_eq!(plcs, s.plcs.len(), "{file}");
+        let d = diagram(p, &n.hosts, panel);
+        for (z, r) in d.zones.iter().enumerate() {
+            assert!(
+                r.x >= panel.x
+                    && r.y >= panel.y
+                    && r.x + r.w <= panel.x + panel.w + 0.01
+                    && r.y + r.h <= panel.y + panel.h + 0.01,
+                "{file}: zone {z} {r:?} outside the panel"
+            );
+            let (_, row) = d.rows.iter().find(|(l, _)| *l == p.levels[z]).unwrap();
+            assert!(
+                r.y >= row.y && r.y + r.h <= row.y + row.h + 0.01,
+                "{file}: zone {z}"
+            );
+            // Its name, cut to its box, is no wider than the box.
+            let name = fit(&n.zones[z], d.name_cols[z]);
+            let width = name.chars().count() as f32 * ADVANCE_EM * LABEL_FONT;
+            assert!(
+                width <= r.w - 6.0,
+                "{file}: {name} {width} px in {} px",
+                r.w
+            );
+        }
+        // No two boxes overlap.
+        for a in 0..d.zones.len() {
+            for b in a + 1..d.zones.len() {
+                let (x, y) = (d.zones[a], d.zones[b]);
+                let apart =
+                    x.x + x.w <= y.x || y.x + y.w <= x.x || x.y + x.h <= y.y || y.y + y.h <= x.y;
+                assert!(apart, "{file}: zones {a} and {b} overlap");
             }
+        }
+        for (h, c) in d.hosts.iter().enumerate() {
+            let r = d.zones[n.hosts[h].zone];
+            assert!(
+                r.contains(*c, HOST_MARK / 2.0 - 0.01),
+                "{file}: host {} at {c:?} outside {r:?}",
+                n.hosts[h].name
+            );
+        }
+        let on_edge = |p: [f32; 2], r: Rect| {
+            let inside_x = p[0] >= r.x - 0.01 && p[0] <= r.x + r.w + 0.01;
+            let inside_y = p[1] >= r.y - 0.01 && p[1] <= r.y + r.h + 0.01;
+            let edge = (p[0] - r.x).abs() < 0.01
+                || (p[0] - r.x - r.w).abs() < 0.01
+                || (p[1] - r.y).abs() < 0.01
+                || (p[1] - r.y - r.h).abs() < 0.01;
+            inside_x && inside_y && edge
+        };
+        for (k, c) in p.conduits.iter().enumerate() {
+            let (a, b) = d.conduits[k];
+            assert!(
+                on_edge(a, d.zones[c.zones.0]) && on_edge(b, d.zones[c.zones.1]),
+                "{file}: conduit {k}"
+            );
+        }
+        // What crosses the conduits is the World's: every open link is counted on each
+        // conduit of its route, every refusal once.
+        let links = w.net.bus.links.iter().filter(|l| l.open).count();
+        let hmi_to_plc = p
+            .conduits
+            .iter()
+            .map(|c| c.open_links as usize)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            hmi_to_plc > 0 && hmi_to_plc <= links,
+            "{file}: {hmi_to_plc} of {links}"
+        );
+        let refused: u64 = w.net.blocked_flows.values().map(|r| r.attempts).sum();
+        let drawn: u64 = p.conduits.iter().map(|c| c.blocked).sum();
+        // Refused between zones: at the firewall of the route's first conduit; refused
+        // inside a zone (no conduit to cross): not drawn.
+        assert!(drawn <= refused, "{file}: {drawn} of {refused}");
+        assert_eq!(refused > 0, drawn > 0, "{file}: {drawn} of {refused}");
+        if file.ends_with("attack-setpoint-hidden.ron") {
+            // The engineering workstation's steps run from the supervisory zone to the
+            // control zone: that conduit is the attack's, and the workstation is marked.
+            let ws = n.hosts.iter().position(|h| h.name == "eng-ws").unwrap();
+            assert!(p.attackers[ws], "{file}");
+            let plc = n
+                .hosts
+                .iter()
+                .position(|h| h.name == "plc-pasteur")
+                .unwrap();
+            assert!(p.targets[plc], "{file}");
+            assert_eq!(p.targets.iter().filter(|t| **t).count(), 1, "{file}");
+            assert_eq!(p.paths, vec![(ws, plc)], "{file}: one path for the two steps");
+            let z = |name: &str| n.zones.iter().position(|x| x == name).unwrap();
+            let (sup, ctl) = (z("supervisory"), z("control"));
+            for c in &p.conduits {
+                let ours = c.zones == (sup, ctl) || c.zones == (ctl, sup);
+                assert_eq!(c.attack, ours, "{file}: {:?}", c.zones);
+            }
+        } else {
+            assert!(p.conduits.iter().all(|c| !c.attack) || !w.campaign.attacks.is_empty());
         }
     }
 }

@@ -123,10 +123,12 @@ pub fn run(a: Args) -> Result<(), Failure> {
                 serde_json::json!({"station": st.name, "center": c, "size": size})
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::json!({"width": faultline::view::WIDTH, "height": faultline::view::HEIGHT, "stations": rows})
-        );
+        let mut out = serde_json::json!({"width": faultline::view::WIDTH, "height": faultline::view::HEIGHT, "stations": rows});
+        #[cfg(feature = "viewer-model")]
+        {
+            out["network"] = network_layout(&world);
+        }
+        println!("{out}");
         return Ok(());
     }
     view(
@@ -144,6 +146,32 @@ pub fn run(a: Args) -> Result<(), Failure> {
             follow,
         },
     )
+}
+
+/// Where the window draws the network's Purdue diagram: each zone's box and level, each
+/// host's mark and kind (for the screenshot test, which samples them).
+#[cfg(feature = "viewer-model")]
+fn network_layout(world: &World) -> serde_json::Value {
+    let snap = faultline::view::Snapshot::of(world);
+    let n = &snap.network;
+    let d =
+        faultline::viewer::purdue::diagram(&n.purdue, &n.hosts, faultline::viewer::purdue::PANEL);
+    let zones: Vec<serde_json::Value> = d
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(z, r)| serde_json::json!({"zone": n.zones[z], "level": n.purdue.levels[z], "x": r.x, "y": r.y, "w": r.w, "h": r.h}))
+        .collect();
+    let hosts: Vec<serde_json::Value> = d
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(h, c)| {
+            let kind = format!("{:?}", n.purdue.hosts[h]);
+            serde_json::json!({"host": n.hosts[h].name, "kind": kind, "center": c})
+        })
+        .collect();
+    serde_json::json!({"zones": zones, "hosts": hosts, "mark": faultline::viewer::purdue::HOST_MARK})
 }
 
 /// What `faultline view` was asked for, past the scenario and the world built from it.

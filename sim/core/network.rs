@@ -259,6 +259,16 @@ impl Network {
         crate::zones::path(self.zones.len(), &self.conduits, from, to)
     }
 
+    /// The zone graph's edges: (zone a, zone b) per conduit, as the scenario lists them.
+    pub fn conduits(&self) -> &[(usize, usize)] {
+        &self.conduits
+    }
+
+    /// Conduits (indices into [`Network::conduits`]) on the route between two zones.
+    pub fn route(&self, from: usize, to: usize) -> Option<Vec<usize>> {
+        self.path(from, to)
+    }
+
     /// Whether a route joins zones `a` and `b` (through conduits, or the same zone).
     pub fn zones_joined(&self, a: usize, b: usize) -> bool {
         self.path(a, b).is_some()

@@ -86,6 +86,8 @@ pub struct NetworkView {
     pub dpi_blocked: u64,
     /// Modbus requests on the bus so far (traffic).
     pub requests: u64,
+    /// The zones, conduits and hosts as a Purdue diagram draws them.
+    pub purdue: crate::purdue::PurdueView,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -345,6 +347,7 @@ fn network_view(w: &World) -> NetworkView {
         detections: w.controls.ids_stats.alerts,
         dpi_blocked: w.controls.dpi_stats.blocked,
         requests: w.devices.plcs.iter().map(|p| p.stats.requests).sum(),
+        purdue: crate::purdue::purdue_view(w),
     }
 }
 

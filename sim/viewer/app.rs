@@ -18,11 +18,13 @@ use std::path::PathBuf;
 
 mod keys;
 mod launch;
+mod network;
 mod panels;
 
 use keys::*;
 pub use launch::ViewError;
 use launch::{display_named, run_app};
+use network::{network, spawn_network};
 use panels::*;
 
 /// How `faultline view` was asked to run.
@@ -73,7 +75,7 @@ struct KpiText;
 struct LogText;
 
 #[derive(Component)]
-struct NetText;
+pub(crate) struct NetText;
 
 #[derive(Component)]
 struct StatusText;
@@ -91,12 +93,6 @@ struct Unit {
     a: Vec2,
     b: Vec2,
 }
-
-#[derive(Component)]
-struct ZoneBox(usize);
-
-#[derive(Component)]
-struct ZoneText(usize);
 
 /// Top of the network panel, pixels.
 const NET_Y: f32 = 470.0;
@@ -384,31 +380,5 @@ fn spawn_trend(commands: &mut Commands) {
         text("", TREND_FONT, INK),
         Anchor::TOP_LEFT,
         at(tx, ty - 36.0, 1.0),
-    ));
-}
-
-/// The network panel: a row per zone, and its summary line.
-fn spawn_network(commands: &mut Commands, snap: &Snap) {
-    // Network panel.
-    for z in 0..snap.0.network.zones.len() {
-        let y = NET_Y + 36.0 + 20.0 * z as f32;
-        commands.spawn((
-            ZoneBox(z),
-            Sprite::from_color(rgb([235, 235, 235]), Vec2::new(NET_W, 18.0)),
-            Anchor::TOP_LEFT,
-            at(40.0, y, 0.0),
-        ));
-        commands.spawn((
-            ZoneText(z),
-            text("", NET_FONT, INK),
-            Anchor::CENTER_LEFT,
-            at(40.0 + INSET, y + 9.0, 1.0),
-        ));
-    }
-    commands.spawn((
-        NetText,
-        text("", NET_FONT, INK),
-        Anchor::TOP_LEFT,
-        at(40.0 + INSET, NET_Y, 1.0),
     ));
 }

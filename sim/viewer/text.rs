@@ -3,7 +3,7 @@
 //! line that fits its panel is one of at most [`columns`] characters. Lines that would run
 //! past their panel are cut with an ellipsis, at a character, never inside one.
 
-use crate::view::{NetworkView, Snapshot};
+use crate::view::Snapshot;
 
 /// Every glyph's advance in the viewer's font, in ems (1233 of 2048 font units; the test
 /// reads it from the font file).
@@ -59,42 +59,6 @@ pub fn kpis(s: &Snapshot, cols: usize) -> String {
         lines.push(format!("{a:<first$}{b}"));
     }
     lines.into_iter().map(|l| fit(&l, cols) + "\n").collect()
-}
-
-/// A zone's row in the network panel: its name and hosts, as many as fit, then how many more.
-pub fn zone_row(n: &NetworkView, z: usize, cols: usize) -> String {
-    let Some(name) = n.zones.get(z) else {
-        return String::new();
-    };
-    let hosts: Vec<String> = n
-        .hosts
-        .iter()
-        .filter(|h| h.zone == z)
-        .map(|h| {
-            if h.isolated {
-                format!("{} (isolated)", h.name)
-            } else {
-                h.name.clone()
-            }
-        })
-        .collect();
-    let mut line = format!("[{name}]");
-    for (k, h) in hosts.iter().enumerate() {
-        let more = hosts.len() - k - 1;
-        // Room for this host and, if any follow, for " +N".
-        let tail = if more > 0 {
-            format!(" +{more}").len()
-        } else {
-            0
-        };
-        if line.chars().count() + 1 + h.chars().count() + tail > cols {
-            line.push_str(&format!(" +{}", hosts.len() - k));
-            break;
-        }
-        line.push(' ');
-        line.push_str(h);
-    }
-    fit(&line, cols)
 }
 
 /// The event log's panel: its heading, a line per event, the facilitator's last feedback.

@@ -92,3 +92,43 @@ def test_viewer_without_a_display_says_what_is_missing(tmp_path, display):
         assert "neither DISPLAY nor WAYLAND_DISPLAY is set" in r.stderr, r.stderr
     else:
         assert "the window system refused" in r.stderr, r.stderr
+
+
+def test_the_network_panel_draws_the_purdue_diagram_and_the_attacks_path(tmp_path):
+    # The hidden setpoint's two steps launched at the start: the engineering workstation
+    # (supervisory zone) spoofs and writes the pasteurizer's PLC (control zone).
+    from PIL import Image
+
+    hidden = str(ROOT / "scenarios/attack-setpoint-hidden.ron")
+    layout = json.loads(subprocess.run([VIEWER, "view", hidden, "--print-layout"],
+                                       capture_output=True, text=True, check=True).stdout)
+    net = layout["network"]
+    assert [z["level"] for z in net["zones"]] == [4, 3, 2, 1, 4], net["zones"]
+    shot = tmp_path / "purdue.png"
+    headless(["view", hidden, "--screenshot", str(shot), "--frames", "60", "--launch", "1", "--launch", "2"], tmp_path)
+    px = Image.open(shot).convert("RGB").load()
+    # Each zone's box, sampled at its lower right corner (away from its name and marks).
+    for z in net["zones"]:
+        x, y = int(z["x"] + z["w"] - 4), int(z["y"] + z["h"] - 4)
+        assert near(px[x, y], (228, 228, 228), 6), f"zone {z['zone']} at ({x},{y}) is {px[x, y]}"
+    # Each host's mark at its centre: the attack's source and target orange, PLCs blue,
+    # the HMI dark, other hosts grey.
+    orange, blue, dark, grey = (235, 120, 0), (30, 90, 200), (30, 30, 30), (120, 120, 120)
+    for h in net["hosts"]:
+        x, y = (int(round(v)) for v in h["center"])
+        if h["host"] in ("eng-ws", "plc-pasteur"):
+            want = orange
+        else:
+            want = {"Plc": blue, "Hmi": dark}.get(h["kind"], grey)
+        assert near(px[x, y], want, 20), f"{h['host']} ({h['kind']}) at ({x},{y}) is {px[x, y]}, not {want}"
+    # The attack's path: a 2 px orange line from the workstation's mark to the PLC's, and
+    # the conduit between their zones orange: more orange in the panel than the two marks
+    # hold by at least the line's length between the marks.
+    x0, y0 = int(min(z["x"] for z in net["zones"])), int(min(z["y"] for z in net["zones"]))
+    x1 = int(max(z["x"] + z["w"] for z in net["zones"]))
+    y1 = int(max(z["y"] + z["h"] for z in net["zones"]))
+    n = sum(1 for y in range(y0 - 8, y1 + 8) for x in range(x0 - 8, x1 + 8) if near(px[x, y], orange, 30))
+    marks = 2 * int(net["mark"]) ** 2
+    (ax, ay), (bx, by) = (next(h["center"] for h in net["hosts"] if h["host"] == name) for name in ("eng-ws", "plc-pasteur"))
+    line = ((ax - bx) ** 2 + (ay - by) ** 2) ** 0.5 - net["mark"]
+    assert n > marks + line, f"{n} orange pixels in the panel; the two marks alone are {marks}"

@@ -115,64 +115,6 @@ pub(crate) fn event_log(
     }
 }
 
-pub(crate) fn network(
-    snap: Res<Snap>,
-    time: Res<Time<Real>>,
-    mut last: Local<(u64, u64, u64, f32)>,
-    mut zones: Query<(&ZoneBox, &mut Sprite)>,
-    mut q: Query<&mut Text2d, (With<NetText>, Without<ZoneText>)>,
-    mut rows: Query<(&ZoneText, &mut Text2d), Without<NetText>>,
-) {
-    let n = &snap.0.network;
-    // Flash the panel for two seconds when a flow is blocked or something is detected.
-    let events = (n.flows_blocked, n.detections, n.dpi_blocked);
-    if (events.0, events.1, events.2) != (last.0, last.1, last.2) {
-        *last = (events.0, events.1, events.2, time.elapsed_secs() + 2.0);
-    }
-    let flashing =
-        time.elapsed_secs() < last.3 && ((time.elapsed_secs() * 4.0) as u32).is_multiple_of(2);
-    for (z, mut s) in &mut zones {
-        let isolated = n.hosts.iter().any(|h| h.zone == z.0 && h.isolated);
-        s.color = rgb(if isolated {
-            [250, 200, 200]
-        } else if flashing {
-            [200, 215, 250]
-        } else {
-            [235, 235, 235]
-        });
-    }
-    let cols = room(NET_W, NET_FONT);
-    let fit = crate::viewer::text::fit;
-    let out = format!(
-        "{}\n{}\n",
-        fit(
-            &format!(
-                "NETWORK  {} Modbus requests | {} IDS alerts",
-                n.requests, n.detections
-            ),
-            cols
-        ),
-        fit(
-            &format!(
-                "{} flows blocked ({} legitimate) | {} DPI blocks",
-                n.flows_blocked, n.legit_blocked, n.dpi_blocked
-            ),
-            cols
-        )
-    );
-    for (row, mut t) in &mut rows {
-        let line = crate::viewer::text::zone_row(n, row.0, cols);
-        if t.0 != line {
-            t.0 = line;
-        }
-    }
-    for mut t in &mut q {
-        if t.0 != out {
-            t.0 = out.clone();
-        }
-    }
-}
-
 pub(crate) fn trend(
     snap: Res<Snap>,
     mut data: ResMut<Trend>,
