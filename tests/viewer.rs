@@ -369,7 +369,11 @@ fn the_purdue_diagram_keeps_every_zone_host_and_conduit_in_its_place() {
                 .unwrap();
             assert!(p.targets[plc], "{file}");
             assert_eq!(p.targets.iter().filter(|t| **t).count(), 1, "{file}");
-            assert_eq!(p.paths, vec![(ws, plc)], "{file}: one path for the two steps");
+            assert_eq!(
+                p.paths,
+                vec![(ws, plc)],
+                "{file}: one path for the two steps"
+            );
             let z = |name: &str| n.zones.iter().position(|x| x == name).unwrap();
             let (sup, ctl) = (z("supervisory"), z("control"));
             for c in &p.conduits {

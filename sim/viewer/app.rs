@@ -259,7 +259,13 @@ fn text(s: &str, size: f32, color: [u8; 3]) -> (Text2d, TextFont, TextColor) {
 }
 
 fn setup(mut commands: Commands, layout: Res<LayoutRes>, snap: Res<Snap>) {
-    commands.spawn(Camera2d);
+    // Flat colours on axis-aligned boxes need no multisampling, and no dithering: on a
+    // software rasterizer (lavapipe) each costs a pass over every pixel of every frame.
+    commands.spawn((
+        Camera2d,
+        Msaa::Off,
+        bevy::core_pipeline::tonemapping::DebandDither::Disabled,
+    ));
     let (layout, names) = (&layout.0, &layout.1);
     // Title bar / alarm banner.
     commands.spawn((
