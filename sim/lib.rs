@@ -9,7 +9,7 @@
 
 pub use faultline_core::{
     act, actors, attack, bus, controls, dist, hmi, loss, metrics, modbus, network, nft, plan,
-    plant, plc, purdue, rng, summary, time, view, world,
+    plant, plc, rng, summary, time, view, world,
 };
 
 pub mod capture;

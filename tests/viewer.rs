@@ -259,7 +259,7 @@ fn every_line_of_the_panels_fits_its_panel() {
 /// crosses a conduit now (connections, refusals, an attack's route) is the World's.
 #[test]
 fn the_purdue_diagram_keeps_every_zone_host_and_conduit_in_its_place() {
-    use faultline::purdue::HostMark;
+    use faultline::view::purdue::HostMark;
     use faultline::viewer::purdue::{HOST_MARK, LABEL_FONT, PANEL, Rect, diagram};
     use faultline::viewer::text::{ADVANCE_EM, fit};
     let panel = PANEL;

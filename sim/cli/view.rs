@@ -123,11 +123,14 @@ pub fn run(a: Args) -> Result<(), Failure> {
                 serde_json::json!({"station": st.name, "center": c, "size": size})
             })
             .collect();
-        let mut out = serde_json::json!({"width": faultline::view::WIDTH, "height": faultline::view::HEIGHT, "stations": rows});
+        let out = serde_json::json!({"width": faultline::view::WIDTH, "height": faultline::view::HEIGHT, "stations": rows});
+        // With the viewer, where it draws the network's Purdue diagram too.
         #[cfg(feature = "viewer-model")]
-        {
+        let out = {
+            let mut out = out;
             out["network"] = network_layout(&world);
-        }
+            out
+        };
         println!("{out}");
         return Ok(());
     }

@@ -24,7 +24,6 @@ pub mod plan;
 pub mod plant;
 pub mod plc;
 pub mod ports;
-pub mod purdue;
 pub mod rng;
 pub mod scenario;
 pub mod summary;

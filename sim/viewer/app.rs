@@ -24,7 +24,7 @@ mod panels;
 use keys::*;
 pub use launch::ViewError;
 use launch::{display_named, run_app};
-use network::{network, spawn_network};
+use network::spawn_network;
 use panels::*;
 
 /// How `faultline view` was asked to run.
@@ -213,7 +213,14 @@ pub fn run(
                         banner,
                         kpis,
                         event_log,
-                        network,
+                        (
+                            network::zones_and_hosts,
+                            network::conduits,
+                            network::flow_marks,
+                            network::attack_paths,
+                            network::firewalls,
+                            network::summary,
+                        ),
                         trend,
                         status,
                     ),

@@ -3,8 +3,8 @@
 //! the top to 1 at the bottom; each zone a box in its level's row with its name and a mark
 //! per host; each conduit a line between the boxes it joins, its midpoint the firewall.
 
-use crate::purdue::PurdueView;
 use crate::view::HostView;
+use crate::view::purdue::PurdueView;
 
 /// A rectangle in pixels, origin at the window's top left.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -111,17 +111,7 @@ impl World {
             Act::Disposition(d) => match &mut self.scenario.cost.out_of_band {
                 Some(o) => {
                     o.held = *d;
-                    match d {
-                        crate::scenario::Disposition::Destroy => "held product destroyed".into(),
-                        crate::scenario::Disposition::Release { pass_rate } => format!(
-                            "held product tested; the {:.0} % that passes is released",
-                            100.0 * pass_rate
-                        ),
-                        crate::scenario::Disposition::Rework { yield_rate, .. } => format!(
-                            "held product reworked; {:.0} % comes out sellable",
-                            100.0 * yield_rate
-                        ),
-                    }
+                    disposed(d)
                 }
                 None => "no price for product out of band: nothing to decide".into(),
             },
@@ -262,5 +252,21 @@ impl World {
                 }
             }
         }
+    }
+}
+
+/// What a disposition of held product does, for the record.
+fn disposed(d: &crate::scenario::Disposition) -> String {
+    use crate::scenario::Disposition;
+    match d {
+        Disposition::Destroy => "held product destroyed".into(),
+        Disposition::Release { pass_rate } => format!(
+            "held product tested; the {:.0} % that passes is released",
+            100.0 * pass_rate
+        ),
+        Disposition::Rework { yield_rate, .. } => format!(
+            "held product reworked; {:.0} % comes out sellable",
+            100.0 * yield_rate
+        ),
     }
 }

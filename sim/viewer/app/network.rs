@@ -8,7 +8,7 @@
 //! firewall for two seconds after it refuses a connection.
 
 use super::*;
-use crate::purdue::HostMark;
+use crate::view::purdue::HostMark;
 use crate::viewer::purdue::{Diagram, HOST_MARK, LABEL_FONT, PANEL, diagram};
 
 #[derive(Component)]
@@ -120,36 +120,14 @@ pub(crate) fn spawn_network(commands: &mut Commands, snap: &Snap) {
     commands.insert_resource(NetDiagram(d));
 }
 
-/// The panel's summary and the diagram's colours, marks and flashes.
-#[allow(clippy::type_complexity, clippy::too_many_arguments)]
-pub(crate) fn network(
+/// The zones' boxes (pink where a host is isolated) and the hosts' marks.
+pub(crate) fn zones_and_hosts(
     snap: Res<Snap>,
-    time: Res<Time<Real>>,
-    d: Res<NetDiagram>,
-    mut flashes: Local<Vec<(u64, f32)>>,
-    mut zones: Query<(&ZoneBox, &mut Sprite), (Without<HostDot>, Without<ConduitLine>)>,
-    mut dots: Query<(&HostDot, &mut Sprite), (Without<ZoneBox>, Without<ConduitLine>)>,
-    mut lines: Query<(&ConduitLine, &mut Sprite), (Without<ZoneBox>, Without<HostDot>)>,
-    mut marks: Query<
-        (&FlowMark, &mut Transform, &mut Visibility),
-        (Without<FirewallMark>, Without<AttackLine>),
-    >,
-    mut walls: Query<(&FirewallMark, &mut Visibility), (Without<FlowMark>, Without<AttackLine>)>,
-    mut paths: Query<
-        (&AttackLine, &mut Sprite, &mut Transform, &mut Visibility),
-        (
-            Without<ZoneBox>,
-            Without<HostDot>,
-            Without<ConduitLine>,
-            Without<FlowMark>,
-            Without<FirewallMark>,
-        ),
-    >,
-    mut q: Query<&mut Text2d, With<NetText>>,
+    mut zones: Query<(&ZoneBox, &mut Sprite), Without<HostDot>>,
+    mut dots: Query<(&HostDot, &mut Sprite), Without<ZoneBox>>,
 ) {
     let n = &snap.0.network;
     let p = &n.purdue;
-    let now = time.elapsed_secs();
     for (z, mut s) in &mut zones {
         let isolated = n.hosts.iter().any(|h| h.zone == z.0 && h.isolated);
         let c = rgb(if isolated {
@@ -178,6 +156,11 @@ pub(crate) fn network(
             s.color = c;
         }
     }
+}
+
+/// The conduits: orange and thicker on an attack's route.
+pub(crate) fn conduits(snap: Res<Snap>, mut lines: Query<(&ConduitLine, &mut Sprite)>) {
+    let p = &snap.0.network.purdue;
     for (l, mut s) in &mut lines {
         let attack = p.conduits.get(l.0).is_some_and(|c| c.attack);
         let (c, w) = if attack { (ATTACK, 5.0) } else { (LINK, 2.0) };
@@ -187,35 +170,41 @@ pub(crate) fn network(
             s.custom_size = Some(Vec2::new(len, w));
         }
     }
-    // Two marks per busy conduit, half a length apart, a length every two simulated seconds.
+}
+
+/// Two marks per conduit that Modbus connections cross, half a length apart, a length every
+/// two simulated seconds.
+pub(crate) fn flow_marks(
+    snap: Res<Snap>,
+    d: Res<NetDiagram>,
+    mut marks: Query<(&FlowMark, &mut Transform, &mut Visibility)>,
+) {
+    let p = &snap.0.network.purdue;
     let phase = (snap.0.now as f64 / 2_000_000.0).fract() as f32;
     for (m, mut t, mut v) in &mut marks {
         let busy = p.conduits.get(m.0).is_some_and(|c| c.open_links > 0);
-        let want = if busy {
-            Visibility::Inherited
-        } else {
-            Visibility::Hidden
-        };
-        if *v != want {
-            *v = want;
-        }
+        show(&mut v, busy);
         if busy {
             let (a, b) = d.0.conduits[m.0];
             let f = (phase + 0.5 * m.1 as f32).fract();
-            let x = a[0] + (b[0] - a[0]) * f;
-            let y = a[1] + (b[1] - a[1]) * f;
-            let to = at(x, y, 0.6).translation;
+            let to = at(a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, 0.6).translation;
             if t.translation != to {
                 t.translation = to;
             }
         }
     }
-    // Each started step's path, from its host's mark to its target's.
+}
+
+/// Each started step's path, from its host's mark to its target's.
+pub(crate) fn attack_paths(
+    snap: Res<Snap>,
+    d: Res<NetDiagram>,
+    mut paths: Query<(&AttackLine, &mut Sprite, &mut Transform, &mut Visibility)>,
+) {
+    let p = &snap.0.network.purdue;
     for (l, mut s, mut t, mut v) in &mut paths {
         let Some(&(from, to)) = p.paths.get(l.0) else {
-            if *v != Visibility::Hidden {
-                *v = Visibility::Hidden;
-            }
+            show(&mut v, false);
             continue;
         };
         let (a, b) = (Vec2::from(d.0.hosts[from]), Vec2::from(d.0.hosts[to]));
@@ -226,11 +215,19 @@ pub(crate) fn network(
             *t = want;
             s.custom_size = Some(Vec2::new((b - a).length().max(1.0), 2.0));
         }
-        if *v != Visibility::Inherited {
-            *v = Visibility::Inherited;
-        }
+        show(&mut v, true);
     }
-    // A conduit's firewall flashes for two seconds after its count of refusals grows.
+}
+
+/// A conduit's firewall flashes for two seconds after its count of refusals grows.
+pub(crate) fn firewalls(
+    snap: Res<Snap>,
+    time: Res<Time<Real>>,
+    mut flashes: Local<Vec<(u64, f32)>>,
+    mut walls: Query<(&FirewallMark, &mut Visibility)>,
+) {
+    let p = &snap.0.network.purdue;
+    let now = time.elapsed_secs();
     flashes.resize(p.conduits.len(), (0, f32::MIN));
     for (k, c) in p.conduits.iter().enumerate() {
         if c.blocked > flashes[k].0 {
@@ -241,15 +238,24 @@ pub(crate) fn network(
         let on = flashes
             .get(w.0)
             .is_some_and(|f| now < f.1 && ((now * 4.0) as u32).is_multiple_of(2));
-        let want = if on {
-            Visibility::Inherited
-        } else {
-            Visibility::Hidden
-        };
-        if *v != want {
-            *v = want;
-        }
+        show(&mut v, on);
     }
+}
+
+fn show(v: &mut Visibility, on: bool) {
+    let want = if on {
+        Visibility::Inherited
+    } else {
+        Visibility::Hidden
+    };
+    if *v != want {
+        *v = want;
+    }
+}
+
+/// The panel's two summary lines: traffic, detections, what the controls stopped.
+pub(crate) fn summary(snap: Res<Snap>, mut q: Query<&mut Text2d, With<NetText>>) {
+    let n = &snap.0.network;
     let cols = room(NET_W, NET_FONT);
     let fit = crate::viewer::text::fit;
     let out = format!(

@@ -4,6 +4,8 @@
 //! give. No Bevy here: the viewer adapter renders snapshots, and the live adapter can
 //! publish them from its simulation thread.
 
+pub mod purdue;
+
 use crate::controls::ControlId;
 use crate::metrics::Condition;
 use crate::plant::State;
@@ -87,7 +89,7 @@ pub struct NetworkView {
     /// Modbus requests on the bus so far (traffic).
     pub requests: u64,
     /// The zones, conduits and hosts as a Purdue diagram draws them.
-    pub purdue: crate::purdue::PurdueView,
+    pub purdue: purdue::PurdueView,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -347,7 +349,7 @@ fn network_view(w: &World) -> NetworkView {
         detections: w.controls.ids_stats.alerts,
         dpi_blocked: w.controls.dpi_stats.blocked,
         requests: w.devices.plcs.iter().map(|p| p.stats.requests).sum(),
-        purdue: crate::purdue::purdue_view(w),
+        purdue: purdue::purdue_view(w),
     }
 }
 
