@@ -304,3 +304,51 @@ fn each_bar_of_the_waterfall_links_to_its_line_of_the_loss_tree() {
         "no attack bar"
     );
 }
+
+/// Every horizontal label of an SVG chart, centred on its x, lies inside the picture (DejaVu Sans's
+/// widest character is under 0.7 em): the axis's last tick is centred on its end.
+fn labels_inside(svg: &str, what: &str) {
+    let width: f64 = svg
+        .split("width=\"")
+        .nth(1)
+        .and_then(|w| w[..w.find('"')?].parse().ok())
+        .expect("the picture's width");
+    let mut n = 0;
+    for t in svg.split("<text").skip(1) {
+        let tag = &t[..t.find('>').unwrap()];
+        let attr = |name: &str| -> Option<f64> {
+            let v = tag.split(&format!(" {name}=\"")).nth(1)?;
+            v[..v.find('"')?].parse().ok()
+        };
+        let (Some(x), Some(size)) = (attr("x"), attr("font-size")) else {
+            continue;
+        };
+        let text = t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()].trim();
+        let half = text.chars().count() as f64 * 0.7 * size / 2.0;
+        // Rotated labels (an axis's description) are not laid out along x.
+        if tag.contains("text-anchor=\"middle\"") && !tag.contains("transform") {
+            n += 1;
+            assert!(
+                x - half >= 0.0 && x + half <= width,
+                "{what}: «{text}» at x {x} runs past the picture ({width} px)"
+            );
+        }
+    }
+    assert!(n > 3, "{what}: {n} centred labels");
+}
+
+#[test]
+fn the_waterfalls_and_the_exceedance_charts_last_labels_lie_inside_them() {
+    let (_, html) = page("attack-setpoint-hidden");
+    let waterfall = section(&html, "waterfall").expect("a waterfall");
+    let svg = &waterfall[waterfall.find("<svg").unwrap()..];
+    labels_inside(&svg[..svg.find("</svg>").unwrap() + 6], "waterfall");
+    // A curve out to millions: the widest labels the axis gives.
+    let curve: Vec<(f64, f64)> = (0..=20)
+        .map(|k| (k as f64 * 210_000.0, 1.0 - k as f64 / 20.0))
+        .collect();
+    let band: Vec<(f64, f64, f64)> = curve.iter().map(|&(x, p)| (x, p * 0.8, p)).collect();
+    let svg =
+        faultline::report::html::exceedance_chart(&[("all controls".into(), curve, band)], "USD");
+    labels_inside(&svg, "exceedance");
+}

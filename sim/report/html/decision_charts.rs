@@ -114,8 +114,10 @@ pub fn waterfall_chart(target: f64, good: f64, steps: &[WaterfallStep]) -> Strin
         })
         .collect();
     let chart = svg((960, 40 + 26 * n as u32), |root| {
+        // Room on the right for half of the last x label, centred on the axis's end.
         let mut chart = ChartBuilder::on(root)
             .margin(12)
+            .margin_right(32)
             .x_label_area_size(36)
             .y_label_area_size(380)
             .build_cartesian_2d(0f64..xmax, (0..n - 1).into_segmented())?;
@@ -191,6 +193,7 @@ pub fn exceedance_chart(curves: &[Exceedance], currency: &str) -> String {
     svg((960, 360), |root| {
         let mut chart = ChartBuilder::on(root)
             .margin(12)
+            .margin_right(40)
             .x_label_area_size(40)
             .y_label_area_size(64)
             .build_cartesian_2d(0f64..xmax, 0f64..1f64)?;
