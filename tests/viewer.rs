@@ -380,8 +380,22 @@ fn the_purdue_diagram_keeps_every_zone_host_and_conduit_in_its_place() {
                 let ours = c.zones == (sup, ctl) || c.zones == (ctl, sup);
                 assert_eq!(c.attack, ours, "{file}: {:?}", c.zones);
             }
-        } else {
-            assert!(p.conduits.iter().all(|c| !c.attack) || !w.campaign.attacks.is_empty());
+        }
+        // A host is marked as an attack's source when a step from it has started; before
+        // any has, no conduit is on an attack's route and no path is drawn.
+        let started: Vec<_> = w.campaign.attacks.iter().filter(|r| r.started).collect();
+        for (h, marked) in p.attackers.iter().enumerate() {
+            assert_eq!(
+                *marked,
+                started.iter().any(|r| r.host == h),
+                "{file}: host {h}"
+            );
+        }
+        if started.is_empty() {
+            assert!(
+                p.conduits.iter().all(|c| !c.attack) && p.paths.is_empty(),
+                "{file}"
+            );
         }
     }
 }
